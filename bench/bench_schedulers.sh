@@ -1,0 +1,80 @@
+#!/bin/sh
+# bench_schedulers.sh — the four placement policies side by side on the
+# heterogeneous 4-node setup of data/nodes.json: 2 MB images, concurrency
+# 10, the same number of workflows each. One function server serves the
+# whole bench (started here, like bench_driver.sh), so that every policy
+# meets the same warm workers: the nodes are calibrated first (`ours` needs
+# a cost profile; BENCH_PROFILE skips this), then a throwaway round-robin
+# pass starts every worker's OCR engine (a cold start costs seconds and
+# would otherwise fall on whichever policy runs first), then the measured
+# run. Prints end-to-end p50/p95/p99 and throughput per scheduler from the
+# results JSON, which stays in results/bench/runs/.
+#
+# usage: bench/bench_schedulers.sh [BUILD_DIR]      (default: <source>/build)
+# env:   BENCH_REQUESTS (default 40), BENCH_PROFILE (skip calibration),
+#        BENCH_SCHEDULERS (default ours,round_robin,faaspr,palette)
+set -eu
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build}
+flowgate=$build/flowgate
+server=$build/flowgate-functions
+requests=${BENCH_REQUESTS:-40}
+schedulers=${BENCH_SCHEDULERS:-ours,round_robin,faaspr,palette}
+out=$src/results/bench
+[ -x "$flowgate" ] && [ -x "$server" ] || { echo "bench_schedulers: build $build first" >&2; exit 2; }
+command -v jq >/dev/null 2>&1 || { echo "bench_schedulers: jq is missing (apt-get install jq)" >&2; exit 2; }
+mkdir -p "$out/profiles" "$out/runs"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-bench.XXXXXX")
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+"$server" --nodes "$src/data/nodes.json" --data "$src/data" \
+    --endpoints-out "$work/endpoints.json" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$work/endpoints.json" ] && break; sleep 0.1; done
+[ -s "$work/endpoints.json" ] || { echo "bench_schedulers: server did not start: $(tail -n 1 "$work/server.log")" >&2; exit 2; }
+
+profile=${BENCH_PROFILE:-}
+if [ -z "$profile" ]; then
+    profile=$out/profiles/bench.json
+    echo "== calibrating the nodes (profile $profile)"
+    # exit 1 = some cells not measured: they use the fallback model, go on
+    "$flowgate" calibrate --endpoints "$work/endpoints.json" --name bench --out "$profile" || [ $? -eq 1 ]
+fi
+[ -r "$profile" ] || { echo "bench_schedulers: profile $profile not readable" >&2; exit 2; }
+
+echo "== warming every worker (not measured)"
+"$flowgate" run --endpoints "$work/endpoints.json" --sizes 2 --concurrency 10 --schedulers round_robin \
+    --requests 20 --warmup 0 --no-thresholds --results-dir "$work/warm" >/dev/null
+
+echo "== 2 MB, concurrency 10, $requests workflows per scheduler: $schedulers"
+before=$(ls "$out/runs" | wc -l)
+# thresholds are off: only a setup failure (exit 2) stops the script
+"$flowgate" run --endpoints "$work/endpoints.json" --sizes 2 --concurrency 10 \
+    --schedulers "$schedulers" --requests "$requests" --no-thresholds \
+    --profile "$profile" --results-dir "$out/runs"
+results=$(ls -t "$out/runs"/experiment_results_*.json | head -n 1)
+[ "$(ls "$out/runs" | wc -l)" -gt "$before" ] || { echo "bench_schedulers: no new results file" >&2; exit 2; }
+
+echo
+echo "results: $results"
+# Missing figures (nothing measured) print as n/a, never as 0.
+jq -r '
+  def f(x; d): if x == null then "n/a" else (x * d | round / d | tostring) end;
+  ["scheduler", "ok/sent", "p50_ms", "p95_ms", "p99_ms", "throughput_wf/s", "wall_s"],
+  (.experiments[] | [
+      .scheduler,
+      "\(.requests.ok)/\(.requests.sent)",
+      f(.latency_ms.p50; 10), f(.latency_ms.p95; 10), f(.latency_ms.p99; 10),
+      f(.throughput_rps; 100), f(.wall_s; 10)
+  ]) | @tsv' "$results" | awk -F '\t' '{ printf "%-12s %9s %9s %9s %9s %16s %8s\n", $1, $2, $3, $4, $5, $6, $7 }'
+echo
+echo "invocations per node (workers 3/2/1/4):"
+jq -r '.experiments[] | "  \(.scheduler): " +
+  ([.nodes | to_entries[] | "\(.key)=\(.value.invocations)"] | join(" "))' "$results"

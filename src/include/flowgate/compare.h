@@ -1,0 +1,116 @@
+/* compare.h — the baseline regression gate: like cells (same experiment_id)
+ * of a BASE and a NEW results file, all repeats pooled, judged by tests
+ * that hold up on a noisy shared machine.
+ *
+ * Latency (end-to-end "latency_samples_ms", pooled over repeats; p95 is the
+ * Harrell–Davis estimate, a weighted mean of all order statistics, far
+ * steadier than the one or two samples the plain p95 rests on):
+ *   regression  when Mann–Whitney's one-sided p ("NEW slower") < alpha AND
+ *               the lower bound of the bootstrap CI of p95(NEW)/p95(BASE)
+ *               exceeds 1 + p95 tolerance;
+ *   improvement when p ("NEW faster") < alpha AND the CI's upper bound is
+ *               below 1 / (1 + p95 tolerance).
+ *   The CI is the two-sided percentile interval of the resampled ratio at
+ *   the confidence level (95 % by default; the rank test carries alpha).
+ * Throughput ("throughput_rps", one value per repeat):
+ *   with >= 3 repeats on both sides: regression when the mean drops by more
+ *   than the tolerance AND every NEW repeat is below the BASE minimum
+ *   (improvement: gain beyond tolerance and every NEW repeat above the BASE
+ *   maximum); with fewer repeats only a change beyond 2x the tolerance counts.
+ * A cell regressed when either metric did; otherwise it is "insufficient
+ * data" when either side has fewer than min_samples latency samples, an
+ * improvement when either metric improved, else ok. Cells found in only
+ * one file are "missing", listed, never dropped. Effect sizes (Cliff's
+ * delta, Hodges–Lehmann shift) are reported, not judged. */
+#ifndef FLOWGATE_COMPARE_H
+#define FLOWGATE_COMPARE_H
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include "flowgate/common.h"
+
+typedef struct fg_compare_opts {
+    double alpha;            /* 0.01 */
+    double p95_tolerance;    /* 0.20: NEW p95 may be up to 20 % higher */
+    double throughput_tolerance;  /* 0.20: NEW throughput may be up to 20 % lower */
+    int resamples;           /* bootstrap resamples, 2000 */
+    double confidence;       /* of the bootstrap CI, 0.95 */
+    uint64_t seed;           /* bootstrap PRNG seed (fixed: same input, same CI) */
+    int min_samples;         /* latency samples per side, 5 (the fewest with
+                                which the test can reach p < 0.01) */
+    const cJSON *cells;      /* optional per-cell overrides {"<id>": {"p95_ms": 0.5,
+                                "throughput_rps": 0.3}}, borrowed */
+} fg_compare_opts;
+
+void fg_compare_opts_defaults(fg_compare_opts *o);
+/* Tolerances file: {"p95_ms": 0.20, "throughput_rps": 0.20, "alpha": 0.01,
+ * "confidence": 0.95, "resamples": 2000, "seed": 1, "min_samples": 5,
+ * "cells": {...}} — every key optional. *doc keeps the overrides alive; cJSON_Delete it after use. */
+int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_err *err);
+
+typedef enum fg_verdict {
+    FG_VERDICT_OK,
+    FG_VERDICT_REGRESSION,
+    FG_VERDICT_IMPROVEMENT,
+    FG_VERDICT_INSUFFICIENT,
+    FG_VERDICT_MISSING,
+} fg_verdict;
+
+const char *fg_verdict_name(fg_verdict v);   /* "ok", "regression", ... */
+
+typedef struct fg_cell_compare {
+    char experiment_id[128];
+    fg_verdict verdict;           /* the cell's: worst of latency and throughput */
+    fg_verdict latency, throughput;
+    const char *only_in;          /* "BASE" or "NEW" when missing */
+    int n_base, n_new;            /* pooled latency samples */
+    int repeats_base, repeats_new;
+    /* Latency; NAN when not computed. */
+    double p_slower, p_faster;    /* one-sided Mann–Whitney p-values */
+    double cliffs_delta;          /* P(NEW > BASE) - P(NEW < BASE), -1..1 */
+    double hl_shift_ms;           /* Hodges–Lehmann shift NEW - BASE */
+    double p95_base, p95_new, p95_ratio, ratio_lo, ratio_hi;   /* Harrell–Davis p95 */
+    /* Throughput; NAN when a side has no value. */
+    double tp_base_mean, tp_new_mean, tp_change;   /* change: NEW/BASE - 1 */
+    double tp_base_min, tp_base_max, tp_new_min, tp_new_max;
+} fg_cell_compare;
+
+typedef struct fg_compare_report {
+    fg_cell_compare *cells;
+    int n;
+    int count[FG_VERDICT_MISSING + 1];   /* cells per verdict */
+} fg_compare_report;
+
+/* Compares every cell; fails only on malformed input (no experiments
+ * array, a sample that is not a number), naming the file (label, e.g. its
+ * path; NULL: "BASE"/"NEW") and the cell. */
+int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *new_,
+                       const char *new_label, const fg_compare_opts *o,
+                       fg_compare_report *out, fg_err *err);
+void fg_compare_report_free(fg_compare_report *r);
+/* One line: verdict, cell, p95 ratio with CI, shift, delta, p, throughput. */
+void fg_compare_format(const fg_cell_compare *c, char *line, size_t size);
+
+/* The statistics, exposed for tests. */
+typedef struct fg_mwu {
+    double u;           /* U of y: pairs with y > x, ties count 1/2 */
+    double z;           /* (u - mean) / sd, no continuity correction */
+    double p_greater;   /* one-sided p for "y tends to be larger" (continuity-corrected) */
+    double p_less;      /* one-sided p for "y tends to be smaller" */
+} fg_mwu;
+/* Normal approximation with tie correction; -1 when a side is empty. */
+int fg_mann_whitney(const double *x, int nx, const double *y, int ny, fg_mwu *out);
+/* Median of all y_j - x_i (exact up to 2e6 pairs, from quantile-thinned
+ * samples above that). */
+double fg_hodges_lehmann(const double *x, int nx, const double *y, int ny);
+/* Percentile p in [0,100] of sorted values, linear interpolation. */
+double fg_percentile_sorted(const double *sorted, int n, double p);
+/* Harrell–Davis estimate of percentile p in (0,100): a Beta-weighted mean
+ * of all order statistics, far steadier than one or two of them when the
+ * tail is thin (the p95 of 60 samples). NAN when n == 0. */
+double fg_hd_quantile(const double *sorted, int n, double p);
+/* Bootstrap of the Harrell–Davis p95(y)/p95(x): *lo and *hi the lo_q and 1-lo_q quantiles of
+ * the resampled ratio; deterministic for a given seed. */
+int fg_bootstrap_p95_ratio(const double *x, int nx, const double *y, int ny, int resamples,
+                           uint64_t seed, double lo_q, double *lo, double *hi);
+
+#endif

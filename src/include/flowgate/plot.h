@@ -1,0 +1,53 @@
+/* plot.h — charts of a run. A results file (read through results.h only)
+ * becomes whitespace-separated data files in <out>/<run-id>/, and the
+ * gnuplot scripts in plots/ (one .gp per chart) render each of them to PNG and SVG:
+ *
+ *   throughput.dat   blocks per (scheduler, size): concurrency throughput_rps
+ *   latency.dat      blocks per (scheduler, concurrency): size p50 p95 p99
+ *   success.dat      one row per cell: index "label" success_rate sent
+ *   functions.dat    one row per (size, function): "label" transfer queue exec (mean ms)
+ *   schedulers.dat   one row per (size, concurrency): "label" p95 per scheduler, rps per scheduler
+ *   timeline.dat     blocks per function: request start_ms end_ms "node", for a
+ *                    sample of requests of the busiest cell with a timeline
+ *
+ * Only measured values are written: a cell without a metric has no row,
+ * a missing value inside a row is "?". */
+#ifndef FLOWGATE_PLOT_H
+#define FLOWGATE_PLOT_H
+#include <cjson/cJSON.h>
+#include "flowgate/common.h"
+
+/* Requests drawn in the timeline chart. */
+#define FG_PLOT_TIMELINE_REQUESTS 20
+
+typedef struct fg_plot_summary {
+    char run_id[64];
+    char category[32];
+    char dir[1024];          /* <out>/<run-id> */
+    int cells;               /* distinct cells with data */
+    int n_schedulers;
+    int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
+    int timeline_rows, timeline_blocks, timeline_requests;
+    char timeline_cell[128]; /* experiment whose timeline is drawn, "" if none */
+} fg_plot_summary;
+
+/* Writes the data files of a loaded results document into dir. */
+int fg_plot_write_data(const cJSON *results, const char *dir, fg_plot_summary *s, fg_err *err);
+
+/* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
+const char *fg_plot_scripts_dir(void);
+
+/* Runs gnuplot on every script for the data in s->dir. Missing gnuplot →
+ * -1 with "gnuplot not found: install gnuplot-nox". */
+int fg_plot_render(const fg_plot_summary *s, fg_err *err);
+
+/* Load + write data + render: the whole `flowgate plot RESULTS.json`. */
+int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summary *s, fg_err *err);
+
+/* The newest results file (by mtime) in dir whose run.category equals
+ * category (any when NULL or ""); baseline.json and files that do not load
+ * as results are skipped. */
+int fg_plot_latest_results(const char *dir, const char *category, char *path, size_t path_size,
+                           fg_err *err);
+
+#endif

@@ -1,0 +1,21 @@
+/* results.h — the one reader and writer of results JSON; plots, compare and
+ * reports all go through it. Schema "flowgate-results/1" (README). */
+#ifndef FLOWGATE_RESULTS_H
+#define FLOWGATE_RESULTS_H
+#include <cjson/cJSON.h>
+#include "flowgate/common.h"
+
+#define FG_RESULTS_SCHEMA "flowgate-results/1"
+
+/* Loads and checks the schema tag and the required fields. */
+cJSON *fg_results_load(const char *path, fg_err *err);
+int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* atomic */
+/* Experiments array of a loaded root, and lookup by id (+ repeat). */
+const cJSON *fg_results_experiments(const cJSON *root);
+const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat);
+/* A metric by threshold name or dotted path: "p95_ms", "success_rate",
+ * "timeouts", "throughput_rps", "latency_ms.p99", "functions.recognizer__extract.exec_ms.p50".
+ * Returns 0 and *out on success, -1 when the metric does not exist. */
+int fg_results_metric(const cJSON *experiment, const char *name, double *out);
+
+#endif

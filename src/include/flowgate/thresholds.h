@@ -1,0 +1,45 @@
+/* thresholds.h — k6-style pass/fail expressions over an experiment's
+ * metrics: "success_rate > 0.90", "timeouts == 0", "p95_ms < 5000".
+ * data/thresholds.json: {"default": [...], "categories": {"standard": [...]},
+ * "cells": {"exp_input10.0mb_conc50_ours": [...]}} — a cell's list
+ * overrides its category's, which overrides the default. */
+#ifndef FLOWGATE_THRESHOLDS_H
+#define FLOWGATE_THRESHOLDS_H
+#include <cjson/cJSON.h>
+#include "flowgate/common.h"
+
+typedef enum fg_cmp { FG_CMP_LT, FG_CMP_LE, FG_CMP_GT, FG_CMP_GE, FG_CMP_EQ, FG_CMP_NE } fg_cmp;
+
+typedef struct fg_threshold {
+    char text[128];     /* as written */
+    char metric[96];
+    fg_cmp cmp;
+    double limit;
+} fg_threshold;
+
+/* "p95_ms < 5000" → t; bad expressions get a message naming the problem. */
+int fg_threshold_parse(const char *text, fg_threshold *t, fg_err *err);
+
+typedef struct fg_threshold_verdict {
+    fg_threshold t;
+    double actual;      /* NAN when the metric is missing (a failure) */
+    int pass;
+} fg_threshold_verdict;
+
+/* Thresholds for a cell (category + experiment id) from a loaded
+ * thresholds document; returns the count (<= max) or -1 on a bad document. */
+int fg_thresholds_for(const cJSON *doc, const char *category, const char *experiment_id,
+                      fg_threshold *out, int max, fg_err *err);
+/* Evaluates all; returns the number that failed. */
+int fg_thresholds_eval(const fg_threshold *ts, int n, const cJSON *experiment,
+                       fg_threshold_verdict *out);
+
+/* "<", "<=", ... for printing. */
+const char *fg_cmp_symbol(fg_cmp cmp);
+/* Checks the whole document (every list, unknown keys; "_"-keys are
+ * comments) so a typo fails every run; the error names the key path. */
+int fg_thresholds_check(const cJSON *doc, fg_err *err);
+/* Reads and checks a thresholds file; NULL and a message naming the file. */
+cJSON *fg_thresholds_load(const char *path, fg_err *err);
+
+#endif

@@ -1,0 +1,98 @@
+/* workflow.h — the workflow DAG (data/workflows/<name>.json) and its switch
+ * conditions. The loader validates everything the orchestrator relies on:
+ * known node ids, no cycles, every node reachable from an entry node, and
+ * parsable conditions; errors name the file and the element.
+ *
+ * File format (see data/workflows/recognizer.json):
+ *   { "name": "recognizer", "inputs": {"img": "blob"},
+ *     "nodes": [ { "id": "recognizer__upload",
+ *                  "in":  { "img_b64": "$inputs.img" },          request field <- source
+ *                  "out": { "img_b64": "result.img_clean_b64" },  output name <- response path
+ *                  "blob_out": { "img_b64": "result.ref" } }, ... ],  same output, by reference
+ *     "edges": [ { "type": "parallel",   "from": "a", "to": ["b","c"], "shuffle_mb": 3.05 },
+ *                { "type": "sequential", "from": "c", "to": "d",       "shuffle_mb": 0.002 },
+ *                { "type": "switch", "condition": "b.is_adult OR c.illegal",
+ *                  "then": [ {"from": ["b","c"], "to": "e",   "shuffle_mb": 0.0002} ],
+ *                  "else": [ {"from": ["b","c"], "to": "END", "shuffle_mb": 0.0003} ] } ] }
+ *
+ * Semantics the orchestrator follows: entry nodes (no incoming link) start at
+ * once; a link fires when all its `from` nodes have completed; a switch is
+ * evaluated once all nodes its condition and links name have completed, and
+ * only the taken branch's links fire; a node runs when any link into it has
+ * fired; the workflow ends when nothing runs and nothing is ready. */
+#ifndef FLOWGATE_WORKFLOW_H
+#define FLOWGATE_WORKFLOW_H
+#include <cjson/cJSON.h>
+#include "flowgate/common.h"
+
+#define FG_WF_MAX_NODES 32
+#define FG_WF_MAX_FANIN 8
+#define FG_WF_MAX_EDGES 64
+#define FG_WF_END (-1)
+#define FG_WF_INPUTS (-2)
+
+typedef struct fg_wf_mapping {
+    char *name;        /* request field (in) or output name (out) */
+    char *source;      /* as written: "$node.output", "$inputs.x", "result.a.b" */
+    int src_node;      /* in: producing node index, or FG_WF_INPUTS;
+                          out/blob_out: the node itself */
+    char *src_field;   /* in: output name of the producer (or input name);
+                          out/blob_out: response path after "result." ("a.b") */
+} fg_wf_mapping;
+
+typedef struct fg_wf_node {
+    char *id;
+    fg_wf_mapping *in;       int n_in;
+    fg_wf_mapping *out;      int n_out;
+    fg_wf_mapping *blob_out; int n_blob_out;  /* outputs that can travel by reference */
+} fg_wf_node;
+
+typedef struct fg_wf_link {
+    int from[FG_WF_MAX_FANIN];
+    int n_from;
+    int to;              /* node index or FG_WF_END */
+    double shuffle_mb;
+} fg_wf_link;
+
+typedef enum fg_edge_type { FG_EDGE_PARALLEL, FG_EDGE_SEQUENTIAL, FG_EDGE_SWITCH } fg_edge_type;
+
+typedef struct fg_cond fg_cond;   /* parsed condition (AST) */
+
+typedef struct fg_wf_edge {
+    fg_edge_type type;
+    fg_wf_link *links;      int n_links;       /* parallel / sequential */
+    char *cond_text;        fg_cond *cond;     /* switch */
+    fg_wf_link *then_links; int n_then;
+    fg_wf_link *else_links; int n_else;
+} fg_wf_edge;
+
+typedef struct fg_workflow {
+    char *name;
+    char *path;
+    char **inputs;          int n_inputs;
+    fg_wf_node *nodes;      int n_nodes;
+    fg_wf_edge *edges;      int n_edges;
+} fg_workflow;
+
+int  fg_workflow_load(const char *path, fg_workflow *wf, fg_err *err);
+int  fg_workflow_parse(const char *json_text, const char *path_for_errors,
+                       fg_workflow *wf, fg_err *err);
+void fg_workflow_free(fg_workflow *wf);
+int  fg_workflow_node_index(const fg_workflow *wf, const char *id);  /* -1 if unknown */
+
+/* Conditions: OR, AND, NOT (also ||, &&, !), parentheses, comparisons
+ * == != < <= > >= against numbers, true/false and 'strings'; a bare
+ * reference is truthy when it is true, a non-zero number or a non-empty
+ * string. References are "<node id>.<output name>". */
+fg_cond *fg_cond_parse(const char *text, const fg_workflow *wf, fg_err *err);
+void fg_cond_free(fg_cond *c);
+
+/* Looks up a node's output by name; returns NULL when missing. */
+typedef const cJSON *(*fg_cond_lookup)(void *ctx, int node, const char *output);
+/* 1 true, 0 false, -1 when a referenced output is missing (err says which). */
+int fg_cond_eval(const fg_cond *c, fg_cond_lookup lookup, void *ctx, fg_err *err);
+
+/* The nodes a condition reads, for readiness checks. Returns the count. */
+int fg_cond_nodes(const fg_cond *c, int *nodes, int max);
+
+#endif

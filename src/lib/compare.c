@@ -1,0 +1,697 @@
+/* compare.c — the baseline regression gate (rules in compare.h).
+ *
+ * A shared 2-core machine makes single latency figures noisy, so a cell is
+ * judged on all its samples: a rank test (Mann–Whitney U, normal
+ * approximation with tie correction) says whether NEW is slower at all, and
+ * a bootstrap CI of the p95 ratio says whether it is slower by more than
+ * the tolerance. Both must agree; either alone flags noise too often.
+ * Throughput has one value per repeat, too few for a test, so it uses a
+ * separation rule (every NEW repeat below every BASE repeat) plus the
+ * tolerance, and a doubled tolerance when there are fewer than 3 repeats.
+ *
+ * p95 is the Harrell–Davis estimate: the plain p95 of 50 samples is the
+ * 3rd largest one, so one stray sample swings it and the CI with it.
+ * A resample is drawn as multiplicities over the sorted samples, which
+ * gives the sorted resample in O(n) without sorting it.
+ *
+ * The bootstrap PRNG (xoshiro256** seeded by splitmix64) is fixed-seed and
+ * restarted per cell, so a cell's CI does not depend on the other cells. */
+#include "flowgate/compare.h"
+#include "flowgate/results.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double fg_percentile_sorted(const double *sorted, int n, double p)
+{
+    if (n <= 0) return NAN;
+    double h = (n - 1) * p / 100.0;
+    int lo = (int)floor(h);
+    if (lo >= n - 1) return sorted[n - 1];
+    return sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]);
+}
+
+/* Moves the k-th smallest into a[k], smaller before, larger after. */
+static double select_kth(double *a, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = a[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i <= j) {
+                double t = a[i]; a[i] = a[j]; a[j] = t;
+                i++; j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return a[k];
+}
+
+/* Same definition as fg_percentile_sorted, without sorting (reorders a). */
+static double percentile_unsorted(double *a, int n, double p)
+{
+    if (n <= 0) return NAN;
+    double h = (n - 1) * p / 100.0;
+    int lo = (int)floor(h);
+    if (lo < 0) lo = 0;
+    double v = select_kth(a, n, lo);
+    if (lo >= n - 1 || h == lo) return v;
+    double next = a[lo + 1];
+    for (int i = lo + 2; i < n; i++)
+        if (a[i] < next) next = a[i];
+    return v + (h - lo) * (next - v);
+}
+
+typedef struct ranked { double v; int from_y; } ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    return cmp_double(&((const ranked *)a)->v, &((const ranked *)b)->v);
+}
+
+int fg_mann_whitney(const double *x, int nx, const double *y, int ny, fg_mwu *out)
+{
+    if (nx <= 0 || ny <= 0) return -1;
+    int n = nx + ny;
+    ranked *all = malloc((size_t)n * sizeof *all);
+    if (!all) return -1;
+    for (int i = 0; i < nx; i++) all[i] = (ranked){x[i], 0};
+    for (int i = 0; i < ny; i++) all[nx + i] = (ranked){y[i], 1};
+    qsort(all, (size_t)n, sizeof *all, cmp_ranked);
+
+    double rank_sum_y = 0, tie_term = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && all[j + 1].v == all[i].v) j++;
+        double t = j - i + 1;
+        double avg_rank = (i + j) / 2.0 + 1.0;   /* ranks are 1-based */
+        for (int k = i; k <= j; k++)
+            if (all[k].from_y) rank_sum_y += avg_rank;
+        tie_term += t * t * t - t;
+        i = j + 1;
+    }
+    free(all);
+
+    double u = rank_sum_y - ny * (ny + 1.0) / 2.0;
+    double mean = (double)nx * ny / 2.0;
+    double var = (double)nx * ny / 12.0 * ((n + 1.0) - tie_term / ((double)n * (n - 1.0)));
+    out->u = u;
+    if (var <= 0) {        /* every value tied: no evidence either way */
+        out->z = 0;
+        out->p_greater = out->p_less = 1.0;
+        return 0;
+    }
+    double sd = sqrt(var);
+    out->z = (u - mean) / sd;
+    out->p_greater = 0.5 * erfc((u - mean - 0.5) / sd / M_SQRT2);
+    out->p_less = 0.5 * erfc((mean - u - 0.5) / sd / M_SQRT2);
+    if (out->p_greater > 1) out->p_greater = 1;
+    if (out->p_less > 1) out->p_less = 1;
+    return 0;
+}
+
+/* At most m evenly spaced quantiles of sorted a (all of a when it is small). */
+static double *thin(const double *sorted, int n, int m, int *out_n)
+{
+    int k = n < m ? n : m;
+    double *t = malloc((size_t)k * sizeof *t);
+    if (!t) return NULL;
+    for (int i = 0; i < k; i++)
+        t[i] = k == n ? sorted[i] : fg_percentile_sorted(sorted, n, 100.0 * (i + 0.5) / k);
+    *out_n = k;
+    return t;
+}
+
+double fg_hodges_lehmann(const double *x, int nx, const double *y, int ny)
+{
+    if (nx <= 0 || ny <= 0) return NAN;
+    enum { MAX_SIDE = 1414 };   /* 1414^2 ~ 2e6 pair differences */
+    double *sx = malloc((size_t)nx * sizeof *sx), *sy = malloc((size_t)ny * sizeof *sy);
+    double *tx = NULL, *ty = NULL, *d = NULL, hl = NAN;
+    int mx = 0, my = 0;
+    if (!sx || !sy) goto out;
+    memcpy(sx, x, (size_t)nx * sizeof *sx);
+    memcpy(sy, y, (size_t)ny * sizeof *sy);
+    qsort(sx, (size_t)nx, sizeof *sx, cmp_double);
+    qsort(sy, (size_t)ny, sizeof *sy, cmp_double);
+    int limit = (double)nx * ny > (double)MAX_SIDE * MAX_SIDE ? MAX_SIDE : (nx > ny ? nx : ny);
+    tx = thin(sx, nx, limit, &mx);
+    ty = thin(sy, ny, limit, &my);
+    d = malloc((size_t)mx * (size_t)my * sizeof *d);
+    if (!tx || !ty || !d) goto out;
+    int nd = 0;
+    for (int i = 0; i < mx; i++)
+        for (int j = 0; j < my; j++) d[nd++] = ty[j] - tx[i];
+    hl = percentile_unsorted(d, nd, 50.0);
+out:
+    free(sx); free(sy); free(tx); free(ty); free(d);
+    return hl;
+}
+
+typedef struct rng { uint64_t s[4]; } rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(rng *r)   /* xoshiro256** */
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform index below n (multiply-shift; the bias is below 2^-40 here). */
+static int rng_below(rng *r, int n)
+{
+    return (int)(((unsigned __int128)rng_next(r) * (unsigned)n) >> 64);
+}
+
+/* Regularized incomplete beta I_x(a, b), continued fraction (Lentz). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    if (fabs(d) < tiny) d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 100000; m++) {
+        double aa = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+        d = 1 + aa * d; if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c; if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+        d = 1 + aa * d; if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c; if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double step = d * c;
+        h *= step;
+        if (fabs(step - 1) < 1e-15) break;
+    }
+    return h;
+}
+
+static double beta_inc(double a, double b, double x)
+{
+    if (x <= 0) return 0;
+    if (x >= 1) return 1;
+    double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+    if (x < (a + 1) / (a + b + 2)) return front * beta_cf(a, b, x) / a;
+    return 1 - front * beta_cf(b, a, 1 - x) / b;
+}
+
+/* cdf[j] = I_{j/n}(p(n+1), (1-p)(n+1)) for j = 0..n: order statistic j
+ * (1-based) weighs cdf[j] - cdf[j-1] in the Harrell–Davis estimate. */
+static double *hd_cdf(int n, double p)
+{
+    double *cdf = malloc((size_t)(n + 1) * sizeof *cdf);
+    if (!cdf) return NULL;
+    double a = p * (n + 1), b = (1 - p) * (n + 1);
+    for (int j = 0; j <= n; j++) cdf[j] = beta_inc(a, b, (double)j / n);
+    return cdf;
+}
+
+double fg_hd_quantile(const double *sorted, int n, double p)
+{
+    if (n <= 0 || !(p > 0 && p < 100)) return NAN;
+    double *cdf = hd_cdf(n, p / 100.0);
+    if (!cdf) return NAN;
+    double q = 0;
+    for (int i = 0; i < n; i++) q += sorted[i] * (cdf[i + 1] - cdf[i]);
+    free(cdf);
+    return q;
+}
+
+/* The Harrell–Davis quantile of a resample of sorted v, in O(n): draw the
+ * multiplicity of each value; walking v in order then yields the sorted
+ * resample without sorting it. */
+static double resampled_hd(rng *r, const double *v, int n, const double *cdf, int *counts)
+{
+    memset(counts, 0, (size_t)n * sizeof *counts);
+    for (int i = 0; i < n; i++) counts[rng_below(r, n)]++;
+    double q = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!counts[i]) continue;
+        q += v[i] * (cdf[k + counts[i]] - cdf[k]);
+        k += counts[i];
+    }
+    return q;
+}
+
+int fg_bootstrap_p95_ratio(const double *x, int nx, const double *y, int ny, int resamples,
+                           uint64_t seed, double lo_q, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (nx <= 0 || ny <= 0 || resamples <= 0) return -1;
+    double *sx = malloc((size_t)nx * sizeof *sx), *sy = malloc((size_t)ny * sizeof *sy);
+    double *ratios = malloc((size_t)resamples * sizeof *ratios);
+    double *cx = hd_cdf(nx, 0.95), *cy = hd_cdf(ny, 0.95);
+    int *counts = malloc((size_t)(nx > ny ? nx : ny) * sizeof *counts);
+    int rc = -1;
+    if (!sx || !sy || !ratios || !cx || !cy || !counts) goto out;
+    memcpy(sx, x, (size_t)nx * sizeof *sx);
+    memcpy(sy, y, (size_t)ny * sizeof *sy);
+    qsort(sx, (size_t)nx, sizeof *sx, cmp_double);
+    qsort(sy, (size_t)ny, sizeof *sy, cmp_double);
+    rng r;
+    rng_seed(&r, seed);
+    for (int b = 0; b < resamples; b++) {
+        double px = resampled_hd(&r, sx, nx, cx, counts);
+        double py = resampled_hd(&r, sy, ny, cy, counts);
+        ratios[b] = px > 0 ? py / px : HUGE_VAL;
+    }
+    qsort(ratios, (size_t)resamples, sizeof *ratios, cmp_double);
+    *lo = fg_percentile_sorted(ratios, resamples, 100.0 * lo_q);
+    *hi = fg_percentile_sorted(ratios, resamples, 100.0 * (1.0 - lo_q));
+    rc = 0;
+out:
+    free(sx); free(sy); free(ratios); free(cx); free(cy); free(counts);
+    return rc;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+void fg_compare_opts_defaults(fg_compare_opts *o)
+{
+    o->alpha = 0.01;
+    o->p95_tolerance = 0.20;
+    o->throughput_tolerance = 0.20;
+    o->resamples = 2000;
+    o->confidence = 0.95;
+    o->seed = 20261127;
+    o->min_samples = 5;
+    o->cells = NULL;
+}
+
+/* Reads an optional number key into *v, checking lo <= v < hi. */
+static int opt_number(const cJSON *obj, const char *key, double lo, double hi, double *v,
+                      const char *where, fg_err *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!item) return 0;
+    if (!cJSON_IsNumber(item) || !(item->valuedouble >= lo && item->valuedouble < hi))
+        return fg_err_set(err, "%s%s: must be a number in [%g, %g)", where, key, lo, hi);
+    *v = item->valuedouble;
+    return 0;
+}
+
+int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_err *err)
+{
+    *doc = NULL;
+    fg_buf b;
+    if (fg_read_file(path, 1u << 20, &b, err) != 0) return -1;
+    cJSON *root = cJSON_ParseWithLength((const char *)b.data, b.len);
+    fg_buf_free(&b);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fg_err_set(err, "%s: invalid JSON (expected an object)", path);
+    }
+    char where[600];
+    snprintf(where, sizeof where, "%s: ", path);
+    double resamples = o->resamples, min_samples = o->min_samples, seed = (double)o->seed;
+    if (opt_number(root, "alpha", 1e-12, 0.5, &o->alpha, where, err) ||
+        opt_number(root, "p95_ms", 0, 10, &o->p95_tolerance, where, err) ||
+        opt_number(root, "throughput_rps", 0, 1, &o->throughput_tolerance, where, err) ||
+        opt_number(root, "confidence", 0.5, 1, &o->confidence, where, err) ||
+        opt_number(root, "resamples", 100, 1e6, &resamples, where, err) ||
+        opt_number(root, "min_samples", 2, 1e6, &min_samples, where, err) ||
+        opt_number(root, "seed", 0, 9007199254740992.0, &seed, where, err))
+        goto bad;
+    o->resamples = (int)resamples;
+    o->min_samples = (int)min_samples;
+    o->seed = (uint64_t)seed;
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(root, "cells");
+    if (cells) {
+        if (!cJSON_IsObject(cells)) {
+            fg_err_set(err, "%s: cells: not an object", path);
+            goto bad;
+        }
+        const cJSON *cell;
+        cJSON_ArrayForEach(cell, cells) {
+            double dummy;
+            snprintf(where, sizeof where, "%s: cells.%s.", path, cell->string);
+            if (!cJSON_IsObject(cell)) {
+                fg_err_set(err, "%s: cells.%s: not an object", path, cell->string);
+                goto bad;
+            }
+            if (opt_number(cell, "p95_ms", 0, 10, &dummy, where, err) ||
+                opt_number(cell, "throughput_rps", 0, 1, &dummy, where, err))
+                goto bad;
+        }
+    }
+    o->cells = cells;
+    *doc = root;
+    return 0;
+bad:
+    cJSON_Delete(root);
+    return -1;
+}
+
+/* ---- cells --------------------------------------------------------------- */
+
+const char *fg_verdict_name(fg_verdict v)
+{
+    static const char *const names[] = {"ok", "regression", "improvement", "insufficient data",
+                                        "missing"};
+    return (unsigned)v <= FG_VERDICT_MISSING ? names[v] : "?";
+}
+
+/* All repeats of one cell in one file. */
+typedef struct cell_samples {
+    double *lat;
+    int n_lat;
+    double *tp;
+    int n_tp;
+    int repeats;
+} cell_samples;
+
+static void samples_free(cell_samples *s)
+{
+    free(s->lat);
+    free(s->tp);
+}
+
+static const char *entry_id(const cJSON *e)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "experiment_id");
+    return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
+static int gather(const cJSON *exps, const char *id, const char *label, cell_samples *s,
+                  fg_err *err)
+{
+    memset(s, 0, sizeof *s);
+    int cap_lat = 0, cap_tp = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, exps) {
+        const char *eid = entry_id(e);
+        if (!eid || strcmp(eid, id)) continue;
+        s->repeats++;
+        const cJSON *lat = cJSON_GetObjectItemCaseSensitive(e, "latency_samples_ms");
+        if (lat && !cJSON_IsArray(lat)) {
+            samples_free(s);
+            return fg_err_set(err, "%s: %s: latency_samples_ms is not an array", label, id);
+        }
+        int k = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, lat) {
+            if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0) {
+                samples_free(s);
+                return fg_err_set(err, "%s: %s: latency_samples_ms[%d] is not a latency", label,
+                                  id, k);
+            }
+            if (s->n_lat == cap_lat) {
+                cap_lat = cap_lat ? 2 * cap_lat : 256;
+                double *p = realloc(s->lat, (size_t)cap_lat * sizeof *p);
+                if (!p) { samples_free(s); return fg_err_set(err, "out of memory"); }
+                s->lat = p;
+            }
+            s->lat[s->n_lat++] = v->valuedouble;
+            k++;
+        }
+        const cJSON *tp = cJSON_GetObjectItemCaseSensitive(e, "throughput_rps");
+        if (cJSON_IsNumber(tp) && isfinite(tp->valuedouble) && tp->valuedouble >= 0) {
+            if (s->n_tp == cap_tp) {
+                cap_tp = cap_tp ? 2 * cap_tp : 8;
+                double *p = realloc(s->tp, (size_t)cap_tp * sizeof *p);
+                if (!p) { samples_free(s); return fg_err_set(err, "out of memory"); }
+                s->tp = p;
+            }
+            s->tp[s->n_tp++] = tp->valuedouble;
+        }
+    }
+    return 0;
+}
+
+static void cell_tolerances(const fg_compare_opts *o, const char *id, double *p95_tol,
+                            double *tp_tol)
+{
+    *p95_tol = o->p95_tolerance;
+    *tp_tol = o->throughput_tolerance;
+    const cJSON *cell = cJSON_GetObjectItemCaseSensitive(o->cells, id);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cell, "p95_ms");
+    if (cJSON_IsNumber(v)) *p95_tol = v->valuedouble;
+    v = cJSON_GetObjectItemCaseSensitive(cell, "throughput_rps");
+    if (cJSON_IsNumber(v)) *tp_tol = v->valuedouble;
+}
+
+static fg_verdict judge_latency(fg_cell_compare *c, const cell_samples *b, const cell_samples *n,
+                                const fg_compare_opts *o, double tol)
+{
+    if (c->n_base == 0 || c->n_new == 0) return FG_VERDICT_INSUFFICIENT;
+    fg_mwu mw;
+    if (fg_mann_whitney(b->lat, b->n_lat, n->lat, n->n_lat, &mw) == 0) {
+        c->p_slower = mw.p_greater;
+        c->p_faster = mw.p_less;
+        c->cliffs_delta = 2.0 * mw.u / ((double)c->n_base * c->n_new) - 1.0;
+    }
+    c->hl_shift_ms = fg_hodges_lehmann(b->lat, b->n_lat, n->lat, n->n_lat);
+    double *sorted = malloc((size_t)(c->n_base > c->n_new ? c->n_base : c->n_new) * sizeof *sorted);
+    if (sorted) {
+        memcpy(sorted, b->lat, (size_t)c->n_base * sizeof *sorted);
+        qsort(sorted, (size_t)c->n_base, sizeof *sorted, cmp_double);
+        c->p95_base = fg_hd_quantile(sorted, c->n_base, 95.0);
+        memcpy(sorted, n->lat, (size_t)c->n_new * sizeof *sorted);
+        qsort(sorted, (size_t)c->n_new, sizeof *sorted, cmp_double);
+        c->p95_new = fg_hd_quantile(sorted, c->n_new, 95.0);
+        free(sorted);
+        if (c->p95_base > 0) c->p95_ratio = c->p95_new / c->p95_base;
+    }
+    if (c->n_base < o->min_samples || c->n_new < o->min_samples) return FG_VERDICT_INSUFFICIENT;
+    fg_bootstrap_p95_ratio(b->lat, b->n_lat, n->lat, n->n_lat, o->resamples, o->seed,
+                           (1.0 - o->confidence) / 2, &c->ratio_lo, &c->ratio_hi);
+    if (c->p_slower < o->alpha && c->ratio_lo > 1.0 + tol) return FG_VERDICT_REGRESSION;
+    if (c->p_faster < o->alpha && c->ratio_hi < 1.0 / (1.0 + tol)) return FG_VERDICT_IMPROVEMENT;
+    return FG_VERDICT_OK;
+}
+
+static void min_mean_max(const double *v, int n, double *mn, double *mean, double *mx)
+{
+    double sum = 0;
+    *mn = *mx = v[0];
+    for (int i = 0; i < n; i++) {
+        sum += v[i];
+        if (v[i] < *mn) *mn = v[i];
+        if (v[i] > *mx) *mx = v[i];
+    }
+    *mean = sum / n;
+}
+
+static fg_verdict judge_throughput(fg_cell_compare *c, const cell_samples *b,
+                                   const cell_samples *n, double tol)
+{
+    if (b->n_tp == 0 || n->n_tp == 0) return FG_VERDICT_INSUFFICIENT;
+    min_mean_max(b->tp, b->n_tp, &c->tp_base_min, &c->tp_base_mean, &c->tp_base_max);
+    min_mean_max(n->tp, n->n_tp, &c->tp_new_min, &c->tp_new_mean, &c->tp_new_max);
+    if (!(c->tp_base_mean > 0)) return FG_VERDICT_INSUFFICIENT;
+    double ratio = c->tp_new_mean / c->tp_base_mean;
+    c->tp_change = ratio - 1.0;
+    if (b->n_tp >= 3 && n->n_tp >= 3) {
+        if (ratio < 1.0 - tol && c->tp_new_max < c->tp_base_min) return FG_VERDICT_REGRESSION;
+        if (ratio > 1.0 / (1.0 - tol) && c->tp_new_min > c->tp_base_max)
+            return FG_VERDICT_IMPROVEMENT;
+        return FG_VERDICT_OK;
+    }
+    /* Too few repeats to see the spread: only a large change counts. */
+    if (ratio < 1.0 - 2.0 * tol) return FG_VERDICT_REGRESSION;
+    if (2.0 * tol < 1.0 && ratio > 1.0 / (1.0 - 2.0 * tol)) return FG_VERDICT_IMPROVEMENT;
+    return FG_VERDICT_OK;
+}
+
+static void cell_init(fg_cell_compare *c, const char *id)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->experiment_id, sizeof c->experiment_id, "%s", id);
+    c->p_slower = c->p_faster = c->cliffs_delta = c->hl_shift_ms = NAN;
+    c->p95_base = c->p95_new = c->p95_ratio = c->ratio_lo = c->ratio_hi = NAN;
+    c->tp_base_mean = c->tp_new_mean = c->tp_change = NAN;
+    c->tp_base_min = c->tp_base_max = c->tp_new_min = c->tp_new_max = NAN;
+}
+
+static int compare_cell(const cJSON *bexps, const char *blabel, const cJSON *nexps,
+                        const char *nlabel, const char *id, const fg_compare_opts *o,
+                        fg_cell_compare *c, fg_err *err)
+{
+    cell_init(c, id);
+    cell_samples b, n;
+    if (gather(bexps, id, blabel, &b, err) != 0) return -1;
+    if (gather(nexps, id, nlabel, &n, err) != 0) {
+        samples_free(&b);
+        return -1;
+    }
+    c->n_base = b.n_lat;
+    c->n_new = n.n_lat;
+    c->repeats_base = b.repeats;
+    c->repeats_new = n.repeats;
+    if (!b.repeats || !n.repeats) {
+        c->verdict = c->latency = c->throughput = FG_VERDICT_MISSING;
+        c->only_in = b.repeats ? "BASE" : "NEW";
+    } else {
+        double p95_tol, tp_tol;
+        cell_tolerances(o, id, &p95_tol, &tp_tol);
+        c->latency = judge_latency(c, &b, &n, o, p95_tol);
+        c->throughput = judge_throughput(c, &b, &n, tp_tol);
+        if (c->latency == FG_VERDICT_REGRESSION || c->throughput == FG_VERDICT_REGRESSION)
+            c->verdict = FG_VERDICT_REGRESSION;
+        else if (c->latency == FG_VERDICT_INSUFFICIENT)
+            c->verdict = FG_VERDICT_INSUFFICIENT;
+        else if (c->latency == FG_VERDICT_IMPROVEMENT || c->throughput == FG_VERDICT_IMPROVEMENT)
+            c->verdict = FG_VERDICT_IMPROVEMENT;
+        else
+            c->verdict = FG_VERDICT_OK;
+    }
+    samples_free(&b);
+    samples_free(&n);
+    return 0;
+}
+
+static int seen_before(const cJSON *exps, const cJSON *upto, const char *id)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, exps) {
+        if (e == upto) return 0;
+        const char *eid = entry_id(e);
+        if (eid && !strcmp(eid, id)) return 1;
+    }
+    return 0;
+}
+
+static int has_cell(const cJSON *exps, const char *id)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, exps) {
+        const char *eid = entry_id(e);
+        if (eid && !strcmp(eid, id)) return 1;
+    }
+    return 0;
+}
+
+int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *new_,
+                       const char *new_label, const fg_compare_opts *o,
+                       fg_compare_report *out, fg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *blabel = base_label ? base_label : "BASE";
+    const char *nlabel = new_label ? new_label : "NEW";
+    const cJSON *bexps = fg_results_experiments(base), *nexps = fg_results_experiments(new_);
+    if (!cJSON_IsArray(bexps)) return fg_err_set(err, "%s: no experiments array", blabel);
+    if (!cJSON_IsArray(nexps)) return fg_err_set(err, "%s: no experiments array", nlabel);
+
+    int cap = cJSON_GetArraySize(bexps) + cJSON_GetArraySize(nexps);
+    out->cells = calloc(cap ? (size_t)cap : 1, sizeof *out->cells);
+    if (!out->cells) return fg_err_set(err, "out of memory");
+    /* BASE's cells in its order, then those only NEW has. */
+    const cJSON *sides[2] = {bexps, nexps};
+    const char *labels[2] = {blabel, nlabel};
+    for (int side = 0; side < 2; side++) {
+        const cJSON *e;
+        int index = 0;
+        cJSON_ArrayForEach(e, sides[side]) {
+            const char *id = entry_id(e);
+            if (!id) {
+                fg_compare_report_free(out);
+                return fg_err_set(err, "%s: experiments[%d]: no experiment_id", labels[side],
+                                  index);
+            }
+            index++;
+            if (seen_before(sides[side], e, id) || (side == 1 && has_cell(bexps, id))) continue;
+            fg_cell_compare *c = &out->cells[out->n];
+            if (compare_cell(bexps, blabel, nexps, nlabel, id, o, c, err) != 0) {
+                fg_compare_report_free(out);
+                return -1;
+            }
+            out->count[c->verdict]++;
+            out->n++;
+        }
+    }
+    return 0;
+}
+
+void fg_compare_report_free(fg_compare_report *r)
+{
+    free(r->cells);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+/* snprintf that appends at *len, never past size. */
+static void append(char *line, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *line, size_t size, size_t *len, const char *fmt, ...)
+{
+    if (*len >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len += (size_t)n;
+}
+
+void fg_compare_format(const fg_cell_compare *c, char *line, size_t size)
+{
+    size_t len = 0;
+    line[0] = 0;
+    append(line, size, &len, "%-17s %s", fg_verdict_name(c->verdict), c->experiment_id);
+    if (c->verdict == FG_VERDICT_MISSING) {
+        append(line, size, &len, ": only in %s (%d repeat%s)", c->only_in,
+               c->repeats_base + c->repeats_new, c->repeats_base + c->repeats_new == 1 ? "" : "s");
+        return;
+    }
+    append(line, size, &len, ": p95(HD)");
+    if (isnan(c->p95_ratio))
+        append(line, size, &len, " n/a");
+    else {
+        append(line, size, &len, " x%.3f", c->p95_ratio);
+        if (!isnan(c->ratio_lo)) append(line, size, &len, " CI [%.3f, %.3f]", c->ratio_lo, c->ratio_hi);
+        append(line, size, &len, " (%.1f -> %.1f ms)", c->p95_base, c->p95_new);
+    }
+    if (!isnan(c->hl_shift_ms)) append(line, size, &len, ", HL shift %+.1f ms", c->hl_shift_ms);
+    if (!isnan(c->cliffs_delta)) append(line, size, &len, ", Cliff's delta %+.2f", c->cliffs_delta);
+    /* Below 1e-16 the normal tail has left double precision behind. */
+    if (!isnan(c->p_slower))
+        append(line, size, &len, c->p_slower < 1e-16 ? ", p(slower)<1e-16" : ", p(slower)=%.2g",
+               c->p_slower);
+    append(line, size, &len, "; throughput");
+    if (isnan(c->tp_change))
+        append(line, size, &len, " n/a");
+    else
+        append(line, size, &len, " %+.1f%% (%.3g -> %.3g rps)", 100.0 * c->tp_change,
+               c->tp_base_mean, c->tp_new_mean);
+    append(line, size, &len, "; n=%d/%d samples, %d/%d repeats; latency %s, throughput %s",
+           c->n_base, c->n_new, c->repeats_base, c->repeats_new, fg_verdict_name(c->latency),
+           fg_verdict_name(c->throughput));
+}

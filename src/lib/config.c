@@ -1,0 +1,495 @@
+/* config.c — the run configuration, assembled in layers. Precedence, lowest
+ * to highest:
+ *
+ *   1. built-in defaults            fg_config_defaults
+ *   2. environment                  fg_config_apply_env
+ *   3. config file (--config F)     fg_config_apply_file (its "category"
+ *                                   is applied first, then its other keys)
+ *   4. command-line flags           set by the CLI on the struct last
+ *
+ * Each layer only overrides what it names. Every bad value — a malformed
+ * environment variable, an unknown or mistyped key in a config file, an
+ * unknown scheduler or category — is refused with one line naming the
+ * variable or file and key: a typo must never fall back to a default
+ * silently. An empty environment variable counts as unset.
+ *
+ * Paths in a config file are used as written (relative to the working
+ * directory), like paths given on the command line. */
+#include "flowgate/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define MAX_CONCURRENCY 10000
+#define MAX_REQUESTS 10000000
+#define MAX_INPUT_MB 1024.0
+
+static const char *const known_schedulers[] = {"ours", "faaspr", "palette", "round_robin", NULL};
+
+fg_log_level fg_log_threshold = FG_LOG_INFO;
+
+static void set_path(char *dst, size_t size, const char *a, const char *b)
+{
+    snprintf(dst, size, "%s%s", a, b);
+}
+
+void fg_config_defaults(fg_run_config *c)
+{
+    /* The matrix mirrors "standard" in data/categories.json (a unit test
+     * keeps the two equal) so that defaults never depend on file I/O. */
+    static const double sizes[] = {0.1, 1.0, 2.0};
+    static const int conc[] = {1, 5, 10};
+    memset(c, 0, sizeof *c);
+    snprintf(c->category, sizeof c->category, "standard");
+    c->n_sizes = 3;
+    memcpy(c->sizes_mb, sizes, sizeof sizes);
+    c->n_concurrency = 3;
+    memcpy(c->concurrency, conc, sizeof conc);
+    snprintf(c->schedulers[0], sizeof c->schedulers[0], "ours");
+    c->n_schedulers = 1;
+    c->requests = 0;
+    c->default_requests = 10;
+    c->warmup = 2;
+    c->request_scale = 1.0;
+    c->timeout_s = 60;
+    c->retries = 0;
+    c->inline_data = 0;
+    c->variant = FG_VARIANT_CLEAN;
+    c->repeats = 1;
+    c->default_input_mb = 1.0;
+    c->default_concurrency = 5;
+    c->log_level = FG_LOG_INFO;
+    const char *data = fg_data_dir();
+    set_path(c->nodes_profile, sizeof c->nodes_profile, data, "/nodes.json");
+    set_path(c->workflow, sizeof c->workflow, data, "/workflows/recognizer.json");
+    set_path(c->thresholds, sizeof c->thresholds, data, "/thresholds.json");
+    set_path(c->images_dir, sizeof c->images_dir, data, "/images");
+    snprintf(c->results_dir, sizeof c->results_dir, "results");
+}
+
+/* ---- value parsing shared by env and file ----------------------------- */
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || isspace((unsigned char)*s) || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || isspace((unsigned char)*s) || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int scheduler_known(const char *name)
+{
+    for (int i = 0; known_schedulers[i]; i++)
+        if (!strcmp(name, known_schedulers[i])) return 1;
+    return 0;
+}
+
+/* Adds a scheduler to a list being built; `where` prefixes errors. */
+static int add_scheduler(char (*list)[32], int *n, const char *name, const char *where, fg_err *err)
+{
+    if (!scheduler_known(name))
+        return fg_err_set(err, "%s: unknown scheduler '%s' (known: ours, faaspr, palette, round_robin)",
+                          where, name);
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(list[i], name))
+            return fg_err_set(err, "%s: scheduler '%s' listed twice", where, name);
+    if (*n >= FG_MAX_SCHEDULERS)
+        return fg_err_set(err, "%s: more than %d schedulers", where, FG_MAX_SCHEDULERS);
+    snprintf(list[(*n)++], 32, "%s", name);
+    return 0;
+}
+
+static int parse_log_level(const char *s, fg_log_level *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(s, names[i])) {
+            *out = (fg_log_level)i;
+            return 0;
+        }
+    if (!strcasecmp(s, "warning")) {
+        *out = FG_LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- environment ------------------------------------------------------ */
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static int env_path(const char *name, char *dst, size_t size, fg_err *err)
+{
+    const char *v = env(name);
+    if (!v) return 0;
+    if (strlen(v) >= size)
+        return fg_err_set(err, "%s: path longer than %zu bytes", name, size - 1);
+    snprintf(dst, size, "%s", v);
+    return 0;
+}
+
+int fg_config_apply_env(fg_run_config *out, fg_err *err)
+{
+    fg_run_config next = *out, *c = &next;   /* all or nothing */
+    const char *v;
+    long n;
+    double d;
+    if ((v = env("LOG_LEVEL")) && parse_log_level(v, &c->log_level))
+        return fg_err_set(err, "LOG_LEVEL='%s': expected error, warn, info or debug", v);
+    if ((v = env("DEFAULT_INPUT_SIZE"))) {
+        if (parse_double(v, 1e-6, MAX_INPUT_MB, &d))
+            return fg_err_set(err, "DEFAULT_INPUT_SIZE='%s': expected a size in MB, > 0 and <= %g",
+                              v, MAX_INPUT_MB);
+        c->default_input_mb = d;
+    }
+    if ((v = env("DEFAULT_CONCURRENCY"))) {
+        if (parse_int(v, 1, MAX_CONCURRENCY, &n))
+            return fg_err_set(err, "DEFAULT_CONCURRENCY='%s': expected an integer from 1 to %d",
+                              v, MAX_CONCURRENCY);
+        c->default_concurrency = (int)n;
+    }
+    if ((v = env("DEFAULT_REQUESTS"))) {
+        if (parse_int(v, 1, MAX_REQUESTS, &n))
+            return fg_err_set(err, "DEFAULT_REQUESTS='%s': expected an integer from 1 to %d",
+                              v, MAX_REQUESTS);
+        c->default_requests = (int)n;
+    }
+    if ((v = env("FLOWGATE_REQUEST_SCALE"))) {
+        if (parse_double(v, 1e-6, 1000, &d))
+            return fg_err_set(err, "FLOWGATE_REQUEST_SCALE='%s': expected a number > 0 and <= 1000", v);
+        c->request_scale = d;
+    }
+    if ((v = env("FLOWGATE_SCHEDULERS"))) {
+        char list[FG_MAX_SCHEDULERS][32];
+        int count = 0;
+        char where[160];
+        snprintf(where, sizeof where, "FLOWGATE_SCHEDULERS='%.100s'", v);
+        const char *p = v;
+        for (;;) {
+            size_t len = strcspn(p, ",");
+            char name[64];
+            while (len && isspace((unsigned char)*p)) { p++; len--; }
+            size_t k = len;
+            while (k && isspace((unsigned char)p[k - 1])) k--;
+            if (k == 0) return fg_err_set(err, "%s: empty scheduler name", where);
+            if (k >= sizeof name) return fg_err_set(err, "%s: scheduler name too long", where);
+            memcpy(name, p, k);
+            name[k] = 0;
+            if (add_scheduler(list, &count, name, where, err)) return -1;
+            p += len;
+            if (!*p) break;
+            p++;
+        }
+        memcpy(c->schedulers, list, sizeof list);
+        c->n_schedulers = count;
+    }
+    if (env_path("FLOWGATE_ENDPOINTS", c->endpoints, sizeof c->endpoints, err) ||
+        env_path("FLOWGATE_RESULTS_DIR", c->results_dir, sizeof c->results_dir, err))
+        return -1;
+    *out = next;
+    return 0;
+}
+
+/* ---- categories ------------------------------------------------------- */
+
+/* Reads a JSON array of numbers into out[]; integers only when `integral`. */
+static int number_array(const cJSON *arr, const char *where, int integral, double lo, double hi,
+                        double *out, int *n_out, fg_err *err)
+{
+    if (!cJSON_IsArray(arr)) return fg_err_set(err, "%s: expected an array of numbers", where);
+    int n = cJSON_GetArraySize(arr);
+    if (n == 0) return fg_err_set(err, "%s: empty", where);
+    if (n > FG_MAX_CELLS_AXIS)
+        return fg_err_set(err, "%s: %d values, over the limit of %d", where, n, FG_MAX_CELLS_AXIS);
+    int i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr) {
+        double v = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+        if (!(v >= lo && v <= hi) || (integral && v != floor(v))) {
+            char *text = cJSON_PrintUnformatted(x);
+            fg_err_set(err, "%s[%d]: expected %s from %g to %g, got %s", where, i,
+                       integral ? "an integer" : "a number", lo, hi, text ? text : "?");
+            free(text);
+            return -1;
+        }
+        out[i++] = v;
+    }
+    *n_out = n;
+    return 0;
+}
+
+static int set_sizes(fg_run_config *c, const cJSON *arr, const char *where, fg_err *err)
+{
+    double v[FG_MAX_CELLS_AXIS];
+    int n;
+    if (number_array(arr, where, 0, 1e-6, MAX_INPUT_MB, v, &n, err)) return -1;
+    memcpy(c->sizes_mb, v, sizeof v[0] * (size_t)n);
+    c->n_sizes = n;
+    return 0;
+}
+
+static int set_concurrency(fg_run_config *c, const cJSON *arr, const char *where, fg_err *err)
+{
+    double v[FG_MAX_CELLS_AXIS];
+    int n;
+    if (number_array(arr, where, 1, 1, MAX_CONCURRENCY, v, &n, err)) return -1;
+    for (int i = 0; i < n; i++) c->concurrency[i] = (int)v[i];
+    c->n_concurrency = n;
+    return 0;
+}
+
+int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/categories.json", fg_data_dir());
+    fg_buf buf;
+    if (fg_read_file(path, 1 << 20, &buf, err)) return -1;
+    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
+    fg_buf_free(&buf);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fg_err_set(err, "%s: not a JSON object", path);
+    }
+    const cJSON *cat = NULL;
+    char known[256] = "";
+    for (const cJSON *k = root->child; k; k = k->next) {
+        if (k->string[0] == '_') continue;
+        if (name && !strcmp(k->string, name)) cat = k;
+        strncat(known, known[0] ? ", " : "", sizeof known - strlen(known) - 1);
+        strncat(known, k->string, sizeof known - strlen(known) - 1);
+    }
+    int rc = 0;
+    char where[4200];
+    if (!cat) {
+        rc = fg_err_set(err, "unknown category '%s' (known: %s)", name ? name : "", known);
+    } else if (!cJSON_IsObject(cat)) {
+        rc = fg_err_set(err, "%s: %s: expected an object", path, name);
+    } else if (strlen(name) >= sizeof c->category) {
+        rc = fg_err_set(err, "%s: category name '%s' too long", path, name);
+    } else {
+        fg_run_config next = *c;   /* all or nothing */
+        const cJSON *scale = cJSON_GetObjectItemCaseSensitive(cat, "scale");
+        snprintf(where, sizeof where, "%s: %s.input_sizes_mb", path, name);
+        rc = set_sizes(&next, cJSON_GetObjectItemCaseSensitive(cat, "input_sizes_mb"), where, err);
+        snprintf(where, sizeof where, "%s: %s.concurrency", path, name);
+        if (!rc) rc = set_concurrency(&next, cJSON_GetObjectItemCaseSensitive(cat, "concurrency"), where, err);
+        if (!rc && scale && !cJSON_IsBool(scale))
+            rc = fg_err_set(err, "%s: %s.scale: expected true or false", path, name);
+        if (!rc) {
+            snprintf(next.category, sizeof next.category, "%s", name);
+            next.scale_prefix = cJSON_IsTrue(scale);
+            *c = next;
+        }
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- config file ------------------------------------------------------ */
+
+typedef struct file_ctx {
+    const char *path;
+    fg_err *err;
+} file_ctx;
+
+__attribute__((format(printf, 3, 4)))
+static int key_fail(file_ctx *f, const char *key, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fg_err_set(f->err, "%s: %s: %s", f->path, key, msg);
+}
+
+static int file_int(file_ctx *f, const cJSON *v, long lo, long hi, int *out)
+{
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+        return key_fail(f, v->string, "expected an integer from %ld to %ld", lo, hi);
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static int file_num(file_ctx *f, const cJSON *v, double lo, double hi, double *out)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
+        return key_fail(f, v->string, "expected a number from %g to %g", lo, hi);
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int file_str(file_ctx *f, const cJSON *v, char *dst, size_t size)
+{
+    if (!cJSON_IsString(v)) return key_fail(f, v->string, "expected a string");
+    if (strlen(v->valuestring) >= size)
+        return key_fail(f, v->string, "longer than %zu bytes", size - 1);
+    snprintf(dst, size, "%s", v->valuestring);
+    return 0;
+}
+
+static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
+{
+    const char *k = v->string;
+    char where[4200];
+    snprintf(where, sizeof where, "%s: %s", f->path, k);
+    if (!strcmp(k, "category")) return 0;   /* applied first, see below */
+    if (!strcmp(k, "input_sizes_mb")) return set_sizes(c, v, where, f->err);
+    if (!strcmp(k, "concurrency")) return set_concurrency(c, v, where, f->err);
+    if (!strcmp(k, "schedulers")) {
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+            return key_fail(f, k, "expected a non-empty array of scheduler names");
+        char list[FG_MAX_SCHEDULERS][32];
+        int n = 0;
+        const cJSON *s;
+        cJSON_ArrayForEach(s, v) {
+            if (!cJSON_IsString(s)) return key_fail(f, k, "expected scheduler names (strings)");
+            if (add_scheduler(list, &n, s->valuestring, where, f->err)) return -1;
+        }
+        memcpy(c->schedulers, list, sizeof list);
+        c->n_schedulers = n;
+        return 0;
+    }
+    if (!strcmp(k, "requests")) return file_int(f, v, 0, MAX_REQUESTS, &c->requests);
+    if (!strcmp(k, "warmup")) return file_int(f, v, 0, MAX_REQUESTS, &c->warmup);
+    if (!strcmp(k, "retries")) return file_int(f, v, 0, 10, &c->retries);
+    if (!strcmp(k, "repeats")) return file_int(f, v, 1, 1000, &c->repeats);
+    if (!strcmp(k, "rate_rps")) return file_num(f, v, 0, 1e6, &c->rate_rps);
+    if (!strcmp(k, "duration_s")) return file_num(f, v, 0, 86400, &c->duration_s);
+    if (!strcmp(k, "timeout_s")) {
+        if (file_num(f, v, 0, 86400, &c->timeout_s)) return -1;
+        return c->timeout_s > 0 ? 0 : key_fail(f, k, "expected a number > 0");
+    }
+    if (!strcmp(k, "inline")) {
+        if (!cJSON_IsBool(v)) return key_fail(f, k, "expected true or false");
+        c->inline_data = cJSON_IsTrue(v);
+        return 0;
+    }
+    if (!strcmp(k, "variant")) {
+        if (!cJSON_IsString(v) || fg_variant_parse(v->valuestring, &c->variant))
+            return key_fail(f, k, "expected one of clean, adult, violence, illegal_text");
+        return 0;
+    }
+    static const struct { const char *key; size_t off; } paths[] = {
+        {"endpoints", offsetof(fg_run_config, endpoints)},
+        {"nodes_profile", offsetof(fg_run_config, nodes_profile)},
+        {"workflow", offsetof(fg_run_config, workflow)},
+        {"profile", offsetof(fg_run_config, profile)},
+        {"thresholds", offsetof(fg_run_config, thresholds)},
+        {"results_dir", offsetof(fg_run_config, results_dir)},
+        {"images_dir", offsetof(fg_run_config, images_dir)},
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (!strcmp(k, paths[i].key))
+            return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
+    return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
+                    "requests, warmup, rate_rps, duration_s, timeout_s, retries, inline, variant, "
+                    "repeats, endpoints, nodes_profile, workflow, profile, thresholds, results_dir, "
+                    "images_dir)");
+}
+
+int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
+{
+    fg_buf buf;
+    if (fg_read_file(path, 1 << 20, &buf, err)) return -1;
+    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at && at >= (const char *)buf.data ? (long)(at - (const char *)buf.data) : 0;
+        fg_buf_free(&buf);
+        return fg_err_set(err, "%s: invalid JSON near byte %ld", path, off);
+    }
+    fg_buf_free(&buf);
+    file_ctx f = {.path = path, .err = err};
+    fg_run_config next = *c;   /* all or nothing */
+    int rc = 0;
+    if (!cJSON_IsObject(root)) rc = fg_err_set(err, "%s: expected a JSON object", path);
+    /* The category sets the matrix; explicit axes in the same file refine it. */
+    const cJSON *cat = rc ? NULL : cJSON_GetObjectItemCaseSensitive(root, "category");
+    if (cat) {
+        if (!cJSON_IsString(cat)) rc = key_fail(&f, "category", "expected a string");
+        else if (fg_config_apply_category(&next, cat->valuestring, err)) {
+            char inner[sizeof err->msg];
+            snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
+            rc = fg_err_set(err, "%s: category: %s", path, inner);
+        }
+    }
+    for (const cJSON *v = rc ? NULL : root->child; v && !rc; v = v->next)
+        if (v->string[0] != '_') rc = apply_key(&next, &f, v);
+    if (!rc && next.rate_rps > 0 && next.duration_s <= 0)
+        rc = fg_err_set(err, "%s: rate_rps: open loop needs duration_s > 0 as well", path);
+    if (!rc) *c = next;
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- derived values --------------------------------------------------- */
+
+int fg_config_requests_for(const fg_run_config *c, int concurrency)
+{
+    int base = c->requests > 0 ? c->requests
+             : (c->default_requests > 3 * concurrency ? c->default_requests : 3 * concurrency);
+    double scale = c->request_scale > 0 ? c->request_scale : 1.0;
+    /* The epsilon keeps 10 * 0.3 from becoming 4. */
+    double scaled = ceil((double)base * scale - 1e-9);
+    return scaled < 1 ? 1 : scaled > MAX_REQUESTS ? MAX_REQUESTS : (int)scaled;
+}
+
+void fg_format_mb(double mb, char *out, size_t out_size)
+{
+    /* One decimal when that is exact (ids read "1.0", "0.1"), else the
+     * fewest decimals that give the value back ("0.25"). */
+    for (int decimals = 1; decimals <= 6; decimals++) {
+        double scale = pow(10, decimals);
+        if (fabs(mb * scale - round(mb * scale)) < 1e-9 * (scale > 1 ? scale : 1)) {
+            snprintf(out, out_size, "%.*f", decimals, mb);
+            return;
+        }
+    }
+    snprintf(out, out_size, "%.6f", mb);
+}
+
+void fg_log(fg_log_level level, const char *fmt, ...)
+{
+    static const char *const prefix[] = {"error", "warn", "info", "debug"};
+    if (level > fg_log_threshold) return;
+    char line[2048];
+    int n = snprintf(line, sizeof line, "%s: ", prefix[level < 0 || level > FG_LOG_DEBUG ? 0 : level]);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    if (len && line[len - 1] != '\n' && len + 1 < sizeof line) {
+        line[len++] = '\n';
+        line[len] = 0;
+    }
+    fputs(line, stderr);   /* one call: lines from threads do not interleave */
+}

@@ -1,0 +1,321 @@
+/* instance.c — one workflow instance as a state machine over the DAG.
+ *
+ * Each function is idle, ready, running or done. Completing a function
+ * stores its outputs (taken out of the response by the node's mappings)
+ * and rescans the edges: a plain link fires when all its sources are done;
+ * a switch is evaluated once every node its condition and its links read is
+ * done, on the real outputs, and only the taken branch's links fire. A node
+ * runs at most once, when the first link into it fires. The instance is
+ * finished when nothing runs and nothing is ready — which after a failure
+ * means when the functions still in flight have answered. No I/O here: the
+ * engine feeds responses in, the unit tests feed canned ones. */
+#include "instance.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int fg_instance_check_workflow(const fg_workflow *wf, fg_err *err)
+{
+    if (wf->n_nodes > FG_WF_MAX_NODES)
+        return fg_err_set(err, "%s: %d nodes, more than %d", wf->path ? wf->path : wf->name,
+                          wf->n_nodes, FG_WF_MAX_NODES);
+    for (int i = 0; i < wf->n_nodes; i++) {
+        const fg_wf_node *n = &wf->nodes[i];
+        if (n->n_in > FG_WF_MAX_FANIN)
+            return fg_err_set(err, "%s: more than %d inputs", n->id, FG_WF_MAX_FANIN);
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k].src_node == FG_WF_INPUTS && n->n_in != 1)
+                return fg_err_set(err, "%s: reads the workflow input '%s' together with other "
+                                  "fields; the input is sent as the whole shared body",
+                                  n->id, n->in[k].source);
+    }
+    return 0;
+}
+
+static int has_incoming(const fg_workflow *wf, int node)
+{
+    for (int e = 0; e < wf->n_edges; e++) {
+        const fg_wf_edge *ed = &wf->edges[e];
+        for (int l = 0; l < ed->n_links; l++) if (ed->links[l].to == node) return 1;
+        for (int l = 0; l < ed->n_then; l++) if (ed->then_links[l].to == node) return 1;
+        for (int l = 0; l < ed->n_else; l++) if (ed->else_links[l].to == node) return 1;
+    }
+    return 0;
+}
+
+int fg_instance_init(fg_instance *in, const fg_workflow *wf, int by_ref, fg_err *err)
+{
+    memset(in, 0, sizeof *in);
+    if (fg_instance_check_workflow(wf, err) != 0) return -1;
+    in->wf = wf;
+    in->by_ref = by_ref;
+    in->branch = malloc(wf->n_edges > 0 ? (size_t)wf->n_edges : 1);
+    if (!in->branch) return fg_err_set(err, "out of memory");
+    memset(in->branch, -1, wf->n_edges > 0 ? (size_t)wf->n_edges : 1);
+    for (int i = 0; i < wf->n_nodes; i++)
+        in->fn_state[i] = has_incoming(wf, i) ? FG_FN_IDLE : FG_FN_READY;
+    return 0;
+}
+
+void fg_instance_free(fg_instance *in)
+{
+    if (!in || !in->wf) return;
+    for (int i = 0; i < in->wf->n_nodes; i++) cJSON_Delete(in->outputs[i]);
+    free(in->branch);
+    memset(in, 0, sizeof *in);
+}
+
+int fg_instance_next_ready(fg_instance *in)
+{
+    if (in->failed) return -1;
+    for (int i = 0; i < in->wf->n_nodes; i++)
+        if (in->fn_state[i] == FG_FN_READY) {
+            in->fn_state[i] = FG_FN_RUNNING;
+            in->n_running++;
+            return i;
+        }
+    return -1;
+}
+
+static const fg_wf_mapping *find_mapping(const fg_wf_mapping *m, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) if (!strcmp(m[i].name, name)) return &m[i];
+    return NULL;
+}
+
+/* "result.a.b" names response field a.b; the item and its parent object. */
+static cJSON *response_item(cJSON *response, const char *source, cJSON **parent)
+{
+    const char *path = source;
+    if (!strncmp(path, "result.", 7)) path += 7;
+    cJSON *cur = response;
+    *parent = NULL;
+    while (cur && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        char key[128];
+        if (len == 0 || len >= sizeof key || !cJSON_IsObject(cur)) return NULL;
+        memcpy(key, path, len);
+        key[len] = 0;
+        *parent = cur;
+        cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+        path += len + (dot ? 1 : 0);
+    }
+    return cur;
+}
+
+/* Takes one output out of the response; a second output with the same
+ * source shares the value already taken. */
+static int take_output(fg_instance *in, int fn, cJSON *response, const char *name,
+                       const char *source, fg_err *err)
+{
+    cJSON *outs = in->outputs[fn];
+    cJSON *parent;
+    cJSON *item = response_item(response, source, &parent);
+    if (!item) {
+        /* Already taken by an earlier output of this node with the same source? */
+        const fg_wf_node *n = &in->wf->nodes[fn];
+        for (int k = 0; k < n->n_out + n->n_blob_out; k++) {
+            const fg_wf_mapping *m = k < n->n_out ? &n->out[k] : &n->blob_out[k - n->n_out];
+            const cJSON *got = cJSON_GetObjectItemCaseSensitive(outs, m->name);
+            if (got && !strcmp(m->source, source) && strcmp(m->name, name)) {
+                cJSON_AddItemToObject(outs, name, cJSON_Duplicate(got, 1));
+                return 0;
+            }
+        }
+        return fg_err_set(err, "%s: response lacks %s (output '%s')",
+                          in->wf->nodes[fn].id, source, name);
+    }
+    cJSON_DetachItemViaPointer(parent, item);
+    cJSON_AddItemToObject(outs, name, item);
+    return 0;
+}
+
+/* Every output the response must carry, checked before anything changes,
+ * so that a bad response leaves the function running (it may be re-sent). */
+static int outputs_present(const fg_instance *in, int fn, cJSON *response, fg_err *err)
+{
+    const fg_wf_node *n = &in->wf->nodes[fn];
+    cJSON *parent;
+    for (int k = 0; k < n->n_out; k++) {
+        const fg_wf_mapping *blob =
+            in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, n->out[k].name) : NULL;
+        const char *source = blob ? blob->source : n->out[k].source;
+        if (!response_item(response, source, &parent))
+            return fg_err_set(err, "%s: response lacks %s (output '%s')", n->id, source,
+                              n->out[k].name);
+    }
+    if (in->by_ref)
+        for (int k = 0; k < n->n_blob_out; k++)
+            if (!response_item(response, n->blob_out[k].source, &parent))
+                return fg_err_set(err, "%s: response lacks %s (output '%s')", n->id,
+                                  n->blob_out[k].source, n->blob_out[k].name);
+    return 0;
+}
+
+static int map_outputs(fg_instance *in, int fn, cJSON *response, fg_err *err)
+{
+    const fg_wf_node *n = &in->wf->nodes[fn];
+    in->outputs[fn] = cJSON_CreateObject();
+    if (!in->outputs[fn]) return fg_err_set(err, "out of memory");
+    for (int k = 0; k < n->n_out; k++) {
+        const fg_wf_mapping *blob =
+            in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, n->out[k].name) : NULL;
+        const char *source = blob ? blob->source : n->out[k].source;
+        if (take_output(in, fn, response, n->out[k].name, source, err) != 0) return -1;
+    }
+    if (in->by_ref)
+        for (int k = 0; k < n->n_blob_out; k++)
+            if (!find_mapping(n->out, n->n_out, n->blob_out[k].name) &&
+                take_output(in, fn, response, n->blob_out[k].name, n->blob_out[k].source, err) != 0)
+                return -1;
+    return 0;
+}
+
+static const cJSON *lookup_output(void *ctx, int node, const char *output)
+{
+    const fg_instance *in = ctx;
+    if (node < 0 || node >= in->wf->n_nodes || !in->outputs[node]) return NULL;
+    return cJSON_GetObjectItemCaseSensitive(in->outputs[node], output);
+}
+
+static int sources_done(const fg_instance *in, const fg_wf_link *l)
+{
+    for (int i = 0; i < l->n_from; i++)
+        if (l->from[i] < 0 || in->fn_state[l->from[i]] != FG_FN_DONE) return 0;
+    return 1;
+}
+
+static void fire(fg_instance *in, const fg_wf_link *l)
+{
+    if (l->to >= 0 && sources_done(in, l) && in->fn_state[l->to] == FG_FN_IDLE)
+        in->fn_state[l->to] = FG_FN_READY;
+}
+
+static int switch_inputs_done(const fg_instance *in, const fg_wf_edge *ed)
+{
+    int nodes[FG_WF_MAX_NODES];
+    int n = fg_cond_nodes(ed->cond, nodes, FG_WF_MAX_NODES);
+    for (int i = 0; i < n; i++)
+        if (nodes[i] < 0 || in->fn_state[nodes[i]] != FG_FN_DONE) return 0;
+    for (int l = 0; l < ed->n_then; l++) if (!sources_done(in, &ed->then_links[l])) return 0;
+    for (int l = 0; l < ed->n_else; l++) if (!sources_done(in, &ed->else_links[l])) return 0;
+    return 1;
+}
+
+static int advance(fg_instance *in, fg_err *err)
+{
+    for (int e = 0; e < in->wf->n_edges; e++) {
+        const fg_wf_edge *ed = &in->wf->edges[e];
+        if (ed->type != FG_EDGE_SWITCH) {
+            for (int l = 0; l < ed->n_links; l++) fire(in, &ed->links[l]);
+            continue;
+        }
+        if (in->branch[e] >= 0 || !switch_inputs_done(in, ed)) continue;
+        fg_err cond_err = {{0}};
+        int taken = fg_cond_eval(ed->cond, lookup_output, in, &cond_err);
+        if (taken < 0)
+            return fg_err_set(err, "switch '%s': %s", ed->cond_text, cond_err.msg);
+        in->branch[e] = (signed char)(taken ? 1 : 0);
+        const fg_wf_link *links = taken ? ed->then_links : ed->else_links;
+        int n = taken ? ed->n_then : ed->n_else;
+        for (int l = 0; l < n; l++) fire(in, &links[l]);
+    }
+    return 0;
+}
+
+int fg_instance_complete(fg_instance *in, int fn, cJSON *response, fg_err *err)
+{
+    if (fn < 0 || fn >= in->wf->n_nodes || in->fn_state[fn] != FG_FN_RUNNING)
+        return fg_err_set(err, "function %d completed but was not running", fn);
+    if (!cJSON_IsObject(response) || outputs_present(in, fn, response, err) != 0) {
+        if (!cJSON_IsObject(response))
+            fg_err_set(err, "%s: response is not a JSON object", in->wf->nodes[fn].id);
+        return -1;
+    }
+    in->fn_state[fn] = FG_FN_DONE;
+    in->n_running--;
+    if (map_outputs(in, fn, response, err) != 0 || (!in->failed && advance(in, err) != 0)) {
+        in->failed = 1;
+        return -2;
+    }
+    return 0;
+}
+
+void fg_instance_fail(fg_instance *in, int fn)
+{
+    if (fn >= 0 && fn < in->wf->n_nodes && in->fn_state[fn] == FG_FN_RUNNING) {
+        in->fn_state[fn] = FG_FN_DONE;
+        in->n_running--;
+    }
+    in->failed = 1;
+}
+
+int fg_instance_finished(const fg_instance *in)
+{
+    if (in->n_running > 0) return 0;
+    if (in->failed) return 1;
+    for (int i = 0; i < in->wf->n_nodes; i++)
+        if (in->fn_state[i] == FG_FN_READY) return 0;
+    return 1;
+}
+
+int fg_instance_branch(const fg_instance *in, int edge)
+{
+    if (edge < 0 || edge >= in->wf->n_edges) return -1;
+    return in->branch[edge];
+}
+
+int fg_instance_request(const fg_instance *in, int fn, const char *request_id,
+                        cJSON **body, int *uses_payload,
+                        fg_instance_input *inputs, int *n_inputs, fg_err *err)
+{
+    const fg_wf_node *n = &in->wf->nodes[fn];
+    *body = NULL;
+    *uses_payload = 0;
+    *n_inputs = 0;
+    if (n->n_in == 1 && n->in[0].src_node == FG_WF_INPUTS) {
+        *uses_payload = 1;
+        inputs[0] = (fg_instance_input){NULL, -1.0};
+        *n_inputs = 1;
+        return 0;
+    }
+    cJSON *b = cJSON_CreateObject();
+    if (!b) return fg_err_set(err, "out of memory");
+    for (int k = 0; k < n->n_in && k < FG_WF_MAX_FANIN; k++) {
+        const fg_wf_mapping *m = &n->in[k];
+        int src = m->src_node;
+        const cJSON *value = (src >= 0 && src < in->wf->n_nodes && in->outputs[src])
+            ? cJSON_GetObjectItemCaseSensitive(in->outputs[src], m->src_field) : NULL;
+        if (!value) {
+            cJSON_Delete(b);
+            return fg_err_set(err, "%s: input '%s' (%s) has not been produced", n->id,
+                              m->name, m->source);
+        }
+        const fg_wf_node *producer = &in->wf->nodes[src];
+        int as_ref = in->by_ref && find_mapping(producer->blob_out, producer->n_blob_out,
+                                                m->src_field);
+        fg_instance_input where = {NULL, 0.0};
+        if (as_ref) {
+            const cJSON *node = cJSON_GetObjectItemCaseSensitive(value, "node");
+            const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(value, "bytes");
+            where.node_name = cJSON_IsString(node) ? node->valuestring : NULL;
+            where.mb = cJSON_IsNumber(bytes) ? bytes->valuedouble / FG_MB : 0.0;
+        } else if (cJSON_IsString(value)) {
+            where.mb = (double)strlen(value->valuestring) / FG_MB;
+        }
+        /* Strings (an inline image can be megabytes) are referenced, not copied. */
+        cJSON *copy = cJSON_IsString(value) ? cJSON_CreateStringReference(value->valuestring)
+                                            : cJSON_Duplicate(value, 1);
+        if (!copy || !cJSON_AddItemToObject(b, as_ref ? "input_ref" : m->name, copy)) {
+            cJSON_Delete(copy);
+            cJSON_Delete(b);
+            return fg_err_set(err, "out of memory");
+        }
+        inputs[(*n_inputs)++] = where;
+    }
+    if (request_id) cJSON_AddStringToObject(b, "request_id", request_id);
+    if (in->by_ref && n->n_blob_out > 0) cJSON_AddTrueToObject(b, "by_ref");
+    *body = b;
+    return 0;
+}

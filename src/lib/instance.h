@@ -1,0 +1,68 @@
+/* instance.h — one workflow instance's state machine, free of any I/O so it
+ * can be driven by the engine's event loop or by canned responses in unit
+ * tests. Internal to the library (src/lib). */
+#ifndef FLOWGATE_INSTANCE_H
+#define FLOWGATE_INSTANCE_H
+#include <cjson/cJSON.h>
+#include "flowgate/workflow.h"
+
+typedef enum fg_fn_state { FG_FN_IDLE, FG_FN_READY, FG_FN_RUNNING, FG_FN_DONE } fg_fn_state;
+
+typedef struct fg_instance {
+    const fg_workflow *wf;
+    int by_ref;                            /* blob outputs travel as references */
+    unsigned char fn_state[FG_WF_MAX_NODES];
+    cJSON *outputs[FG_WF_MAX_NODES];       /* per function: {output name: value} */
+    signed char *branch;                   /* per edge: -1 not evaluated, 1 then, 0 else */
+    int n_running;
+    int failed;
+} fg_instance;
+
+/* Checks once per workflow what the engine relies on: the workflow input
+ * travels as the whole shared body, so a node reading it reads nothing else. */
+int fg_instance_check_workflow(const fg_workflow *wf, fg_err *err);
+
+/* Entry nodes (no incoming link) become ready at once. */
+int  fg_instance_init(fg_instance *in, const fg_workflow *wf, int by_ref, fg_err *err);
+void fg_instance_free(fg_instance *in);
+
+/* The next ready function, now marked running; -1 when none (or failed). */
+int fg_instance_next_ready(fg_instance *in);
+
+/* Function fn answered with a success response: its outputs are taken from
+ * the response (by the node's "out" mappings, or "blob_out" ones when
+ * by_ref; detached from `response`, not copied), then links fire and
+ * switches whose inputs are complete are evaluated. Returns 0; -1 when the
+ * response lacks a mapped output (nothing changed: fn is still running and
+ * may be re-sent or failed); -2 when a condition could not be evaluated
+ * (fn is done and the instance has failed). err names the problem. */
+int fg_instance_complete(fg_instance *in, int fn, cJSON *response, fg_err *err);
+
+/* Function fn failed for good: nothing more is dispatched. */
+void fg_instance_fail(fg_instance *in, int fn);
+
+/* Nothing running and nothing left to dispatch. */
+int fg_instance_finished(const fg_instance *in);
+
+/* -1 not evaluated, 1 then, 0 else. */
+int fg_instance_branch(const fg_instance *in, int edge);
+
+/* Where one input of a request lives and how big it is. node_name NULL:
+ * travels inside the request; mb < 0: the workflow input (shared payload). */
+typedef struct fg_instance_input {
+    const char *node_name;
+    double mb;
+} fg_instance_input;
+
+/* The request for function fn. *body NULL with *uses_payload = 1 when it
+ * reads the workflow input (the shared upload body is sent as is);
+ * otherwise a new JSON object built from the producers' outputs: blob
+ * outputs as {"input_ref": ref} when by_ref, plain values copied, plus
+ * "request_id" and, for functions with blob outputs, "by_ref". String
+ * values are referenced from the instance's outputs, not copied: delete
+ * the body before the instance. */
+int fg_instance_request(const fg_instance *in, int fn, const char *request_id,
+                        cJSON **body, int *uses_payload,
+                        fg_instance_input *inputs, int *n_inputs, fg_err *err);
+
+#endif

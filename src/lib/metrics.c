@@ -1,0 +1,253 @@
+/* metrics.c — collection of one experiment's measurements and their
+ * rendering as the results entry (schema flowgate-results/1).
+ *
+ * Histograms hold latencies (log-linear, ≤ 1 % error); the raw end-to-end
+ * samples are kept too, for statistical comparison between runs. Only
+ * measured instances are recorded here (warm-up ones only in "warmup").
+ * Nothing is invented: an empty statistic is {"count":0}, a rate without a
+ * measured interval is null. */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const fg_fail_class_names[FG_FAIL_CLASSES] = {
+    "timeout", "connect", "http", "malformed", "function"
+};
+
+#define MAX_ERRORS_KEPT 20
+
+int fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, fg_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->wf = wf;
+    m->interval_start = m->interval_end = NAN;
+    m->e2e = fg_hist_new();
+    m->warmup_e2e = fg_hist_new();
+    m->errors = cJSON_CreateArray();
+    m->branches = calloc(wf->n_edges > 0 ? (size_t)wf->n_edges : 1, sizeof *m->branches);
+    int ok = m->e2e && m->warmup_e2e && m->errors && m->branches;
+    for (int i = 0; ok && i < wf->n_nodes && i < FG_WF_MAX_NODES; i++) {
+        fg_fn_metrics *f = &m->fn[i];
+        f->latency = fg_hist_new();
+        f->exec = fg_hist_new();
+        f->queue = fg_hist_new();
+        f->transfer = fg_hist_new();
+        ok = f->latency && f->exec && f->queue && f->transfer;
+    }
+    if (!ok) {
+        fg_metrics_free(m);
+        return fg_err_set(err, "out of memory for the experiment's metrics");
+    }
+    if (c->mode == FG_CLUSTER_NODES) {
+        m->n_nodes = c->n_nodes;
+        for (int i = 0; i < c->n_nodes; i++)
+            snprintf(m->node_names[i], sizeof m->node_names[i], "%s", c->nodes[i].name);
+    } else {
+        m->n_nodes = 1;
+        snprintf(m->node_names[0], sizeof m->node_names[0], "functions");
+    }
+    return 0;
+}
+
+void fg_metrics_free(fg_metrics *m)
+{
+    fg_hist_free(m->e2e);
+    fg_hist_free(m->warmup_e2e);
+    for (int i = 0; i < FG_WF_MAX_NODES; i++) {
+        fg_hist_free(m->fn[i].latency);
+        fg_hist_free(m->fn[i].exec);
+        fg_hist_free(m->fn[i].queue);
+        fg_hist_free(m->fn[i].transfer);
+    }
+    free(m->samples);
+    free(m->branches);
+    cJSON_Delete(m->errors);
+    memset(m, 0, sizeof *m);
+}
+
+static void record_number(fg_hist *h, const cJSON *response, const char *field)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(response, field);
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0) fg_hist_record(h, v->valuedouble);
+}
+
+void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_class cls,
+                           double latency_ms, const cJSON *response)
+{
+    if (fn < 0 || fn >= m->wf->n_nodes) return;
+    fg_fn_metrics *f = &m->fn[fn];
+    f->invocations++;
+    if (node >= 0 && node < m->n_nodes) m->node_invocations[node]++;
+    if (!ok) {
+        f->errors[cls]++;
+        return;
+    }
+    fg_hist_record(f->latency, latency_ms);
+    if (!response) return;
+    record_number(f->exec, response, "exec_ms");
+    record_number(f->queue, response, "queue_ms");
+    record_number(f->transfer, response, "transfer_ms");
+    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(response, "transfer_bytes");
+    if (cJSON_IsNumber(bytes)) f->transfer_bytes += bytes->valuedouble;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(response, "cold_start"))) f->cold_starts++;
+}
+
+void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg)
+{
+    if (cJSON_GetArraySize(m->errors) >= MAX_ERRORS_KEPT) return;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "class", fg_fail_class_names[cls]);
+    cJSON_AddStringToObject(e, "function", function);
+    cJSON_AddStringToObject(e, "message", msg);
+    cJSON_AddItemToArray(m->errors, e);
+}
+
+void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
+                         double latency_ms, double intended_ms, double end_ms)
+{
+    fg_counts *c = warmup ? &m->warmup : &m->measured;
+    c->sent++;
+    if (ok) c->ok++;
+    else if (cls == FG_FAIL_TIMEOUT) c->timed_out++;
+    else c->failed++;
+    if (warmup) {
+        if (ok) fg_hist_record(m->warmup_e2e, latency_ms);
+        return;
+    }
+    if (isnan(m->interval_start) || intended_ms < m->interval_start) m->interval_start = intended_ms;
+    if (isnan(m->interval_end) || end_ms > m->interval_end) m->interval_end = end_ms;
+    if (!ok) return;
+    fg_hist_record(m->e2e, latency_ms);
+    if (m->n_samples == m->cap_samples) {
+        size_t cap = m->cap_samples ? 2 * m->cap_samples : 64;
+        double *s = realloc(m->samples, cap * sizeof *s);
+        if (!s) return;   /* the histogram still has it */
+        m->samples = s;
+        m->cap_samples = cap;
+    }
+    m->samples[m->n_samples++] = latency_ms;
+}
+
+static double round3(double v) { return round(v * 1000.0) / 1000.0; }
+
+cJSON *fg_hist_json(const fg_hist *h)
+{
+    cJSON *o = cJSON_CreateObject();
+    uint64_t n = fg_hist_count(h);
+    cJSON_AddNumberToObject(o, "count", (double)n);
+    if (n == 0) return o;
+    cJSON_AddNumberToObject(o, "min", round3(fg_hist_min(h)));
+    cJSON_AddNumberToObject(o, "mean", round3(fg_hist_mean(h)));
+    static const double ps[] = {50, 90, 95, 99};
+    static const char *const names[] = {"p50", "p90", "p95", "p99"};
+    for (int i = 0; i < 4; i++)
+        cJSON_AddNumberToObject(o, names[i], round3(fg_hist_percentile(h, ps[i])));
+    cJSON_AddNumberToObject(o, "max", round3(fg_hist_max(h)));
+    return o;
+}
+
+static cJSON *counts_json(const fg_counts *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sent", c->sent);
+    cJSON_AddNumberToObject(o, "ok", c->ok);
+    cJSON_AddNumberToObject(o, "failed", c->failed);
+    cJSON_AddNumberToObject(o, "timed_out", c->timed_out);
+    return o;
+}
+
+static cJSON *functions_json(const fg_metrics *m)
+{
+    cJSON *fns = cJSON_CreateObject();
+    for (int i = 0; i < m->wf->n_nodes; i++) {
+        const fg_fn_metrics *f = &m->fn[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "invocations", (double)f->invocations);
+        cJSON *errs = cJSON_AddObjectToObject(o, "errors");
+        for (int k = 0; k < FG_FAIL_CLASSES; k++)
+            cJSON_AddNumberToObject(errs, fg_fail_class_names[k], (double)f->errors[k]);
+        cJSON_AddItemToObject(o, "latency_ms", fg_hist_json(f->latency));
+        cJSON_AddItemToObject(o, "exec_ms", fg_hist_json(f->exec));
+        cJSON_AddItemToObject(o, "queue_ms", fg_hist_json(f->queue));
+        cJSON_AddItemToObject(o, "transfer_ms", fg_hist_json(f->transfer));
+        cJSON_AddNumberToObject(o, "transfer_bytes", f->transfer_bytes);
+        cJSON_AddNumberToObject(o, "cold_starts", (double)f->cold_starts);
+        cJSON_AddItemToObject(fns, m->wf->nodes[i].id, o);
+    }
+    return fns;
+}
+
+cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_payload *p,
+                        const fg_server_usage *server, const char *timeline_path)
+{
+    cJSON *e = cJSON_CreateObject();
+    if (!e) return NULL;
+    cJSON_AddStringToObject(e, "experiment_id", x->id);
+    cJSON_AddStringToObject(e, "category", x->category);
+    cJSON_AddNumberToObject(e, "input_mb", x->input_mb);
+    cJSON_AddNumberToObject(e, "input_bytes", (double)p->png.len);
+    const char *variant = fg_variant_name(x->variant);
+    cJSON_AddStringToObject(e, "variant", variant ? variant : "unknown");
+    cJSON_AddNumberToObject(e, "concurrency", x->concurrency);
+    cJSON_AddStringToObject(e, "scheduler", x->scheduler);
+    int open = x->rate_rps > 0;
+    cJSON_AddStringToObject(e, "mode", open ? "open" : "closed");
+    if (open) {
+        cJSON_AddNumberToObject(e, "rate_rps", x->rate_rps);
+        cJSON_AddNumberToObject(e, "duration_s", x->duration_s);
+    }
+    cJSON_AddNumberToObject(e, "repeat", x->repeat);
+    cJSON_AddBoolToObject(e, "inline_data", x->inline_data != 0);
+
+    cJSON *req = counts_json(&m->measured);
+    if (m->interrupted) cJSON_AddNumberToObject(req, "interrupted", m->interrupted);
+    cJSON_AddItemToObject(e, "requests", req);
+    cJSON *warm = counts_json(&m->warmup);
+    cJSON_AddItemToObject(warm, "latency_ms", fg_hist_json(m->warmup_e2e));
+    cJSON_AddItemToObject(e, "warmup", warm);
+    if (m->interrupted) cJSON_AddTrueToObject(e, "interrupted");
+
+    const fg_counts *c = &m->measured;
+    if (c->sent > 0) cJSON_AddNumberToObject(e, "success_rate", (double)c->ok / c->sent);
+    else cJSON_AddNullToObject(e, "success_rate");
+    double interval_s = (m->interval_end - m->interval_start) / 1000.0;
+    if (c->sent > 0 && isfinite(interval_s) && interval_s > 0) {
+        cJSON_AddNumberToObject(e, "wall_s", round3(interval_s));
+        cJSON_AddNumberToObject(e, "throughput_rps", c->ok / interval_s);
+    } else {
+        cJSON_AddNullToObject(e, "wall_s");
+        cJSON_AddNullToObject(e, "throughput_rps");
+    }
+    cJSON_AddItemToObject(e, "latency_ms", fg_hist_json(m->e2e));
+    cJSON *samples = cJSON_AddArrayToObject(e, "latency_samples_ms");
+    for (size_t i = 0; i < m->n_samples; i++)
+        cJSON_AddItemToArray(samples, cJSON_CreateNumber(round3(m->samples[i])));
+
+    cJSON_AddItemToObject(e, "functions", functions_json(m));
+    cJSON *branches = cJSON_AddObjectToObject(e, "branches");
+    for (int i = 0; i < m->wf->n_edges; i++) {
+        const fg_wf_edge *ed = &m->wf->edges[i];
+        if (ed->type != FG_EDGE_SWITCH) continue;
+        cJSON *b = cJSON_AddObjectToObject(branches, ed->cond_text);
+        cJSON_AddNumberToObject(b, "then", m->branches[i][1]);
+        cJSON_AddNumberToObject(b, "else", m->branches[i][0]);
+    }
+    cJSON *nodes = cJSON_AddObjectToObject(e, "nodes");
+    for (int i = 0; i < m->n_nodes; i++) {
+        cJSON *n = cJSON_AddObjectToObject(nodes, m->node_names[i]);
+        cJSON_AddNumberToObject(n, "invocations", (double)m->node_invocations[i]);
+    }
+    if (server && server->known) {
+        cJSON *s = cJSON_AddObjectToObject(e, "server");
+        cJSON_AddNumberToObject(s, "cpu_s", round3(server->cpu_s));
+        cJSON_AddNumberToObject(s, "peak_rss_kb", (double)server->peak_rss_kb);
+    } else {
+        cJSON_AddNullToObject(e, "server");
+    }
+    cJSON_AddItemToObject(e, "errors", cJSON_Duplicate(m->errors, 1));
+    if (timeline_path && *timeline_path) cJSON_AddStringToObject(e, "timeline", timeline_path);
+    return e;
+}

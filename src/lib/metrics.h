@@ -1,0 +1,80 @@
+/* metrics.h — what one experiment measured, and its timeline; internal to
+ * the library (src/lib). The engine records, metrics.c turns the records
+ * into the results entry, timeline.c into the timeline file. */
+#ifndef FLOWGATE_METRICS_H
+#define FLOWGATE_METRICS_H
+#include <cjson/cJSON.h>
+#include "flowgate/cluster.h"
+#include "flowgate/engine.h"
+#include "flowgate/hist.h"
+#include "flowgate/workflow.h"
+
+/* Why an invocation failed. */
+typedef enum fg_fail_class {
+    FG_FAIL_TIMEOUT, FG_FAIL_CONNECT, FG_FAIL_HTTP, FG_FAIL_MALFORMED, FG_FAIL_FUNCTION,
+    FG_FAIL_CLASSES
+} fg_fail_class;
+extern const char *const fg_fail_class_names[FG_FAIL_CLASSES];
+
+typedef struct fg_counts { int sent, ok, failed, timed_out; } fg_counts;
+
+typedef struct fg_fn_metrics {
+    uint64_t invocations, errors[FG_FAIL_CLASSES], cold_starts;
+    double transfer_bytes;
+    fg_hist *latency, *exec, *queue, *transfer;
+} fg_fn_metrics;
+
+typedef struct fg_metrics {
+    const fg_workflow *wf;
+    fg_counts measured, warmup;
+    int interrupted;                   /* measured instances cut short by a stop request */
+    fg_hist *e2e, *warmup_e2e;
+    double *samples; size_t n_samples, cap_samples;
+    fg_fn_metrics fn[FG_WF_MAX_NODES];
+    uint64_t node_invocations[FG_MAX_NODES];
+    char node_names[FG_MAX_NODES][32];
+    int n_nodes;
+    int (*branches)[2];                /* per edge: [else, then] */
+    cJSON *errors;                     /* first 20 */
+    double interval_start, interval_end;   /* monotonic ms; NAN until set */
+} fg_metrics;
+
+int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, fg_err *err);
+void fg_metrics_free(fg_metrics *m);
+
+/* One answered (or failed) measured invocation. response may be NULL. */
+void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_class cls,
+                           double latency_ms, const cJSON *response);
+void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg);
+/* One finished instance: ok, or failed with class cls (timeouts count apart). */
+void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
+                         double latency_ms, double intended_ms, double end_ms);
+
+typedef struct fg_server_usage { int known; double cpu_s; long peak_rss_kb; } fg_server_usage;
+
+cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_payload *p,
+                        const fg_server_usage *server, const char *timeline_path);
+
+/* Statistics object of a histogram; {"count":0} when empty. */
+cJSON *fg_hist_json(const fg_hist *h);
+
+/* Timeline: per request its function spans, times in ms from t0. */
+typedef struct fg_timeline {
+    cJSON *root, *requests;
+    int max_requests;
+    double t0_mono, t0_unix;
+} fg_timeline;
+
+int    fg_timeline_init(fg_timeline *t, const char *experiment_id, int repeat, int max_requests,
+                        double t0_mono, double t0_unix);
+/* The request's object (NULL past max_requests); spans are added to it. */
+cJSON *fg_timeline_request(fg_timeline *t, uint64_t index, int warmup, double intended_mono);
+void   fg_timeline_span(const fg_timeline *t, cJSON *request, const char *function,
+                        const char *node, double queued_mono, double sent_mono,
+                        double received_mono, const cJSON *response, const char *outcome);
+void   fg_timeline_outcome(const fg_timeline *t, cJSON *request, const char *outcome,
+                           double end_mono);
+int    fg_timeline_write(fg_timeline *t, const char *path, fg_err *err);
+void   fg_timeline_free(fg_timeline *t);
+
+#endif

@@ -1,0 +1,146 @@
+/* results.c — the one reader and writer of results JSON (schema
+ * "flowgate-results/1"). Loading checks the schema tag and the two
+ * top-level members everything else relies on, so a wrong file fails with
+ * one line instead of producing empty plots. Saving is atomic (temp file +
+ * rename), so a crash mid-run never leaves half a results file.
+ *
+ * Metrics are read by threshold name (aliases below) or by a dotted path
+ * into the experiment object; only numbers and booleans are metrics. */
+#include "flowgate/results.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Results carry every latency sample; stay generous but bounded. */
+#define RESULTS_MAX_BYTES ((size_t)1 << 30)
+
+cJSON *fg_results_load(const char *path, fg_err *err)
+{
+    fg_buf buf;
+    if (fg_read_file(path, RESULTS_MAX_BYTES, &buf, err)) return NULL;
+    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at && at >= (const char *)buf.data ? (long)(at - (const char *)buf.data) : 0;
+        fg_buf_free(&buf);
+        fg_err_set(err, "%s: invalid JSON near byte %ld", path, off);
+        return NULL;
+    }
+    fg_buf_free(&buf);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
+    const char *why = NULL;
+    char detail[160];
+    if (!cJSON_IsObject(root)) {
+        why = "not a JSON object";
+    } else if (!schema) {
+        why = "no \"schema\": not a flowgate results file";
+    } else if (!cJSON_IsString(schema) || strcmp(schema->valuestring, FG_RESULTS_SCHEMA)) {
+        snprintf(detail, sizeof detail, "schema '%.80s', expected '%s'",
+                 cJSON_IsString(schema) ? schema->valuestring : "(not a string)", FG_RESULTS_SCHEMA);
+        why = detail;
+    } else if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "run"))) {
+        why = "missing \"run\" object";
+    } else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "experiments"))) {
+        why = "missing \"experiments\" array";
+    }
+    if (why) {
+        fg_err_set(err, "%s: %s", path, why);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int fg_results_save(const char *path, const cJSON *root, fg_err *err)
+{
+    if (!root) return fg_err_set(err, "%s: nothing to save", path);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        if (fg_mkdirs(dir, err)) return -1;
+    }
+    char *text = cJSON_Print(root);
+    if (!text) return fg_err_set(err, "%s: cannot serialise results (out of memory)", path);
+    size_t len = strlen(text);
+    /* End with a newline like any text file; the NUL slot is ours. */
+    char *with_nl = realloc(text, len + 2);
+    if (!with_nl) {
+        free(text);
+        return fg_err_set(err, "%s: out of memory", path);
+    }
+    with_nl[len++] = '\n';
+    with_nl[len] = 0;
+    int rc = fg_write_file_atomic(path, with_nl, len, err);
+    free(with_nl);
+    return rc;
+}
+
+const cJSON *fg_results_experiments(const cJSON *root)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, "experiments");
+    return cJSON_IsArray(x) ? x : NULL;
+}
+
+const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, fg_results_experiments(root)) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "experiment_id");
+        if (!cJSON_IsString(id) || strcmp(id->valuestring, experiment_id)) continue;
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(x, "repeat");
+        int rep = cJSON_IsNumber(r) ? r->valueint : 0;
+        if (rep == repeat) return x;
+    }
+    return NULL;
+}
+
+static const struct { const char *name, *path; } metric_aliases[] = {
+    {"timeouts", "requests.timed_out"},
+    {"failed", "requests.failed"},
+    {"sent", "requests.sent"},
+    {"ok", "requests.ok"},
+    {"min_ms", "latency_ms.min"},
+    {"mean_ms", "latency_ms.mean"},
+    {"p50_ms", "latency_ms.p50"},
+    {"p90_ms", "latency_ms.p90"},
+    {"p95_ms", "latency_ms.p95"},
+    {"p99_ms", "latency_ms.p99"},
+    {"max_ms", "latency_ms.max"},
+    /* success_rate, throughput_rps and wall_s are top-level names already. */
+};
+
+int fg_results_metric(const cJSON *experiment, const char *name, double *out)
+{
+    if (!experiment || !name || !*name) return -1;
+    const char *path = name;
+    for (size_t i = 0; i < sizeof metric_aliases / sizeof metric_aliases[0]; i++)
+        if (!strcmp(name, metric_aliases[i].name)) path = metric_aliases[i].path;
+
+    const cJSON *node = experiment;
+    char seg[128];
+    for (const char *p = path; node; ) {
+        size_t n = strcspn(p, ".");
+        if (n == 0 || n >= sizeof seg) return -1;
+        memcpy(seg, p, n);
+        seg[n] = 0;
+        if (cJSON_IsArray(node) && strspn(seg, "0123456789") == n)
+            node = cJSON_GetArrayItem(node, atoi(seg));
+        else
+            node = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, seg) : NULL;
+        p += n;
+        if (!*p) break;
+        p++;
+    }
+    if (cJSON_IsNumber(node)) {
+        *out = node->valuedouble;
+        return 0;
+    }
+    if (cJSON_IsBool(node)) {
+        *out = cJSON_IsTrue(node) ? 1 : 0;
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,23 @@
+/* functions.h — the seven recognizer functions and the invocation path
+ * shared by the HTTP handler and the fuzzer: JSON body → inputs → worker
+ * slot → compute → JSON reply. */
+#ifndef FLOWGATE_SERVER_FUNCTIONS_H
+#define FLOWGATE_SERVER_FUNCTIONS_H
+#include "flowgate/common.h"
+#include "node.h"
+#include "reply.h"
+
+int fg_function_count(void);
+const fg_function *fg_function_at(int i);
+/* Accepts "recognizer__adult" or "adult"; NULL when unknown. */
+const fg_function *fg_function_find(const char *name);
+const char *fg_function_name(const fg_function *fn);   /* "recognizer__adult" */
+int fg_function_index(const fg_function *fn);
+
+/* Runs one invocation on node. Consumes body (freed once parsed). recv_ms
+ * is the unix time the request arrived. Always fills *out with exactly one
+ * reply: 200 success or a 4xx/5xx error body. */
+void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
+               fg_reply *out);
+
+#endif

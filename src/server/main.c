@@ -1,0 +1,68 @@
+/* main.c — `flowgate-functions`: argument parsing around the server
+ * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
+ * container mode (--function NAME --port P). SIGINT/SIGTERM stop it
+ * cleanly; bad arguments give one line and exit code 2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: flowgate-functions [--nodes FILE | --function NAME --port P]\n"
+            "                          [--bind ADDR] [--data DIR] [--endpoints-out FILE]\n"
+            "  --nodes FILE          node profile (default <data>/nodes.json)\n"
+            "  --function NAME       container mode: serve one function, e.g. recognizer__adult\n"
+            "  --port P              container mode port (0 = ephemeral)\n"
+            "  --bind ADDR           IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --data DIR            data directory (dictionary, censor list)\n"
+            "  --endpoints-out FILE  write the endpoints JSON once listening\n");
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "flowgate-functions: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (--help for usage)\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    fg_server_opts o = {0};
+    int have_port = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (strncmp(a, "--", 2) != 0) return bad("unexpected argument '%s'", a);
+        if (i + 1 >= argc) return bad("%s needs a value", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "--nodes")) o.nodes_path = v;
+        else if (!strcmp(a, "--function")) o.function = v;
+        else if (!strcmp(a, "--bind")) o.bind_addr = v;
+        else if (!strcmp(a, "--data")) o.data_dir = v;
+        else if (!strcmp(a, "--endpoints-out")) o.endpoints_out = v;
+        else if (!strcmp(a, "--port")) {
+            char *end;
+            long p = strtol(v, &end, 10);
+            if (!*v || *end || p < 0 || p > 65535) return bad("--port: '%s' is not a port", v);
+            o.port = (int)p;
+            have_port = 1;
+        } else {
+            return bad("unknown option '%s'", a);
+        }
+    }
+    if (o.nodes_path && o.function) return bad("%s", "--nodes and --function exclude each other");
+    if (o.function && !have_port) return bad("%s", "--function needs --port");
+    if (have_port && !o.function) return bad("%s", "--port needs --function");
+
+    fg_err err;
+    int rc = fg_server_run_foreground(&o, 0, &err);
+    if (rc != 0) fprintf(stderr, "flowgate-functions: %s\n", err.msg);
+    return rc;
+}

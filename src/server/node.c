@@ -1,0 +1,262 @@
+/* node.c — node profiles and the per-node runtime.
+ *
+ * Worker capacity is a LIFO stack of idle slots under a mutex and condvar:
+ * a request blocks for a slot (its queue time), and the most recently
+ * released slot is handed out first, so warm OCR engines get reused and
+ * cold starts happen only when concurrency grows. Egress is emulated by
+ * sleeping latency + bytes/bandwidth in the connection thread before a
+ * response is queued; slots are released before that, as the link is not
+ * the worker. */
+#include "node.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+
+#include "functions.h"
+
+/* --- profile --- */
+
+static int get_number(const cJSON *o, const char *key, double def, double min, double max,
+                      double *out, const char *where, fg_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) {
+        if (isnan(def)) return fg_err_set(err, "%s: missing \"%s\"", where, key);
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max))
+        return fg_err_set(err, "%s: \"%s\" must be a number in [%g, %g]", where, key, min, max);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err)
+{
+    memset(p, 0, sizeof *p);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fg_err_set(err, "node profile: invalid JSON");
+    }
+    int rc = -1;
+    double max_body_mb = 0, max_pixels = 0, ttl = 0;
+    if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "node profile", err) ||
+        get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10, &max_pixels,
+                   "node profile", err) ||
+        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "node profile", err))
+        goto out;
+    p->max_body_bytes = (size_t)(max_body_mb * FG_MB);
+    p->max_pixels = (uint64_t)max_pixels;
+    p->blob_ttl_s = ttl;
+
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
+    if (!cJSON_IsArray(nodes) || cJSON_GetArraySize(nodes) == 0) {
+        fg_err_set(err, "node profile: \"nodes\" must be a non-empty array");
+        goto out;
+    }
+    if (cJSON_GetArraySize(nodes) > FG_MAX_NODES) {
+        fg_err_set(err, "node profile: %d nodes, at most %d", cJSON_GetArraySize(nodes),
+                   FG_MAX_NODES);
+        goto out;
+    }
+    const cJSON *n;
+    cJSON_ArrayForEach(n, nodes) {
+        fg_node_profile *np = &p->nodes[p->n_nodes];
+        char where[64];
+        snprintf(where, sizeof where, "node profile: nodes[%d]", p->n_nodes);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
+        if (!cJSON_IsObject(n) || !cJSON_IsString(name) || !name->valuestring[0] ||
+            strlen(name->valuestring) >= sizeof np->name) {
+            fg_err_set(err, "%s: \"name\" must be a string of 1..31 characters", where);
+            goto out;
+        }
+        for (int i = 0; i < p->n_nodes; i++)
+            if (!strcmp(p->nodes[i].name, name->valuestring)) {
+                fg_err_set(err, "%s: duplicate name \"%s\"", where, name->valuestring);
+                goto out;
+            }
+        strcpy(np->name, name->valuestring);
+        double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0;
+        if (get_number(n, "port", 0, 0, 65535, &port, where, err) ||
+            get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
+            get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
+            get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
+            get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err))
+            goto out;
+        np->port = (int)port;
+        np->workers = (int)workers;
+        np->bandwidth_mbit = bw;
+        np->latency_ms = lat;
+        np->blob_store_bytes = (size_t)(store_mb * FG_MB);
+        p->n_nodes++;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err)
+{
+    fg_buf text;
+    if (fg_read_file(path, 1 << 20, &text, err) != 0) return -1;
+    fg_err inner;
+    int rc = fg_site_profile_parse((const char *)text.data, text.len, p, &inner);
+    if (rc != 0) fg_err_set(err, "%s: %s", path, inner.msg);
+    fg_buf_free(&text);
+    return rc;
+}
+
+/* --- runtime --- */
+
+int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err *err)
+{
+    memset(n, 0, sizeof *n);
+    n->prof = *prof;
+    n->site = site;
+    pthread_mutex_init(&n->mu, NULL);
+    pthread_cond_init(&n->slot_free, NULL);
+    n->blobs = fg_blobstore_new(prof->blob_store_bytes, site->profile.blob_ttl_s);
+    n->workers = calloc((size_t)prof->workers, sizeof *n->workers);
+    n->idle = calloc((size_t)prof->workers, sizeof *n->idle);
+    if (!n->blobs || !n->workers || !n->idle) {
+        fg_node_destroy(n);
+        return fg_err_set(err, "%s: out of memory", prof->name);
+    }
+    /* Pushed in reverse so slot 0 is handed out first. */
+    for (int i = prof->workers - 1; i >= 0; i--) {
+        n->workers[i].index = i;
+        n->idle[n->n_idle++] = &n->workers[i];
+    }
+    return 0;
+}
+
+void fg_node_destroy(fg_node *n)
+{
+    if (n->workers)
+        for (int i = 0; i < n->prof.workers; i++)
+            if (n->workers[i].ocr) fg_ocr_free(n->workers[i].ocr);
+    pthread_mutex_destroy(&n->mu);
+    pthread_cond_destroy(&n->slot_free);
+    free(n->workers);
+    free(n->idle);
+    fg_blobstore_free(n->blobs);
+    n->workers = NULL;
+    n->idle = NULL;
+    n->blobs = NULL;
+}
+
+fg_worker *fg_node_acquire(fg_node *n, double *queue_ms)
+{
+    double t0 = fg_now_mono_ms();
+    pthread_mutex_lock(&n->mu);
+    n->queued++;
+    while (n->n_idle == 0) pthread_cond_wait(&n->slot_free, &n->mu);
+    n->queued--;
+    fg_worker *w = n->idle[--n->n_idle];
+    n->inflight++;
+    pthread_mutex_unlock(&n->mu);
+    *queue_ms = fg_now_mono_ms() - t0;
+    return w;
+}
+
+void fg_node_release(fg_node *n, fg_worker *w)
+{
+    pthread_mutex_lock(&n->mu);
+    n->idle[n->n_idle++] = w;
+    n->inflight--;
+    pthread_cond_signal(&n->slot_free);
+    pthread_mutex_unlock(&n->mu);
+}
+
+void fg_node_egress(fg_node *n, size_t bytes)
+{
+    double s = n->prof.latency_ms / 1000.0;
+    if (n->prof.bandwidth_mbit > 0) s += (double)bytes * 8.0 / (n->prof.bandwidth_mbit * 1e6);
+    pthread_mutex_lock(&n->mu);
+    n->responses++;
+    n->bytes_out += bytes;
+    pthread_mutex_unlock(&n->mu);
+    if (s <= 0) return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+void fg_node_count(fg_node *n, int fn, int ok, int cold_start)
+{
+    pthread_mutex_lock(&n->mu);
+    n->invocations++;
+    if (!ok) n->errors++;
+    if (cold_start) n->cold_starts++;
+    if (fn >= 0 && fn < FG_MAX_FUNCTIONS) n->per_function[fn]++;
+    pthread_mutex_unlock(&n->mu);
+}
+
+fg_node *fg_site_find_node(fg_site *site, const char *name)
+{
+    for (int i = 0; i < site->n_nodes; i++)
+        if (!strcmp(site->nodes[i].prof.name, name)) return &site->nodes[i];
+    return NULL;
+}
+
+char *fg_node_health_json(fg_node *n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "healthy");
+    if (n->site->only) {
+        cJSON_AddStringToObject(o, "service", fg_function_name(n->site->only));
+    } else {
+        cJSON_AddStringToObject(o, "service", "flowgate-node");
+        cJSON_AddStringToObject(o, "node", n->prof.name);
+        cJSON *fns = cJSON_AddArrayToObject(o, "functions");
+        for (int i = 0; i < fg_function_count(); i++)
+            cJSON_AddItemToArray(fns, cJSON_CreateString(fg_function_name(fg_function_at(i))));
+        cJSON_AddNumberToObject(o, "workers", n->prof.workers);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+char *fg_node_stats_json(fg_node *n)
+{
+    fg_blobstore_stats bs;
+    fg_blobstore_stats_get(n->blobs, &bs);
+    pthread_mutex_lock(&n->mu);
+    int inflight = n->inflight, queued = n->queued;
+    uint64_t inv = n->invocations, errs = n->errors, cold = n->cold_starts;
+    uint64_t responses = n->responses, bytes_out = n->bytes_out;
+    uint64_t per[FG_MAX_FUNCTIONS];
+    memcpy(per, n->per_function, sizeof per);
+    pthread_mutex_unlock(&n->mu);
+
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "node", n->prof.name);
+    cJSON_AddNumberToObject(o, "workers", n->prof.workers);
+    cJSON_AddNumberToObject(o, "inflight", inflight);
+    cJSON_AddNumberToObject(o, "queued", queued);
+    cJSON_AddNumberToObject(o, "invocations", (double)inv);
+    cJSON_AddNumberToObject(o, "errors", (double)errs);
+    cJSON_AddNumberToObject(o, "cold_starts", (double)cold);
+    cJSON_AddNumberToObject(o, "responses", (double)responses);
+    cJSON_AddNumberToObject(o, "bytes_out", (double)bytes_out);
+    cJSON_AddNumberToObject(o, "blobs", (double)bs.count);
+    cJSON_AddNumberToObject(o, "blob_bytes", (double)bs.bytes);
+    cJSON_AddNumberToObject(o, "blob_max_bytes", (double)bs.max_bytes);
+    cJSON_AddNumberToObject(o, "blob_puts", (double)bs.puts);
+    cJSON_AddNumberToObject(o, "blob_hits", (double)bs.hits);
+    cJSON_AddNumberToObject(o, "blob_misses", (double)bs.misses);
+    cJSON_AddNumberToObject(o, "blob_evictions", (double)bs.evictions);
+    cJSON *fns = cJSON_AddObjectToObject(o, "functions");
+    for (int i = 0; i < fg_function_count(); i++)
+        cJSON_AddNumberToObject(fns, fg_function_name(fg_function_at(i)), (double)per[i]);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}

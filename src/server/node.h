@@ -1,0 +1,88 @@
+/* node.h — one emulated node: its profile, its worker slots (each with a
+ * warm OCR engine), its blob store, its egress link and its counters; and
+ * the process-wide state every node shares (limits, dictionary, word list,
+ * the sibling nodes a blob reference may point at). */
+#ifndef FLOWGATE_SERVER_NODE_H
+#define FLOWGATE_SERVER_NODE_H
+#include <pthread.h>
+#include "flowgate/blobstore.h"
+#include "flowgate/cluster.h"
+#include "flowgate/text.h"
+
+typedef struct fg_node_profile {
+    char name[32];
+    int port;
+    int workers;
+    double bandwidth_mbit;      /* 0 = no bandwidth emulation */
+    double latency_ms;
+    size_t blob_store_bytes;
+} fg_node_profile;
+
+typedef struct fg_site_profile {
+    size_t max_body_bytes;
+    uint64_t max_pixels;
+    double blob_ttl_s;
+    fg_node_profile nodes[FG_MAX_NODES];
+    int n_nodes;
+} fg_site_profile;
+
+int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err);
+int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err);
+
+typedef struct fg_function fg_function;
+typedef struct fg_node fg_node;
+
+/* Everything the nodes of one process share. Read-only once serving. */
+typedef struct fg_site {
+    fg_site_profile profile;
+    fg_dict *dict;              /* translate; NULL when not hosted */
+    fg_censor *censor;          /* censor; NULL when not hosted */
+    const fg_function *only;    /* container mode: the one function */
+    fg_node *nodes;
+    int n_nodes;
+} fg_site;
+
+typedef struct fg_worker {
+    int index;
+    fg_ocr *ocr;                /* created by the first extract on this slot */
+} fg_worker;
+
+struct fg_node {
+    fg_node_profile prof;
+    fg_site *site;
+    fg_blobstore *blobs;
+    struct MHD_Daemon *daemon;
+    int port;                   /* the bound one */
+    char url[96];
+
+    pthread_mutex_t mu;         /* guards the slots and the counters */
+    pthread_cond_t slot_free;
+    fg_worker *workers;
+    fg_worker **idle;           /* LIFO stack: warm slots are reused first */
+    int n_idle;
+
+    int inflight, queued;
+    uint64_t invocations, errors, cold_starts, responses, bytes_out;
+    uint64_t per_function[FG_MAX_FUNCTIONS];
+};
+
+int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err *err);
+void fg_node_destroy(fg_node *n);
+
+/* Blocks until a slot is free; *queue_ms = the wait. */
+fg_worker *fg_node_acquire(fg_node *n, double *queue_ms);
+void fg_node_release(fg_node *n, fg_worker *w);
+
+/* The emulated egress link: sleeps latency + bytes / bandwidth. */
+void fg_node_egress(fg_node *n, size_t bytes);
+
+/* Counts one finished invocation of function index fn. */
+void fg_node_count(fg_node *n, int fn, int ok, int cold_start);
+
+fg_node *fg_site_find_node(fg_site *site, const char *name);
+
+/* JSON bodies of GET / and GET /stats (heap strings). */
+char *fg_node_health_json(fg_node *n);
+char *fg_node_stats_json(fg_node *n);
+
+#endif

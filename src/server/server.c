@@ -1,0 +1,169 @@
+/* server.c — assembling the server: the profile (from a nodes file, or a
+ * single node for container mode), the shared dictionary and word list
+ * (loaded once, read-only afterwards), the nodes and their daemons, and the
+ * endpoints file, written atomically only once every daemon listens. */
+#include "server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "functions.h"
+#include "http.h"
+#include "node.h"
+
+struct fg_server {
+    fg_site site;
+    fg_node nodes[FG_MAX_NODES];
+    int n_ready;                /* nodes initialised */
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void container_profile(const fg_function *fn, int port, fg_site_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    p->max_body_bytes = (size_t)(64 * FG_MB);
+    p->max_pixels = FG_DEFAULT_MAX_PIXELS;
+    p->blob_ttl_s = 300;
+    fg_node_profile *np = &p->nodes[0];
+    snprintf(np->name, sizeof np->name, "%s", fg_function_name(fn));
+    np->port = port;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    np->workers = cpus > 0 ? (int)cpus : 1;
+    np->blob_store_bytes = (size_t)(512 * FG_MB);
+    p->n_nodes = 1;
+}
+
+static int hosts(const fg_site *site, const char *name)
+{
+    return !site->only || !strcmp(fg_function_name(site->only), name);
+}
+
+static int load_text_data(fg_site *site, const char *data_dir, fg_err *err)
+{
+    char path[4096];
+    if (hosts(site, "recognizer__translate")) {
+        snprintf(path, sizeof path, "%s/dict/es-en.tsv", data_dir);
+        if (!(site->dict = fg_dict_load(path, err))) return -1;
+    }
+    if (hosts(site, "recognizer__censor")) {
+        snprintf(path, sizeof path, "%s/censor/words.txt", data_dir);
+        if (!(site->censor = fg_censor_load(path, err))) return -1;
+    }
+    return 0;
+}
+
+static int write_endpoints(const fg_server *s, const char *path, fg_err *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (s->site.only) {
+        cJSON_AddStringToObject(o, "mode", "functions");
+        cJSON *fns = cJSON_AddObjectToObject(o, "functions");
+        cJSON_AddStringToObject(fns, fg_function_name(s->site.only), s->nodes[0].url);
+    } else {
+        cJSON_AddStringToObject(o, "mode", "nodes");
+        cJSON *arr = cJSON_AddArrayToObject(o, "nodes");
+        for (int i = 0; i < s->site.n_nodes; i++) {
+            const fg_node *n = &s->nodes[i];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", n->prof.name);
+            cJSON_AddStringToObject(e, "url", n->url);
+            cJSON_AddNumberToObject(e, "workers", n->prof.workers);
+            cJSON_AddNumberToObject(e, "bandwidth_mbit", n->prof.bandwidth_mbit);
+            cJSON_AddNumberToObject(e, "latency_ms", n->prof.latency_ms);
+            cJSON_AddItemToArray(arr, e);
+        }
+    }
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!text) return fg_err_set(err, "%s: out of memory", path);
+    int rc = fg_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
+{
+    pthread_once(&curl_once, curl_init);
+    /* One OpenMP thread per OCR engine: the worker slots are the parallelism. */
+    setenv("OMP_THREAD_LIMIT", "1", 0);
+    fg_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        fg_err_set(err, "out of memory");
+        return NULL;
+    }
+    const char *data_dir = opts->data_dir ? opts->data_dir : fg_data_dir();
+    const char *bind_addr = opts->bind_addr ? opts->bind_addr : "127.0.0.1";
+    if (opts->function) {
+        s->site.only = fg_function_find(opts->function);
+        if (!s->site.only || strcmp(fg_function_name(s->site.only), opts->function) != 0) {
+            fg_err_set(err, "unknown function \"%s\" (one of recognizer__upload, adult, "
+                       "violence, extract, translate, censor, mosaic)", opts->function);
+            goto fail;
+        }
+        container_profile(s->site.only, opts->port, &s->site.profile);
+    } else {
+        char path[4096];
+        const char *nodes_path = opts->nodes_path;
+        if (!nodes_path) {
+            snprintf(path, sizeof path, "%s/nodes.json", data_dir);
+            nodes_path = path;
+        }
+        if (fg_site_profile_load(nodes_path, &s->site.profile, err) != 0) goto fail;
+    }
+    if (load_text_data(&s->site, data_dir, err) != 0) goto fail;
+    s->site.nodes = s->nodes;
+    s->site.n_nodes = s->site.profile.n_nodes;
+    for (; s->n_ready < s->site.n_nodes; s->n_ready++)
+        if (fg_node_init(&s->nodes[s->n_ready], &s->site.profile.nodes[s->n_ready], &s->site,
+                         err) != 0)
+            goto fail;
+    for (int i = 0; i < s->site.n_nodes; i++)
+        if (fg_http_listen(&s->nodes[i], bind_addr, err) != 0) goto fail;
+    if (opts->endpoints_out && write_endpoints(s, opts->endpoints_out, err) != 0) goto fail;
+    return s;
+fail:
+    fg_server_stop(s);
+    return NULL;
+}
+
+void fg_server_stop(fg_server *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n_ready; i++) fg_http_stop(&s->nodes[i]);
+    for (int i = 0; i < s->n_ready; i++) fg_node_destroy(&s->nodes[i]);
+    if (s->site.dict) fg_dict_free(s->site.dict);
+    if (s->site.censor) fg_censor_free(s->site.censor);
+    free(s);
+}
+
+void fg_server_print_endpoints(const fg_server *s, FILE *out)
+{
+    for (int i = 0; i < s->site.n_nodes; i++)
+        fprintf(out, "%s %s (workers %d)\n", s->nodes[i].prof.name, s->nodes[i].url,
+                s->nodes[i].prof.workers);
+    fflush(out);
+}
+
+int fg_server_run_foreground(const fg_server_opts *opts, int verbose, fg_err *err)
+{
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    fg_server *s = fg_server_start(opts, err);
+    if (!s) return 2;
+    if (verbose) fg_server_print_endpoints(s, stdout);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    fg_server_stop(s);
+    return 0;
+}

@@ -1,0 +1,117 @@
+/* suite_main.c — `flowgate-suite <category>`: the performance suite of one
+ * category as a cmocka group. The tests are built at run time from the
+ * category's matrix (data/categories.json through the config, so
+ * FLOWGATE_CONFIG and FLOWGATE_SCHEDULERS apply): one cmocka test per cell
+ * and scheduler, named by its experiment id. Cells are ordered size,
+ * concurrency, then scheduler, so the schedulers of a cell run back to back
+ * under the same machine conditions.
+ *
+ * `flowgate-suite --latest-like BASE.json` prints the newest results file
+ * next to BASE of the same category (what the regression gate compares). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "flowgate/plot.h"
+#include "flowgate/results.h"
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: flowgate-suite CATEGORY        run the category's cells as cmocka tests\n"
+            "       flowgate-suite --latest-like BASE.json\n"
+            "categories: smoke, standard, large_input, high_concurrency, extreme (data/categories.json)\n"
+            "env: FLOWGATE_ENDPOINTS, FLOWGATE_SCHEDULERS, FLOWGATE_REQUEST_SCALE, FLOWGATE_CONFIG,\n"
+            "     FLOWGATE_RESULTS_DIR, CMOCKA_MESSAGE_OUTPUT=xml + CMOCKA_XML_FILE for JUnit XML\n");
+    return 2;
+}
+
+static int latest_like(const char *base_path)
+{
+    fg_err err = {{0}};
+    cJSON *base = fg_results_load(base_path, &err);
+    if (!base) {
+        fprintf(stderr, "flowgate-suite: %s\n", err.msg);
+        return 2;
+    }
+    const cJSON *cat = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(base, "run"),
+                                                        "category");
+    char category[64] = "";
+    if (cJSON_IsString(cat)) snprintf(category, sizeof category, "%s", cat->valuestring);
+    cJSON_Delete(base);
+
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", base_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    char found[1024];
+    if (fg_plot_latest_results(dir, category, found, sizeof found, &err) != 0) {
+        fprintf(stderr, "flowgate-suite: %s\n", err.msg);
+        return 2;
+    }
+    printf("%s\n", found);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--latest-like")) return latest_like(argv[2]);
+    if (argc != 2 || argv[1][0] == '-') return usage();
+    const char *category = argv[1];
+
+    fg_run_config cfg;
+    fg_err err = {{0}};
+    if (fixture_config(category, &cfg, &err) != 0) {
+        fprintf(stderr, "flowgate-suite %s: %s\n", category, err.msg);
+        return 2;
+    }
+    if (cfg.n_sizes == 0 || cfg.n_concurrency == 0 || cfg.n_schedulers == 0) {
+        fprintf(stderr, "flowgate-suite %s: the category has no cells (sizes %d, concurrency levels %d, schedulers %d)\n",
+                category, cfg.n_sizes, cfg.n_concurrency, cfg.n_schedulers);
+        return 2;
+    }
+    if (fixture_junit_prepare(NULL, &err) != 0) {
+        fprintf(stderr, "flowgate-suite %s: %s\n", category, err.msg);
+        return 2;
+    }
+
+    size_t n = (size_t)cfg.n_sizes * cfg.n_concurrency * cfg.n_schedulers;
+    fixture_cell *cells = calloc(n, sizeof *cells);
+    struct CMUnitTest *tests = calloc(n, sizeof *tests);
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!cells || !tests || !fx) {
+        fprintf(stderr, "flowgate-suite: out of memory\n");
+        return 2;
+    }
+    size_t k = 0;
+    for (int z = 0; z < cfg.n_sizes; z++)
+        for (int c = 0; c < cfg.n_concurrency; c++)
+            for (int s = 0; s < cfg.n_schedulers; s++, k++) {
+                fixture_cell *cell = &cells[k];
+                cell->fx = fx;
+                cell->input_mb = cfg.sizes_mb[z];
+                cell->concurrency = cfg.concurrency[c];
+                snprintf(cell->scheduler, sizeof cell->scheduler, "%s", cfg.schedulers[s]);
+                fixture_experiment_id(cell->input_mb, cell->concurrency, cell->scheduler, cell->id,
+                                      sizeof cell->id);
+                tests[k].name = cell->id;
+                tests[k].test_func = fixture_cell_test;
+                tests[k].initial_state = cell;
+            }
+
+    fixture_select(fx, category);
+    int failed = _cmocka_run_group_tests(category, tests, n, fixture_group_setup,
+                                         fixture_group_teardown);
+    free(tests);
+    free(cells);
+    free(fx);
+    return failed ? 1 : 0;
+}

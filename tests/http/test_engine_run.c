@@ -1,0 +1,351 @@
+/* test_engine_run.c — small experiments against real function nodes (the
+ * ctest fixture server, found through FLOWGATE_ENDPOINTS): each image
+ * variant drives the workflow down its own branches, every request is
+ * accounted as exactly one of ok / failed / timed_out, a dead node's
+ * failures are classed "connect", a tiny timeout is counted as timed_out,
+ * inline data and the open loop work, and the runner writes a results file
+ * that the results reader accepts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flowgate/engine.h"
+#include "flowgate/results.h"
+
+static fg_workflow wf;
+static fg_cluster cluster;
+static char images[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *endpoints = getenv("FLOWGATE_ENDPOINTS");
+    fg_err err = {""};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    if (!endpoints || fg_workflow_load(path, &wf, &err) != 0 ||
+        fg_cluster_load_endpoints(endpoints, &cluster, &err) != 0 ||
+        fg_cluster_health(&cluster, 20, &err) != 0) {
+        fprintf(stderr, "setup: %s\n", endpoints ? err.msg : "FLOWGATE_ENDPOINTS is not set");
+        return -1;
+    }
+    snprintf(images, sizeof images, "test-images");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fg_workflow_free(&wf);
+    return 0;
+}
+
+static void load_payload(fg_variant v, int inline_data, fg_payload *p)
+{
+    char path[1024];
+    int created;
+    fg_err err = {""};
+    int rc = fg_imagegen_ensure(images, 0.1, v, path, sizeof path, &created, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(fg_payload_load(path, inline_data, p, &err), 0);
+    p->variant = v;
+}
+
+static void experiment(fg_experiment *x, fg_variant v, const char *scheduler)
+{
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "exp_input0.1mb_conc2_%s", scheduler);
+    snprintf(x->category, sizeof x->category, "http_test");
+    snprintf(x->scheduler, sizeof x->scheduler, "%s", scheduler);
+    x->input_mb = 0.1;
+    x->variant = v;
+    x->concurrency = 2;
+    x->requests = 4;
+    x->warmup = 1;
+    x->timeout_s = 30;
+}
+
+static const cJSON *at(const cJSON *o, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = o;
+    for (char *save = NULL, *k = strtok_r(buf, "/", &save); k; k = strtok_r(NULL, "/", &save))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
+    return cur;
+}
+
+static int num(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    if (!cJSON_IsNumber(v)) {
+        print_error("%s is not a number\n", path);
+        fail();
+    }
+    return v->valueint;
+}
+
+static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload *p)
+{
+    cJSON *entry = NULL;
+    fg_err err = {""};
+    int rc = fg_experiment_run(x, &wf, c, p, NULL, &entry, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(entry);
+    return entry;
+}
+
+/* The accounting every entry must satisfy. */
+static void check_accounting(const cJSON *e)
+{
+    assert_int_equal(num(e, "requests/sent"),
+                     num(e, "requests/ok") + num(e, "requests/failed") + num(e, "requests/timed_out"));
+    assert_int_equal(num(e, "warmup/sent"),
+                     num(e, "warmup/ok") + num(e, "warmup/failed") + num(e, "warmup/timed_out"));
+    int fn_total = 0, node_total = 0;
+    const cJSON *f, *n;
+    cJSON_ArrayForEach(f, at(e, "functions")) fn_total += num(f, "invocations");
+    cJSON_ArrayForEach(n, at(e, "nodes")) node_total += num(n, "invocations");
+    assert_int_equal(fn_total, node_total);
+    assert_int_equal(num(e, "latency_ms/count"), num(e, "requests/ok"));
+    assert_int_equal(cJSON_GetArraySize(at(e, "latency_samples_ms")), num(e, "requests/ok"));
+}
+
+#define SWITCH1 "recognizer__adult.is_adult OR recognizer__violence.illegal"
+#define SWITCH2 "recognizer__censor.illegal_text"
+
+static void test_clean_runs_text_chain(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "round_robin");
+    snprintf(x.timeline_path, sizeof x.timeline_path, "timelines-test/clean.json");
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/sent"), 4);
+    assert_int_equal(num(e, "requests/ok"), 4);
+    assert_int_equal(num(e, "warmup/sent"), 1);
+    assert_int_equal(num(e, "functions/recognizer__upload/invocations"), 4);
+    assert_int_equal(num(e, "functions/recognizer__extract/invocations"), 4);
+    assert_int_equal(num(e, "functions/recognizer__translate/invocations"), 4);
+    assert_int_equal(num(e, "functions/recognizer__censor/invocations"), 4);
+    assert_int_equal(num(e, "functions/recognizer__mosaic/invocations"), 0);
+    assert_int_equal(num(e, "functions/recognizer__extract/exec_ms/count"), 4);
+    assert_int_equal(num(e, "branches/" SWITCH1 "/else"), 4);
+    assert_int_equal(num(e, "branches/" SWITCH1 "/then"), 0);
+    assert_int_equal(num(e, "branches/" SWITCH2 "/else"), 4);
+    assert_true(at(e, "throughput_rps")->valuedouble > 0);
+    assert_true(at(e, "latency_ms/p50")->valuedouble > 0);
+    /* Round robin spreads the 24 invocations over the 4 nodes. */
+    const cJSON *n;
+    cJSON_ArrayForEach(n, at(e, "nodes")) assert_true(num(n, "invocations") > 0);
+    /* The timeline holds the 5 requests (warm-up included) with their spans. */
+    assert_string_equal(at(e, "timeline")->valuestring, "timelines-test/clean.json");
+    fg_buf text;
+    fg_err err = {""};
+    assert_int_equal(fg_read_file("timelines-test/clean.json", 0, &text, &err), 0);
+    cJSON *tl = cJSON_Parse((const char *)text.data);
+    fg_buf_free(&text);
+    assert_int_equal(cJSON_GetArraySize(at(tl, "requests")), 5);
+    const cJSON *first = cJSON_GetArrayItem(at(tl, "requests"), 0);
+    assert_int_equal(cJSON_GetArraySize(at(first, "spans")), 6);
+    const cJSON *span = cJSON_GetArrayItem(at(first, "spans"), 0);
+    assert_string_equal(at(span, "function")->valuestring, "recognizer__upload");
+    assert_true(at(span, "received")->valuedouble >= at(span, "sent")->valuedouble);
+    cJSON_Delete(tl);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static void test_adult_takes_mosaic(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_ADULT, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_ADULT, "ours");
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/ok"), 4);
+    assert_int_equal(num(e, "branches/" SWITCH1 "/then"), 4);
+    assert_int_equal(num(e, "branches/" SWITCH2 "/then") + num(e, "branches/" SWITCH2 "/else"), 0);
+    assert_int_equal(num(e, "functions/recognizer__mosaic/invocations"), 4);
+    assert_int_equal(num(e, "functions/recognizer__extract/invocations"), 0);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static void test_illegal_text_takes_second_switch(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_ILLEGAL_TEXT, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_ILLEGAL_TEXT, "faaspr");
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/ok"), 4);
+    assert_int_equal(num(e, "branches/" SWITCH1 "/else"), 4);
+    assert_int_equal(num(e, "branches/" SWITCH2 "/then"), 4);
+    assert_int_equal(num(e, "functions/recognizer__censor/invocations"), 4);
+    assert_int_equal(num(e, "functions/recognizer__mosaic/invocations"), 4);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static void test_inline_data(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_ADULT, 1, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_ADULT, "palette");
+    x.inline_data = 1;
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/ok"), 4);
+    assert_int_equal(num(e, "functions/recognizer__mosaic/invocations"), 4);
+    /* Nothing was read by reference. */
+    assert_int_equal(num(e, "functions/recognizer__adult/transfer_ms/count"), 0);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_dead_node_is_connect_failure(void **state)
+{
+    (void)state;
+    fg_cluster c = cluster;
+    snprintf(c.nodes[0].url, sizeof c.nodes[0].url, "http://127.0.0.1:%d", closed_port());
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "round_robin");
+    x.warmup = 0;
+    cJSON *e = run(&x, &c, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/sent"), 4);
+    assert_true(num(e, "requests/failed") >= 1);
+    int connect = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, at(e, "functions")) connect += num(f, "errors/connect");
+    assert_true(connect >= 1);
+    assert_string_equal(at(cJSON_GetArrayItem(at(e, "errors"), 0), "class")->valuestring, "connect");
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static void test_tiny_timeout_is_timed_out(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "round_robin");
+    x.timeout_s = 0.001;
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/sent"), 4);
+    assert_int_equal(num(e, "requests/timed_out"), 4);
+    assert_int_equal(num(e, "functions/recognizer__upload/errors/timeout"), 4);
+    assert_true(cJSON_IsNull(at(e, "success_rate")) == 0);
+    assert_int_equal(num(e, "latency_ms/count"), 0);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static void test_open_loop(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "ours");
+    x.rate_rps = 8;
+    x.duration_s = 0.5;
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_string_equal(at(e, "mode")->valuestring, "open");
+    assert_int_equal(num(e, "requests/sent"), 4);
+    assert_int_equal(num(e, "requests/ok"), 4);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+static void test_runner_writes_results(void **state)
+{
+    (void)state;
+    fg_run_config cfg;
+    fg_err err = {""};
+    fg_config_defaults(&cfg);
+    assert_int_equal(fg_config_apply_env(&cfg, &err), 0);
+    assert_int_equal(fg_config_apply_category(&cfg, "smoke", &err), 0);
+    snprintf(cfg.endpoints, sizeof cfg.endpoints, "%s", getenv("FLOWGATE_ENDPOINTS"));
+    snprintf(cfg.results_dir, sizeof cfg.results_dir, "results-test");
+    snprintf(cfg.images_dir, sizeof cfg.images_dir, "%s", images);
+    cfg.requests = 3;
+    cfg.warmup = 1;
+    cfg.request_scale = 1;
+    fg_runner *r = fg_runner_open(&cfg, &err);
+    if (!r) fprintf(stderr, "%s\n", err.msg);
+    assert_non_null(r);
+    const cJSON *entry = NULL;
+    int rc = fg_runner_cell(r, 0.1, 2, "round_robin", &entry, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(entry);
+    assert_string_equal(at(entry, "experiment_id")->valuestring, "exp_input0.1mb_conc2_round_robin");
+    assert_int_equal(num(entry, "requests/sent"), 3);
+    char path[1024];
+    snprintf(path, sizeof path, "%s", fg_runner_results_path(r));
+    assert_non_null(strstr(path, "results-test/experiment_results_"));
+    assert_int_equal(fg_runner_close(r, &err), 0);
+    cJSON *doc = fg_results_load(path, &err);
+    if (!doc) fprintf(stderr, "%s\n", err.msg);
+    assert_non_null(doc);
+    assert_non_null(fg_results_find(doc, "exp_input0.1mb_conc2_round_robin", 0));
+    assert_string_equal(at(doc, "run/endpoints/mode")->valuestring, "nodes");
+    assert_true(cJSON_IsString(at(doc, "run/finished")));
+    cJSON_Delete(doc);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean_runs_text_chain),
+        cmocka_unit_test(test_adult_takes_mosaic),
+        cmocka_unit_test(test_illegal_text_takes_second_switch),
+        cmocka_unit_test(test_inline_data),
+        cmocka_unit_test(test_dead_node_is_connect_failure),
+        cmocka_unit_test(test_tiny_timeout_is_timed_out),
+        cmocka_unit_test(test_open_loop),
+        cmocka_unit_test(test_runner_writes_results),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,50 @@
+# Unit tests: one cmocka runner per subsystem (tests/unit/test_<subsystem>.c),
+# label `unit`. HTTP tests (tests/http) talk to a function server that the
+# ctest fixture `functions_server` starts and stops; label `http`.
+
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate PkgConfig::CMOCKA)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit
+    ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp"
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endforeach()
+
+# The server for HTTP tests: its own ports, its own endpoints file.
+set(HTTP_ENDPOINTS ${CMAKE_BINARY_DIR}/http-test-endpoints.json)
+add_test(NAME http_server_start
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/server_ctl.sh start ${CMAKE_BINARY_DIR}/http-test
+          $<TARGET_FILE:flowgate-functions> --nodes ${CMAKE_SOURCE_DIR}/data/nodes.json
+          --data ${CMAKE_SOURCE_DIR}/data)
+add_test(NAME http_server_stop
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/server_ctl.sh stop ${CMAKE_BINARY_DIR}/http-test)
+set_tests_properties(http_server_start PROPERTIES FIXTURES_SETUP http_server LABELS http)
+set_tests_properties(http_server_stop PROPERTIES FIXTURES_CLEANUP http_server LABELS http)
+
+file(GLOB HTTP_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/http/test_*.c)
+foreach(src ${HTTP_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate PkgConfig::CMOCKA)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS http FIXTURES_REQUIRED http_server
+    ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp;FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=${CMAKE_BINARY_DIR}/http-test/endpoints.json"
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endforeach()
+
+if(FLOWGATE_FUZZ)
+  file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+  foreach(src ${FUZZ_TARGETS})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} flowgate_server flowgate)
+    add_test(NAME ${name} COMMAND ${name} -runs=100000 -max_len=65536
+             ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus)
+    set_tests_properties(${name} PROPERTIES LABELS fuzz)
+  endforeach()
+endif()

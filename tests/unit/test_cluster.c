@@ -1,0 +1,281 @@
+/* test_cluster.c — endpoints files (each form, each malformed case, the
+ * loopback rule), invocation URLs, docker mode without an engine, health of
+ * a closed port, and /proc sampling. No server is needed: the embedded
+ * server is covered by tests/http/test_cluster_embedded.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "flowgate/cluster.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_cluster_XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, sizeof path, "%s/endpoints.json", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
+static void write_endpoints(const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Loads text and expects failure with a message containing each fragment. */
+static void assert_refused(const char *text, const char *frag1, const char *frag2)
+{
+    write_endpoints(text);
+    fg_cluster c;
+    fg_err err = {{0}};
+    assert_int_equal(fg_cluster_load_endpoints(path, &c, &err), -1);
+    if (!strstr(err.msg, path)) fail_msg("message lacks the file name: %s", err.msg);
+    if (frag1 && !strstr(err.msg, frag1)) fail_msg("message lacks '%s': %s", frag1, err.msg);
+    if (frag2 && !strstr(err.msg, frag2)) fail_msg("message lacks '%s': %s", frag2, err.msg);
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(c.n_nodes, 0);
+}
+
+static void test_nodes_form(void **state)
+{
+    (void)state;
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":["
+                    "{\"name\":\"node0\",\"url\":\"http://127.0.0.1:8101/\",\"workers\":3,\"bandwidth_mbit\":1000,\"latency_ms\":0.2},"
+                    "{\"name\":\"node1\",\"url\":\"http://localhost:8102\",\"workers\":1},"
+                    "{\"name\":\"node2\",\"url\":\"http://[::1]:8103\"}]}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.mode, FG_CLUSTER_NODES);
+    assert_int_equal(c.n_nodes, 3);
+    assert_string_equal(c.nodes[0].name, "node0");
+    assert_string_equal(c.nodes[0].url, "http://127.0.0.1:8101");   /* trailing slash dropped */
+    assert_int_equal(c.nodes[0].workers, 3);
+    assert_true(c.nodes[0].bandwidth_mbit == 1000);
+    assert_true(c.nodes[0].latency_ms == 0.2);
+    assert_int_equal(c.nodes[1].workers, 1);
+    assert_true(c.nodes[2].bandwidth_mbit == 0);   /* not emulated */
+    assert_int_equal(c.nodes[2].workers, 1);
+    assert_int_equal(c.server_pid, 0);
+
+    char url[512];
+    assert_int_equal(fg_cluster_invoke_url(&c, 1, "recognizer__extract", url, sizeof url), 0);
+    assert_string_equal(url, "http://localhost:8102/invoke/recognizer__extract");
+    assert_int_equal(fg_cluster_invoke_url(&c, 3, "recognizer__extract", url, sizeof url), -1);
+    assert_int_equal(fg_cluster_invoke_url(&c, -1, "recognizer__extract", url, sizeof url), -1);
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__extract", url, 10), -1);
+}
+
+static void test_functions_form(void **state)
+{
+    (void)state;
+    write_endpoints("{\"mode\":\"functions\",\"functions\":{"
+                    "\"recognizer__upload\":\"http://127.0.0.1:8001\","
+                    "\"recognizer__adult\":\"http://localhost:8002/\"}}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.mode, FG_CLUSTER_FUNCTIONS);
+    assert_int_equal(c.n_functions, 2);
+    assert_int_equal(c.n_nodes, 1);   /* the scheduler's one pseudo-node */
+    char url[512];
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__adult", url, sizeof url), 0);
+    assert_string_equal(url, "http://localhost:8002/invoke");
+    assert_int_equal(fg_cluster_invoke_url(&c, 5, "recognizer__upload", url, sizeof url), 0);
+    assert_string_equal(url, "http://127.0.0.1:8001/invoke");
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__mosaic", url, sizeof url), -1);
+}
+
+static void test_malformed_files(void **state)
+{
+    (void)state;
+    assert_refused("{\"mode\":\"nodes\",", "invalid JSON", NULL);
+    assert_refused("[1,2]", "expected a JSON object", NULL);
+    assert_refused("{\"nodes\":[]}", "\"mode\"", NULL);
+    assert_refused("{\"mode\":\"cluster\"}", "\"mode\"", "cluster");
+    assert_refused("{\"mode\":\"nodes\"}", "\"nodes\"", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[]}", "\"nodes\"", "empty");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"url\":\"http://127.0.0.1:1\"}]}", "nodes[0].name", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\"},{\"name\":\"b\"}]}",
+                   "nodes[1].url", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\"},"
+                   "{\"name\":\"a\",\"url\":\"http://127.0.0.1:2\"}]}", "nodes[1].name", "twice");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\",\"workers\":0}]}",
+                   "nodes[0].workers", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\",\"workers\":2.5}]}",
+                   "nodes[0].workers", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\",\"bandwidth_mbit\":\"fast\"}]}",
+                   "nodes[0].bandwidth_mbit", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"http://127.0.0.1:1\",\"latency_ms\":-1}]}",
+                   "nodes[0].latency_ms", NULL);
+    assert_refused("{\"mode\":\"functions\",\"functions\":[\"http://127.0.0.1:1\"]}", "\"functions\"", NULL);
+    assert_refused("{\"mode\":\"functions\",\"functions\":{}}", "\"functions\"", "empty");
+    assert_refused("{\"mode\":\"functions\",\"functions\":{\"recognizer__upload\":8001}}",
+                   "functions.recognizer__upload", NULL);
+    assert_refused("{\"mode\":\"docker\",\"label\":\"x; rm -rf /\"}", "\"label\"", NULL);
+
+    fg_cluster c;
+    fg_err err = {{0}};
+    assert_int_equal(fg_cluster_load_endpoints("/nonexistent/endpoints.json", &c, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/endpoints.json"));
+}
+
+static void test_non_loopback_refused(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "http://10.0.0.5:8101", "https://127.0.0.1:8101", "http://127.0.0.1@evil.example:80",
+        "http://localhost.evil.example", "http://127.0.0.10:80", "ftp://127.0.0.1",
+        "http://127.0.0.1:0", "http://127.0.0.1:99999", "http://[::2]:80", "127.0.0.1:8000",
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(fg_cluster_url_is_loopback(bad[i]));
+        snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"%s\"}]}", bad[i]);
+        assert_refused(text, "nodes[0].url", "refused");
+        snprintf(text, sizeof text, "{\"mode\":\"functions\",\"functions\":{\"recognizer__adult\":\"%s\"}}", bad[i]);
+        assert_refused(text, "recognizer__adult", "refused");
+    }
+    assert_true(fg_cluster_url_is_loopback("http://127.0.0.1"));
+    assert_true(fg_cluster_url_is_loopback("http://localhost:65535/base"));
+    assert_true(fg_cluster_url_is_loopback("http://[::1]:1"));
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "test_cluster: docker mode hung\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(3);
+}
+
+static void test_docker_without_engine(void **state)
+{
+    (void)state;
+    /* This machine has the docker client but no engine; the client must
+     * fail fast with one plain line. The alarm turns a hang into a failure. */
+    signal(SIGALRM, on_alarm);
+    alarm(40);
+    write_endpoints("{\"mode\":\"docker\",\"label\":\"flowgate.function\"}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    assert_int_equal(fg_cluster_load_endpoints(path, &c, &err), -1);
+    alarm(0);
+    const char *prefix = "docker mode: no Docker engine reachable (docker ps: ";
+    if (strncmp(err.msg, prefix, strlen(prefix)) != 0) fail_msg("unexpected: %s", err.msg);
+    assert_int_equal(err.msg[strlen(err.msg) - 1], ')');
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(c.n_functions, 0);
+}
+
+static void test_docker_ps_parsing(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    fg_err err = {{0}};
+    const char *out =
+        "rec-upload 0.0.0.0:8001->8001/tcp, :::8001->8001/tcp recognizer__upload\n"
+        "rec-adult 127.0.0.1:8002->8080/tcp recognizer__adult\n"
+        "rec-mosaic [::]:8007->80/tcp \n";
+    if (fg_cluster_parse_docker_ps(out, "flowgate.function", &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.mode, FG_CLUSTER_FUNCTIONS);
+    assert_int_equal(c.n_functions, 3);
+    assert_string_equal(c.function_names[0], "recognizer__upload");
+    assert_string_equal(c.function_urls[0], "http://127.0.0.1:8001");
+    assert_string_equal(c.function_urls[1], "http://127.0.0.1:8002");
+    assert_string_equal(c.function_names[2], "rec-mosaic");   /* empty label: container name */
+    assert_string_equal(c.function_urls[2], "http://127.0.0.1:8007");
+
+    assert_int_equal(fg_cluster_parse_docker_ps("rec-x  recognizer__x\n", "l", &c, &err), -1);
+    assert_non_null(strstr(err.msg, "publishes no port"));
+    assert_int_equal(fg_cluster_parse_docker_ps("", "flowgate.function", &c, &err), -1);
+    assert_non_null(strstr(err.msg, "no running container has the label 'flowgate.function'"));
+}
+
+static void test_health_names_unhealthy_endpoint(void **state)
+{
+    (void)state;
+    /* port 1 on loopback: nothing listens there */
+    write_endpoints("{\"mode\":\"functions\",\"functions\":{\"recognizer__censor\":\"http://127.0.0.1:1\"}}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    double t0 = fg_now_mono_ms();
+    assert_int_equal(fg_cluster_health(&c, 0.3, &err), -1);
+    assert_true(fg_now_mono_ms() - t0 < 3000);
+    assert_non_null(strstr(err.msg, "recognizer__censor"));
+    assert_non_null(strstr(err.msg, "http://127.0.0.1:1/"));
+    assert_non_null(strstr(err.msg, "not healthy"));
+}
+
+static void test_proc_sample(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    memset(&c, 0, sizeof c);
+    fg_proc_sample s = {0, 0, 0};
+    assert_int_equal(fg_cluster_proc_sample(&c, &s), -1);   /* not started by us */
+    assert_int_equal(fg_cluster_reset_peak_rss(&c), -1);
+    fg_cluster_stop(&c);                                      /* a no-op */
+
+    c.server_pid = getpid();
+    volatile double x = 0;
+    for (int i = 0; i < 20000000; i++) x += i * 0.5;          /* some CPU time */
+    assert_int_equal(fg_cluster_proc_sample(&c, &s), 0);
+    assert_true(s.cpu_s > 0);
+    assert_true(s.rss_kb > 0);
+    assert_true(s.peak_rss_kb >= s.rss_kb);
+
+    /* a 64 MB spike raises the peak; after the reset the peak is back near
+     * the current RSS */
+    size_t len = 64u << 20;
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(p != MAP_FAILED);
+    memset(p, 1, len);
+    munmap(p, len);
+    fg_proc_sample spiked;
+    assert_int_equal(fg_cluster_proc_sample(&c, &spiked), 0);
+    assert_true(spiked.peak_rss_kb >= spiked.rss_kb + 60 * 1024);
+    assert_int_equal(fg_cluster_reset_peak_rss(&c), 0);
+    fg_proc_sample after;
+    assert_int_equal(fg_cluster_proc_sample(&c, &after), 0);
+    assert_true(after.peak_rss_kb < spiked.peak_rss_kb - 50 * 1024);
+    c.server_pid = 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nodes_form),
+        cmocka_unit_test(test_functions_form),
+        cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_non_loopback_refused),
+        cmocka_unit_test(test_docker_without_engine),
+        cmocka_unit_test(test_docker_ps_parsing),
+        cmocka_unit_test(test_health_names_unhealthy_endpoint),
+        cmocka_unit_test(test_proc_sample),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

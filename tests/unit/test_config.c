@@ -1,0 +1,405 @@
+/* test_config.c — the layered run configuration: defaults, environment,
+ * categories, config files (and that a file overrides the environment),
+ * the errors for typos and bad values, request counts and size labels. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowgate/config.h"
+
+static const char *const ENV_VARS[] = {
+    "LOG_LEVEL", "DEFAULT_INPUT_SIZE", "DEFAULT_CONCURRENCY", "DEFAULT_REQUESTS",
+    "FLOWGATE_SCHEDULERS", "FLOWGATE_ENDPOINTS", "FLOWGATE_REQUEST_SCALE", "FLOWGATE_RESULTS_DIR", NULL};
+
+static char cfg_path[256];
+
+static int clear_env(void **state)
+{
+    (void)state;
+    for (int i = 0; ENV_VARS[i]; i++) unsetenv(ENV_VARS[i]);
+    snprintf(cfg_path, sizeof cfg_path, "test_config_tmp.%ld.json", (long)getpid());
+    return 0;
+}
+
+static int cleanup(void **state)
+{
+    unlink(cfg_path);
+    return clear_env(state);
+}
+
+static void write_cfg(const char *json)
+{
+    FILE *f = fopen(cfg_path, "w");
+    assert_non_null(f);
+    fputs(json, f);
+    fclose(f);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_config_defaults(&c);
+    assert_string_equal(c.category, "standard");
+    assert_int_equal(c.n_sizes, 3);
+    assert_true(c.sizes_mb[0] == 0.1 && c.sizes_mb[1] == 1.0 && c.sizes_mb[2] == 2.0);
+    assert_int_equal(c.n_concurrency, 3);
+    assert_int_equal(c.concurrency[0], 1);
+    assert_int_equal(c.concurrency[2], 10);
+    assert_int_equal(c.n_schedulers, 1);
+    assert_string_equal(c.schedulers[0], "ours");
+    assert_int_equal(c.requests, 0);
+    assert_int_equal(c.default_requests, 10);
+    assert_int_equal(c.warmup, 2);
+    assert_true(c.request_scale == 1.0);
+    assert_true(c.timeout_s == 60);
+    assert_int_equal(c.retries, 0);
+    assert_int_equal(c.repeats, 1);
+    assert_int_equal(c.variant, FG_VARIANT_CLEAN);
+    assert_true(c.default_input_mb == 1.0);
+    assert_int_equal(c.default_concurrency, 5);
+    assert_int_equal(c.log_level, FG_LOG_INFO);
+    assert_int_equal(c.scale_prefix, 0);
+    assert_string_equal(c.endpoints, "");
+    assert_string_equal(c.profile, "");
+    assert_string_equal(c.results_dir, "results");
+    char want[1024];
+    snprintf(want, sizeof want, "%s/workflows/recognizer.json", fg_data_dir());
+    assert_string_equal(c.workflow, want);
+    snprintf(want, sizeof want, "%s/nodes.json", fg_data_dir());
+    assert_string_equal(c.nodes_profile, want);
+    snprintf(want, sizeof want, "%s/thresholds.json", fg_data_dir());
+    assert_string_equal(c.thresholds, want);
+    snprintf(want, sizeof want, "%s/images", fg_data_dir());
+    assert_string_equal(c.images_dir, want);
+
+    /* The built-in matrix is the one data/categories.json calls standard. */
+    fg_run_config s = c;
+    fg_err err = {""};
+    assert_int_equal(fg_config_apply_category(&s, "standard", &err), 0);
+    assert_memory_equal(&s, &c, sizeof c);
+}
+
+static void test_env_overrides(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_config_defaults(&c);
+    setenv("LOG_LEVEL", "DEBUG", 1);
+    setenv("DEFAULT_INPUT_SIZE", "2.5", 1);
+    setenv("DEFAULT_CONCURRENCY", "20", 1);
+    setenv("DEFAULT_REQUESTS", "40", 1);
+    setenv("FLOWGATE_SCHEDULERS", "ours, round_robin ,palette", 1);
+    setenv("FLOWGATE_ENDPOINTS", "/tmp/endpoints.json", 1);
+    setenv("FLOWGATE_REQUEST_SCALE", "0.25", 1);
+    setenv("FLOWGATE_RESULTS_DIR", "/tmp/res", 1);
+    fg_err err = {""};
+    assert_int_equal(fg_config_apply_env(&c, &err), 0);
+    assert_int_equal(c.log_level, FG_LOG_DEBUG);
+    assert_true(c.default_input_mb == 2.5);
+    assert_int_equal(c.default_concurrency, 20);
+    assert_int_equal(c.default_requests, 40);
+    assert_int_equal(c.n_schedulers, 3);
+    assert_string_equal(c.schedulers[1], "round_robin");
+    assert_string_equal(c.schedulers[2], "palette");
+    assert_string_equal(c.endpoints, "/tmp/endpoints.json");
+    assert_true(c.request_scale == 0.25);
+    assert_string_equal(c.results_dir, "/tmp/res");
+    /* Untouched by the environment. */
+    assert_int_equal(c.warmup, 2);
+
+    /* Empty means unset. */
+    clear_env(NULL);
+    setenv("LOG_LEVEL", "", 1);
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_apply_env(&c, &err), 0);
+    assert_int_equal(c.log_level, FG_LOG_INFO);
+}
+
+static void expect_env_error(const char *var, const char *value, const char *needle)
+{
+    clear_env(NULL);
+    setenv("DEFAULT_REQUESTS", "99", 1);   /* valid, must not be half-applied */
+    setenv(var, value, 1);
+    fg_run_config c, before;
+    fg_config_defaults(&c);
+    before = c;
+    fg_err err = {""};
+    int rc = fg_config_apply_env(&c, &err);
+    char named[256];
+    snprintf(named, sizeof named, "%s='%s'", var, value);
+    if (rc != -1 || !strstr(err.msg, named) || !strstr(err.msg, needle) || strchr(err.msg, '\n')) {
+        print_error("%s: want error containing \"%s\" and \"%s\", got rc=%d '%s'\n",
+                    var, named, needle, rc, err.msg);
+        fail();
+    }
+    assert_memory_equal(&c, &before, sizeof c);
+}
+
+static void test_env_errors(void **state)
+{
+    (void)state;
+    expect_env_error("LOG_LEVEL", "verbose", "expected error, warn, info or debug");
+    expect_env_error("DEFAULT_INPUT_SIZE", "big", "expected a size in MB");
+    expect_env_error("DEFAULT_INPUT_SIZE", "-1", "expected a size in MB");
+    expect_env_error("DEFAULT_INPUT_SIZE", "1MB", "expected a size in MB");
+    expect_env_error("DEFAULT_CONCURRENCY", "0", "expected an integer from 1");
+    expect_env_error("DEFAULT_CONCURRENCY", "5.5", "expected an integer");
+    expect_env_error("DEFAULT_CONCURRENCY", "99999999999999999999", "expected an integer");
+    expect_env_error("DEFAULT_REQUESTS", "ten", "expected an integer");
+    expect_env_error("FLOWGATE_REQUEST_SCALE", "0", "expected a number > 0");
+    expect_env_error("FLOWGATE_REQUEST_SCALE", "nan", "expected a number > 0");
+    expect_env_error("FLOWGATE_SCHEDULERS", "ours,fifo", "unknown scheduler 'fifo' (known: ours, faaspr, palette, round_robin)");
+    expect_env_error("FLOWGATE_SCHEDULERS", "ours,,faaspr", "empty scheduler name");
+    expect_env_error("FLOWGATE_SCHEDULERS", "ours,ours", "scheduler 'ours' listed twice");
+}
+
+static void test_categories(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_config_defaults(&c);
+    fg_err err = {""};
+    assert_int_equal(fg_config_apply_category(&c, "large_input", &err), 0);
+    assert_string_equal(c.category, "large_input");
+    assert_int_equal(c.n_sizes, 2);
+    assert_true(c.sizes_mb[0] == 5.0 && c.sizes_mb[1] == 10.0);
+    assert_int_equal(c.n_concurrency, 3);
+    assert_int_equal(c.scale_prefix, 1);
+    assert_int_equal(fg_config_apply_category(&c, "extreme", &err), 0);
+    assert_int_equal(c.concurrency[2], 50);
+    assert_int_equal(fg_config_apply_category(&c, "smoke", &err), 0);
+    assert_int_equal(c.n_sizes, 1);
+    assert_true(c.sizes_mb[0] == 0.1);
+    assert_int_equal(c.n_concurrency, 1);
+    assert_int_equal(c.concurrency[0], 2);
+    assert_int_equal(c.scale_prefix, 0);
+
+    fg_run_config before = c;
+    assert_int_equal(fg_config_apply_category(&c, "huge", &err), -1);
+    assert_non_null(strstr(err.msg, "unknown category 'huge' (known: "));
+    assert_non_null(strstr(err.msg, "standard"));
+    assert_non_null(strstr(err.msg, "high_concurrency"));
+    assert_null(strstr(err.msg, "_comment"));
+    assert_memory_equal(&c, &before, sizeof c);
+}
+
+static void test_file_overrides_env(void **state)
+{
+    (void)state;
+    setenv("FLOWGATE_SCHEDULERS", "palette", 1);
+    setenv("FLOWGATE_RESULTS_DIR", "/tmp/from-env", 1);
+    setenv("FLOWGATE_ENDPOINTS", "/tmp/env-endpoints.json", 1);
+    write_cfg("{\"schedulers\":[\"faaspr\",\"round_robin\"],\"results_dir\":\"from-file\"}");
+    fg_run_config c;
+    fg_err err = {""};
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_apply_env(&c, &err), 0);
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
+    assert_int_equal(c.n_schedulers, 2);
+    assert_string_equal(c.schedulers[0], "faaspr");
+    assert_string_equal(c.results_dir, "from-file");
+    assert_string_equal(c.endpoints, "/tmp/env-endpoints.json");   /* not in the file */
+}
+
+static void test_file_all_keys(void **state)
+{
+    (void)state;
+    /* concurrency before category: the category still only sets the base. */
+    write_cfg("{\"_comment\":\"x\",\"concurrency\":[3,7],\"category\":\"large_input\","
+              "\"requests\":12,\"warmup\":0,\"timeout_s\":5.5,\"retries\":2,\"inline\":true,"
+              "\"variant\":\"illegal_text\",\"repeats\":3,\"endpoints\":\"e.json\","
+              "\"nodes_profile\":\"n.json\",\"workflow\":\"w.json\",\"profile\":\"p.json\","
+              "\"thresholds\":\"t.json\",\"results_dir\":\"r\",\"images_dir\":\"i\","
+              "\"rate_rps\":20,\"duration_s\":30,\"schedulers\":[\"ours\"]}");
+    fg_run_config c;
+    fg_err err = {""};
+    fg_config_defaults(&c);
+    int rc = fg_config_apply_file(&c, cfg_path, &err);
+    if (rc) print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_string_equal(c.category, "large_input");
+    assert_int_equal(c.scale_prefix, 1);
+    assert_int_equal(c.n_sizes, 2);
+    assert_true(c.sizes_mb[1] == 10.0);
+    assert_int_equal(c.n_concurrency, 2);
+    assert_int_equal(c.concurrency[1], 7);
+    assert_int_equal(c.requests, 12);
+    assert_int_equal(c.warmup, 0);
+    assert_true(c.timeout_s == 5.5);
+    assert_int_equal(c.retries, 2);
+    assert_int_equal(c.inline_data, 1);
+    assert_int_equal(c.variant, FG_VARIANT_ILLEGAL_TEXT);
+    assert_int_equal(c.repeats, 3);
+    assert_string_equal(c.endpoints, "e.json");
+    assert_string_equal(c.nodes_profile, "n.json");
+    assert_string_equal(c.workflow, "w.json");
+    assert_string_equal(c.profile, "p.json");
+    assert_string_equal(c.thresholds, "t.json");
+    assert_string_equal(c.results_dir, "r");
+    assert_string_equal(c.images_dir, "i");
+    assert_true(c.rate_rps == 20);
+    assert_true(c.duration_s == 30);
+
+    write_cfg("{\"input_sizes_mb\":[0.25,3]}");
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
+    assert_int_equal(c.n_sizes, 2);
+    assert_true(c.sizes_mb[0] == 0.25);
+    assert_string_equal(c.category, "large_input");   /* earlier layers stay */
+}
+
+static void expect_file_error(const char *json, const char *needle)
+{
+    write_cfg(json);
+    fg_run_config c, before;
+    fg_config_defaults(&c);
+    before = c;
+    fg_err err = {""};
+    int rc = fg_config_apply_file(&c, cfg_path, &err);
+    if (rc != -1 || !strstr(err.msg, needle) || strncmp(err.msg, cfg_path, strlen(cfg_path))) {
+        print_error("%s: want error \"%s: ...%s...\", got rc=%d '%s'\n", json, cfg_path, needle, rc, err.msg);
+        fail();
+    }
+    assert_memory_equal(&c, &before, sizeof c);   /* nothing half-applied */
+}
+
+static void test_file_errors(void **state)
+{
+    (void)state;
+    expect_file_error("{\"requests\":5,\"concurency\":[1]}", ": concurency: unknown key (known: category,");
+    expect_file_error("{\"requests\":\"10\"}", ": requests: expected an integer from 0");
+    expect_file_error("{\"requests\":2.5}", ": requests: expected an integer");
+    expect_file_error("{\"repeats\":0}", ": repeats: expected an integer from 1");
+    expect_file_error("{\"concurrency\":[1,0]}", ": concurrency[1]: expected an integer from 1");
+    expect_file_error("{\"concurrency\":5}", ": concurrency: expected an array of numbers");
+    expect_file_error("{\"concurrency\":[]}", ": concurrency: empty");
+    expect_file_error("{\"input_sizes_mb\":[1,\"2\"]}", ": input_sizes_mb[1]: expected a number");
+    expect_file_error("{\"input_sizes_mb\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}",
+                      ": input_sizes_mb: 17 values, over the limit of 16");
+    expect_file_error("{\"schedulers\":[\"ours\",\"fifo\"]}",
+                      ": schedulers: unknown scheduler 'fifo' (known: ours, faaspr, palette, round_robin)");
+    expect_file_error("{\"schedulers\":[]}", ": schedulers: expected a non-empty array");
+    expect_file_error("{\"category\":\"huge\"}", ": category: unknown category 'huge' (known: ");
+    expect_file_error("{\"category\":3}", ": category: expected a string");
+    expect_file_error("{\"variant\":\"blurry\"}", ": variant: expected one of clean, adult");
+    expect_file_error("{\"inline\":1}", ": inline: expected true or false");
+    expect_file_error("{\"timeout_s\":0}", ": timeout_s: expected a number > 0");
+    expect_file_error("{\"workflow\":7}", ": workflow: expected a string");
+    expect_file_error("{\"rate_rps\":10}", ": rate_rps: open loop needs duration_s > 0");
+    expect_file_error("{\"requests\":", "invalid JSON");
+    expect_file_error("[1]", "expected a JSON object");
+
+    fg_run_config c;
+    fg_config_defaults(&c);
+    fg_err err = {""};
+    assert_int_equal(fg_config_apply_file(&c, "/nonexistent/custom.json", &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/custom.json"));
+}
+
+static void test_requests_for(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_config_defaults(&c);
+    /* max(default_requests, 3*C) */
+    assert_int_equal(fg_config_requests_for(&c, 1), 10);
+    assert_int_equal(fg_config_requests_for(&c, 3), 10);
+    assert_int_equal(fg_config_requests_for(&c, 4), 12);
+    assert_int_equal(fg_config_requests_for(&c, 10), 30);
+    assert_int_equal(fg_config_requests_for(&c, 50), 150);
+    c.default_requests = 100;
+    assert_int_equal(fg_config_requests_for(&c, 20), 100);
+    /* Explicit count wins over the rule. */
+    c.requests = 7;
+    assert_int_equal(fg_config_requests_for(&c, 50), 7);
+    /* Scale, never below one request. */
+    c.requests = 0;
+    c.default_requests = 10;
+    c.request_scale = 0.5;
+    assert_int_equal(fg_config_requests_for(&c, 10), 15);
+    c.request_scale = 0.3;
+    assert_int_equal(fg_config_requests_for(&c, 1), 3);
+    c.request_scale = 0.01;
+    assert_int_equal(fg_config_requests_for(&c, 1), 1);
+    c.request_scale = 2;
+    assert_int_equal(fg_config_requests_for(&c, 5), 30);
+}
+
+static void expect_mb(double mb, const char *want)
+{
+    char buf[32];
+    fg_format_mb(mb, buf, sizeof buf);
+    if (strcmp(buf, want)) {
+        print_error("fg_format_mb(%g): want '%s', got '%s'\n", mb, want, buf);
+        fail();
+    }
+}
+
+static void test_format_mb(void **state)
+{
+    (void)state;
+    expect_mb(0.1, "0.1");
+    expect_mb(1, "1.0");
+    expect_mb(2, "2.0");
+    expect_mb(5, "5.0");
+    expect_mb(10, "10.0");
+    expect_mb(0.25, "0.25");
+    expect_mb(0.05, "0.05");
+    expect_mb(1.5, "1.5");
+    expect_mb(0.125, "0.125");
+}
+
+static void test_log_threshold(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s.log", cfg_path);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    fg_log_level old = fg_log_threshold;
+    fg_log_threshold = FG_LOG_WARN;
+    fg_log(FG_LOG_INFO, "hidden %d", 1);
+    fg_log(FG_LOG_WARN, "shown %d", 2);
+    fg_log(FG_LOG_ERROR, "bad %s\n", "thing");
+    fg_log_threshold = old;
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char buf[256] = "";
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    unlink(path);
+    assert_string_equal(buf, "warn: shown 2\nerror: bad thing\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_env_overrides, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_env_errors, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_categories, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_file_overrides_env, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_file_all_keys, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_file_errors, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_requests_for, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_format_mb, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_log_threshold, clear_env, cleanup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

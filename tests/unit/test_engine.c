@@ -1,0 +1,581 @@
+/* test_engine.c — the engine's parts that need no function server: the
+ * shared upload body, the workflow instance state machine driven with
+ * canned responses (which functions become ready, which branch each switch
+ * takes, what each request carries), and the accounting of an experiment
+ * whose every request fails to connect (a closed loopback port). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "flowgate/b64.h"
+#include "flowgate/engine.h"
+#include "flowgate/hist.h"
+#include "../../src/lib/instance.h"
+#include "../../src/lib/metrics.h"
+
+#define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+
+static fg_workflow wf;
+static int UP, ADULT, VIOL, EXT, TR, CEN, MOS;
+static int SWITCH1, SWITCH2;   /* edge indexes of the two switches */
+
+static int load_workflow(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    fg_err err = {""};
+    if (fg_workflow_load(path, &wf, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    UP = fg_workflow_node_index(&wf, "recognizer__upload");
+    ADULT = fg_workflow_node_index(&wf, "recognizer__adult");
+    VIOL = fg_workflow_node_index(&wf, "recognizer__violence");
+    EXT = fg_workflow_node_index(&wf, "recognizer__extract");
+    TR = fg_workflow_node_index(&wf, "recognizer__translate");
+    CEN = fg_workflow_node_index(&wf, "recognizer__censor");
+    MOS = fg_workflow_node_index(&wf, "recognizer__mosaic");
+    SWITCH1 = SWITCH2 = -1;
+    for (int e = 0; e < wf.n_edges; e++)
+        if (wf.edges[e].type == FG_EDGE_SWITCH) {
+            if (SWITCH1 < 0) SWITCH1 = e;
+            else SWITCH2 = e;
+        }
+    return SWITCH2 < 0 ? -1 : 0;
+}
+
+static int free_workflow(void **state)
+{
+    (void)state;
+    fg_workflow_free(&wf);
+    return 0;
+}
+
+/* A temporary file of n pseudo-random bytes (the payload does not decode it). */
+static void write_bytes(char *path, size_t path_size, size_t n, fg_buf *expect)
+{
+    snprintf(path, path_size, "test_engine_%d.png", (int)getpid());
+    expect->data = malloc(n);
+    expect->len = n;
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        expect->data[i] = (unsigned char)(x >> 16);
+    }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(expect->data, 1, n, f), n);
+    fclose(f);
+}
+
+static void check_payload(int inline_data, size_t n)
+{
+    char path[256];
+    fg_buf expect;
+    write_bytes(path, sizeof path, n, &expect);
+    fg_payload p;
+    fg_err err = {""};
+    assert_int_equal(fg_payload_load(path, inline_data, &p, &err), 0);
+    unlink(path);
+    assert_int_equal(p.png.len, n);
+    assert_memory_equal(p.png.data, expect.data, n);
+    assert_int_equal(strlen(p.body), p.body_len);
+
+    /* The body is the JSON the server expects, and its base64 decodes back
+     * to the very bytes of the file. */
+    cJSON *j = cJSON_ParseWithLength(p.body, p.body_len);
+    assert_non_null(j);
+    const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(j, "img_b64");
+    assert_true(cJSON_IsString(b64));
+    const cJSON *by_ref = cJSON_GetObjectItemCaseSensitive(j, "by_ref");
+    assert_true(inline_data ? cJSON_IsFalse(by_ref) : cJSON_IsTrue(by_ref));
+    fg_buf decoded;
+    assert_int_equal(fg_b64_decode(b64->valuestring, strlen(b64->valuestring), &decoded, &err), 0);
+    assert_int_equal(decoded.len, n);
+    assert_memory_equal(decoded.data, expect.data, n);
+    assert_near(p.mb, (double)n / FG_MB, 1e-12);
+    fg_buf_free(&decoded);
+    cJSON_Delete(j);
+    fg_buf_free(&expect);
+    fg_payload_free(&p);
+    assert_null(p.body);
+}
+
+static void test_payload_body(void **state)
+{
+    (void)state;
+    check_payload(0, 1);
+    check_payload(0, 2);
+    check_payload(1, 3);
+    check_payload(0, 100003);
+}
+
+static void test_payload_missing_file(void **state)
+{
+    (void)state;
+    fg_payload p;
+    fg_err err = {""};
+    assert_int_equal(fg_payload_load("/nonexistent/recognizer.png", 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/recognizer.png"));
+    assert_null(p.body);
+}
+
+/* ---- the state machine ------------------------------------------------ */
+
+static cJSON *json(const char *text)
+{
+    cJSON *j = cJSON_Parse(text);
+    assert_non_null(j);
+    return j;
+}
+
+/* Completes fn with a canned success response. */
+static void complete(fg_instance *in, int fn, const char *response)
+{
+    cJSON *r = json(response);
+    fg_err err = {""};
+    int rc = fg_instance_complete(in, fn, r, &err);
+    if (rc != 0) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    cJSON_Delete(r);
+}
+
+/* The set of functions dispatched now, as a bitmask. */
+static unsigned ready_now(fg_instance *in)
+{
+    unsigned mask = 0;
+    int fn;
+    while ((fn = fg_instance_next_ready(in)) >= 0) mask |= 1u << fn;
+    return mask;
+}
+
+static cJSON *request(const fg_instance *in, int fn, fg_instance_input *inputs, int *n_inputs)
+{
+    cJSON *body;
+    int uses_payload;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_request(in, fn, "rq-7", &body, &uses_payload, inputs,
+                                         n_inputs, &err), 0);
+    assert_false(uses_payload);
+    assert_non_null(body);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(body, "request_id")->valuestring, "rq-7");
+    return body;
+}
+
+static const char *UPLOAD_REF =
+    "{\"status\":\"success\",\"node\":\"node2\",\"width\":10,\"height\":10,"
+    "\"ref\":{\"node\":\"node2\",\"key\":\"k1\",\"bytes\":2097152}}";
+
+static void upload_by_ref(fg_instance *in)
+{
+    assert_int_equal(ready_now(in), 1u << UP);
+    /* The upload reads the workflow input: the shared body goes as is. */
+    cJSON *body;
+    int uses_payload;
+    fg_instance_input inputs[FG_WF_MAX_FANIN];
+    int n;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_request(in, UP, "rq-7", &body, &uses_payload, inputs, &n, &err), 0);
+    assert_true(uses_payload);
+    assert_null(body);
+    assert_int_equal(n, 1);
+    assert_true(inputs[0].mb < 0);
+    assert_false(fg_instance_finished(in));
+    complete(in, UP, UPLOAD_REF);
+    assert_int_equal(ready_now(in), (1u << ADULT) | (1u << VIOL));
+}
+
+static void test_clean_path(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    upload_by_ref(&in);
+
+    /* adult and violence read the stored image by reference. */
+    fg_instance_input inputs[FG_WF_MAX_FANIN];
+    int n;
+    cJSON *body = request(&in, ADULT, inputs, &n);
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(body, "input_ref");
+    assert_true(cJSON_IsObject(ref));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ref, "key")->valuestring, "k1");
+    assert_null(cJSON_GetObjectItemCaseSensitive(body, "img_b64"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(body, "by_ref"));
+    assert_int_equal(n, 1);
+    assert_string_equal(inputs[0].node_name, "node2");
+    assert_near(inputs[0].mb, 2.0, 1e-12);
+    cJSON_Delete(body);
+
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":0.1}");
+    /* The switch waits for violence too. */
+    assert_int_equal(fg_instance_branch(&in, SWITCH1), -1);
+    assert_int_equal(ready_now(&in), 0u);
+    assert_false(fg_instance_finished(&in));
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.2}");
+    assert_int_equal(fg_instance_branch(&in, SWITCH1), 0);
+    assert_int_equal(ready_now(&in), 1u << EXT);
+
+    complete(&in, EXT, "{\"status\":\"success\",\"text\":\"HOLA MUNDO\",\"text_chunks\":1}");
+    assert_int_equal(ready_now(&in), 1u << TR);
+    body = request(&in, TR, inputs, &n);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(body, "text")->valuestring, "HOLA MUNDO");
+    assert_null(inputs[0].node_name);
+    cJSON_Delete(body);
+    complete(&in, TR, "{\"status\":\"success\",\"translated_text\":\"hello world\"}");
+    assert_int_equal(ready_now(&in), 1u << CEN);
+    body = request(&in, CEN, inputs, &n);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(body, "text")->valuestring, "hello world");
+    cJSON_Delete(body);
+    complete(&in, CEN, "{\"status\":\"success\",\"illegal\":false,\"filtered_text\":\"hello world\"}");
+    assert_int_equal(fg_instance_branch(&in, SWITCH2), 0);
+    assert_int_equal(ready_now(&in), 0u);
+    assert_true(fg_instance_finished(&in));
+    assert_int_equal(in.fn_state[MOS], FG_FN_IDLE);
+    fg_instance_free(&in);
+}
+
+static void test_adult_takes_mosaic(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    upload_by_ref(&in);
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.2}");
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":true,\"confidence\":0.9}");
+    assert_int_equal(fg_instance_branch(&in, SWITCH1), 1);
+    assert_int_equal(ready_now(&in), 1u << MOS);
+    fg_instance_input inputs[FG_WF_MAX_FANIN];
+    int n;
+    cJSON *body = request(&in, MOS, inputs, &n);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "by_ref")));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(body, "input_ref"));
+    cJSON_Delete(body);
+    /* by_ref: the mosaic answers with a ref, not the image. */
+    complete(&in, MOS, "{\"status\":\"success\",\"ref\":{\"node\":\"node2\",\"key\":\"m\",\"bytes\":9}}");
+    assert_true(fg_instance_finished(&in));
+    assert_int_equal(in.fn_state[EXT], FG_FN_IDLE);
+    assert_int_equal(fg_instance_branch(&in, SWITCH2), -1);
+    fg_instance_free(&in);
+}
+
+static void test_illegal_text_takes_mosaic(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    upload_by_ref(&in);
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":0.1}");
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.1}");
+    assert_int_equal(ready_now(&in), 1u << EXT);
+    complete(&in, EXT, "{\"status\":\"success\",\"text\":\"X\"}");
+    assert_int_equal(ready_now(&in), 1u << TR);
+    complete(&in, TR, "{\"status\":\"success\",\"translated_text\":\"bomb\"}");
+    assert_int_equal(ready_now(&in), 1u << CEN);
+    complete(&in, CEN, "{\"status\":\"success\",\"illegal\":true,\"filtered_text\":\"****\"}");
+    assert_int_equal(fg_instance_branch(&in, SWITCH1), 0);
+    assert_int_equal(fg_instance_branch(&in, SWITCH2), 1);
+    assert_int_equal(ready_now(&in), 1u << MOS);
+    assert_false(fg_instance_finished(&in));
+    complete(&in, MOS, "{\"status\":\"success\",\"ref\":{\"node\":\"node0\",\"key\":\"m\",\"bytes\":9}}");
+    assert_true(fg_instance_finished(&in));
+    fg_instance_free(&in);
+}
+
+static void test_inline_sends_the_image(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 0, &err), 0);
+    assert_int_equal(ready_now(&in), 1u << UP);
+    /* Inline: the ref is not an output; the cleaned image is. */
+    cJSON *r = json("{\"status\":\"success\",\"ref\":{\"node\":\"node0\",\"key\":\"k\",\"bytes\":3}}");
+    assert_int_equal(fg_instance_complete(&in, UP, r, &err), -1);
+    assert_non_null(strstr(err.msg, "img_clean_b64"));
+    cJSON_Delete(r);
+    complete(&in, UP, "{\"status\":\"success\",\"img_clean_b64\":\"QUJD\"}");
+    assert_int_equal(ready_now(&in), (1u << ADULT) | (1u << VIOL));
+    fg_instance_input inputs[FG_WF_MAX_FANIN];
+    int n;
+    cJSON *body = request(&in, VIOL, inputs, &n);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(body, "img_b64")->valuestring, "QUJD");
+    assert_null(cJSON_GetObjectItemCaseSensitive(body, "input_ref"));
+    assert_null(inputs[0].node_name);
+    cJSON_Delete(body);
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":0.1}");
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":true,\"confidence\":0.99}");
+    assert_int_equal(fg_instance_branch(&in, SWITCH1), 1);
+    assert_int_equal(ready_now(&in), 1u << MOS);
+    body = request(&in, MOS, inputs, &n);
+    assert_null(cJSON_GetObjectItemCaseSensitive(body, "by_ref"));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(body, "img_b64")->valuestring, "QUJD");
+    cJSON_Delete(body);
+    complete(&in, MOS, "{\"status\":\"success\",\"mosaic_img_b64\":\"REVG\"}");
+    assert_true(fg_instance_finished(&in));
+    fg_instance_free(&in);
+}
+
+static void test_bad_response_keeps_function_running(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    assert_int_equal(ready_now(&in), 1u << UP);
+    cJSON *r = json("{\"status\":\"success\",\"width\":3}");
+    assert_int_equal(fg_instance_complete(&in, UP, r, &err), -1);
+    assert_non_null(strstr(err.msg, "recognizer__upload"));
+    assert_non_null(strstr(err.msg, "ref"));
+    cJSON_Delete(r);
+    /* Still running: it may be re-sent; nothing else became ready. */
+    assert_int_equal(in.fn_state[UP], FG_FN_RUNNING);
+    assert_false(fg_instance_finished(&in));
+    assert_int_equal(ready_now(&in), 0u);
+    /* A retry that succeeds continues the workflow. */
+    complete(&in, UP, UPLOAD_REF);
+    assert_int_equal(ready_now(&in), (1u << ADULT) | (1u << VIOL));
+    fg_instance_free(&in);
+}
+
+static void test_failure_waits_for_siblings(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    upload_by_ref(&in);
+    fg_instance_fail(&in, ADULT);
+    assert_true(in.failed);
+    assert_false(fg_instance_finished(&in));   /* violence is still in flight */
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.1}");
+    assert_true(fg_instance_finished(&in));
+    assert_int_equal(ready_now(&in), 0u);
+    assert_int_equal(fg_instance_branch(&in, SWITCH1), -1);
+    assert_int_equal(in.fn_state[EXT], FG_FN_IDLE);
+    fg_instance_free(&in);
+}
+
+/* ---- statistics and accounting --------------------------------------- */
+
+static void test_empty_statistics_carry_only_count(void **state)
+{
+    (void)state;
+    fg_hist *h = fg_hist_new();
+    cJSON *o = fg_hist_json(h);
+    assert_int_equal(cJSON_GetArraySize(o), 1);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "count")->valueint, 0);
+    cJSON_Delete(o);
+    fg_hist_record(h, 10.0);
+    fg_hist_record(h, 30.0);
+    o = fg_hist_json(h);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "count")->valueint, 2);
+    assert_near(cJSON_GetObjectItemCaseSensitive(o, "min")->valuedouble, 10.0, 1e-9);
+    assert_near(cJSON_GetObjectItemCaseSensitive(o, "mean")->valuedouble, 20.0, 1e-9);
+    assert_near(cJSON_GetObjectItemCaseSensitive(o, "max")->valuedouble, 30.0, 1e-9);
+    cJSON_Delete(o);
+    fg_hist_free(h);
+}
+
+/* A loopback port nothing listens on. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void dead_cluster(fg_cluster *c)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = FG_CLUSTER_NODES;
+    c->n_nodes = 2;
+    for (int i = 0; i < 2; i++) {
+        snprintf(c->nodes[i].name, sizeof c->nodes[i].name, "node%d", i);
+        snprintf(c->nodes[i].url, sizeof c->nodes[i].url, "http://127.0.0.1:%d", closed_port());
+        c->nodes[i].workers = 2;
+        c->nodes[i].bandwidth_mbit = 1000;
+        c->nodes[i].latency_ms = 0.1;
+    }
+    c->server_pid = 0;
+}
+
+static void small_payload(fg_payload *p)
+{
+    char path[256];
+    fg_buf bytes;
+    write_bytes(path, sizeof path, 1000, &bytes);
+    fg_buf_free(&bytes);
+    fg_err err = {""};
+    assert_int_equal(fg_payload_load(path, 0, p, &err), 0);
+    unlink(path);
+}
+
+static void base_experiment(fg_experiment *x, const char *scheduler)
+{
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "exp_input0.1mb_conc3_%s", scheduler);
+    snprintf(x->category, sizeof x->category, "unit");
+    snprintf(x->scheduler, sizeof x->scheduler, "%s", scheduler);
+    x->input_mb = 0.1;
+    x->concurrency = 3;
+    x->requests = 7;
+    x->warmup = 2;
+    x->timeout_s = 5;
+}
+
+static int num(const cJSON *o, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = o;
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
+    assert_true(cJSON_IsNumber(cur));
+    return cur->valueint;
+}
+
+static void test_unknown_scheduler(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    dead_cluster(&c);
+    fg_payload p;
+    small_payload(&p);
+    fg_experiment x;
+    base_experiment(&x, "nope");
+    cJSON *entry = (cJSON *)1;
+    fg_err err = {""};
+    assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), -1);
+    assert_null(entry);
+    assert_non_null(strstr(err.msg, "unknown scheduler 'nope'"));
+    fg_payload_free(&p);
+}
+
+static void test_payload_must_match_the_data_mode(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    dead_cluster(&c);
+    fg_payload p;
+    small_payload(&p);   /* built for by-reference data */
+    fg_experiment x;
+    base_experiment(&x, "round_robin");
+    x.inline_data = 1;
+    cJSON *entry = NULL;
+    fg_err err = {""};
+    assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), -1);
+    assert_null(entry);
+    assert_non_null(strstr(err.msg, "inline"));
+    fg_payload_free(&p);
+}
+
+static void test_connect_failures_are_accounted(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    dead_cluster(&c);
+    fg_payload p;
+    small_payload(&p);
+    fg_experiment x;
+    base_experiment(&x, "round_robin");
+    x.retries = 1;
+    cJSON *entry = NULL;
+    fg_err err = {""};
+    assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), 0);
+    assert_non_null(entry);
+    /* Every measured request ended, as a failure; warm-up apart. */
+    assert_int_equal(num(entry, "requests.sent"), 7);
+    assert_int_equal(num(entry, "requests.ok"), 0);
+    assert_int_equal(num(entry, "requests.failed"), 7);
+    assert_int_equal(num(entry, "requests.timed_out"), 0);
+    assert_int_equal(num(entry, "warmup.sent"), 2);
+    assert_int_equal(num(entry, "warmup.failed"), 2);
+    /* Each upload was tried twice (one retry), each failure classed connect. */
+    assert_int_equal(num(entry, "functions.recognizer__upload.invocations"), 14);
+    assert_int_equal(num(entry, "functions.recognizer__upload.errors.connect"), 14);
+    assert_int_equal(num(entry, "functions.recognizer__adult.invocations"), 0);
+    assert_int_equal(num(entry, "nodes.node0.invocations") + num(entry, "nodes.node1.invocations"), 14);
+    assert_int_equal(num(entry, "latency_ms.count"), 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "latency_ms")), 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "latency_samples_ms")), 0);
+    assert_near(cJSON_GetObjectItemCaseSensitive(entry, "success_rate")->valuedouble, 0.0, 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(entry, "server")));
+    const cJSON *errors = cJSON_GetObjectItemCaseSensitive(entry, "errors");
+    assert_true(cJSON_GetArraySize(errors) > 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(errors, 0), "class")->valuestring,
+                        "connect");
+    /* No switch was reached. */
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(entry, "branches")) {
+        assert_int_equal(num(b, "then"), 0);
+        assert_int_equal(num(b, "else"), 0);
+    }
+    cJSON_Delete(entry);
+    fg_payload_free(&p);
+}
+
+static void test_open_loop_count(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    dead_cluster(&c);
+    fg_payload p;
+    small_payload(&p);
+    fg_experiment x;
+    base_experiment(&x, "palette");
+    x.warmup = 1;
+    x.rate_rps = 40;
+    x.duration_s = 0.25;   /* 10 measured requests, due every 25 ms */
+    cJSON *entry = NULL;
+    fg_err err = {""};
+    double t0 = fg_now_mono_ms();
+    assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), 0);
+    double took = fg_now_mono_ms() - t0;
+    assert_int_equal(num(entry, "requests.sent"), 10);
+    assert_int_equal(num(entry, "requests.failed"), 10);
+    assert_int_equal(num(entry, "warmup.sent"), 1);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(entry, "mode")->valuestring, "open");
+    /* The sends were paced: the last one is due at 250 ms. */
+    assert_true(took >= 245);
+    cJSON_Delete(entry);
+    fg_payload_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_payload_body),
+        cmocka_unit_test(test_payload_missing_file),
+        cmocka_unit_test(test_clean_path),
+        cmocka_unit_test(test_adult_takes_mosaic),
+        cmocka_unit_test(test_illegal_text_takes_mosaic),
+        cmocka_unit_test(test_inline_sends_the_image),
+        cmocka_unit_test(test_bad_response_keeps_function_running),
+        cmocka_unit_test(test_failure_waits_for_siblings),
+        cmocka_unit_test(test_empty_statistics_carry_only_count),
+        cmocka_unit_test(test_unknown_scheduler),
+        cmocka_unit_test(test_payload_must_match_the_data_mode),
+        cmocka_unit_test(test_connect_failures_are_accounted),
+        cmocka_unit_test(test_open_loop_count),
+    };
+    return cmocka_run_group_tests(tests, load_workflow, free_workflow);
+}

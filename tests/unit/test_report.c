@@ -1,0 +1,203 @@
+/* test_report.c — the threshold table: every cell x threshold appears with
+ * its actual value and PASS/FAIL, in Markdown and in text, and the file
+ * lands at <dir>/thresholds_<run-id>.md. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "flowgate/report.h"
+
+static cJSON *entry(const char *id, int repeat, double p95, double success_rate, int timed_out)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "experiment_id", id);
+    cJSON_AddStringToObject(e, "category", "standard");
+    cJSON_AddNumberToObject(e, "repeat", repeat);
+    cJSON *req = cJSON_AddObjectToObject(e, "requests");
+    cJSON_AddNumberToObject(req, "sent", 10);
+    cJSON_AddNumberToObject(req, "ok", 10 - timed_out);
+    cJSON_AddNumberToObject(req, "failed", 0);
+    cJSON_AddNumberToObject(req, "timed_out", timed_out);
+    cJSON_AddNumberToObject(e, "success_rate", success_rate);
+    cJSON_AddNumberToObject(e, "throughput_rps", 2.5);
+    cJSON *lat = cJSON_AddObjectToObject(e, "latency_ms");
+    cJSON_AddNumberToObject(lat, "count", 10 - timed_out);
+    cJSON_AddNumberToObject(lat, "p50", p95 / 2);
+    cJSON_AddNumberToObject(lat, "p95", p95);
+    return e;
+}
+
+static cJSON *results(const char *run_id)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", "flowgate-results/1");
+    cJSON *run = cJSON_AddObjectToObject(root, "run");
+    cJSON_AddStringToObject(run, "id", run_id);
+    cJSON_AddStringToObject(run, "category", "standard");
+    cJSON *exps = cJSON_AddArrayToObject(root, "experiments");
+    cJSON_AddItemToArray(exps, entry("exp_input0.1mb_conc1_ours", 0, 850, 1.0, 0));
+    cJSON_AddItemToArray(exps, entry("exp_input1.0mb_conc5_ours", 0, 6200, 0.8, 2));
+    cJSON_AddItemToArray(exps, entry("exp_input2.0mb_conc10_ours", 0, 4100.5, 1.0, 0));
+    cJSON_AddItemToArray(exps, entry("exp_input2.0mb_conc10_ours", 1, 3900.26, 1.0, 0));
+    return root;
+}
+
+static const char *doc_text =
+    "{\"default\": [\"success_rate > 0.90\", \"timeouts == 0\", \"p95_ms < 5000\", \"cold_starts < 1\"],"
+    " \"cells\": {\"exp_input0.1mb_conc1_ours\": [\"p95_ms < 500\"],"
+    "            \"exp_input2.0mb_conc10_ours\": []}}";
+
+static void assert_has(const char *haystack, const char *needle)
+{
+    if (!haystack) fail_msg("no text to look for '%s' in", needle);
+    else if (!strstr(haystack, needle)) fail_msg("missing '%s' in:\n%s", needle, haystack);
+}
+
+static void test_every_cell_and_threshold(void **state)
+{
+    (void)state;
+    cJSON *root = results("20261127-021500");
+    cJSON *doc = cJSON_Parse(doc_text);
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    if (fg_report_thresholds(root, doc, &t, &err) != 0) fail_msg("%s", err.msg);
+
+    assert_int_equal(t.cells, 4);
+    assert_int_equal(t.checks, 1 + 4);          /* cell override; default; two empty lists */
+    assert_int_equal(t.failed, 1 + 4);          /* 850 >= 500; all four of the bad cell */
+
+    const char *md = t.markdown;
+    assert_has(md, "| Cell | Threshold | Actual | Result |");
+    assert_has(md, "| exp_input0.1mb_conc1_ours | p95_ms < 500 | 850 | **FAIL** |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | success_rate > 0.9 | 0.8 | **FAIL** |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | timeouts == 0 | 2 | **FAIL** |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | p95_ms < 5000 | 6200 | **FAIL** |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | cold_starts < 1 | missing | **FAIL** |");
+    assert_has(md, "| exp_input2.0mb_conc10_ours (repeat 0) | (none) | - | - |");
+    assert_has(md, "| exp_input2.0mb_conc10_ours (repeat 1) | (none) | - | - |");
+    assert_has(md, "5 of 5 checks failed over 4 cells");
+    assert_null(strstr(md, "PASS |"));
+
+    /* The text version has the same rows, one per line. */
+    const char *rows[][4] = {
+        {"exp_input0.1mb_conc1_ours", "p95_ms < 500", "850", "FAIL"},
+        {"exp_input1.0mb_conc5_ours", "success_rate > 0.9", "0.8", "FAIL"},
+        {"exp_input1.0mb_conc5_ours", "timeouts == 0", "2", "FAIL"},
+        {"exp_input1.0mb_conc5_ours", "cold_starts < 1", "missing", "FAIL"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *line = t.text;
+        int found = 0;
+        while (line && *line && !found) {
+            const char *end = strchr(line, '\n');
+            size_t len = end ? (size_t)(end - line) : strlen(line);
+            char buf[512];
+            snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+            const char *p = buf;
+            found = 1;
+            for (int k = 0; k < 4 && found; k++) {
+                p = strstr(p, rows[i][k]);
+                if (p) p += strlen(rows[i][k]); else found = 0;
+            }
+            line = end ? end + 1 : NULL;
+        }
+        if (!found) fail_msg("text table lacks row %s | %s | %s | %s:\n%s", rows[i][0], rows[i][1],
+                             rows[i][2], rows[i][3], t.text);
+    }
+    assert_has(t.text, "5 of 5 checks failed over 4 cells");
+    fg_threshold_table_free(&t);
+    cJSON_Delete(doc);
+    cJSON_Delete(root);
+}
+
+static void test_passing_rows(void **state)
+{
+    (void)state;
+    cJSON *root = results("20261127-021501");
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p95_ms < 10000\", \"success_rate >= 0.8\"]}");
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.checks, 8);
+    assert_int_equal(t.failed, 0);
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 0) | p95_ms < 10000 | 4100.5 | PASS |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 1) | p95_ms < 10000 | 3900.3 | PASS |");
+    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | success_rate >= 0.8 | 0.8 | PASS |");
+    assert_null(strstr(t.markdown, "FAIL"));
+    fg_threshold_table_free(&t);
+    cJSON_Delete(doc);
+    cJSON_Delete(root);
+}
+
+static void test_write_file(void **state)
+{
+    (void)state;
+    cJSON *root = results("20261127-021502");
+    cJSON *doc = cJSON_Parse(doc_text);
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    char dir[] = "/tmp/flowgate-report-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[256], path[512];
+    snprintf(sub, sizeof sub, "%s/results", dir);
+    if (fg_report_write_thresholds(&t, root, sub, path, sizeof path, &err) != 0)
+        fail_msg("%s", err.msg);
+    char expect[512];
+    snprintf(expect, sizeof expect, "%s/thresholds_20261127-021502.md", sub);
+    assert_string_equal(path, expect);
+    fg_buf b;
+    assert_int_equal(fg_read_file(path, 0, &b, &err), 0);
+    assert_int_equal(b.len, strlen(t.markdown));
+    assert_memory_equal(b.data, t.markdown, b.len);
+    fg_buf_free(&b);
+    remove(path);
+    rmdir(sub);
+
+    /* A run id that would escape the directory is refused. */
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(root, "run");
+    cJSON_ReplaceItemInObject(run, "id", cJSON_CreateString("../evil"));
+    assert_int_equal(fg_report_write_thresholds(&t, root, sub, NULL, 0, &err), -1);
+    assert_has(err.msg, "run.id");
+    rmdir(sub);
+    rmdir(dir);
+    fg_threshold_table_free(&t);
+    cJSON_Delete(doc);
+    cJSON_Delete(root);
+}
+
+static void test_bad_inputs(void **state)
+{
+    (void)state;
+    cJSON *root = results("20261127-021503");
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p95_ms <\"]}");
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), -1);
+    assert_has(err.msg, "default[0]");
+    assert_has(err.msg, "missing limit");
+    cJSON_Delete(doc);
+    cJSON *no_exps = cJSON_Parse("{\"schema\": \"flowgate-results/1\", \"run\": {\"id\": \"x\"}}");
+    doc = cJSON_Parse("{}");
+    assert_int_equal(fg_report_thresholds(no_exps, doc, &t, &err), -1);
+    cJSON_Delete(no_exps);
+    cJSON_Delete(doc);
+    cJSON_Delete(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_cell_and_threshold),
+        cmocka_unit_test(test_passing_rows),
+        cmocka_unit_test(test_write_file),
+        cmocka_unit_test(test_bad_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

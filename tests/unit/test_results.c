@@ -1,0 +1,202 @@
+/* test_results.c — results JSON: save/load round trip, refusal of files
+ * that are not flowgate results, lookup by id + repeat, and metrics by
+ * threshold name and by dotted path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowgate/results.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "test_results_tmp.%ld", (long)getpid());
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static const char *EXPERIMENT =
+    "{\"experiment_id\":\"exp_input1.0mb_conc5_ours\",\"repeat\":1,\"concurrency\":5,"
+    "\"requests\":{\"sent\":20,\"ok\":18,\"failed\":1,\"timed_out\":1},"
+    "\"success_rate\":0.9,\"wall_s\":4.5,\"throughput_rps\":4.0,"
+    "\"latency_ms\":{\"count\":18,\"min\":100.5,\"mean\":150,\"p50\":140,\"p90\":190,"
+    "\"p95\":200,\"p99\":210,\"max\":220},"
+    "\"functions\":{\"recognizer__extract\":{\"invocations\":18,\"exec_ms\":{\"count\":18,\"p50\":42.5},"
+    "\"queue_ms\":{\"count\":0},\"cold_start\":true}},"
+    "\"errors\":[{\"class\":\"timeout\",\"function\":\"recognizer__ocr\"}],"
+    "\"scheduler\":\"ours\"}";
+
+static cJSON *make_root(void)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", FG_RESULTS_SCHEMA);
+    cJSON *run = cJSON_AddObjectToObject(root, "run");
+    cJSON_AddStringToObject(run, "id", "20261127-021500");
+    cJSON *xs = cJSON_AddArrayToObject(root, "experiments");
+    cJSON *a = cJSON_Parse(EXPERIMENT);
+    cJSON_AddItemToArray(xs, a);
+    /* Same id, repeat missing (= 0). */
+    cJSON *b = cJSON_Parse("{\"experiment_id\":\"exp_input1.0mb_conc5_ours\",\"success_rate\":1}");
+    cJSON_AddItemToArray(xs, b);
+    return root;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/sub/run.json", dir);   /* directories are created */
+    cJSON *root = make_root();
+    fg_err err = {""};
+    assert_int_equal(fg_results_save(path, root, &err), 0);
+    cJSON *back = fg_results_load(path, &err);
+    if (!back) print_error("%s\n", err.msg);
+    assert_non_null(back);
+    assert_true(cJSON_Compare(root, back, 1));
+    assert_int_equal(cJSON_GetArraySize(fg_results_experiments(back)), 2);
+    /* No temporary file is left behind. */
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    assert_int_equal(access(tmp, F_OK), -1);
+    cJSON_Delete(root);
+    cJSON_Delete(back);
+}
+
+static void expect_load_error(const char *text, const char *needle)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    write_text(path, text);
+    fg_err err = {""};
+    cJSON *root = fg_results_load(path, &err);
+    if (root || !strstr(err.msg, needle) || !strstr(err.msg, path)) {
+        print_error("'%s': want error containing \"%s\", got '%s'\n", text, needle, err.msg);
+        cJSON_Delete(root);
+        fail();
+    }
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    fg_err err = {""};
+    assert_int_equal(fg_mkdirs(dir, &err), 0);
+    expect_load_error("{\"schema\":\"flowgate-results/2\",\"run\":{},\"experiments\":[]}",
+                      "schema 'flowgate-results/2', expected 'flowgate-results/1'");
+    expect_load_error("{\"run\":{},\"experiments\":[]}", "no \"schema\"");
+    expect_load_error("{\"schema\":1,\"run\":{},\"experiments\":[]}", "schema '(not a string)'");
+    expect_load_error("{\"schema\":\"flowgate-results/1\",\"experiments\":[]}", "missing \"run\"");
+    expect_load_error("{\"schema\":\"flowgate-results/1\",\"run\":{}}", "missing \"experiments\"");
+    expect_load_error("{\"schema\":\"flowgate-results/1\",\"run\":{},\"experiments\":{}}",
+                      "missing \"experiments\" array");
+    expect_load_error("{\"schema\":", "invalid JSON");
+    expect_load_error("[]", "not a JSON object");
+    assert_null(fg_results_load("/nonexistent/results.json", &err));
+    assert_non_null(strstr(err.msg, "/nonexistent/results.json"));
+    assert_int_equal(fg_results_save("/nonexistent-dir-for-test/x.json", NULL, &err), -1);
+}
+
+static void test_find(void **state)
+{
+    (void)state;
+    cJSON *root = make_root();
+    const cJSON *x1 = fg_results_find(root, "exp_input1.0mb_conc5_ours", 1);
+    const cJSON *x0 = fg_results_find(root, "exp_input1.0mb_conc5_ours", 0);
+    assert_non_null(x1);
+    assert_non_null(x0);
+    assert_ptr_not_equal(x0, x1);
+    double v;
+    assert_int_equal(fg_results_metric(x0, "success_rate", &v), 0);
+    assert_true(v == 1);
+    assert_null(fg_results_find(root, "exp_input1.0mb_conc5_ours", 2));
+    assert_null(fg_results_find(root, "exp_input2.0mb_conc5_ours", 0));
+    assert_null(fg_results_experiments(NULL));
+    cJSON_Delete(root);
+}
+
+static void expect_metric(const cJSON *x, const char *name, double want)
+{
+    double v = -12345;
+    int rc = fg_results_metric(x, name, &v);
+    if (rc != 0 || v != want) {
+        print_error("%s: want %g, got rc=%d %g\n", name, want, rc, v);
+        fail();
+    }
+}
+
+static void test_metrics(void **state)
+{
+    (void)state;
+    cJSON *x = cJSON_Parse(EXPERIMENT);
+    expect_metric(x, "success_rate", 0.9);
+    expect_metric(x, "timeouts", 1);
+    expect_metric(x, "failed", 1);
+    expect_metric(x, "sent", 20);
+    expect_metric(x, "ok", 18);
+    expect_metric(x, "p50_ms", 140);
+    expect_metric(x, "p90_ms", 190);
+    expect_metric(x, "p95_ms", 200);
+    expect_metric(x, "p99_ms", 210);
+    expect_metric(x, "max_ms", 220);
+    expect_metric(x, "min_ms", 100.5);
+    expect_metric(x, "mean_ms", 150);
+    expect_metric(x, "throughput_rps", 4.0);
+    expect_metric(x, "wall_s", 4.5);
+    expect_metric(x, "latency_ms.p99", 210);
+    expect_metric(x, "requests.timed_out", 1);
+    expect_metric(x, "functions.recognizer__extract.exec_ms.p50", 42.5);
+    expect_metric(x, "functions.recognizer__extract.cold_start", 1);
+    expect_metric(x, "concurrency", 5);
+
+    double v = 7;
+    /* Missing: a stats object with count 0 has no percentiles. */
+    assert_int_equal(fg_results_metric(x, "functions.recognizer__extract.queue_ms.p95", &v), -1);
+    assert_int_equal(fg_results_metric(x, "functions.recognizer__nope.exec_ms.p50", &v), -1);
+    assert_int_equal(fg_results_metric(x, "p42_ms", &v), -1);
+    /* Not numbers. */
+    assert_int_equal(fg_results_metric(x, "scheduler", &v), -1);
+    assert_int_equal(fg_results_metric(x, "latency_ms", &v), -1);
+    assert_int_equal(fg_results_metric(x, "errors.0.class", &v), -1);
+    /* Malformed paths. */
+    assert_int_equal(fg_results_metric(x, "latency_ms.", &v), -1);
+    assert_int_equal(fg_results_metric(x, ".p50", &v), -1);
+    assert_int_equal(fg_results_metric(x, "", &v), -1);
+    assert_int_equal(fg_results_metric(NULL, "p50_ms", &v), -1);
+    assert_true(v == 7);   /* untouched on failure */
+    cJSON_Delete(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_metrics),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,407 @@
+/* test_workflow.c — the workflow loader: the real recognizer DAG loads with
+ * the structure the orchestrator expects, and each kind of broken file is
+ * refused with a message naming the file and the element. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowgate/workflow.h"
+
+/* Test JSON is written with ' for " to stay readable. */
+static char *dq(const char *s)
+{
+    char *out = strdup(s);
+    for (char *p = out; *p; p++)
+        if (*p == '\'') *p = '"';
+    return out;
+}
+
+#define NODES_ABC \
+    "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}}," \
+    "{'id':'b','in':{'x':'$a.y'},'out':{'flag':'result.flag'}}," \
+    "{'id':'c','in':{'x':'$a.y'},'out':{'z':'result.z'}}"
+#define SWITCH_BC \
+    "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],'else':[{'from':'b','to':'END'}]}"
+
+static const char *GOOD =
+    "{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    "'edges':[{'type':'sequential','from':'a','to':'b','shuffle_mb':1.5}," SWITCH_BC "]}";
+
+/* Parses s (with ' for "); returns rc and leaves the message in err. */
+static int parse(const char *s, fg_workflow *wf, fg_err *err)
+{
+    char *json = dq(s);
+    err->msg[0] = 0;
+    int rc = fg_workflow_parse(json, "t.json", wf, err);
+    free(json);
+    return rc;
+}
+
+static void expect_error(const char *s, const char *needle)
+{
+    fg_workflow wf;
+    fg_err err;
+    int rc = parse(s, &wf, &err);
+    if (rc == 0 || !strstr(err.msg, needle) || strncmp(err.msg, "t.json: ", 8)) {
+        print_error("input:    %s\nexpected: %s\ngot:      rc=%d '%s'\n", s, needle, rc, err.msg);
+        fail();
+    }
+    /* A failed load leaves nothing allocated behind. */
+    assert_null(wf.nodes);
+    assert_int_equal(wf.n_nodes, 0);
+}
+
+static void test_recognizer_structure(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    fg_workflow wf;
+    fg_err err = {""};
+    int rc = fg_workflow_load(path, &wf, &err);
+    if (rc) print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_string_equal(wf.name, "recognizer");
+    assert_int_equal(wf.n_inputs, 1);
+    assert_string_equal(wf.inputs[0], "img");
+    assert_int_equal(wf.n_nodes, 7);
+
+    int up = fg_workflow_node_index(&wf, "recognizer__upload");
+    int adult = fg_workflow_node_index(&wf, "recognizer__adult");
+    int viol = fg_workflow_node_index(&wf, "recognizer__violence");
+    int ext = fg_workflow_node_index(&wf, "recognizer__extract");
+    int tr = fg_workflow_node_index(&wf, "recognizer__translate");
+    int cen = fg_workflow_node_index(&wf, "recognizer__censor");
+    int mos = fg_workflow_node_index(&wf, "recognizer__mosaic");
+    assert_true(up >= 0 && adult >= 0 && viol >= 0 && ext >= 0 && tr >= 0 && cen >= 0 && mos >= 0);
+    assert_int_equal(fg_workflow_node_index(&wf, "recognizer__nope"), -1);
+
+    /* Mappings: upload reads the workflow input, translate reads extract. */
+    assert_int_equal(wf.nodes[up].n_in, 1);
+    assert_int_equal(wf.nodes[up].in[0].src_node, FG_WF_INPUTS);
+    assert_string_equal(wf.nodes[up].in[0].src_field, "img");
+    assert_string_equal(wf.nodes[up].out[0].src_field, "img_clean_b64");
+    assert_int_equal(wf.nodes[up].n_blob_out, 1);
+    assert_string_equal(wf.nodes[up].blob_out[0].src_field, "ref");
+    assert_int_equal(wf.nodes[tr].in[0].src_node, ext);
+    assert_string_equal(wf.nodes[tr].in[0].src_field, "text");
+    assert_int_equal(wf.nodes[cen].in[0].src_node, tr);
+    assert_string_equal(wf.nodes[cen].in[0].src_field, "translated_text");
+    assert_int_equal(wf.nodes[mos].in[0].src_node, up);
+    assert_string_equal(wf.nodes[mos].blob_out[0].name, "mosaic");
+    assert_int_equal(wf.nodes[cen].n_out, 2);
+    assert_string_equal(wf.nodes[cen].out[0].name, "illegal_text");
+    assert_string_equal(wf.nodes[cen].out[0].src_field, "illegal");
+
+    assert_int_equal(wf.n_edges, 6);
+    const fg_wf_edge *par = &wf.edges[0];
+    assert_int_equal(par->type, FG_EDGE_PARALLEL);
+    assert_int_equal(par->n_links, 2);
+    assert_int_equal(par->links[0].n_from, 1);
+    assert_int_equal(par->links[0].from[0], up);
+    assert_int_equal(par->links[0].to, adult);
+    assert_int_equal(par->links[1].to, viol);
+    assert_true(par->links[0].shuffle_mb == 3.05);
+
+    const fg_wf_edge *sw = &wf.edges[1];
+    assert_int_equal(sw->type, FG_EDGE_SWITCH);
+    assert_string_equal(sw->cond_text, "recognizer__adult.is_adult OR recognizer__violence.illegal");
+    assert_non_null(sw->cond);
+    int nodes[4];
+    assert_int_equal(fg_cond_nodes(sw->cond, nodes, 4), 2);
+    assert_int_equal(nodes[0], adult);
+    assert_int_equal(nodes[1], viol);
+    assert_int_equal(sw->n_then, 1);
+    assert_int_equal(sw->then_links[0].n_from, 2);
+    assert_int_equal(sw->then_links[0].to, mos);
+    assert_true(sw->then_links[0].shuffle_mb == 0.0002);
+    assert_int_equal(sw->n_else, 1);
+    assert_int_equal(sw->else_links[0].to, ext);
+    assert_true(sw->else_links[0].shuffle_mb == 3.05);
+
+    assert_int_equal(wf.edges[2].type, FG_EDGE_SEQUENTIAL);
+    assert_int_equal(wf.edges[2].links[0].from[0], ext);
+    assert_int_equal(wf.edges[2].links[0].to, tr);
+    assert_int_equal(wf.edges[3].links[0].to, cen);
+    const fg_wf_edge *sw2 = &wf.edges[4];
+    assert_int_equal(sw2->type, FG_EDGE_SWITCH);
+    assert_int_equal(sw2->then_links[0].to, mos);
+    assert_int_equal(sw2->else_links[0].to, FG_WF_END);
+    assert_int_equal(wf.edges[5].links[0].from[0], mos);
+    assert_int_equal(wf.edges[5].links[0].to, FG_WF_END);
+    assert_true(wf.edges[5].links[0].shuffle_mb == 2.0);
+
+    fg_workflow_free(&wf);
+    assert_null(wf.nodes);
+}
+
+static void test_good_inline(void **state)
+{
+    (void)state;
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse(GOOD, &wf, &err), 0);
+    assert_int_equal(wf.n_nodes, 3);
+    assert_string_equal(wf.path, "t.json");
+    assert_true(wf.edges[0].links[0].shuffle_mb == 1.5);
+    assert_true(wf.edges[1].then_links[0].shuffle_mb == 0);
+    fg_workflow_free(&wf);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    fg_workflow wf;
+    fg_err err = {""};
+    assert_int_equal(fg_workflow_load("/nonexistent/wf.json", &wf, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/wf.json"));
+}
+
+static void test_invalid_json(void **state)
+{
+    (void)state;
+    expect_error("{'name':'t',", "invalid JSON");
+    expect_error("[1,2]", "not a JSON object");
+    expect_error("{} trailing", "invalid JSON");
+}
+
+static void test_unknown_node_in_edge(void **state)
+{
+    (void)state;
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'recognizer__foo'}," SWITCH_BC "]}",
+                 "t.json: edges[0].to: unknown node 'recognizer__foo'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'zz','to':'b'}," SWITCH_BC "]}",
+                 "edges[0].from: unknown node 'zz'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'},"
+                 "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],"
+                 "'else':[{'from':['b','q'],'to':'END'}]}]}",
+                 "edges[1].else[0].from: unknown node 'q'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'END','to':'b'}," SWITCH_BC "]}",
+                 "edges[0].from: END can only be a target");
+}
+
+static void test_mappings(void **state)
+{
+    (void)state;
+    const char *edges = "'edges':[{'type':'sequential','from':'a','to':'b'}]}";
+    char buf[1024];
+#define WF2(b_in, b_out) \
+    (snprintf(buf, sizeof buf, "{'name':'t','inputs':{'img':'blob'},'nodes':[" \
+              "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}}," \
+              "{'id':'b','in':%s,'out':%s}],%s", b_in, b_out, edges), buf)
+    expect_error(WF2("{'x':'$q.y'}", "{}"), "t.json: nodes[1].in.x: '$q.y': unknown node 'q'");
+    expect_error(WF2("{'x':'$a.nope'}", "{}"), "nodes[1].in.x: '$a.nope': node 'a' has no output 'nope'");
+    expect_error(WF2("{'x':'$inputs.nope'}", "{}"), "the workflow has no input 'nope'");
+    expect_error(WF2("{'x':'a.y'}", "{}"), "nodes[1].in.x: bad mapping 'a.y'");
+    expect_error(WF2("{'x':'$a'}", "{}"), "nodes[1].in.x: bad mapping '$a'");
+    expect_error(WF2("{'x':'$a.y.z'}", "{}"), "bad mapping '$a.y.z'");
+    expect_error(WF2("{'x':3}", "{}"), "nodes[1].in.x: must be a string");
+    expect_error(WF2("{'x':'$a.y'}", "{'o':'y'}"), "nodes[1].out.o: bad mapping 'y'");
+    expect_error(WF2("{'x':'$a.y'}", "{'o':'result.'}"), "nodes[1].out.o: bad mapping");
+    expect_error(WF2("{'x':'$a.y'}", "{'o':'result.a..b'}"), "nodes[1].out.o: bad mapping");
+    expect_error(WF2("{'x':'$a.y'}", "[]"), "nodes[1].out: must be an object");
+    /* A node may not read its own output. */
+    expect_error(WF2("{'x':'$b.o'}", "{'o':'result.o'}"), "node 'b' does not always run before 'b'");
+    /* Nested result paths are fine. */
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse(WF2("{'x':'$a.y'}", "{'o':'result.a.b'}"), &wf, &err), 0);
+    assert_string_equal(wf.nodes[1].out[0].src_field, "a.b");
+    fg_workflow_free(&wf);
+#undef WF2
+}
+
+static void test_blob_out_must_name_an_output(void **state)
+{
+    (void)state;
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':["
+                 "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'},'blob_out':{'w':'result.ref'}}],"
+                 "'edges':[]}",
+                 "nodes[0].blob_out.w: no output 'w'");
+}
+
+static void test_cycle(void **state)
+{
+    (void)state;
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'}," SWITCH_BC ","
+                 "{'type':'sequential','from':'c','to':'b'}]}",
+                 "t.json: edges: cycle through b → c → b");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'}," SWITCH_BC ","
+                 "{'type':'sequential','from':'c','to':'c'}]}",
+                 "cycle through c → c");
+}
+
+static void test_unreachable(void **state)
+{
+    (void)state;
+    /* d appears in no edge. */
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC ","
+                 "{'id':'d','in':{'x':'$inputs.img'},'out':{}}],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'}," SWITCH_BC "]}",
+                 "t.json: nodes[3] 'd': unreachable: no edge leads to or from it");
+    /* Nothing leads to b, which needs a's output: it could never start. */
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'c'}," SWITCH_BC "]}",
+                 "nodes[1] 'b': unreachable: no edge leads to it, yet it reads '$a.y'");
+    /* c runs after a, but reads b's flag on a path that skips b. */
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':["
+                 "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}},"
+                 "{'id':'b','in':{'x':'$a.y'},'out':{'flag':'result.flag'}},"
+                 "{'id':'c','in':{'x':'$b.flag'},'out':{}}],"
+                 "'edges':[{'type':'parallel','from':'a','to':['b','c']}]}",
+                 "nodes[2].in.x: '$b.flag': node 'b' does not always run before 'c'");
+    /* d can be reached through b or through c; only one path runs c. */
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC ","
+                 "{'id':'d','in':{'x':'$c.z'},'out':{}}],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'},"
+                 "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],"
+                 "'else':[{'from':'b','to':'d'}]},"
+                 "{'type':'sequential','from':'c','to':'d'}]}",
+                 "nodes[3].in.x: '$c.z': node 'c' does not always run before 'd'");
+    /* Reading a's output there is fine: a precedes d on every path. */
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC ","
+                           "{'id':'d','in':{'x':'$a.y','f':'$b.flag'},'out':{}}],"
+                           "'edges':[{'type':'sequential','from':'a','to':'b'},"
+                           "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],"
+                           "'else':[{'from':'b','to':'d'}]},"
+                           "{'type':'sequential','from':'c','to':'d'}]}", &wf, &err), 0);
+    fg_workflow_free(&wf);
+}
+
+static void test_bad_condition(void **state)
+{
+    (void)state;
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'},"
+                 "{'type':'switch','condition':'b.flag AND','then':[{'from':'b','to':'c'}],'else':[]}]}",
+                 "t.json: edges[1].condition 'b.flag AND': at position 11:");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'},"
+                 "{'type':'switch','condition':'b.flg','then':[{'from':'b','to':'c'}],'else':[]}]}",
+                 "edges[1].condition 'b.flg': at position 1: node 'b' has no output 'flg'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b'},"
+                 "{'type':'switch','condition':'x.flag','then':[{'from':'b','to':'c'}],'else':[]}]}",
+                 "unknown node 'x'");
+}
+
+static void test_missing_fields(void **state)
+{
+    (void)state;
+    expect_error("{'inputs':{},'nodes':[],'edges':[]}", "t.json: missing 'name'");
+    expect_error("{'name':'t','nodes':[],'edges':[]}", "missing 'inputs'");
+    expect_error("{'name':'t','inputs':{},'edges':[]}", "missing 'nodes'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "]}", "missing 'edges'");
+    expect_error("{'name':'t','inputs':{},'nodes':[],'edges':[]}", "nodes: empty");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'in':{},'out':{}}],'edges':[]}",
+                 "t.json: nodes[0]: missing 'id'");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','out':{}}],'edges':[]}",
+                 "nodes[0] (a): missing 'in'");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{}}],'edges':[]}",
+                 "nodes[0] (a): missing 'out'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'from':'a','to':'b'}]}", "edges[0]: missing 'type'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','to':'b'}]}", "edges[0]: missing 'from'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a'}]}", "edges[0]: missing 'to'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'switch','then':[],'else':[]}]}", "edges[0]: missing 'condition'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'switch','condition':'b.flag','then':[]}]}", "edges[0]: missing 'else'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'fork','from':'a','to':'b'}]}",
+                 "edges[0].type: 'fork', expected parallel, sequential or switch");
+}
+
+static void test_duplicate_and_unknown_keys(void **state)
+{
+    (void)state;
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{}},"
+                 "{'id':'a','in':{},'out':{}}],'edges':[]}",
+                 "t.json: nodes[1].id: duplicate node id 'a'");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'END','in':{},'out':{}}],'edges':[]}",
+                 "nodes[0].id: 'END' is reserved");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a.b','in':{},'out':{}}],'edges':[]}",
+                 "nodes[0].id: must be a name");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{},'outs':{}}],'edges':[]}",
+                 "nodes[0]: unknown key 'outs'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b','shufle_mb':1}]}",
+                 "edges[0]: unknown key 'shufle_mb'");
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{}}],'edges':[],'edge':[]}",
+                 "workflow: unknown key 'edge'");
+    /* '_' keys are comments. */
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse("{'_comment':'x','name':'t','inputs':{},"
+                           "'nodes':[{'_c':1,'id':'a','in':{},'out':{}}],'edges':[]}", &wf, &err), 0);
+    fg_workflow_free(&wf);
+}
+
+static void test_limits_and_types(void **state)
+{
+    (void)state;
+    char buf[8192];
+    int n = snprintf(buf, sizeof buf, "{'name':'t','inputs':{},'nodes':[");
+    for (int i = 0; i <= FG_WF_MAX_NODES; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s{'id':'n%d','in':{},'out':{}}", i ? "," : "", i);
+    snprintf(buf + n, sizeof buf - (size_t)n, "],'edges':[]}");
+    expect_error(buf, "nodes: 33 nodes, over the limit of 32");
+
+    n = snprintf(buf, sizeof buf, "{'name':'t','inputs':{},'nodes':[");
+    for (int i = 0; i < 10; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "{'id':'n%d','in':{},'out':{}},", i);
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "{'id':'sink','in':{},'out':{}}],"
+                  "'edges':[{'type':'sequential','to':'sink','from':[");
+    for (int i = 0; i < 10; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s'n%d'", i ? "," : "", i);
+    snprintf(buf + n, sizeof buf - (size_t)n, "]}]}");
+    expect_error(buf, "edges[0].from: 10 nodes, over the fan-in limit of 8");
+
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':'a','to':'b','shuffle_mb':-1}]}",
+                 "edges[0].shuffle_mb: must be a number >= 0");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'sequential','from':['a','a'],'to':'b'}]}",
+                 "edges[0].from: 'a' listed twice");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "'edges':[{'type':'parallel','from':'a','to':['b','b']}]}",
+                 "edges[0].to: 'b' listed twice");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],'edges':{}}",
+                 "edges: missing or not an array");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recognizer_structure),
+        cmocka_unit_test(test_good_inline),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_invalid_json),
+        cmocka_unit_test(test_unknown_node_in_edge),
+        cmocka_unit_test(test_mappings),
+        cmocka_unit_test(test_blob_out_must_name_an_output),
+        cmocka_unit_test(test_cycle),
+        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_bad_condition),
+        cmocka_unit_test(test_missing_fields),
+        cmocka_unit_test(test_duplicate_and_unknown_keys),
+        cmocka_unit_test(test_limits_and_types),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
