@@ -35,11 +35,14 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# build DIR [cmake options...]
+# build DIR [cmake options...] [-- targets...]
 build() {
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$JOBS"
+  local opts=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  [ $# -gt 0 ] && { shift; targets=(--target "$@"); }
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${opts[@]}" >/dev/null
+  cmake --build "$dir" -j "$JOBS" "${targets[@]}"
 }
 
 cmd_run() {
@@ -56,7 +59,7 @@ cmd_test() {
   install_missing
   build build
   build build-asan -DFLOWGATE_ASAN=ON
-  build build-fuzz -DFLOWGATE_FUZZ=ON -DCMAKE_C_COMPILER=clang
+  build build-fuzz -DFLOWGATE_FUZZ=ON -DCMAKE_C_COMPILER=clang -- fuzz_request
   if [ "${CI:-}" = "true" ] && [ -z "${FLOWGATE_REQUEST_SCALE:-}" ]; then
     export FLOWGATE_REQUEST_SCALE=0.34
   fi

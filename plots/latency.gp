@@ -7,6 +7,7 @@ set xlabel "input size (MB, 1 MB = 1 MiB)"
 set ylabel "end-to-end latency (ms)"
 set yrange [0:*]
 set offsets graph 0.03, graph 0.03, graph 0.05, 0
+if (size_min == size_max) { set xrange [size_min * 0.5:size_max * 1.5] }
 set key outside right top
 f = datadir.'/latency.dat'
 do for [fmt in "png svg"] {

@@ -7,6 +7,7 @@ set xlabel "concurrency (workflows in flight)"
 set ylabel "throughput (completed workflows / s)"
 set yrange [0:*]
 set offsets graph 0.03, graph 0.03, graph 0.05, 0
+if (conc_min == conc_max) { set xrange [conc_min - 1:conc_max + 1] }
 set key outside right top
 do for [fmt in "png svg"] {
     eval(fmt eq "png" ? png_term : svg_term)

@@ -28,12 +28,27 @@ set(PERF_ENV
   "FLOWGATE_BIN=${CMAKE_BINARY_DIR}"
   "FLOWGATE_RESULTS_DIR=${PERF_RESULTS}")
 
+# Suites against an existing deployment (e.g. the reference containers:
+# an endpoints file {"mode":"docker",...}): -DFLOWGATE_SUITE_ENDPOINTS=FILE.
+# Then the fixture starts and stops nothing.
+set(FLOWGATE_SUITE_ENDPOINTS "" CACHE FILEPATH
+    "Endpoints file for the perf suites; empty: the ctest fixture starts flowgate-functions")
+
 # The stamp marks the start of the session: perf_plots draws every results
 # file written after it.
-add_test(NAME perf_server_start
-  COMMAND sh -c "mkdir -p '${PERF_SERVER_DIR}' && touch '${PERF_SERVER_DIR}/session.stamp' && exec '${CMAKE_SOURCE_DIR}/tests/server_ctl.sh' start '${PERF_SERVER_DIR}' '$<TARGET_FILE:flowgate-functions>' --nodes '${CMAKE_SOURCE_DIR}/data/nodes.json' --data '${CMAKE_SOURCE_DIR}/data'")
-add_test(NAME perf_server_stop
-  COMMAND ${CMAKE_SOURCE_DIR}/tests/server_ctl.sh stop ${PERF_SERVER_DIR})
+set(PERF_STAMP "mkdir -p '${PERF_SERVER_DIR}' && touch '${PERF_SERVER_DIR}/session.stamp'")
+if(FLOWGATE_SUITE_ENDPOINTS)
+  set(PERF_ENDPOINTS ${FLOWGATE_SUITE_ENDPOINTS})
+  add_test(NAME perf_server_start
+    COMMAND sh -c "${PERF_STAMP} && echo 'perf suites use ${FLOWGATE_SUITE_ENDPOINTS}; no server started'")
+  add_test(NAME perf_server_stop COMMAND sh -c "echo 'nothing was started'")
+else()
+  set(PERF_ENDPOINTS ${PERF_SERVER_DIR}/endpoints.json)
+  add_test(NAME perf_server_start
+    COMMAND sh -c "${PERF_STAMP} && exec '${CMAKE_SOURCE_DIR}/tests/server_ctl.sh' start '${PERF_SERVER_DIR}' '$<TARGET_FILE:flowgate-functions>' --nodes '${CMAKE_SOURCE_DIR}/data/nodes.json' --data '${CMAKE_SOURCE_DIR}/data'")
+  add_test(NAME perf_server_stop
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/server_ctl.sh stop ${PERF_SERVER_DIR})
+endif()
 add_test(NAME perf_plots
   COMMAND $<TARGET_FILE:flowgate-cli> plot --since ${PERF_SERVER_DIR}/session.stamp
           --results ${PERF_RESULTS} --out ${CMAKE_SOURCE_DIR}/plots)
@@ -62,7 +77,7 @@ foreach(cat ${PERF_CATEGORIES})
     RUN_SERIAL TRUE
     TIMEOUT ${PERF_TIMEOUT_${cat}}
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-    ENVIRONMENT "${PERF_ENV};FLOWGATE_ENDPOINTS=${PERF_SERVER_DIR}/endpoints.json;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/${cat}.xml")
+    ENVIRONMENT "${PERF_ENV};FLOWGATE_ENDPOINTS=${PERF_ENDPOINTS};CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/${cat}.xml")
   list(APPEND PERF_SUITE_TESTS suite_${cat})
 endforeach()
 

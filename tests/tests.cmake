@@ -43,8 +43,11 @@ if(FLOWGATE_FUZZ)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name} flowgate_server flowgate)
+    # libFuzzer writes new inputs into the first corpus directory: keep
+    # them in the build tree, read the seeds from the source tree.
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
     add_test(NAME ${name} COMMAND ${name} -runs=100000 -max_len=65536
-             ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus)
+             ${CMAKE_BINARY_DIR}/fuzz-corpus/${name} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus)
     set_tests_properties(${name} PROPERTIES LABELS fuzz)
   endforeach()
 endif()

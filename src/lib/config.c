@@ -459,7 +459,12 @@ int fg_config_requests_for(const fg_run_config *c, int concurrency)
     double scale = c->request_scale > 0 ? c->request_scale : 1.0;
     /* The epsilon keeps 10 * 0.3 from becoming 4. */
     double scaled = ceil((double)base * scale - 1e-9);
-    return scaled < 1 ? 1 : scaled > MAX_REQUESTS ? MAX_REQUESTS : (int)scaled;
+    /* Scaling down (CI) never leaves fewer requests than the concurrency,
+     * so every level is really exercised; an explicit smaller count stays. */
+    int floor_requests = base < concurrency ? base : concurrency;
+    if (floor_requests < 1) floor_requests = 1;
+    if (scaled < floor_requests) scaled = floor_requests;
+    return scaled > MAX_REQUESTS ? MAX_REQUESTS : (int)scaled;
 }
 
 void fg_format_mb(double mb, char *out, size_t out_size)

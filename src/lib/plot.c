@@ -347,25 +347,45 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
     return close_data(out, dir, "schedulers.dat", err);
 }
 
+/* A timeline path as the runner wrote it (<results_dir>/timelines/<run>/
+ * <file>), or, when that is relative to another working directory, the
+ * same file next to the results file. */
+static int timeline_file(const char *written, const char *results_path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", written);
+    if (access(out, R_OK) == 0) return 0;
+    const char *mark = strstr(written, "timelines/");
+    const char *slash = results_path ? strrchr(results_path, '/') : NULL;
+    if (!mark || written[0] == '/') return -1;
+    if (slash) snprintf(out, n, "%.*s/%s", (int)(slash - results_path), results_path, mark);
+    else snprintf(out, n, "%s", mark);
+    return access(out, R_OK);
+}
+
 /* The timeline drawn: the busiest cell (highest concurrency, then largest
  * input) whose timeline file exists. */
-static const cell *timeline_cell(const fold *f)
+static const cell *timeline_cell(const fold *f, const char *results_path, char *path, size_t n)
 {
     const cell *best = NULL;
+    char candidate[1024];
     for (int i = 0; i < f->n_cells; i++) {
         const cell *k = &f->cells[i];
-        if (!k->timeline || access(k->timeline->valuestring, R_OK) != 0) continue;
+        if (!k->timeline ||
+            timeline_file(k->timeline->valuestring, results_path, candidate, sizeof candidate) != 0)
+            continue;
         if (!best || f->concs[k->conc] > f->concs[best->conc] ||
             (k->conc == best->conc && f->sizes[k->size] > f->sizes[best->size]))
+        {
             best = k;
+            snprintf(path, n, "%s", candidate);
+        }
     }
     return best;
 }
 
-static double num_field(const cJSON *o, const char *a, const char *b)
+static double num_field(const cJSON *o, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (!v && b) v = cJSON_GetObjectItemCaseSensitive(o, b);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
@@ -380,16 +400,18 @@ static const char *str_field(const cJSON *o, const char *a)
  * function (header row: its name): request sent received exec_start
  * exec_end "node" — the client's view of the call and, inside it, the
  * server's execution (? when the server did not report it). */
-static int write_timeline(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+static int write_timeline(const fold *f, const char *results_path, const char *dir,
+                          fg_plot_summary *s, fg_err *err)
 {
     FILE *out = open_data(dir, "timeline.dat", err);
     if (!out) return -1;
     fprintf(out, "# one block per function: request sent received exec_start exec_end node (ms since the first send of the sample)\n");
-    const cell *k = timeline_cell(f);
+    char path[1024];
+    const cell *k = timeline_cell(f, results_path, path, sizeof path);
     if (!k) return close_data(out, dir, "timeline.dat", err);
 
     fg_buf text;
-    if (fg_read_file(k->timeline->valuestring, 0, &text, err) != 0) {
+    if (fg_read_file(path, 0, &text, err) != 0) {
         fclose(out);
         return -1;
     }
@@ -399,7 +421,7 @@ static int write_timeline(const fold *f, const char *dir, fg_plot_summary *s, fg
     if (!cJSON_IsArray(reqs)) {
         cJSON_Delete(doc);
         fclose(out);
-        return fg_err_set(err, "%s: no requests array in the timeline", k->timeline->valuestring);
+        return fg_err_set(err, "%s: no requests array in the timeline", path);
     }
     const cJSON *sample[FG_PLOT_TIMELINE_REQUESTS];
     int n = 0;
@@ -412,7 +434,7 @@ static int write_timeline(const fold *f, const char *dir, fg_plot_summary *s, fg
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "warmup"))) continue;
         int spans = 0;
         cJSON_ArrayForEach(sp, cJSON_GetObjectItemCaseSensitive(r, "spans")) {
-            double st = num_field(sp, "sent", NULL), en = num_field(sp, "received", NULL);
+            double st = num_field(sp, "sent"), en = num_field(sp, "received");
             const char *fn = str_field(sp, "function");
             if (!isfinite(st) || !isfinite(en) || !fn) continue;
             if (st < t0) t0 = st;
@@ -426,8 +448,8 @@ static int write_timeline(const fold *f, const char *dir, fg_plot_summary *s, fg
                 fi ? "\n\n" : "", names[fi]);
         for (int i = 0; i < n; i++)
             cJSON_ArrayForEach(sp, cJSON_GetObjectItemCaseSensitive(sample[i], "spans")) {
-                double st = num_field(sp, "sent", NULL), en = num_field(sp, "received", NULL);
-                double xs = num_field(sp, "exec_start", NULL), xe = num_field(sp, "exec_end", NULL);
+                double st = num_field(sp, "sent"), en = num_field(sp, "received");
+                double xs = num_field(sp, "exec_start"), xe = num_field(sp, "exec_end");
                 const char *fn = str_field(sp, "function"), *node = str_field(sp, "node");
                 if (!isfinite(st) || !isfinite(en) || !fn || strcmp(short_function(fn), names[fi])) continue;
                 fprintf(out, "%d %.3f %.3f", i, st - t0, en - t0);
@@ -444,7 +466,8 @@ static int write_timeline(const fold *f, const char *dir, fg_plot_summary *s, fg
     return close_data(out, dir, "timeline.dat", err);
 }
 
-int fg_plot_write_data(const cJSON *results, const char *dir, fg_plot_summary *s, fg_err *err)
+int fg_plot_write_data(const cJSON *results, const char *results_path, const char *dir,
+                       fg_plot_summary *s, fg_err *err)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
     const char *id = str_field(run, "id"), *cat = str_field(run, "category");
@@ -459,6 +482,14 @@ int fg_plot_write_data(const cJSON *results, const char *dir, fg_plot_summary *s
     int rc = fold_results(results, f, err);
     if (rc == 0) {
         s->n_schedulers = f->n_sched;
+        if (f->n_conc) {
+            s->conc_min = f->concs[0];
+            s->conc_max = f->concs[f->n_conc - 1];
+        }
+        if (f->n_size) {
+            s->size_min = f->sizes[0];
+            s->size_max = f->sizes[f->n_size - 1];
+        }
         for (int i = 0; i < f->n_cells; i++) {
             int measured = 0;
             for (int m = 0; m < M_COUNT; m++) measured += f->cells[i].m[m].n > 0;
@@ -466,7 +497,7 @@ int fg_plot_write_data(const cJSON *results, const char *dir, fg_plot_summary *s
         }
         if (write_throughput(f, dir, s, err) || write_latency(f, dir, s, err) ||
             write_success(f, dir, s, err) || write_functions(f, dir, s, err) ||
-            write_schedulers(f, dir, s, err) || write_timeline(f, dir, s, err))
+            write_schedulers(f, dir, s, err) || write_timeline(f, results_path, dir, s, err))
             rc = -1;
     }
     free(f);
@@ -523,9 +554,10 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
     snprintf(vars, sizeof vars,
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
-             "timeline_cell='%s'",
+             "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
-             s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell);
+             s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
+             s->conc_min, s->conc_max, s->size_min, s->size_max);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
         char script[1200];
@@ -556,7 +588,7 @@ int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summ
         return fg_err_set(err, "%s: run.id missing or not usable as a directory name", results_path);
     }
     snprintf(dir, sizeof dir, "%s/%s", out_root, id);
-    int rc = fg_plot_write_data(root, dir, s, err);
+    int rc = fg_plot_write_data(root, results_path, dir, s, err);
     cJSON_Delete(root);
     if (rc != 0) return -1;
     if (s->cells == 0) return fg_err_set(err, "%s: no measured cells to plot", results_path);

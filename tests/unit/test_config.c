@@ -329,6 +329,12 @@ static void test_requests_for(void **state)
     assert_int_equal(fg_config_requests_for(&c, 1), 3);
     c.request_scale = 0.01;
     assert_int_equal(fg_config_requests_for(&c, 1), 1);
+    /* Scaling down keeps at least one request per concurrent slot ... */
+    assert_int_equal(fg_config_requests_for(&c, 50), 50);
+    /* ... but an explicit smaller count is the user's choice. */
+    c.requests = 3;
+    assert_int_equal(fg_config_requests_for(&c, 10), 3);
+    c.requests = 0;
     c.request_scale = 2;
     assert_int_equal(fg_config_requests_for(&c, 5), 30);
 }

@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,7 +192,7 @@ static void test_data_files(void **state)
     assert_non_null(root);
     fg_plot_summary s;
     fg_err err = {{0}};
-    assert_int_equal(fg_plot_write_data(root, WORK "/data", &s, &err), 0);
+    assert_int_equal(fg_plot_write_data(root, WORK "/results.json", WORK "/data", &s, &err), 0);
     cJSON_Delete(root);
     assert_string_equal(s.run_id, RUN_ID);
     assert_int_equal(s.cells, 5);          /* the unmeasured cell is not one */
@@ -289,10 +288,31 @@ static void test_no_timeline_no_chart(void **state)
     cJSON *root = results_doc("20260101-130000", "standard", 0);
     fg_plot_summary s;
     fg_err err = {{0}};
-    assert_int_equal(fg_plot_write_data(root, WORK "/notl", &s, &err), 0);
+    assert_int_equal(fg_plot_write_data(root, NULL, WORK "/notl", &s, &err), 0);
     cJSON_Delete(root);
     assert_int_equal(s.timeline_rows, 0);
     assert_string_equal(s.timeline_cell, "");
+}
+
+/* A results file moved with its timelines/ directory, its timeline paths
+ * relative to the directory the run was started in: found next to it. */
+static void test_timeline_next_to_results(void **state)
+{
+    (void)state;
+    fg_err err = {{0}};
+    assert_int_equal(fg_mkdirs(WORK "/moved/timelines/" RUN_ID, &err), 0);
+    write_timeline(WORK "/moved/timelines/" RUN_ID "/exp_input2.0mb_conc5_ours.json");
+    cJSON *root = results_doc(RUN_ID, "standard", 0);
+    cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "experiments"))
+        cJSON_AddStringToObject(e, "timeline", "elsewhere/timelines/" RUN_ID "/exp_input2.0mb_conc5_ours.json");
+    assert_int_equal(fg_results_save(WORK "/moved/results.json", root, &err), 0);
+    fg_plot_summary s;
+    assert_int_equal(fg_plot_write_data(root, WORK "/moved/results.json", WORK "/moved/data", &s, &err), 0);
+    assert_int_equal(s.timeline_rows, 3 * FG_PLOT_TIMELINE_REQUESTS);
+    assert_int_equal(fg_plot_write_data(root, NULL, WORK "/moved/data", &s, &err), 0);
+    assert_int_equal(s.timeline_rows, 0);     /* nowhere to look: no chart, no error */
+    cJSON_Delete(root);
 }
 
 static void test_gnuplot_missing(void **state)
@@ -373,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_data_files),
         cmocka_unit_test(test_charts_rendered),
         cmocka_unit_test(test_no_timeline_no_chart),
+        cmocka_unit_test(test_timeline_next_to_results),
         cmocka_unit_test(test_gnuplot_missing),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_latest),

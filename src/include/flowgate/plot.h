@@ -26,13 +26,17 @@ typedef struct fg_plot_summary {
     char dir[1024];          /* <out>/<run-id> */
     int cells;               /* distinct cells with data */
     int n_schedulers;
+    int conc_min, conc_max;  /* the axes' extent, so one-point axes get a range */
+    double size_min, size_max;
     int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
     int timeline_rows, timeline_blocks, timeline_requests;
     char timeline_cell[128]; /* experiment whose timeline is drawn, "" if none */
 } fg_plot_summary;
 
-/* Writes the data files of a loaded results document into dir. */
-int fg_plot_write_data(const cJSON *results, const char *dir, fg_plot_summary *s, fg_err *err);
+/* Writes the data files of a loaded results document into dir.
+ * results_path (may be NULL) locates relative timeline paths. */
+int fg_plot_write_data(const cJSON *results, const char *results_path, const char *dir,
+                       fg_plot_summary *s, fg_err *err);
 
 /* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
 const char *fg_plot_scripts_dir(void);
