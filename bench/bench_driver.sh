@@ -17,23 +17,9 @@ limit_kb=$((256 * 1024))
 [ -x "$flowgate" ] && [ -x "$server" ] || { echo "bench_driver: build $build first" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench_driver: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-bench.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$server" --nodes "$src/data/nodes.json" --data "$src/data" \
-    --endpoints-out "$work/endpoints.json" >"$work/server.log" 2>&1 &
-server_pid=$!
-i=0
-while [ ! -s "$work/endpoints.json" ]; do
-    i=$((i + 1))
-    [ $i -gt 100 ] && { echo "bench_driver: function nodes did not start" >&2; cat "$work/server.log" >&2; exit 2; }
-    sleep 0.1
-done
+bench_name=bench_driver
+. "$src/bench/bench_common.sh"
+start_nodes
 
 export FLOWGATE_DATA="$src/data"
 run() {   # run NAME ARGS...: flowgate run under /usr/bin/time -v

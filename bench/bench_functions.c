@@ -54,6 +54,7 @@ static void start(CURLM *m, slot *s, const char *url, const char *body, size_t l
 {
     s->h = curl_easy_init();
     s->len = 0;
+    if (s->resp) s->resp[0] = 0;   /* an empty reply must not read as the last one */
     curl_easy_setopt(s->h, CURLOPT_URL, url);
     curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, body);   /* not copied */
     curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);

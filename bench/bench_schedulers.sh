@@ -1,9 +1,9 @@
 #!/bin/sh
 # bench_schedulers.sh — the four placement policies side by side on the
 # heterogeneous 4-node setup of data/nodes.json: 2 MB images, concurrency
-# 10, the same number of workflows each. One function server serves the
-# whole bench (started here, like bench_driver.sh), so that every policy
-# meets the same warm workers: the nodes are calibrated first (`ours` needs
+# 10, the same number of workflows each. One function server
+# (bench_common.sh) serves the whole bench, so that every policy meets the
+# same warm workers: the nodes are calibrated first (`ours` needs
 # a cost profile; BENCH_PROFILE skips this), then a throwaway round-robin
 # pass starts every worker's OCR engine (a cold start costs seconds and
 # would otherwise fall on whichever policy runs first), then the measured
@@ -26,19 +26,9 @@ out=$src/results/bench
 command -v jq >/dev/null 2>&1 || { echo "bench_schedulers: jq is missing (apt-get install jq)" >&2; exit 2; }
 mkdir -p "$out/profiles" "$out/runs"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-bench.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$server" --nodes "$src/data/nodes.json" --data "$src/data" \
-    --endpoints-out "$work/endpoints.json" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do [ -s "$work/endpoints.json" ] && break; sleep 0.1; done
-[ -s "$work/endpoints.json" ] || { echo "bench_schedulers: server did not start: $(tail -n 1 "$work/server.log")" >&2; exit 2; }
+bench_name=bench_schedulers
+. "$src/bench/bench_common.sh"
+start_nodes
 
 profile=${BENCH_PROFILE:-}
 if [ -z "$profile" ]; then

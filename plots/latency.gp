@@ -1,6 +1,6 @@
 # latency.gp — end-to-end p50/p95/p99 latency against input size. One colour
 # per scheduler and concurrency (latency.dat blocks); p95 solid, p50 dashed,
-# p99 dotted.
+# p99 dotted. The x tics are the measured sizes only.
 load plotsdir.'/common.gp'
 set title sprintf("Latency percentiles vs input size — %s", run_name)
 set xlabel "input size (MB, 1 MB = 1 MiB)"
@@ -13,9 +13,9 @@ f = datadir.'/latency.dat'
 do for [fmt in "png svg"] {
     eval(fmt eq "png" ? png_term : svg_term)
     set output sprintf("%s/latency.%s", outdir, fmt)
-    plot for [i=0:latency_blocks-1] f index i using 1:3 with linespoints lw 2 pt 7 lc i+1 title columnheader(1), \
-         for [i=0:latency_blocks-1] f index i using 1:2 with linespoints lw 1 dt 2 pt 6 lc i+1 notitle, \
-         for [i=0:latency_blocks-1] f index i using 1:4 with linespoints lw 1 dt 3 pt 4 lc i+1 notitle, \
+    plot for [i=0:latency_blocks-1] f index i using 1:3:xtic(1) with linespoints lw 2 pt 7 lc rgb series_color(i) title columnheader(1), \
+         for [i=0:latency_blocks-1] f index i using 1:2 with linespoints lw 1 dt 2 pt 6 lc rgb series_color(i) notitle, \
+         for [i=0:latency_blocks-1] f index i using 1:4 with linespoints lw 1 dt 3 pt 4 lc rgb series_color(i) notitle, \
          NaN with lines lw 2 lc rgb 'black' title 'p95 (solid)', \
          NaN with lines lw 1 dt 2 lc rgb 'black' title 'p50 (dashed)', \
          NaN with lines lw 1 dt 3 lc rgb 'black' title 'p99 (dotted)'

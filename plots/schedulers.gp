@@ -7,6 +7,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set xtics rotate by -30 noenhanced
 set yrange [0:*]
+set xrange [-0.6:scheduler_rows - 0.4]
 set key outside right top
 f = datadir.'/schedulers.dat'
 do for [fmt in "png svg"] {

@@ -8,7 +8,7 @@ load plotsdir.'/common.gp'
 set title sprintf("Function calls of %d requests of %s — %s", timeline_requests, timeline_cell, run_name)
 set xlabel "time since the first call of the sample (ms)"
 set ylabel "request (sample order)"
-set yrange [-0.6:timeline_requests-0.4] reverse
+set yrange [timeline_requests-0.4:-0.6]   # request 0 on top
 set xrange [0:*]
 set ytics 1
 set grid xtics ytics lc rgb '#eeeeee'

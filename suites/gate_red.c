@@ -138,12 +138,18 @@ static void test_suite_binary_goes_red(void **state)
     snprintf(pattern, sizeof pattern, "^FAIL %s: p95_ms = [0-9.e+]+, limit < 0\\.001$", cell_id);
     assert_matches(out, pattern);
 
+    /* The XML: one failed test, the cell's, whose failure text is the FAIL line. */
     fg_buf junit;
     assert_int_equal(fg_read_file(xml, 0, &junit, &err), 0);
-    int red = strstr((char *)junit.data, "<failure") != NULL &&
-              strstr((char *)junit.data, cell_id) != NULL;
+    const char *text = (const char *)junit.data;
+    char testcase[256];
+    snprintf(testcase, sizeof testcase, "<testcase name=\"%s\"", cell_id);
+    const char *tc = strstr(text, testcase);
+    const char *failure = tc ? strstr(tc, "<failure") : NULL;
+    int red = strstr(text, "failures=\"1\"") && failure && strstr(failure, "p95_ms = ") &&
+              strstr(failure, "limit < 0.001");
+    if (!red) fail_msg("%s does not record the failure of %s:\n%s", xml, cell_id, text);
     fg_buf_free(&junit);
-    if (!red) fail_msg("%s records no failure of %s", xml, cell_id);
 }
 
 int main(void)

@@ -30,7 +30,9 @@ foreach(src ${HTTP_TESTS})
   add_executable(${name} ${src})
   target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate PkgConfig::CMOCKA)
   add_test(NAME ${name} COMMAND ${name})
+  # The HTTP tests share one server and assert on its counters: one at a time.
   set_tests_properties(${name} PROPERTIES LABELS http FIXTURES_REQUIRED http_server
+    RESOURCE_LOCK http_server
     ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp;FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=${CMAKE_BINARY_DIR}/http-test/endpoints.json"
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 endforeach()

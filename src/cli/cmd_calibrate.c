@@ -24,12 +24,15 @@
 #include "commands.h"
 #include "flowgate/b64.h"
 #include "flowgate/cluster.h"
+#include "flowgate/config.h"
 #include "flowgate/imagegen.h"
 #include "flowgate/sched.h"
 
 #define CAL_TIMEOUT_S 120.0
 #define CAL_MAX_SIZES 12
 #define CAL_MAX_REPS 50
+#define CAL_MIN_MB 0.05      /* the image generator's limits */
+#define CAL_MAX_MB 64.0
 #define N_CAL_FUNCTIONS 7
 
 static const char *const cal_functions[N_CAL_FUNCTIONS] = {
@@ -49,22 +52,6 @@ static void usage(FILE *out)
             "                          [--endpoints FILE] [--out FILE]\n"
             "  Fits exec_ms = alpha * size_mb^eta per function and node and writes\n"
             "  results/profiles/<name>.json for the `ours` scheduler.\n");
-}
-
-static int parse_sizes(const char *text, double *sizes, int max)
-{
-    int n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || !(v > 0) || v > 64 || n >= max) return -1;
-        sizes[n++] = v;
-        if (*end == ',') end++;
-        else if (*end) return -1;
-        p = end;
-    }
-    return n;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -186,6 +173,7 @@ int cmd_calibrate(int argc, char **argv)
     const char *name = "default", *endpoints = NULL, *out_path = NULL;
     double sizes[CAL_MAX_SIZES] = {0.1, 0.5, 1, 2, 5};
     int n_sizes = 5, reps = 3;
+    fg_err err = {{0}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -199,20 +187,16 @@ int cmd_calibrate(int argc, char **argv)
         } else if (!strcmp(a, "--out") && has_value) {
             out_path = argv[++i];
         } else if (!strcmp(a, "--sizes") && has_value) {
-            n_sizes = parse_sizes(argv[++i], sizes, CAL_MAX_SIZES);
-            if (n_sizes < 1) {
-                fprintf(stderr, "flowgate calibrate: --sizes: expected 1 to %d sizes in MB, in (0, 64], comma-separated\n",
-                        CAL_MAX_SIZES);
+            if ((n_sizes = fg_parse_double_list(a, argv[++i], CAL_MIN_MB, CAL_MAX_MB, sizes,
+                                                CAL_MAX_SIZES, &err)) < 0) {
+                fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
                 return 2;
             }
         } else if (!strcmp(a, "--reps") && has_value) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > CAL_MAX_REPS) {
-                fprintf(stderr, "flowgate calibrate: --reps: expected an integer from 1 to %d\n", CAL_MAX_REPS);
+            if (fg_parse_int(a, argv[++i], 1, CAL_MAX_REPS, &reps, &err) != 0) {
+                fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
                 return 2;
             }
-            reps = (int)v;
         } else {
             fprintf(stderr, "flowgate calibrate: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -228,7 +212,6 @@ int cmd_calibrate(int argc, char **argv)
     snprintf(default_out, sizeof default_out, "results/profiles/%s.json", name);
     if (!out_path) out_path = default_out;
 
-    fg_err err = {{0}};
     char images_dir[1024];
     snprintf(images_dir, sizeof images_dir, "%s/images", fg_data_dir());
     if (fg_mkdirs(images_dir, &err) != 0) {

@@ -16,11 +16,14 @@
 #include "commands.h"
 #include "flowgate/b64.h"
 #include "flowgate/cluster.h"
+#include "flowgate/config.h"
 #include "flowgate/imagegen.h"
 
 #define CHECK_TIMEOUT_S 120.0
 #define CHECK_SETUP_DEADLINE_S 10.0   /* endpoints healthy / embedded server up */
 #define N_CHECK_FUNCTIONS 7
+#define CHECK_MIN_MB 0.05   /* the image generator's limits */
+#define CHECK_MAX_MB 64.0
 
 static const char *const check_functions[N_CHECK_FUNCTIONS] = {
     "recognizer__upload", "recognizer__adult", "recognizer__violence", "recognizer__extract",
@@ -87,8 +90,14 @@ int cmd_check(int argc, char **argv)
 {
     const char *endpoints = NULL;
     int working_only = 0;
+    fg_err err = {{0}};
+    double size_mb = 0.1;
     const char *env_size = getenv("DEFAULT_INPUT_SIZE");
-    double size_mb = env_size && *env_size ? atof(env_size) : 0.1;
+    if (env_size && *env_size &&
+        fg_parse_double("DEFAULT_INPUT_SIZE (MB)", env_size, CHECK_MIN_MB, CHECK_MAX_MB, &size_mb, &err)) {
+        fprintf(stderr, "flowgate check: %s\n", err.msg);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -98,21 +107,17 @@ int cmd_check(int argc, char **argv)
         } else if (!strcmp(argv[i], "--working")) {
             working_only = 1;
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-            char *end;
-            size_mb = strtod(argv[++i], &end);
-            if (*end || end == argv[i]) size_mb = -1;
+            if (fg_parse_double("--size (MB)", argv[++i], CHECK_MIN_MB, CHECK_MAX_MB, &size_mb, &err)) {
+                fprintf(stderr, "flowgate check: %s\n", err.msg);
+                return 2;
+            }
         } else {
             fprintf(stderr, "flowgate check: unknown or incomplete option '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
-    if (!(size_mb > 0) || size_mb > 64) {
-        fprintf(stderr, "flowgate check: --size (or DEFAULT_INPUT_SIZE) must be a number of MB in (0, 64]\n");
-        return 2;
-    }
 
-    fg_err err = {{0}};
     char images_dir[1024], png_path[1200];
     snprintf(images_dir, sizeof images_dir, "%s/images", fg_data_dir());
     int created = 0;

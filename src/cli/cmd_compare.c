@@ -1,8 +1,10 @@
 /* cmd_compare.c — `flowgate compare BASE.json NEW.json [--tolerances F]
- * [--alpha A]`: one verdict line per cell (compare.h has the rules) and a
- * summary. Exit 1 when any cell regressed, 2 on bad input (one line naming
- * the file and the problem), 0 otherwise; missing cells are listed but do
- * not fail the gate. */
+ * [--alpha A]`: one verdict line per cell (an experiment_id within its
+ * category; compare.h has the rules) and a summary. A line starts with the
+ * verdict and the id, then "[category]" when the id is in two categories.
+ * Exit 1 when any cell regressed, 2 on bad input (one line naming the file
+ * and the problem), 0 otherwise; missing cells are listed but do not fail
+ * the gate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,9 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: flowgate compare BASE.json NEW.json [--tolerances F] [--alpha A]\n"
-            "  per cell: Mann-Whitney U on the latency samples (one-sided, NEW slower)\n"
-            "  and a bootstrap CI of the p95 ratio NEW/BASE; throughput across repeats.\n"
+            "  per cell (an experiment_id within its category): Mann-Whitney U on the\n"
+            "  latency samples (one-sided, NEW slower) and a bootstrap CI of the p95\n"
+            "  ratio NEW/BASE; throughput across repeats.\n"
             "  --tolerances F  JSON {\"p95_ms\":0.20,\"throughput_rps\":0.20,\"alpha\":0.01,\n"
             "                  \"confidence\":0.95,\"resamples\":2000,\"min_samples\":5,\n"
             "                  \"cells\":{\"<id>\":{\"p95_ms\":0.5}}}  (all optional)\n"

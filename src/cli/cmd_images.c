@@ -1,12 +1,12 @@
 /* cmd_images.c — `flowgate images`: makes sure the recognizer's test images
  * exist, one PNG per (size, variant), generating only those that are missing
  * or out of their ±3 % size band. Prints one line per image. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "flowgate/config.h"
 #include "flowgate/image.h"
 #include "flowgate/imagegen.h"
 
@@ -25,47 +25,16 @@ static void usage(FILE *out)
             MIN_MB, MAX_MB);
 }
 
-static int parse_sizes(const char *list, double *sizes, int *n)
+static int variant_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
 {
-    *n = 0;
-    const char *p = list;
-    for (;;) {
-        char *end;
-        errno = 0;
-        double mb = strtod(p, &end);
-        if (end == p || (*end && *end != ',') || errno || !(mb >= MIN_MB && mb <= MAX_MB)) {
-            int len = (int)strcspn(p, ",");
-            fprintf(stderr, "flowgate images: bad size '%.*s' in --sizes (want MB in %g..%g)\n",
-                    len, p, MIN_MB, MAX_MB);
-            return -1;
-        }
-        if (*n == MAX_SIZES) {
-            fprintf(stderr, "flowgate images: more than %d sizes in --sizes\n", MAX_SIZES);
-            return -1;
-        }
-        sizes[(*n)++] = mb;
-        if (!*end) return 0;
-        p = end + 1;
-    }
-}
-
-static int parse_variants(const char *list, int *chosen)
-{
-    memset(chosen, 0, FG_VARIANT_COUNT * sizeof *chosen);
-    const char *p = list;
-    for (;;) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        fg_variant v;
-        if (len >= sizeof name || (memcpy(name, p, len), name[len] = 0, fg_variant_parse(name, &v))) {
-            fprintf(stderr, "flowgate images: unknown variant '%.*s' (clean, adult, violence, illegal_text)\n",
-                    (int)len, p);
-            return -1;
-        }
-        chosen[v] = 1;
-        if (!p[len]) return 0;
-        p += len + 1;
-    }
+    (void)i;
+    int *chosen = ctx;
+    fg_variant v;
+    if (fg_variant_parse(item, &v) != 0)
+        return fg_err_set(err, "%s: unknown variant '%s' (clean, adult, violence, illegal_text)",
+                          what, item);
+    chosen[v] = 1;
+    return 0;
 }
 
 /* The value of "--opt VALUE" or "--opt=VALUE"; NULL if arg is another option. */
@@ -90,6 +59,7 @@ int cmd_images(int argc, char **argv)
     char default_dir[4096];
     snprintf(default_dir, sizeof default_dir, "%s/images", fg_data_dir());
     const char *dir = default_dir;
+    fg_err err = {{0}};
 
     for (int i = 1; i < argc; i++) {
         const char *value;
@@ -103,9 +73,17 @@ int cmd_images(int argc, char **argv)
             }
             dir = value;
         } else if ((value = option_value("--sizes", argc, argv, &i))) {
-            if (parse_sizes(value, sizes, &nsizes)) return 2;
+            if ((nsizes = fg_parse_double_list("--sizes (MB)", value, MIN_MB, MAX_MB, sizes,
+                                               MAX_SIZES, &err)) < 0) {
+                fprintf(stderr, "flowgate images: %s\n", err.msg);
+                return 2;
+            }
         } else if ((value = option_value("--variants", argc, argv, &i))) {
-            if (parse_variants(value, chosen)) return 2;
+            memset(chosen, 0, sizeof chosen);
+            if (fg_parse_list("--variants", value, FG_VARIANT_COUNT, variant_item, chosen, &err) < 0) {
+                fprintf(stderr, "flowgate images: %s\n", err.msg);
+                return 2;
+            }
         } else {
             fprintf(stderr, "flowgate images: unknown option '%s' (see --help)\n", argv[i]);
             return 2;
@@ -117,7 +95,6 @@ int cmd_images(int argc, char **argv)
             if (!chosen[v]) continue;
             char path[4096];
             int created, w, h;
-            fg_err err;
             fg_buf png;
             if (fg_imagegen_ensure(dir, sizes[s], (fg_variant)v, path, sizeof path, &created, &err) ||
                 fg_read_file(path, 0, &png, &err)) {

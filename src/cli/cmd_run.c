@@ -4,13 +4,12 @@
  * line per experiment, then checks the thresholds.
  *
  * `scale` runs large_input, high_concurrency and extreme in sequence into
- * one scale_experiment_results_<id>.json; `test` is smoke. Ctrl-C ends the
- * current experiment early (its unfinished requests are reported as
- * interrupted) and keeps every finished one; a second Ctrl-C kills.
+ * one scale_experiment_results_<id>.json; `test` is smoke. Ctrl-C (or
+ * SIGTERM) ends the current experiment early (its unfinished requests are
+ * reported as interrupted), keeps every finished one and stops the embedded
+ * server; a second one kills.
  * Exit: 0 all thresholds pass, 1 a threshold failed (or interrupted),
  * 2 bad input or setup. */
-#include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +19,9 @@
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
 #include "flowgate/sched.h"
+#include "flowgate/report.h"
 #include "flowgate/thresholds.h"
 
-#define MAX_THRESHOLDS 64
 
 typedef struct run_flags {
     const char *config, *endpoints, *schedulers, *sizes, *concurrency, *variant;
@@ -51,68 +50,10 @@ static void usage(FILE *out)
         "input or setup.\n");
 }
 
-static int parse_int(const char *flag, const char *s, int min, int *out, fg_err *err)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > 1000000000L)
-        return fg_err_set(err, "%s: '%s' is not an integer >= %d", flag, s, min);
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_double(const char *flag, const char *s, double *out, fg_err *err)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v <= 0)
-        return fg_err_set(err, "%s: '%s' is not a number > 0", flag, s);
-    *out = v;
-    return 0;
-}
-
-/* Comma-separated list; each item goes to `one`. */
-static int each_item(const char *flag, const char *list, int max,
-                     int (*one)(const char *flag, const char *item, int i, void *ctx),
-                     void *ctx, int *count, fg_err *err)
-{
-    char buf[512];
-    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
-        return fg_err_set(err, "%s: list too long", flag);
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (n == max) return fg_err_set(err, "%s: more than %d items", flag, max);
-        if (one(flag, tok, n, ctx) != 0) return -1;
-        n++;
-    }
-    if (n == 0) return fg_err_set(err, "%s: empty list", flag);
-    *count = n;
-    return 0;
-}
-
-static fg_err *item_err;   /* the error of the list being parsed */
-
-static int size_item(const char *flag, const char *item, int i, void *ctx)
-{
-    return parse_double(flag, item, &((fg_run_config *)ctx)->sizes_mb[i], item_err);
-}
-
-static int conc_item(const char *flag, const char *item, int i, void *ctx)
-{
-    return parse_int(flag, item, 1, &((fg_run_config *)ctx)->concurrency[i], item_err);
-}
-
-static int sched_item(const char *flag, const char *item, int i, void *ctx)
-{
-    fg_run_config *c = ctx;
-    if (snprintf(c->schedulers[i], sizeof c->schedulers[i], "%s", item) >=
-        (int)sizeof c->schedulers[i])
-        return fg_err_set(item_err, "%s: '%s' is too long", flag, item);
-    return 0;
-}
+/* Upper bounds of the open-ended flags, the same as in a config file. */
+#define MAX_TIMEOUT_S 86400.0
+#define MAX_DURATION_S 86400.0
+#define MAX_RATE_RPS 1e6
 
 static int copy_path(char *dst, size_t size, const char *flag, const char *src, fg_err *err)
 {
@@ -123,15 +64,20 @@ static int copy_path(char *dst, size_t size, const char *flag, const char *src, 
 
 static int apply_flags(fg_run_config *c, const run_flags *f, fg_err *err)
 {
-    item_err = err;
-    if (f->sizes && each_item("--sizes", f->sizes, FG_MAX_CELLS_AXIS, size_item, c,
-                              &c->n_sizes, err) != 0)
-        return -1;
-    if (f->concurrency && each_item("--concurrency", f->concurrency, FG_MAX_CELLS_AXIS,
-                                    conc_item, c, &c->n_concurrency, err) != 0)
-        return -1;
-    if (f->schedulers && each_item("--schedulers", f->schedulers, FG_MAX_SCHEDULERS,
-                                   sched_item, c, &c->n_schedulers, err) != 0)
+    int n;
+    if (f->sizes) {
+        if ((n = fg_parse_double_list("--sizes", f->sizes, FG_MIN_POSITIVE, FG_MAX_INPUT_MB,
+                                      c->sizes_mb, FG_MAX_CELLS_AXIS, err)) < 0)
+            return -1;
+        c->n_sizes = n;
+    }
+    if (f->concurrency) {
+        if ((n = fg_parse_int_list("--concurrency", f->concurrency, 1, FG_MAX_CONCURRENCY,
+                                   c->concurrency, FG_MAX_CELLS_AXIS, err)) < 0)
+            return -1;
+        c->n_concurrency = n;
+    }
+    if (f->schedulers && fg_config_set_schedulers(c, "--schedulers", f->schedulers, err) != 0)
         return -1;
     if (f->endpoints && copy_path(c->endpoints, sizeof c->endpoints, "--endpoints", f->endpoints, err)) return -1;
     if (f->results_dir && copy_path(c->results_dir, sizeof c->results_dir, "--results-dir", f->results_dir, err)) return -1;
@@ -160,25 +106,6 @@ static int build_config(const char *category, const run_flags *f, fg_run_config 
     if (fg_config_apply_category(c, category, err) != 0) return -1;
     if (f->config && fg_config_apply_file(c, f->config, err) != 0) return -1;
     return apply_flags(c, f, err);
-}
-
-static int check_schedulers(const fg_run_config *c, fg_err *err)
-{
-    for (int i = 0; i < c->n_schedulers; i++) {
-        int known = 0;
-        for (int k = 0; fg_sched_names[k]; k++)
-            if (!strcmp(fg_sched_names[k], c->schedulers[i])) known = 1;
-        if (!known) {
-            char names[256] = "";
-            for (int k = 0; fg_sched_names[k]; k++) {
-                size_t len = strlen(names);
-                snprintf(names + len, sizeof names - len, "%s%s", k ? ", " : "", fg_sched_names[k]);
-            }
-            return fg_err_set(err, "unknown scheduler '%s' (known: %s)", c->schedulers[i], names);
-        }
-    }
-    if (c->n_schedulers == 0) return fg_err_set(err, "no scheduler configured");
-    return 0;
 }
 
 static void fmt_ms(char *out, size_t size, const cJSON *stats, const char *field)
@@ -220,34 +147,27 @@ static void print_summary(const cJSON *e)
     fflush(stdout);
 }
 
-/* Prints each failed threshold; returns how many failed, -1 on a bad document. */
-static int check_thresholds(const cJSON *doc, const cJSON *results, fg_err *err)
+/* The threshold table — the same report the suites write: printed, and
+ * saved as results/thresholds_<run-id>.md. Returns the number of failed
+ * checks, -1 on a bad document. */
+static int report_thresholds(const cJSON *doc, const cJSON *results, const char *dir,
+                             fg_err *err)
 {
-    int failed = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(results, "experiments")) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "experiment_id");
-        const cJSON *cat = cJSON_GetObjectItemCaseSensitive(e, "category");
-        if (!cJSON_IsString(id) || !cJSON_IsString(cat)) continue;
-        fg_threshold ts[MAX_THRESHOLDS];
-        fg_threshold_verdict vs[MAX_THRESHOLDS];
-        int n = fg_thresholds_for(doc, cat->valuestring, id->valuestring, ts, MAX_THRESHOLDS, err);
-        if (n < 0) return -1;
-        fg_thresholds_eval(ts, n, e, vs);
-        for (int i = 0; i < n; i++) {
-            if (vs[i].pass) continue;
-            failed++;
-            char actual[32];
-            if (isnan(vs[i].actual)) snprintf(actual, sizeof actual, "missing");
-            else snprintf(actual, sizeof actual, "%.1f", vs[i].actual);
-            printf("FAIL %s %s = %s, limit %s %g\n", id->valuestring, vs[i].t.metric, actual,
-                   fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit);
-        }
+    fg_threshold_table t;
+    memset(&t, 0, sizeof t);
+    char path[1024];
+    int rc = fg_report_thresholds(results, doc, &t, err);
+    if (rc == 0) rc = fg_report_write_thresholds(&t, results, dir, path, sizeof path, err);
+    if (rc == 0) {
+        fputs(t.text, stdout);
+        printf("threshold table: %s\n", path);
+        rc = t.failed;
     }
-    return failed;
+    fg_threshold_table_free(&t);
+    return rc;
 }
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
     (void)sig;
     fg_engine_request_stop();
@@ -270,16 +190,16 @@ static int parse_args(int argc, char **argv, const char **category, run_flags *f
             f->field = v; \
             continue; \
         }
-#define INT_FLAG(name, field, min) \
+#define INT_FLAG(name, field, min, max) \
         if (!strcmp(a, name)) { \
             NEED_VALUE(); \
-            if (parse_int(a, v, min, &f->field, err)) return -1; \
+            if (fg_parse_int(a, v, min, max, &f->field, err)) return -1; \
             continue; \
         }
-#define NUM_FLAG(name, field) \
+#define NUM_FLAG(name, field, max) \
         if (!strcmp(a, name)) { \
             NEED_VALUE(); \
-            if (parse_double(a, v, &f->field, err)) return -1; \
+            if (fg_parse_double(a, v, FG_MIN_POSITIVE, max, &f->field, err)) return -1; \
             continue; \
         }
         STR_FLAG("--config", config)
@@ -291,13 +211,13 @@ static int parse_args(int argc, char **argv, const char **category, run_flags *f
         STR_FLAG("--results-dir", results_dir)
         STR_FLAG("--nodes", nodes)
         STR_FLAG("--profile", profile)
-        INT_FLAG("--requests", requests, 1)
-        INT_FLAG("--warmup", warmup, 0)
-        INT_FLAG("--repeats", repeats, 1)
-        INT_FLAG("--retries", retries, 0)
-        NUM_FLAG("--rate", rate)
-        NUM_FLAG("--duration", duration)
-        NUM_FLAG("--timeout", timeout)
+        INT_FLAG("--requests", requests, 1, FG_MAX_REQUESTS)
+        INT_FLAG("--warmup", warmup, 0, FG_MAX_REQUESTS)
+        INT_FLAG("--repeats", repeats, 1, 1000)
+        INT_FLAG("--retries", retries, 0, 10)
+        NUM_FLAG("--rate", rate, MAX_RATE_RPS)
+        NUM_FLAG("--duration", duration, MAX_DURATION_S)
+        NUM_FLAG("--timeout", timeout, MAX_TIMEOUT_S)
 #undef STR_FLAG
 #undef INT_FLAG
 #undef NUM_FLAG
@@ -353,8 +273,7 @@ int cmd_run(int argc, char **argv)
     int n_parts = scale ? 3 : 1;
     fg_run_config parts[3];
     for (int i = 0; i < n_parts; i++)
-        if (build_config(scale ? scale_parts[i] : category, &flags, &parts[i], &err) != 0 ||
-            check_schedulers(&parts[i], &err) != 0) {
+        if (build_config(scale ? scale_parts[i] : category, &flags, &parts[i], &err) != 0) {
             fprintf(stderr, "flowgate run: %s\n", err.msg);
             return 2;
         }
@@ -375,19 +294,26 @@ int cmd_run(int argc, char **argv)
         }
     }
 
+    /* Installed before the cluster starts: SIGTERM (e.g. from `timeout`)
+     * ends the run like Ctrl-C, so the embedded server is always stopped
+     * and finished results kept; dying on it would leave the server behind. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C kills */
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
     fg_runner *r = fg_runner_open(&run_cfg, &err);
     if (!r) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         cJSON_Delete(thresholds);
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C kills */
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old;
-    sigaction(SIGINT, &sa, &old);
 
     int status = 0;
     for (int i = 0; i < n_parts && status == 0; i++)
@@ -396,12 +322,13 @@ int cmd_run(int argc, char **argv)
             status = 2;
         }
     int interrupted = fg_engine_stop_requested();
-    sigaction(SIGINT, &old, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
 
     const cJSON *results = fg_runner_results(r);
     int n_exps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
     if (status == 0 && thresholds) {
-        int failed = check_thresholds(thresholds, results, &err);
+        int failed = report_thresholds(thresholds, results, run_cfg.results_dir, &err);
         if (failed < 0) {
             fprintf(stderr, "flowgate run: thresholds: %s\n", err.msg);
             status = 2;

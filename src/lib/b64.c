@@ -7,6 +7,7 @@
 #include "flowgate/b64.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <openssl/evp.h>
 
@@ -40,7 +41,7 @@ int fg_b64_decode(const char *s, size_t n, fg_buf *out, fg_err *err)
     if (validate(s, n, &pad, err) != 0) return -1;
     /* +1 so an empty input still yields a valid (empty) heap buffer. */
     unsigned char *dst = malloc(n / 4 * 3 + 1);
-    if (!dst) return fg_err_set(err, "bad base64: out of memory for %zu chars", n);
+    if (!dst) return fg_err_set(err, "out of memory decoding %zu base64 chars", n);
     size_t produced = 0;
     for (size_t at = 0; at < n; at += DECODE_CHUNK) {
         size_t len = n - at < DECODE_CHUNK ? n - at : DECODE_CHUNK;
@@ -58,6 +59,7 @@ int fg_b64_decode(const char *s, size_t n, fg_buf *out, fg_err *err)
 
 char *fg_b64_encode(const void *data, size_t n, size_t *out_len)
 {
+    if (n > (SIZE_MAX - 1) / 4 * 3) return NULL;   /* the output size would wrap */
     size_t cap = (n + 2) / 3 * 4 + 1;
     char *dst = malloc(cap);
     if (!dst) return NULL;

@@ -6,7 +6,7 @@
  * the TTL). One mutex guards the map and lists; each blob carries an atomic
  * reference count (the store holds one), so a reader keeps its bytes alive
  * after an eviction and the last unref frees them. Keys are 16 hex digits
- * of splitmix64(counter ^ seed): a bijection, so keys never repeat within
+ * of fg_mix64(counter ^ seed): a bijection, so keys never repeat within
  * a process and are hard to guess across restarts. */
 #include "flowgate/blobstore.h"
 
@@ -42,14 +42,6 @@ struct fg_blobstore {
     fg_blobstore_stats st;
 };
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 static size_t key_hash(const char *key)
 {
     uint64_t h = 1469598103934665603ull;     /* FNV-1a */
@@ -73,7 +65,7 @@ fg_blobstore *fg_blobstore_new(size_t max_bytes, double ttl_s)
     s->st.max_bytes = max_bytes;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    s->seed = splitmix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+    s->seed = fg_mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
                          ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)s);
     return s;
 }
@@ -189,7 +181,7 @@ int fg_blobstore_put(fg_blobstore *s, void *data, size_t len, char key[32], fg_e
     expire(s, b->created_ms);
     while (s->lru_tail && s->st.bytes + len > s->max_bytes) remove_blob(s, s->lru_tail);
     snprintf(b->key, sizeof b->key, "%016llx",
-             (unsigned long long)splitmix64(s->next_id++ ^ s->seed));
+             (unsigned long long)fg_mix64(s->next_id++ ^ s->seed));
     if (s->st.count + 1 > s->n_buckets * 2) grow_buckets(s);
     fg_blob **slot = bucket_slot(s, b->key);
     b->chain = *slot;   /* NULL: keys are unique */

@@ -372,31 +372,51 @@ int fg_cluster_load_endpoints(const char *path, fg_cluster *c, fg_err *err)
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
+void fg_http_loopback_only(void *easy)
 {
-    fg_buf *b = userdata;
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");          /* never through a proxy */
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+}
+
+size_t fg_http_body_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+    fg_http_body *b = userp;
     size_t n = size * nmemb;
-    unsigned char *grown = realloc(b->data, b->len + n + 1);
-    if (!grown) return 0;
-    memcpy(grown + b->len, data, n);
-    b->data = grown;
+    if (b->limit && b->len + n > b->limit) {
+        b->overflow = 1;
+        return 0;   /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) return 0;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = 0;
     return n;
 }
 
-static CURL *easy_for(const char *url, double timeout_s, fg_buf *resp)
+void fg_http_body_free(fg_http_body *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static CURL *easy_for(const char *url, double timeout_s, fg_http_body *resp)
 {
     pthread_once(&curl_once, curl_init_once);
     CURL *h = curl_easy_init();
     if (!h) return NULL;
     long ms = (long)(timeout_s * 1000);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(h, CURLOPT_PROXY, "");          /* never through a proxy */
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    fg_http_loopback_only(h);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms < 1 ? 1L : ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fg_http_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
     return h;
 }
@@ -409,7 +429,8 @@ int fg_cluster_post(const char *url, const char *body, size_t len, double timeou
     *http_code = 0;
     if (!fg_cluster_url_is_loopback(url))
         return fg_err_set(err, "%s: refused, not a loopback http URL", url);
-    CURL *h = easy_for(url, timeout_s, resp);
+    fg_http_body got = {.limit = FG_MAX_RESPONSE_BYTES};
+    CURL *h = easy_for(url, timeout_s, &got);
     if (!h) return fg_err_set(err, "%s: cannot create a curl handle", url);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     hdr = curl_slist_append(hdr, "Expect:");   /* no 100-continue round trip */
@@ -421,9 +442,14 @@ int fg_cluster_post(const char *url, const char *body, size_t len, double timeou
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     if (rc != CURLE_OK) {
-        fg_buf_free(resp);
+        int overflow = got.overflow;
+        fg_http_body_free(&got);
+        if (overflow)
+            return fg_err_set(err, "%s: response larger than %zu bytes", url, FG_MAX_RESPONSE_BYTES);
         return fg_err_set(err, "%s: %s", url, curl_easy_strerror(rc));
     }
+    resp->data = (unsigned char *)got.data;
+    resp->len = got.len;
     return 0;
 }
 
@@ -432,7 +458,7 @@ static int health_once(const char *base, double timeout_s, char *why, size_t why
 {
     char url[300];
     snprintf(url, sizeof url, "%s/", base);
-    fg_buf resp = {0};
+    fg_http_body resp = {.limit = 1 << 20};   /* a health answer is a few bytes */
     CURL *h = easy_for(url, timeout_s, &resp);
     if (!h) {
         snprintf(why, why_size, "cannot create a curl handle");
@@ -448,13 +474,13 @@ static int health_once(const char *base, double timeout_s, char *why, size_t why
     } else if (code != 200) {
         snprintf(why, why_size, "HTTP %ld", code);
     } else {
-        cJSON *j = resp.data ? cJSON_ParseWithLength((const char *)resp.data, resp.len) : NULL;
+        cJSON *j = resp.data ? cJSON_ParseWithLength(resp.data, resp.len) : NULL;
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
         if (cJSON_IsString(st) && !strcmp(st->valuestring, "healthy")) ok = 0;
         else snprintf(why, why_size, "answer is not {\"status\":\"healthy\"}");
         cJSON_Delete(j);
     }
-    fg_buf_free(&resp);
+    fg_http_body_free(&resp);
     return ok;
 }
 
@@ -610,7 +636,12 @@ int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    char *argv[] = {bin, "--nodes", (char *)nodes_profile, "--endpoints-out", endpoints, NULL};
+    /* --parent-pid: the server stops itself if this process dies without
+     * calling fg_cluster_stop (killed, crashed), so none is left behind. */
+    char parent[24];
+    snprintf(parent, sizeof parent, "%ld", (long)getpid());
+    char *argv[] = {bin, "--nodes", (char *)nodes_profile, "--endpoints-out", endpoints,
+                    "--parent-pid", parent, NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

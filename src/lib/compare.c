@@ -14,6 +14,9 @@
  * A resample is drawn as multiplicities over the sorted samples, which
  * gives the sorted resample in O(n) without sorting it.
  *
+ * A cell is (category, experiment_id): a scale file holds one id under two
+ * categories, and pooling those would mix two different experiments.
+ *
  * The bootstrap PRNG (xoshiro256** seeded by splitmix64) is fixed-seed and
  * restarted per cell, so a cell's CI does not depend on the other cells. */
 #include "flowgate/compare.h"
@@ -291,7 +294,8 @@ int fg_bootstrap_p95_ratio(const double *x, int nx, const double *y, int ny, int
     for (int b = 0; b < resamples; b++) {
         double px = resampled_hd(&r, sx, nx, cx, counts);
         double py = resampled_hd(&r, sy, ny, cy, counts);
-        ratios[b] = px > 0 ? py / px : HUGE_VAL;
+        /* All-zero resamples (a mocked or instant endpoint): equal is x1. */
+        ratios[b] = px > 0 ? py / px : py > 0 ? HUGE_VAL : 1.0;
     }
     qsort(ratios, (size_t)resamples, sizeof *ratios, cmp_double);
     *lo = fg_percentile_sorted(ratios, resamples, 100.0 * lo_q);
@@ -404,34 +408,45 @@ static void samples_free(cell_samples *s)
     free(s->tp);
 }
 
+/* A cell: one experiment_id within one category ("" when absent). */
+typedef struct cell_key {
+    const char *category, *id;
+} cell_key;
+
 static const char *entry_id(const cJSON *e)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "experiment_id");
     return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
-static int gather(const cJSON *exps, const char *id, const char *label, cell_samples *s,
-                  fg_err *err)
+static int in_cell(const cJSON *e, const cell_key *k)
+{
+    const char *id = entry_id(e), *category = fg_results_category(e);
+    return id && category && !strcmp(id, k->id) && !strcmp(category, k->category);
+}
+
+/* name: the cell as errors show it, "<id>" or "<id> [<category>]". */
+static int gather(const cJSON *exps, const cell_key *k, const char *label, const char *name,
+                  cell_samples *s, fg_err *err)
 {
     memset(s, 0, sizeof *s);
     int cap_lat = 0, cap_tp = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, exps) {
-        const char *eid = entry_id(e);
-        if (!eid || strcmp(eid, id)) continue;
+        if (!in_cell(e, k)) continue;
         s->repeats++;
         const cJSON *lat = cJSON_GetObjectItemCaseSensitive(e, "latency_samples_ms");
         if (lat && !cJSON_IsArray(lat)) {
             samples_free(s);
-            return fg_err_set(err, "%s: %s: latency_samples_ms is not an array", label, id);
+            return fg_err_set(err, "%s: %s: latency_samples_ms is not an array", label, name);
         }
-        int k = 0;
+        int i = 0;
         const cJSON *v;
         cJSON_ArrayForEach(v, lat) {
             if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0) {
                 samples_free(s);
                 return fg_err_set(err, "%s: %s: latency_samples_ms[%d] is not a latency", label,
-                                  id, k);
+                                  name, i);
             }
             if (s->n_lat == cap_lat) {
                 cap_lat = cap_lat ? 2 * cap_lat : 256;
@@ -440,7 +455,7 @@ static int gather(const cJSON *exps, const char *id, const char *label, cell_sam
                 s->lat = p;
             }
             s->lat[s->n_lat++] = v->valuedouble;
-            k++;
+            i++;
         }
         const cJSON *tp = cJSON_GetObjectItemCaseSensitive(e, "throughput_rps");
         if (cJSON_IsNumber(tp) && isfinite(tp->valuedouble) && tp->valuedouble >= 0) {
@@ -531,10 +546,12 @@ static fg_verdict judge_throughput(fg_cell_compare *c, const cell_samples *b,
     return FG_VERDICT_OK;
 }
 
-static void cell_init(fg_cell_compare *c, const char *id)
+static void cell_init(fg_cell_compare *c, const cell_key *k, int id_shared)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->experiment_id, sizeof c->experiment_id, "%s", id);
+    snprintf(c->experiment_id, sizeof c->experiment_id, "%s", k->id);
+    snprintf(c->category, sizeof c->category, "%s", k->category);
+    c->id_shared = id_shared;
     c->p_slower = c->p_faster = c->cliffs_delta = c->hl_shift_ms = NAN;
     c->p95_base = c->p95_new = c->p95_ratio = c->ratio_lo = c->ratio_hi = NAN;
     c->tp_base_mean = c->tp_new_mean = c->tp_change = NAN;
@@ -542,13 +559,18 @@ static void cell_init(fg_cell_compare *c, const char *id)
 }
 
 static int compare_cell(const cJSON *bexps, const char *blabel, const cJSON *nexps,
-                        const char *nlabel, const char *id, const fg_compare_opts *o,
-                        fg_cell_compare *c, fg_err *err)
+                        const char *nlabel, const cell_key *k, int id_shared,
+                        const fg_compare_opts *o, fg_cell_compare *c, fg_err *err)
 {
-    cell_init(c, id);
+    cell_init(c, k, id_shared);
+    char name[512];
+    if (id_shared)
+        snprintf(name, sizeof name, "%s [%s]", k->id, *k->category ? k->category : "no category");
+    else
+        snprintf(name, sizeof name, "%s", k->id);
     cell_samples b, n;
-    if (gather(bexps, id, blabel, &b, err) != 0) return -1;
-    if (gather(nexps, id, nlabel, &n, err) != 0) {
+    if (gather(bexps, k, blabel, name, &b, err) != 0) return -1;
+    if (gather(nexps, k, nlabel, name, &n, err) != 0) {
         samples_free(&b);
         return -1;
     }
@@ -561,7 +583,7 @@ static int compare_cell(const cJSON *bexps, const char *blabel, const cJSON *nex
         c->only_in = b.repeats ? "BASE" : "NEW";
     } else {
         double p95_tol, tp_tol;
-        cell_tolerances(o, id, &p95_tol, &tp_tol);
+        cell_tolerances(o, k->id, &p95_tol, &tp_tol);
         c->latency = judge_latency(c, &b, &n, o, p95_tol);
         c->throughput = judge_throughput(c, &b, &n, tp_tol);
         if (c->latency == FG_VERDICT_REGRESSION || c->throughput == FG_VERDICT_REGRESSION)
@@ -578,24 +600,21 @@ static int compare_cell(const cJSON *bexps, const char *blabel, const cJSON *nex
     return 0;
 }
 
-static int seen_before(const cJSON *exps, const cJSON *upto, const char *id)
+static int seen_before(const cJSON *exps, const cJSON *upto, const cell_key *k)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, exps) {
         if (e == upto) return 0;
-        const char *eid = entry_id(e);
-        if (eid && !strcmp(eid, id)) return 1;
+        if (in_cell(e, k)) return 1;
     }
     return 0;
 }
 
-static int has_cell(const cJSON *exps, const char *id)
+static int has_cell(const cJSON *exps, const cell_key *k)
 {
     const cJSON *e;
-    cJSON_ArrayForEach(e, exps) {
-        const char *eid = entry_id(e);
-        if (eid && !strcmp(eid, id)) return 1;
-    }
+    cJSON_ArrayForEach(e, exps)
+        if (in_cell(e, k)) return 1;
     return 0;
 }
 
@@ -611,32 +630,48 @@ int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *n
     if (!cJSON_IsArray(nexps)) return fg_err_set(err, "%s: no experiments array", nlabel);
 
     int cap = cJSON_GetArraySize(bexps) + cJSON_GetArraySize(nexps);
+    cell_key *keys = malloc((cap ? (size_t)cap : 1) * sizeof *keys);
     out->cells = calloc(cap ? (size_t)cap : 1, sizeof *out->cells);
-    if (!out->cells) return fg_err_set(err, "out of memory");
-    /* BASE's cells in its order, then those only NEW has. */
+    if (!keys || !out->cells) {
+        free(keys);
+        fg_compare_report_free(out);
+        return fg_err_set(err, "out of memory");
+    }
+    /* The cells: BASE's in its order, then those only NEW has. All are
+     * known before any is judged, so a line can say when its id is shared. */
     const cJSON *sides[2] = {bexps, nexps};
     const char *labels[2] = {blabel, nlabel};
+    int n_keys = 0;
     for (int side = 0; side < 2; side++) {
         const cJSON *e;
         int index = 0;
         cJSON_ArrayForEach(e, sides[side]) {
-            const char *id = entry_id(e);
-            if (!id) {
+            cell_key k = {fg_results_category(e), entry_id(e)};
+            if (!k.id || !k.category) {
+                free(keys);
                 fg_compare_report_free(out);
-                return fg_err_set(err, "%s: experiments[%d]: no experiment_id", labels[side],
-                                  index);
+                return fg_err_set(err, "%s: experiments[%d]: %s", labels[side], index,
+                                  !k.id ? "no experiment_id" : "category is not a string");
             }
             index++;
-            if (seen_before(sides[side], e, id) || (side == 1 && has_cell(bexps, id))) continue;
-            fg_cell_compare *c = &out->cells[out->n];
-            if (compare_cell(bexps, blabel, nexps, nlabel, id, o, c, err) != 0) {
-                fg_compare_report_free(out);
-                return -1;
-            }
-            out->count[c->verdict]++;
-            out->n++;
+            if (seen_before(sides[side], e, &k) || (side == 1 && has_cell(bexps, &k))) continue;
+            keys[n_keys++] = k;
         }
     }
+    for (int i = 0; i < n_keys; i++) {
+        int id_shared = 0;
+        for (int j = 0; j < n_keys && !id_shared; j++)
+            id_shared = j != i && !strcmp(keys[j].id, keys[i].id);
+        fg_cell_compare *c = &out->cells[out->n];
+        if (compare_cell(bexps, blabel, nexps, nlabel, &keys[i], id_shared, o, c, err) != 0) {
+            free(keys);
+            fg_compare_report_free(out);
+            return -1;
+        }
+        out->count[c->verdict]++;
+        out->n++;
+    }
+    free(keys);
     return 0;
 }
 
@@ -666,6 +701,8 @@ void fg_compare_format(const fg_cell_compare *c, char *line, size_t size)
     size_t len = 0;
     line[0] = 0;
     append(line, size, &len, "%-17s %s", fg_verdict_name(c->verdict), c->experiment_id);
+    if (c->id_shared)
+        append(line, size, &len, " [%s]", c->category[0] ? c->category : "no category");
     if (c->verdict == FG_VERDICT_MISSING) {
         append(line, size, &len, ": only in %s (%d repeat%s)", c->only_in,
                c->repeats_base + c->repeats_new, c->repeats_base + c->repeats_new == 1 ? "" : "s");

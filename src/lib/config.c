@@ -27,11 +27,7 @@
 
 #include <cjson/cJSON.h>
 
-#define MAX_CONCURRENCY 10000
-#define MAX_REQUESTS 10000000
-#define MAX_INPUT_MB 1024.0
-
-static const char *const known_schedulers[] = {"ours", "faaspr", "palette", "round_robin", NULL};
+#include "flowgate/sched.h"
 
 fg_log_level fg_log_threshold = FG_LOG_INFO;
 
@@ -74,35 +70,104 @@ void fg_config_defaults(fg_run_config *c)
     snprintf(c->results_dir, sizeof c->results_dir, "results");
 }
 
-/* ---- value parsing shared by env and file ----------------------------- */
+/* ---- numbers and lists: env, flags and the CLI's lists ---------------- */
 
-static int parse_int(const char *s, long lo, long hi, long *out)
+/* strtol/strtod accept leading spaces and stop at the first bad byte: the
+ * checks below insist that the whole text is the number, so "5x", " 5" and
+ * "1MB" are refused rather than read as 5 or 1. */
+int fg_parse_int(const char *what, const char *text, int lo, int hi, int *out, fg_err *err)
 {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || isspace((unsigned char)*s) || v < lo || v > hi) return -1;
+    long v = 0;
+    char *end = NULL;
+    int ok = text && *text && !isspace((unsigned char)*text);
+    if (ok) {
+        errno = 0;
+        v = strtol(text, &end, 10);
+        ok = !errno && end != text && !*end && v >= lo && v <= hi;
+    }
+    if (!ok)
+        return fg_err_set(err, "%s: expected an integer from %d to %d, got '%.100s'", what, lo, hi,
+                          text ? text : "");
+    *out = (int)v;
+    return 0;
+}
+
+int fg_parse_double(const char *what, const char *text, double lo, double hi, double *out,
+                    fg_err *err)
+{
+    double v = NAN;
+    char *end = NULL;
+    int ok = text && *text && !isspace((unsigned char)*text);
+    if (ok) {
+        errno = 0;
+        v = strtod(text, &end);
+        ok = !errno && end != text && !*end && isfinite(v) && v >= lo && v <= hi;
+    }
+    if (!ok)
+        return fg_err_set(err, "%s: expected a number from %g to %g, got '%.100s'", what, lo, hi,
+                          text ? text : "");
     *out = v;
     return 0;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
+int fg_parse_list(const char *what, const char *text, int max, fg_list_item_fn one, void *ctx,
+                  fg_err *err)
 {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || end == s || isspace((unsigned char)*s) || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
+    if (!text || !*text) return fg_err_set(err, "%s: empty list", what);
+    int n = 0;
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ",");
+        const char *start = p;
+        p += len;
+        while (len && isspace((unsigned char)*start)) { start++; len--; }
+        while (len && isspace((unsigned char)start[len - 1])) len--;
+        char item[64];
+        if (len == 0) return fg_err_set(err, "%s: empty item in '%.100s'", what, text);
+        if (len >= sizeof item)
+            return fg_err_set(err, "%s: item '%.40s...' longer than %zu characters", what, start,
+                              sizeof item - 1);
+        if (n == max) return fg_err_set(err, "%s: more than %d items", what, max);
+        memcpy(item, start, len);
+        item[len] = 0;
+        if (one(what, item, n, ctx, err) != 0) return -1;
+        n++;
+        if (!*p) return n;
+    }
+}
+
+typedef struct int_range { int lo, hi, *out; } int_range;
+typedef struct double_range { double lo, hi, *out; } double_range;
+
+static int int_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
+{
+    int_range *r = ctx;
+    return fg_parse_int(what, item, r->lo, r->hi, &r->out[i], err);
+}
+
+static int double_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
+{
+    double_range *r = ctx;
+    return fg_parse_double(what, item, r->lo, r->hi, &r->out[i], err);
+}
+
+int fg_parse_int_list(const char *what, const char *text, int lo, int hi, int *out, int max,
+                      fg_err *err)
+{
+    int_range r = {lo, hi, out};
+    return fg_parse_list(what, text, max, int_item, &r, err);
+}
+
+int fg_parse_double_list(const char *what, const char *text, double lo, double hi, double *out,
+                         int max, fg_err *err)
+{
+    double_range r = {lo, hi, out};
+    return fg_parse_list(what, text, max, double_item, &r, err);
 }
 
 static int scheduler_known(const char *name)
 {
-    for (int i = 0; known_schedulers[i]; i++)
-        if (!strcmp(name, known_schedulers[i])) return 1;
+    for (int i = 0; fg_sched_names[i]; i++)
+        if (!strcmp(name, fg_sched_names[i])) return 1;
     return 0;
 }
 
@@ -154,61 +219,45 @@ static int env_path(const char *name, char *dst, size_t size, fg_err *err)
     return 0;
 }
 
+typedef struct sched_list { char names[FG_MAX_SCHEDULERS][32]; int n; } sched_list;
+
+static int sched_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
+{
+    (void)i;
+    sched_list *l = ctx;
+    return add_scheduler(l->names, &l->n, item, what, err);
+}
+
+int fg_config_set_schedulers(fg_run_config *c, const char *what, const char *list, fg_err *err)
+{
+    sched_list l = {.n = 0};
+    if (fg_parse_list(what, list, FG_MAX_SCHEDULERS, sched_item, &l, err) < 0) return -1;
+    memcpy(c->schedulers, l.names, sizeof l.names);
+    c->n_schedulers = l.n;
+    return 0;
+}
+
 int fg_config_apply_env(fg_run_config *out, fg_err *err)
 {
     fg_run_config next = *out, *c = &next;   /* all or nothing */
     const char *v;
-    long n;
-    double d;
     if ((v = env("LOG_LEVEL")) && parse_log_level(v, &c->log_level))
-        return fg_err_set(err, "LOG_LEVEL='%s': expected error, warn, info or debug", v);
-    if ((v = env("DEFAULT_INPUT_SIZE"))) {
-        if (parse_double(v, 1e-6, MAX_INPUT_MB, &d))
-            return fg_err_set(err, "DEFAULT_INPUT_SIZE='%s': expected a size in MB, > 0 and <= %g",
-                              v, MAX_INPUT_MB);
-        c->default_input_mb = d;
-    }
-    if ((v = env("DEFAULT_CONCURRENCY"))) {
-        if (parse_int(v, 1, MAX_CONCURRENCY, &n))
-            return fg_err_set(err, "DEFAULT_CONCURRENCY='%s': expected an integer from 1 to %d",
-                              v, MAX_CONCURRENCY);
-        c->default_concurrency = (int)n;
-    }
-    if ((v = env("DEFAULT_REQUESTS"))) {
-        if (parse_int(v, 1, MAX_REQUESTS, &n))
-            return fg_err_set(err, "DEFAULT_REQUESTS='%s': expected an integer from 1 to %d",
-                              v, MAX_REQUESTS);
-        c->default_requests = (int)n;
-    }
-    if ((v = env("FLOWGATE_REQUEST_SCALE"))) {
-        if (parse_double(v, 1e-6, 1000, &d))
-            return fg_err_set(err, "FLOWGATE_REQUEST_SCALE='%s': expected a number > 0 and <= 1000", v);
-        c->request_scale = d;
-    }
-    if ((v = env("FLOWGATE_SCHEDULERS"))) {
-        char list[FG_MAX_SCHEDULERS][32];
-        int count = 0;
-        char where[160];
-        snprintf(where, sizeof where, "FLOWGATE_SCHEDULERS='%.100s'", v);
-        const char *p = v;
-        for (;;) {
-            size_t len = strcspn(p, ",");
-            char name[64];
-            while (len && isspace((unsigned char)*p)) { p++; len--; }
-            size_t k = len;
-            while (k && isspace((unsigned char)p[k - 1])) k--;
-            if (k == 0) return fg_err_set(err, "%s: empty scheduler name", where);
-            if (k >= sizeof name) return fg_err_set(err, "%s: scheduler name too long", where);
-            memcpy(name, p, k);
-            name[k] = 0;
-            if (add_scheduler(list, &count, name, where, err)) return -1;
-            p += len;
-            if (!*p) break;
-            p++;
-        }
-        memcpy(c->schedulers, list, sizeof list);
-        c->n_schedulers = count;
-    }
+        return fg_err_set(err, "LOG_LEVEL: expected error, warn, info or debug, got '%.100s'", v);
+    if ((v = env("DEFAULT_INPUT_SIZE")) &&
+        fg_parse_double("DEFAULT_INPUT_SIZE (MB)", v, FG_MIN_POSITIVE, FG_MAX_INPUT_MB,
+                        &c->default_input_mb, err))
+        return -1;
+    if ((v = env("DEFAULT_CONCURRENCY")) &&
+        fg_parse_int("DEFAULT_CONCURRENCY", v, 1, FG_MAX_CONCURRENCY, &c->default_concurrency, err))
+        return -1;
+    if ((v = env("DEFAULT_REQUESTS")) &&
+        fg_parse_int("DEFAULT_REQUESTS", v, 1, FG_MAX_REQUESTS, &c->default_requests, err))
+        return -1;
+    if ((v = env("FLOWGATE_REQUEST_SCALE")) &&
+        fg_parse_double("FLOWGATE_REQUEST_SCALE", v, FG_MIN_POSITIVE, 1000, &c->request_scale, err))
+        return -1;
+    if ((v = env("FLOWGATE_SCHEDULERS")) && fg_config_set_schedulers(c, "FLOWGATE_SCHEDULERS", v, err))
+        return -1;
     if (env_path("FLOWGATE_ENDPOINTS", c->endpoints, sizeof c->endpoints, err) ||
         env_path("FLOWGATE_RESULTS_DIR", c->results_dir, sizeof c->results_dir, err))
         return -1;
@@ -248,7 +297,7 @@ static int set_sizes(fg_run_config *c, const cJSON *arr, const char *where, fg_e
 {
     double v[FG_MAX_CELLS_AXIS];
     int n;
-    if (number_array(arr, where, 0, 1e-6, MAX_INPUT_MB, v, &n, err)) return -1;
+    if (number_array(arr, where, 0, FG_MIN_POSITIVE, FG_MAX_INPUT_MB, v, &n, err)) return -1;
     memcpy(c->sizes_mb, v, sizeof v[0] * (size_t)n);
     c->n_sizes = n;
     return 0;
@@ -258,7 +307,7 @@ static int set_concurrency(fg_run_config *c, const cJSON *arr, const char *where
 {
     double v[FG_MAX_CELLS_AXIS];
     int n;
-    if (number_array(arr, where, 1, 1, MAX_CONCURRENCY, v, &n, err)) return -1;
+    if (number_array(arr, where, 1, 1, FG_MAX_CONCURRENCY, v, &n, err)) return -1;
     for (int i = 0; i < n; i++) c->concurrency[i] = (int)v[i];
     c->n_concurrency = n;
     return 0;
@@ -377,8 +426,8 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         c->n_schedulers = n;
         return 0;
     }
-    if (!strcmp(k, "requests")) return file_int(f, v, 0, MAX_REQUESTS, &c->requests);
-    if (!strcmp(k, "warmup")) return file_int(f, v, 0, MAX_REQUESTS, &c->warmup);
+    if (!strcmp(k, "requests")) return file_int(f, v, 0, FG_MAX_REQUESTS, &c->requests);
+    if (!strcmp(k, "warmup")) return file_int(f, v, 0, FG_MAX_REQUESTS, &c->warmup);
     if (!strcmp(k, "retries")) return file_int(f, v, 0, 10, &c->retries);
     if (!strcmp(k, "repeats")) return file_int(f, v, 1, 1000, &c->repeats);
     if (!strcmp(k, "rate_rps")) return file_num(f, v, 0, 1e6, &c->rate_rps);
@@ -464,7 +513,7 @@ int fg_config_requests_for(const fg_run_config *c, int concurrency)
     int floor_requests = base < concurrency ? base : concurrency;
     if (floor_requests < 1) floor_requests = 1;
     if (scaled < floor_requests) scaled = floor_requests;
-    return scaled > MAX_REQUESTS ? MAX_REQUESTS : (int)scaled;
+    return scaled > FG_MAX_REQUESTS ? FG_MAX_REQUESTS : (int)scaled;
 }
 
 void fg_format_mb(double mb, char *out, size_t out_size)

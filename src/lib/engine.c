@@ -12,8 +12,12 @@
  * own timer fires or the next open-loop send is due.
  *
  * Easy handles are pooled per node and reused, so connections stay alive
- * across invocations. The upload body is the payload's shared buffer
- * (CURLOPT_POSTFIELDS, never copied); other bodies are small JSON objects.
+ * across invocations; like every flowgate transfer they speak plain http
+ * and ignore proxy variables (fg_http_loopback_only), so requests go to the
+ * loopback URLs the cluster validated and nowhere else. The upload body is
+ * the payload's shared buffer (CURLOPT_POSTFIELDS, never copied); other
+ * bodies are small JSON objects. Response bodies are bounded
+ * (FG_MAX_RESPONSE_BYTES); a larger one is a malformed answer.
  *
  * Accounting: each finished instance is exactly one of ok, failed or
  * timed_out (a failed instance counts as timed_out when its failure was a
@@ -32,7 +36,6 @@
 #include "metrics.h"
 
 #define TIMELINE_MAX_REQUESTS 200
-#define MAX_RESPONSE_BYTES ((size_t)512 << 20)
 #define POLL_MAX_MS 100
 #define PROGRESS_EVERY_MS 500.0
 
@@ -61,9 +64,7 @@ typedef struct invocation {
     CURL *easy;
     char *body;                         /* owned; NULL: the shared payload body */
     double queued, sent;
-    char *resp;
-    size_t resp_len, resp_cap;
-    int resp_overflow;
+    fg_http_body resp;                  /* bounded by FG_MAX_RESPONSE_BYTES */
     char curl_error[CURL_ERROR_SIZE];
 } invocation;
 
@@ -93,39 +94,17 @@ typedef struct engine {
 
 /* ---- easy handles ---------------------------------------------------- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-    invocation *inv = userp;
-    size_t n = size * nmemb;
-    if (inv->resp_len + n + 1 > inv->resp_cap) {
-        size_t cap = inv->resp_cap ? inv->resp_cap : 4096;
-        while (cap < inv->resp_len + n + 1) cap *= 2;
-        if (cap > MAX_RESPONSE_BYTES) {
-            inv->resp_overflow = 1;
-            return 0;   /* aborts the transfer: CURLE_WRITE_ERROR */
-        }
-        char *grown = realloc(inv->resp, cap);
-        if (!grown) return 0;
-        inv->resp = grown;
-        inv->resp_cap = cap;
-    }
-    memcpy(inv->resp + inv->resp_len, data, n);
-    inv->resp_len += n;
-    inv->resp[inv->resp_len] = 0;
-    return n;
-}
-
 static CURL *handle_get(engine *e, int node)
 {
     handle_pool *hp = &e->pool[node];
     if (hp->n > 0) return hp->handles[--hp->n];
     CURL *h = curl_easy_init();
     if (!h) return NULL;
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    fg_http_loopback_only(h);   /* an http_proxy in the environment must not apply */
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fg_http_body_write);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     return h;
 }
@@ -133,6 +112,10 @@ static CURL *handle_get(engine *e, int node)
 static void handle_put(engine *e, int node, CURL *h)
 {
     handle_pool *hp = &e->pool[node];
+    /* the invocation that owned these buffers is about to be freed */
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
     if (hp->n == hp->cap) {
         int cap = hp->cap ? 2 * hp->cap : 8;
         CURL **grown = realloc(hp->handles, (size_t)cap * sizeof *grown);
@@ -166,7 +149,7 @@ static void unlink_invocation(engine *e, invocation *inv)
 static void free_invocation(invocation *inv)
 {
     free(inv->body);
-    free(inv->resp);
+    fg_http_body_free(&inv->resp);
     free(inv);
 }
 
@@ -228,13 +211,14 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
     inv->easy = h;
     inv->body = body;
     inv->queued = queued;
+    inv->resp.limit = FG_MAX_RESPONSE_BYTES;
     const char *data = uses_payload ? e->p->body : body;
     size_t len = uses_payload ? e->p->body_len : strlen(body);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->x->timeout_s * 1000.0 + 0.5));
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, inv);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &inv->resp);
     curl_easy_setopt(h, CURLOPT_PRIVATE, inv);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, inv->curl_error);
     inv->sent = fg_now_mono_ms();
@@ -320,8 +304,8 @@ static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **r
         return FG_FAIL_TIMEOUT;
     }
     if (rc != CURLE_OK) {
-        if (inv->resp_overflow) {
-            snprintf(msg, msg_size, "response larger than %zu bytes", MAX_RESPONSE_BYTES);
+        if (inv->resp.overflow) {
+            snprintf(msg, msg_size, "response larger than %zu bytes", FG_MAX_RESPONSE_BYTES);
             return FG_FAIL_MALFORMED;
         }
         snprintf(msg, msg_size, "%s%s%s", curl_easy_strerror(rc),
@@ -333,17 +317,17 @@ static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **r
     e->nodes[inv->node].up = 1;
     long code = 0;
     curl_easy_getinfo(inv->easy, CURLINFO_RESPONSE_CODE, &code);
-    *resp = inv->resp ? cJSON_ParseWithLength(inv->resp, inv->resp_len) : NULL;
+    *resp = inv->resp.data ? cJSON_ParseWithLength(inv->resp.data, inv->resp.len) : NULL;
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(*resp, "message");
     const char *text = cJSON_IsString(message) ? message->valuestring : NULL;
     if (code < 200 || code > 299) {
         snprintf(msg, msg_size, "HTTP %ld: %.200s", code,
-                 text ? text : inv->resp ? inv->resp : "(empty body)");
+                 text ? text : inv->resp.data ? inv->resp.data : "(empty body)");
         return FG_FAIL_HTTP;
     }
     if (!cJSON_IsObject(*resp)) {
         snprintf(msg, msg_size, "response is not a JSON object: %.80s",
-                 inv->resp ? inv->resp : "(empty body)");
+                 inv->resp.data ? inv->resp.data : "(empty body)");
         return FG_FAIL_MALFORMED;
     }
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(*resp, "status");
@@ -473,7 +457,10 @@ static int run_loop(engine *e, fg_err *err)
         curl_multi_perform(e->multi, &running);
         int handled = 0, left;
         CURLMsg *msg;
-        while ((msg = curl_multi_info_read(e->multi, &left))) {
+        /* After a stop request nothing more is recorded: a Ctrl-C from the
+         * terminal also reaches the embedded server, whose dying
+         * connections must not be counted as failures. */
+        while (!stop_requested && (msg = curl_multi_info_read(e->multi, &left))) {
             if (msg->msg != CURLMSG_DONE) continue;
             on_done(e, msg->easy_handle, msg->data.result);
             handled++;

@@ -547,17 +547,20 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
         return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
     const char *scripts = fg_plot_scripts_dir();
-    if (!safe_for_gnuplot(scripts) || !safe_for_gnuplot(s->dir) || !safe_for_gnuplot(s->run_id) || !safe_for_gnuplot(s->timeline_cell))
+    if (!safe_for_gnuplot(scripts) || !safe_for_gnuplot(s->dir) || !safe_for_gnuplot(s->run_id) ||
+        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell))
         return fg_err_set(err, "%s: quote or newline in a path or id passed to gnuplot", s->dir);
 
     char vars[4096];
     snprintf(vars, sizeof vars,
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
-             "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g",
+             "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
+             "success_rows=%d; scheduler_rows=%d",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
              s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
-             s->conc_min, s->conc_max, s->size_min, s->size_max);
+             s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
+             s->scheduler_rows);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
         char script[1200];

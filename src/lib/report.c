@@ -42,13 +42,20 @@ static void format_actual(double v, char *out, size_t size)
         snprintf(out, size, "%.4g", v);
 }
 
-static int id_count(const cJSON *exps, const char *id)
+/* Entries with this id: *same_category of them in category, the rest in
+ * others (a scale file holds one id under two categories). */
+static int id_count(const cJSON *exps, const char *id, const char *category,
+                    const char *run_category, int *same_category)
 {
     int n = 0;
+    *same_category = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, exps) {
-        const char *eid = str_field(e, "experiment_id");
-        n += eid && !strcmp(eid, id);
+        const char *eid = str_field(e, "experiment_id"), *cat = str_field(e, "category");
+        if (!eid || strcmp(eid, id)) continue;
+        if (!cat) cat = run_category;
+        n++;
+        *same_category += (cat == category) || (cat && category && !strcmp(cat, category));
     }
     return n;
 }
@@ -71,12 +78,17 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
     t->checks += nt;
     t->cells++;
 
+    /* The id, then its category when the id is in several, then the
+     * repeat when the cell has several: every row names one entry. */
     char cell[160];
+    int same_category, n_id = id_count(exps, id, category, run_category, &same_category);
+    size_t len = (size_t)snprintf(cell, sizeof cell, "%s", id);
+    if (n_id > same_category && len < sizeof cell)
+        len += (size_t)snprintf(cell + len, sizeof cell - len, " [%s]",
+                                category ? category : "no category");
     const cJSON *repeat = cJSON_GetObjectItemCaseSensitive(e, "repeat");
-    if (cJSON_IsNumber(repeat) && id_count(exps, id) > 1)
-        snprintf(cell, sizeof cell, "%s (repeat %d)", id, repeat->valueint);
-    else
-        snprintf(cell, sizeof cell, "%s", id);
+    if (cJSON_IsNumber(repeat) && same_category > 1 && len < sizeof cell)
+        snprintf(cell + len, sizeof cell - len, " (repeat %d)", repeat->valueint);
 
     int need = *n + (nt ? nt : 1);
     if (need > *cap) {

@@ -4,6 +4,9 @@
  * one line instead of producing empty plots. Saving is atomic (temp file +
  * rename), so a crash mid-run never leaves half a results file.
  *
+ * A cell is (category, experiment_id): a scale file repeats an id under
+ * several categories. fg_results_find ignores the category (first match).
+ *
  * Metrics are read by threshold name (aliases below) or by a dotted path
  * into the experiment object; only numbers and booleans are metrics. */
 #include "flowgate/results.h"
@@ -84,17 +87,32 @@ const cJSON *fg_results_experiments(const cJSON *root)
     return cJSON_IsArray(x) ? x : NULL;
 }
 
-const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat)
+const char *fg_results_category(const cJSON *experiment)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(experiment, "category");
+    if (!c) return "";
+    return cJSON_IsString(c) ? c->valuestring : NULL;
+}
+
+const cJSON *fg_results_find_in(const cJSON *root, const char *category,
+                                const char *experiment_id, int repeat)
 {
     const cJSON *x;
     cJSON_ArrayForEach(x, fg_results_experiments(root)) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "experiment_id");
         if (!cJSON_IsString(id) || strcmp(id->valuestring, experiment_id)) continue;
+        const char *cat = category ? fg_results_category(x) : NULL;
+        if (category && (!cat || strcmp(cat, category))) continue;
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(x, "repeat");
         int rep = cJSON_IsNumber(r) ? r->valueint : 0;
         if (rep == repeat) return x;
     }
     return NULL;
+}
+
+const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat)
+{
+    return fg_results_find_in(root, NULL, experiment_id, repeat);
 }
 
 static const struct { const char *name, *path; } metric_aliases[] = {

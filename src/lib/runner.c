@@ -7,6 +7,8 @@
  * `flowgate run` and the cmocka suites both go through here. */
 #include "flowgate/engine.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,10 +207,27 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    strftime(r->run_id, sizeof r->run_id, "%Y%m%d-%H%M%S", &tm);
+    char id_stamp[24];
+    strftime(id_stamp, sizeof id_stamp, "%Y%m%d-%H%M%S", &tm);
     if (fg_mkdirs(cfg->results_dir, err) != 0) goto fail;
-    snprintf(r->path, sizeof r->path, "%s/%sexperiment_results_%s.json", cfg->results_dir,
-             cfg->scale_prefix ? "scale_" : "", r->run_id);
+    /* Two runs started in the same second must not overwrite each other:
+     * claim the name with O_EXCL, adding -2, -3 ... when it is taken. The
+     * empty placeholder is replaced by the first atomic save. */
+    for (int n = 1;; n++) {
+        if (n == 1) snprintf(r->run_id, sizeof r->run_id, "%s", id_stamp);
+        else snprintf(r->run_id, sizeof r->run_id, "%s-%d", id_stamp, n);
+        snprintf(r->path, sizeof r->path, "%s/%sexperiment_results_%s.json", cfg->results_dir,
+                 cfg->scale_prefix ? "scale_" : "", r->run_id);
+        int fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0) {
+            close(fd);
+            break;
+        }
+        if (errno != EEXIST || n >= 1000) {
+            fg_err_set(err, "%s: cannot create: %s", r->path, strerror(errno));
+            goto fail;
+        }
+    }
 
     r->root = cJSON_CreateObject();
     cJSON_AddStringToObject(r->root, "schema", FG_RESULTS_SCHEMA);

@@ -6,7 +6,7 @@
  * never being sent.
  *
  *   round_robin  a cursor over the nodes, advanced on every pick.
- *   palette      splitmix64(request id) picks a colour; colours are spread
+ *   palette      splitmix64 (fg_mix64) of the request id picks a colour; colours are spread
  *                over nodes in proportion to their workers, so a request
  *                sticks to one node and big nodes get more requests. A down
  *                node hands its colours to the next up node.
@@ -34,7 +34,7 @@
  * Per-request placements (faaspr) live in a small open-addressed table that
  * recycles the least recently used slot, so memory stays bounded without a
  * "request finished" callback; it holds far more requests than are ever in
- * flight at once. */
+ * flight at once. A scheduler belongs to one event loop: no locking. */
 #include "flowgate/sched.h"
 
 #include <math.h>
@@ -73,14 +73,6 @@ struct fg_scheduler {
     uint64_t clock;
     placement *placements;
 };
-
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static int profile_row(const fg_profile *p, const char *function)
 {
@@ -292,7 +284,7 @@ static int pick_palette(const fg_sched_request *req, const fg_node_state *nodes,
 {
     long total = 0;
     for (int i = 0; i < n; i++) total += capacity_of(&nodes[i]);
-    long colour = (long)(splitmix64(req->request_id) % (uint64_t)total);
+    long colour = (long)(fg_mix64(req->request_id) % (uint64_t)total);
     int home = 0;
     for (long acc = 0; home < n; home++) {
         acc += capacity_of(&nodes[home]);
@@ -325,7 +317,7 @@ static int pick_weighted(fg_scheduler *s, const fg_node_state *nodes, int n, int
 
 static placement *placement_for(fg_scheduler *s, uint64_t request_id)
 {
-    size_t home = (size_t)(splitmix64(request_id) % PLACEMENT_SLOTS);
+    size_t home = (size_t)(fg_mix64(request_id) % PLACEMENT_SLOTS);
     placement *victim = NULL;
     s->clock++;
     for (int k = 0; k < PLACEMENT_PROBES; k++) {

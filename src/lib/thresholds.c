@@ -94,6 +94,8 @@ int fg_threshold_parse(const char *text, fg_threshold *t, fg_err *err)
         return bad(err, text, "missing operator (one of < <= > >= == !=)");
     }
 
+    /* "<>", "=<", "===": strncmp took a valid prefix; the rest is no limit. */
+    if (is_op_char(*p)) return bad(err, text, "unknown operator (use one of < <= > >= == !=)");
     p = skip_space(p);
     if (!*p) return bad(err, text, "missing limit");
     /* Only decimal notation: strtod alone would also take hex, nan and inf. */
@@ -119,6 +121,10 @@ static int parse_list(const cJSON *list, const char *keypath, fg_threshold *out,
 {
     if (!cJSON_IsArray(list))
         return fg_err_set(err, "thresholds: %s: not an array of expressions", keypath);
+    /* An empty list would judge its cells by nothing: they could never fail. */
+    if (cJSON_GetArraySize(list) == 0)
+        return fg_err_set(err, "thresholds: %s: empty list (a cell without thresholds cannot fail)",
+                          keypath);
     int n = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, list) {

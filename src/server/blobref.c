@@ -3,9 +3,12 @@
  * A blob on this node is borrowed from the store by reference (no copy). A
  * blob on a sibling node is fetched over loopback HTTP from that node's
  * GET /blob/<key>, so the owner pays its emulated egress exactly as a real
- * node would; the ref's "bytes" sizes the buffer up front so the body is
- * written once. Nodes outside this process are not reachable by name. */
+ * node would. The owner's Content-Length sizes the buffer when the first
+ * bytes arrive, so the body is written once; the ref's "bytes" is the
+ * client's word and sizes nothing. Nodes outside this process are not
+ * reachable by name. */
 #include "blobref.h"
+#include "growbuf.h"
 #include "reply.h"
 
 #include <stdio.h>
@@ -14,40 +17,29 @@
 #include <curl/curl.h>
 
 typedef struct fetch_sink {
-    fg_buf *buf;
-    size_t cap, limit;
+    CURL *h;
+    fg_growbuf body;
 } fetch_sink;
 
 static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     fetch_sink *k = userdata;
     size_t n = size * nmemb;
-    if (k->buf->len + n > k->limit) return 0;   /* aborts the transfer */
-    if (k->buf->len + n > k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 65536;
-        while (cap < k->buf->len + n) cap *= 2;
-        unsigned char *p = realloc(k->buf->data, cap);
-        if (!p) return 0;
-        k->buf->data = p;
-        k->cap = cap;
+    if (!k->body.cap) {
+        curl_off_t declared = -1;
+        curl_easy_getinfo(k->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
+        if (declared > 0 && fg_growbuf_reserve(&k->body, (size_t)declared) != 0) return 0;
     }
-    memcpy(k->buf->data + k->buf->len, ptr, n);
-    k->buf->len += n;
-    return n;
+    return fg_growbuf_append(&k->body, ptr, n) == 0 ? n : 0;   /* 0 aborts the transfer */
 }
 
-static int fetch_remote(fg_node *self, fg_node *owner, const char *key, size_t hint,
-                        fg_input *in, fg_err *err)
+static int fetch_remote(fg_node *owner, const char *key, fg_input *in, fg_err *err)
 {
     char url[256];
     snprintf(url, sizeof url, "%s/blob/%s", owner->url, key);
-    size_t limit = owner->prof.blob_store_bytes;
-    fetch_sink sink = {&in->owned, 0, limit};
-    if (hint > 0 && hint <= limit) {
-        in->owned.data = malloc(hint);
-        if (in->owned.data) sink.cap = hint;
-    }
-    CURL *h = curl_easy_init();
+    /* No blob of the owner's is larger than its store. */
+    fetch_sink sink = {.body.limit = owner->prof.blob_store_bytes};
+    CURL *h = sink.h = curl_easy_init();
     if (!h) return fg_fail(err, 500, "input_ref: cannot create an HTTP handle");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -61,7 +53,7 @@ static int fetch_remote(fg_node *self, fg_node *owner, const char *key, size_t h
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
-    (void)self;
+    in->owned = sink.body.buf;   /* freed by fg_input_release, whatever happened */
     if (rc != CURLE_OK)
         return fg_fail(err, 502, "input_ref: fetching blob %s from %s failed: %s", key,
                           owner->prof.name, curl_easy_strerror(rc));
@@ -80,20 +72,18 @@ int fg_blobref_resolve(fg_node *self, const cJSON *ref, fg_input *in, fg_err *er
 {
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(ref, "node");
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(ref, "key");
-    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(ref, "bytes");
     if (!cJSON_IsObject(ref) || !cJSON_IsString(node) || !cJSON_IsString(key))
         return fg_fail(err, 400, "input_ref: needs string fields \"node\" and \"key\"");
     size_t key_len = strlen(key->valuestring);
     if (key_len == 0 || key_len > 31 ||
         strspn(key->valuestring, "0123456789abcdefABCDEF") != key_len)
         return fg_fail(err, 400, "input_ref: malformed key \"%.64s\"", key->valuestring);
-    size_t hint = cJSON_IsNumber(bytes) && bytes->valuedouble > 0 ? (size_t)bytes->valuedouble : 0;
     in->from_ref = 1;
     fg_node *owner = fg_site_find_node(self->site, node->valuestring);
     if (!owner)
         return fg_fail(err, 400, "input_ref: unknown node \"%.64s\"", node->valuestring);
     if (owner != self)
-        return fetch_remote(self, owner, key->valuestring, hint, in, err);
+        return fetch_remote(owner, key->valuestring, in, err);
     double t0 = fg_now_mono_ms();
     in->blob = fg_blobstore_get(self->blobs, key->valuestring);
     in->transfer_ms = fg_now_mono_ms() - t0;

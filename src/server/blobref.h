@@ -17,7 +17,8 @@ typedef struct fg_input {
     size_t transfer_bytes;
 } fg_input;
 
-/* Resolves {"node","key","bytes"} into in. Returns 0, or the HTTP status
+/* Resolves {"node","key","bytes"} into in ("bytes" is informational: the
+ * owner's Content-Length sizes a fetch). Returns 0, or the HTTP status
  * of the failure (400 bad or unknown node, 404 missing blob, 502 the owner
  * did not answer) with err set. */
 int fg_blobref_resolve(fg_node *self, const cJSON *ref, fg_input *in, fg_err *err);

@@ -213,13 +213,17 @@ static int run_mosaic(call *c, cJSON *res)
     fg_image img, fitted;
     int status = load_png(c, &img);
     if (status) return status;
-    int rc = fg_image_fit(&img, MOSAIC_MAX_SIDE, MOSAIC_MAX_SIDE, &fitted);
-    fg_image_free(&img);
-    if (rc != 0) return fg_fail(&c->err, 500, "mosaic: cannot resize");
+    if (img.w <= MOSAIC_MAX_SIDE && img.h <= MOSAIC_MAX_SIDE) {
+        fitted = img;   /* pixelated in place: fg_image_fit would copy it */
+    } else {
+        int rc = fg_image_fit(&img, MOSAIC_MAX_SIDE, MOSAIC_MAX_SIDE, &fitted);
+        fg_image_free(&img);
+        if (rc != 0) return fg_fail(&c->err, 500, "mosaic: cannot resize");
+    }
     fg_pixelate(&fitted, MOSAIC_BLOCK);
     fg_buf jpeg;
     fg_err e;
-    rc = fg_jpeg_encode(&fitted, MOSAIC_JPEG_QUALITY, &jpeg, &e);
+    int rc = fg_jpeg_encode(&fitted, MOSAIC_JPEG_QUALITY, &jpeg, &e);
     cJSON_AddNumberToObject(res, "width", fitted.w);
     cJSON_AddNumberToObject(res, "height", fitted.h);
     fg_image_free(&fitted);

@@ -3,12 +3,15 @@
  * The access handler is called once when the headers are in (route, method
  * and the Content-Length limit are checked there, so an oversized body is
  * refused with 413 before a byte of it is read), then once per body chunk
- * (appended into one buffer sized from Content-Length, or grown for chunked
- * bodies and dropped once past the limit), then once at the end, when the
- * invocation runs in this connection's thread. Every path queues exactly
- * one response, after the node's egress emulation. Blobs are served from
- * the store's own bytes; the response holds a blob reference until MHD
- * is done with it. */
+ * (appended into one buffer, dropped once past the limit), then once at
+ * the end, when the invocation runs in this connection's thread. The
+ * buffer is reserved from Content-Length but at most 16 MiB up front (see
+ * growbuf.h): idle connections that declare 64 MiB bodies cannot pin
+ * 64 MiB each, while an honest large body still grows in a few mremaps.
+ * Every path queues exactly one response, after the node's egress
+ * emulation; a connection that closes early just frees its state in
+ * `completed`. Blobs are served from the store's own bytes; the response
+ * holds a blob reference until MHD is done with it. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -19,14 +22,14 @@
 #include <microhttpd.h>
 
 #include "functions.h"
+#include "growbuf.h"
 #include "reply.h"
 
 typedef struct request {
     double recv_ms;
     const fg_function *fn;      /* set once the body is to be accepted */
-    fg_buf body;
-    size_t cap;
-    int too_large;
+    fg_growbuf body;
+    int too_large, out_of_memory;   /* the body was dropped */
     size_t seen;                /* body bytes received, kept or not */
     int answered;
 } request;
@@ -106,6 +109,15 @@ static int is_get(const char *method)
     return !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 }
 
+static enum MHD_Result send_bad_method(fg_node *n, struct MHD_Connection *conn, request *r,
+                                       const char *method, const char *url,
+                                       const char *function, const char *allow)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "method %.16s not allowed on %.64s", method, url);
+    return send_error(n, conn, r, 405, function, allow, msg);
+}
+
 /* First call: route, method, Content-Length. Either answers now or sets
  * r->fn so the body is accepted. */
 static enum MHD_Result begin(fg_node *n, struct MHD_Connection *conn, request *r,
@@ -113,10 +125,7 @@ static enum MHD_Result begin(fg_node *n, struct MHD_Connection *conn, request *r
 {
     char msg[256];
     if (!strcmp(url, "/") || !strcmp(url, "/stats") || !strncmp(url, "/blob/", 6)) {
-        if (!is_get(method)) {
-            snprintf(msg, sizeof msg, "method %.16s not allowed on %.64s", method, url);
-            return send_error(n, conn, r, 405, NULL, "GET, HEAD", msg);
-        }
+        if (!is_get(method)) return send_bad_method(n, conn, r, method, url, NULL, "GET, HEAD");
         if (!strcmp(url, "/")) return send_text(n, conn, r, fg_node_health_json(n));
         if (!strcmp(url, "/stats")) return send_text(n, conn, r, fg_node_stats_json(n));
         return send_blob(n, conn, r, url + 6);
@@ -136,11 +145,10 @@ static enum MHD_Result begin(fg_node *n, struct MHD_Connection *conn, request *r
         return send_error(n, conn, r, 404, NULL, NULL, msg);
     }
     const char *name = fg_function_name(fn);
-    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-        snprintf(msg, sizeof msg, "method %.16s not allowed on %.64s", method, url);
-        return send_error(n, conn, r, 405, name, "POST", msg);
-    }
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return send_bad_method(n, conn, r, method, url, name, "POST");
     size_t limit = n->site->profile.max_body_bytes;
+    r->body.limit = limit;
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -150,42 +158,25 @@ static enum MHD_Result begin(fg_node *n, struct MHD_Connection *conn, request *r
             snprintf(msg, sizeof msg, "body of %.20s bytes is over the limit of %zu", cl, limit);
             return send_error(n, conn, r, 413, name, NULL, msg);
         }
-        r->cap = (size_t)declared + 1;   /* +1: the body is NUL-terminated */
-        r->body.data = malloc(r->cap);
-        if (!r->body.data) return send_error(n, conn, r, 500, name, NULL, "out of memory");
+        if (fg_growbuf_reserve(&r->body, (size_t)declared) != 0)
+            return send_error(n, conn, r, 500, name, NULL, "out of memory");
     }
     r->fn = fn;
     return MHD_YES;
 }
 
-static void append(fg_node *n, request *r, const char *data, size_t size)
+/* Keeps the chunk, or drops the whole body (still draining the rest of
+ * it) once it is over the limit or cannot be held. */
+static void append(request *r, const char *data, size_t size)
 {
-    size_t limit = n->site->profile.max_body_bytes;
     r->seen += size;
-    if (r->too_large) return;
-    if (r->body.len + size > limit) {
-        /* Chunked past the limit: drop what we have, keep draining. */
-        r->too_large = 1;
-        fg_buf_free(&r->body);
-        r->cap = 0;
-        return;
-    }
-    if (r->body.len + size + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 65536;
-        while (cap < r->body.len + size + 1) cap *= 2;
-        unsigned char *p = realloc(r->body.data, cap);
-        if (!p) {
-            r->too_large = 1;   /* answered as 413: we cannot hold it */
-            fg_buf_free(&r->body);
-            r->cap = 0;
-            return;
-        }
-        r->body.data = p;
-        r->cap = cap;
-    }
-    memcpy(r->body.data + r->body.len, data, size);
-    r->body.len += size;
-    r->body.data[r->body.len] = 0;
+    if (r->too_large || r->out_of_memory) return;
+    int rc = fg_growbuf_append(&r->body, data, size);
+    if (rc == 0) return;
+    if (rc > 0) r->too_large = 1;
+    else r->out_of_memory = 1;
+    fg_buf_free(&r->body.buf);
+    r->body.cap = 0;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -204,20 +195,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return begin(n, conn, r, url, method);
     }
     if (*upload_data_size) {
-        if (!r->answered && r->fn) append(n, r, upload_data, *upload_data_size);
+        if (!r->answered && r->fn) append(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (r->answered) return MHD_YES;
     const char *name = fg_function_name(r->fn);
-    if (r->too_large) {
+    if (r->too_large || r->out_of_memory) {
         char msg[128];
-        snprintf(msg, sizeof msg, "body of %zu bytes is over the limit of %zu", r->seen,
-                 n->site->profile.max_body_bytes);
-        return send_error(n, conn, r, 413, name, NULL, msg);
+        if (r->too_large)
+            snprintf(msg, sizeof msg, "body of %zu bytes is over the limit of %zu", r->seen,
+                     r->body.limit);
+        else
+            snprintf(msg, sizeof msg, "out of memory for a body of %zu bytes", r->seen);
+        return send_error(n, conn, r, r->too_large ? 413 : 500, name, NULL, msg);
     }
     fg_reply rep = {0};
-    fg_invoke(n, r->fn, &r->body, r->recv_ms, &rep);
+    fg_invoke(n, r->fn, &r->body.buf, r->recv_ms, &rep);
     return send_reply(n, conn, r, &rep, NULL);
 }
 
@@ -227,7 +221,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls; (void)conn; (void)toe;
     request *r = *con_cls;
     if (!r) return;
-    fg_buf_free(&r->body);
+    fg_buf_free(&r->body.buf);
     free(r);
     *con_cls = NULL;
 }

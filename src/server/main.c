@@ -1,10 +1,15 @@
 /* main.c — `flowgate-functions`: argument parsing around the server
  * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
  * container mode (--function NAME --port P). SIGINT/SIGTERM stop it
- * cleanly; bad arguments give one line and exit code 2. */
+ * cleanly; bad arguments give one line and exit code 2. A driver that
+ * starts the server passes --parent-pid so the kernel stops the server
+ * when the driver dies, whatever killed it (PR_SET_PDEATHSIG). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -18,7 +23,8 @@ static void usage(FILE *out)
             "  --port P              container mode port (0 = ephemeral)\n"
             "  --bind ADDR           IPv4 address to listen on (default 127.0.0.1)\n"
             "  --data DIR            data directory (dictionary, censor list)\n"
-            "  --endpoints-out FILE  write the endpoints JSON once listening\n");
+            "  --endpoints-out FILE  write the endpoints JSON once listening\n"
+            "  --parent-pid PID      stop when process PID (the driver that started us) exits\n");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -47,7 +53,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--bind")) o.bind_addr = v;
         else if (!strcmp(a, "--data")) o.data_dir = v;
         else if (!strcmp(a, "--endpoints-out")) o.endpoints_out = v;
-        else if (!strcmp(a, "--port")) {
+        else if (!strcmp(a, "--parent-pid")) {
+            char *end;
+            long pid = strtol(v, &end, 10);
+            if (!*v || *end || pid <= 1) return bad("--parent-pid: '%s' is not a process id", v);
+            /* SIGTERM takes the clean-stop path; checking getppid() after
+             * arming covers a parent that died before prctl. */
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != (pid_t)pid)
+                return bad("--parent-pid: process %s is not our parent", v);
+        } else if (!strcmp(a, "--port")) {
             char *end;
             long p = strtol(v, &end, 10);
             if (!*v || *end || p < 0 || p > 65535) return bad("--port: '%s' is not a port", v);

@@ -90,9 +90,10 @@ static int write_endpoints(const fg_server *s, const char *path, fg_err *err)
 
 fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
 {
+    /* OpenMP is not limited here: libgomp reads OMP_THREAD_LIMIT when it is
+     * loaded, before main, so a setenv now would change nothing (and would
+     * stop fg_ocr_new from switching OpenMP off, which it does once). */
     pthread_once(&curl_once, curl_init);
-    /* One OpenMP thread per OCR engine: the worker slots are the parallelism. */
-    setenv("OMP_THREAD_LIMIT", "1", 0);
     fg_server *s = calloc(1, sizeof *s);
     if (!s) {
         fg_err_set(err, "out of memory");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -83,6 +84,42 @@ static void test_default_binary_next_to_executable(void **state)
     assert_int_equal(kill(pid, 0), -1);
 }
 
+/* A driver killed without fg_cluster_stop must not leave its server behind. */
+static void test_server_dies_with_driver(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t driver = fork();
+    assert_true(driver >= 0);
+    if (driver == 0) {
+        fg_cluster c;
+        fg_err err;
+        pid_t server = -1;
+        if (fg_cluster_start_embedded(nodes_profile, server_bin, 20.0, &c, &err) == 0)
+            server = c.server_pid;
+        (void)!write(fds[1], &server, sizeof server);
+        pause();   /* killed below, never stops its cluster */
+        _exit(0);
+    }
+    close(fds[1]);
+    pid_t server = -1;
+    assert_int_equal(read(fds[0], &server, sizeof server), (ssize_t)sizeof server);
+    close(fds[0]);
+    assert_true(server > 0);
+    assert_int_equal(kill(server, 0), 0);
+    kill(driver, SIGKILL);
+    waitpid(driver, NULL, 0);
+    /* The server is the driver's child, re-parented on its death; it exits on
+     * the SIGTERM the kernel sends. Poll: stopping takes a moment. */
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        gone = kill(server, 0) != 0 && errno == ESRCH;
+        if (!gone) usleep(50000);
+    }
+    assert_true(gone);
+}
+
 static void test_bogus_server_binary(void **state)
 {
     (void)state;
@@ -121,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_health_sample_stop),
         cmocka_unit_test(test_default_binary_next_to_executable),
+        cmocka_unit_test(test_server_dies_with_driver),
         cmocka_unit_test(test_bogus_server_binary),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -3,7 +3,8 @@
  * variant drives the workflow down its own branches, every request is
  * accounted as exactly one of ok / failed / timed_out, a dead node's
  * failures are classed "connect", a tiny timeout is counted as timed_out,
- * inline data and the open loop work, and the runner writes a results file
+ * inline data and the open loop work, proxy variables are ignored, and the
+ * runner writes a results file
  * that the results reader accepts. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -279,6 +280,31 @@ static void test_tiny_timeout_is_timed_out(void **state)
     fg_payload_free(&p);
 }
 
+/* A proxy in the environment must not capture the load: requests go to the
+ * loopback nodes directly (the proxy here is a closed port, so any request
+ * sent through it would fail with "connect"). */
+static void test_proxy_variables_ignored(void **state)
+{
+    (void)state;
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", closed_port());
+    setenv("http_proxy", proxy, 1);
+    setenv("ALL_PROXY", proxy, 1);
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "palette");
+    x.requests = 2;
+    cJSON *e = run(&x, &cluster, &p);
+    unsetenv("http_proxy");
+    unsetenv("ALL_PROXY");
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/sent"), 2);
+    assert_int_equal(num(e, "requests/ok"), 2);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
 static void test_open_loop(void **state)
 {
     (void)state;
@@ -335,6 +361,30 @@ static void test_runner_writes_results(void **state)
     unlink(path);
 }
 
+/* Runs opened in the same second get distinct results files. */
+static void test_runner_ids_are_unique(void **state)
+{
+    (void)state;
+    fg_run_config cfg;
+    fg_err err = {""};
+    fg_config_defaults(&cfg);
+    assert_int_equal(fg_config_apply_category(&cfg, "smoke", &err), 0);
+    snprintf(cfg.endpoints, sizeof cfg.endpoints, "%s", getenv("FLOWGATE_ENDPOINTS"));
+    snprintf(cfg.results_dir, sizeof cfg.results_dir, "results-test-ids");
+    fg_runner *a = fg_runner_open(&cfg, &err);
+    fg_runner *b = fg_runner_open(&cfg, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    char pa[1024], pb[1024];
+    snprintf(pa, sizeof pa, "%s", fg_runner_results_path(a));
+    snprintf(pb, sizeof pb, "%s", fg_runner_results_path(b));
+    assert_string_not_equal(pa, pb);
+    assert_int_equal(fg_runner_close(a, &err), 0);
+    assert_int_equal(fg_runner_close(b, &err), 0);
+    unlink(pa);
+    unlink(pb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,8 +394,10 @@ int main(void)
         cmocka_unit_test(test_inline_data),
         cmocka_unit_test(test_dead_node_is_connect_failure),
         cmocka_unit_test(test_tiny_timeout_is_timed_out),
+        cmocka_unit_test(test_proxy_variables_ignored),
         cmocka_unit_test(test_open_loop),
         cmocka_unit_test(test_runner_writes_results),
+        cmocka_unit_test(test_runner_ids_are_unique),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,9 @@
  * generated 0.1 MB PNG, blob references on the same and on another node,
  * every class of bad input with its status and message, the body limit
  * (refused from Content-Length without reading the body, and for chunked
- * bodies), and the cold-start flag of the warm OCR engines. */
+ * bodies), bodies past the up-front reservation and clients that hang up
+ * mid-body, worker capacity, egress emulation, and the cold-start flag of
+ * the warm OCR engines. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include "flowgate/common.h"
 #include "flowgate/imagegen.h"
 #include "http_client.h"
+#include "growbuf.h"
 #include "node.h"
 
 #define MAX_TEST_NODES 16
@@ -419,6 +422,14 @@ static void test_refs_other_node(void **state)
     (void)state;
     cJSON *ref = upload_by_ref(0);
     check_ref_functions(ref, 1, 1);
+    /* "bytes" is the client's word: a wrong one sizes nothing. */
+    static const double wrong[] = {1e300, -5, 1};
+    for (int i = 0; i < 3; i++) {
+        cJSON_ReplaceItemInObject(ref, "bytes", cJSON_CreateNumber(wrong[i]));
+        cJSON *res = invoke(1, "adult", ref_request(ref), 200);
+        assert_int_equal((size_t)number(res, "transfer_bytes"), g.png.len);
+        cJSON_Delete(res);
+    }
     cJSON_Delete(ref);
 }
 
@@ -582,11 +593,13 @@ static void test_bad_inputs(void **state)
 typedef struct zero_source {
     curl_off_t left;
     curl_off_t given;
+    curl_off_t abort_at;    /* > 0: drop the connection after this many bytes */
 } zero_source;
 
 static size_t read_zeros(char *buf, size_t size, size_t n, void *ud)
 {
     zero_source *z = ud;
+    if (z->abort_at > 0 && z->given >= z->abort_at) return CURL_READFUNC_ABORT;
     size_t want = size * n;
     if ((curl_off_t)want > z->left) want = (size_t)z->left;
     memset(buf, ' ', want);
@@ -602,6 +615,9 @@ static void post_stream(const char *url, curl_off_t declared, curl_off_t actual,
     z->left = actual;
     z->given = 0;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Expect: 100-continue");
+    /* Wait for the server's verdict on the headers however busy the host:
+     * curl's default (1 s) would start sending the body regardless. */
+    curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 60000L);
     if (declared < 0) hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -621,7 +637,7 @@ static void test_body_limit(void **state)
 
     /* Declared over the limit: refused from the header, body never read. */
     http_resp r;
-    zero_source z;
+    zero_source z = {0};
     post_stream(url, limit + 1, limit + 1, &r, &z);
     assert_int_equal(r.status, 413);
     assert_true(z.given < 1048576);
@@ -641,7 +657,39 @@ static void test_body_limit(void **state)
     cJSON_Delete(res);
     http_resp_free(&r);
 
+    /* A client that declares a large body and hangs up part-way gets no
+     * answer; the node frees the request and keeps serving. */
+    z.abort_at = 1 << 20;
+    post_stream(url, 48 * 1048576, 48 * 1048576, &r, &z);
+    assert_int_not_equal(r.curl_rc, CURLE_OK);
+    http_resp_free(&r);
     assert_all_healthy();
+}
+
+/* A body larger than the up-front reservation (16 MiB) grows to its
+ * declared length and is read whole: JSON whitespace, then the fields. */
+static void test_large_body(void **state)
+{
+    (void)state;
+    size_t pad = (size_t)20 << 20;
+    const char fields[] = "\"text\":\"hola\"}";
+    char *body = malloc(1 + pad + sizeof fields);
+    assert_non_null(body);
+    body[0] = '{';
+    memset(body + 1, ' ', pad);
+    memcpy(body + 1 + pad, fields, sizeof fields);
+    char url[512];
+    invoke_url(0, "censor", url, sizeof url);
+    http_resp r;
+    http_request("POST", url, body, strlen(body), &r);
+    free(body);
+    assert_int_equal(r.status, 200);
+    cJSON *res = cJSON_Parse(r.body);
+    http_resp_free(&r);
+    assert_non_null(res);
+    assert_success(res, "censor", 0);
+    assert_string_equal(string(res, "filtered_text"), "hola");
+    cJSON_Delete(res);
 }
 
 /* --- warm workers --- */
@@ -660,33 +708,42 @@ static cJSON *node_stats(int node)
     return s;
 }
 
+/* Engines are built on first use per worker slot and never dropped, and a
+ * sequential call gets the slot released last. The assertions hold even if
+ * another client uses the node meanwhile: each cold reply warms one more
+ * slot, so within workers + 1 calls one reply is warm, and the node's count
+ * of cold starts grows by at least ours and never passes its worker count. */
 static void test_cold_start(void **state)
 {
     (void)state;
-    int node = g.n_nodes - 1;   /* no other test runs extract there */
+    int node = g.n_nodes - 1;
+    int workers = g.workers[node];
     cJSON *st = node_stats(node);
-    double before = number(st, "cold_starts");
+    double cold_before = number(st, "cold_starts"), inv_before = number(st, "invocations");
     cJSON_Delete(st);
 
-    cJSON *first = invoke(node, "extract", image_request(g.png_b64), 200);
-    assert_success(first, "extract", node);
-    int first_cold = cJSON_IsTrue(field(first, "cold_start"));
-    /* Sequential calls reuse the most recently released (warm) slot. */
-    assert_int_equal(first_cold, before == 0);
-    cJSON_Delete(first);
-
-    int later_cold = 1;
-    for (int i = 0; i < 3 && later_cold; i++) {
+    int calls = 0, colds = 0, first_cold = -1, warm_seen = 0;
+    while (!warm_seen && calls < workers + 1) {
         cJSON *res = invoke(node, "extract", image_request(g.png_b64), 200);
-        later_cold = cJSON_IsTrue(field(res, "cold_start"));
+        assert_success(res, "extract", node);
+        int cold = cJSON_IsTrue(field(res, "cold_start"));
         cJSON_Delete(res);
+        if (first_cold < 0) first_cold = cold;
+        colds += cold;
+        warm_seen = !cold;
+        calls++;
     }
-    assert_false(later_cold);
+    assert_true(warm_seen);
 
     st = node_stats(node);
-    assert_int_equal((int)number(st, "cold_starts"), (int)before + first_cold);
-    assert_true(number(st, "invocations") >= 2);
-    assert_int_equal((int)number(st, "inflight"), 0);
+    double cold_after = number(st, "cold_starts");
+    assert_true(cold_after >= cold_before + colds);
+    assert_true(cold_after <= workers);
+    /* Nobody else started an engine and none existed: ours was the first. */
+    if (cold_before == 0 && cold_after == colds) assert_int_equal(first_cold, 1);
+    assert_true(number(st, "invocations") >= inv_before + calls);
+    double inflight = number(st, "inflight");
+    assert_true(inflight >= 0 && inflight <= workers);
     cJSON_Delete(st);
 }
 
@@ -709,7 +766,9 @@ static int cmp_start(const void *a, const void *b)
 }
 
 /* More concurrent requests than workers: executions never overlap beyond
- * the worker count, and the surplus waits in the queue. */
+ * the worker count, and queue_ms is part of the time before execution.
+ * (Whether a request waits at all depends on scheduling, so it is not
+ * asserted; bench/ measures queueing under load.) */
 static void test_worker_capacity(void **state)
 {
     (void)state;
@@ -737,7 +796,6 @@ static void test_worker_capacity(void **state)
         if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     interval iv[N];
-    double max_queue = 0;
     for (int i = 0; i < N; i++) {
         curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &r[i].status);
         assert_int_equal(r[i].status, 200);
@@ -746,7 +804,9 @@ static void test_worker_capacity(void **state)
         const cJSON *ts = field(res, "server_timestamps");
         iv[i] = (interval){number(ts, "exec_start"), number(ts, "exec_end"),
                            number(res, "queue_ms")};
-        if (iv[i].queue_ms > max_queue) max_queue = iv[i].queue_ms;
+        /* The wait for a slot lies between arrival and execution (1 ms
+         * slack: wall-clock stamps against a monotonic duration). */
+        assert_true(iv[i].queue_ms <= iv[i].start - number(ts, "recv") + 1.0);
         cJSON_Delete(res);
         curl_multi_remove_handle(m, h[i]);
         curl_easy_cleanup(h[i]);
@@ -764,7 +824,6 @@ static void test_worker_capacity(void **state)
             if (iv[j].end > iv[i].start + 1.0) overlapping++;
         assert_true(overlapping < workers);
     }
-    if (workers < N) assert_true(max_queue > 0.5);
 }
 
 /* GET /blob pays the owner's emulated link: latency + bytes / bandwidth. */
@@ -841,6 +900,39 @@ static void test_profile_parse(void **state)
                          "\"port\" must be a number in [0, 65535]");
 }
 
+/* --- the body buffer (no server needed) --- */
+
+static void test_growbuf(void **state)
+{
+    (void)state;
+    /* A declared length reserves at most FG_GROWBUF_MAX_RESERVE. */
+    fg_growbuf g = {.limit = (size_t)64 << 20};
+    assert_int_equal(fg_growbuf_reserve(&g, (size_t)60 << 20), 0);
+    assert_int_equal(g.cap, FG_GROWBUF_MAX_RESERVE + 1);
+    fg_buf_free(&g.buf);
+    g = (fg_growbuf){.limit = 100};
+    assert_int_equal(fg_growbuf_reserve(&g, 1000), 0);
+    assert_int_equal(g.cap, 101);
+    fg_buf_free(&g.buf);
+
+    /* Appends grow past any reserve up to the limit, and no further. */
+    g = (fg_growbuf){.limit = 200000};
+    char chunk[1000];
+    for (int i = 0; i < 200; i++) {
+        memset(chunk, 'a' + i % 26, sizeof chunk);
+        assert_int_equal(fg_growbuf_append(&g, chunk, sizeof chunk), 0);
+    }
+    assert_int_equal(g.buf.len, 200000);
+    assert_true(g.cap >= g.buf.len + 1 && g.cap <= g.limit + 1);
+    assert_int_equal(g.buf.data[g.buf.len], 0);
+    assert_int_equal(g.buf.data[199999], 'a' + 199 % 26);
+    assert_int_equal(g.buf.data[1000], 'b');
+    assert_int_equal(fg_growbuf_append(&g, "x", 1), 1);
+    assert_int_equal(g.buf.len, 200000);
+    assert_int_equal(fg_growbuf_append(&g, "", 0), 0);
+    fg_buf_free(&g.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -857,9 +949,11 @@ int main(void)
         cmocka_unit_test(test_mosaic_by_ref),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_body_limit),
+        cmocka_unit_test(test_large_body),
         cmocka_unit_test(test_worker_capacity),
         cmocka_unit_test(test_egress_emulation),
         cmocka_unit_test(test_profile_parse),
+        cmocka_unit_test(test_growbuf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -118,6 +118,16 @@ static void test_rejections(void **state)
     assert_int_equal(fg_b64_decode("Zm9", 3, &out, NULL), -1);
 }
 
+/* A length whose encoding would not fit in a size_t is refused, not
+ * wrapped into a small allocation. */
+static void test_encode_size_overflow(void **state)
+{
+    (void)state;
+    static const unsigned char byte = 0;
+    assert_null(fg_b64_encode(&byte, SIZE_MAX, NULL));
+    assert_null(fg_b64_encode(&byte, SIZE_MAX / 4 * 3 + 1, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_all_byte_values),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_encode_size_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

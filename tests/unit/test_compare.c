@@ -1,7 +1,8 @@
 /* test_compare.c — the regression gate: Mann–Whitney against hand-computed
  * values and scipy's documented example, Hodges–Lehmann and percentiles,
  * bootstrap determinism, the verdicts (ok, regression, improvement,
- * insufficient data, missing) on constructed results, the throughput rule,
+ * insufficient data, missing) on constructed results, cells told apart by
+ * category when a scale file repeats an id, the throughput rule,
  * and the `flowgate compare` / `flowgate baseline` exit codes. */
 #include <math.h>
 #include <setjmp.h>
@@ -142,21 +143,28 @@ static cJSON *results_root(void)
     return root;
 }
 
-/* One repeat of a cell: n latencies around median_ms, and throughput. */
-static void add_repeat(cJSON *root, const char *id, int repeat, int n, double median_ms,
-                       uint32_t seed, double throughput)
+/* One repeat of a cell: n latencies around median_ms, and throughput;
+ * category NULL leaves the field out, as older files do. */
+static void add_repeat_in(cJSON *root, const char *category, const char *id, int repeat, int n,
+                          double median_ms, uint32_t seed, double throughput)
 {
     double *lat = malloc((size_t)(n ? n : 1) * sizeof *lat);
     latencies(lat, n, median_ms, seed);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "experiment_id", id);
-    cJSON_AddStringToObject(e, "category", "standard");
+    if (category) cJSON_AddStringToObject(e, "category", category);
     cJSON_AddNumberToObject(e, "repeat", repeat);
     cJSON_AddNumberToObject(e, "success_rate", 1.0);
     if (throughput >= 0) cJSON_AddNumberToObject(e, "throughput_rps", throughput);
     cJSON_AddItemToObject(e, "latency_samples_ms", cJSON_CreateDoubleArray(lat, n));
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(root, "experiments"), e);
     free(lat);
+}
+
+static void add_repeat(cJSON *root, const char *id, int repeat, int n, double median_ms,
+                       uint32_t seed, double throughput)
+{
+    add_repeat_in(root, "standard", id, repeat, n, median_ms, seed, throughput);
 }
 
 /* A cell with 3 repeats of n samples; seed_base varies the noise. */
@@ -374,6 +382,96 @@ static void test_missing_cells_listed(void **state)
     char line[512];
     fg_compare_format(&rep.cells[0], line, sizeof line);
     assert_string_equal(line, "missing           exp_only_base: only in BASE (3 repeats)");
+    assert_false(rep.cells[0].id_shared);     /* one category per id: no category shown */
+    fg_compare_report_free(&rep);
+    cJSON_Delete(base);
+    cJSON_Delete(new_);
+}
+
+/* A scale file: one id under large_input and extreme, the repeats of the
+ * two interleaved. Only extreme got slower; pooled together, the cell
+ * would be half slow and the two experiments indistinguishable. */
+static void test_same_id_two_categories(void **state)
+{
+    (void)state;
+    fg_compare_opts o;
+    fg_compare_opts_defaults(&o);
+    const char *id = "exp_input5.0mb_conc10_ours";
+    cJSON *base = results_root(), *new_ = results_root();
+    for (int r = 0; r < 3; r++) {
+        add_repeat_in(base, "large_input", id, r, 20, 1000, 500 + (uint32_t)r, tp_steady[r]);
+        add_repeat_in(base, "extreme", id, r, 20, 1000, 510 + (uint32_t)r, tp_steady[r]);
+        add_repeat_in(new_, "large_input", id, r, 20, 1000, 520 + (uint32_t)r, tp_steady[r]);
+        add_repeat_in(new_, "extreme", id, r, 20, 2000, 530 + (uint32_t)r, tp_steady[r]);
+    }
+    fg_compare_report rep;
+    fg_err err = {{0}};
+    if (fg_compare_results(base, NULL, new_, NULL, &o, &rep, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(rep.n, 2);
+    const fg_cell_compare *large = &rep.cells[0], *extreme = &rep.cells[1];
+    assert_string_equal(large->experiment_id, id);
+    assert_string_equal(large->category, "large_input");
+    assert_string_equal(extreme->experiment_id, id);
+    assert_string_equal(extreme->category, "extreme");
+    assert_true(large->id_shared && extreme->id_shared);
+    /* Each cell pools its own 3 repeats only. */
+    assert_int_equal(large->repeats_base, 3);
+    assert_int_equal(large->repeats_new, 3);
+    assert_int_equal(large->n_base, 60);
+    assert_int_equal(large->n_new, 60);
+    assert_int_equal(extreme->repeats_base, 3);
+    assert_int_equal(extreme->n_new, 60);
+    assert_int_equal(large->verdict, FG_VERDICT_OK);
+    assert_true(large->p95_ratio > 0.8 && large->p95_ratio < 1.25);
+    assert_int_equal(extreme->verdict, FG_VERDICT_REGRESSION);
+    assert_int_equal(extreme->latency, FG_VERDICT_REGRESSION);
+    assert_true(extreme->p95_ratio > 1.7 && extreme->p95_ratio < 2.3);
+    assert_true(extreme->cliffs_delta > 0.95);
+    assert_int_equal(rep.count[FG_VERDICT_REGRESSION], 1);
+    assert_int_equal(rep.count[FG_VERDICT_OK], 1);
+    /* The line starts "<verdict> <id>" (what the gate scripts grep), then the category. */
+    char line[1024];
+    fg_compare_format(extreme, line, sizeof line);
+    const char *want = "regression        exp_input5.0mb_conc10_ours [extreme]: p95(HD) x";
+    assert_int_equal(strncmp(line, want, strlen(want)), 0);
+    fg_compare_format(large, line, sizeof line);
+    want = "ok                exp_input5.0mb_conc10_ours [large_input]: p95(HD) x";
+    assert_int_equal(strncmp(line, want, strlen(want)), 0);
+    fg_compare_report_free(&rep);
+
+    /* A bad sample names the file, the id and the category. */
+    cJSON *e = cJSON_GetArrayItem(fg_results_experiments(new_), 3);   /* extreme, repeat 0 */
+    cJSON_ReplaceItemInArray(cJSON_GetObjectItemCaseSensitive(e, "latency_samples_ms"), 2,
+                             cJSON_CreateString("slow"));
+    assert_int_equal(fg_compare_results(base, "base.json", new_, "new.json", &o, &rep, &err), -1);
+    assert_string_equal(err.msg, "new.json: exp_input5.0mb_conc10_ours [extreme]: "
+                                 "latency_samples_ms[2] is not a latency");
+    cJSON_ReplaceItemInObjectCaseSensitive(e, "category", cJSON_CreateNumber(4));
+    assert_int_equal(fg_compare_results(base, "base.json", new_, "new.json", &o, &rep, &err), -1);
+    assert_string_equal(err.msg, "new.json: experiments[3]: category is not a string");
+    cJSON_Delete(base);
+    cJSON_Delete(new_);
+
+    /* The same id in different categories is not the same cell: both are
+     * missing. Entries without a category form the category "" cell. */
+    base = results_root();
+    new_ = results_root();
+    add_repeat_in(base, "large_input", id, 0, 10, 1000, 540, 2.0);
+    add_repeat_in(new_, "extreme", id, 0, 10, 1000, 541, 2.0);
+    add_repeat_in(new_, NULL, id, 0, 10, 1000, 542, 2.0);
+    add_repeat_in(new_, NULL, id, 1, 10, 1000, 543, 2.0);
+    assert_int_equal(fg_compare_results(base, NULL, new_, NULL, &o, &rep, &err), 0);
+    assert_int_equal(rep.n, 3);
+    assert_int_equal(rep.count[FG_VERDICT_MISSING], 3);
+    assert_string_equal(rep.cells[0].category, "large_input");
+    assert_string_equal(rep.cells[0].only_in, "BASE");
+    assert_string_equal(rep.cells[1].category, "extreme");
+    assert_string_equal(rep.cells[1].only_in, "NEW");
+    assert_string_equal(rep.cells[2].category, "");
+    assert_int_equal(rep.cells[2].repeats_new, 2);
+    fg_compare_format(&rep.cells[2], line, sizeof line);
+    assert_string_equal(line, "missing           exp_input5.0mb_conc10_ours [no category]: "
+                              "only in NEW (2 repeats)");
     fg_compare_report_free(&rep);
     cJSON_Delete(base);
     cJSON_Delete(new_);
@@ -428,14 +526,31 @@ static void test_bootstrap_deterministic(void **state)
     assert_int_equal(fg_bootstrap_p95_ratio(x, 80, y, 80, 2000, 43, 0.01, &lo3, &hi3), 0);
     assert_true(lo3 != lo1 || hi3 != hi1);
     assert_true(lo1 < hi1);
-    /* The interval brackets the point estimate. */
+    /* The interval brackets the point estimate (the Harrell–Davis ratio it resamples). */
     double sx[80], sy[80];
     memcpy(sx, x, sizeof x);
     memcpy(sy, y, sizeof y);
     qsort(sx, 80, sizeof *sx, cmp_double);
     qsort(sy, 80, sizeof *sy, cmp_double);
-    double ratio = fg_percentile_sorted(sy, 80, 95) / fg_percentile_sorted(sx, 80, 95);
+    double ratio = fg_hd_quantile(sy, 80, 95) / fg_hd_quantile(sx, 80, 95);
     assert_true(lo1 <= ratio && ratio <= hi1);
+    /* y = 2x exactly: every resample pair is still two independent draws,
+     * so the interval is not a point, but it must hold 2 and stay near it. */
+    double y2[80];
+    for (int i = 0; i < 80; i++) y2[i] = 2 * x[i];
+    assert_int_equal(fg_bootstrap_p95_ratio(x, 80, y2, 80, 2000, 42, 0.025, &lo2, &hi2), 0);
+    assert_true(lo2 < 2 && 2 < hi2);
+    assert_true(lo2 > 1.6 && hi2 < 2.5);
+    /* A wider confidence level gives a wider interval from the same draws. */
+    double lo99, hi99, lo80, hi80;
+    assert_int_equal(fg_bootstrap_p95_ratio(x, 80, y, 80, 2000, 42, 0.005, &lo99, &hi99), 0);
+    assert_int_equal(fg_bootstrap_p95_ratio(x, 80, y, 80, 2000, 42, 0.10, &lo80, &hi80), 0);
+    assert_true(lo99 < lo80 && hi80 < hi99);
+    /* All zeros on both sides: equal, not an infinite slowdown. */
+    const double zeros[6] = {0, 0, 0, 0, 0, 0};
+    assert_int_equal(fg_bootstrap_p95_ratio(zeros, 6, zeros, 6, 200, 1, 0.025, &lo3, &hi3), 0);
+    assert_close(lo3, 1, 0);
+    assert_close(hi3, 1, 0);
     /* The whole comparison is deterministic too. */
     fg_compare_opts o;
     fg_compare_opts_defaults(&o);
@@ -641,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_faster_is_improvement),
         cmocka_unit_test(test_few_samples_insufficient),
         cmocka_unit_test(test_missing_cells_listed),
+        cmocka_unit_test(test_same_id_two_categories),
         cmocka_unit_test(test_throughput_rule),
         cmocka_unit_test(test_bootstrap_deterministic),
         cmocka_unit_test(test_bad_samples_named),

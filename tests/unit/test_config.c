@@ -135,8 +135,8 @@ static void expect_env_error(const char *var, const char *value, const char *nee
     fg_err err = {""};
     int rc = fg_config_apply_env(&c, &err);
     char named[256];
-    snprintf(named, sizeof named, "%s='%s'", var, value);
-    if (rc != -1 || !strstr(err.msg, named) || !strstr(err.msg, needle) || strchr(err.msg, '\n')) {
+    snprintf(named, sizeof named, "%s", var);   /* the error names the variable */
+    if (rc != -1 || strncmp(err.msg, named, strlen(named)) || !strstr(err.msg, needle) || strchr(err.msg, '\n')) {
         print_error("%s: want error containing \"%s\" and \"%s\", got rc=%d '%s'\n",
                     var, named, needle, rc, err.msg);
         fail();
@@ -147,19 +147,114 @@ static void expect_env_error(const char *var, const char *value, const char *nee
 static void test_env_errors(void **state)
 {
     (void)state;
-    expect_env_error("LOG_LEVEL", "verbose", "expected error, warn, info or debug");
-    expect_env_error("DEFAULT_INPUT_SIZE", "big", "expected a size in MB");
-    expect_env_error("DEFAULT_INPUT_SIZE", "-1", "expected a size in MB");
-    expect_env_error("DEFAULT_INPUT_SIZE", "1MB", "expected a size in MB");
-    expect_env_error("DEFAULT_CONCURRENCY", "0", "expected an integer from 1");
+    expect_env_error("LOG_LEVEL", "verbose", "expected error, warn, info or debug, got 'verbose'");
+    expect_env_error("DEFAULT_INPUT_SIZE", "big", "(MB): expected a number from 0.001 to 1024, got 'big'");
+    expect_env_error("DEFAULT_INPUT_SIZE", "-1", "got '-1'");
+    expect_env_error("DEFAULT_INPUT_SIZE", "1MB", "got '1MB'");
+    expect_env_error("DEFAULT_CONCURRENCY", "0", "expected an integer from 1 to 10000, got '0'");
     expect_env_error("DEFAULT_CONCURRENCY", "5.5", "expected an integer");
     expect_env_error("DEFAULT_CONCURRENCY", "99999999999999999999", "expected an integer");
     expect_env_error("DEFAULT_REQUESTS", "ten", "expected an integer");
-    expect_env_error("FLOWGATE_REQUEST_SCALE", "0", "expected a number > 0");
-    expect_env_error("FLOWGATE_REQUEST_SCALE", "nan", "expected a number > 0");
+    expect_env_error("FLOWGATE_REQUEST_SCALE", "0", "expected a number from 0.001 to 1000, got '0'");
+    expect_env_error("FLOWGATE_REQUEST_SCALE", "nan", "got 'nan'");
     expect_env_error("FLOWGATE_SCHEDULERS", "ours,fifo", "unknown scheduler 'fifo' (known: ours, faaspr, palette, round_robin)");
-    expect_env_error("FLOWGATE_SCHEDULERS", "ours,,faaspr", "empty scheduler name");
+    expect_env_error("FLOWGATE_SCHEDULERS", "ours,,faaspr", "empty item in 'ours,,faaspr'");
     expect_env_error("FLOWGATE_SCHEDULERS", "ours,ours", "scheduler 'ours' listed twice");
+}
+
+/* One-line error that starts with `what` and contains `needle`. */
+static void expect_parse_error(int rc, const fg_err *err, const char *what, const char *needle)
+{
+    if (rc != -1 || strncmp(err->msg, what, strlen(what)) || !strstr(err->msg, needle) ||
+        strchr(err->msg, '\n')) {
+        print_error("want rc -1 and an error '%s...%s', got rc=%d '%s'\n", what, needle, rc, err->msg);
+        fail();
+    }
+}
+
+static void test_parse_numbers(void **state)
+{
+    (void)state;
+    fg_err err = {""};
+    int i = -7;
+    double d = -7;
+    assert_int_equal(fg_parse_int("--n", "42", 1, 100, &i, &err), 0);
+    assert_int_equal(i, 42);
+    assert_int_equal(fg_parse_int("--n", "+1", 1, 100, &i, &err), 0);
+    assert_int_equal(i, 1);
+    assert_int_equal(fg_parse_int("--n", "100", 1, 100, &i, &err), 0);   /* bounds included */
+    assert_int_equal(i, 100);
+    static const char *const bad_ints[] = {"", " 5", "5 ", "5x", "0x10", "1.5", "101", "0", "-3",
+                                           "99999999999999999999", "ten"};
+    for (size_t k = 0; k < sizeof bad_ints / sizeof bad_ints[0]; k++) {
+        i = -7;
+        char needle[64];
+        snprintf(needle, sizeof needle, "got '%s'", bad_ints[k]);
+        expect_parse_error(fg_parse_int("--n", bad_ints[k], 1, 100, &i, &err), &err,
+                           "--n: expected an integer from 1 to 100", needle);
+        assert_int_equal(i, -7);   /* untouched on error */
+    }
+    expect_parse_error(fg_parse_int("--n", NULL, 1, 100, &i, &err), &err, "--n: ", "got ''");
+
+    assert_int_equal(fg_parse_double("--t", "2.5", 0.001, 10, &d, &err), 0);
+    assert_true(d == 2.5);
+    assert_int_equal(fg_parse_double("--t", "1e1", 0.001, 10, &d, &err), 0);
+    assert_true(d == 10);
+    static const char *const bad_doubles[] = {"", " 1", "1s", "0", "10.5", "nan", "inf", "-1",
+                                              "1e999", "one"};
+    for (size_t k = 0; k < sizeof bad_doubles / sizeof bad_doubles[0]; k++) {
+        d = -7;
+        char needle[64];
+        snprintf(needle, sizeof needle, "got '%s'", bad_doubles[k]);
+        expect_parse_error(fg_parse_double("--t", bad_doubles[k], 0.001, 10, &d, &err), &err,
+                           "--t: expected a number from 0.001 to 10", needle);
+        assert_true(d == -7);
+    }
+}
+
+static void test_parse_lists(void **state)
+{
+    (void)state;
+    fg_err err = {""};
+    double sizes[4];
+    int conc[3];
+    assert_int_equal(fg_parse_double_list("--sizes", "0.1,1, 2 ,5", 0.05, 64, sizes, 4, &err), 4);
+    assert_true(sizes[0] == 0.1 && sizes[1] == 1 && sizes[2] == 2 && sizes[3] == 5);
+    assert_int_equal(fg_parse_int_list("--concurrency", "10", 1, 50, conc, 3, &err), 1);
+    assert_int_equal(conc[0], 10);
+    expect_parse_error(fg_parse_double_list("--sizes", "", 0.05, 64, sizes, 4, &err), &err,
+                       "--sizes: ", "empty list");
+    expect_parse_error(fg_parse_double_list("--sizes", "1,,2", 0.05, 64, sizes, 4, &err), &err,
+                       "--sizes: ", "empty item in '1,,2'");
+    expect_parse_error(fg_parse_double_list("--sizes", "1,", 0.05, 64, sizes, 4, &err), &err,
+                       "--sizes: ", "empty item");
+    expect_parse_error(fg_parse_double_list("--sizes", "1,2,3,4,5", 0.05, 64, sizes, 4, &err),
+                       &err, "--sizes: ", "more than 4 items");
+    expect_parse_error(fg_parse_double_list("--sizes", "1,0.01", 0.05, 64, sizes, 4, &err), &err,
+                       "--sizes: expected a number from 0.05 to 64", "got '0.01'");
+    expect_parse_error(fg_parse_int_list("--concurrency", "1,5,x", 1, 50, conc, 3, &err), &err,
+                       "--concurrency: expected an integer from 1 to 50", "got 'x'");
+    char long_item[200];
+    memset(long_item, '1', sizeof long_item - 1);
+    long_item[sizeof long_item - 1] = 0;
+    expect_parse_error(fg_parse_int_list("--concurrency", long_item, 1, 50, conc, 3, &err), &err,
+                       "--concurrency: ", "longer than 63 characters");
+}
+
+static void test_set_schedulers(void **state)
+{
+    (void)state;
+    fg_err err = {""};
+    fg_run_config c, before;
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_set_schedulers(&c, "--schedulers", "faaspr, round_robin", &err), 0);
+    assert_int_equal(c.n_schedulers, 2);
+    assert_string_equal(c.schedulers[0], "faaspr");
+    assert_string_equal(c.schedulers[1], "round_robin");
+    before = c;
+    expect_parse_error(fg_config_set_schedulers(&c, "--schedulers", "ours,fifo", &err), &err,
+                       "--schedulers: ", "unknown scheduler 'fifo'");
+    assert_memory_equal(&c, &before, sizeof c);   /* nothing half-applied */
 }
 
 static void test_categories(void **state)
@@ -399,6 +494,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defaults, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_env_overrides, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_env_errors, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_parse_numbers, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_parse_lists, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_set_schedulers, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_categories, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_file_overrides_env, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_file_all_keys, clear_env, cleanup),

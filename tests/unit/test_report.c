@@ -1,6 +1,7 @@
 /* test_report.c — the threshold table: every cell x threshold appears with
- * its actual value and PASS/FAIL, in Markdown and in text, and the file
- * lands at <dir>/thresholds_<run-id>.md. */
+ * its actual value and PASS/FAIL, in Markdown and in text, rows name their
+ * entry (category when an id is in two, repeat when a cell has several),
+ * and the file lands at <dir>/thresholds_<run-id>.md. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,13 +46,18 @@ static cJSON *results(const char *run_id)
     cJSON_AddItemToArray(exps, entry("exp_input1.0mb_conc5_ours", 0, 6200, 0.8, 2));
     cJSON_AddItemToArray(exps, entry("exp_input2.0mb_conc10_ours", 0, 4100.5, 1.0, 0));
     cJSON_AddItemToArray(exps, entry("exp_input2.0mb_conc10_ours", 1, 3900.26, 1.0, 0));
+    /* Two repeats of a cell in a category that doc_text has no list for. */
+    for (int i = 2; i < 4; i++)
+        cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetArrayItem(exps, i), "category",
+                                               cJSON_CreateString("large_input"));
     return root;
 }
 
+/* No default: a large_input cell has no thresholds at all. */
 static const char *doc_text =
-    "{\"default\": [\"success_rate > 0.90\", \"timeouts == 0\", \"p95_ms < 5000\", \"cold_starts < 1\"],"
-    " \"cells\": {\"exp_input0.1mb_conc1_ours\": [\"p95_ms < 500\"],"
-    "            \"exp_input2.0mb_conc10_ours\": []}}";
+    "{\"categories\": {\"standard\": [\"success_rate > 0.90\", \"timeouts == 0\", \"p95_ms < 5000\","
+    "                                \"cold_starts < 1\"]},"
+    " \"cells\": {\"exp_input0.1mb_conc1_ours\": [\"p95_ms < 500\"]}}";
 
 static void assert_has(const char *haystack, const char *needle)
 {
@@ -69,7 +75,7 @@ static void test_every_cell_and_threshold(void **state)
     if (fg_report_thresholds(root, doc, &t, &err) != 0) fail_msg("%s", err.msg);
 
     assert_int_equal(t.cells, 4);
-    assert_int_equal(t.checks, 1 + 4);          /* cell override; default; two empty lists */
+    assert_int_equal(t.checks, 1 + 4);          /* cell override; category; two without a list */
     assert_int_equal(t.failed, 1 + 4);          /* 850 >= 500; all four of the bad cell */
 
     const char *md = t.markdown;
@@ -130,6 +136,28 @@ static void test_passing_rows(void **state)
     assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 1) | p95_ms < 10000 | 3900.3 | PASS |");
     assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | success_rate >= 0.8 | 0.8 | PASS |");
     assert_null(strstr(t.markdown, "FAIL"));
+    fg_threshold_table_free(&t);
+    cJSON_Delete(doc);
+    cJSON_Delete(root);
+}
+
+/* A scale file holds one id under two categories: each row names its own. */
+static void test_id_in_two_categories(void **state)
+{
+    (void)state;
+    cJSON *root = results("20261127-021504");
+    cJSON *exps = cJSON_GetObjectItemCaseSensitive(root, "experiments");
+    cJSON *extreme = entry("exp_input2.0mb_conc10_ours", 0, 9000, 1.0, 0);
+    cJSON_ReplaceItemInObjectCaseSensitive(extreme, "category", cJSON_CreateString("extreme"));
+    cJSON_AddItemToArray(exps, extreme);
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p95_ms < 5000\"]}");
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [large_input] (repeat 0) | p95_ms < 5000 | 4100.5 | PASS |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [large_input] (repeat 1) | p95_ms < 5000 | 3900.3 | PASS |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [extreme] | p95_ms < 5000 | 9000 | **FAIL** |");
+    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | p95_ms < 5000 | 6200 | **FAIL** |");
     fg_threshold_table_free(&t);
     cJSON_Delete(doc);
     cJSON_Delete(root);
@@ -196,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_cell_and_threshold),
         cmocka_unit_test(test_passing_rows),
+        cmocka_unit_test(test_id_in_two_categories),
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_bad_inputs),
     };

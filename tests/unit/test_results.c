@@ -1,6 +1,6 @@
 /* test_results.c — results JSON: save/load round trip, refusal of files
- * that are not flowgate results, lookup by id + repeat, and metrics by
- * threshold name and by dotted path. */
+ * that are not flowgate results, lookup by id + repeat (in one category or
+ * any), and metrics by threshold name and by dotted path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +138,46 @@ static void test_find(void **state)
     cJSON_Delete(root);
 }
 
+/* A scale file holds the same id + repeat under two categories. */
+static void test_find_in_category(void **state)
+{
+    (void)state;
+    cJSON *root = make_root();      /* its entries carry no category */
+    cJSON *xs = cJSON_GetObjectItemCaseSensitive(root, "experiments");
+    const char *id = "exp_input5.0mb_conc10_ours";
+    cJSON *large = cJSON_CreateObject(), *extreme = cJSON_CreateObject();
+    cJSON_AddStringToObject(large, "experiment_id", id);
+    cJSON_AddStringToObject(large, "category", "large_input");
+    cJSON_AddNumberToObject(large, "repeat", 0);
+    cJSON_AddStringToObject(extreme, "experiment_id", id);
+    cJSON_AddStringToObject(extreme, "category", "extreme");
+    cJSON_AddNumberToObject(extreme, "repeat", 0);
+    cJSON_AddItemToArray(xs, large);
+    cJSON_AddItemToArray(xs, extreme);
+
+    assert_ptr_equal(fg_results_find_in(root, "large_input", id, 0), large);
+    assert_ptr_equal(fg_results_find_in(root, "extreme", id, 0), extreme);
+    assert_null(fg_results_find_in(root, "extreme", id, 1));
+    assert_null(fg_results_find_in(root, "standard", id, 0));
+    assert_null(fg_results_find_in(root, "", id, 0));
+    /* NULL = any category: the first match, as fg_results_find. */
+    assert_ptr_equal(fg_results_find_in(root, NULL, id, 0), large);
+    assert_ptr_equal(fg_results_find(root, id, 0), large);
+    /* Entries without "category" are category "". */
+    const cJSON *old = fg_results_find(root, "exp_input1.0mb_conc5_ours", 1);
+    assert_non_null(old);
+    assert_ptr_equal(fg_results_find_in(root, "", "exp_input1.0mb_conc5_ours", 1), old);
+    assert_null(fg_results_find_in(root, "standard", "exp_input1.0mb_conc5_ours", 1));
+    assert_string_equal(fg_results_category(old), "");
+    assert_string_equal(fg_results_category(extreme), "extreme");
+    /* A category that is not a string matches no category, only NULL. */
+    cJSON_ReplaceItemInObjectCaseSensitive(extreme, "category", cJSON_CreateNumber(3));
+    assert_null(fg_results_category(extreme));
+    assert_null(fg_results_find_in(root, "extreme", id, 0));
+    assert_null(fg_results_find_in(root, "", id, 0));
+    cJSON_Delete(root);
+}
+
 static void expect_metric(const cJSON *x, const char *name, double want)
 {
     double v = -12345;
@@ -196,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_find_in_category),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

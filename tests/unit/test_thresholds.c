@@ -115,6 +115,10 @@ static void test_parse_bad_forms(void **state)
         {"p95_ms <=   ", "missing limit"},
         {"p95_ms = 5", "unknown operator"},
         {"p95_ms => 5", "unknown operator"},
+        {"p95_ms <> 5", "unknown operator"},
+        {"p95_ms === 5", "unknown operator"},
+        {"p95_ms <=> 5", "unknown operator"},
+        {"p95_ms !== 5", "unknown operator"},
         {"p95_ms < 5000 ms", "unexpected text after the limit"},
         {"p95_ms < 5000x", "unexpected text after the limit"},
         {"p95_ms < 1e", "unexpected text after the limit"},
@@ -202,6 +206,10 @@ static void test_document_errors(void **state)
         /* A bad list is found even when the cell asked for is elsewhere. */
         {"{\"cells\": {\"exp_other\": [\"p95 ms < 1\"]}}", {"cells.exp_other[0]", "missing operator"}},
         {"{\"defaults\": []}", {"unknown key 'defaults'", NULL}},
+        /* An empty list would make its cells pass whatever they measure. */
+        {"{\"default\": []}", {"default: empty list", "cannot fail"}},
+        {"{\"default\": [\"p95_ms < 1\"], \"cells\": {\"exp_x\": []}}",
+         {"cells.exp_x: empty list", NULL}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *doc = cJSON_Parse(cases[i].doc);
@@ -282,15 +290,23 @@ static void test_eval_pass_fail_missing(void **state)
     cJSON_Delete(e);
 }
 
-/* The real gates pass a healthy standard cell and go red when tightened. */
-static void test_gate_goes_red(void **state)
+/* data/thresholds.json, the gates the suites use. */
+static cJSON *load_real_thresholds(void)
 {
-    (void)state;
     char path[4096];
     snprintf(path, sizeof path, "%s/thresholds.json", fg_data_dir());
     fg_err err = {{0}};
     cJSON *doc = fg_thresholds_load(path, &err);
     if (!doc) fail_msg("%s", err.msg);
+    return doc;
+}
+
+/* The real gates pass a healthy standard cell and go red when tightened. */
+static void test_gate_goes_red(void **state)
+{
+    (void)state;
+    fg_err err = {{0}};
+    cJSON *doc = load_real_thresholds();
 
     const char *id = "exp_input1.0mb_conc5_ours";
     cJSON *e = make_experiment(id, 2500, 1.0, 0, 2.0);
@@ -345,11 +361,8 @@ static void test_gate_goes_red(void **state)
 static void test_real_thresholds_cover_categories(void **state)
 {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/thresholds.json", fg_data_dir());
     fg_err err = {{0}};
-    cJSON *doc = fg_thresholds_load(path, &err);
-    if (!doc) fail_msg("%s", err.msg);
+    cJSON *doc = load_real_thresholds();
     const char *cats[] = {"smoke", "standard", "large_input", "high_concurrency", "extreme"};
     double prev_standard = 0;
     for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {

@@ -13,7 +13,8 @@ fg_blobstore *fg_blobstore_new(size_t max_bytes, double ttl_s);
 void fg_blobstore_free(fg_blobstore *s);
 
 /* Takes ownership of the malloc'd data (no copy). Writes a NUL-terminated
- * key of at most 31 chars. Fails if len alone exceeds max_bytes. */
+ * key of at most 31 chars. Fails if len alone exceeds max_bytes; on failure
+ * the data stays the caller's. */
 int fg_blobstore_put(fg_blobstore *s, void *data, size_t len, char key[32],
                      fg_err *err);
 

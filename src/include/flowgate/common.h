@@ -42,6 +42,16 @@ double fg_now_mono_ms(void);
  * source tree's data/ compiled in, else "./data". */
 const char *fg_data_dir(void);
 
+/* splitmix64: a bijective 64-bit mixer; spreads nearby inputs (counters,
+ * request ids, seeds) over the whole range. */
+static inline uint64_t fg_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
 /* 1 MB in flowgate is 1 MiB (1 048 576 bytes), as in the reference system. */
 #define FG_MB 1048576.0
 

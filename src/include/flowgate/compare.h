@@ -1,6 +1,8 @@
-/* compare.h — the baseline regression gate: like cells (same experiment_id)
- * of a BASE and a NEW results file, all repeats pooled, judged by tests
- * that hold up on a noisy shared machine.
+/* compare.h — the baseline regression gate: like cells (same category and
+ * experiment_id; no category counts as "") of a BASE and a NEW results
+ * file, the repeats of each cell pooled, judged by tests that hold up on a
+ * noisy shared machine. A scale file holds one id under two categories
+ * (exp_input5.0mb_conc10_ours is in large_input and extreme): two cells.
  *
  * Latency (end-to-end "latency_samples_ms", pooled over repeats; p95 is the
  * Harrell–Davis estimate, a weighted mean of all order statistics, far
@@ -38,7 +40,8 @@ typedef struct fg_compare_opts {
     int min_samples;         /* latency samples per side, 5 (the fewest with
                                 which the test can reach p < 0.01) */
     const cJSON *cells;      /* optional per-cell overrides {"<id>": {"p95_ms": 0.5,
-                                "throughput_rps": 0.3}}, borrowed */
+                                "throughput_rps": 0.3}} (for the id in every
+                                category), borrowed */
 } fg_compare_opts;
 
 void fg_compare_opts_defaults(fg_compare_opts *o);
@@ -59,6 +62,8 @@ const char *fg_verdict_name(fg_verdict v);   /* "ok", "regression", ... */
 
 typedef struct fg_cell_compare {
     char experiment_id[128];
+    char category[64];            /* "" when the entries carry none */
+    int id_shared;                /* another cell has this id: the line names the category */
     fg_verdict verdict;           /* the cell's: worst of latency and throughput */
     fg_verdict latency, throughput;
     const char *only_in;          /* "BASE" or "NEW" when missing */
@@ -87,7 +92,9 @@ int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *n
                        const char *new_label, const fg_compare_opts *o,
                        fg_compare_report *out, fg_err *err);
 void fg_compare_report_free(fg_compare_report *r);
-/* One line: verdict, cell, p95 ratio with CI, shift, delta, p, throughput. */
+/* One line: verdict, cell, p95 ratio with CI, shift, delta, p, throughput.
+ * The cell is its id, then " [category]" when id_shared, so a line still
+ * starts "<verdict> <experiment_id>". */
 void fg_compare_format(const fg_cell_compare *c, char *line, size_t size);
 
 /* The statistics, exposed for tests. */

@@ -44,10 +44,39 @@ typedef struct fg_run_config {
     char images_dir[512];
 } fg_run_config;
 
+/* Bounds shared by every layer (environment, config file, flags). */
+#define FG_MAX_CONCURRENCY 10000
+#define FG_MAX_REQUESTS 10000000
+#define FG_MAX_INPUT_MB 1024.0
+#define FG_MIN_POSITIVE 0.001   /* smallest size, rate, duration, timeout or scale */
+
+/* Number and list parsing for flags, environment variables and lists such
+ * as "--sizes 0.1,1,2". The whole text must be the number (no unit, no
+ * leading space); the value must lie in [lo, hi]. `what` names the flag or
+ * variable; errors are one line, e.g.
+ *   "--requests: expected an integer from 1 to 10000000, got 'ten'". */
+int fg_parse_int(const char *what, const char *text, int lo, int hi, int *out, fg_err *err);
+int fg_parse_double(const char *what, const char *text, double lo, double hi, double *out,
+                    fg_err *err);
+/* Comma-separated items, spaces around an item ignored; an empty list, an
+ * empty item or more than max items is refused. `one` gets each item and
+ * its index (and fills err on failure). Returns the count, or -1. */
+typedef int (*fg_list_item_fn)(const char *what, const char *item, int index, void *ctx,
+                               fg_err *err);
+int fg_parse_list(const char *what, const char *text, int max, fg_list_item_fn one, void *ctx,
+                  fg_err *err);
+int fg_parse_int_list(const char *what, const char *text, int lo, int hi, int *out, int max,
+                      fg_err *err);
+int fg_parse_double_list(const char *what, const char *text, double lo, double hi, double *out,
+                         int max, fg_err *err);
+
 void fg_config_defaults(fg_run_config *c);
 int  fg_config_apply_env(fg_run_config *c, fg_err *err);
 int  fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err);
 int  fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err);
+/* Replaces c's schedulers with a comma-separated list of known, distinct
+ * names (FLOWGATE_SCHEDULERS, --schedulers); `what` prefixes errors. */
+int  fg_config_set_schedulers(fg_run_config *c, const char *what, const char *list, fg_err *err);
 /* Requests for a cell: explicit or max(default_requests, 3*C), times scale. */
 int  fg_config_requests_for(const fg_run_config *c, int concurrency);
 /* "1.0" for 1, "0.1" for 0.1: the size as it appears in experiment ids. */

@@ -13,6 +13,13 @@ int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* at
 /* Experiments array of a loaded root, and lookup by id (+ repeat). */
 const cJSON *fg_results_experiments(const cJSON *root);
 const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat);
+/* An experiment's "category": "" when absent (older files), NULL when not a
+ * string. A scale file holds the same experiment_id + repeat under several
+ * categories, so (category, experiment_id) names a cell. */
+const char *fg_results_category(const cJSON *experiment);
+/* fg_results_find within one category ("" = entries without one); NULL = any. */
+const cJSON *fg_results_find_in(const cJSON *root, const char *category,
+                                const char *experiment_id, int repeat);
 /* A metric by threshold name or dotted path: "p95_ms", "success_rate",
  * "timeouts", "throughput_rps", "latency_ms.p99", "functions.recognizer__extract.exec_ms.p50".
  * Returns 0 and *out on success, -1 when the metric does not exist. */
