@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev
-  libpng-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
+  libpng-dev zlib1g-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
   libcairo2-dev fonts-dejavu-core gnuplot-nox curl time
 )
 JOBS=$(nproc 2>/dev/null || echo 2)

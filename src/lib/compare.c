@@ -170,12 +170,13 @@ out:
 
 typedef struct rng { uint64_t s[4]; } rng;
 
+/* splitmix64 as a stream: the state advances by the golden gamma that
+ * fg_mix64 adds itself. */
 static uint64_t splitmix64(uint64_t *x)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    uint64_t z = fg_mix64(*x);
+    *x += 0x9e3779b97f4a7c15ULL;
+    return z;
 }
 
 static void rng_seed(rng *r, uint64_t seed)
@@ -313,6 +314,7 @@ void fg_compare_opts_defaults(fg_compare_opts *o)
     o->alpha = 0.01;
     o->p95_tolerance = 0.20;
     o->throughput_tolerance = 0.20;
+    o->success_tolerance = 0.05;
     o->resamples = 2000;
     o->confidence = 0.95;
     o->seed = 20261127;
@@ -349,6 +351,7 @@ int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_e
     if (opt_number(root, "alpha", 1e-12, 0.5, &o->alpha, where, err) ||
         opt_number(root, "p95_ms", 0, 10, &o->p95_tolerance, where, err) ||
         opt_number(root, "throughput_rps", 0, 1, &o->throughput_tolerance, where, err) ||
+        opt_number(root, "success_rate", 0, 1, &o->success_tolerance, where, err) ||
         opt_number(root, "confidence", 0.5, 1, &o->confidence, where, err) ||
         opt_number(root, "resamples", 100, 1e6, &resamples, where, err) ||
         opt_number(root, "min_samples", 2, 1e6, &min_samples, where, err) ||
@@ -399,6 +402,7 @@ typedef struct cell_samples {
     int n_lat;
     double *tp;
     int n_tp;
+    double sent, ok;     /* measured requests, summed over repeats */
     int repeats;
 } cell_samples;
 
@@ -456,6 +460,12 @@ static int gather(const cJSON *exps, const cell_key *k, const char *label, const
             }
             s->lat[s->n_lat++] = v->valuedouble;
             i++;
+        }
+        double sent, ok;
+        if (fg_results_metric(e, "sent", &sent) == 0 && fg_results_metric(e, "ok", &ok) == 0 &&
+            sent >= 0 && ok >= 0 && ok <= sent) {
+            s->sent += sent;
+            s->ok += ok;
         }
         const cJSON *tp = cJSON_GetObjectItemCaseSensitive(e, "throughput_rps");
         if (cJSON_IsNumber(tp) && isfinite(tp->valuedouble) && tp->valuedouble >= 0) {
@@ -546,6 +556,19 @@ static fg_verdict judge_throughput(fg_cell_compare *c, const cell_samples *b,
     return FG_VERDICT_OK;
 }
 
+/* Reliability: failed requests leave no latency samples, so a run that
+ * fails more must not pass on the latency of its few survivors. */
+static fg_verdict judge_success(fg_cell_compare *c, const cell_samples *b,
+                                const cell_samples *n, double tol)
+{
+    c->success_base = b->sent > 0 ? b->ok / b->sent : NAN;
+    c->success_new = n->sent > 0 ? n->ok / n->sent : NAN;
+    if (isnan(c->success_base) || isnan(c->success_new)) return FG_VERDICT_INSUFFICIENT;
+    if (c->success_new < c->success_base - tol) return FG_VERDICT_REGRESSION;
+    if (c->success_new > c->success_base + tol) return FG_VERDICT_IMPROVEMENT;
+    return FG_VERDICT_OK;
+}
+
 static void cell_init(fg_cell_compare *c, const cell_key *k, int id_shared)
 {
     memset(c, 0, sizeof *c);
@@ -556,6 +579,7 @@ static void cell_init(fg_cell_compare *c, const cell_key *k, int id_shared)
     c->p95_base = c->p95_new = c->p95_ratio = c->ratio_lo = c->ratio_hi = NAN;
     c->tp_base_mean = c->tp_new_mean = c->tp_change = NAN;
     c->tp_base_min = c->tp_base_max = c->tp_new_min = c->tp_new_max = NAN;
+    c->success_base = c->success_new = NAN;
 }
 
 static int compare_cell(const cJSON *bexps, const char *blabel, const cJSON *nexps,
@@ -579,14 +603,16 @@ static int compare_cell(const cJSON *bexps, const char *blabel, const cJSON *nex
     c->repeats_base = b.repeats;
     c->repeats_new = n.repeats;
     if (!b.repeats || !n.repeats) {
-        c->verdict = c->latency = c->throughput = FG_VERDICT_MISSING;
+        c->verdict = c->latency = c->throughput = c->success = FG_VERDICT_MISSING;
         c->only_in = b.repeats ? "BASE" : "NEW";
     } else {
         double p95_tol, tp_tol;
         cell_tolerances(o, k->id, &p95_tol, &tp_tol);
         c->latency = judge_latency(c, &b, &n, o, p95_tol);
         c->throughput = judge_throughput(c, &b, &n, tp_tol);
-        if (c->latency == FG_VERDICT_REGRESSION || c->throughput == FG_VERDICT_REGRESSION)
+        c->success = judge_success(c, &b, &n, o->success_tolerance);
+        if (c->latency == FG_VERDICT_REGRESSION || c->throughput == FG_VERDICT_REGRESSION ||
+            c->success == FG_VERDICT_REGRESSION)
             c->verdict = FG_VERDICT_REGRESSION;
         else if (c->latency == FG_VERDICT_INSUFFICIENT)
             c->verdict = FG_VERDICT_INSUFFICIENT;
@@ -728,7 +754,10 @@ void fg_compare_format(const fg_cell_compare *c, char *line, size_t size)
     else
         append(line, size, &len, " %+.1f%% (%.3g -> %.3g rps)", 100.0 * c->tp_change,
                c->tp_base_mean, c->tp_new_mean);
-    append(line, size, &len, "; n=%d/%d samples, %d/%d repeats; latency %s, throughput %s",
+    if (!isnan(c->success_base) && !isnan(c->success_new))
+        append(line, size, &len, "; success %.1f%% -> %.1f%%", 100.0 * c->success_base,
+               100.0 * c->success_new);
+    append(line, size, &len, "; n=%d/%d samples, %d/%d repeats; latency %s, throughput %s, success %s",
            c->n_base, c->n_new, c->repeats_base, c->repeats_new, fg_verdict_name(c->latency),
-           fg_verdict_name(c->throughput));
+           fg_verdict_name(c->throughput), fg_verdict_name(c->success));
 }

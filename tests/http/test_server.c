@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <cmocka.h>
 
+#include "../png_bomb.h"
+
 #include "flowgate/b64.h"
 #include "flowgate/common.h"
 #include "flowgate/imagegen.h"
@@ -479,45 +481,11 @@ static void expect_raw_error(const char *method, const char *url, const char *bo
     http_resp_free(&r);
 }
 
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
-    }
-    return c ^ 0xFFFFFFFFu;
-}
-
-static size_t put_chunk(unsigned char *out, const char *type, const unsigned char *data,
-                        uint32_t len)
-{
-    out[0] = (unsigned char)(len >> 24); out[1] = (unsigned char)(len >> 16);
-    out[2] = (unsigned char)(len >> 8);  out[3] = (unsigned char)len;
-    memcpy(out + 4, type, 4);
-    if (len) memcpy(out + 8, data, len);
-    uint32_t crc = crc32_of(out + 4, len + 4);
-    unsigned char *c = out + 8 + len;
-    c[0] = (unsigned char)(crc >> 24); c[1] = (unsigned char)(crc >> 16);
-    c[2] = (unsigned char)(crc >> 8);  c[3] = (unsigned char)crc;
-    return 12 + len;
-}
-
-/* A well-formed PNG whose IHDR claims 100000x100000 RGB. */
+/* A well-formed PNG whose IHDR claims 100000x100000 RGB, as base64. */
 static char *bomb_png_b64(void)
 {
-    unsigned char png[128];
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    memcpy(png, sig, 8);
-    size_t n = 8;
-    unsigned char ihdr[13] = {0, 0x01, 0x86, 0xA0, 0, 0x01, 0x86, 0xA0, 8, 2, 0, 0, 0};
-    n += put_chunk(png + n, "IHDR", ihdr, 13);
-    /* zlib stream of an empty stored block: decoding would fail, but only
-     * after the pixel buffer; the server must refuse before. */
-    static const unsigned char idat[] = {0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF,
-                                         0x00, 0x00, 0x00, 0x01};
-    n += put_chunk(png + n, "IDAT", idat, sizeof idat);
-    n += put_chunk(png + n, "IEND", NULL, 0);
+    unsigned char png[PNG_BOMB_MAX_BYTES];
+    size_t n = png_bomb(png, 100000, 100000);
     return fg_b64_encode(png, n, NULL);
 }
 

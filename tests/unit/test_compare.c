@@ -155,6 +155,9 @@ static void add_repeat_in(cJSON *root, const char *category, const char *id, int
     if (category) cJSON_AddStringToObject(e, "category", category);
     cJSON_AddNumberToObject(e, "repeat", repeat);
     cJSON_AddNumberToObject(e, "success_rate", 1.0);
+    cJSON *req = cJSON_AddObjectToObject(e, "requests");
+    cJSON_AddNumberToObject(req, "sent", n);
+    cJSON_AddNumberToObject(req, "ok", n);
     if (throughput >= 0) cJSON_AddNumberToObject(e, "throughput_rps", throughput);
     cJSON_AddItemToObject(e, "latency_samples_ms", cJSON_CreateDoubleArray(lat, n));
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(root, "experiments"), e);
@@ -477,6 +480,43 @@ static void test_same_id_two_categories(void **state)
     cJSON_Delete(new_);
 }
 
+/* Failed requests leave no latency samples: a run whose survivors are as
+ * fast as before but that fails more must still be red. */
+static void test_success_drop_is_regression(void **state)
+{
+    (void)state;
+    fg_compare_opts o;
+    fg_compare_opts_defaults(&o);
+    cJSON *base = results_root(), *new_ = results_root();
+    add_cell(base, "exp_a", 20, 1000, 1, tp_steady);
+    add_cell(new_, "exp_a", 20, 1000, 2, tp_steady);
+    /* Same latencies and throughput, but 20 of every 60 requests failed. */
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(new_, "experiments")) {
+        cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
+        cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(req, "sent"), 30);
+    }
+    fg_cell_compare c = compare_one(base, new_, &o);
+    assert_int_equal(c.latency, FG_VERDICT_OK);
+    assert_int_equal(c.success, FG_VERDICT_REGRESSION);
+    assert_int_equal(c.verdict, FG_VERDICT_REGRESSION);
+    assert_close(c.success_base, 1.0, 1e-12);
+    assert_close(c.success_new, 20.0 / 30.0, 1e-12);
+    char line[1024];
+    fg_compare_format(&c, line, sizeof line);
+    assert_non_null(strstr(line, "success 100.0% -> 66.7%"));
+    /* Within the tolerance (5 points) it is not. */
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(new_, "experiments")) {
+        cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
+        cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(req, "sent"), 21);
+    }
+    c = compare_one(base, new_, &o);
+    assert_int_equal(c.success, FG_VERDICT_OK);
+    assert_int_equal(c.verdict, FG_VERDICT_OK);
+    cJSON_Delete(base);
+    cJSON_Delete(new_);
+}
+
 static void test_throughput_rule(void **state)
 {
     (void)state;
@@ -757,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_few_samples_insufficient),
         cmocka_unit_test(test_missing_cells_listed),
         cmocka_unit_test(test_same_id_two_categories),
+        cmocka_unit_test(test_success_drop_is_regression),
         cmocka_unit_test(test_throughput_rule),
         cmocka_unit_test(test_bootstrap_deterministic),
         cmocka_unit_test(test_bad_samples_named),

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "../png_bomb.h"
 #include <turbojpeg.h>
 
 #include "flowgate/image.h"
@@ -158,62 +160,11 @@ static void test_corrupt_png(void **state)
     fg_image_free(&img);
 }
 
-/* CRC-32 as PNG chunks use it (ISO 3309, reflected, poly 0xEDB88320). */
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-    }
-    return ~crc;
-}
-
-static size_t put_chunk(unsigned char *p, const char *type, const unsigned char *data, uint32_t len)
-{
-    p[0] = (unsigned char)(len >> 24);
-    p[1] = (unsigned char)(len >> 16);
-    p[2] = (unsigned char)(len >> 8);
-    p[3] = (unsigned char)len;
-    memcpy(p + 4, type, 4);
-    if (len) memcpy(p + 8, data, len);
-    uint32_t crc = crc32_of(p + 4, (size_t)len + 4);
-    p[8 + len] = (unsigned char)(crc >> 24);
-    p[9 + len] = (unsigned char)(crc >> 16);
-    p[10 + len] = (unsigned char)(crc >> 8);
-    p[11 + len] = (unsigned char)crc;
-    return 12 + (size_t)len;
-}
-
-/* A valid, tiny PNG whose header claims w×h RGB pixels. */
-static size_t bomb_png(unsigned char *out, uint32_t w, uint32_t h)
-{
-    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
-    unsigned char ihdr[13] = {(unsigned char)(w >> 24), (unsigned char)(w >> 16),
-                              (unsigned char)(w >> 8), (unsigned char)w,
-                              (unsigned char)(h >> 24), (unsigned char)(h >> 16),
-                              (unsigned char)(h >> 8), (unsigned char)h,
-                              8, 2, 0, 0, 0};
-    /* A zlib stream of one stored block holding 64 zero bytes (adler32 of
-     * n zeros is n << 16 | 1): far short of the claimed rows, which the
-     * decoder must never reach. */
-    unsigned char idat[2 + 5 + 64 + 4] = {0x78, 0x01, 0x01, 64, 0, 0xff - 64, 0xff};
-    memcpy(idat + 71, (const unsigned char[]){0x00, 0x40, 0x00, 0x01}, 4);
-    const uint32_t idat_len = sizeof idat;
-    size_t n = 0;
-    memcpy(out, sig, 8);
-    n += 8;
-    n += put_chunk(out + n, "IHDR", ihdr, 13);
-    n += put_chunk(out + n, "IDAT", idat, idat_len);
-    n += put_chunk(out + n, "IEND", NULL, 0);
-    return n;
-}
-
 static void test_decompression_bomb(void **state)
 {
     (void)state;
-    unsigned char png[256];
-    size_t len = bomb_png(png, 100000, 100000);
+    unsigned char png[PNG_BOMB_MAX_BYTES];
+    size_t len = png_bomb(png, 100000, 100000);
     assert_true(len < 160);
     int w = 0, h = 0;
     fg_err err = {{0}};

@@ -34,6 +34,10 @@ typedef struct fg_compare_opts {
     double alpha;            /* 0.01 */
     double p95_tolerance;    /* 0.20: NEW p95 may be up to 20 % higher */
     double throughput_tolerance;  /* 0.20: NEW throughput may be up to 20 % lower */
+    double success_tolerance;     /* 0.05: NEW success rate may be up to 5 points
+                                     lower (pooled sent/ok over repeats); beyond
+                                     that the cell regressed, whatever latency says,
+                                     since failed requests have no latency samples */
     int resamples;           /* bootstrap resamples, 2000 */
     double confidence;       /* of the bootstrap CI, 0.95 */
     uint64_t seed;           /* bootstrap PRNG seed (fixed: same input, same CI) */
@@ -45,7 +49,7 @@ typedef struct fg_compare_opts {
 } fg_compare_opts;
 
 void fg_compare_opts_defaults(fg_compare_opts *o);
-/* Tolerances file: {"p95_ms": 0.20, "throughput_rps": 0.20, "alpha": 0.01,
+/* Tolerances file: {"p95_ms": 0.20, "throughput_rps": 0.20, "success_rate": 0.05, "alpha": 0.01,
  * "confidence": 0.95, "resamples": 2000, "seed": 1, "min_samples": 5,
  * "cells": {...}} — every key optional. *doc keeps the overrides alive; cJSON_Delete it after use. */
 int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_err *err);
@@ -65,7 +69,7 @@ typedef struct fg_cell_compare {
     char category[64];            /* "" when the entries carry none */
     int id_shared;                /* another cell has this id: the line names the category */
     fg_verdict verdict;           /* the cell's: worst of latency and throughput */
-    fg_verdict latency, throughput;
+    fg_verdict latency, throughput, success;
     const char *only_in;          /* "BASE" or "NEW" when missing */
     int n_base, n_new;            /* pooled latency samples */
     int repeats_base, repeats_new;
@@ -77,6 +81,8 @@ typedef struct fg_cell_compare {
     /* Throughput; NAN when a side has no value. */
     double tp_base_mean, tp_new_mean, tp_change;   /* change: NEW/BASE - 1 */
     double tp_base_min, tp_base_max, tp_new_min, tp_new_max;
+    /* Success rate ok/sent pooled over repeats; NAN when nothing was sent. */
+    double success_base, success_new;
 } fg_cell_compare;
 
 typedef struct fg_compare_report {
