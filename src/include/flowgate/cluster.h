@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 #include "flowgate/common.h"
+#include "flowgate/http_client.h"
 
 #define FG_MAX_NODES 16
 #define FG_MAX_FUNCTIONS 16
@@ -41,7 +42,26 @@ typedef struct fg_cluster {
     char server_dir[512];
 } fg_cluster;
 
+/* ---- endpoints (endpoints.c) -------------------------------------------- */
+
+/* Reads an endpoints file (the forms above) into c. */
 int fg_cluster_load_endpoints(const char *path, fg_cluster *c, fg_err *err);
+
+/* Parses the output of `docker ps --format '{{.Names}} {{.Ports}}
+ * {{.Label "<label>"}}'` into FUNCTIONS mode: each container's published
+ * TCP port becomes http://127.0.0.1:<port>. Used by the "docker" form. */
+int fg_cluster_parse_docker_ps(const char *output, const char *label,
+                               fg_cluster *c, fg_err *err);
+
+/* Checks a base URL: http:// to 127.0.0.1, localhost or [::1] only. */
+int fg_cluster_url_is_loopback(const char *url);
+
+/* URL to POST an invocation of `function` on node `node` (ignored in
+ * FUNCTIONS mode). Returns -1 when the function has no URL. */
+int fg_cluster_invoke_url(const fg_cluster *c, int node, const char *function,
+                          char *url, size_t url_size);
+
+/* ---- the embedded server (embedded.c) ----------------------------------- */
 
 /* Starts flowgate-functions --nodes PROFILE on loopback ephemeral ports,
  * waits until every node answers GET / (deadline_s), fills c. server_bin
@@ -49,17 +69,14 @@ int fg_cluster_load_endpoints(const char *path, fg_cluster *c, fg_err *err);
 int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
                               double deadline_s, fg_cluster *c, fg_err *err);
 
-/* GET / on every endpoint until all answer healthy or the deadline passes;
- * the error names the first endpoint that did not. */
-int fg_cluster_health(const fg_cluster *c, double deadline_s, fg_err *err);
-
 /* Stops the server only if this process started it (SIGTERM, then SIGKILL). */
 void fg_cluster_stop(fg_cluster *c);
 
-/* URL to POST an invocation of `function` on node `node` (ignored in
- * FUNCTIONS mode). Returns -1 when the function has no URL. */
-int fg_cluster_invoke_url(const fg_cluster *c, int node, const char *function,
-                          char *url, size_t url_size);
+/* The cluster the CLI uses: the endpoints file (argument, else
+ * $FLOWGATE_ENDPOINTS) health-checked, else the embedded server started with
+ * nodes_profile (NULL = <data>/nodes.json). Stop it with fg_cluster_stop. */
+int fg_cluster_resolve(const char *endpoints, const char *nodes_profile,
+                       double deadline_s, fg_cluster *c, fg_err *err);
 
 /* CPU seconds (user+sys) and current/peak RSS of the started server, from
  * /proc/<pid>/stat and /proc/<pid>/status. -1 when not started by us. */
@@ -71,46 +88,11 @@ int fg_cluster_proc_sample(const fg_cluster *c, fg_proc_sample *out);
  * own peak. -1 when not started by us or the kernel refuses. */
 int fg_cluster_reset_peak_rss(const fg_cluster *c);
 
-/* Parses the output of `docker ps --format '{{.Names}} {{.Ports}}
- * {{.Label "<label>"}}'` into FUNCTIONS mode: each container's published
- * TCP port becomes http://127.0.0.1:<port>. Used by the "docker" form. */
-int fg_cluster_parse_docker_ps(const char *output, const char *label,
-                               fg_cluster *c, fg_err *err);
+/* ---- requests to the cluster (http_client.c) ---------------------------- */
 
-/* Checks a base URL: http:// to 127.0.0.1, localhost or [::1] only. */
-int fg_cluster_url_is_loopback(const char *url);
-
-/* The cluster the CLI uses: the endpoints file (argument, else
- * $FLOWGATE_ENDPOINTS) health-checked, else the embedded server started with
- * nodes_profile (NULL = <data>/nodes.json). Stop it with fg_cluster_stop. */
-int fg_cluster_resolve(const char *endpoints, const char *nodes_profile,
-                       double deadline_s, fg_cluster *c, fg_err *err);
-
-/* Every HTTP transfer of flowgate, blocking here or in the engine's event
- * loop, shares these two pieces. fg_http_loopback_only sets what keeps the
- * traffic on this machine whatever the environment says: http only (no
- * redirects to elsewhere), no proxy (http_proxy would send loopback
- * requests to it), no signals (threads). `easy` is a CURL *. */
-void fg_http_loopback_only(void *easy);
-
-/* A response body as libcurl delivers it: CURLOPT_WRITEFUNCTION =
- * fg_http_body_write, CURLOPT_WRITEDATA = the struct. It grows by doubling
- * and stays NUL-terminated; past `limit` bytes (0 = no limit) the write
- * fails, so the transfer ends with CURLE_WRITE_ERROR and `overflow` set. */
-typedef struct fg_http_body {
-    char *data;
-    size_t len, cap, limit;
-    int overflow;
-} fg_http_body;
-#define FG_MAX_RESPONSE_BYTES ((size_t)512 << 20)
-size_t fg_http_body_write(char *data, size_t size, size_t nmemb, void *userp);
-void   fg_http_body_free(fg_http_body *b);
-
-/* One blocking POST of a JSON body (loopback only, no proxy). *http_code is
- * 0 when no response arrived; *resp receives the body. Returns -1 with the
- * transport error in err when the request could not complete. */
-int fg_cluster_post(const char *url, const char *body, size_t len, double timeout_s,
-                    fg_buf *resp, long *http_code, fg_err *err);
+/* GET / on every endpoint until all answer healthy or the deadline passes;
+ * the error names the first endpoint that did not. */
+int fg_cluster_health(const fg_cluster *c, double deadline_s, fg_err *err);
 
 /* One synchronous invocation, for the CLI's check and calibrate (the load
  * generator has its own event loop). ok = HTTP 200 with "status":"success";

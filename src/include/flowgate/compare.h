@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include "flowgate/common.h"
+#include "flowgate/stats.h"
 
 typedef struct fg_compare_opts {
     double alpha;            /* 0.01 */
@@ -102,28 +103,5 @@ void fg_compare_report_free(fg_compare_report *r);
  * The cell is its id, then " [category]" when id_shared, so a line still
  * starts "<verdict> <experiment_id>". */
 void fg_compare_format(const fg_cell_compare *c, char *line, size_t size);
-
-/* The statistics, exposed for tests. */
-typedef struct fg_mwu {
-    double u;           /* U of y: pairs with y > x, ties count 1/2 */
-    double z;           /* (u - mean) / sd, no continuity correction */
-    double p_greater;   /* one-sided p for "y tends to be larger" (continuity-corrected) */
-    double p_less;      /* one-sided p for "y tends to be smaller" */
-} fg_mwu;
-/* Normal approximation with tie correction; -1 when a side is empty. */
-int fg_mann_whitney(const double *x, int nx, const double *y, int ny, fg_mwu *out);
-/* Median of all y_j - x_i (exact up to 2e6 pairs, from quantile-thinned
- * samples above that). */
-double fg_hodges_lehmann(const double *x, int nx, const double *y, int ny);
-/* Percentile p in [0,100] of sorted values, linear interpolation. */
-double fg_percentile_sorted(const double *sorted, int n, double p);
-/* Harrell–Davis estimate of percentile p in (0,100): a Beta-weighted mean
- * of all order statistics, far steadier than one or two of them when the
- * tail is thin (the p95 of 60 samples). NAN when n == 0. */
-double fg_hd_quantile(const double *sorted, int n, double p);
-/* Bootstrap of the Harrell–Davis p95(y)/p95(x): *lo and *hi the lo_q and 1-lo_q quantiles of
- * the resampled ratio; deterministic for a given seed. */
-int fg_bootstrap_p95_ratio(const double *x, int nx, const double *y, int ny, int resamples,
-                           uint64_t seed, double lo_q, double *lo, double *hi);
 
 #endif

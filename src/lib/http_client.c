@@ -1,0 +1,219 @@
+/* http_client.c — flowgate's blocking HTTP requests (libcurl easy): one
+ * POST per invocation, GET / health checks, and the two pieces every
+ * transfer shares, the loopback-only settings and the bounded response body.
+ *
+ * Blocking suits the callers: the CLI's check and calibrate, and the health
+ * wait before a run. The load generator has its own event loop (engine.c)
+ * and takes only fg_http_loopback_only and fg_http_body from here.
+ * Every request is plain http to a loopback host, never through a proxy:
+ * no traffic leaves this machine, whatever the environment says. */
+#include "flowgate/cluster.h"
+#include "cluster_internal.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+void fg_http_loopback_only(void *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");          /* never through a proxy */
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+}
+
+size_t fg_http_body_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+    fg_http_body *b = userp;
+    size_t n = size * nmemb;
+    if (b->limit && b->len + n > b->limit) {
+        b->overflow = 1;
+        return 0;   /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) return 0;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return n;
+}
+
+void fg_http_body_free(fg_http_body *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static CURL *easy_for(const char *url, double timeout_s, fg_http_body *resp)
+{
+    pthread_once(&curl_once, curl_init_once);
+    CURL *h = curl_easy_init();
+    if (!h) return NULL;
+    long ms = (long)(timeout_s * 1000);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    fg_http_loopback_only(h);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms < 1 ? 1L : ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fg_http_body_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    return h;
+}
+
+int fg_cluster_post(const char *url, const char *body, size_t len, double timeout_s,
+                    fg_buf *resp, long *http_code, fg_err *err)
+{
+    resp->data = NULL;
+    resp->len = 0;
+    *http_code = 0;
+    if (!fg_cluster_url_is_loopback(url))
+        return fg_err_set(err, "%s: refused, not a loopback http URL", url);
+    fg_http_body got = {.limit = FG_MAX_RESPONSE_BYTES};
+    CURL *h = easy_for(url, timeout_s, &got);
+    if (!h) return fg_err_set(err, "%s: cannot create a curl handle", url);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    hdr = curl_slist_append(hdr, "Expect:");   /* no 100-continue round trip */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http_code);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    if (rc != CURLE_OK) {
+        int overflow = got.overflow;
+        fg_http_body_free(&got);
+        if (overflow)
+            return fg_err_set(err, "%s: response larger than %zu bytes", url, FG_MAX_RESPONSE_BYTES);
+        return fg_err_set(err, "%s: %s", url, curl_easy_strerror(rc));
+    }
+    resp->data = (unsigned char *)got.data;
+    resp->len = got.len;
+    return 0;
+}
+
+/* ---- health ------------------------------------------------------------- */
+
+/* One GET /; on failure why names the reason. */
+static int health_once(const char *base, double timeout_s, char *why, size_t why_size)
+{
+    char url[300];
+    snprintf(url, sizeof url, "%s/", base);
+    fg_http_body resp = {.limit = 1 << 20};   /* a health answer is a few bytes */
+    CURL *h = easy_for(url, timeout_s, &resp);
+    if (!h) {
+        snprintf(why, why_size, "cannot create a curl handle");
+        return -1;
+    }
+    CURLcode rc = curl_easy_perform(h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    int ok = -1;
+    if (rc != CURLE_OK) {
+        snprintf(why, why_size, "%s", curl_easy_strerror(rc));
+    } else if (code != 200) {
+        snprintf(why, why_size, "HTTP %ld", code);
+    } else {
+        cJSON *j = resp.data ? cJSON_ParseWithLength(resp.data, resp.len) : NULL;
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+        if (cJSON_IsString(st) && !strcmp(st->valuestring, "healthy")) ok = 0;
+        else snprintf(why, why_size, "answer is not {\"status\":\"healthy\"}");
+        cJSON_Delete(j);
+    }
+    fg_http_body_free(&resp);
+    return ok;
+}
+
+/* Retries one endpoint until healthy or until the absolute deadline. */
+static int health_until(const char *label, const char *base, double deadline_ms, fg_err *err)
+{
+    char why[256] = "no attempt made";
+    for (;;) {
+        double left = deadline_ms - fg_now_mono_ms();
+        double attempt_s = left / 1000.0;
+        if (attempt_s > 2.0) attempt_s = 2.0;
+        if (attempt_s < 0.2) attempt_s = 0.2;
+        if (health_once(base, attempt_s, why, sizeof why) == 0) return 0;
+        if (fg_now_mono_ms() + 50 >= deadline_ms) break;
+        sleep_ms(50);
+    }
+    return fg_err_set(err, "endpoint %s (%s/) not healthy: %s", label, base, why);
+}
+
+int fg_cluster_health(const fg_cluster *c, double deadline_s, fg_err *err)
+{
+    double deadline_ms = fg_now_mono_ms() + deadline_s * 1000.0;
+    if (c->mode == FG_CLUSTER_FUNCTIONS) {
+        if (c->n_functions == 0) return fg_err_set(err, "no function endpoints configured");
+        for (int i = 0; i < c->n_functions; i++)
+            if (health_until(c->function_names[i], c->function_urls[i], deadline_ms, err) != 0) return -1;
+        return 0;
+    }
+    if (c->n_nodes == 0) return fg_err_set(err, "no nodes configured");
+    for (int i = 0; i < c->n_nodes; i++)
+        if (health_until(c->nodes[i].name, c->nodes[i].url, deadline_ms, err) != 0) return -1;
+    return 0;
+}
+
+/* ---- one invocation ----------------------------------------------------- */
+
+int fg_cluster_invoke(const fg_cluster *c, int node, const char *function,
+                      const char *body, size_t len, double timeout_s, fg_invoke_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->exec_ms = NAN;
+    r->rtt_ms = NAN;
+    char url[512];
+    if (fg_cluster_invoke_url(c, node, function, url, sizeof url) != 0) {
+        snprintf(r->error, sizeof r->error, "no URL for %s", function);
+        return -1;
+    }
+    fg_buf resp;
+    fg_err err;
+    double t0 = fg_now_mono_ms();
+    int rc = fg_cluster_post(url, body, len, timeout_s, &resp, &r->http_code, &err);
+    r->rtt_ms = fg_now_mono_ms() - t0;
+    if (rc != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        return -1;
+    }
+    r->response = resp.data ? cJSON_ParseWithLength((const char *)resp.data, resp.len) : NULL;
+    fg_buf_free(&resp);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(r->response, "status");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(r->response, "message");
+    const cJSON *exec = cJSON_GetObjectItemCaseSensitive(r->response, "exec_ms");
+    if (cJSON_IsNumber(exec)) r->exec_ms = exec->valuedouble;
+    r->cold_start = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->response, "cold_start"));
+    if (!r->response) {
+        snprintf(r->error, sizeof r->error, "HTTP %ld with a body that is not JSON", r->http_code);
+    } else if (r->http_code != 200 || !cJSON_IsString(status) || strcmp(status->valuestring, "success")) {
+        /* a 200 with "status":"error" is a failure too */
+        snprintf(r->error, sizeof r->error, "HTTP %ld: %s", r->http_code,
+                 cJSON_IsString(message) ? message->valuestring : "no \"status\":\"success\" in the answer");
+    } else {
+        /* an endpoints file that maps a function to the wrong container */
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(r->response, "function");
+        if (cJSON_IsString(fn) && strcmp(fn->valuestring, function))
+            snprintf(r->error, sizeof r->error, "answered by %.100s, not %.100s", fn->valuestring, function);
+        else
+            r->ok = 1;
+    }
+    return r->ok ? 0 : -1;
+}
+
+void fg_invoke_result_free(fg_invoke_result *r)
+{
+    cJSON_Delete(r->response);
+    r->response = NULL;
+}
