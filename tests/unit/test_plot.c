@@ -282,6 +282,42 @@ static void test_charts_rendered(void **state)
     free(svg);
 }
 
+/* A scale run holds categories whose cells share ids: each category is
+ * charted on its own, so no point mixes two experiments. */
+static void test_categories_charted_apart(void **state)
+{
+    (void)state;
+    if (!have_gnuplot()) skip();
+    cJSON *root = results_doc("20260101-140000", "scale", 0);
+    cJSON *e;
+    int i = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "experiments"))
+        cJSON_ReplaceItemInObjectCaseSensitive(e, "category",
+                                               cJSON_CreateString(i++ % 2 ? "extreme" : "large_input"));
+    FILE *f = fopen(WORK "/scale.json", "w");
+    assert_non_null(f);
+    char *text = cJSON_Print(root);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    cJSON_Delete(root);
+    fg_plot_summary s;
+    fg_err err = {{0}};
+    if (fg_plot_results(WORK "/scale.json", WORK "/scaleplots", &s, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(s.dir, WORK "/scaleplots/20260101-140000");
+    assert_nonempty_file(WORK "/scaleplots/20260101-140000/large_input", "throughput.png");
+    assert_nonempty_file(WORK "/scaleplots/20260101-140000/extreme", "throughput.png");
+    /* The two repeats of 1.0 MB conc 5 (20 and 30 wf/s) fall in different
+     * categories: each chart holds its own value, not their mean (25). */
+    char *large = slurp(WORK "/scaleplots/20260101-140000/large_input/throughput.dat");
+    char *extreme = slurp(WORK "/scaleplots/20260101-140000/extreme/throughput.dat");
+    assert_true(contains_line(large, "5 30"));
+    assert_true(contains_line(extreme, "5 20"));
+    assert_false(contains_line(large, "5 25") || contains_line(extreme, "5 25"));
+    free(large);
+    free(extreme);
+}
+
 static void test_no_timeline_no_chart(void **state)
 {
     (void)state;
@@ -392,6 +428,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_data_files),
         cmocka_unit_test(test_charts_rendered),
+        cmocka_unit_test(test_categories_charted_apart),
         cmocka_unit_test(test_no_timeline_no_chart),
         cmocka_unit_test(test_timeline_next_to_results),
         cmocka_unit_test(test_gnuplot_missing),
