@@ -597,7 +597,8 @@ static int plot_category(cJSON *root, const char *category, const char *results_
         cJSON_Delete(view); cJSON_Delete(run); cJSON_Delete(exps);
         return fg_err_set(err, "out of memory");
     }
-    cJSON_ReplaceItemInObjectCaseSensitive(run, "category", cJSON_CreateString(category));
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "category");
+    cJSON_AddStringToObject(run, "category", category);
     cJSON_AddItemToObject(view, "run", run);
     cJSON_AddItemToObject(view, "experiments", exps);
     cJSON *e;

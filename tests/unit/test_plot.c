@@ -291,9 +291,10 @@ static void test_categories_charted_apart(void **state)
     cJSON *root = results_doc("20260101-140000", "scale", 0);
     cJSON *e;
     int i = 0;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "experiments"))
-        cJSON_ReplaceItemInObjectCaseSensitive(e, "category",
-                                               cJSON_CreateString(i++ % 2 ? "extreme" : "large_input"));
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "experiments")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(e, "category");
+        cJSON_AddStringToObject(e, "category", i++ % 2 ? "extreme" : "large_input");
+    }
     FILE *f = fopen(WORK "/scale.json", "w");
     assert_non_null(f);
     char *text = cJSON_Print(root);
