@@ -178,7 +178,7 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
                            .n_inputs = n_inputs, .prev_node = ri->prev_node};
     for (int i = 0; i < n_inputs; i++) {
         sr.inputs[i].node = node_by_name(e->c, inputs[i].node_name);
-        sr.inputs[i].mb = inputs[i].mb < 0 ? (double)e->p->png.len / FG_MB : inputs[i].mb;
+        sr.inputs[i].mb = inputs[i].mb < 0 ? (double)e->p->png_len / FG_MB : inputs[i].mb;
     }
     /* With one node (or one URL per function) there is nothing to choose. */
     int node = e->n_nodes == 1 ? 0 : fg_sched_pick(e->sched, &sr, e->nodes, e->n_nodes);

@@ -21,6 +21,7 @@
 #include "flowgate/b64.h"
 #include "flowgate/engine.h"
 #include "flowgate/hist.h"
+#include "flowgate/image.h"
 #include "../../src/lib/instance.h"
 #include "../../src/lib/metrics.h"
 
@@ -63,34 +64,48 @@ static int free_workflow(void **state)
     return 0;
 }
 
-/* A temporary file of n pseudo-random bytes (the payload does not decode it). */
-static void write_bytes(char *path, size_t path_size, size_t n, fg_buf *expect)
+static void write_file(const char *path, const void *data, size_t len)
 {
-    snprintf(path, path_size, "test_engine_%d.png", (int)getpid());
-    expect->data = malloc(n);
-    expect->len = n;
-    uint32_t x = 12345;
-    for (size_t i = 0; i < n; i++) {
-        x = x * 1103515245u + 12345u;
-        expect->data[i] = (unsigned char)(x >> 16);
-    }
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
-    assert_int_equal(fwrite(expect->data, 1, n, f), n);
+    if (len) assert_int_equal(fwrite(data, 1, len, f), len);
     fclose(f);
 }
 
-static void check_payload(int inline_data, size_t n)
+/* A temporary PNG of w×h pseudo-random pixels (noise keeps it about
+ * 3 bytes a pixel, so sizes cover every base64 padding case); its bytes go
+ * to *expect. */
+static void noise_png(int w, int h, fg_buf *out)
+{
+    fg_image img;
+    assert_int_equal(fg_image_alloc(&img, w, h), 0);
+    uint32_t x = 12345u + (uint32_t)(w * 31 + h);
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) {
+        x = x * 1103515245u + 12345u;
+        img.rgb[i] = (unsigned char)(x >> 16);
+    }
+    assert_int_equal(fg_png_encode(&img, 6, out, NULL), 0);
+    fg_image_free(&img);
+}
+
+static void write_png(char *path, size_t path_size, int w, int h, fg_buf *expect)
+{
+    snprintf(path, path_size, "test_engine_%d.png", (int)getpid());
+    noise_png(w, h, expect);
+    write_file(path, expect->data, expect->len);
+}
+
+static void check_payload(int inline_data, int w, int h)
 {
     char path[256];
     fg_buf expect;
-    write_bytes(path, sizeof path, n, &expect);
+    write_png(path, sizeof path, w, h, &expect);
     fg_payload p;
     fg_err err = {""};
     assert_int_equal(fg_payload_load(path, inline_data, &p, &err), 0);
     unlink(path);
-    assert_int_equal(p.png.len, n);
-    assert_memory_equal(p.png.data, expect.data, n);
+    size_t n = expect.len;
+    assert_int_equal(p.png_len, n);
     assert_int_equal(strlen(p.body), p.body_len);
 
     /* The body is the JSON the server expects, and its base64 decodes back
@@ -116,10 +131,48 @@ static void check_payload(int inline_data, size_t n)
 static void test_payload_body(void **state)
 {
     (void)state;
-    check_payload(0, 1);
-    check_payload(0, 2);
-    check_payload(1, 3);
-    check_payload(0, 100003);
+    /* Three PNG lengths with three different remainders mod 3 (all base64
+     * padding cases), inline and by reference, and one of ~100 KB. */
+    int seen[3] = {0, 0, 0};
+    /* Noise does not compress: each 1-pixel row adds 4 bytes (filter byte
+     * + RGB), so the length walks through every remainder. */
+    for (int h = 1; h < 40 && !(seen[0] && seen[1] && seen[2]); h++) {
+        fg_buf png;
+        noise_png(1, h, &png);
+        size_t r = png.len % 3;
+        fg_buf_free(&png);
+        if (seen[r]) continue;
+        seen[r] = 1;
+        check_payload((int)r == 1, 1, h);
+    }
+    assert_true(seen[0] && seen[1] && seen[2]);
+    check_payload(0, 200, 170);
+}
+
+/* A bad image is one clear error naming the file and the problem. */
+static void test_payload_bad_images(void **state)
+{
+    (void)state;
+    char path[256];
+    fg_buf png;
+    write_png(path, sizeof path, 64, 64, &png);
+    fg_payload p;
+    fg_err err = {""};
+    struct { const void *data; size_t len; const char *says; } cases[] = {
+        {"", 0, "empty file"},
+        {"GIF89a not a png at all", 23, "not a PNG"},
+        {png.data, png.len / 2, "PNG"},          /* cut in the middle */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file(path, cases[i].data, cases[i].len);
+        assert_int_equal(fg_payload_load(path, 0, &p, &err), -1);
+        assert_non_null(strstr(err.msg, path));
+        assert_non_null(strstr(err.msg, cases[i].says));
+        assert_null(p.body);
+    }
+    assert_non_null(strstr(err.msg, "truncated"));
+    unlink(path);
+    fg_buf_free(&png);
 }
 
 static void test_payload_missing_file(void **state)
@@ -422,7 +475,7 @@ static void small_payload(fg_payload *p)
 {
     char path[256];
     fg_buf bytes;
-    write_bytes(path, sizeof path, 1000, &bytes);
+    write_png(path, sizeof path, 20, 16, &bytes);
     fg_buf_free(&bytes);
     fg_err err = {""};
     assert_int_equal(fg_payload_load(path, 0, p, &err), 0);
@@ -564,6 +617,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_payload_body),
+        cmocka_unit_test(test_payload_bad_images),
         cmocka_unit_test(test_payload_missing_file),
         cmocka_unit_test(test_clean_path),
         cmocka_unit_test(test_adult_takes_mosaic),

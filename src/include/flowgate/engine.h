@@ -15,16 +15,20 @@
 #include "flowgate/sched.h"
 #include "flowgate/workflow.h"
 
-/* The input image, loaded once and shared by every request: the PNG bytes
- * and the ready-made upload request body (base64 inside), never copied. */
+/* The input image, loaded once and shared by every request: the
+ * ready-made upload request body (base64 inside), never copied. The PNG
+ * itself is checked (fully decoded) once at load and then dropped, so the
+ * body is the only copy held during the run. */
 typedef struct fg_payload {
-    fg_buf png;
+    size_t png_len;        /* bytes of the PNG file */
     char *body;            /* {"img_b64":"...","by_ref":true|false} */
     size_t body_len;
     double mb;
     fg_variant variant;
 } fg_payload;
 
+/* Errors name the file: unreadable, empty, not a PNG, truncated or
+ * corrupt PNG, over the pixel limit. */
 int  fg_payload_load(const char *png_path, int inline_data, fg_payload *p, fg_err *err);
 void fg_payload_free(fg_payload *p);
 
