@@ -34,7 +34,7 @@ typedef struct run_flags {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: flowgate run [standard|large_input|high_concurrency|extreme|scale|smoke|test]\n"
+        "usage: flowgate run [standard|large_input|high_concurrency|extreme|scale|smoke|test|single]\n"
         "                    [--config F] [--endpoints F] [--schedulers a,b] [--sizes 0.1,1]\n"
         "                    [--concurrency 1,5] [--requests N] [--warmup N]\n"
         "                    [--rate R --duration S] [--timeout S] [--retries N] [--inline]\n"
@@ -44,7 +44,8 @@ static void usage(FILE *out)
         "Runs the category's matrix (default standard) against the endpoints, or against\n"
         "embedded nodes started from data/nodes.json. Precedence: defaults < environment <\n"
         "category < --config file < flags. `scale` runs large_input, high_concurrency and\n"
-        "extreme into one scale_experiment_results_<id>.json; `test` is smoke.\n"
+        "extreme into one scale_experiment_results_<id>.json; `test` is smoke; `single`\n"
+        "is one cell at $DEFAULT_INPUT_SIZE (1.0) x $DEFAULT_CONCURRENCY (5).\n"
         "--rate/--duration switch to an open loop (latency from the intended send time).\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
         "input or setup.\n");

@@ -10,7 +10,7 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
-    {"run",       cmd_run,       "run [standard|large_input|high_concurrency|extreme|scale|smoke|test] [--config F] ..."},
+    {"run",       cmd_run,       "run [standard|large_input|high_concurrency|extreme|scale|smoke|test|single] [--config F] ..."},
     {"check",     cmd_check,     "check [--working]      invoke each function once, print status and time"},
     {"images",    cmd_images,    "images [--sizes 0.1,1,...] [--variants ...]  create the test images"},
     {"calibrate", cmd_calibrate, "calibrate [--name N]   fit exec time = alpha*size^eta per function and node"},

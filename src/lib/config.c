@@ -315,6 +315,17 @@ static int set_concurrency(fg_run_config *c, const cJSON *arr, const char *where
 
 int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
 {
+    /* "single": one cell at DEFAULT_INPUT_SIZE x DEFAULT_CONCURRENCY — the
+     * reference system's default experiment, set from the environment. */
+    if (name && !strcmp(name, "single")) {
+        snprintf(c->category, sizeof c->category, "single");
+        c->sizes_mb[0] = c->default_input_mb;
+        c->n_sizes = 1;
+        c->concurrency[0] = c->default_concurrency;
+        c->n_concurrency = 1;
+        c->scale_prefix = 0;
+        return 0;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/categories.json", fg_data_dir());
     fg_buf buf;
@@ -336,7 +347,7 @@ int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
     int rc = 0;
     char where[4200];
     if (!cat) {
-        rc = fg_err_set(err, "unknown category '%s' (known: %s)", name ? name : "", known);
+        rc = fg_err_set(err, "unknown category '%s' (known: %s, single)", name ? name : "", known);
     } else if (!cJSON_IsObject(cat)) {
         rc = fg_err_set(err, "%s: %s: expected an object", path, name);
     } else if (strlen(name) >= sizeof c->category) {

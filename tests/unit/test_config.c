@@ -278,8 +278,22 @@ static void test_categories(void **state)
     assert_int_equal(c.concurrency[0], 2);
     assert_int_equal(c.scale_prefix, 0);
 
+    /* single: one cell from DEFAULT_INPUT_SIZE x DEFAULT_CONCURRENCY. */
+    setenv("DEFAULT_INPUT_SIZE", "2.0", 1);
+    setenv("DEFAULT_CONCURRENCY", "7", 1);
+    assert_int_equal(fg_config_apply_env(&c, &err), 0);
+    assert_int_equal(fg_config_apply_category(&c, "single", &err), 0);
+    unsetenv("DEFAULT_INPUT_SIZE");
+    unsetenv("DEFAULT_CONCURRENCY");
+    assert_string_equal(c.category, "single");
+    assert_int_equal(c.n_sizes, 1);
+    assert_true(c.sizes_mb[0] == 2.0);
+    assert_int_equal(c.n_concurrency, 1);
+    assert_int_equal(c.concurrency[0], 7);
+
     fg_run_config before = c;
     assert_int_equal(fg_config_apply_category(&c, "huge", &err), -1);
+    assert_non_null(strstr(err.msg, "single"));
     assert_non_null(strstr(err.msg, "unknown category 'huge' (known: "));
     assert_non_null(strstr(err.msg, "standard"));
     assert_non_null(strstr(err.msg, "high_concurrency"));
