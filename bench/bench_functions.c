@@ -16,51 +16,30 @@
 
 #include "flowgate/b64.h"
 #include "flowgate/common.h"
+#include "flowgate/http_client.h"
+#include "flowgate/stats.h"
 #include "flowgate/imagegen.h"
 
 typedef struct slot {
     CURL *h;
     double t0;
-    char *resp;
-    size_t len, cap;
+    fg_http_body resp;
 } slot;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    slot *s = ud;
-    size_t add = size * n;
-    if (s->len + add + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1 << 16;
-        while (cap < s->len + add + 1) cap *= 2;
-        char *q = realloc(s->resp, cap);
-        if (!q) return 0;
-        s->resp = q;
-        s->cap = cap;
-    }
-    memcpy(s->resp + s->len, p, add);
-    s->len += add;
-    s->resp[s->len] = 0;
-    return add;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void start(CURLM *m, slot *s, const char *url, const char *body, size_t len,
                   struct curl_slist *hdrs)
 {
     s->h = curl_easy_init();
-    s->len = 0;
-    if (s->resp) s->resp[0] = 0;   /* an empty reply must not read as the last one */
+    s->resp.len = 0;
+    if (s->resp.data) s->resp.data[0] = 0;   /* an empty reply must not read as the last one */
+    s->resp.limit = FG_MAX_RESPONSE_BYTES;
+    fg_http_loopback_only(s->h);
     curl_easy_setopt(s->h, CURLOPT_URL, url);
     curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, body);   /* not copied */
     curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, fg_http_body_write);
+    curl_easy_setopt(s->h, CURLOPT_WRITEDATA, &s->resp);
     curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
     curl_easy_setopt(s->h, CURLOPT_TIMEOUT, 120L);
     s->t0 = fg_now_mono_ms();
@@ -93,14 +72,14 @@ static double run(const char *url, const char *body, size_t len, int conc, doubl
             long status = 0;
             curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
             double ms = fg_now_mono_ms() - s->t0;
-            int good = msg->data.result == CURLE_OK && status == 200 && s->resp &&
-                       strstr(s->resp, "\"status\":\"success\"");
+            int good = msg->data.result == CURLE_OK && status == 200 && s->resp.data &&
+                       strstr(s->resp.data, "\"status\":\"success\"");
             if (good) samples[(*ok)++] = ms;
             else {
                 (*failed)++;
                 if (*failed <= 3)
                     fprintf(stderr, "bench: %s: HTTP %ld: %.200s\n", url, status,
-                            s->resp ? s->resp : curl_easy_strerror(msg->data.result));
+                            s->resp.data ? s->resp.data : curl_easy_strerror(msg->data.result));
             }
             curl_multi_remove_handle(m, s->h);
             curl_easy_cleanup(s->h);
@@ -115,7 +94,7 @@ static double run(const char *url, const char *body, size_t len, int conc, doubl
         if (running > 0) curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     double wall = fg_now_mono_ms() - t0;
-    for (int i = 0; i < conc; i++) free(slots[i].resp);
+    for (int i = 0; i < conc; i++) fg_http_body_free(&slots[i].resp);
     free(slots);
     curl_slist_free_all(hdrs);
     curl_multi_cleanup(m);
@@ -173,9 +152,10 @@ int main(int argc, char **argv)
         run(url, body, strlen(body), conc, 0, conc, samples, &ok, &failed);
         double wall = run(url, body, strlen(body), conc, max_s, max_requests, samples, &ok, &failed);
         any_failed |= failed > 0;
-        qsort(samples, (size_t)ok, sizeof *samples, cmp_double);
+        qsort(samples, (size_t)ok, sizeof *samples, fg_cmp_double);
         if (ok > 0 && wall > 0)
-            printf("%-10s %8d %7d %8.2f %9.2f %9.1f %9.1f\n", fns[i], ok, failed, wall / 1000,
+            /* %g: sub-millisecond functions keep their digits, never "0.0". */
+            printf("%-10s %8d %7d %8.3g %9.4g %9.3g %9.3g\n", fns[i], ok, failed, wall / 1000,
                    ok / (wall / 1000), samples[(ok - 1) / 2], samples[(int)((ok - 1) * 0.9)]);
         else
             printf("%-10s %8d %7d %8s %9s %9s %9s\n", fns[i], ok, failed, "n/a", "n/a", "n/a", "n/a");

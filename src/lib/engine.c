@@ -43,7 +43,6 @@ static volatile sig_atomic_t stop_requested;
 
 void fg_engine_request_stop(void) { stop_requested = 1; }
 int fg_engine_stop_requested(void) { return stop_requested != 0; }
-void fg_engine_clear_stop(void) { stop_requested = 0; }
 
 typedef struct run_instance {
     struct run_instance *prev, *next;   /* live list */

@@ -197,7 +197,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         if (fg_cluster_start_embedded(nodes, NULL, 30, &r->cluster, err) != 0) goto fail;
         r->cluster_started = 1;
     }
-    if (fg_cluster_health(&r->cluster, 10, err) != 0) goto fail;
+    /* Generous: a cluster still starting its OCR engines may be slow to answer. */
+    if (fg_cluster_health(&r->cluster, 30, err) != 0) goto fail;
     if (cfg->profile[0]) {
         if (fg_profile_load(cfg->profile, &r->profile, err) != 0) goto fail;
     } else {
@@ -335,6 +336,11 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
         if (fg_results_save(r->path, r->root, err) != 0) return -1;
     }
     return 0;
+}
+
+const fg_cluster *fg_runner_cluster(const fg_runner *r)
+{
+    return &r->cluster;
 }
 
 const char *fg_runner_results_path(const fg_runner *r) { return r->path; }

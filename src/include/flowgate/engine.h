@@ -63,7 +63,6 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf,
  * timed_out) with "interrupted": true; no new experiment should start. */
 void fg_engine_request_stop(void);
 int  fg_engine_stop_requested(void);
-void fg_engine_clear_stop(void);
 
 typedef struct fg_runner fg_runner;
 
@@ -74,6 +73,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err);
 int fg_runner_cell(fg_runner *r, double input_mb, int concurrency,
                    const char *scheduler, const cJSON **entry, fg_err *err);
 const char *fg_runner_results_path(const fg_runner *r);
+/* The cluster the runner found or started (already health-checked). */
+const fg_cluster *fg_runner_cluster(const fg_runner *r);
 /* Category recorded in the following cells' entries (a `scale` run goes
  * through several categories into one results file). */
 void fg_runner_set_category(fg_runner *r, const char *category);
