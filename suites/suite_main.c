@@ -7,7 +7,12 @@
  * under the same machine conditions.
  *
  * `flowgate-suite --latest-like BASE.json` prints the newest results file
- * next to BASE of the same category (what the regression gate compares). */
+ * next to BASE of the same category (what the regression gate compares).
+ *
+ * FLOWGATE_BASELINE=<results file>: relative thresholds ("p95_ms < 1.25 *
+ * base.p95_ms") are judged against the like cell of that file (fixture.h).
+ * Exit 1 when a cell failed, setup or teardown failed, or the run was
+ * interrupted (even before its first cell); 2 on bad input. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -29,7 +34,8 @@ static int usage(void)
             "       flowgate-suite --latest-like BASE.json\n"
             "categories: smoke, standard, large_input, high_concurrency, extreme (data/categories.json)\n"
             "env: FLOWGATE_ENDPOINTS, FLOWGATE_SCHEDULERS, FLOWGATE_REQUEST_SCALE, FLOWGATE_CONFIG,\n"
-            "     FLOWGATE_RESULTS_DIR, CMOCKA_MESSAGE_OUTPUT=xml + CMOCKA_XML_FILE for JUnit XML\n");
+            "     FLOWGATE_RESULTS_DIR, FLOWGATE_BASELINE (results file: base of relative thresholds),\n"
+            "     CMOCKA_MESSAGE_OUTPUT=xml + CMOCKA_XML_FILE for JUnit XML\n");
     return 2;
 }
 
@@ -110,8 +116,12 @@ int main(int argc, char **argv)
     fixture_select(fx, category);
     int failed = _cmocka_run_group_tests(category, tests, n, fixture_group_setup,
                                          fixture_group_teardown);
+    /* A failed teardown (e.g. an interrupted run) may not reach cmocka's
+     * count: the fixture's own record decides too. */
+    int interrupted = fx->interrupted;
+    if (interrupted) fprintf(stderr, "flowgate-suite %s: interrupted: no verdict\n", category);
     free(tests);
     free(cells);
     free(fx);
-    return failed ? 1 : 0;
+    return failed || interrupted ? 1 : 0;
 }

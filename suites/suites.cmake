@@ -11,7 +11,9 @@
 #
 # Labels: perf + the category; the scale categories also carry `scale`
 # (CI reduces their requests with FLOWGATE_REQUEST_SCALE). `gate` marks the
-# regression gate and the two proofs that the gates can go red.
+# A/B regression gate (ab_gate: HEAD against the previous commit) and the
+# proofs that the gates decide (gate_goes_red, ab_aa_passes,
+# ab_slowdown_fails, ab_missing_cells_fail).
 
 add_executable(flowgate-suite ${CMAKE_SOURCE_DIR}/suites/suite_main.c)
 target_link_libraries(flowgate-suite flowgate_fixtures flowgate PkgConfig::CMOCKA)
@@ -91,39 +93,62 @@ set_tests_properties(gate_goes_red PROPERTIES
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_RESULTS_DIR=${CMAKE_BINARY_DIR}/gate-red;FLOWGATE_SUITE=$<TARGET_FILE:flowgate-suite>;FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
 
-# The regression gate: newest run vs results/baseline.json (skipped without
-# a baseline). Ordered after the suites when they run in the same session.
-add_test(NAME regression_gate
-  COMMAND ${CMAKE_SOURCE_DIR}/suites/regression_gate.sh ${PERF_RESULTS}
-          $<TARGET_FILE:flowgate-suite> $<TARGET_FILE:flowgate-cli>)
-set_tests_properties(regression_gate PROPERTIES
-  LABELS "gate;perf"
-  SKIP_RETURN_CODE 77
-  DEPENDS "${PERF_SUITE_TESTS}"
-  TIMEOUT 300
-  ENVIRONMENT "${PERF_ENV}")
+# The A/B gates (`flowgate ab`, src/cli/cmd_ab.c). Each starts its own
+# servers (two per run, separate processes), so none needs perf_server;
+# RUN_SERIAL because they measure. Budgets keep the whole CI run (2 cores)
+# well under 20 minutes: a smoke pair takes ~10 s, so 150 s holds the 3 pairs
+# a verdict needs with room for the later looks.
+set(AB_ENV
+  "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data"
+  "FLOWGATE_BIN=${CMAKE_BINARY_DIR}"
+  "FLOWGATE_ENDPOINTS="
+  "FLOWGATE_CONFIG="
+  "FLOWGATE_SCHEDULERS=ours"
+  "FLOWGATE_REQUEST_SCALE=1")
+set(AB_GATE_BUDGET 150 CACHE STRING "Seconds the CI A/B gate (ab_gate) may run")
+set(AB_PROOF_BUDGET 120 CACHE STRING "Seconds each A/B proof test may run")
+add_executable(suite_drop_cells ${CMAKE_SOURCE_DIR}/suites/drop_cells.c)
+target_link_libraries(suite_drop_cells flowgate)
 
-# The regression gate goes red: the same smoke cell against nodes that all
-# add 250 ms of latency must be a latency regression (the script says why
-# that much). The slow profile is the normal one with only latency_ms
-# changed, written at configure time.
-set(PERF_NODES ${CMAKE_SOURCE_DIR}/data/nodes.json)
-set(PERF_SLOW_NODES ${CMAKE_BINARY_DIR}/nodes_slow.json)
-file(READ ${PERF_NODES} nodes_json)
-string(JSON n_nodes LENGTH "${nodes_json}" nodes)
-math(EXPR last_node "${n_nodes} - 1")
-foreach(i RANGE ${last_node})
-  string(JSON nodes_json SET "${nodes_json}" nodes ${i} latency_ms 250)
-endforeach()
-file(WRITE ${PERF_SLOW_NODES} "${nodes_json}\n")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PERF_NODES})
+# The regression gate of this repository's CI: HEAD's function server (B)
+# against the previous commit's (A), built by the fixture ab_prev_server
+# (suites/prev_server.sh says why a fixture and what happens without a
+# previous commit). Its verdict goes to results/ab-<id>/ with the others.
+set(AB_PREV_DIR ${CMAKE_BINARY_DIR}/build-prev)
+add_test(NAME ab_prev_server
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/prev_server.sh ${CMAKE_SOURCE_DIR} ${AB_PREV_DIR}
+          $<TARGET_FILE:flowgate-functions>)
+set_tests_properties(ab_prev_server PROPERTIES FIXTURES_SETUP ab_prev LABELS "perf;gate"
+  TIMEOUT 900)
+add_test(NAME ab_gate
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_gate.sh $<TARGET_FILE:flowgate-cli> ${AB_PREV_DIR}
+          $<TARGET_FILE:flowgate-functions> ${PERF_RESULTS} ${AB_GATE_BUDGET})
+set_tests_properties(ab_gate PROPERTIES
+  LABELS "perf;gate"
+  FIXTURES_REQUIRED ab_prev
+  RUN_SERIAL TRUE
+  TIMEOUT 600
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "${AB_ENV}")
 
-add_test(NAME regression_gate_goes_red
-  COMMAND ${CMAKE_SOURCE_DIR}/suites/regression_gate_goes_red.sh ${CMAKE_BINARY_DIR}/gate-regression
-          $<TARGET_FILE:flowgate-suite> $<TARGET_FILE:flowgate-cli> ${PERF_NODES} ${PERF_SLOW_NODES})
-set_tests_properties(regression_gate_goes_red PROPERTIES
+# Proofs that the A/B gate decides. A/A: two separate servers of the same
+# binary and profile must pass.
+add_test(NAME ab_aa_passes
+  COMMAND $<TARGET_FILE:flowgate-cli> ab smoke --budget ${AB_PROOF_BUDGET}
+          --results-dir ${CMAKE_BINARY_DIR}/ab-aa)
+# A 1.5x slowdown of B (the server's known-effect knob) must fail the gate
+# as a latency regression of the smoke cell.
+add_test(NAME ab_slowdown_fails
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_slowdown.sh ${CMAKE_BINARY_DIR}/ab-slowdown
+          $<TARGET_FILE:flowgate-cli> ${AB_PROOF_BUDGET})
+# Cells on one side only (a real results file with cells removed) fail
+# `flowgate compare`, one line each.
+add_test(NAME ab_missing_cells_fail
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_missing_cells.sh ${CMAKE_BINARY_DIR}/ab-missing
+          $<TARGET_FILE:flowgate-cli> $<TARGET_FILE:suite_drop_cells>)
+set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPERTIES
   LABELS "gate;perf-smoke"
   RUN_SERIAL TRUE
   TIMEOUT 600
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_CONFIG=")
+  ENVIRONMENT "${AB_ENV}")

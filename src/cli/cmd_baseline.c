@@ -4,7 +4,11 @@
  * `flowgate run`), else in results/.
  * The file is validated first (fg_results_load) and then copied byte for
  * byte (not re-serialised) with an atomic rename, so a crash never leaves a
- * half-written baseline and the baseline is exactly the run's file. */
+ * half-written baseline and the baseline is exactly the run's file.
+ * An interrupted run (run.interrupted, or any entry marked interrupted) or
+ * one without experiments is refused: a baseline missing cells, or holding
+ * a half-measured one, would make every later gate fail or judge against
+ * the wrong numbers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,32 @@ static void parent_dir(const char *path, char *out, size_t size)
     if (n >= size) n = size - 1;
     memcpy(out, path, n);
     out[n] = 0;
+}
+
+/* One line and -1 when the run cannot be a baseline. */
+static int refuse(const char *src, const cJSON *run, const cJSON *exps)
+{
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "interrupted"))) {
+        fprintf(stderr, "flowgate baseline: %s: the run was interrupted (run.interrupted): "
+                        "not a baseline; promote a complete run\n", src);
+        return -1;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, exps) {
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted"))) continue;
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "experiment_id");
+        const cJSON *rep = cJSON_GetObjectItemCaseSensitive(e, "repeat");
+        fprintf(stderr, "flowgate baseline: %s: %s repeat %d was interrupted: not a baseline; "
+                        "promote a complete run\n", src,
+                cJSON_IsString(id) ? id->valuestring : "(no id)",
+                cJSON_IsNumber(rep) ? rep->valueint : 0);
+        return -1;
+    }
+    if (cJSON_GetArraySize(exps) == 0) {
+        fprintf(stderr, "flowgate baseline: %s: no experiments: nothing to gate against\n", src);
+        return -1;
+    }
+    return 0;
 }
 
 int cmd_baseline(int argc, char **argv)
@@ -76,6 +106,10 @@ int cmd_baseline(int argc, char **argv)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
     const cJSON *category = cJSON_GetObjectItemCaseSensitive(run, "category");
     const cJSON *exps = fg_results_experiments(root);
+    if (refuse(src, run, exps) != 0) {
+        cJSON_Delete(root);
+        return 2;
+    }
     char summary[256];
     snprintf(summary, sizeof summary, "run %s, %s, %d experiment entries",
              cJSON_IsString(id) ? id->valuestring : "(no id)",

@@ -8,8 +8,11 @@
  * SIGTERM) ends the current experiment early (its unfinished requests are
  * reported as interrupted), keeps every finished one and stops the embedded
  * server; a second one kills.
- * Exit: 0 all thresholds pass, 1 a threshold failed (or interrupted),
- * 2 bad input or setup. */
+ * The results file exists (valid JSON, run.interrupted) from the moment
+ * the endpoints are healthy, so even a run stopped before its first cell
+ * leaves one; an interrupted run never prints "all thresholds pass".
+ * Exit: 0 all thresholds pass, 1 a threshold failed or the run was
+ * interrupted (also during the health wait), 2 bad input or setup. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +28,9 @@
 
 typedef struct run_flags {
     const char *config, *endpoints, *schedulers, *sizes, *concurrency, *variant;
-    const char *results_dir, *nodes, *profile;
-    int requests, warmup, repeats, retries;   /* -1: not given */
-    double rate, duration, timeout;           /* < 0: not given */
+    const char *results_dir, *nodes, *profile, *server_bin;
+    int requests, warmup, repeats, retries, max_inflight;   /* -1: not given */
+    double rate, duration, timeout, warmup_s;               /* < 0: not given */
     int inline_data, no_thresholds;
 } run_flags;
 
@@ -36,17 +39,21 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: flowgate run [standard|large_input|high_concurrency|extreme|scale|smoke|test|single]\n"
         "                    [--config F] [--endpoints F] [--schedulers a,b] [--sizes 0.1,1]\n"
-        "                    [--concurrency 1,5] [--requests N] [--warmup N]\n"
-        "                    [--rate R --duration S] [--timeout S] [--retries N] [--inline]\n"
-        "                    [--variant clean|adult|violence|illegal_text] [--repeats N]\n"
-        "                    [--results-dir D] [--nodes F] [--profile F] [--no-thresholds]\n"
+        "                    [--concurrency 1,5] [--requests N] [--warmup N] [--warmup-s S]\n"
+        "                    [--rate R --duration S [--max-inflight N]] [--timeout S]\n"
+        "                    [--retries N] [--inline] [--repeats N]\n"
+        "                    [--variant clean|adult|violence|illegal_text]\n"
+        "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
+        "                    [--no-thresholds]\n"
         "\n"
         "Runs the category's matrix (default standard) against the endpoints, or against\n"
         "embedded nodes started from data/nodes.json. Precedence: defaults < environment <\n"
         "category < --config file < flags. `scale` runs large_input, high_concurrency and\n"
         "extreme into one scale_experiment_results_<id>.json; `test` is smoke; `single`\n"
         "is one cell at $DEFAULT_INPUT_SIZE (1.0) x $DEFAULT_CONCURRENCY (5).\n"
-        "--rate/--duration switch to an open loop (latency from the intended send time).\n"
+        "--rate/--duration switch to an open loop (latency from the intended send time);\n"
+        "--max-inflight caps its instances in flight (default 1024). Without --requests a\n"
+        "cell measures at least 20 requests (p95 needs 20 samples) and at least C.\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
         "input or setup.\n");
 }
@@ -84,6 +91,7 @@ static int apply_flags(fg_run_config *c, const run_flags *f, fg_err *err)
     if (f->results_dir && copy_path(c->results_dir, sizeof c->results_dir, "--results-dir", f->results_dir, err)) return -1;
     if (f->nodes && copy_path(c->nodes_profile, sizeof c->nodes_profile, "--nodes", f->nodes, err)) return -1;
     if (f->profile && copy_path(c->profile, sizeof c->profile, "--profile", f->profile, err)) return -1;
+    if (f->server_bin && copy_path(c->server_bin, sizeof c->server_bin, "--server-bin", f->server_bin, err)) return -1;
     if (f->variant && fg_variant_parse(f->variant, &c->variant) != 0)
         return fg_err_set(err, "--variant: unknown variant '%s' (known: clean, adult, violence, "
                           "illegal_text)", f->variant);
@@ -94,10 +102,19 @@ static int apply_flags(fg_run_config *c, const run_flags *f, fg_err *err)
     if (f->timeout > 0) c->timeout_s = f->timeout;
     if (f->rate > 0) c->rate_rps = f->rate;
     if (f->duration > 0) c->duration_s = f->duration;
+    if (f->warmup_s >= 0) c->warmup_s = f->warmup_s;
+    if (f->max_inflight >= 0) c->max_inflight = f->max_inflight;
     if (f->inline_data) c->inline_data = 1;
-    if (c->rate_rps > 0 && !(c->duration_s > 0))
+    /* Named by flag when a flag is the half that is there. */
+    if (f->rate > 0 && !(c->duration_s > 0))
         return fg_err_set(err, "--rate needs --duration (seconds of open-loop load)");
-    return 0;
+    if (f->duration > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "--duration needs --rate (requests per second): without a rate "
+                          "the run is a closed loop of --requests, which has no duration");
+    if (f->max_inflight > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "--max-inflight caps an open loop only: it needs --rate and "
+                          "--duration");
+    return fg_config_check(c, err);
 }
 
 static int build_config(const char *category, const run_flags *f, fg_run_config *c, fg_err *err)
@@ -177,8 +194,8 @@ static void on_stop_signal(int sig)
 static int parse_args(int argc, char **argv, const char **category, run_flags *f, fg_err *err)
 {
     memset(f, 0, sizeof *f);
-    f->requests = f->warmup = f->repeats = f->retries = -1;
-    f->rate = f->duration = f->timeout = -1;
+    f->requests = f->warmup = f->repeats = f->retries = f->max_inflight = -1;
+    f->rate = f->duration = f->timeout = f->warmup_s = -1;
     *category = "standard";
     int have_category = 0;
     for (int i = 1; i < argc; i++) {
@@ -212,13 +229,16 @@ static int parse_args(int argc, char **argv, const char **category, run_flags *f
         STR_FLAG("--results-dir", results_dir)
         STR_FLAG("--nodes", nodes)
         STR_FLAG("--profile", profile)
+        STR_FLAG("--server-bin", server_bin)
         INT_FLAG("--requests", requests, 1, FG_MAX_REQUESTS)
         INT_FLAG("--warmup", warmup, 0, FG_MAX_REQUESTS)
         INT_FLAG("--repeats", repeats, 1, 1000)
         INT_FLAG("--retries", retries, 0, 10)
+        INT_FLAG("--max-inflight", max_inflight, 1, FG_MAX_INFLIGHT)
         NUM_FLAG("--rate", rate, MAX_RATE_RPS)
         NUM_FLAG("--duration", duration, MAX_DURATION_S)
         NUM_FLAG("--timeout", timeout, MAX_TIMEOUT_S)
+        NUM_FLAG("--warmup-s", warmup_s, FG_MAX_WARMUP_S)
 #undef STR_FLAG
 #undef INT_FLAG
 #undef NUM_FLAG
@@ -313,7 +333,7 @@ int cmd_run(int argc, char **argv)
         sigaction(SIGTERM, &old_term, NULL);
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         cJSON_Delete(thresholds);
-        return 2;
+        return fg_engine_stop_requested() ? 1 : 2;   /* Ctrl-C while waiting: interrupted */
     }
 
     int status = 0;
@@ -326,9 +346,11 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
+    /* run.interrupted is set in the document the table is made from, so
+     * the table of an interrupted run does not read as a pass. */
     const cJSON *results = fg_runner_results(r);
     int n_exps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
-    if (status == 0 && thresholds) {
+    if (status == 0 && thresholds && n_exps > 0) {
         int failed = report_thresholds(thresholds, results, run_cfg.results_dir, &err);
         if (failed < 0) {
             fprintf(stderr, "flowgate run: thresholds: %s\n", err.msg);
@@ -336,12 +358,16 @@ int cmd_run(int argc, char **argv)
         } else if (failed > 0) {
             printf("%d threshold%s failed\n", failed, failed == 1 ? "" : "s");
             status = 1;
-        } else if (n_exps > 0) {
+        } else if (!interrupted) {
             printf("all thresholds pass\n");
         }
     }
-    if (interrupted && status == 0) {
-        printf("interrupted: unfinished requests are reported as interrupted\n");
+    if (interrupted && status != 2) {
+        if (n_exps == 0)
+            printf("interrupted before the first cell finished: no threshold verdict\n");
+        else
+            printf("interrupted: no verdict for the cells not run; unfinished requests are "
+                   "reported as interrupted\n");
         status = 1;
     }
     char path[1024];
@@ -349,7 +375,7 @@ int cmd_run(int argc, char **argv)
     if (fg_runner_close(r, &err) != 0) {
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         status = 2;
-    } else if (n_exps > 0) {
+    } else {
         printf("results: %s\n", path);
     }
     cJSON_Delete(thresholds);

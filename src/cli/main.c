@@ -18,6 +18,7 @@ static const struct {
     {"plot",      cmd_plot,      "plot RESULTS.json      render gnuplot charts into plots/<run-id>/"},
     {"compare",   cmd_compare,   "compare BASE.json NEW.json  regression verdict per cell"},
     {"baseline",  cmd_baseline,  "baseline RESULTS.json  promote a run to results/baseline.json"},
+    {"ab",        cmd_ab,        "ab [smoke|standard|...] [--a-server BIN --b-server BIN | --b-slowdown F ...]  A/B regression gate"},
 };
 
 static void usage(FILE *out)

@@ -13,6 +13,12 @@
  * variable or file and key: a typo must never fall back to a default
  * silently. An empty environment variable counts as unset.
  *
+ * A repeated key in a config file is refused too (cJSON keeps both and a
+ * lookup sees only the first, so the second would be ignored silently).
+ * Once every layer is applied, fg_config_check refuses combinations no
+ * single layer can see: a duration without a rate, an in-flight cap for a
+ * closed loop, an input size the server's body limit can never accept.
+ *
  * Paths in a config file are used as written (relative to the working
  * directory), like paths given on the command line. */
 #include "flowgate/config.h"
@@ -51,7 +57,7 @@ void fg_config_defaults(fg_run_config *c)
     snprintf(c->schedulers[0], sizeof c->schedulers[0], "ours");
     c->n_schedulers = 1;
     c->requests = 0;
-    c->default_requests = 10;
+    c->default_requests = FG_MIN_CELL_REQUESTS;
     c->warmup = 2;
     c->request_scale = 1.0;
     c->timeout_s = 60;
@@ -336,6 +342,11 @@ int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
         cJSON_Delete(root);
         return fg_err_set(err, "%s: not a JSON object", path);
     }
+    const char *dup = fg_json_duplicate_key(root);
+    if (dup) {
+        cJSON_Delete(root);
+        return fg_err_set(err, "%s: duplicate key '%s'", path, dup);
+    }
     const cJSON *cat = NULL;
     char known[256] = "";
     for (const cJSON *k = root->child; k; k = k->next) {
@@ -441,6 +452,8 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
     if (!strcmp(k, "warmup")) return file_int(f, v, 0, FG_MAX_REQUESTS, &c->warmup);
     if (!strcmp(k, "retries")) return file_int(f, v, 0, 10, &c->retries);
     if (!strcmp(k, "repeats")) return file_int(f, v, 1, 1000, &c->repeats);
+    if (!strcmp(k, "warmup_s")) return file_num(f, v, 0, FG_MAX_WARMUP_S, &c->warmup_s);
+    if (!strcmp(k, "max_inflight")) return file_int(f, v, 0, FG_MAX_INFLIGHT, &c->max_inflight);
     if (!strcmp(k, "rate_rps")) return file_num(f, v, 0, 1e6, &c->rate_rps);
     if (!strcmp(k, "duration_s")) return file_num(f, v, 0, 86400, &c->duration_s);
     if (!strcmp(k, "timeout_s")) {
@@ -465,14 +478,15 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         {"thresholds", offsetof(fg_run_config, thresholds)},
         {"results_dir", offsetof(fg_run_config, results_dir)},
         {"images_dir", offsetof(fg_run_config, images_dir)},
+        {"server_bin", offsetof(fg_run_config, server_bin)},
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (!strcmp(k, paths[i].key))
             return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
-                    "requests, warmup, rate_rps, duration_s, timeout_s, retries, inline, variant, "
-                    "repeats, endpoints, nodes_profile, workflow, profile, thresholds, results_dir, "
-                    "images_dir)");
+                    "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, timeout_s, "
+                    "retries, inline, variant, repeats, endpoints, nodes_profile, workflow, profile, "
+                    "thresholds, results_dir, images_dir, server_bin)");
 }
 
 int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
@@ -491,6 +505,8 @@ int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
     fg_run_config next = *c;   /* all or nothing */
     int rc = 0;
     if (!cJSON_IsObject(root)) rc = fg_err_set(err, "%s: expected a JSON object", path);
+    const char *dup = rc ? NULL : fg_json_duplicate_key(root);
+    if (dup) rc = fg_err_set(err, "%s: duplicate key '%s'", path, dup);
     /* The category sets the matrix; explicit axes in the same file refine it. */
     const cJSON *cat = rc ? NULL : cJSON_GetObjectItemCaseSensitive(root, "category");
     if (cat) {
@@ -503,25 +519,131 @@ int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
     }
     for (const cJSON *v = rc ? NULL : root->child; v && !rc; v = v->next)
         if (v->string[0] != '_') rc = apply_key(&next, &f, v);
+    /* Open loop takes both; either alone (or "rate_rps": 0 beside a
+     * duration) would silently run a closed loop or fail later. */
     if (!rc && next.rate_rps > 0 && next.duration_s <= 0)
         rc = fg_err_set(err, "%s: rate_rps: open loop needs duration_s > 0 as well", path);
+    if (!rc && next.duration_s > 0 && !(next.rate_rps > 0))
+        rc = fg_err_set(err, "%s: duration_s: needs rate_rps > 0 (open loop); a closed loop runs "
+                        "a number of requests, not a duration", path);
     if (!rc) *c = next;
     cJSON_Delete(root);
     return rc;
+}
+
+/* ---- checks across layers --------------------------------------------- */
+
+const char *fg_json_duplicate_key(const cJSON *obj)
+{
+    for (const cJSON *a = obj ? obj->child : NULL; a; a = a->next) {
+        if (cJSON_IsObject(obj) && a->string)
+            for (const cJSON *b = obj->child; b != a; b = b->next)
+                if (b->string && !strcmp(a->string, b->string)) return a->string;
+        if (cJSON_IsObject(a) || cJSON_IsArray(a)) {
+            const char *inner = fg_json_duplicate_key(a);
+            if (inner) return inner;
+        }
+    }
+    return NULL;
+}
+
+/* The JSON around the base64 of an upload body (payload.c). */
+#define UPLOAD_FRAME_BYTES (sizeof "{\"img_b64\":\"\",\"by_ref\":false}" - 1)
+#define IMAGEGEN_TOLERANCE 1.03   /* imagegen: a PNG within +-3 % of its size */
+
+double fg_upload_body_max_bytes(double size_mb)
+{
+    double png = ceil(size_mb * FG_MB * IMAGEGEN_TOLERANCE);
+    return 4.0 * ceil(png / 3.0) + (double)UPLOAD_FRAME_BYTES;
+}
+
+int fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *source,
+                         size_t source_size, fg_err *err)
+{
+    *limit_bytes = FG_DEFAULT_MAX_BODY_MB * FG_MB;
+    if (c->endpoints[0]) {
+        /* Separately started servers do not tell their limit up front;
+         * 64 MiB is flowgate-functions' default. */
+        snprintf(source, source_size, "the default for endpoints of unknown limit");
+        return 0;
+    }
+    char path[1024];
+    if (c->nodes_profile[0]) snprintf(path, sizeof path, "%s", c->nodes_profile);
+    else snprintf(path, sizeof path, "%s/nodes.json", fg_data_dir());
+    fg_buf buf;
+    if (fg_read_file(path, 1 << 20, &buf, err)) return -1;
+    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
+    fg_buf_free(&buf);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fg_err_set(err, "%s: not a JSON object", path);
+    }
+    const cJSON *mb = cJSON_GetObjectItemCaseSensitive(root, "max_body_mb");
+    if (cJSON_IsNumber(mb) && mb->valuedouble > 0) {
+        *limit_bytes = mb->valuedouble * FG_MB;
+        snprintf(source, source_size, "max_body_mb in %s", path);
+    } else {
+        snprintf(source, source_size, "the server's default; %s sets no max_body_mb", path);
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int fg_config_check(const fg_run_config *c, fg_err *err)
+{
+    if (c->rate_rps > 0 && !(c->duration_s > 0))
+        return fg_err_set(err, "rate_rps %g (--rate): open loop needs duration_s (--duration) "
+                          "as well", c->rate_rps);
+    if (c->duration_s > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "duration_s %g (--duration) needs rate_rps > 0 (--rate): a "
+                          "closed loop runs a number of requests, not a duration", c->duration_s);
+    if (c->max_inflight > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "max_inflight %d (--max-inflight) caps an open loop only; a "
+                          "closed loop keeps exactly its concurrency in flight (set rate_rps and "
+                          "duration_s, or drop it)", c->max_inflight);
+    if (c->server_bin[0] && c->endpoints[0])
+        return fg_err_set(err, "server_bin '%s' (--server-bin) is only used when flowgate starts "
+                          "the server itself, but endpoints are set (%s)", c->server_bin,
+                          c->endpoints);
+    double limit;
+    char source[1200];
+    fg_err why;
+    /* An unreadable profile is reported by the server start, with its path. */
+    if (fg_config_body_limit(c, &limit, source, sizeof source, &why) != 0) return 0;
+    for (int i = 0; i < c->n_sizes; i++) {
+        double body = fg_upload_body_max_bytes(c->sizes_mb[i]);
+        if (body <= limit) continue;
+        /* The largest size that fits, rounded down to 0.1 MB. */
+        double fit = floor((limit - (double)UPLOAD_FRAME_BYTES - 4) * 0.75 / IMAGEGEN_TOLERANCE /
+                           FG_MB * 10) / 10;
+        char mb[32];
+        fg_format_mb(c->sizes_mb[i], mb, sizeof mb);
+        return fg_err_set(err, "input size %s MB can never be sent: its PNG (up to %.1f MiB, "
+                          "+-3 %%) base64-encoded is an upload body of up to %.1f MiB, over the "
+                          "server's %.0f MiB body limit (%s); sizes up to %.1f MB fit",
+                          mb, c->sizes_mb[i] * IMAGEGEN_TOLERANCE, body / FG_MB, limit / FG_MB, source, fit);
+    }
+    return 0;
 }
 
 /* ---- derived values --------------------------------------------------- */
 
 int fg_config_requests_for(const fg_run_config *c, int concurrency)
 {
-    int base = c->requests > 0 ? c->requests
+    int explicit_count = c->requests > 0;
+    int base = explicit_count ? c->requests
              : (c->default_requests > 3 * concurrency ? c->default_requests : 3 * concurrency);
     double scale = c->request_scale > 0 ? c->request_scale : 1.0;
     /* The epsilon keeps 10 * 0.3 from becoming 4. */
     double scaled = ceil((double)base * scale - 1e-9);
     /* Scaling down (CI) never leaves fewer requests than the concurrency,
-     * so every level is really exercised; an explicit smaller count stays. */
+     * so every level is really exercised, nor (unless the user chose the
+     * count) fewer than p95 needs; an explicit smaller count stays. */
     int floor_requests = base < concurrency ? base : concurrency;
+    if (!explicit_count) {
+        floor_requests = concurrency;
+        if (floor_requests < FG_MIN_CELL_REQUESTS) floor_requests = FG_MIN_CELL_REQUESTS;
+    }
     if (floor_requests < 1) floor_requests = 1;
     if (scaled < floor_requests) scaled = floor_requests;
     return scaled > FG_MAX_REQUESTS ? FG_MAX_REQUESTS : (int)scaled;

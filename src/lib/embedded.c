@@ -3,11 +3,14 @@
  *
  * The embedded server is a child process (posix_spawn), its output in
  * <tmpdir>/server.log; flowgate waits for the endpoints file it writes and
- * for every node to answer GET /. Only a server this process started is
- * ever signalled. CPU and memory of that child are read from /proc. */
+ * for every node to answer GET /. A stop request (Ctrl-C) ends that wait
+ * promptly: the child is stopped and the start fails with
+ * FG_HEALTH_INTERRUPTED. Only a server this process started is ever
+ * signalled. CPU and memory of that child are read from /proc. */
 #define _GNU_SOURCE   /* nftw */
 #include "flowgate/cluster.h"
 #include "cluster_internal.h"
+#include "flowgate/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -157,6 +160,12 @@ int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
     char why[512] = "";
     int status;
     for (;;) {
+        if (fg_engine_stop_requested()) {
+            terminate_child(pid);
+            remove_tree(dir);
+            memset(c, 0, sizeof *c);
+            return fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
+        }
         if (child_exited(pid, &status)) {
             char line[300];
             last_log_line(dir, line, sizeof line);
@@ -178,6 +187,7 @@ int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
                 snprintf(c->server_dir, sizeof c->server_dir, "%s", dir);
                 return 0;
             }
+            if (fg_engine_stop_requested()) continue;   /* the check above cleans up */
             snprintf(why, sizeof why, "%s", health_err.msg);
             break;
         }

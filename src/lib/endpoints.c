@@ -9,9 +9,13 @@
  * the middle of a run (http_client.c keeps libcurl off proxies for the same
  * reason).
  *
+ * A key repeated anywhere in the file is refused (cJSON would keep both and
+ * read only the first).
+ *
  * Reading only: no HTTP request is sent from here, so a file is checked
  * the same way whether or not anything listens yet (health: http_client.c). */
 #include "flowgate/cluster.h"
+#include "flowgate/config.h"   /* fg_json_duplicate_key */
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -335,8 +339,11 @@ int fg_cluster_load_endpoints(const char *path, fg_cluster *c, fg_err *err)
     fg_buf_free(&text);
     int rc;
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(root, "mode");
+    const char *dup = fg_json_duplicate_key(root);
     if (!cJSON_IsObject(root))
         rc = fg_err_set(err, "%s: expected a JSON object", path);
+    else if (dup)   /* cJSON keeps both; the second would be ignored silently */
+        rc = fg_err_set(err, "%s: duplicate key '%s'", path, dup);
     else if (!cJSON_IsString(mode))
         rc = fg_err_set(err, "%s: \"mode\": missing or not a string (nodes, functions or docker)", path);
     else if (!strcmp(mode->valuestring, "nodes"))

@@ -2,14 +2,31 @@
  * multi handle.
  *
  * Workflow instances are started by the load model — closed loop (keep
- * `concurrency` instances in flight until warmup + requests have run) or
- * open loop (instance i is due at t0 + i/rate; its latency counts from that
- * intended time, so a slow server cannot hide its queue: coordinated
- * omission corrected as in wrk2). Each instance is a state machine
- * (instance.c); whenever one of its functions becomes ready the engine asks
- * the scheduler for a node, builds the request and adds an easy handle to
- * the multi handle. curl_multi_poll sleeps until a socket is ready, curl's
- * own timer fires or the next open-loop send is due.
+ * `concurrency` instances in flight) or open loop (instances due at a fixed
+ * rate; latency counts from the intended time, so a slow server cannot
+ * hide its queue: coordinated omission corrected as in wrk2). Each instance
+ * is a state machine (instance.c); whenever one of its functions becomes
+ * ready the engine asks the scheduler for a node, builds the request and
+ * adds an easy handle to the multi handle. curl_multi_poll sleeps until a
+ * socket is ready, curl's own timer fires or the next open-loop send is due.
+ *
+ * Phases. Warm-up instances run at the cell's load until the system is
+ * warm, judged by state rather than by a count: at least `warmup` of them
+ * completed and the last K = max(C, total workers) replies of every kind —
+ * and the last K of each function that cold-started during the warm-up —
+ * reported no cold start (K covers every worker slot once); or, for
+ * endpoints that never report cold_start, the count alone; or the time cap
+ * (`warmup_s`, default 30 s). Measured instances then take the slots the
+ * warm-up ones free as they finish (no synchronized burst). Closed loop:
+ * the measured instances are the first N started after the warm-up; after
+ * the N-th, "drain" instances keep C in flight until the last measured one
+ * completes, and are then aborted, never measured — so every measured
+ * instance ran at concurrency C, and the window (first measured start to
+ * last measured completion) has no ramp-up or ramp-down. Open loop: the
+ * measured instances are the `rate × duration` slots after the warm-up; a
+ * slot that finds `max_inflight` instances in flight is not sent and is
+ * counted "dropped", never silently skipped; the window runs from the first
+ * measured due time to the last measured completion.
  *
  * Easy handles are pooled per node and reused, so connections stay alive
  * across invocations; like every flowgate transfer they speak plain http
@@ -19,18 +36,29 @@
  * bodies are small JSON objects. Response bodies are bounded
  * (FG_MAX_RESPONSE_BYTES); a larger one is a malformed answer.
  *
- * Accounting: each finished instance is exactly one of ok, failed or
- * timed_out (a failed instance counts as timed_out when its failure was a
- * timeout). A stop request (Ctrl-C) aborts what is in flight; those
- * instances are counted as "interrupted", apart from the three. */
+ * Failure classes: the driver's own failures — no socket (EMFILE, ENFILE:
+ * the socket-open callback records socket()'s errno), no memory — are
+ * "client" and say nothing about the node: they never mark it down. A
+ * response cut short is "malformed" (truncated); a status that arrived
+ * before the upload broke off (a 413 while sending) is "http" with that
+ * code; only a transport failure with no answer at all is "connect".
+ *
+ * Accounting: each finished measured instance is exactly one of ok, failed
+ * or timed_out (a failed instance counts as timed_out when its failure was
+ * a timeout). A stop request (Ctrl-C) aborts what is in flight; those
+ * measured instances are counted as "interrupted", apart from the three,
+ * and open-loop slots that never came due are "unsent"; so scheduled =
+ * sent + interrupted + dropped + unsent. */
 #include "flowgate/engine.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "instance.h"
 #include "metrics.h"
@@ -38,17 +66,22 @@
 #define TIMELINE_MAX_REQUESTS 200
 #define POLL_MAX_MS 100
 #define PROGRESS_EVERY_MS 500.0
+#define DEFAULT_WARMUP_CAP_S 30.0
+#define DEFAULT_MAX_INFLIGHT 1024
 
 static volatile sig_atomic_t stop_requested;
 
 void fg_engine_request_stop(void) { stop_requested = 1; }
 int fg_engine_stop_requested(void) { return stop_requested != 0; }
 
+typedef enum instance_kind { KIND_WARMUP, KIND_MEASURED, KIND_DRAIN } instance_kind;
+static const char *const kind_names[] = {"warmup", "measured", "drain"};
+
 typedef struct run_instance {
     struct run_instance *prev, *next;   /* live list */
     fg_instance sm;
     uint64_t index;
-    int warmup;
+    instance_kind kind;
     double intended;                    /* monotonic ms: latency counts from here */
     int prev_node;
     int fail_class;                     /* first failure's class, -1 none */
@@ -63,6 +96,7 @@ typedef struct invocation {
     CURL *easy;
     char *body;                         /* owned; NULL: the shared payload body */
     double queued, sent;
+    int socket_errno;                   /* socket() failed with this; 0 none */
     fg_http_body resp;                  /* bounded by FG_MAX_RESPONSE_BYTES */
     char curl_error[CURL_ERROR_SIZE];
 } invocation;
@@ -83,8 +117,24 @@ typedef struct engine {
     invocation *live_inv;
     run_instance *live;
     int live_instances;
-    uint64_t total, started, completed;
-    uint64_t measured_started;
+    int open;                           /* open loop */
+    double interval_ms;                 /* open loop: between due times */
+    int max_inflight;                   /* open loop cap */
+    uint64_t started;                   /* instances of every kind: the index */
+    /* Warm-up: when it stops, what it saw. */
+    int measuring;                      /* the warm-up is over */
+    uint64_t warm_need, warm_k;         /* at least; replies without a cold start */
+    double warm_cap_ms;
+    uint64_t warm_finished;
+    int saw_cold_field;                 /* some reply carried "cold_start" */
+    uint64_t streak;                    /* replies since the last cold start */
+    uint64_t fn_streak[FG_WF_MAX_NODES];
+    unsigned char fn_cold[FG_WF_MAX_NODES];   /* cold-started during the warm-up */
+    /* Measured instances. */
+    uint64_t target;                    /* N (closed) or scheduled slots (open) */
+    uint64_t measured_started, measured_finished;
+    uint64_t measured_due;              /* open loop: slots that came due */
+    uint64_t next_slot;                 /* open loop: the next slot on the rate clock */
     int failed_total;
     double t0, next_progress;
     fg_metrics m;
@@ -92,6 +142,18 @@ typedef struct engine {
 } engine;
 
 /* ---- easy handles ---------------------------------------------------- */
+
+/* curl opens every connection's socket here, so a failure of socket()
+ * itself (EMFILE: the driver ran out of descriptors) is known for what it
+ * is; curl only says it could not connect. */
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    invocation *inv = userp;
+    if (fd == CURL_SOCKET_BAD && inv) inv->socket_errno = errno ? errno : EMFILE;
+    return fd;
+}
 
 static CURL *handle_get(engine *e, int node)
 {
@@ -104,6 +166,7 @@ static CURL *handle_get(engine *e, int node)
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fg_http_body_write);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     return h;
 }
@@ -114,6 +177,7 @@ static void handle_put(engine *e, int node, CURL *h)
     /* the invocation that owned these buffers is about to be freed */
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, NULL);
     curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
     if (hp->n == hp->cap) {
         int cap = hp->cap ? 2 * hp->cap : 8;
@@ -158,7 +222,7 @@ static void give_up(engine *e, run_instance *ri, int fn, fg_fail_class cls, cons
 {
     fg_instance_fail(&ri->sm, fn);
     if (ri->fail_class < 0) ri->fail_class = (int)cls;
-    if (!ri->warmup) fg_metrics_error(&e->m, cls, e->wf->nodes[fn].id, msg);
+    if (ri->kind == KIND_MEASURED) fg_metrics_error(&e->m, cls, e->wf->nodes[fn].id, msg);
 }
 
 static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, double queued)
@@ -200,7 +264,7 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
         free(body);
         free(inv);
         if (h) handle_put(e, node, h);
-        give_up(e, ri, fn, FG_FAIL_CONNECT, "out of memory for a request");
+        give_up(e, ri, fn, FG_FAIL_CLIENT, "out of memory for a request");
         return;
     }
     inv->ri = ri;
@@ -218,13 +282,14 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->x->timeout_s * 1000.0 + 0.5));
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &inv->resp);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, inv);
     curl_easy_setopt(h, CURLOPT_PRIVATE, inv);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, inv->curl_error);
     inv->sent = fg_now_mono_ms();
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
         handle_put(e, node, h);
         free_invocation(inv);
-        give_up(e, ri, fn, FG_FAIL_CONNECT, "libcurl refused the transfer");
+        give_up(e, ri, fn, FG_FAIL_CLIENT, "libcurl refused the transfer");
         return;
     }
     e->nodes[node].inflight++;
@@ -233,27 +298,35 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
     e->live_inv = inv;
 }
 
-static void finish_instance(engine *e, run_instance *ri)
+static void unlink_instance(engine *e, run_instance *ri)
 {
-    double end = fg_now_mono_ms();
-    int ok = !ri->sm.failed;
-    fg_fail_class cls = ri->fail_class >= 0 ? (fg_fail_class)ri->fail_class : FG_FAIL_MALFORMED;
-    fg_metrics_workflow(&e->m, ri->warmup, ok, cls, end - ri->intended, ri->intended, end);
-    if (!ri->warmup)
-        for (int i = 0; i < e->wf->n_edges; i++) {
-            int b = fg_instance_branch(&ri->sm, i);
-            if (b >= 0) e->m.branches[i][b]++;
-        }
-    fg_timeline_outcome(&e->tl, ri->timeline,
-                        ok ? "ok" : cls == FG_FAIL_TIMEOUT ? "timed_out" : "failed", end);
-    e->completed++;
-    if (!ok) e->failed_total++;
     if (ri->prev) ri->prev->next = ri->next;
     else e->live = ri->next;
     if (ri->next) ri->next->prev = ri->prev;
     e->live_instances--;
     fg_instance_free(&ri->sm);
     free(ri);
+}
+
+static void finish_instance(engine *e, run_instance *ri)
+{
+    double end = fg_now_mono_ms();
+    int ok = !ri->sm.failed;
+    fg_fail_class cls = ri->fail_class >= 0 ? (fg_fail_class)ri->fail_class : FG_FAIL_MALFORMED;
+    if (ri->kind != KIND_DRAIN)
+        fg_metrics_workflow(&e->m, ri->kind == KIND_WARMUP, ok, cls, end - ri->intended, end);
+    if (ri->kind == KIND_WARMUP) e->warm_finished++;
+    if (ri->kind == KIND_MEASURED) {
+        e->measured_finished++;
+        for (int i = 0; i < e->wf->n_edges; i++) {
+            int b = fg_instance_branch(&ri->sm, i);
+            if (b >= 0) e->m.branches[i][b]++;
+        }
+        if (!ok) e->failed_total++;
+    }
+    fg_timeline_outcome(&e->tl, ri->timeline,
+                        ok ? "ok" : cls == FG_FAIL_TIMEOUT ? "timed_out" : "failed", end);
+    unlink_instance(e, ri);
 }
 
 /* Sends whatever became ready; ends the instance when nothing is left. */
@@ -265,7 +338,7 @@ static void pump(engine *e, run_instance *ri)
     if (fg_instance_finished(&ri->sm)) finish_instance(e, ri);
 }
 
-static int start_instance(engine *e, double intended, fg_err *err)
+static int start_instance(engine *e, instance_kind kind, double intended, fg_err *err)
 {
     run_instance *ri = calloc(1, sizeof *ri);
     if (!ri) return fg_err_set(err, "out of memory for a workflow instance");
@@ -274,14 +347,19 @@ static int start_instance(engine *e, double intended, fg_err *err)
         return -1;
     }
     ri->index = e->started++;
-    ri->warmup = ri->index < (uint64_t)(e->x->warmup > 0 ? e->x->warmup : 0);
-    if (!ri->warmup) e->measured_started++;
+    ri->kind = kind;
+    if (kind == KIND_MEASURED) {
+        /* Closed loop: the window opens at the first measured start. */
+        if (e->measured_started++ == 0 && !e->open) e->m.window_start = intended;
+    } else if (kind == KIND_DRAIN) {
+        e->m.drain++;
+    }
     ri->intended = intended;
     ri->prev_node = -1;
     ri->fail_class = -1;
     snprintf(ri->request_id, sizeof ri->request_id, "%s-%d-%llu", e->x->id, e->x->repeat,
              (unsigned long long)ri->index);
-    ri->timeline = fg_timeline_request(&e->tl, ri->index, ri->warmup, intended);
+    ri->timeline = fg_timeline_request(&e->tl, ri->index, kind_names[kind], intended);
     ri->next = e->live;
     if (e->live) e->live->prev = ri;
     e->live = ri;
@@ -290,7 +368,105 @@ static int start_instance(engine *e, double intended, fg_err *err)
     return 0;
 }
 
+/* ---- warm-up ---------------------------------------------------------- */
+
+/* A warm-up reply: does it report a cold start? */
+static void warm_observe(engine *e, int fn, const cJSON *resp)
+{
+    const cJSON *cold = cJSON_GetObjectItemCaseSensitive(resp, "cold_start");
+    if (!cJSON_IsBool(cold)) return;   /* this endpoint does not say */
+    e->saw_cold_field = 1;
+    if (cJSON_IsTrue(cold)) {
+        e->m.warmup_cold_starts++;
+        e->streak = 0;
+        e->fn_streak[fn] = 0;
+        e->fn_cold[fn] = 1;
+    } else {
+        e->streak++;
+        e->fn_streak[fn]++;
+    }
+}
+
+static int warm_enough(const engine *e)
+{
+    if (e->streak < e->warm_k) return 0;
+    for (int i = 0; i < e->wf->n_nodes; i++)
+        if (e->fn_cold[i] && e->fn_streak[i] < e->warm_k) return 0;
+    return 1;
+}
+
+static void warm_stop(engine *e, const char *reason, double now)
+{
+    e->measuring = 1;
+    e->m.warmup_stop_reason = reason;
+    e->m.warmup_duration_s = (now - e->t0) / 1000.0;
+    /* Open loop: the measured slots follow on the same rate clock. */
+    if (e->open) e->m.window_start = e->t0 + (double)e->next_slot * e->interval_ms;
+}
+
+static void warm_check(engine *e, double now)
+{
+    if (e->measuring) return;
+    if (now - e->t0 >= e->warm_cap_ms) warm_stop(e, "time_cap", now);
+    else if (e->warm_finished >= e->warm_need && !e->saw_cold_field) warm_stop(e, "count", now);
+    else if (e->warm_finished >= e->warm_need && warm_enough(e)) warm_stop(e, "warm", now);
+}
+
 /* ---- completions ------------------------------------------------------ */
+
+/* The server's "message" from a (possibly partial) error body. */
+static const char *server_message(const invocation *inv, cJSON **parsed)
+{
+    *parsed = inv->resp.data ? cJSON_ParseWithLength(inv->resp.data, inv->resp.len) : NULL;
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(*parsed, "message");
+    return cJSON_IsString(message) ? message->valuestring : NULL;
+}
+
+/* A transfer that did not complete: whose fault, and what it was. */
+static fg_fail_class classify_transport(engine *e, invocation *inv, CURLcode rc, char *msg,
+                                        size_t msg_size)
+{
+    char what[400];
+    snprintf(what, sizeof what, "%s%s%s", curl_easy_strerror(rc),
+             inv->curl_error[0] ? ": " : "", inv->curl_error);
+    if (inv->resp.overflow) {
+        snprintf(msg, msg_size, "response larger than %zu bytes", FG_MAX_RESPONSE_BYTES);
+        return FG_FAIL_MALFORMED;
+    }
+    long os_errno = 0;
+    curl_easy_getinfo(inv->easy, CURLINFO_OS_ERRNO, &os_errno);
+    if (inv->socket_errno || os_errno == EMFILE || os_errno == ENFILE ||
+        rc == CURLE_OUT_OF_MEMORY || rc == CURLE_FAILED_INIT || rc == CURLE_WRITE_ERROR) {
+        int en = inv->socket_errno ? inv->socket_errno : (int)os_errno;
+        snprintf(msg, msg_size, "the driver could not make the request%s%s (%s)",
+                 en ? ": " : "", en ? strerror(en) : "", what);
+        return FG_FAIL_CLIENT;
+    }
+    long code = 0;
+    curl_easy_getinfo(inv->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 100 && (code < 200 || code > 299)) {
+        /* A status arrived before the transfer broke: typically a 413 for
+         * a body the server will not read, sent with "Connection: close"
+         * while curl keeps sending until the reset ("Broken pipe"). The
+         * status is the answer. */
+        cJSON *parsed;
+        const char *text = server_message(inv, &parsed);
+        snprintf(msg, msg_size, "HTTP %ld: %.160s (then the connection broke: %.300s)", code,
+                 text ? text : inv->resp.data ? inv->resp.data : "(no body)", what);
+        cJSON_Delete(parsed);
+        return FG_FAIL_HTTP;
+    }
+    if (rc == CURLE_PARTIAL_FILE || code) {
+        /* Headers said how much would come; the connection ended first. */
+        if (code) snprintf(msg, msg_size, "truncated response (HTTP %ld): %.400s", code, what);
+        else snprintf(msg, msg_size, "truncated response: %.400s", what);
+        return FG_FAIL_MALFORMED;
+    }
+    snprintf(msg, msg_size, "%s", what);
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+        e->nodes[inv->node].up = 0;
+    return FG_FAIL_CONNECT;
+}
 
 static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **resp,
                               int *ok, char *msg, size_t msg_size)
@@ -302,23 +478,11 @@ static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **r
         snprintf(msg, msg_size, "no answer within %.0f ms", e->x->timeout_s * 1000.0);
         return FG_FAIL_TIMEOUT;
     }
-    if (rc != CURLE_OK) {
-        if (inv->resp.overflow) {
-            snprintf(msg, msg_size, "response larger than %zu bytes", FG_MAX_RESPONSE_BYTES);
-            return FG_FAIL_MALFORMED;
-        }
-        snprintf(msg, msg_size, "%s%s%s", curl_easy_strerror(rc),
-                 inv->curl_error[0] ? ": " : "", inv->curl_error);
-        if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-            e->nodes[inv->node].up = 0;
-        return FG_FAIL_CONNECT;
-    }
+    if (rc != CURLE_OK) return classify_transport(e, inv, rc, msg, msg_size);
     e->nodes[inv->node].up = 1;
     long code = 0;
     curl_easy_getinfo(inv->easy, CURLINFO_RESPONSE_CODE, &code);
-    *resp = inv->resp.data ? cJSON_ParseWithLength(inv->resp.data, inv->resp.len) : NULL;
-    const cJSON *message = cJSON_GetObjectItemCaseSensitive(*resp, "message");
-    const char *text = cJSON_IsString(message) ? message->valuestring : NULL;
+    const char *text = server_message(inv, resp);
     if (code < 200 || code > 299) {
         snprintf(msg, msg_size, "HTTP %ld: %.200s", code,
                  text ? text : inv->resp.data ? inv->resp.data : "(empty body)");
@@ -359,6 +523,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
     fg_fail_class cls = classify(e, inv, rc, &resp, &ok, msg, sizeof msg);
     handle_put(e, inv->node, easy);
     inv->easy = NULL;
+    if (ok && ri->kind == KIND_WARMUP) warm_observe(e, inv->fn, resp);
     int lost_instance = 0;   /* a switch could not be evaluated: no retry helps */
     if (ok) {
         fg_err err = {{0}};
@@ -370,7 +535,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
             lost_instance = r == -2;
         }
     }
-    if (!ri->warmup) {
+    if (ri->kind == KIND_MEASURED) {
         fg_metrics_invocation(&e->m, inv->fn, inv->node, ok, cls, received - inv->sent, resp);
         if (!ok) fg_metrics_error(&e->m, cls, function, msg);
     }
@@ -394,11 +559,14 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
     pump(e, ri);
 }
 
-/* Ctrl-C: abort the transfers, count the unfinished measured instances. */
-static void abort_all(engine *e)
+/* Aborts the transfers of the instances that match (all when all is set,
+ * else the drain ones) and drops those instances; measured ones cut short
+ * are counted as interrupted. */
+static void abort_instances(engine *e, int all)
 {
-    while (e->live_inv) {
-        invocation *inv = e->live_inv;
+    for (invocation *inv = e->live_inv, *next; inv; inv = next) {
+        next = inv->next;
+        if (!all && inv->ri->kind != KIND_DRAIN) continue;
         curl_multi_remove_handle(e->multi, inv->easy);
         e->nodes[inv->node].inflight--;
         handle_put(e, inv->node, inv->easy);
@@ -406,14 +574,12 @@ static void abort_all(engine *e)
         free_invocation(inv);
     }
     double now = fg_now_mono_ms();
-    while (e->live) {
-        run_instance *ri = e->live;
-        if (!ri->warmup) e->m.interrupted++;
-        fg_timeline_outcome(&e->tl, ri->timeline, "interrupted", now);
-        e->live = ri->next;
-        e->live_instances--;
-        fg_instance_free(&ri->sm);
-        free(ri);
+    for (run_instance *ri = e->live, *next; ri; ri = next) {
+        next = ri->next;
+        if (!all && ri->kind != KIND_DRAIN) continue;
+        if (ri->kind == KIND_MEASURED) e->m.interrupted++;
+        fg_timeline_outcome(&e->tl, ri->timeline, all ? "interrupted" : "aborted", now);
+        unlink_instance(e, ri);
     }
 }
 
@@ -423,34 +589,82 @@ static void progress(engine *e, int final)
     double now = fg_now_mono_ms();
     if (!final && now < e->next_progress) return;
     e->next_progress = now + PROGRESS_EVERY_MS;
-    fprintf(stderr, "\r  %s %llu/%llu done, %d failed, %.1f s%s", e->x->id,
-            (unsigned long long)e->completed, (unsigned long long)e->total, e->failed_total,
-            (now - e->t0) / 1000.0, final ? "\n" : "");
+    if (!e->measuring)
+        fprintf(stderr, "\r  %s warm-up: %llu done, %.1f s%s", e->x->id,
+                (unsigned long long)e->warm_finished, (now - e->t0) / 1000.0,
+                final ? "\n" : "");
+    else
+        fprintf(stderr, "\r  %s %llu/%llu done, %d failed, %.1f s%s", e->x->id,
+                (unsigned long long)e->measured_finished, (unsigned long long)e->target,
+                e->failed_total, (now - e->t0) / 1000.0, final ? "\n" : "");
     fflush(stderr);
 }
 
 /* ---- the loop --------------------------------------------------------- */
 
+/* Closed loop: warm-up instances until warm, then the N measured ones,
+ * then drain instances until the last measured one is done. */
+static int start_closed(engine *e, fg_err *err)
+{
+    int c = e->x->concurrency;
+    while (e->live_instances < c) {
+        instance_kind kind;
+        if (!e->measuring) kind = KIND_WARMUP;
+        else if (e->measured_started < e->target) kind = KIND_MEASURED;
+        else if (e->measured_finished < e->measured_started) kind = KIND_DRAIN;
+        else break;
+        if (start_instance(e, kind, fg_now_mono_ms(), err) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Open loop: every slot due by now; one that finds the cap reached is
+ * dropped (a measured one is counted). */
+static int start_open(engine *e, double now, fg_err *err)
+{
+    for (;;) {
+        if (e->measuring && e->measured_due >= e->target) break;
+        double due = e->t0 + (double)e->next_slot * e->interval_ms;
+        if (due > now) break;
+        e->next_slot++;
+        instance_kind kind = e->measuring ? KIND_MEASURED : KIND_WARMUP;
+        if (kind == KIND_MEASURED) e->measured_due++;
+        if (e->live_instances >= e->max_inflight) {
+            if (kind == KIND_MEASURED) e->m.dropped++;
+            continue;
+        }
+        if (start_instance(e, kind, due, err) != 0) return -1;
+    }
+    return 0;
+}
+
+static int measured_done(const engine *e)
+{
+    uint64_t due = e->open ? e->measured_due : e->measured_started;
+    return e->measuring && due >= e->target && e->measured_finished == e->measured_started;
+}
+
 static int run_loop(engine *e, fg_err *err)
 {
-    const fg_experiment *x = e->x;
-    int open = x->rate_rps > 0;
-    double interval_ms = open ? 1000.0 / x->rate_rps : 0;
+    int finishing = 0;
     for (;;) {
         if (stop_requested) {
-            abort_all(e);
+            e->m.stopped = 1;
+            abort_instances(e, 1);
             break;
         }
         double now = fg_now_mono_ms();
-        if (open) {
-            while (e->started < e->total && e->t0 + (double)e->started * interval_ms <= now)
-                if (start_instance(e, e->t0 + (double)e->started * interval_ms, err) != 0)
-                    return -1;
-        } else {
-            while (e->started < e->total && e->live_instances < x->concurrency)
-                if (start_instance(e, fg_now_mono_ms(), err) != 0) return -1;
+        warm_check(e, now);
+        if (!finishing && measured_done(e)) {
+            /* The last measured instance is done: drain ones go. */
+            finishing = 1;
+            abort_instances(e, 0);
         }
-        if (e->started == e->total && e->live_instances == 0) break;
+        if (finishing) {
+            if (e->live_instances == 0) break;
+        } else if ((e->open ? start_open(e, now, err) : start_closed(e, err)) != 0) {
+            return -1;
+        }
 
         int running = 0;
         curl_multi_perform(e->multi, &running);
@@ -467,20 +681,21 @@ static int run_loop(engine *e, fg_err *err)
         progress(e, 0);
         if (handled) continue;   /* new work may be ready: send it first */
 
-        int wait_ms = POLL_MAX_MS;
-        if (open && e->started < e->total) {
-            double due = e->t0 + (double)e->started * interval_ms - fg_now_mono_ms();
-            if (due < wait_ms) wait_ms = due > 0 ? (int)ceil(due) : 0;
-        }
-        curl_multi_poll(e->multi, NULL, 0, wait_ms, NULL);
+        double wait = POLL_MAX_MS;
+        now = fg_now_mono_ms();
+        if (!e->measuring) wait = fmin(wait, e->t0 + e->warm_cap_ms - now);
+        if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target))
+            wait = fmin(wait, e->t0 + (double)e->next_slot * e->interval_ms - now);
+        curl_multi_poll(e->multi, NULL, 0, wait > 0 ? (int)ceil(wait) : 0, NULL);
     }
+    if (e->open) e->m.unsent = (long long)(e->target - e->measured_due);
     progress(e, 1);
     return 0;
 }
 
 static void engine_cleanup(engine *e)
 {
-    abort_all(e);
+    abort_instances(e, 1);
     for (int i = 0; i < FG_MAX_NODES; i++) {
         for (int k = 0; k < e->pool[i].n; k++) curl_easy_cleanup(e->pool[i].handles[k]);
         free(e->pool[i].handles);
@@ -492,19 +707,24 @@ static void engine_cleanup(engine *e)
     fg_timeline_free(&e->tl);
 }
 
-static void init_nodes(engine *e)
+/* Returns the total worker count (the warm-up's K before the max with C). */
+static int init_nodes(engine *e)
 {
     const fg_cluster *c = e->c;
+    int workers = 0;
     if (c->mode == FG_CLUSTER_NODES) {
         e->n_nodes = c->n_nodes;
-        for (int i = 0; i < c->n_nodes; i++)
+        for (int i = 0; i < c->n_nodes; i++) {
             e->nodes[i] = (fg_node_state){0, c->nodes[i].workers, c->nodes[i].bandwidth_mbit,
                                           c->nodes[i].latency_ms, 1};
+            workers += c->nodes[i].workers > 0 ? c->nodes[i].workers : 0;
+        }
     } else {
         /* One URL per function: a single "node" whose capacity is unknown. */
         e->n_nodes = 1;
         e->nodes[0] = (fg_node_state){0, e->x->concurrency > 0 ? e->x->concurrency : 1, 0, 0, 1};
     }
+    return workers;
 }
 
 int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cluster *c,
@@ -517,6 +737,12 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     if (x->rate_rps > 0 && !(x->duration_s > 0))
         return fg_err_set(err, "%s: open loop needs a duration > 0", x->id);
     if (!(x->timeout_s > 0)) return fg_err_set(err, "%s: timeout must be > 0", x->id);
+    if (x->warmup_s < 0 || !isfinite(x->warmup_s))
+        return fg_err_set(err, "%s: warmup_s must be >= 0 (0: the default %g s)", x->id,
+                          DEFAULT_WARMUP_CAP_S);
+    if (x->max_inflight < 0)
+        return fg_err_set(err, "%s: max_inflight must be >= 0 (0: the default %d)", x->id,
+                          DEFAULT_MAX_INFLIGHT);
     if (c->mode == FG_CLUSTER_NODES && (c->n_nodes < 1 || c->n_nodes > FG_MAX_NODES))
         return fg_err_set(err, "cluster has %d nodes", c->n_nodes);
     if (!p->body) return fg_err_set(err, "%s: no payload loaded", x->id);
@@ -537,11 +763,19 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     e.wf = wf;
     e.c = c;
     e.p = p;
+    e.open = x->rate_rps > 0;
+    e.interval_ms = e.open ? 1000.0 / x->rate_rps : 0;
+    e.max_inflight = x->max_inflight > 0 ? x->max_inflight : DEFAULT_MAX_INFLIGHT;
     int rc = -1;
     e.sched = fg_sched_new(x->scheduler, wf, c, profile, err);
     if (!e.sched) goto out;
     if (fg_metrics_init(&e.m, wf, c, err) != 0) goto out;
-    init_nodes(&e);
+    e.m.open = e.open;
+    int workers = init_nodes(&e);
+    e.warm_need = (uint64_t)(x->warmup > 0 ? x->warmup : 0);
+    e.warm_k = (uint64_t)(x->concurrency > workers ? x->concurrency : workers);
+    if (e.warm_k < 1) e.warm_k = 1;
+    e.warm_cap_ms = 1000.0 * (x->warmup_s > 0 ? x->warmup_s : DEFAULT_WARMUP_CAP_S);
     e.multi = curl_multi_init();
     e.headers = curl_slist_append(NULL, "Content-Type: application/json");
     if (e.headers) e.headers = curl_slist_append(e.headers, "Expect:");
@@ -550,17 +784,19 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     /* Every in-flight request has its own connection (the server runs one
-     * thread per connection); keep them all alive in the cache. */
-    long in_flight = x->rate_rps > 0 ? 1024 : (long)x->concurrency * 4;
+     * thread per connection); keep them all alive in the cache. An
+     * instance has at most two functions in flight at once (the parallel
+     * pair), hence the factor. */
+    long in_flight = e.open ? 2L * e.max_inflight : (long)x->concurrency * 4;
     curl_multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, in_flight + 16);
 
-    if (x->rate_rps > 0) {
+    if (e.open) {
         double n = ceil(x->rate_rps * x->duration_s - 1e-9);
-        e.total = (uint64_t)(x->warmup > 0 ? x->warmup : 0) + (uint64_t)(n > 0 ? n : 0);
+        e.target = (uint64_t)(n > 0 ? n : 0);
+        e.m.scheduled = (long long)e.target;
     } else {
-        e.total = (uint64_t)(x->warmup > 0 ? x->warmup : 0) +
-                  (uint64_t)(x->requests > 0 ? x->requests : 0);
+        e.target = (uint64_t)(x->requests > 0 ? x->requests : 0);
     }
     /* Server usage of this experiment alone: CPU as a difference, the peak
      * RSS since a reset (kept as the whole-life peak if the kernel refuses). */
@@ -568,6 +804,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     fg_cluster_reset_peak_rss(c);
     int sampled = fg_cluster_proc_sample(c, &before) == 0;
     e.t0 = fg_now_mono_ms();
+    e.m.t0 = e.t0;
     double t0_unix = fg_now_unix_ms();
     e.next_progress = e.t0 + PROGRESS_EVERY_MS;
     if (fg_timeline_init(&e.tl, x->id, x->repeat,
@@ -575,19 +812,24 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         fg_err_set(err, "out of memory for the timeline");
         goto out;
     }
+    if (e.warm_need == 0) warm_stop(&e, "count", e.t0);   /* no warm-up asked for */
     if (run_loop(&e, err) != 0) goto out;
 
     fg_server_usage usage = {0};
     if (sampled && fg_cluster_proc_sample(c, &after) == 0)
         usage = (fg_server_usage){1, after.cpu_s - before.cpu_s, after.peak_rss_kb};
 
-    /* The invariant every report relies on. */
+    /* The invariants every report relies on. */
     const fg_counts *mc = &e.m.measured;
+    long long sent_or_cut = (long long)mc->sent + e.m.interrupted;
     if (mc->sent != mc->ok + mc->failed + mc->timed_out ||
-        (uint64_t)mc->sent + (uint64_t)e.m.interrupted != e.measured_started) {
+        (uint64_t)sent_or_cut != e.measured_started ||
+        (e.open && e.m.scheduled != sent_or_cut + e.m.dropped + e.m.unsent)) {
         fg_err_set(err, "%s: accounting error: sent %d = ok %d + failed %d + timed_out %d, "
-                   "interrupted %d, started %llu", x->id, mc->sent, mc->ok, mc->failed,
-                   mc->timed_out, e.m.interrupted, (unsigned long long)e.measured_started);
+                   "interrupted %d, started %llu, scheduled %lld, dropped %lld, unsent %lld",
+                   x->id, mc->sent, mc->ok, mc->failed, mc->timed_out, e.m.interrupted,
+                   (unsigned long long)e.measured_started, e.m.scheduled, e.m.dropped,
+                   e.m.unsent);
         goto out;
     }
     const char *timeline = NULL;

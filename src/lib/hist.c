@@ -119,3 +119,11 @@ double fg_hist_percentile(const fg_hist *h, double p)
     }
     return h->max;
 }
+
+int fg_percentile_resolvable(uint64_t n, double p)
+{
+    if (!(p >= 0 && p < 100)) return 0;
+    /* n·(1 - p/100) >= 1, in percent so 90, 95, 99 stay exact; the slack
+     * absorbs the rounding of fractions such as 99.9. */
+    return (double)n * (100.0 - p) >= 100.0 - 1e-9;
+}

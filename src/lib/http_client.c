@@ -6,9 +6,15 @@
  * wait before a run. The load generator has its own event loop (engine.c)
  * and takes only fg_http_loopback_only and fg_http_body from here.
  * Every request is plain http to a loopback host, never through a proxy:
- * no traffic leaves this machine, whatever the environment says. */
+ * no traffic leaves this machine, whatever the environment says.
+ *
+ * The health wait gives up as soon as a stop is requested (Ctrl-C sets the
+ * engine's flag): between attempts, and inside an attempt through
+ * libcurl's progress callback, so a 30 s wait on a hung endpoint never
+ * outlives the user's patience. */
 #include "flowgate/cluster.h"
 #include "cluster_internal.h"
+#include "flowgate/engine.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -102,6 +108,43 @@ int fg_cluster_post(const char *url, const char *body, size_t len, double timeou
     return 0;
 }
 
+/* ---- GET ---------------------------------------------------------------- */
+
+/* libcurl calls this many times a second while a transfer waits: a
+ * nonzero return aborts it (CURLE_ABORTED_BY_CALLBACK). */
+static int abort_on_stop(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)p; (void)dt; (void)dn; (void)ut; (void)un;
+    return fg_engine_stop_requested();
+}
+
+int fg_http_get_json(const char *url, double timeout_s, long *http_code, cJSON **out, fg_err *err)
+{
+    *out = NULL;
+    *http_code = 0;
+    if (!fg_cluster_url_is_loopback(url))
+        return fg_err_set(err, "%s: refused, not a loopback http URL", url);
+    fg_http_body resp = {.limit = 1 << 20};   /* GET / answers are a few hundred bytes */
+    CURL *h = easy_for(url, timeout_s, &resp);
+    if (!h) return fg_err_set(err, "%s: cannot create a curl handle", url);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http_code);
+    curl_easy_cleanup(h);
+    int ret = 0;
+    if (rc == CURLE_ABORTED_BY_CALLBACK)
+        ret = fg_err_set(err, "%s: interrupted", url);
+    else if (rc != CURLE_OK)
+        ret = fg_err_set(err, "%s", curl_easy_strerror(rc));
+    else if (*http_code != 200)
+        ret = fg_err_set(err, "HTTP %ld", *http_code);
+    else if (!(*out = resp.data ? cJSON_ParseWithLength(resp.data, resp.len) : NULL))
+        ret = fg_err_set(err, "answer is not JSON");
+    fg_http_body_free(&resp);
+    return ret;
+}
+
 /* ---- health ------------------------------------------------------------- */
 
 /* One GET /; on failure why names the reason. */
@@ -109,29 +152,17 @@ static int health_once(const char *base, double timeout_s, char *why, size_t why
 {
     char url[300];
     snprintf(url, sizeof url, "%s/", base);
-    fg_http_body resp = {.limit = 1 << 20};   /* a health answer is a few bytes */
-    CURL *h = easy_for(url, timeout_s, &resp);
-    if (!h) {
-        snprintf(why, why_size, "cannot create a curl handle");
+    long code;
+    cJSON *j;
+    fg_err e;
+    if (fg_http_get_json(url, timeout_s, &code, &j, &e) != 0) {
+        snprintf(why, why_size, "%.200s", e.msg);
         return -1;
     }
-    CURLcode rc = curl_easy_perform(h);
-    long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(h);
-    int ok = -1;
-    if (rc != CURLE_OK) {
-        snprintf(why, why_size, "%s", curl_easy_strerror(rc));
-    } else if (code != 200) {
-        snprintf(why, why_size, "HTTP %ld", code);
-    } else {
-        cJSON *j = resp.data ? cJSON_ParseWithLength(resp.data, resp.len) : NULL;
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
-        if (cJSON_IsString(st) && !strcmp(st->valuestring, "healthy")) ok = 0;
-        else snprintf(why, why_size, "answer is not {\"status\":\"healthy\"}");
-        cJSON_Delete(j);
-    }
-    fg_http_body_free(&resp);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    int ok = cJSON_IsString(st) && !strcmp(st->valuestring, "healthy") ? 0 : -1;
+    if (ok) snprintf(why, why_size, "answer is not {\"status\":\"healthy\"}");
+    cJSON_Delete(j);
     return ok;
 }
 
@@ -140,11 +171,13 @@ static int health_until(const char *label, const char *base, double deadline_ms,
 {
     char why[256] = "no attempt made";
     for (;;) {
+        if (fg_engine_stop_requested()) return fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
         double left = deadline_ms - fg_now_mono_ms();
         double attempt_s = left / 1000.0;
         if (attempt_s > 2.0) attempt_s = 2.0;
         if (attempt_s < 0.2) attempt_s = 0.2;
         if (health_once(base, attempt_s, why, sizeof why) == 0) return 0;
+        if (fg_engine_stop_requested()) return fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
         if (fg_now_mono_ms() + 50 >= deadline_ms) break;
         sleep_ms(50);
     }

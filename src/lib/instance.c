@@ -8,7 +8,14 @@
  * runs at most once, when the first link into it fires. The instance is
  * finished when nothing runs and nothing is ready — which after a failure
  * means when the functions still in flight have answered. No I/O here: the
- * engine feeds responses in, the unit tests feed canned ones. */
+ * engine feeds responses in, the unit tests feed canned ones.
+ *
+ * A reply is checked when it arrives for what its successors will need:
+ * every mapped output present, and every output another function reads
+ * of the type the function API takes — a string (a base64 image or text)
+ * or, by reference, a blob reference {"node": string, "key": string}. So a
+ * reply with a missing or wrong-typed field is charged to the function that
+ * produced it, not to the next one, whose request would have been refused. */
 #include "instance.h"
 
 #include <stdlib.h>
@@ -153,6 +160,47 @@ static int outputs_present(const fg_instance *in, int fn, cJSON *response, fg_er
     return 0;
 }
 
+static const char *json_type(const cJSON *v)
+{
+    return cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number"
+         : cJSON_IsBool(v) ? "a boolean" : cJSON_IsNull(v) ? "null"
+         : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object" : "invalid";
+}
+
+/* The outputs of fn that other functions send in their requests, checked
+ * for the type those requests need. */
+static int outputs_typed(const fg_instance *in, int fn, cJSON *response, fg_err *err)
+{
+    const fg_wf_node *n = &in->wf->nodes[fn];
+    cJSON *parent;
+    for (int j = 0; j < in->wf->n_nodes; j++) {
+        const fg_wf_node *succ = &in->wf->nodes[j];
+        for (int k = 0; k < succ->n_in; k++) {
+            const fg_wf_mapping *m = &succ->in[k];
+            if (m->src_node != fn) continue;
+            const fg_wf_mapping *blob =
+                in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, m->src_field) : NULL;
+            const fg_wf_mapping *plain = find_mapping(n->out, n->n_out, m->src_field);
+            const char *source = blob ? blob->source : plain ? plain->source : NULL;
+            const cJSON *v = source ? response_item(response, source, &parent) : NULL;
+            if (!v) continue;   /* absence is outputs_present's to report */
+            if (blob) {
+                const cJSON *node = cJSON_GetObjectItemCaseSensitive(v, "node");
+                const cJSON *key = cJSON_GetObjectItemCaseSensitive(v, "key");
+                if (!cJSON_IsObject(v) || !cJSON_IsString(node) || !cJSON_IsString(key))
+                    return fg_err_set(err, "%s: %s (output '%s', read by %s) must be a blob "
+                                      "reference {\"node\":…,\"key\":…}, got %s", n->id,
+                                      source, m->src_field, succ->id, json_type(v));
+            } else if (!cJSON_IsString(v)) {
+                return fg_err_set(err, "%s: %s (output '%s', read by %s) must be a string, "
+                                  "got %s", n->id, source, m->src_field, succ->id,
+                                  json_type(v));
+            }
+        }
+    }
+    return 0;
+}
+
 static int map_outputs(fg_instance *in, int fn, cJSON *response, fg_err *err)
 {
     const fg_wf_node *n = &in->wf->nodes[fn];
@@ -228,7 +276,8 @@ int fg_instance_complete(fg_instance *in, int fn, cJSON *response, fg_err *err)
 {
     if (fn < 0 || fn >= in->wf->n_nodes || in->fn_state[fn] != FG_FN_RUNNING)
         return fg_err_set(err, "function %d completed but was not running", fn);
-    if (!cJSON_IsObject(response) || outputs_present(in, fn, response, err) != 0) {
+    if (!cJSON_IsObject(response) || outputs_present(in, fn, response, err) != 0 ||
+        outputs_typed(in, fn, response, err) != 0) {
         if (!cJSON_IsObject(response))
             fg_err_set(err, "%s: response is not a JSON object", in->wf->nodes[fn].id);
         return -1;

@@ -33,8 +33,9 @@ int fg_instance_next_ready(fg_instance *in);
  * the response (by the node's "out" mappings, or "blob_out" ones when
  * by_ref; detached from `response`, not copied), then links fire and
  * switches whose inputs are complete are evaluated. Returns 0; -1 when the
- * response lacks a mapped output (nothing changed: fn is still running and
- * may be re-sent or failed); -2 when a condition could not be evaluated
+ * response lacks a mapped output or carries an output another function
+ * reads with the wrong type (nothing changed: fn is still running and may
+ * be re-sent or failed: the fault is fn's); -2 when a condition could not be evaluated
  * (fn is done and the instance has failed). err names the problem. */
 int fg_instance_complete(fg_instance *in, int fn, cJSON *response, fg_err *err);
 

@@ -3,9 +3,11 @@
  *
  * Histograms hold latencies (log-linear, ≤ 1 % error); the raw end-to-end
  * samples are kept too, for statistical comparison between runs. Only
- * measured instances are recorded here (warm-up ones only in "warmup").
- * Nothing is invented: an empty statistic is {"count":0}, a rate without a
- * measured interval is null. */
+ * measured instances are recorded here (warm-up ones only in "warmup",
+ * drain ones nowhere but their count). Nothing is invented: an empty
+ * statistic is {"count":0}; a percentile the sample count cannot resolve
+ * (p99 of 30 samples is just the maximum) is left out, so readers print
+ * n/a; a rate without a measured window is absent. */
 #include "metrics.h"
 
 #include <math.h>
@@ -14,7 +16,7 @@
 #include <string.h>
 
 const char *const fg_fail_class_names[FG_FAIL_CLASSES] = {
-    "timeout", "connect", "http", "malformed", "function"
+    "timeout", "connect", "http", "malformed", "function", "client"
 };
 
 #define MAX_ERRORS_KEPT 20
@@ -23,7 +25,8 @@ int fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, f
 {
     memset(m, 0, sizeof *m);
     m->wf = wf;
-    m->interval_start = m->interval_end = NAN;
+    m->window_start = m->window_end = NAN;
+    m->t0 = NAN;
     m->e2e = fg_hist_new();
     m->warmup_e2e = fg_hist_new();
     m->errors = cJSON_CreateArray();
@@ -106,7 +109,7 @@ void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, co
 }
 
 void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
-                         double latency_ms, double intended_ms, double end_ms)
+                         double latency_ms, double end_ms)
 {
     fg_counts *c = warmup ? &m->warmup : &m->measured;
     c->sent++;
@@ -117,8 +120,7 @@ void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
         if (ok) fg_hist_record(m->warmup_e2e, latency_ms);
         return;
     }
-    if (isnan(m->interval_start) || intended_ms < m->interval_start) m->interval_start = intended_ms;
-    if (isnan(m->interval_end) || end_ms > m->interval_end) m->interval_end = end_ms;
+    if (isnan(m->window_end) || end_ms > m->window_end) m->window_end = end_ms;
     if (!ok) return;
     fg_hist_record(m->e2e, latency_ms);
     if (m->n_samples == m->cap_samples) {
@@ -144,7 +146,8 @@ cJSON *fg_hist_json(const fg_hist *h)
     static const double ps[] = {50, 90, 95, 99};
     static const char *const names[] = {"p50", "p90", "p95", "p99"};
     for (int i = 0; i < 4; i++)
-        cJSON_AddNumberToObject(o, names[i], round3(fg_hist_percentile(h, ps[i])));
+        if (fg_percentile_resolvable(n, ps[i]))
+            cJSON_AddNumberToObject(o, names[i], round3(fg_hist_percentile(h, ps[i])));
     cJSON_AddNumberToObject(o, "max", round3(fg_hist_max(h)));
     return o;
 }
@@ -200,26 +203,49 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddNumberToObject(e, "duration_s", x->duration_s);
     }
     cJSON_AddNumberToObject(e, "repeat", x->repeat);
+    /* Identity: what else shapes the workload besides the id's size,
+     * concurrency and scheduler. */
+    cJSON_AddStringToObject(e, "workflow", m->wf->name ? m->wf->name : "");
     cJSON_AddBoolToObject(e, "inline_data", x->inline_data != 0);
+    if (p->sha256[0]) cJSON_AddStringToObject(e, "payload_sha256", p->sha256);
 
     cJSON *req = counts_json(&m->measured);
     if (m->interrupted) cJSON_AddNumberToObject(req, "interrupted", m->interrupted);
+    if (open) {
+        cJSON_AddNumberToObject(req, "scheduled", (double)m->scheduled);
+        cJSON_AddNumberToObject(req, "dropped", (double)m->dropped);
+        cJSON_AddNumberToObject(req, "unsent", (double)m->unsent);
+    }
     cJSON_AddItemToObject(e, "requests", req);
+    cJSON_AddNumberToObject(e, "drain", m->drain);
+    uint64_t cold = 0;
+    for (int i = 0; i < m->wf->n_nodes; i++) cold += m->fn[i].cold_starts;
+    cJSON_AddNumberToObject(e, "cold_starts", (double)cold);
     cJSON *warm = counts_json(&m->warmup);
+    cJSON_AddNumberToObject(warm, "cold_starts", (double)m->warmup_cold_starts);
+    if (m->warmup_stop_reason) {
+        cJSON_AddStringToObject(warm, "stop_reason", m->warmup_stop_reason);
+        cJSON_AddNumberToObject(warm, "duration_s", round3(m->warmup_duration_s));
+    }
     cJSON_AddItemToObject(warm, "latency_ms", fg_hist_json(m->warmup_e2e));
     cJSON_AddItemToObject(e, "warmup", warm);
-    if (m->interrupted) cJSON_AddTrueToObject(e, "interrupted");
+    if (m->stopped || m->interrupted) cJSON_AddTrueToObject(e, "interrupted");
 
     const fg_counts *c = &m->measured;
     if (c->sent > 0) cJSON_AddNumberToObject(e, "success_rate", (double)c->ok / c->sent);
     else cJSON_AddNullToObject(e, "success_rate");
-    double interval_s = (m->interval_end - m->interval_start) / 1000.0;
-    if (c->sent > 0 && isfinite(interval_s) && interval_s > 0) {
-        cJSON_AddNumberToObject(e, "wall_s", round3(interval_s));
-        cJSON_AddNumberToObject(e, "throughput_rps", c->ok / interval_s);
-    } else {
-        cJSON_AddNullToObject(e, "wall_s");
-        cJSON_AddNullToObject(e, "throughput_rps");
+    /* The steady-state window: first measured start (closed loop) or due
+     * time (open loop) to the last measured completion. */
+    if (isfinite(m->window_start) && isfinite(m->window_end) && isfinite(m->t0) &&
+        m->window_end >= m->window_start) {
+        cJSON *w = cJSON_AddObjectToObject(e, "window");
+        cJSON_AddNumberToObject(w, "start_s", round3((m->window_start - m->t0) / 1000.0));
+        cJSON_AddNumberToObject(w, "end_s", round3((m->window_end - m->t0) / 1000.0));
+        double wall_s = (m->window_end - m->window_start) / 1000.0;
+        if (wall_s > 0) {
+            cJSON_AddNumberToObject(e, "wall_s", round3(wall_s));
+            if (c->sent > 0) cJSON_AddNumberToObject(e, "throughput_rps", c->ok / wall_s);
+        }
     }
     cJSON_AddItemToObject(e, "latency_ms", fg_hist_json(m->e2e));
     cJSON *samples = cJSON_AddArrayToObject(e, "latency_samples_ms");

@@ -9,10 +9,11 @@
 #include "flowgate/hist.h"
 #include "flowgate/workflow.h"
 
-/* Why an invocation failed. */
+/* Why an invocation failed. "client": the driver itself could not make the
+ * request (no file descriptor, no memory); it says nothing about the node. */
 typedef enum fg_fail_class {
     FG_FAIL_TIMEOUT, FG_FAIL_CONNECT, FG_FAIL_HTTP, FG_FAIL_MALFORMED, FG_FAIL_FUNCTION,
-    FG_FAIL_CLASSES
+    FG_FAIL_CLIENT, FG_FAIL_CLASSES
 } fg_fail_class;
 extern const char *const fg_fail_class_names[FG_FAIL_CLASSES];
 
@@ -28,6 +29,13 @@ typedef struct fg_metrics {
     const fg_workflow *wf;
     fg_counts measured, warmup;
     int interrupted;                   /* measured instances cut short by a stop request */
+    int stopped;                       /* a stop request ended the experiment early */
+    int drain;                         /* instances started only to hold concurrency at C */
+    int open;                          /* open loop: the three counts below are reported */
+    long long scheduled, dropped, unsent;
+    uint64_t warmup_cold_starts;
+    const char *warmup_stop_reason;    /* "warm", "time_cap", "count"; NULL: never stopped */
+    double warmup_duration_s;
     fg_hist *e2e, *warmup_e2e;
     double *samples; size_t n_samples, cap_samples;
     fg_fn_metrics fn[FG_WF_MAX_NODES];
@@ -36,7 +44,8 @@ typedef struct fg_metrics {
     int n_nodes;
     int (*branches)[2];                /* per edge: [else, then] */
     cJSON *errors;                     /* first 20 */
-    double interval_start, interval_end;   /* monotonic ms; NAN until set */
+    double t0;                         /* monotonic ms: the experiment's start */
+    double window_start, window_end;   /* monotonic ms; NAN until set */
 } fg_metrics;
 
 int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, fg_err *err);
@@ -46,16 +55,19 @@ void fg_metrics_free(fg_metrics *m);
 void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_class cls,
                            double latency_ms, const cJSON *response);
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg);
-/* One finished instance: ok, or failed with class cls (timeouts count apart). */
+/* One finished instance: ok, or failed with class cls (timeouts count apart).
+ * A measured one extends the window to end_ms. */
 void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
-                         double latency_ms, double intended_ms, double end_ms);
+                         double latency_ms, double end_ms);
 
 typedef struct fg_server_usage { int known; double cpu_s; long peak_rss_kb; } fg_server_usage;
 
 cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_payload *p,
                         const fg_server_usage *server, const char *timeline_path);
 
-/* Statistics object of a histogram; {"count":0} when empty. */
+/* Statistics object of a histogram: count, min, mean, max, and each
+ * percentile the count can resolve (fg_percentile_resolvable); {"count":0}
+ * when empty. */
 cJSON *fg_hist_json(const fg_hist *h);
 
 /* Timeline: per request its function spans, times in ms from t0. */
@@ -67,8 +79,10 @@ typedef struct fg_timeline {
 
 int    fg_timeline_init(fg_timeline *t, const char *experiment_id, int repeat, int max_requests,
                         double t0_mono, double t0_unix);
-/* The request's object (NULL past max_requests); spans are added to it. */
-cJSON *fg_timeline_request(fg_timeline *t, uint64_t index, int warmup, double intended_mono);
+/* The request's object (NULL past max_requests); spans are added to it.
+ * phase: "warmup", "measured" or "drain". */
+cJSON *fg_timeline_request(fg_timeline *t, uint64_t index, const char *phase,
+                           double intended_mono);
 void   fg_timeline_span(const fg_timeline *t, cJSON *request, const char *function,
                         const char *node, double queued_mono, double sent_mono,
                         double received_mono, const cJSON *response, const char *outcome);

@@ -1,10 +1,16 @@
 /* report.c — the threshold table of a run.
  *
- * Rows are built once (cell, threshold, actual, PASS/FAIL) and then
- * rendered twice: a Markdown table for results/thresholds_<run-id>.md and
- * column-aligned text for stdout, so both always say the same. A missing
- * metric prints "missing" and fails; a cell without thresholds gets one
- * "(none)" row so that no cell silently disappears from the table. */
+ * Rows are built once (cell, threshold, actual, PASS/FAIL/SKIP, note) and
+ * then rendered twice: a Markdown table for results/thresholds_<run-id>.md
+ * and column-aligned text for stdout, so both always say the same. A
+ * missing metric prints "n/a" and fails, the note saying why (e.g. too few
+ * samples for a p99); a cell without thresholds gets one "(none)" row so
+ * that no cell silently disappears from the table. A relative threshold
+ * without a base run is SKIP, counted apart: neither a pass nor a failure.
+ *
+ * A table must never say PASS about nothing: a run without experiments, a
+ * run marked interrupted, and each entry marked interrupted add a failing
+ * "(run)" / "(interrupted)" row that says why there is no verdict. */
 #include "flowgate/report.h"
 #include "flowgate/results.h"
 #include "flowgate/thresholds.h"
@@ -19,9 +25,10 @@
 
 typedef struct row {
     char cell[160];
-    char threshold[128];
+    char threshold[200];
     char actual[40];
-    const char *result;     /* PASS, FAIL or "-" (no thresholds) */
+    const char *result;     /* PASS, FAIL, SKIP or "-" (no thresholds) */
+    char note[160];
 } row;
 
 static const char *str_field(const cJSON *obj, const char *key)
@@ -33,7 +40,7 @@ static const char *str_field(const cJSON *obj, const char *key)
 static void format_actual(double v, char *out, size_t size)
 {
     if (isnan(v))
-        snprintf(out, size, "missing");
+        snprintf(out, size, "n/a");
     else if (v == floor(v) && fabs(v) < 1e15)
         snprintf(out, size, "%.0f", v);
     else if (fabs(v) >= 100)
@@ -61,8 +68,55 @@ static int id_count(const cJSON *exps, const char *id, const char *category,
 }
 
 /* The rows of one experiment entry, appended to *rows. */
+/* Room for need more rows. */
+static int reserve(row **rows, int n, int *cap, int need, fg_err *err)
+{
+    if (n + need <= *cap) return 0;
+    int c = *cap ? *cap : 64;
+    while (c < n + need) c *= 2;
+    row *r = realloc(*rows, (size_t)c * sizeof *r);
+    if (!r) return fg_err_set(err, "out of memory");
+    *rows = r;
+    *cap = c;
+    return 0;
+}
+
+/* A failing row that is no threshold: why part of the run has no verdict. */
+static int verdict_row(row **rows, int *n, int *cap, const char *cell, const char *why,
+                       fg_threshold_table *t, fg_err *err)
+{
+    if (reserve(rows, *n, cap, 1, err) != 0) return -1;
+    row *r = &(*rows)[(*n)++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->cell, sizeof r->cell, "%s", cell);
+    snprintf(r->threshold, sizeof r->threshold, "%s", why);
+    snprintf(r->actual, sizeof r->actual, "-");
+    r->result = "FAIL";
+    t->checks++;
+    t->failed++;
+    return 0;
+}
+
+/* The same cell (category, id) of the base run: the same repeat when it
+ * has it, else its first repeat; NULL when the base lacks the cell. */
+static const cJSON *base_entry(const cJSON *base, const char *category, const char *id,
+                               const cJSON *e)
+{
+    if (!base) return NULL;
+    const cJSON *repeat = cJSON_GetObjectItemCaseSensitive(e, "repeat");
+    const cJSON *x = fg_results_find_in(base, category, id,
+                                        cJSON_IsNumber(repeat) ? repeat->valueint : 0);
+    if (x) return x;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, fg_results_experiments(base)) {
+        const char *bid = str_field(b, "experiment_id"), *cat = fg_results_category(b);
+        if (bid && cat && !strcmp(bid, id) && !strcmp(cat, category)) return b;
+    }
+    return NULL;
+}
+
 static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category,
-                     const cJSON *doc, row **rows, int *n, int *cap,
+                     const cJSON *base, const cJSON *doc, row **rows, int *n, int *cap,
                      fg_threshold_table *t, fg_err *err)
 {
     const char *id = str_field(e, "experiment_id");
@@ -74,7 +128,16 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
     fg_threshold_verdict vs[MAX_PER_CELL];
     int nt = fg_thresholds_for(doc, category, id, ts, MAX_PER_CELL, err);
     if (nt < 0) return -1;
-    t->failed += fg_thresholds_eval(ts, nt, e, vs);
+    const char *own_category = fg_results_category(e);
+    const cJSON *b = base_entry(base, own_category ? own_category : "", id, e);
+    t->failed += fg_thresholds_eval_base(ts, nt, e, b, vs);
+    /* A base run without this cell: its relative thresholds cannot hold. */
+    for (int i = 0; i < nt && base && !b; i++)
+        if (vs[i].skipped) {
+            vs[i].skipped = 0;
+            snprintf(vs[i].note, sizeof vs[i].note, "the base run has no such cell");
+            t->failed++;
+        }
     t->checks += nt;
     t->cells++;
 
@@ -90,17 +153,10 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
     if (cJSON_IsNumber(repeat) && same_category > 1 && len < sizeof cell)
         snprintf(cell + len, sizeof cell - len, " (repeat %d)", repeat->valueint);
 
-    int need = *n + (nt ? nt : 1);
-    if (need > *cap) {
-        int c = *cap ? *cap : 64;
-        while (c < need) c *= 2;
-        row *r = realloc(*rows, (size_t)c * sizeof *r);
-        if (!r) return fg_err_set(err, "out of memory");
-        *rows = r;
-        *cap = c;
-    }
+    if (reserve(rows, *n, cap, nt ? nt : 1, err) != 0) return -1;
     if (!nt) {
         row *r = &(*rows)[(*n)++];
+        memset(r, 0, sizeof *r);
         snprintf(r->cell, sizeof r->cell, "%s", cell);
         snprintf(r->threshold, sizeof r->threshold, "(none)");
         snprintf(r->actual, sizeof r->actual, "-");
@@ -108,24 +164,50 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
     }
     for (int i = 0; i < nt; i++) {
         row *r = &(*rows)[(*n)++];
+        memset(r, 0, sizeof *r);
         snprintf(r->cell, sizeof r->cell, "%s", cell);
-        snprintf(r->threshold, sizeof r->threshold, "%s %s %.10g", vs[i].t.metric,
-                 fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit);
+        if (vs[i].t.relative)
+            snprintf(r->threshold, sizeof r->threshold, "%s %s %.10g * base.%s", vs[i].t.metric,
+                     fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit, vs[i].t.base_metric);
+        else
+            snprintf(r->threshold, sizeof r->threshold, "%s %s %.10g", vs[i].t.metric,
+                     fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit);
         format_actual(vs[i].actual, r->actual, sizeof r->actual);
-        r->result = vs[i].pass ? "PASS" : "FAIL";
+        r->result = vs[i].skipped ? "SKIP" : vs[i].pass ? "PASS" : "FAIL";
+        snprintf(r->note, sizeof r->note, "%s", vs[i].note);
+        if (vs[i].skipped) {
+            t->skipped++;
+            t->checks--;     /* counted apart: neither passed nor failed */
+        }
     }
+    /* Thresholds over a repeat that was cut short judge partial data. */
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted")))
+        return verdict_row(rows, n, cap, cell, "(interrupted: partial data, no verdict)", t, err);
     return 0;
 }
 
 /* Markdown cell text: a '|' would end the cell. */
 static void md_cell(FILE *f, const char *s)
 {
+    if (!*s) {
+        fputs(" |", f);
+        return;
+    }
     fputc(' ', f);
     for (; *s; s++) {
         if (*s == '|') fputc('\\', f);
         fputc(*s, f);
     }
     fputs(" |", f);
+}
+
+/* "N of M checks failed over K cells (S skipped: no base): PASS" */
+static void summary(FILE *f, const fg_threshold_table *t, const char *pass, const char *fail)
+{
+    fprintf(f, "%d of %d checks failed over %d cells", t->failed, t->checks, t->cells);
+    if (t->skipped) fprintf(f, " (%d skipped: no base)", t->skipped);
+    fprintf(f, ": %s", t->failed ? fail : pass);
+    if (t->why[0]) fprintf(f, " (%s)", t->why);
 }
 
 static char *render_markdown(const row *rows, int n, const char *run_id, const char *category,
@@ -136,15 +218,15 @@ static char *render_markdown(const row *rows, int n, const char *run_id, const c
     FILE *f = open_memstream(&buf, &len);
     if (!f) return NULL;
     fprintf(f, "# Thresholds: run %s (%s)\n\n", run_id, category);
-    fprintf(f, "%d of %d checks failed over %d cells: %s.\n\n", t->failed, t->checks, t->cells,
-            t->failed ? "**FAIL**" : "PASS");
-    fputs("| Cell | Threshold | Actual | Result |\n|---|---|---:|---|\n", f);
+    summary(f, t, "PASS", "**FAIL**");
+    fputs(".\n\n| Cell | Threshold | Actual | Result | Note |\n|---|---|---:|---|---|\n", f);
     for (int i = 0; i < n; i++) {
         fputc('|', f);
         md_cell(f, rows[i].cell);
         md_cell(f, rows[i].threshold);
         md_cell(f, rows[i].actual);
         md_cell(f, !strcmp(rows[i].result, "FAIL") ? "**FAIL**" : rows[i].result);
+        md_cell(f, rows[i].note);
         fputc('\n', f);
     }
     return fclose(f) == 0 ? buf : (free(buf), NULL);
@@ -164,30 +246,56 @@ static char *render_text(const row *rows, int n, const fg_threshold_table *t)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return NULL;
-    fprintf(f, "%-*s  %-*s  %*s  %s\n", wc, "cell", wt, "threshold", wa, "actual", "result");
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%-*s  %-*s  %*s  %s\n", wc, rows[i].cell, wt, rows[i].threshold, wa,
-                rows[i].actual, rows[i].result);
-    fprintf(f, "thresholds: %d of %d checks failed over %d cells\n", t->failed, t->checks,
-            t->cells);
+    fprintf(f, "%-*s  %-*s  %*s  %-6s  %s\n", wc, "cell", wt, "threshold", wa, "actual", "result",
+            "note");
+    for (int i = 0; i < n; i++) {
+        /* No trailing blanks when a row has no note. */
+        int len = fprintf(f, "%-*s  %-*s  %*s  %s", wc, rows[i].cell, wt, rows[i].threshold, wa,
+                          rows[i].actual, rows[i].result);
+        (void)len;
+        if (rows[i].note[0])
+            fprintf(f, "%*s  %s", 6 - (int)strlen(rows[i].result), "", rows[i].note);
+        fputc('\n', f);
+    }
+    fputs("thresholds: ", f);
+    summary(f, t, "PASS", "FAIL");
+    fputc('\n', f);
     return fclose(f) == 0 ? buf : (free(buf), NULL);
 }
 
-int fg_report_thresholds(const cJSON *results, const cJSON *thresholds,
-                         fg_threshold_table *out, fg_err *err)
+int fg_report_thresholds_base(const cJSON *results, const cJSON *base, const cJSON *thresholds,
+                              fg_threshold_table *out, fg_err *err)
 {
     memset(out, 0, sizeof *out);
     const cJSON *exps = fg_results_experiments(results);
     if (!cJSON_IsArray(exps)) return fg_err_set(err, "results: no experiments array");
+    if (base && !cJSON_IsArray(fg_results_experiments(base)))
+        return fg_err_set(err, "base results: no experiments array");
+    if (fg_thresholds_check(thresholds, err) != 0) return -1;
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
     const char *run_id = str_field(run, "id");
     const char *category = str_field(run, "category");
+    int interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "interrupted"));
 
     row *rows = NULL;
     int n = 0, cap = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, exps) {
-        if (cell_rows(exps, e, category, thresholds, &rows, &n, &cap, out, err) != 0) {
+        if (cell_rows(exps, e, category, base, thresholds, &rows, &n, &cap, out, err) != 0) {
+            free(rows);
+            return -1;
+        }
+    }
+    /* Never PASS about nothing: say why there is no verdict. */
+    const char *why = NULL;
+    if (out->cells == 0)
+        why = interrupted ? "interrupted before any cell finished: no verdict"
+                          : "no experiments in the results: no verdict";
+    else if (interrupted)
+        why = "interrupted: cells not run have no verdict";
+    if (why) {
+        snprintf(out->why, sizeof out->why, "%s", why);
+        if (verdict_row(&rows, &n, &cap, "(run)", why, out, err) != 0) {
             free(rows);
             return -1;
         }
@@ -201,6 +309,12 @@ int fg_report_thresholds(const cJSON *results, const cJSON *thresholds,
         return fg_err_set(err, "out of memory rendering the threshold table");
     }
     return 0;
+}
+
+int fg_report_thresholds(const cJSON *results, const cJSON *thresholds,
+                         fg_threshold_table *out, fg_err *err)
+{
+    return fg_report_thresholds_base(results, NULL, thresholds, out, err);
 }
 
 void fg_threshold_table_free(fg_threshold_table *t)

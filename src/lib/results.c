@@ -2,7 +2,9 @@
  * "flowgate-results/1"). Loading checks the schema tag and the two
  * top-level members everything else relies on, so a wrong file fails with
  * one line instead of producing empty plots. Saving is atomic (temp file +
- * rename), so a crash mid-run never leaves half a results file.
+ * rename), so a crash mid-run never leaves half a results file; creating
+ * is atomic and exclusive too (temp file + link, which fails when the name
+ * is taken), so a new run's file is never visible empty.
  *
  * A cell is (category, experiment_id): a scale file repeats an id under
  * several categories. fg_results_find ignores the category (first match).
@@ -11,9 +13,12 @@
  * into the experiment object; only numbers and booleans are metrics. */
 #include "flowgate/results.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Results carry every latency sample; stay generous but bounded. */
 #define RESULTS_MAX_BYTES ((size_t)1 << 30)
@@ -55,29 +60,95 @@ cJSON *fg_results_load(const char *path, fg_err *err)
     return root;
 }
 
-int fg_results_save(const char *path, const cJSON *root, fg_err *err)
+/* The document as text ending in a newline, its parent directory made. */
+static char *serialise(const char *path, const cJSON *root, size_t *len, fg_err *err)
 {
-    if (!root) return fg_err_set(err, "%s: nothing to save", path);
+    if (!root) {
+        fg_err_set(err, "%s: nothing to save", path);
+        return NULL;
+    }
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = 0;
-        if (fg_mkdirs(dir, err)) return -1;
+        if (fg_mkdirs(dir, err)) return NULL;
     }
     char *text = cJSON_Print(root);
-    if (!text) return fg_err_set(err, "%s: cannot serialise results (out of memory)", path);
-    size_t len = strlen(text);
+    if (!text) {
+        fg_err_set(err, "%s: cannot serialise results (out of memory)", path);
+        return NULL;
+    }
+    *len = strlen(text);
     /* End with a newline like any text file; the NUL slot is ours. */
-    char *with_nl = realloc(text, len + 2);
+    char *with_nl = realloc(text, *len + 2);
     if (!with_nl) {
         free(text);
-        return fg_err_set(err, "%s: out of memory", path);
+        fg_err_set(err, "%s: out of memory", path);
+        return NULL;
     }
-    with_nl[len++] = '\n';
-    with_nl[len] = 0;
-    int rc = fg_write_file_atomic(path, with_nl, len, err);
-    free(with_nl);
+    with_nl[(*len)++] = '\n';
+    with_nl[*len] = 0;
+    return with_nl;
+}
+
+int fg_results_save(const char *path, const cJSON *root, fg_err *err)
+{
+    size_t len;
+    char *text = serialise(path, root, &len, err);
+    if (!text) return -1;
+    int rc = fg_write_file_atomic(path, text, len, err);
+    free(text);
+    return rc;
+}
+
+int fg_results_create(const char *path, const cJSON *root, fg_err *err)
+{
+    size_t len;
+    char *text = serialise(path, root, &len, err);
+    if (!text) return -1;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.new.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        free(text);
+        return fg_err_set(err, "%s: cannot create: %s", tmp, strerror(errno));
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    free(text);
+    int write_errno = off < len ? errno : 0;
+    if (close(fd) != 0 && !write_errno) write_errno = errno;
+    if (write_errno) {
+        unlink(tmp);
+        return fg_err_set(err, "%s: cannot write: %s", tmp, strerror(write_errno));
+    }
+    /* link() is the exclusive step: it never replaces an existing name. */
+    int rc = 0;
+    if (link(tmp, path) != 0) {
+        if (errno == EEXIST) {
+            rc = 1;
+        } else if (errno == EPERM || errno == ENOTSUP || errno == ENOSYS) {
+            /* A file system without hard links: claim the name, then replace
+             * the empty claim at once. */
+            int claim = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+            if (claim < 0) rc = errno == EEXIST ? 1 : fg_err_set(err, "%s: cannot create: %s",
+                                                                  path, strerror(errno));
+            else {
+                close(claim);
+                if (rename(tmp, path) != 0)
+                    rc = fg_err_set(err, "%s: cannot create: %s", path, strerror(errno));
+            }
+        } else {
+            rc = fg_err_set(err, "%s: cannot create: %s", path, strerror(errno));
+        }
+    }
+    unlink(tmp);
     return rc;
 }
 

@@ -4,11 +4,19 @@
  * payload while the size stays the same (only one payload is held at a
  * time, so memory stays bounded), runs its repeats and rewrites the results
  * file atomically, so an interrupted run keeps every finished experiment.
- * `flowgate run` and the cmocka suites both go through here. */
+ * `flowgate run` and the cmocka suites both go through here.
+ *
+ * The results file is valid from the moment the run opens (experiments: []
+ * and run.interrupted false), so a run stopped before its first cell still
+ * leaves a file that says so, never an empty one; run.interrupted follows
+ * the engine's stop flag at every save and in fg_runner_results.
+ *
+ * Nodes of an endpoints file that cannot fetch each other's blobs (separate
+ * flowgate-functions processes, blobshare.c) would fail every cross-node
+ * step; the run then sends the image inline, says so in one warning line
+ * and records why in run.endpoints.inline_fallback. */
 #include "flowgate/engine.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +40,11 @@ struct fg_runner {
     fg_payload payload;
     int have_payload;
     double payload_mb;
+    int inline_fallback;   /* the nodes cannot share blobs: send images inline */
+    double body_limit;     /* the server's request body limit in bytes; 0 unknown */
+    char body_limit_source[600];
+    int first_repeat;      /* repeat index of the next cell's first repeat */
+    int repeat_set;        /* fg_runner_set_repeat was called: name timelines _r<k> */
 };
 
 static void iso_time(char *out, size_t size)
@@ -119,10 +132,12 @@ static cJSON *config_json(const fg_run_config *c)
     cJSON_AddNumberToObject(o, "requests", c->requests);
     cJSON_AddNumberToObject(o, "default_requests", c->default_requests);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
+    if (c->warmup_s > 0) cJSON_AddNumberToObject(o, "warmup_s", c->warmup_s);
     cJSON_AddNumberToObject(o, "request_scale", c->request_scale);
     if (c->rate_rps > 0) {
         cJSON_AddNumberToObject(o, "rate_rps", c->rate_rps);
         cJSON_AddNumberToObject(o, "duration_s", c->duration_s);
+        if (c->max_inflight > 0) cJSON_AddNumberToObject(o, "max_inflight", c->max_inflight);
     }
     cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
     cJSON_AddNumberToObject(o, "retries", c->retries);
@@ -137,10 +152,11 @@ static cJSON *config_json(const fg_run_config *c)
     cJSON_AddStringToObject(o, "thresholds", c->thresholds);
     cJSON_AddStringToObject(o, "results_dir", c->results_dir);
     cJSON_AddStringToObject(o, "images_dir", c->images_dir);
+    if (c->server_bin[0]) cJSON_AddStringToObject(o, "server_bin", c->server_bin);
     return o;
 }
 
-static cJSON *endpoints_json(const fg_cluster *c, int started)
+static cJSON *endpoints_json(const fg_cluster *c, int started, const char *inline_fallback)
 {
     cJSON *o = cJSON_CreateObject();
     if (c->mode == FG_CLUSTER_FUNCTIONS) {
@@ -161,7 +177,71 @@ static cJSON *endpoints_json(const fg_cluster *c, int started)
         cJSON_AddNumberToObject(n, "latency_ms", c->nodes[i].latency_ms);
         cJSON_AddItemToArray(nodes, n);
     }
+    if (inline_fallback && *inline_fallback)
+        cJSON_AddStringToObject(o, "inline_fallback", inline_fallback);
     return o;
+}
+
+/* Keeps run.interrupted equal to the engine's stop flag. */
+static void sync_interrupted(fg_runner *r)
+{
+    cJSON *flag = cJSON_CreateBool(fg_engine_stop_requested() != 0);
+    if (cJSON_GetObjectItemCaseSensitive(r->run, "interrupted"))
+        cJSON_ReplaceItemInObjectCaseSensitive(r->run, "interrupted", flag);
+    else
+        cJSON_AddItemToObject(r->run, "interrupted", flag);
+}
+
+/* Nodes of an endpoints file in separate processes cannot fetch each
+ * other's blobs: fall back to inline data, once, with one warning line. */
+static void check_blob_sharing(fg_runner *r, char *why, size_t why_size)
+{
+    why[0] = 0;
+    if (r->cluster.mode != FG_CLUSTER_NODES || r->cluster_started || r->cfg.inline_data) return;
+    char reason[700];
+    int shared = fg_cluster_blobs_shared(&r->cluster, 30, reason, sizeof reason);
+    if (shared == 0) {
+        r->inline_fallback = 1;
+        snprintf(why, why_size, "%s", reason);
+        fg_log(FG_LOG_WARN, "%s: %s; sending the image inline instead (inline_data true). To "
+               "measure by-reference transfers, start the nodes as one process: "
+               "flowgate-functions --nodes PROFILE --endpoints-out FILE", r->cfg.endpoints, reason);
+    } else if (shared < 0 && !fg_engine_stop_requested()) {
+        fg_log(FG_LOG_WARN, "%s: cannot tell whether the nodes can fetch each other's blobs "
+               "(%s); if requests fail with \"input_ref: unknown node\", run with --inline",
+               r->cfg.endpoints, reason);
+    }
+}
+
+/* The body limit the requests must respect: the nodes profile's when the
+ * server was started here; for an endpoints file the smallest
+ * "max_body_bytes" the nodes report on GET / (unknown when one does not). */
+static void find_body_limit(fg_runner *r)
+{
+    fg_err err;
+    if (r->cluster_started) {
+        if (fg_config_body_limit(&r->cfg, &r->body_limit, r->body_limit_source,
+                                 sizeof r->body_limit_source, &err) != 0)
+            r->body_limit = 0;
+        return;
+    }
+    if (r->cluster.mode != FG_CLUSTER_NODES) return;
+    double limit = 0;
+    for (int i = 0; i < r->cluster.n_nodes; i++) {
+        char url[300];
+        snprintf(url, sizeof url, "%s/", r->cluster.nodes[i].url);
+        long code;
+        cJSON *info;
+        if (fg_http_get_json(url, 5, &code, &info, &err) != 0) return;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(info, "max_body_bytes");
+        double v = cJSON_IsNumber(m) ? m->valuedouble : 0;
+        cJSON_Delete(info);
+        if (!(v > 0)) return;
+        if (limit == 0 || v < limit) limit = v;
+    }
+    r->body_limit = limit;
+    snprintf(r->body_limit_source, sizeof r->body_limit_source,
+             "max_body_bytes reported by the nodes of %.500s", r->cfg.endpoints);
 }
 
 static void runner_free(fg_runner *r)
@@ -194,11 +274,20 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         char nodes[1024];
         if (cfg->nodes_profile[0]) snprintf(nodes, sizeof nodes, "%s", cfg->nodes_profile);
         else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_data_dir());
-        if (fg_cluster_start_embedded(nodes, NULL, 30, &r->cluster, err) != 0) goto fail;
+        if (fg_cluster_start_embedded(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL, 30,
+                                      &r->cluster, err) != 0)
+            goto fail;
         r->cluster_started = 1;
     }
     /* Generous: a cluster still starting its OCR engines may be slow to answer. */
     if (fg_cluster_health(&r->cluster, 30, err) != 0) goto fail;
+    char fallback_why[700];
+    check_blob_sharing(r, fallback_why, sizeof fallback_why);
+    if (fg_engine_stop_requested()) {
+        fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
+        goto fail;
+    }
+    find_body_limit(r);
     if (cfg->profile[0]) {
         if (fg_profile_load(cfg->profile, &r->profile, err) != 0) goto fail;
     } else {
@@ -211,29 +300,11 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     char id_stamp[24];
     strftime(id_stamp, sizeof id_stamp, "%Y%m%d-%H%M%S", &tm);
     if (fg_mkdirs(cfg->results_dir, err) != 0) goto fail;
-    /* Two runs started in the same second must not overwrite each other:
-     * claim the name with O_EXCL, adding -2, -3 ... when it is taken. The
-     * empty placeholder is replaced by the first atomic save. */
-    for (int n = 1;; n++) {
-        if (n == 1) snprintf(r->run_id, sizeof r->run_id, "%s", id_stamp);
-        else snprintf(r->run_id, sizeof r->run_id, "%s-%d", id_stamp, n);
-        snprintf(r->path, sizeof r->path, "%s/%sexperiment_results_%s.json", cfg->results_dir,
-                 cfg->scale_prefix ? "scale_" : "", r->run_id);
-        int fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-        if (fd >= 0) {
-            close(fd);
-            break;
-        }
-        if (errno != EEXIST || n >= 1000) {
-            fg_err_set(err, "%s: cannot create: %s", r->path, strerror(errno));
-            goto fail;
-        }
-    }
 
     r->root = cJSON_CreateObject();
     cJSON_AddStringToObject(r->root, "schema", FG_RESULTS_SCHEMA);
     r->run = cJSON_AddObjectToObject(r->root, "run");
-    cJSON_AddStringToObject(r->run, "id", r->run_id);
+    cJSON_AddStringToObject(r->run, "id", id_stamp);   /* the claimed name's, below */
     cJSON_AddStringToObject(r->run, "category", cfg->category);
     char stamp[64];
     iso_time(stamp, sizeof stamp);
@@ -248,12 +319,31 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     cJSON *scheds = cJSON_AddArrayToObject(r->run, "schedulers");
     for (int i = 0; i < cfg->n_schedulers; i++)
         cJSON_AddItemToArray(scheds, cJSON_CreateString(cfg->schedulers[i]));
-    cJSON_AddItemToObject(r->run, "endpoints", endpoints_json(&r->cluster, r->cluster_started));
+    cJSON_AddItemToObject(r->run, "endpoints",
+                          endpoints_json(&r->cluster, r->cluster_started, fallback_why));
     cJSON_AddStringToObject(r->run, "profile", r->profile.calibrated ? r->profile.name : "fallback");
+    sync_interrupted(r);
     r->experiments = cJSON_AddArrayToObject(r->root, "experiments");
     if (!r->experiments) {
         fg_err_set(err, "out of memory");
         goto fail;
+    }
+    /* Two runs started in the same second must not overwrite each other:
+     * the name gets -2, -3 ... when it is taken. The file is created whole
+     * (experiments: [], interrupted false), so it is valid JSON from now on. */
+    for (int n = 1;; n++) {
+        if (n == 1) snprintf(r->run_id, sizeof r->run_id, "%s", id_stamp);
+        else snprintf(r->run_id, sizeof r->run_id, "%s-%d", id_stamp, n);
+        snprintf(r->path, sizeof r->path, "%s/%sexperiment_results_%s.json", cfg->results_dir,
+                 cfg->scale_prefix ? "scale_" : "", r->run_id);
+        cJSON_ReplaceItemInObjectCaseSensitive(r->run, "id", cJSON_CreateString(r->run_id));
+        int rc = fg_results_create(r->path, r->root, err);
+        if (rc == 0) break;
+        if (rc < 0) goto fail;
+        if (n >= 1000) {
+            fg_err_set(err, "%s: cannot create: 1000 runs in one second", r->path);
+            goto fail;
+        }
     }
     return r;
 fail:
@@ -266,11 +356,17 @@ void fg_runner_set_category(fg_runner *r, const char *category)
     snprintf(r->category, sizeof r->category, "%s", category);
 }
 
+void fg_runner_set_repeat(fg_runner *r, int first_repeat)
+{
+    r->first_repeat = first_repeat > 0 ? first_repeat : 0;
+    r->repeat_set = 1;
+}
+
 /* One URL per function means separate servers that cannot fetch each
  * other's blobs: the image then travels inline, as in the reference system. */
 static int inline_data(const fg_runner *r)
 {
-    return r->cfg.inline_data || r->cluster.mode == FG_CLUSTER_FUNCTIONS;
+    return r->cfg.inline_data || r->cluster.mode == FG_CLUSTER_FUNCTIONS || r->inline_fallback;
 }
 
 static int ensure_payload(fg_runner *r, double mb, fg_err *err)
@@ -287,6 +383,15 @@ static int ensure_payload(fg_runner *r, double mb, fg_err *err)
         return -1;
     if (created) fg_log(FG_LOG_INFO, "created %s", path);
     if (fg_payload_load(path, inline_data(r), &r->payload, err) != 0) return -1;
+    /* Every upload would be refused (413): say so once, with the figures. */
+    if (r->body_limit > 0 && (double)r->payload.body_len > r->body_limit) {
+        fg_err_set(err, "%s: the upload body is %zu bytes (%.1f MiB: a %zu-byte PNG, base64), "
+                   "over the server's limit of %.0f bytes (%.1f MiB, %s)", path,
+                   r->payload.body_len, (double)r->payload.body_len / FG_MB, r->payload.png_len,
+                   r->body_limit, r->body_limit / FG_MB, r->body_limit_source);
+        fg_payload_free(&r->payload);
+        return -1;
+    }
     r->payload.variant = r->cfg.variant;
     r->payload_mb = mb;
     r->have_payload = 1;
@@ -312,16 +417,20 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
         x.concurrency = concurrency;
         x.requests = fg_config_requests_for(cfg, concurrency);
         x.warmup = cfg->warmup;
+        x.warmup_s = cfg->warmup_s;
+        x.max_inflight = cfg->max_inflight;
         x.rate_rps = cfg->rate_rps;
         x.duration_s = cfg->duration_s;
         snprintf(x.scheduler, sizeof x.scheduler, "%s", scheduler);
         x.timeout_s = cfg->timeout_s;
         x.retries = cfg->retries;
         x.inline_data = inline_data(r);
-        x.repeat = k;
+        x.repeat = r->first_repeat + k;
         x.progress = isatty(STDERR_FILENO);
         char suffix[16] = "";
-        if (repeats > 1) snprintf(suffix, sizeof suffix, "_r%d", k);
+        /* Repeats of one cell (or A/B pairs run one call each) must not
+         * overwrite each other's timeline. */
+        if (repeats > 1 || r->repeat_set) snprintf(suffix, sizeof suffix, "_r%d", x.repeat);
         /* A scale run holds the same cell under several categories. */
         char subdir[40] = "";
         if (strcmp(r->category, cfg->category)) snprintf(subdir, sizeof subdir, "%s/", r->category);
@@ -333,6 +442,7 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
             return -1;
         cJSON_AddItemToArray(r->experiments, e);
         if (entry) *entry = e;
+        sync_interrupted(r);
         if (fg_results_save(r->path, r->root, err) != 0) return -1;
     }
     return 0;
@@ -344,19 +454,27 @@ const fg_cluster *fg_runner_cluster(const fg_runner *r)
 }
 
 const char *fg_runner_results_path(const fg_runner *r) { return r->path; }
-const cJSON *fg_runner_results(const fg_runner *r) { return r->root; }
+/* The document as it stands; run.interrupted is brought up to date first,
+ * so a report made from it (the threshold table) sees a stop that came
+ * between cells. */
+const cJSON *fg_runner_results(const fg_runner *r)
+{
+    sync_interrupted((fg_runner *)r);
+    return r->root;
+}
 
 int fg_runner_close(fg_runner *r, fg_err *err)
 {
     if (!r) return 0;
-    int rc = 0;
-    if (cJSON_GetArraySize(r->experiments) > 0) {
-        char stamp[64];
-        iso_time(stamp, sizeof stamp);
-        cJSON_AddStringToObject(r->run, "finished", stamp);
-        if (fg_engine_stop_requested()) cJSON_AddTrueToObject(r->run, "interrupted");
-        rc = fg_results_save(r->path, r->root, err);
-    }
+    char stamp[64];
+    iso_time(stamp, sizeof stamp);
+    cJSON *finished = cJSON_CreateString(stamp);
+    if (cJSON_GetObjectItemCaseSensitive(r->run, "finished"))
+        cJSON_ReplaceItemInObjectCaseSensitive(r->run, "finished", finished);
+    else
+        cJSON_AddItemToObject(r->run, "finished", finished);
+    sync_interrupted(r);
+    int rc = fg_results_save(r->path, r->root, err);
     runner_free(r);
     return rc;
 }

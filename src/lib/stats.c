@@ -1,18 +1,22 @@
 /* stats.c — the statistics the regression gate (compare.c) rests on: pure
  * functions of sample arrays, so each can be tested on its own.
  *
+ * The gate's decision is a t-test on per-repeat statistics (Welch for two
+ * independent sets of repeats, one-sample on paired differences for an A/B
+ * run) with Benjamini–Hochberg across the comparison. Student's t CDF is
+ * the regularized incomplete beta, P(|T| > t) = I_{df/(df+t^2)}(df/2, 1/2);
+ * its quantile is found by bisection on the CDF (monotone, so it cannot
+ * miss, and 200 halvings reach double precision from any bracket).
+ *
  * Mann–Whitney U uses the normal approximation with tie correction; Cliff's
  * delta follows from U. Hodges–Lehmann takes the median of all pair
  * differences, from quantile-thinned samples past 2e6 pairs so its memory
  * stays bounded.
  *
- * p95 is the Harrell–Davis estimate: the plain p95 of 50 samples is the
- * 3rd largest one, so one stray sample swings it and the CI with it.
- * A resample is drawn as multiplicities over the sorted samples, which
- * gives the sorted resample in O(n) without sorting it.
- *
- * The bootstrap PRNG (xoshiro256** seeded by splitmix64) starts from the
- * caller's seed on every call: the same input and seed give the same CI. */
+ * Quantiles are Harrell–Davis estimates: the plain p95 of 50 samples is the
+ * 3rd largest one, so one stray sample swings it; HD weighs every order
+ * statistic. (Mann–Whitney, Hodges–Lehmann and Cliff's delta are reported
+ * effect sizes, no longer the decision.) */
 #include "flowgate/stats.h"
 #include "flowgate/common.h"
 
@@ -163,41 +167,10 @@ out:
     return hl;
 }
 
-typedef struct rng { uint64_t s[4]; } rng;
-
-/* splitmix64 as a stream: the state advances by the golden gamma that
- * fg_mix64 adds itself. */
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = fg_mix64(*x);
-    *x += 0x9e3779b97f4a7c15ULL;
-    return z;
-}
-
-static void rng_seed(rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(rng *r)   /* xoshiro256** */
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform index below n (multiply-shift; the bias is below 2^-40 here). */
-static int rng_below(rng *r, int n)
-{
-    return (int)(((unsigned __int128)rng_next(r) * (unsigned)n) >> 64);
-}
-
-/* Regularized incomplete beta I_x(a, b), continued fraction (Lentz). */
+/* Regularized incomplete beta I_x(a, b): the continued fraction of
+ * Numerical Recipes (modified Lentz), evaluated where it converges fast
+ * (x below the mean (a+1)/(a+b+2)), by symmetry I_x(a,b) = 1 - I_{1-x}(b,a)
+ * elsewhere. */
 static double beta_cf(double a, double b, double x)
 {
     const double tiny = 1e-300;
@@ -222,7 +195,7 @@ static double beta_cf(double a, double b, double x)
     return h;
 }
 
-static double beta_inc(double a, double b, double x)
+double fg_beta_inc(double a, double b, double x)
 {
     if (x <= 0) return 0;
     if (x >= 1) return 1;
@@ -238,66 +211,146 @@ static double *hd_cdf(int n, double p)
     double *cdf = malloc((size_t)(n + 1) * sizeof *cdf);
     if (!cdf) return NULL;
     double a = p * (n + 1), b = (1 - p) * (n + 1);
-    for (int j = 0; j <= n; j++) cdf[j] = beta_inc(a, b, (double)j / n);
+    for (int j = 0; j <= n; j++) cdf[j] = fg_beta_inc(a, b, (double)j / n);
     return cdf;
+}
+
+double *fg_hd_weights(int n, double p)
+{
+    if (n <= 0 || !(p > 0 && p < 100)) return NULL;
+    double *cdf = hd_cdf(n, p / 100.0);
+    if (!cdf) return NULL;
+    for (int i = 0; i < n; i++) cdf[i] = cdf[i + 1] - cdf[i];
+    return cdf;     /* n + 1 slots; the first n are the weights */
 }
 
 double fg_hd_quantile(const double *sorted, int n, double p)
 {
-    if (n <= 0 || !(p > 0 && p < 100)) return NAN;
-    double *cdf = hd_cdf(n, p / 100.0);
-    if (!cdf) return NAN;
+    double *w = fg_hd_weights(n, p);
+    if (!w) return NAN;
     double q = 0;
-    for (int i = 0; i < n; i++) q += sorted[i] * (cdf[i + 1] - cdf[i]);
-    free(cdf);
+    for (int i = 0; i < n; i++) q += sorted[i] * w[i];
+    free(w);
     return q;
 }
 
-/* The Harrell–Davis quantile of a resample of sorted v, in O(n): draw the
- * multiplicity of each value; walking v in order then yields the sorted
- * resample without sorting it. */
-static double resampled_hd(rng *r, const double *v, int n, const double *cdf, int *counts)
+/* ---- Student's t ---------------------------------------------------------- */
+
+double fg_t_cdf(double t, double df)
 {
-    memset(counts, 0, (size_t)n * sizeof *counts);
-    for (int i = 0; i < n; i++) counts[rng_below(r, n)]++;
-    double q = 0;
-    int k = 0;
+    if (isnan(t) || !(df > 0)) return NAN;
+    if (isinf(t)) return t > 0 ? 1.0 : 0.0;
+    /* tail = P(T > |t|) = I_x(df/2, 1/2) / 2 with x = df / (df + t^2). */
+    double tail = 0.5 * fg_beta_inc(df / 2, 0.5, df / (df + t * t));
+    return t > 0 ? 1.0 - tail : tail;
+}
+
+double fg_t_quantile(double p, double df)
+{
+    if (!(p > 0 && p < 1) || !(df > 0)) return NAN;
+    if (p == 0.5) return 0;
+    /* Bracket, then bisect: the CDF is monotone, so this always converges. */
+    double lo = -1, hi = 1;
+    while (fg_t_cdf(lo, df) > p) lo *= 2;
+    while (fg_t_cdf(hi, df) < p) hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-13 * (1 + fabs(lo) + fabs(hi)); i++) {
+        double mid = 0.5 * (lo + hi);
+        if (fg_t_cdf(mid, df) < p) lo = mid;
+        else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static void mean_var(const double *v, int n, double *mean, double *var)
+{
+    double m = 0, ss = 0;
+    for (int i = 0; i < n; i++) m += v[i];
+    m /= n;
+    for (int i = 0; i < n; i++) ss += (v[i] - m) * (v[i] - m);
+    *mean = m;
+    *var = n > 1 ? ss / (n - 1) : 0;
+}
+
+/* p-values from diff, se, df (se may be 0: a difference with no spread is
+ * certain in its direction; no difference and no spread is no evidence). */
+static void t_finish(fg_ttest *r)
+{
+    if (r->se > 0)
+        r->t = r->diff / r->se;
+    else
+        r->t = r->diff > 0 ? INFINITY : r->diff < 0 ? -INFINITY : 0;
+    if (r->t == 0 && r->se == 0) {
+        r->p_greater = r->p_less = 1.0;
+        return;
+    }
+    r->p_greater = 1.0 - fg_t_cdf(r->t, r->df);
+    r->p_less = fg_t_cdf(r->t, r->df);
+    /* 1 - cdf loses precision in the far upper tail: use the symmetry. */
+    if (r->t > 0) r->p_greater = fg_t_cdf(-r->t, r->df);
+}
+
+int fg_welch_t(const double *x, int nx, const double *y, int ny, fg_ttest *out)
+{
+    memset(out, 0, sizeof *out);
+    if (nx < 2 || ny < 2) return -1;
+    double mx, vx, my, vy;
+    mean_var(x, nx, &mx, &vx);
+    mean_var(y, ny, &my, &vy);
+    double ax = vx / nx, ay = vy / ny;
+    out->diff = my - mx;
+    out->se = sqrt(ax + ay);
+    /* Welch–Satterthwaite; with no spread on either side, the pooled df. */
+    double den = (nx > 1 ? ax * ax / (nx - 1) : 0) + (ny > 1 ? ay * ay / (ny - 1) : 0);
+    out->df = den > 0 ? (ax + ay) * (ax + ay) / den : nx + ny - 2;
+    t_finish(out);
+    return 0;
+}
+
+int fg_paired_t(const double *d, int n, fg_ttest *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n < 2) return -1;
+    double m, v;
+    mean_var(d, n, &m, &v);
+    out->diff = m;
+    out->se = sqrt(v / n);
+    out->df = n - 1;
+    t_finish(out);
+    return 0;
+}
+
+double fg_ttest_bound(const fg_ttest *t, double level)
+{
+    if (t->se == 0) return t->diff;
+    return t->diff + fg_t_quantile(level, t->df) * t->se;
+}
+
+/* ---- Benjamini–Hochberg -------------------------------------------------- */
+
+typedef struct indexed { double p; int i; } indexed;
+
+static int cmp_indexed(const void *a, const void *b)
+{
+    return fg_cmp_double(&((const indexed *)a)->p, &((const indexed *)b)->p);
+}
+
+int fg_bh_adjust(const double *p, int n, double *q)
+{
+    indexed *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return -1;
+    int m = 0;
     for (int i = 0; i < n; i++) {
-        if (!counts[i]) continue;
-        q += v[i] * (cdf[k + counts[i]] - cdf[k]);
-        k += counts[i];
+        q[i] = NAN;
+        if (!isnan(p[i])) v[m++] = (indexed){p[i], i};
     }
-    return q;
-}
-
-int fg_bootstrap_p95_ratio(const double *x, int nx, const double *y, int ny, int resamples,
-                           uint64_t seed, double lo_q, double *lo, double *hi)
-{
-    *lo = *hi = NAN;
-    if (nx <= 0 || ny <= 0 || resamples <= 0) return -1;
-    double *sx = malloc((size_t)nx * sizeof *sx), *sy = malloc((size_t)ny * sizeof *sy);
-    double *ratios = malloc((size_t)resamples * sizeof *ratios);
-    double *cx = hd_cdf(nx, 0.95), *cy = hd_cdf(ny, 0.95);
-    int *counts = malloc((size_t)(nx > ny ? nx : ny) * sizeof *counts);
-    int rc = -1;
-    if (!sx || !sy || !ratios || !cx || !cy || !counts) goto out;
-    memcpy(sx, x, (size_t)nx * sizeof *sx);
-    memcpy(sy, y, (size_t)ny * sizeof *sy);
-    qsort(sx, (size_t)nx, sizeof *sx, fg_cmp_double);
-    qsort(sy, (size_t)ny, sizeof *sy, fg_cmp_double);
-    rng r;
-    rng_seed(&r, seed);
-    for (int b = 0; b < resamples; b++) {
-        double px = resampled_hd(&r, sx, nx, cx, counts);
-        double py = resampled_hd(&r, sy, ny, cy, counts);
-        /* All-zero resamples (a mocked or instant endpoint): equal is x1. */
-        ratios[b] = px > 0 ? py / px : py > 0 ? HUGE_VAL : 1.0;
+    qsort(v, (size_t)m, sizeof *v, cmp_indexed);
+    /* Step-up: from the largest p down, the running minimum of m p_(k) / k. */
+    double running = 1.0;
+    for (int k = m; k >= 1; k--) {
+        double adj = v[k - 1].p * m / k;
+        if (adj < running) running = adj;
+        q[v[k - 1].i] = running;
     }
-    qsort(ratios, (size_t)resamples, sizeof *ratios, fg_cmp_double);
-    *lo = fg_percentile_sorted(ratios, resamples, 100.0 * lo_q);
-    *hi = fg_percentile_sorted(ratios, resamples, 100.0 * (1.0 - lo_q));
-    rc = 0;
-out:
-    free(sx); free(sy); free(ratios); free(cx); free(cy); free(counts);
-    return rc;
+    free(v);
+    return m;
 }

@@ -1,17 +1,29 @@
 /* thresholds.c — k6-style gates over an experiment's metrics.
  *
- * An expression is "metric op number": the metric a threshold name or a
+ * An expression is "metric op limit": the metric a threshold name or a
  * dotted path ([A-Za-z_][A-Za-z0-9_.]*, no empty segment), op one of
- * < <= > >= == !=, the number a finite decimal (exponents allowed, no hex,
- * nan or inf). The parser is a hand-written scanner over that grammar so
- * that each bad form gets its own message naming the expression.
+ * < <= > >= == !=, the limit a finite decimal (exponents allowed, no hex,
+ * nan or inf) or relative to a base run: "F * base.metric",
+ * "base.metric * F" or "base.metric" (F = 1). The parser is a hand-written
+ * scanner over that grammar so that each bad form gets its own message
+ * naming the expression.
  *
- * The thresholds document is checked as a whole on every lookup, so a typo
- * in any list fails every run, not only the runs that reach that cell.
+ * Metric names are checked against the results grammar (metric_known
+ * below) when the document is checked, so "p95ms < 5000" fails at load,
+ * not after an hour of measuring. The thresholds document is checked as a
+ * whole on every lookup, so a typo in any list fails every run, not only
+ * the runs that reach that cell.
+ *
  * Metric lookup is results.c's job (fg_results_metric); a missing metric is
- * a failure with actual NAN, never a silent pass. */
+ * a failure with actual NAN, never a silent pass. A percentile the writer
+ * left out because the sample count cannot resolve it (metrics.c writes
+ * pXX only when n >= 1/(1-q)) fails with a note saying so, since "p99 of 12
+ * samples" would only be the maximum. A relative threshold without a base
+ * is skipped (counted apart), not failed: the same thresholds file serves
+ * runs with and without a base. */
 #include "flowgate/thresholds.h"
 #include "flowgate/results.h"
+#include "metrics.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -60,6 +72,58 @@ static int parse_op(const char **p, fg_cmp *cmp)
     return -1;
 }
 
+/* A finite decimal at *p; advances past it. Only decimal notation: strtod
+ * alone would also take hex, nan and inf. */
+static int parse_number(const char *text, const char **pp, double *out, fg_err *err)
+{
+    const char *p = *pp, *num = p;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
+        return bad(err, text, "limit is not a number");
+    char *end;
+    double v = strtod(num, &end);
+    for (const char *q = num; q < end; q++)
+        if (!isdigit((unsigned char)*q) && !strchr("+-.eE", *q))
+            return bad(err, text, "limit is not a decimal number");
+    if (!isfinite(v)) return bad(err, text, "limit out of range");
+    *out = v;
+    *pp = end;
+    return 0;
+}
+
+/* A metric name at *p into out (size bytes); advances past it. */
+static int parse_metric(const char *text, const char **pp, char *out, size_t size, fg_err *err)
+{
+    const char *p = *pp, *m = p;
+    if (!is_metric_start(*p))
+        return bad(err, text, "bad metric name (must start with a letter or '_')");
+    while (is_metric_char(*p)) p++;
+    size_t mlen = (size_t)(p - m);
+    if (*p && !isspace((unsigned char)*p) && !is_op_char(*p) && *p != '*') {
+        char problem[96];
+        snprintf(problem, sizeof problem, "bad metric name (character '%c' not allowed)", *p);
+        return bad(err, text, problem);
+    }
+    if (mlen >= size) return bad(err, text, "metric name too long");
+    for (size_t i = 0; i < mlen; i++)
+        if (m[i] == '.' && (i + 1 == mlen || m[i + 1] == '.'))
+            return bad(err, text, "bad metric name (empty path segment)");
+    memcpy(out, m, mlen);
+    out[mlen] = 0;
+    *pp = p;
+    return 0;
+}
+
+/* "base.<metric>" at *p (known to start with "base."). */
+static int parse_base_metric(const char *text, const char **pp, fg_threshold *t, fg_err *err)
+{
+    const char *p = *pp + 5;
+    if (parse_metric(text, &p, t->base_metric, sizeof t->base_metric, err) != 0) return -1;
+    t->relative = 1;
+    *pp = p;
+    return 0;
+}
+
 int fg_threshold_parse(const char *text, fg_threshold *t, fg_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -72,20 +136,8 @@ int fg_threshold_parse(const char *text, fg_threshold *t, fg_err *err)
     if (is_op_char(*p)) return bad(err, text, "missing metric");
     if (!is_metric_start(*p)) return bad(err, text, "bad metric name (must start with a letter or '_')");
 
-    const char *m = p;
-    while (is_metric_char(*p)) p++;
-    size_t mlen = (size_t)(p - m);
-    if (*p && !isspace((unsigned char)*p) && !is_op_char(*p)) {
-        char problem[96];
-        snprintf(problem, sizeof problem, "bad metric name (character '%c' not allowed)", *p);
-        return bad(err, text, problem);
-    }
-    if (mlen >= sizeof t->metric) return bad(err, text, "metric name too long");
-    for (size_t i = 0; i < mlen; i++)
-        if (m[i] == '.' && (i + 1 == mlen || m[i + 1] == '.'))
-            return bad(err, text, "bad metric name (empty path segment)");
-    memcpy(t->metric, m, mlen);
-    t->metric[mlen] = 0;
+    if (parse_metric(text, &p, t->metric, sizeof t->metric, err) != 0) return -1;
+    if (*p == '*') return bad(err, text, "missing operator (one of < <= > >= == !=)");
 
     p = skip_space(p);
     if (!*p) return bad(err, text, "missing operator (one of < <= > >= == !=)");
@@ -98,20 +150,101 @@ int fg_threshold_parse(const char *text, fg_threshold *t, fg_err *err)
     if (is_op_char(*p)) return bad(err, text, "unknown operator (use one of < <= > >= == !=)");
     p = skip_space(p);
     if (!*p) return bad(err, text, "missing limit");
-    /* Only decimal notation: strtod alone would also take hex, nan and inf. */
-    const char *num = p;
-    if (*p == '+' || *p == '-') p++;
-    if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
-        return bad(err, text, "limit is not a number");
-    char *end;
-    double v = strtod(num, &end);
-    for (const char *q = num; q < end; q++)
-        if (!isdigit((unsigned char)*q) && !strchr("+-.eE", *q))
-            return bad(err, text, "limit is not a decimal number");
-    if (!isfinite(v)) return bad(err, text, "limit out of range");
-    p = skip_space(end);
+    if (!strncmp(p, "base.", 5)) {
+        /* "base.metric" or "base.metric * F" */
+        if (parse_base_metric(text, &p, t, err) != 0) return -1;
+        p = skip_space(p);
+        t->limit = 1.0;
+        if (*p == '*') {
+            p = skip_space(p + 1);
+            if (parse_number(text, &p, &t->limit, err) != 0) return -1;
+        }
+    } else {
+        if (parse_number(text, &p, &t->limit, err) != 0) return -1;
+        p = skip_space(p);
+        if (*p == '*') {
+            p = skip_space(p + 1);
+            if (strncmp(p, "base.", 5))
+                return bad(err, text, "expected 'base.<metric>' after '*'");
+            if (parse_base_metric(text, &p, t, err) != 0) return -1;
+        }
+    }
+    p = skip_space(p);
     if (*p) return bad(err, text, "unexpected text after the limit");
-    t->limit = v;
+    return 0;
+}
+
+/* ---- the metric grammar ------------------------------------------------ */
+
+static int in_list(const char *s, size_t n, const char *const *list)
+{
+    for (; *list; list++)
+        if (strlen(*list) == n && !strncmp(*list, s, n)) return 1;
+    return 0;
+}
+
+static const char *const top_names[] = {
+    "success_rate", "timeouts", "failed", "sent", "ok", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
+    "min_ms", "max_ms", "mean_ms", "throughput_rps", "wall_s", "cold_starts", "dropped", "drain",
+    NULL};
+static const char *const stat_keys[] = {"count", "min", "mean", "p50", "p90", "p95", "p99", "max",
+                                        NULL};
+static const char *const fn_stats[] = {"latency_ms", "exec_ms", "queue_ms", "transfer_ms", NULL};
+static const char *const fn_counts[] = {"invocations", "cold_starts", "transfer_bytes", NULL};
+static const char *const request_keys[] = {"sent", "ok", "failed", "timed_out", "scheduled",
+                                           "dropped", "unsent", "interrupted", NULL};
+static const char *const warmup_keys[] = {"sent", "ok", "failed", "timed_out", "cold_starts",
+                                          "duration_s", NULL};
+static const char *const window_keys[] = {"start_s", "end_s", NULL};
+static const char *const server_keys[] = {"cpu_s", "peak_rss_kb", NULL};
+
+/* Splits a dotted path into at most max segments (pointer + length). */
+static int split(const char *path, const char **seg, size_t *len, int max)
+{
+    int n = 0;
+    for (const char *p = path;;) {
+        size_t l = strcspn(p, ".");
+        if (n == max) return max + 1;
+        seg[n] = p;
+        len[n++] = l;
+        if (!p[l]) return n;
+        p += l + 1;
+    }
+}
+
+static int is_class(const char *s, size_t n)
+{
+    for (int k = 0; k < FG_FAIL_CLASSES; k++)
+        if (strlen(fg_fail_class_names[k]) == n && !strncmp(fg_fail_class_names[k], s, n))
+            return 1;
+    return 0;
+}
+
+/* Whether name can be a metric of a results entry (README "Results"):
+ * a top-level threshold name, or a dotted path into a known part of the
+ * entry. Names (functions.<name>, nodes.<name>) are the workflow's, free. */
+static int metric_known(const char *name)
+{
+    const char *seg[6];
+    size_t len[6];
+    int n = split(name, seg, len, 5);
+#define IS(i, lit) (len[i] == strlen(lit) && !strncmp(seg[i], lit, len[i]))
+    if (n == 1) return in_list(seg[0], len[0], top_names);
+    if (n > 5) return 0;
+    if (IS(0, "latency_ms")) return n == 2 && in_list(seg[1], len[1], stat_keys);
+    if (IS(0, "requests")) return n == 2 && in_list(seg[1], len[1], request_keys);
+    if (IS(0, "window")) return n == 2 && in_list(seg[1], len[1], window_keys);
+    if (IS(0, "server")) return n == 2 && in_list(seg[1], len[1], server_keys);
+    if (IS(0, "warmup"))
+        return (n == 2 && in_list(seg[1], len[1], warmup_keys)) ||
+               (n == 3 && IS(1, "latency_ms") && in_list(seg[2], len[2], stat_keys));
+    if (IS(0, "nodes")) return n == 3 && IS(2, "invocations");
+    if (IS(0, "functions")) {
+        if (n == 3) return in_list(seg[2], len[2], fn_counts);
+        if (n == 4 && IS(2, "errors")) return is_class(seg[3], len[3]);
+        return n == 4 && in_list(seg[2], len[2], fn_stats) && in_list(seg[3], len[3], stat_keys);
+    }
+#undef IS
     return 0;
 }
 
@@ -134,6 +267,14 @@ static int parse_list(const cJSON *list, const char *keypath, fg_threshold *out,
         fg_err e;
         if (fg_threshold_parse(item->valuestring, &t, &e) != 0)
             return fg_err_set(err, "thresholds: %s[%d]: %s", keypath, n, e.msg);
+        const char *unknown = !metric_known(t.metric) ? t.metric
+                              : t.relative && !metric_known(t.base_metric) ? t.base_metric : NULL;
+        if (unknown)
+            return fg_err_set(err, "thresholds: %s[%d]: unknown metric '%s%s' in '%s' (a "
+                              "threshold name such as p95_ms, or a path such as "
+                              "functions.<name>.latency_ms.p95; README \"Thresholds\")",
+                              keypath, n, unknown == t.base_metric ? "base." : "", unknown,
+                              t.text);
         if (out) {
             if (n >= max)
                 return fg_err_set(err, "thresholds: %s: more than %d expressions", keypath, max);
@@ -227,21 +368,92 @@ static int holds(double actual, fg_cmp cmp, double limit)
     return 0;
 }
 
-int fg_thresholds_eval(const fg_threshold *ts, int n, const cJSON *experiment,
-                       fg_threshold_verdict *out)
+/* Threshold names results.c does not alias (yet): their path. */
+static int lookup(const cJSON *e, const char *metric, double *out)
+{
+    if (fg_results_metric(e, metric, out) == 0 && !isnan(*out)) return 0;
+    if (!strcmp(metric, "dropped")) return fg_results_metric(e, "requests.dropped", out);
+    return -1;
+}
+
+/* Percentile pXX of metric: the stats object's path and the count it needs
+ * (n >= 1/(1-q), as metrics.c writes them); 0 when metric is no percentile. */
+static int percentile_of(const char *metric, char *stats, size_t size, int *pct, int *need)
+{
+    const char *leaf = strrchr(metric, '.');
+    int p;
+    char tail[8];
+    if (!leaf && sscanf(metric, "p%d_ms%7s", &p, tail) == 1 && strlen(metric) == 6)
+        snprintf(stats, size, "latency_ms");
+    else if (leaf && sscanf(leaf, ".p%d%7s", &p, tail) == 1 && strlen(leaf) == 4)
+        snprintf(stats, size, "%.*s", (int)(leaf - metric), metric);
+    else
+        return 0;
+    if (p <= 0 || p >= 100) return 0;
+    *pct = p;
+    *need = (int)ceil(1.0 / (1.0 - p / 100.0) - 1e-9);
+    return 1;
+}
+
+/* Why metric has no value in e, into note. */
+static void explain_missing(const cJSON *e, const char *prefix, const char *metric, char *note,
+                            size_t size)
+{
+    char stats[128], path[160];
+    int pct, need;
+    double count;
+    if (percentile_of(metric, stats, sizeof stats, &pct, &need)) {
+        snprintf(path, sizeof path, "%s.count", stats);
+        if (fg_results_metric(e, path, &count) == 0 && count < need) {
+            snprintf(note, size, "%s%s = n/a (%.0f sample%s; p%d needs >= %d)", prefix, metric,
+                     count, count == 1 ? "" : "s", pct, need);
+            return;
+        }
+    }
+    snprintf(note, size, "%s%s = n/a (not in the results)", prefix, metric);
+}
+
+int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experiment,
+                            const cJSON *base_experiment, fg_threshold_verdict *out)
 {
     int failed = 0;
     for (int i = 0; i < n; i++) {
-        double actual;
-        out[i].t = ts[i];
-        if (fg_results_metric(experiment, ts[i].metric, &actual) != 0 || isnan(actual)) {
-            out[i].actual = NAN;
-            out[i].pass = 0;
+        fg_threshold_verdict *v = &out[i];
+        memset(v, 0, sizeof *v);
+        v->t = ts[i];
+        v->actual = v->limit = NAN;
+        double actual, base = NAN;
+        if (lookup(experiment, ts[i].metric, &actual) == 0) v->actual = actual;
+        if (!ts[i].relative) {
+            v->limit = ts[i].limit;
+        } else if (!base_experiment) {
+            v->skipped = 1;
+            snprintf(v->note, sizeof v->note, "skipped: no base");
+            continue;
         } else {
-            out[i].actual = actual;
-            out[i].pass = holds(actual, ts[i].cmp, ts[i].limit);
+            if (lookup(base_experiment, ts[i].base_metric, &base) != 0) {
+                explain_missing(base_experiment, "base.", ts[i].base_metric, v->note,
+                                sizeof v->note);
+                failed++;
+                continue;
+            }
+            v->limit = ts[i].limit * base;
         }
-        failed += !out[i].pass;
+        if (isnan(v->actual)) {
+            explain_missing(experiment, "", ts[i].metric, v->note, sizeof v->note);
+        } else {
+            v->pass = holds(v->actual, ts[i].cmp, v->limit);
+            if (ts[i].relative)
+                snprintf(v->note, sizeof v->note, "limit %.6g = %g x base %.6g", v->limit,
+                         ts[i].limit, base);
+        }
+        failed += !v->pass;
     }
     return failed;
+}
+
+int fg_thresholds_eval(const fg_threshold *ts, int n, const cJSON *experiment,
+                       fg_threshold_verdict *out)
+{
+    return fg_thresholds_eval_base(ts, n, experiment, NULL, out);
 }

@@ -2,7 +2,9 @@
  * (queued, sent, server exec start/end, received), in ms from the start of
  * the experiment, for the first requests of an experiment. Server
  * timestamps are unix ms; they are placed on the same axis through the
- * wall-clock time taken together with the monotonic start. */
+ * wall-clock time taken together with the monotonic start. Each request
+ * says its phase: warm-up, measured, or drain (started only to hold the
+ * concurrency while the last measured ones finish). */
 #include "metrics.h"
 
 #include <math.h>
@@ -29,12 +31,16 @@ int fg_timeline_init(fg_timeline *t, const char *experiment_id, int repeat, int 
     return t->requests ? 0 : -1;
 }
 
-cJSON *fg_timeline_request(fg_timeline *t, uint64_t index, int warmup, double intended_mono)
+cJSON *fg_timeline_request(fg_timeline *t, uint64_t index, const char *phase,
+                           double intended_mono)
 {
     if (!t->root || index >= (uint64_t)t->max_requests) return NULL;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddNumberToObject(r, "request", (double)index);
-    cJSON_AddBoolToObject(r, "warmup", warmup);
+    /* "warmup" stays for readers that skip warm-up requests; "phase" also
+     * tells the drain instances (not measured either) apart. */
+    cJSON_AddBoolToObject(r, "warmup", !strcmp(phase, "warmup"));
+    cJSON_AddStringToObject(r, "phase", phase);
     cJSON_AddNumberToObject(r, "intended", r3(intended_mono - t->t0_mono));
     cJSON_AddArrayToObject(r, "spans");
     cJSON_AddItemToArray(t->requests, r);

@@ -7,7 +7,9 @@
  * is handed to the blob store as is, encoded output is referenced (not
  * copied) by the reply tree, and the base64 text is dropped from the
  * request tree as soon as it is decoded. PNGs are probed before decoding so
- * a decompression bomb is refused (413) before any pixel is allocated. */
+ * a decompression bomb is refused (413) before any pixel is allocated.
+ * A node with a slowdown factor burns CPU after the work, still inside the
+ * slot (slowdown.h). */
 #include "functions.h"
 
 #include <math.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "blobref.h"
+#include "slowdown.h"
 #include "flowgate/b64.h"
 #include "flowgate/image.h"
 #include "flowgate/imgproc.h"
@@ -335,6 +338,8 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     cJSON *res = cJSON_CreateObject();
     if (res) add_identity(&c, res);
     status = res ? fn->run(&c, res) : fg_fail(&c.err, 500, "out of memory");
+    /* Inside the slot, like the code of a slower build (slowdown.h). */
+    fg_slowdown_burn(fg_now_mono_ms() - t0, node->prof.slowdown);
     double exec_ms = fg_now_mono_ms() - t0, exec_end = fg_now_unix_ms();
     fg_node_release(node, c.worker);
     fg_input_release(&c.in);

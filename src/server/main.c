@@ -1,6 +1,7 @@
 /* main.c — `flowgate-functions`: argument parsing around the server
  * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
- * container mode (--function NAME --port P). SIGINT/SIGTERM stop it
+ * container mode (--function NAME --port P); --slowdown F slows every
+ * function by a known factor (slowdown.h). SIGINT/SIGTERM stop it
  * cleanly; bad arguments give one line and exit code 2. A driver that
  * starts the server passes --parent-pid so the kernel stops the server
  * when the driver dies, whatever killed it (PR_SET_PDEATHSIG). */
@@ -11,19 +12,25 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "flowgate/config.h"
 #include "server.h"
+#include "slowdown.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: flowgate-functions [--nodes FILE | --function NAME --port P]\n"
             "                          [--bind ADDR] [--data DIR] [--endpoints-out FILE]\n"
+            "                          [--slowdown F]\n"
             "  --nodes FILE          node profile (default <data>/nodes.json)\n"
             "  --function NAME       container mode: serve one function, e.g. recognizer__adult\n"
             "  --port P              container mode port (0 = ephemeral)\n"
             "  --bind ADDR           IPv4 address to listen on (default 127.0.0.1)\n"
             "  --data DIR            data directory (dictionary, censor list)\n"
             "  --endpoints-out FILE  write the endpoints JSON once listening\n"
+            "  --slowdown F          every function takes ~F x its real exec time (F >= 1):\n"
+            "                        after the work it burns CPU for (F-1) x that time;\n"
+            "                        overrides the profile's \"slowdown\" (known-effect knob)\n"
             "  --parent-pid PID      stop when process PID (the driver that started us) exits\n");
 }
 
@@ -53,6 +60,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--bind")) o.bind_addr = v;
         else if (!strcmp(a, "--data")) o.data_dir = v;
         else if (!strcmp(a, "--endpoints-out")) o.endpoints_out = v;
+        else if (!strcmp(a, "--slowdown")) {
+            fg_err perr;
+            if (fg_parse_double("--slowdown", v, 1, FG_SLOWDOWN_MAX, &o.slowdown, &perr) != 0)
+                return bad("%s", perr.msg);
+        }
         else if (!strcmp(a, "--parent-pid")) {
             char *end;
             long pid = strtol(v, &end, 10);

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "functions.h"
+#include "slowdown.h"
 
 /* --- profile --- */
 
@@ -45,15 +46,17 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
         return fg_err_set(err, "node profile: invalid JSON");
     }
     int rc = -1;
-    double max_body_mb = 0, max_pixels = 0, ttl = 0;
+    double max_body_mb = 0, max_pixels = 0, ttl = 0, slowdown = 1;
     if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "node profile", err) ||
         get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10, &max_pixels,
                    "node profile", err) ||
-        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "node profile", err))
+        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "node profile", err) ||
+        get_number(root, "slowdown", 1, 1, FG_SLOWDOWN_MAX, &slowdown, "node profile", err))
         goto out;
     p->max_body_bytes = (size_t)(max_body_mb * FG_MB);
     p->max_pixels = (uint64_t)max_pixels;
     p->blob_ttl_s = ttl;
+    p->slowdown = slowdown;
 
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
     if (!cJSON_IsArray(nodes) || cJSON_GetArraySize(nodes) == 0) {
@@ -82,18 +85,20 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
                 goto out;
             }
         strcpy(np->name, name->valuestring);
-        double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0;
+        double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0, node_slowdown = 1;
         if (get_number(n, "port", 0, 0, 65535, &port, where, err) ||
             get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
             get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
             get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
-            get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err))
+            get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err) ||
+            get_number(n, "slowdown", slowdown, 1, FG_SLOWDOWN_MAX, &node_slowdown, where, err))
             goto out;
         np->port = (int)port;
         np->workers = (int)workers;
         np->bandwidth_mbit = bw;
         np->latency_ms = lat;
         np->blob_store_bytes = (size_t)(store_mb * FG_MB);
+        np->slowdown = node_slowdown;
         p->n_nodes++;
     }
     rc = 0;
@@ -219,6 +224,8 @@ char *fg_node_health_json(fg_node *n)
             cJSON_AddItemToArray(fns, cJSON_CreateString(fg_function_name(fg_function_at(i))));
         cJSON_AddNumberToObject(o, "workers", n->prof.workers);
     }
+    /* So a run can tell a deliberately slowed node from a slow machine. */
+    cJSON_AddNumberToObject(o, "slowdown", n->prof.slowdown);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

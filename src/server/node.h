@@ -16,16 +16,21 @@ typedef struct fg_node_profile {
     double bandwidth_mbit;      /* 0 = no bandwidth emulation */
     double latency_ms;
     size_t blob_store_bytes;
+    double slowdown;            /* >= 1: functions take ~slowdown x their real
+                                 * exec time (the known-effect knob, slowdown.h) */
 } fg_node_profile;
 
 typedef struct fg_site_profile {
     size_t max_body_bytes;
     uint64_t max_pixels;
     double blob_ttl_s;
+    double slowdown;            /* profile-wide default of the nodes' slowdown, 1 */
     fg_node_profile nodes[FG_MAX_NODES];
     int n_nodes;
 } fg_site_profile;
 
+/* "slowdown" (>= 1, default 1) may be given at the top level and per node;
+ * a node's own value wins. */
 int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err);
 int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err);
 

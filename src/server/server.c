@@ -15,6 +15,7 @@
 #include "functions.h"
 #include "http.h"
 #include "node.h"
+#include "slowdown.h"
 
 struct fg_server {
     fg_site site;
@@ -37,6 +38,7 @@ static void container_profile(const fg_function *fn, int port, fg_site_profile *
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     np->workers = cpus > 0 ? (int)cpus : 1;
     np->blob_store_bytes = (size_t)(512 * FG_MB);
+    np->slowdown = p->slowdown = 1;
     p->n_nodes = 1;
 }
 
@@ -117,6 +119,16 @@ fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
             nodes_path = path;
         }
         if (fg_site_profile_load(nodes_path, &s->site.profile, err) != 0) goto fail;
+    }
+    if (opts->slowdown != 0) {
+        if (!(opts->slowdown >= 1 && opts->slowdown <= FG_SLOWDOWN_MAX)) {
+            fg_err_set(err, "slowdown %g: must be a number from 1 to %g", opts->slowdown,
+                       FG_SLOWDOWN_MAX);
+            goto fail;
+        }
+        s->site.profile.slowdown = opts->slowdown;
+        for (int i = 0; i < s->site.profile.n_nodes; i++)
+            s->site.profile.nodes[i].slowdown = opts->slowdown;
     }
     if (load_text_data(&s->site, data_dir, err) != 0) goto fail;
     s->site.nodes = s->nodes;

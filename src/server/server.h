@@ -17,6 +17,8 @@ typedef struct fg_server_opts {
     const char *bind_addr;      /* NULL = 127.0.0.1 */
     const char *data_dir;       /* NULL = fg_data_dir() */
     const char *endpoints_out;  /* NULL = do not write */
+    double slowdown;            /* 0 = the profile's; else >= 1, for every node
+                                 * (the known-effect knob, slowdown.h) */
 } fg_server_opts;
 
 /* Loads everything, starts listening, writes the endpoints file. */

@@ -1,7 +1,12 @@
 /* test_cluster_embedded.c — flowgate starting its own function server:
- * every node of data/nodes.json comes up healthy, the child's CPU and
- * memory can be sampled, stopping it leaves no process and no directory
- * behind, and a bad server binary fails with a message naming it. */
+ * every node of data/nodes.json comes up healthy (and, being one process,
+ * the nodes share blobs), the child's CPU and memory can be sampled,
+ * stopping it leaves no process and no directory behind, and a bad server
+ * binary fails with a message naming it. And nodes-mode endpoints at two
+ * separately started servers: detected as unable to fetch each other's
+ * blobs, so a run falls back to inline data with one warning line and
+ * succeeds instead of failing every request with "input_ref: unknown
+ * node". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,12 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "flowgate/cluster.h"
+#include "flowgate/config.h"
+#include "flowgate/engine.h"
+#include "flowgate/results.h"
 
 static char server_bin[1024];
 static char nodes_profile[1024];
@@ -54,6 +63,12 @@ static void test_start_health_sample_stop(void **state)
         assert_true(fg_cluster_url_is_loopback(c.nodes[i].url));
     }
     if (fg_cluster_health(&c, 5.0, &err) != 0) fail_msg("%s", err.msg);
+    /* One process: every node fetches every other node's blobs. */
+    char why[700];
+    int shared = fg_cluster_blobs_shared(&c, 10.0, why, sizeof why);
+    if (shared != 1) fail_msg("one process, blobs shared: got %d: %s", shared, why);
+    shared = fg_cluster_blobs_probe(&c, 10.0, why, sizeof why);
+    if (shared != 1) fail_msg("one process, probe: got %d: %s", shared, why);
 
     fg_proc_sample s;
     assert_int_equal(fg_cluster_proc_sample(&c, &s), 0);
@@ -153,6 +168,109 @@ static void test_bogus_server_binary(void **state)
     assert_null(strstr(err.msg, "server log empty"));
 }
 
+/* Writes text to a new temporary file; path receives its name. */
+static void write_temp(const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/test_cluster_embedded_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static void test_separate_servers_fall_back_to_inline(void **state)
+{
+    (void)state;
+    /* Two single-node servers, both calling their node "node0" (the worst
+     * case: a ref's name resolves, but to the wrong process's node). */
+    char one[64];
+    write_temp("{\"max_body_mb\": 64, \"nodes\": [{\"name\": \"node0\", \"port\": 0, "
+               "\"workers\": 2}]}", one, sizeof one);
+    fg_cluster a, b;
+    fg_err err = {{0}};
+    if (fg_cluster_start_embedded(one, server_bin, 20.0, &a, &err) != 0) fail_msg("%s", err.msg);
+    if (fg_cluster_start_embedded(one, server_bin, 20.0, &b, &err) != 0) fail_msg("%s", err.msg);
+    unlink(one);
+
+    char text[1024], endpoints[64];
+    snprintf(text, sizeof text,
+             "{\"mode\": \"nodes\", \"nodes\": ["
+             "{\"name\": \"left\", \"url\": \"%s\", \"workers\": 2},"
+             "{\"name\": \"right\", \"url\": \"%s\", \"workers\": 2}]}",
+             a.nodes[0].url, b.nodes[0].url);
+    write_temp(text, endpoints, sizeof endpoints);
+    fg_cluster both;
+    if (fg_cluster_load_endpoints(endpoints, &both, &err) != 0) fail_msg("%s", err.msg);
+    char why[700];
+    assert_int_equal(fg_cluster_blobs_shared(&both, 10.0, why, sizeof why), 0);
+    assert_non_null(strstr(why, "node right"));
+    assert_non_null(strstr(why, "cannot fetch the blobs of node left"));
+    assert_int_equal(fg_cluster_blobs_probe(&both, 10.0, why, sizeof why), 0);
+    assert_non_null(strstr(why, "not found on node0"));
+
+    /* A smoke cell through the runner, round robin so that steps cross
+     * nodes; stderr captured for the warning. */
+    char results[64] = "/tmp/test_cluster_embedded_res_XXXXXX", log_path[128];
+    assert_non_null(mkdtemp(results));
+    snprintf(log_path, sizeof log_path, "%s/stderr", results);
+    fg_run_config cfg;
+    fg_config_defaults(&cfg);
+    snprintf(cfg.endpoints, sizeof cfg.endpoints, "%s", endpoints);
+    snprintf(cfg.results_dir, sizeof cfg.results_dir, "%s", results);
+    cfg.requests = 6;
+    cfg.warmup = 1;
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    fg_runner *r = fg_runner_open(&cfg, &err);
+    const cJSON *entry = NULL;
+    int rc = r ? fg_runner_cell(r, 0.1, 2, "round_robin", &entry, &err) : -1;
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    if (!r) fail_msg("open: %s", err.msg);
+    if (rc != 0) fail_msg("cell: %s", err.msg);
+
+    /* every request succeeded, sent inline, and the entry says so */
+    assert_non_null(entry);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "inline_data")));
+    double sent = -1, ok = -1, failed = -1;
+    assert_int_equal(fg_results_metric(entry, "requests.sent", &sent), 0);
+    assert_int_equal(fg_results_metric(entry, "requests.ok", &ok), 0);
+    assert_int_equal(fg_results_metric(entry, "requests.failed", &failed), 0);
+    if (!(sent >= 6 && ok == sent && failed == 0))
+        fail_msg("sent %g ok %g failed %g", sent, ok, failed);
+    const cJSON *eps = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(fg_runner_results(r), "run"), "endpoints");
+    const cJSON *fallback = cJSON_GetObjectItemCaseSensitive(eps, "inline_fallback");
+    assert_true(cJSON_IsString(fallback));
+    assert_non_null(strstr(fallback->valuestring, "cannot fetch the blobs"));
+    assert_int_equal(fg_runner_close(r, &err), 0);
+
+    /* one warning line, saying why and what to do instead */
+    fg_buf log;
+    assert_int_equal(fg_read_file(log_path, 1 << 20, &log, &err), 0);
+    char *logs = strndup(log.data ? (const char *)log.data : "", log.len);
+    fg_buf_free(&log);
+    int warnings = 0;
+    for (char *p = logs; (p = strstr(p, "warn: ")); p++) warnings++;
+    if (warnings != 1 || !strstr(logs, "cannot fetch the blobs of node left") ||
+        !strstr(logs, "sending the image inline instead") ||
+        !strstr(logs, "flowgate-functions --nodes"))
+        fail_msg("want one warning with the reason and the remedy, got:\n%s", logs);
+    free(logs);
+
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", results);
+    assert_int_equal(system(cmd), 0);
+    unlink(endpoints);
+    fg_cluster_stop(&a);
+    fg_cluster_stop(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_default_binary_next_to_executable),
         cmocka_unit_test(test_server_dies_with_driver),
         cmocka_unit_test(test_bogus_server_binary),
+        cmocka_unit_test(test_separate_servers_fall_back_to_inline),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

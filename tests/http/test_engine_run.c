@@ -2,10 +2,11 @@
  * ctest fixture server, found through FLOWGATE_ENDPOINTS): each image
  * variant drives the workflow down its own branches, every request is
  * accounted as exactly one of ok / failed / timed_out, a dead node's
- * failures are classed "connect", a tiny timeout is counted as timed_out,
- * inline data and the open loop work, proxy variables are ignored, and the
- * runner writes a results file
- * that the results reader accepts. */
+ * failures are classed "connect", the driver running out of file
+ * descriptors is classed "client" (never the node's), a tiny timeout is
+ * counted as timed_out, inline data and the open loop work, the warm-up
+ * stops by state, proxy variables are ignored, and the runner writes a
+ * results file that the results reader accepts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +14,13 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,6 +127,10 @@ static void check_accounting(const cJSON *e)
     assert_int_equal(fn_total, node_total);
     assert_int_equal(num(e, "latency_ms/count"), num(e, "requests/ok"));
     assert_int_equal(cJSON_GetArraySize(at(e, "latency_samples_ms")), num(e, "requests/ok"));
+    if (!strcmp(at(e, "mode")->valuestring, "open"))
+        assert_int_equal(num(e, "requests/scheduled"),
+                         num(e, "requests/sent") + num(e, "requests/dropped") +
+                         num(e, "requests/unsent"));
 }
 
 #define SWITCH1 "recognizer__adult.is_adult OR recognizer__violence.illegal"
@@ -140,7 +148,10 @@ static void test_clean_runs_text_chain(void **state)
     check_accounting(e);
     assert_int_equal(num(e, "requests/sent"), 4);
     assert_int_equal(num(e, "requests/ok"), 4);
-    assert_int_equal(num(e, "warmup/sent"), 1);
+    /* Warm-up by state: at least the one asked for, until warm. */
+    assert_true(num(e, "warmup/sent") >= 1);
+    assert_string_equal(at(e, "warmup/stop_reason")->valuestring, "warm");
+    assert_int_equal(num(e, "cold_starts"), 0);
     assert_int_equal(num(e, "functions/recognizer__upload/invocations"), 4);
     assert_int_equal(num(e, "functions/recognizer__extract/invocations"), 4);
     assert_int_equal(num(e, "functions/recognizer__translate/invocations"), 4);
@@ -152,17 +163,28 @@ static void test_clean_runs_text_chain(void **state)
     assert_int_equal(num(e, "branches/" SWITCH2 "/else"), 4);
     assert_true(at(e, "throughput_rps")->valuedouble > 0);
     assert_true(at(e, "latency_ms/p50")->valuedouble > 0);
+    /* 4 samples resolve a median, not a p95. */
+    assert_null(at(e, "latency_ms/p95"));
+    assert_string_equal(at(e, "workflow")->valuestring, "recognizer");
+    assert_true(cJSON_IsString(at(e, "payload_sha256")));
+    /* The function server reports cold starts: the warm-up ran until the
+     * last replies were warm (or hit its cap), never by count alone. */
+    const char *why = at(e, "warmup/stop_reason")->valuestring;
+    assert_true(!strcmp(why, "warm") || !strcmp(why, "time_cap"));
+    assert_true(num(e, "warmup/sent") >= 1);
     /* Round robin spreads the 24 invocations over the 4 nodes. */
     const cJSON *n;
     cJSON_ArrayForEach(n, at(e, "nodes")) assert_true(num(n, "invocations") > 0);
-    /* The timeline holds the 5 requests (warm-up included) with their spans. */
+    /* The timeline holds every request (warm-up and drain included) with
+     * their spans, up to its 200. */
     assert_string_equal(at(e, "timeline")->valuestring, "timelines-test/clean.json");
     fg_buf text;
     fg_err err = {""};
     assert_int_equal(fg_read_file("timelines-test/clean.json", 0, &text, &err), 0);
     cJSON *tl = cJSON_Parse((const char *)text.data);
     fg_buf_free(&text);
-    assert_int_equal(cJSON_GetArraySize(at(tl, "requests")), 5);
+    int expect = num(e, "warmup/sent") + 4 + num(e, "drain");
+    assert_int_equal(cJSON_GetArraySize(at(tl, "requests")), expect < 200 ? expect : 200);
     const cJSON *first = cJSON_GetArrayItem(at(tl, "requests"), 0);
     assert_int_equal(cJSON_GetArraySize(at(first, "spans")), 6);
     const cJSON *span = cJSON_GetArrayItem(at(first, "spans"), 0);
@@ -257,6 +279,71 @@ static void test_dead_node_is_connect_failure(void **state)
     cJSON_ArrayForEach(f, at(e, "functions")) connect += num(f, "errors/connect");
     assert_true(connect >= 1);
     assert_string_equal(at(cJSON_GetArrayItem(at(e, "errors"), 0), "class")->valuestring, "connect");
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
+/* The highest open descriptor, so a limit can leave exactly a few free. */
+static int highest_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int top = -1;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' && atoi(de->d_name) > top) top = atoi(de->d_name);
+    closedir(d);
+    return top;
+}
+
+/* The driver out of descriptors (as under `ulimit -n 40`): the requests it
+ * could not make are the client's failures, not the healthy nodes'
+ * "connect" errors, and every request is still accounted for. */
+static void test_fd_exhaustion_is_client_side(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "round_robin");
+    x.concurrency = 8;
+    x.requests = 16;
+    x.warmup = 0;
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    /* Two for libcurl's wake-up pair, one for a connection; 8 in flight. */
+    int top = highest_fd();
+    low.rlim_cur = (rlim_t)top + 1 + 3;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    /* Fill the holes below the highest descriptor, so exactly three are free. */
+    int fillers[1024], n_fillers = 0;
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY);
+        assert_true(fd >= 0);
+        if (fd > top || n_fillers == 1024) { close(fd); break; }
+        fillers[n_fillers++] = fd;
+    }
+    cJSON *e = NULL;
+    fg_err err = {""};
+    int rc = fg_experiment_run(&x, &wf, &cluster, &p, NULL, &e, &err);
+    for (int i = 0; i < n_fillers; i++) close(fillers[i]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/sent"), 16);
+    int client = 0, connect = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, at(e, "functions")) {
+        client += num(f, "errors/client");
+        connect += num(f, "errors/connect");
+    }
+    assert_true(client >= 1);
+    assert_int_equal(connect, 0);
+    const cJSON *first = cJSON_GetArrayItem(at(e, "errors"), 0);
+    assert_string_equal(at(first, "class")->valuestring, "client");
+    assert_non_null(strstr(at(first, "message")->valuestring, "Too many open files"));
     cJSON_Delete(e);
     fg_payload_free(&p);
 }
@@ -393,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_illegal_text_takes_second_switch),
         cmocka_unit_test(test_inline_data),
         cmocka_unit_test(test_dead_node_is_connect_failure),
+        cmocka_unit_test(test_fd_exhaustion_is_client_side),
         cmocka_unit_test(test_tiny_timeout_is_timed_out),
         cmocka_unit_test(test_proxy_variables_ignored),
         cmocka_unit_test(test_open_loop),

@@ -193,6 +193,7 @@ static void assert_all_healthy(void)
         assert_string_equal(string(h, "node"), g.names[i]);
         assert_int_equal((int)number(h, "workers"), g.workers[i]);
         assert_int_equal(cJSON_GetArraySize(field(h, "functions")), 7);
+        assert_true(number(h, "slowdown") == 1.0);   /* the knob is off by default */
         cJSON_Delete(h);
     }
 }

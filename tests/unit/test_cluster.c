@@ -1,7 +1,9 @@
 /* test_cluster.c — endpoints files (each form, each malformed case, the
- * loopback rule), invocation URLs, docker mode without an engine, health of
- * a closed port, and /proc sampling. No server is needed: the embedded
- * server is covered by tests/http/test_cluster_embedded.c. */
+ * loopback rule, repeated keys), invocation URLs, docker mode without an
+ * engine, health of a closed port, Ctrl-C during the health wait (of an
+ * endpoints file and of the embedded server), and /proc sampling. No
+ * function server is needed: the embedded server is covered by
+ * tests/http/test_cluster_embedded.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "flowgate/cluster.h"
+#include "flowgate/engine.h"
 
 static char dir[64];
 static char path[128];
@@ -230,6 +240,136 @@ static void test_health_names_unhealthy_endpoint(void **state)
     assert_non_null(strstr(err.msg, "not healthy"));
 }
 
+static void test_duplicate_keys_refused(void **state)
+{
+    (void)state;
+    /* cJSON keeps both; the second "url" would be ignored without a word */
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n0\",\"url\":\"http://127.0.0.1:1\","
+                   "\"url\":\"http://127.0.0.1:2\"}]}", "duplicate key 'url'", NULL);
+    assert_refused("{\"mode\":\"functions\",\"mode\":\"nodes\",\"functions\":{}}",
+                   "duplicate key 'mode'", NULL);
+}
+
+/* ---- Ctrl-C during the health wait --------------------------------------
+ * The stop flag is process-wide and never cleared, so each case runs in a
+ * child: SIGALRM (setitimer) calls fg_engine_request_stop as Ctrl-C does,
+ * 300 ms into a wait whose deadline is 30 s. The child exits 0 when the
+ * wait ended within 3 s with the interrupted message. */
+
+static void stop_on_alarm(int sig)
+{
+    (void)sig;
+    fg_engine_request_stop();
+}
+
+static void arm_stop_in_300ms(void)
+{
+    signal(SIGALRM, stop_on_alarm);
+    struct itimerval t = {{0, 0}, {0, 300000}};
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+typedef int (*child_fn)(void *ctx, char *msg, size_t size);
+
+static void expect_child_ok(child_fn fn, void *ctx)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        char msg[600] = "";
+        int rc = fn(ctx, msg, sizeof msg);
+        (void)!write(fds[1], msg, strlen(msg));
+        _exit(rc);
+    }
+    close(fds[1]);
+    char msg[600] = "";
+    ssize_t n = read(fds[0], msg, sizeof msg - 1);
+    msg[n > 0 ? n : 0] = 0;
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("child: %s", msg);
+}
+
+static int health_interrupted(void *ctx, char *msg, size_t size)
+{
+    fg_cluster *c = ctx;
+    arm_stop_in_300ms();
+    fg_err err = {{0}};
+    double t0 = fg_now_mono_ms();
+    int rc = fg_cluster_health(c, 30.0, &err);
+    double ms = fg_now_mono_ms() - t0;
+    snprintf(msg, size, "rc %d after %.0f ms: %s", rc, ms, err.msg);
+    return rc == -1 && ms < 3000 && !strcmp(err.msg, FG_HEALTH_INTERRUPTED) ? 0 : 1;
+}
+
+static void test_health_wait_interrupted(void **state)
+{
+    (void)state;
+    /* Nothing listens: every attempt is refused at once, the loop retries. */
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n0\",\"url\":\"http://127.0.0.1:1\"}]}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    expect_child_ok(health_interrupted, &c);
+
+    /* A listener that never answers: one attempt waits up to 2 s inside
+     * libcurl, which the stop must cut short too. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s, 8), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    char text[256];
+    snprintf(text, sizeof text,
+             "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n0\",\"url\":\"http://127.0.0.1:%d\"}]}",
+             ntohs(a.sin_port));
+    write_endpoints(text);
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    expect_child_ok(health_interrupted, &c);
+    close(s);
+}
+
+static int embedded_interrupted(void *ctx, char *msg, size_t size)
+{
+    const char *script = ctx;
+    char profile[1024];
+    snprintf(profile, sizeof profile, "%s/nodes.json", fg_data_dir());
+    arm_stop_in_300ms();
+    fg_cluster c;
+    fg_err err = {{0}};
+    double t0 = fg_now_mono_ms();
+    int rc = fg_cluster_start_embedded(profile, script, 30.0, &c, &err);
+    double ms = fg_now_mono_ms() - t0;
+    /* The would-be server was stopped and reaped: no child is left. */
+    errno = 0;
+    int left = waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD;
+    snprintf(msg, size, "rc %d after %.0f ms, child left %d: %s", rc, ms, left, err.msg);
+    return rc == -1 && ms < 3000 && !left && !strcmp(err.msg, FG_HEALTH_INTERRUPTED) &&
+           c.server_pid == 0 ? 0 : 1;
+}
+
+static void test_embedded_wait_interrupted(void **state)
+{
+    (void)state;
+    /* A "server" that never comes up: it writes no endpoints file. */
+    char script[128];
+    snprintf(script, sizeof script, "%s/never-up.sh", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nexec sleep 60\n", f);
+    fclose(f);
+    assert_int_equal(chmod(script, 0755), 0);
+    expect_child_ok(embedded_interrupted, script);
+    unlink(script);
+}
+
 static void test_proc_sample(void **state)
 {
     (void)state;
@@ -275,6 +415,9 @@ int main(void)
         cmocka_unit_test(test_docker_without_engine),
         cmocka_unit_test(test_docker_ps_parsing),
         cmocka_unit_test(test_health_names_unhealthy_endpoint),
+        cmocka_unit_test(test_duplicate_keys_refused),
+        cmocka_unit_test(test_health_wait_interrupted),
+        cmocka_unit_test(test_embedded_wait_interrupted),
         cmocka_unit_test(test_proc_sample),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,8 @@
 /* test_config.c — the layered run configuration: defaults, environment,
  * categories, config files (and that a file overrides the environment),
- * the errors for typos and bad values, request counts and size labels. */
+ * the errors for typos, bad values, repeated keys and combinations that
+ * cannot work (a duration without a rate, a size over the server's body
+ * limit), request counts (the floor of 20) and size labels. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,8 +59,11 @@ static void test_defaults(void **state)
     assert_int_equal(c.n_schedulers, 1);
     assert_string_equal(c.schedulers[0], "ours");
     assert_int_equal(c.requests, 0);
-    assert_int_equal(c.default_requests, 10);
+    assert_int_equal(c.default_requests, 20);
     assert_int_equal(c.warmup, 2);
+    assert_true(c.warmup_s == 0);        /* the engine's default */
+    assert_int_equal(c.max_inflight, 0); /* the engine's default */
+    assert_string_equal(c.server_bin, "");
     assert_true(c.request_scale == 1.0);
     assert_true(c.timeout_s == 60);
     assert_int_equal(c.retries, 0);
@@ -328,7 +333,8 @@ static void test_file_all_keys(void **state)
               "\"variant\":\"illegal_text\",\"repeats\":3,\"endpoints\":\"e.json\","
               "\"nodes_profile\":\"n.json\",\"workflow\":\"w.json\",\"profile\":\"p.json\","
               "\"thresholds\":\"t.json\",\"results_dir\":\"r\",\"images_dir\":\"i\","
-              "\"rate_rps\":20,\"duration_s\":30,\"schedulers\":[\"ours\"]}");
+              "\"rate_rps\":20,\"duration_s\":30,\"schedulers\":[\"ours\"],\"warmup_s\":12.5,"
+              "\"max_inflight\":64,\"server_bin\":\"/opt/fg/flowgate-functions\"}");
     fg_run_config c;
     fg_err err = {""};
     fg_config_defaults(&c);
@@ -357,6 +363,9 @@ static void test_file_all_keys(void **state)
     assert_string_equal(c.images_dir, "i");
     assert_true(c.rate_rps == 20);
     assert_true(c.duration_s == 30);
+    assert_true(c.warmup_s == 12.5);
+    assert_int_equal(c.max_inflight, 64);
+    assert_string_equal(c.server_bin, "/opt/fg/flowgate-functions");
 
     write_cfg("{\"input_sizes_mb\":[0.25,3]}");
     assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
@@ -403,6 +412,17 @@ static void test_file_errors(void **state)
     expect_file_error("{\"timeout_s\":0}", ": timeout_s: expected a number > 0");
     expect_file_error("{\"workflow\":7}", ": workflow: expected a string");
     expect_file_error("{\"rate_rps\":10}", ": rate_rps: open loop needs duration_s > 0");
+    /* A duration without a rate (or with rate 0) would run a closed loop. */
+    expect_file_error("{\"duration_s\":30}", ": duration_s: needs rate_rps > 0 (open loop)");
+    expect_file_error("{\"rate_rps\":0,\"duration_s\":30}", ": duration_s: needs rate_rps > 0");
+    /* cJSON keeps both copies of a repeated key; lookups see the first. */
+    expect_file_error("{\"requests\":5,\"warmup\":1,\"requests\":50}", ": duplicate key 'requests'");
+    expect_file_error("{\"category\":\"smoke\",\"category\":\"standard\"}", ": duplicate key 'category'");
+    expect_file_error("{\"warmup_s\":-1}", ": warmup_s: expected a number from 0 to 3600");
+    expect_file_error("{\"warmup_s\":\"10\"}", ": warmup_s: expected a number");
+    expect_file_error("{\"max_inflight\":-5}", ": max_inflight: expected an integer from 0 to 1000000");
+    expect_file_error("{\"max_inflight\":2.5}", ": max_inflight: expected an integer");
+    expect_file_error("{\"server_bin\":3}", ": server_bin: expected a string");
     expect_file_error("{\"requests\":", "invalid JSON");
     expect_file_error("[1]", "expected a JSON object");
 
@@ -418,34 +438,142 @@ static void test_requests_for(void **state)
     (void)state;
     fg_run_config c;
     fg_config_defaults(&c);
-    /* max(default_requests, 3*C) */
-    assert_int_equal(fg_config_requests_for(&c, 1), 10);
-    assert_int_equal(fg_config_requests_for(&c, 3), 10);
-    assert_int_equal(fg_config_requests_for(&c, 4), 12);
+    /* max(default_requests, 3*C), never below 20 (p95 needs 20 samples) */
+    assert_int_equal(fg_config_requests_for(&c, 1), 20);
+    assert_int_equal(fg_config_requests_for(&c, 3), 20);
+    assert_int_equal(fg_config_requests_for(&c, 7), 21);
     assert_int_equal(fg_config_requests_for(&c, 10), 30);
     assert_int_equal(fg_config_requests_for(&c, 50), 150);
     c.default_requests = 100;
     assert_int_equal(fg_config_requests_for(&c, 20), 100);
-    /* Explicit count wins over the rule. */
+    /* DEFAULT_REQUESTS below the floor does not go below it */
+    c.default_requests = 5;
+    assert_int_equal(fg_config_requests_for(&c, 1), 20);
+    /* Explicit count wins over the rule and the floor. */
     c.requests = 7;
     assert_int_equal(fg_config_requests_for(&c, 50), 7);
-    /* Scale, never below one request. */
+    assert_int_equal(fg_config_requests_for(&c, 1), 7);
+    /* Scale (CI), but never below 20 nor below C without an explicit count. */
     c.requests = 0;
-    c.default_requests = 10;
+    c.default_requests = 20;
     c.request_scale = 0.5;
-    assert_int_equal(fg_config_requests_for(&c, 10), 15);
-    c.request_scale = 0.3;
-    assert_int_equal(fg_config_requests_for(&c, 1), 3);
+    assert_int_equal(fg_config_requests_for(&c, 10), 20);
+    assert_int_equal(fg_config_requests_for(&c, 20), 30);
+    c.request_scale = 0.34;
+    assert_int_equal(fg_config_requests_for(&c, 2), 20);
+    assert_int_equal(fg_config_requests_for(&c, 50), 51);
     c.request_scale = 0.01;
-    assert_int_equal(fg_config_requests_for(&c, 1), 1);
-    /* Scaling down keeps at least one request per concurrent slot ... */
+    assert_int_equal(fg_config_requests_for(&c, 1), 20);
     assert_int_equal(fg_config_requests_for(&c, 50), 50);
-    /* ... but an explicit smaller count is the user's choice. */
+    /* An explicit count is scaled too, kept at min(count, C) ... */
     c.requests = 3;
     assert_int_equal(fg_config_requests_for(&c, 10), 3);
+    c.requests = 100;
+    assert_int_equal(fg_config_requests_for(&c, 10), 10);
+    /* ... and scaling up multiplies. */
     c.requests = 0;
     c.request_scale = 2;
-    assert_int_equal(fg_config_requests_for(&c, 5), 30);
+    assert_int_equal(fg_config_requests_for(&c, 5), 40);
+}
+
+static void expect_check_error(const fg_run_config *c, const char *needle)
+{
+    fg_err err = {""};
+    int rc = fg_config_check(c, &err);
+    if (rc != -1 || !strstr(err.msg, needle) || strchr(err.msg, '\n')) {
+        print_error("want a one-line error containing \"%s\", got rc=%d '%s'\n", needle, rc, err.msg);
+        fail();
+    }
+}
+
+static void test_check_across_layers(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_err err = {""};
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_check(&c, &err), 0);   /* standard, embedded, 64 MiB */
+
+    /* Open loop needs both halves; an in-flight cap needs an open loop. */
+    c.duration_s = 10;
+    expect_check_error(&c, "duration_s 10 (--duration) needs rate_rps > 0 (--rate)");
+    c.duration_s = 0;
+    c.rate_rps = 5;
+    expect_check_error(&c, "open loop needs duration_s (--duration)");
+    c.rate_rps = 0;
+    c.max_inflight = 10;
+    expect_check_error(&c, "max_inflight 10 (--max-inflight) caps an open loop only");
+    c.rate_rps = 5;
+    c.duration_s = 10;
+    assert_int_equal(fg_config_check(&c, &err), 0);
+    c.rate_rps = c.duration_s = 0;
+    c.max_inflight = 0;
+
+    /* server_bin is for the server flowgate starts, not for endpoints. */
+    snprintf(c.server_bin, sizeof c.server_bin, "/opt/flowgate-functions");
+    snprintf(c.endpoints, sizeof c.endpoints, "e.json");
+    expect_check_error(&c, "server_bin '/opt/flowgate-functions' (--server-bin) is only used when");
+    c.server_bin[0] = 0;
+
+    /* 60 MB: a PNG of up to 61.8 MiB is up to 82.4 MiB in base64, over 64 MiB. */
+    c.sizes_mb[0] = 60;
+    c.n_sizes = 1;
+    expect_check_error(&c, "input size 60.0 MB can never be sent: its PNG (up to 61.8 MiB, +-3 %) "
+                           "base64-encoded is an upload body of up to 82.4 MiB, over the server's "
+                           "64 MiB body limit (the default for endpoints of unknown limit); "
+                           "sizes up to 46.6 MB fit");
+    c.endpoints[0] = 0;   /* embedded: the nodes profile's max_body_mb */
+    expect_check_error(&c, "64 MiB body limit (max_body_mb in ");
+    c.sizes_mb[0] = 46.6;
+    assert_int_equal(fg_config_check(&c, &err), 0);
+    c.sizes_mb[0] = 46.7;
+    expect_check_error(&c, "input size 46.7 MB can never be sent");
+
+    /* A profile with a larger limit accepts 60 MB; one without the key
+     * gets the server's default of 64. */
+    write_cfg("{\"max_body_mb\": 128, \"nodes\": []}");
+    snprintf(c.nodes_profile, sizeof c.nodes_profile, "%s", cfg_path);
+    c.sizes_mb[0] = 60;
+    assert_int_equal(fg_config_check(&c, &err), 0);
+    double limit = 0;
+    char source[1200];
+    assert_int_equal(fg_config_body_limit(&c, &limit, source, sizeof source, &err), 0);
+    assert_true(limit == 128 * 1048576.0);
+    write_cfg("{\"nodes\": []}");
+    expect_check_error(&c, "64 MiB body limit (the server's default;");
+    /* Every size is checked, not only the first. */
+    c.sizes_mb[0] = 0.1;
+    c.sizes_mb[1] = 2;
+    c.sizes_mb[2] = 50;
+    c.n_sizes = 3;
+    expect_check_error(&c, "input size 50.0 MB");
+    /* The arithmetic: 1 MB is at most 1.03 MiB of PNG, 4/3 of it in base64. */
+    double body = fg_upload_body_max_bytes(1.0);
+    assert_true(body > 1.03 * 1048576 * 4 / 3 && body < 1.03 * 1048576 * 4 / 3 + 64);
+}
+
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    const char *docs[][2] = {
+        {"{\"a\":1,\"b\":2}", NULL},
+        {"{\"a\":1,\"b\":2,\"a\":3}", "a"},
+        {"{\"x\":{\"k\":1,\"k\":2}}", "k"},
+        {"{\"nodes\":[{\"name\":\"n\",\"url\":\"u\",\"url\":\"v\"}]}", "url"},
+        {"[{\"a\":1},{\"a\":2}]", NULL},   /* the same key in two objects is fine */
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        cJSON *j = cJSON_Parse(docs[i][0]);
+        assert_non_null(j);
+        const char *dup = fg_json_duplicate_key(j);
+        if (docs[i][1]) {
+            assert_non_null(dup);
+            assert_string_equal(dup, docs[i][1]);
+        } else {
+            assert_null(dup);
+        }
+        cJSON_Delete(j);
+    }
 }
 
 static void expect_mb(double mb, const char *want)
@@ -516,6 +644,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_all_keys, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_file_errors, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_requests_for, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_check_across_layers, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_duplicate_keys, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_format_mb, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_log_threshold, clear_env, cleanup),
     };

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,13 @@ static void check_payload(int inline_data, int w, int h)
     assert_int_equal(decoded.len, n);
     assert_memory_equal(decoded.data, expect.data, n);
     assert_near(p.mb, (double)n / FG_MB, 1e-12);
+    /* The identity of the input: SHA-256 over the file's bytes, in hex. */
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    assert_true(EVP_Digest(expect.data, n, md, &md_len, EVP_sha256(), NULL));
+    char hex[65];
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(p.sha256, hex);
     fg_buf_free(&decoded);
     cJSON_Delete(j);
     fg_buf_free(&expect);
@@ -405,6 +413,53 @@ static void test_bad_response_keeps_function_running(void **state)
     fg_instance_free(&in);
 }
 
+/* A reply whose output another function reads with the wrong type is the
+ * producer's fault, found when the reply arrives: nothing changes, the
+ * function is still running (it may be re-sent). */
+static void test_wrong_typed_output_is_the_producers(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    /* By reference: adult, violence, extract and mosaic read upload's ref. */
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    assert_int_equal(ready_now(&in), 1u << UP);
+    cJSON *r = json("{\"status\":\"success\",\"ref\":\"k1\"}");
+    assert_int_equal(fg_instance_complete(&in, UP, r, &err), -1);
+    assert_non_null(strstr(err.msg, "recognizer__upload"));
+    assert_non_null(strstr(err.msg, "blob reference"));
+    assert_non_null(strstr(err.msg, "a string"));
+    cJSON_Delete(r);
+    r = json("{\"status\":\"success\",\"ref\":{\"node\":\"node1\",\"key\":7}}");
+    assert_int_equal(fg_instance_complete(&in, UP, r, &err), -1);
+    cJSON_Delete(r);
+    assert_int_equal(in.fn_state[UP], FG_FN_RUNNING);
+    complete(&in, UP, UPLOAD_REF);
+    assert_int_equal(ready_now(&in), (1u << ADULT) | (1u << VIOL));
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":0.1}");
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.1}");
+    assert_int_equal(ready_now(&in), 1u << EXT);
+    /* extract's text is what translate sends: a number is extract's fault. */
+    r = json("{\"status\":\"success\",\"text\":42}");
+    assert_int_equal(fg_instance_complete(&in, EXT, r, &err), -1);
+    assert_non_null(strstr(err.msg, "recognizer__extract"));
+    assert_non_null(strstr(err.msg, "read by recognizer__translate"));
+    assert_non_null(strstr(err.msg, "got a number"));
+    cJSON_Delete(r);
+    assert_int_equal(in.fn_state[EXT], FG_FN_RUNNING);
+    assert_int_equal(in.fn_state[TR], FG_FN_IDLE);
+    fg_instance_free(&in);
+
+    /* Inline: the cleaned image itself must be a string. */
+    assert_int_equal(fg_instance_init(&in, &wf, 0, &err), 0);
+    assert_int_equal(ready_now(&in), 1u << UP);
+    r = json("{\"status\":\"success\",\"img_clean_b64\":{\"b\":1}}");
+    assert_int_equal(fg_instance_complete(&in, UP, r, &err), -1);
+    assert_non_null(strstr(err.msg, "got an object"));
+    cJSON_Delete(r);
+    fg_instance_free(&in);
+}
+
 static void test_failure_waits_for_siblings(void **state)
 {
     (void)state;
@@ -442,6 +497,32 @@ static void test_empty_statistics_carry_only_count(void **state)
     assert_near(cJSON_GetObjectItemCaseSensitive(o, "max")->valuedouble, 30.0, 1e-9);
     cJSON_Delete(o);
     fg_hist_free(h);
+}
+
+/* A percentile appears only when the count can resolve it: n >= 1/(1-q). */
+static void test_percentiles_only_when_resolvable(void **state)
+{
+    (void)state;
+    static const struct { int n; int p50, p90, p95, p99; } cases[] = {
+        {1, 0, 0, 0, 0}, {2, 1, 0, 0, 0}, {9, 1, 0, 0, 0}, {10, 1, 1, 0, 0},
+        {19, 1, 1, 0, 0}, {20, 1, 1, 1, 0}, {99, 1, 1, 1, 0}, {100, 1, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fg_hist *h = fg_hist_new();
+        for (int k = 1; k <= cases[i].n; k++) fg_hist_record(h, (double)k);
+        cJSON *o = fg_hist_json(h);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "count")->valueint, cases[i].n);
+        /* count, min, mean and max always. */
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "min")));
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "mean")));
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "max")));
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "p50") != NULL, cases[i].p50);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "p90") != NULL, cases[i].p90);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "p95") != NULL, cases[i].p95);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(o, "p99") != NULL, cases[i].p99);
+        cJSON_Delete(o);
+        fg_hist_free(h);
+    }
 }
 
 /* A loopback port nothing listens on. */
@@ -560,9 +641,16 @@ static void test_connect_failures_are_accounted(void **state)
     assert_int_equal(num(entry, "requests.ok"), 0);
     assert_int_equal(num(entry, "requests.failed"), 7);
     assert_int_equal(num(entry, "requests.timed_out"), 0);
-    assert_int_equal(num(entry, "warmup.sent"), 2);
-    assert_int_equal(num(entry, "warmup.failed"), 2);
-    /* Each upload was tried twice (one retry), each failure classed connect. */
+    /* Warm-up by state: nothing answered, so nothing said "cold_start";
+     * the count alone ended it (at least 2 done; C = 3 were in flight). */
+    assert_true(num(entry, "warmup.sent") >= 2);
+    assert_int_equal(num(entry, "warmup.failed"), num(entry, "warmup.sent"));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(entry, "warmup"), "stop_reason")->valuestring, "count");
+    assert_int_equal(num(entry, "cold_starts"), 0);
+    /* Each upload was tried twice (one retry), each failure classed connect
+     * (a refused connection is the node's; the driver had its sockets). */
+    assert_int_equal(num(entry, "functions.recognizer__upload.errors.client"), 0);
     assert_int_equal(num(entry, "functions.recognizer__upload.invocations"), 14);
     assert_int_equal(num(entry, "functions.recognizer__upload.errors.connect"), 14);
     assert_int_equal(num(entry, "functions.recognizer__adult.invocations"), 0);
@@ -624,8 +712,10 @@ int main(void)
         cmocka_unit_test(test_illegal_text_takes_mosaic),
         cmocka_unit_test(test_inline_sends_the_image),
         cmocka_unit_test(test_bad_response_keeps_function_running),
+        cmocka_unit_test(test_wrong_typed_output_is_the_producers),
         cmocka_unit_test(test_failure_waits_for_siblings),
         cmocka_unit_test(test_empty_statistics_carry_only_count),
+        cmocka_unit_test(test_percentiles_only_when_resolvable),
         cmocka_unit_test(test_unknown_scheduler),
         cmocka_unit_test(test_payload_must_match_the_data_mode),
         cmocka_unit_test(test_connect_failures_are_accounted),

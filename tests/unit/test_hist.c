@@ -1,7 +1,8 @@
 /* test_hist.c — the latency histogram against the exact answer: 100 000
  * samples per distribution from a fixed-seed PRNG, percentiles compared
  * with the nearest-rank percentiles of the sorted samples (relative error
- * at most 1 %), min/max/mean exact, merge equal to recording both. */
+ * at most 1 %), min/max/mean exact, merge equal to recording both; and the
+ * sample count each percentile needs before results report it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +186,25 @@ static void test_out_of_range(void **state)
     fg_hist_free(h);
 }
 
+/* The sample count a percentile needs: n >= 1/(1 - p/100), exactly at the
+ * thresholds results use (and for a fraction such as 99.9). */
+static void test_percentile_resolvable(void **state)
+{
+    (void)state;
+    static const struct { double p; uint64_t need; } cases[] = {
+        {50, 2}, {90, 10}, {95, 20}, {99, 100}, {99.9, 1000}, {0, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_false(fg_percentile_resolvable(cases[i].need - 1, cases[i].p));
+        assert_true(fg_percentile_resolvable(cases[i].need, cases[i].p));
+        assert_true(fg_percentile_resolvable(cases[i].need * 3, cases[i].p));
+    }
+    /* p100 (the max) is not a percentile any count resolves; nor is nonsense. */
+    assert_false(fg_percentile_resolvable(1000000, 100));
+    assert_false(fg_percentile_resolvable(1000000, NAN));
+    assert_false(fg_percentile_resolvable(1000000, -1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_empty_and_reset),
         cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_percentile_resolvable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

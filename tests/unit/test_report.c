@@ -1,7 +1,9 @@
 /* test_report.c — the threshold table: every cell x threshold appears with
  * its actual value and PASS/FAIL, in Markdown and in text, rows name their
  * entry (category when an id is in two, repeat when a cell has several),
- * and the file lands at <dir>/thresholds_<run-id>.md. */
+ * and the file lands at <dir>/thresholds_<run-id>.md. A run with no cell
+ * or marked interrupted never says PASS; relative thresholds use a base run
+ * or are SKIP; an unresolvable percentile fails with a note. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,14 +81,15 @@ static void test_every_cell_and_threshold(void **state)
     assert_int_equal(t.failed, 1 + 4);          /* 850 >= 500; all four of the bad cell */
 
     const char *md = t.markdown;
-    assert_has(md, "| Cell | Threshold | Actual | Result |");
-    assert_has(md, "| exp_input0.1mb_conc1_ours | p95_ms < 500 | 850 | **FAIL** |");
-    assert_has(md, "| exp_input1.0mb_conc5_ours | success_rate > 0.9 | 0.8 | **FAIL** |");
-    assert_has(md, "| exp_input1.0mb_conc5_ours | timeouts == 0 | 2 | **FAIL** |");
-    assert_has(md, "| exp_input1.0mb_conc5_ours | p95_ms < 5000 | 6200 | **FAIL** |");
-    assert_has(md, "| exp_input1.0mb_conc5_ours | cold_starts < 1 | missing | **FAIL** |");
-    assert_has(md, "| exp_input2.0mb_conc10_ours (repeat 0) | (none) | - | - |");
-    assert_has(md, "| exp_input2.0mb_conc10_ours (repeat 1) | (none) | - | - |");
+    assert_has(md, "| exp_input0.1mb_conc1_ours | p95_ms < 500 | 850 | **FAIL** | |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | success_rate > 0.9 | 0.8 | **FAIL** | |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | timeouts == 0 | 2 | **FAIL** | |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | p95_ms < 5000 | 6200 | **FAIL** | |");
+    assert_has(md, "| exp_input1.0mb_conc5_ours | cold_starts < 1 | n/a | **FAIL** | "
+                   "cold_starts = n/a (not in the results) |");
+    assert_has(md, "| exp_input2.0mb_conc10_ours (repeat 0) | (none) | - | - | |");
+    assert_has(md, "| exp_input2.0mb_conc10_ours (repeat 1) | (none) | - | - | |");
+    assert_has(md, "| Cell | Threshold | Actual | Result | Note |");
     assert_has(md, "5 of 5 checks failed over 4 cells");
     assert_null(strstr(md, "PASS |"));
 
@@ -95,7 +98,7 @@ static void test_every_cell_and_threshold(void **state)
         {"exp_input0.1mb_conc1_ours", "p95_ms < 500", "850", "FAIL"},
         {"exp_input1.0mb_conc5_ours", "success_rate > 0.9", "0.8", "FAIL"},
         {"exp_input1.0mb_conc5_ours", "timeouts == 0", "2", "FAIL"},
-        {"exp_input1.0mb_conc5_ours", "cold_starts < 1", "missing", "FAIL"},
+        {"exp_input1.0mb_conc5_ours", "cold_starts < 1", "n/a", "FAIL"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const char *line = t.text;
@@ -132,9 +135,9 @@ static void test_passing_rows(void **state)
     assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
     assert_int_equal(t.checks, 8);
     assert_int_equal(t.failed, 0);
-    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 0) | p95_ms < 10000 | 4100.5 | PASS |");
-    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 1) | p95_ms < 10000 | 3900.3 | PASS |");
-    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | success_rate >= 0.8 | 0.8 | PASS |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 0) | p95_ms < 10000 | 4100.5 | PASS | |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours (repeat 1) | p95_ms < 10000 | 3900.3 | PASS | |");
+    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | success_rate >= 0.8 | 0.8 | PASS | |");
     assert_null(strstr(t.markdown, "FAIL"));
     fg_threshold_table_free(&t);
     cJSON_Delete(doc);
@@ -154,10 +157,10 @@ static void test_id_in_two_categories(void **state)
     fg_threshold_table t;
     fg_err err = {{0}};
     assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
-    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [large_input] (repeat 0) | p95_ms < 5000 | 4100.5 | PASS |");
-    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [large_input] (repeat 1) | p95_ms < 5000 | 3900.3 | PASS |");
-    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [extreme] | p95_ms < 5000 | 9000 | **FAIL** |");
-    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | p95_ms < 5000 | 6200 | **FAIL** |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [large_input] (repeat 0) | p95_ms < 5000 | 4100.5 | PASS | |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [large_input] (repeat 1) | p95_ms < 5000 | 3900.3 | PASS | |");
+    assert_has(t.markdown, "| exp_input2.0mb_conc10_ours [extreme] | p95_ms < 5000 | 9000 | **FAIL** | |");
+    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | p95_ms < 5000 | 6200 | **FAIL** | |");
     fg_threshold_table_free(&t);
     cJSON_Delete(doc);
     cJSON_Delete(root);
@@ -219,6 +222,121 @@ static void test_bad_inputs(void **state)
     cJSON_Delete(root);
 }
 
+/* Interrupted before any cell finished: a valid file with no experiments.
+ * The table must not say PASS about nothing. */
+static void test_no_cells_and_interrupted(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p95_ms < 10000\"]}");
+    cJSON *root = cJSON_Parse("{\"schema\": \"flowgate-results/1\", \"run\": {\"id\": \"r1\","
+                              " \"category\": \"smoke\", \"interrupted\": true}, \"experiments\": []}");
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.cells, 0);
+    assert_true(t.failed > 0);
+    assert_has(t.markdown, "| (run) | interrupted before any cell finished: no verdict | - | **FAIL** | |");
+    assert_has(t.markdown, "**FAIL** (interrupted before any cell finished: no verdict)");
+    assert_has(t.text, "FAIL (interrupted before any cell finished: no verdict)");
+    assert_null(strstr(t.markdown, "PASS"));
+    assert_null(strstr(t.text, "PASS"));
+    fg_threshold_table_free(&t);
+
+    /* Not interrupted, still empty: no verdict either. */
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "run"),
+                                            "interrupted");
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_true(t.failed > 0);
+    assert_has(t.text, "no experiments in the results: no verdict");
+    assert_null(strstr(t.text, "PASS"));
+    fg_threshold_table_free(&t);
+    cJSON_Delete(root);
+
+    /* Interrupted after some cells: their rows pass, the run does not. */
+    root = results("20261127-021505");
+    cJSON_AddTrueToObject(cJSON_GetObjectItemCaseSensitive(root, "run"), "interrupted");
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.failed, 1);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | p95_ms < 10000 | 850 | PASS | |");
+    assert_has(t.markdown, "| (run) | interrupted: cells not run have no verdict | - | **FAIL** | |");
+    fg_threshold_table_free(&t);
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "run"),
+                                            "interrupted");
+    /* One entry cut short: its thresholds judged partial data. */
+    cJSON_AddTrueToObject(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "experiments"), 0),
+                          "interrupted");
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.failed, 1);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | (interrupted: partial data, no verdict) | - "
+                           "| **FAIL** | |");
+    fg_threshold_table_free(&t);
+    cJSON_Delete(root);
+    cJSON_Delete(doc);
+}
+
+/* "p95_ms < 1.25 * base.p95_ms" against the same cell of a base run. */
+static void test_relative_thresholds(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p95_ms < 1.25 * base.p95_ms\", \"success_rate > 0.5\"]}");
+    cJSON *root = results("20261127-021506"), *base = results("20261127-021400");
+    /* The base's first cell was faster: 850 against 600 * 1.25 = 750 fails. */
+    cJSON *lat = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(base, "experiments"), 0), "latency_ms");
+    cJSON_ReplaceItemInObjectCaseSensitive(lat, "p95", cJSON_CreateNumber(600));
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds_base(root, base, doc, &t, &err), 0);
+    assert_int_equal(t.checks, 8);
+    assert_int_equal(t.skipped, 0);
+    assert_int_equal(t.failed, 1);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | p95_ms < 1.25 * base.p95_ms | 850 | **FAIL** "
+                           "| limit 750 = 1.25 x base 600 |");
+    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | p95_ms < 1.25 * base.p95_ms | 6200 | PASS "
+                           "| limit 7750 = 1.25 x base 6200 |");
+    fg_threshold_table_free(&t);
+
+    /* No base: skipped, counted apart, not a failure. */
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.skipped, 4);
+    assert_int_equal(t.checks, 4);
+    assert_int_equal(t.failed, 0);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | p95_ms < 1.25 * base.p95_ms | 850 | SKIP "
+                           "| skipped: no base |");
+    assert_has(t.markdown, "0 of 4 checks failed over 4 cells (4 skipped: no base): PASS");
+    assert_has(t.text, "skipped: no base");
+    fg_threshold_table_free(&t);
+
+    /* A base run without the cell cannot vouch for it. */
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItemCaseSensitive(base, "experiments"), 0);
+    assert_int_equal(fg_report_thresholds_base(root, base, doc, &t, &err), 0);
+    assert_int_equal(t.failed, 1);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | p95_ms < 1.25 * base.p95_ms | 850 | **FAIL** "
+                           "| the base run has no such cell |");
+    fg_threshold_table_free(&t);
+    cJSON_Delete(base);
+    cJSON_Delete(root);
+    cJSON_Delete(doc);
+}
+
+/* A p99 the writer left out (12 samples cannot resolve it): n/a, failed, said why. */
+static void test_unresolved_percentile(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p99_ms < 10000\"]}");
+    cJSON *root = results("20261127-021507");
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.failed, 4);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | p99_ms < 10000 | n/a | **FAIL** "
+                           "| p99_ms = n/a (10 samples; p99 needs >= 100) |");
+    assert_has(t.text, "p99_ms = n/a (8 samples; p99 needs >= 100)");
+    fg_threshold_table_free(&t);
+    cJSON_Delete(root);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +345,9 @@ int main(void)
         cmocka_unit_test(test_id_in_two_categories),
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_no_cells_and_interrupted),
+        cmocka_unit_test(test_relative_thresholds),
+        cmocka_unit_test(test_unresolved_percentile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,14 @@
-/* test_results.c — results JSON: save/load round trip, refusal of files
- * that are not flowgate results, lookup by id + repeat (in one category or
- * any), and metrics by threshold name and by dotted path. */
+/* test_results.c — results JSON: save/load round trip, exclusive creation
+ * (never over an existing run, never visible half written), refusal of
+ * files that are not flowgate results, lookup by id + repeat (in one
+ * category or any), and metrics by threshold name and by dotted path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,41 @@ static void test_round_trip(void **state)
     assert_int_equal(access(tmp, F_OK), -1);
     cJSON_Delete(root);
     cJSON_Delete(back);
+}
+
+static void test_create_exclusive(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/create/experiment_results_x.json", dir);
+    cJSON *root = make_root();
+    fg_err err = {""};
+    assert_int_equal(fg_results_create(path, root, &err), 0);   /* parent made too */
+    cJSON *loaded = fg_results_load(path, &err);
+    assert_non_null(loaded);
+    assert_int_equal(cJSON_GetArraySize(fg_results_experiments(loaded)), 2);
+    cJSON_Delete(loaded);
+    /* The name is taken: 1, and the first file is untouched. */
+    cJSON *other = cJSON_Parse("{\"schema\":\"flowgate-results/1\",\"run\":{},\"experiments\":[]}");
+    assert_int_equal(fg_results_create(path, other, &err), 1);
+    loaded = fg_results_load(path, &err);
+    assert_int_equal(cJSON_GetArraySize(fg_results_experiments(loaded)), 2);
+    cJSON_Delete(loaded);
+    /* No temporary file is left beside it. */
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/create", dir);
+    DIR *d = opendir(sub);
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') files++;
+    closedir(d);
+    assert_int_equal(files, 1);
+    /* An unwritable place: one line naming the path. */
+    assert_int_equal(fg_results_create("/proc/flowgate-test/x.json", other, &err), -1);
+    assert_non_null(strstr(err.msg, "/proc/flowgate-test"));
+    cJSON_Delete(other);
+    cJSON_Delete(root);
 }
 
 static void expect_load_error(const char *text, const char *needle)
@@ -234,6 +271,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_create_exclusive),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_find_in_category),

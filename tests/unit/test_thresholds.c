@@ -1,8 +1,9 @@
 /* test_thresholds.c — the threshold parser (every operator, whitespace,
- * number forms, every bad form), document resolution (cell > category >
- * default, bad documents), evaluation against a constructed experiment
- * entry, and the gate turning red when the real data/thresholds.json is
- * tightened. */
+ * number forms, relative limits, every bad form), document resolution
+ * (cell > category > default, bad documents, misspelt metrics at load),
+ * evaluation against a constructed experiment entry (with and without a
+ * base, percentiles the sample count cannot resolve), and the gate turning
+ * red when the real data/thresholds.json is tightened. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,6 +129,12 @@ static void test_parse_bad_forms(void **state)
         {"p95_ms < inf", "limit is not a number"},
         {"p95_ms < 0x10", "limit is not a decimal number"},
         {"p95_ms < 1e999", "limit out of range"},
+        {"p95_ms < 1.25 *", "expected 'base.<metric>' after '*'"},
+        {"p95_ms < 1.25 * p95_ms", "expected 'base.<metric>' after '*'"},
+        {"p95_ms < 1.25 * base.", "bad metric name"},
+        {"p95_ms < base.p95_ms * x", "limit is not a number"},
+        {"p95_ms < 2 * base.p95_ms extra", "unexpected text after the limit"},
+        {"p95_ms * 2 < 5", "missing operator"},
         {"< 5000", "missing metric"},
         {"9p95 < 5", "bad metric name"},
         {"p95-ms < 5", "bad metric name"},
@@ -210,6 +217,20 @@ static void test_document_errors(void **state)
         {"{\"default\": []}", {"default: empty list", "cannot fail"}},
         {"{\"default\": [\"p95_ms < 1\"], \"cells\": {\"exp_x\": []}}",
          {"cells.exp_x: empty list", NULL}},
+        /* A misspelt metric: caught at load, naming the key path and the metric. */
+        {"{\"categories\": {\"smoke\": [\"success_rate > 0.9\", \"p95ms < 5000\"]}}",
+         {"categories.smoke[1]: unknown metric 'p95ms'", NULL}},
+        {"{\"default\": [\"p95_ms < 1.25 * base.p59_ms\"]}",
+         {"default[0]: unknown metric 'base.p59_ms'", NULL}},
+        {"{\"default\": [\"functions.ocr.exec_ms.p96 < 1\"]}",
+         {"unknown metric 'functions.ocr.exec_ms.p96'", NULL}},
+        {"{\"default\": [\"functions.ocr.exec.p95 < 1\"]}", {"unknown metric", NULL}},
+        {"{\"default\": [\"functions.ocr.errors.conect == 0\"]}", {"unknown metric", NULL}},
+        {"{\"default\": [\"requests.timeouts == 0\"]}",
+         {"unknown metric 'requests.timeouts'", NULL}},
+        {"{\"default\": [\"latency_ms.p95.x < 1\"]}", {"unknown metric", NULL}},
+        {"{\"default\": [\"nodes.n1.calls > 0\"]}", {"unknown metric", NULL}},
+        {"{\"default\": [\"throughput > 0\"]}", {"unknown metric 'throughput'", NULL}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *doc = cJSON_Parse(cases[i].doc);
@@ -221,6 +242,33 @@ static void test_document_errors(void **state)
             if (!strstr(err.msg, cases[i].expect[k]))
                 fail_msg("doc %s: error '%s' lacks '%s'", cases[i].doc, err.msg, cases[i].expect[k]);
         assert_int_equal(fg_thresholds_check(doc, &err), -1);
+        cJSON_Delete(doc);
+    }
+}
+
+/* Every form of the metric grammar is accepted. */
+static void test_known_metrics(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {
+        "success_rate", "timeouts", "failed", "sent", "ok", "p50_ms", "p90_ms", "p95_ms",
+        "p99_ms", "min_ms", "max_ms", "mean_ms", "throughput_rps", "wall_s", "cold_starts",
+        "dropped", "latency_ms.p99", "latency_ms.count",
+        "functions.recognizer__extract.exec_ms.p95", "functions.x.latency_ms.max",
+        "functions.x.queue_ms.p50", "functions.x.transfer_ms.mean", "functions.x.invocations",
+        "functions.x.cold_starts", "functions.x.transfer_bytes", "functions.x.errors.timeout",
+        "functions.x.errors.client", "requests.sent", "requests.timed_out", "requests.scheduled",
+        "requests.dropped", "requests.unsent", "warmup.ok", "warmup.cold_starts",
+        "warmup.duration_s", "warmup.latency_ms.p95", "window.start_s", "window.end_s",
+        "nodes.node1.invocations", "server.cpu_s", "server.peak_rss_kb",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"default\": [\"%s >= 0\", \"%s < 2 * base.%s\"]}", ok[i],
+                 ok[i], ok[i]);
+        cJSON *doc = cJSON_Parse(text);
+        fg_err err = {{0}};
+        if (fg_thresholds_check(doc, &err) != 0) fail_msg("%s: %s", ok[i], err.msg);
         cJSON_Delete(doc);
     }
 }
@@ -239,6 +287,13 @@ static void test_load_names_file(void **state)
     assert_null(fg_thresholds_load(path, &err));
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, "default[0]"));
+    /* A misspelt metric fails at load, before any run. */
+    const char *typo = "{\"default\": [\"success_rate > 0.9\", \"p95_mss < 5000\"]}";
+    assert_int_equal(fg_write_file_atomic(path, typo, strlen(typo), &err), 0);
+    assert_null(fg_thresholds_load(path, &err));
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "default[1]: unknown metric 'p95_mss'"));
+    assert_null(strchr(err.msg, '\n'));
     remove(path);
     assert_null(fg_thresholds_load("no/such/thresholds.json", &err));
     assert_non_null(strstr(err.msg, "no/such/thresholds.json"));
@@ -287,6 +342,109 @@ static void test_eval_pass_fail_missing(void **state)
         else
             assert_true(fabs(vs[i].actual - cases[i].actual) < 1e-9);
     }
+    cJSON_Delete(e);
+}
+
+static void test_parse_relative(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *metric, *base; fg_cmp cmp; double factor; } cases[] = {
+        {"p95_ms < 1.25 * base.p95_ms", "p95_ms", "p95_ms", FG_CMP_LT, 1.25},
+        {"throughput_rps > 0.8 * base.throughput_rps", "throughput_rps", "throughput_rps",
+         FG_CMP_GT, 0.8},
+        {"p50_ms <= base.p50_ms", "p50_ms", "p50_ms", FG_CMP_LE, 1.0},
+        {"p95_ms<base.p95_ms*1.1", "p95_ms", "p95_ms", FG_CMP_LT, 1.1},
+        {"  functions.x.exec_ms.p95 <  2e0 *  base.functions.x.exec_ms.p50 ",
+         "functions.x.exec_ms.p95", "functions.x.exec_ms.p50", FG_CMP_LT, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fg_threshold t;
+        fg_err err = {{0}};
+        if (fg_threshold_parse(cases[i].text, &t, &err) != 0) fail_msg("%s", err.msg);
+        assert_true(t.relative);
+        assert_string_equal(t.metric, cases[i].metric);
+        assert_string_equal(t.base_metric, cases[i].base);
+        assert_int_equal(t.cmp, cases[i].cmp);
+        assert_true(fabs(t.limit - cases[i].factor) < 1e-12);
+    }
+    fg_threshold t;
+    assert_int_equal(fg_threshold_parse("p95_ms < 5000", &t, NULL), 0);
+    assert_false(t.relative);
+}
+
+/* Relative thresholds against a base entry; skipped without one. */
+static void test_eval_base(void **state)
+{
+    (void)state;
+    cJSON *e = make_experiment("exp_a", 1200, 0.95, 0, 3.5);
+    cJSON *b = make_experiment("exp_a", 1000, 1.0, 0, 5.0);
+    static const char *const texts[] = {
+        "p95_ms < 1.25 * base.p95_ms",            /* 1200 < 1250: pass */
+        "p95_ms < 1.1 * base.p95_ms",             /* 1200 >= 1100: fail */
+        "throughput_rps > 0.8 * base.throughput_rps",  /* 3.5 <= 4.0: fail */
+        "success_rate > 0.9",                     /* absolute: pass */
+        "p95_ms < 2 * base.functions.nope.exec_ms.p95",  /* base lacks it: fail */
+    };
+    enum { N = sizeof texts / sizeof texts[0] };
+    fg_threshold ts[N];
+    fg_threshold_verdict vs[N];
+    for (int i = 0; i < N; i++) assert_int_equal(fg_threshold_parse(texts[i], &ts[i], NULL), 0);
+    assert_int_equal(fg_thresholds_eval_base(ts, N, e, b, vs), 3);
+    assert_true(vs[0].pass && !vs[0].skipped);
+    assert_true(fabs(vs[0].limit - 1250) < 1e-9);
+    assert_string_equal(vs[0].note, "limit 1250 = 1.25 x base 1000");
+    assert_false(vs[1].pass);
+    assert_false(vs[2].pass);
+    assert_true(fabs(vs[2].limit - 4.0) < 1e-9);
+    assert_true(vs[3].pass);
+    assert_false(vs[4].pass);
+    assert_false(vs[4].skipped);
+    assert_string_equal(vs[4].note, "base.functions.nope.exec_ms.p95 = n/a (not in the results)");
+    /* No base: the relative ones are skipped, not failed; the absolute one still counts. */
+    assert_int_equal(fg_thresholds_eval_base(ts, N, e, NULL, vs), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(vs[i].skipped, i != 3);
+        if (i != 3) assert_string_equal(vs[i].note, "skipped: no base");
+    }
+    assert_true(vs[3].pass);
+    assert_int_equal(fg_thresholds_eval(ts, N, e, vs), 0);
+    assert_true(vs[0].skipped);
+    cJSON_Delete(e);
+    cJSON_Delete(b);
+}
+
+/* metrics.c writes pXX only when n >= 1/(1-q): an absent percentile of a
+ * small sample fails, saying so, instead of passing on the maximum. */
+static void test_eval_unresolved_percentile(void **state)
+{
+    (void)state;
+    cJSON *e = make_experiment("exp_a", 1200, 0.6, 0, 3.5);   /* 12 of 20 ok: count 12 */
+    cJSON *lat = cJSON_GetObjectItemCaseSensitive(e, "latency_ms");
+    cJSON_DeleteItemFromObjectCaseSensitive(lat, "p99");
+    cJSON_DeleteItemFromObjectCaseSensitive(lat, "p95");
+    cJSON *exec = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "functions"),
+                                         "recognizer__extract"), "exec_ms");
+    cJSON_DeleteItemFromObjectCaseSensitive(exec, "p95");
+    cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(e, "requests"), "dropped", 3);
+    static const char *const texts[] = {"p99_ms < 100000", "p95_ms < 100000", "p90_ms < 100000",
+                                        "functions.recognizer__extract.exec_ms.p95 < 100000",
+                                        "dropped == 3"};
+    enum { N = sizeof texts / sizeof texts[0] };
+    fg_threshold ts[N];
+    fg_threshold_verdict vs[N];
+    for (int i = 0; i < N; i++) assert_int_equal(fg_threshold_parse(texts[i], &ts[i], NULL), 0);
+    assert_int_equal(fg_thresholds_eval(ts, N, e, vs), 3);
+    assert_false(vs[0].pass);
+    assert_true(isnan(vs[0].actual));
+    assert_string_equal(vs[0].note, "p99_ms = n/a (12 samples; p99 needs >= 100)");
+    /* p95 of 12 is not resolvable either (needs 20); p90 of 12 is, and is there. */
+    assert_string_equal(vs[1].note, "p95_ms = n/a (12 samples; p95 needs >= 20)");
+    assert_true(vs[2].pass);
+    assert_string_equal(vs[3].note, "functions.recognizer__extract.exec_ms.p95 = n/a (12 samples; "
+                                    "p95 needs >= 20)");
+    assert_true(vs[4].pass);      /* dropped: requests.dropped */
+    assert_true(fabs(vs[4].actual - 3) < 1e-12);
     cJSON_Delete(e);
 }
 
@@ -389,7 +547,11 @@ int main(void)
         cmocka_unit_test(test_parse_bad_forms),
         cmocka_unit_test(test_document_precedence),
         cmocka_unit_test(test_document_errors),
+        cmocka_unit_test(test_known_metrics),
         cmocka_unit_test(test_load_names_file),
+        cmocka_unit_test(test_parse_relative),
+        cmocka_unit_test(test_eval_base),
+        cmocka_unit_test(test_eval_unresolved_percentile),
         cmocka_unit_test(test_eval_pass_fail_missing),
         cmocka_unit_test(test_gate_goes_red),
         cmocka_unit_test(test_real_thresholds_cover_categories),

@@ -88,10 +88,25 @@ int fg_cluster_proc_sample(const fg_cluster *c, fg_proc_sample *out);
  * own peak. -1 when not started by us or the kernel refuses. */
 int fg_cluster_reset_peak_rss(const fg_cluster *c);
 
+/* ---- blob sharing between nodes (blobshare.c) --------------------------- */
+
+/* Whether every node of a nodes-mode cluster can fetch every other node's
+ * blobs by reference — true only for nodes of one flowgate-functions
+ * process. From the nodes' GET / "peers" when they report it, else by a
+ * probe (a tiny upload to the first node, read through its ref by every
+ * other node). 1 yes (also for one node or FUNCTIONS mode), 0 no, -1
+ * cannot tell; for 0 and -1 why holds one line naming the nodes. */
+int fg_cluster_blobs_shared(const fg_cluster *c, double timeout_s, char *why, size_t why_size);
+/* The probe alone (what fg_cluster_blobs_shared falls back to). */
+int fg_cluster_blobs_probe(const fg_cluster *c, double timeout_s, char *why, size_t why_size);
+
 /* ---- requests to the cluster (http_client.c) ---------------------------- */
 
 /* GET / on every endpoint until all answer healthy or the deadline passes;
- * the error names the first endpoint that did not. */
+ * the error names the first endpoint that did not. A stop request
+ * (fg_engine_request_stop, i.e. Ctrl-C) ends the wait within about a
+ * second with the error FG_HEALTH_INTERRUPTED. */
+#define FG_HEALTH_INTERRUPTED "interrupted while waiting for the endpoints to become healthy"
 int fg_cluster_health(const fg_cluster *c, double deadline_s, fg_err *err);
 
 /* One synchronous invocation, for the CLI's check and calibrate (the load

@@ -8,6 +8,7 @@
 #ifndef FLOWGATE_CONFIG_H
 #define FLOWGATE_CONFIG_H
 #include "flowgate/common.h"
+#include <cjson/cJSON.h>
 #include "flowgate/imagegen.h"
 
 #define FG_MAX_CELLS_AXIS 16
@@ -20,12 +21,15 @@ typedef struct fg_run_config {
     double sizes_mb[FG_MAX_CELLS_AXIS]; int n_sizes;
     int concurrency[FG_MAX_CELLS_AXIS]; int n_concurrency;
     char schedulers[FG_MAX_SCHEDULERS][32]; int n_schedulers;
-    int requests;          /* per experiment; 0 = max(default_requests, 3*C) */
-    int default_requests;  /* DEFAULT_REQUESTS, 10 */
+    int requests;          /* per experiment; 0 = max(default_requests, 3*C), then
+                            * at least FG_MIN_CELL_REQUESTS (see requests_for) */
+    int default_requests;  /* DEFAULT_REQUESTS, 20 */
     int warmup;            /* requests excluded from the statistics, default 2 */
     double request_scale;  /* multiplies request counts (CI uses < 1), >= 1 request stays */
     double rate_rps;       /* > 0: open loop at this rate ... */
     double duration_s;     /* ... for this long */
+    double warmup_s;       /* warm-up time cap in s; 0 = the engine's default (30 s) */
+    int max_inflight;      /* open loop: most instances in flight; 0 = default (1024) */
     double timeout_s;      /* per invocation, default 60 */
     int retries;           /* default 0 */
     int inline_data;       /* 1: send img_b64 inline (seed-style containers) */
@@ -42,13 +46,25 @@ typedef struct fg_run_config {
     char thresholds[512];
     char results_dir[512];
     char images_dir[512];
+    char server_bin[512];  /* flowgate-functions to start; empty: next to the
+                            * flowgate binary, then $FLOWGATE_BIN */
 } fg_run_config;
 
 /* Bounds shared by every layer (environment, config file, flags). */
 #define FG_MAX_CONCURRENCY 10000
+#define FG_MAX_INFLIGHT 1000000
+#define FG_MAX_WARMUP_S 3600.0
 #define FG_MAX_REQUESTS 10000000
 #define FG_MAX_INPUT_MB 1024.0
 #define FG_MIN_POSITIVE 0.001   /* smallest size, rate, duration, timeout or scale */
+
+/* Measured requests per cell unless `requests` is set explicitly: p95
+ * needs 20 samples to be resolved at all (README "Results"). */
+#define FG_MIN_CELL_REQUESTS 20
+
+/* The body limit assumed for endpoints whose limit is unknown (an
+ * endpoints file): the server's default max_body_mb. */
+#define FG_DEFAULT_MAX_BODY_MB 64.0
 
 /* Number and list parsing for flags, environment variables and lists such
  * as "--sizes 0.1,1,2". The whole text must be the number (no unit, no
@@ -77,8 +93,31 @@ int  fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err);
 /* Replaces c's schedulers with a comma-separated list of known, distinct
  * names (FLOWGATE_SCHEDULERS, --schedulers); `what` prefixes errors. */
 int  fg_config_set_schedulers(fg_run_config *c, const char *what, const char *list, fg_err *err);
-/* Requests for a cell: explicit or max(default_requests, 3*C), times scale. */
+/* Checks across fields and layers, once every layer is applied (the CLI
+ * after its flags, the suites after $FLOWGATE_CONFIG): an open loop needs
+ * both rate_rps and duration_s; max_inflight is for an open loop only;
+ * server_bin only when flowgate starts the server; every input size's
+ * upload body fits the server's body limit (fg_config_body_limit). */
+int  fg_config_check(const fg_run_config *c, fg_err *err);
+/* The server's request body limit in bytes: max_body_mb of the nodes
+ * profile when flowgate starts the server itself (64 when the profile does
+ * not set it), FG_DEFAULT_MAX_BODY_MB for an endpoints file (the limit of
+ * separately started servers is not known). `source` names where it came
+ * from. -1 only when the profile cannot be read or is not JSON. */
+int  fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *source,
+                          size_t source_size, fg_err *err);
+/* The largest upload request body of an input of size_mb: the image
+ * generator's PNG is within +-3 % of the size, sent base64-encoded (4/3)
+ * inside {"img_b64":"...","by_ref":false}. */
+double fg_upload_body_max_bytes(double size_mb);
+/* Requests for a cell: explicit `requests` times scale (at least
+ * min(requests, C)); otherwise max(default_requests, 3*C) times scale, but
+ * never below FG_MIN_CELL_REQUESTS nor below C. */
 int  fg_config_requests_for(const fg_run_config *c, int concurrency);
+/* The first key that appears twice in a JSON object (or in an object
+ * nested in it), NULL when none: cJSON keeps both and lookups see only the
+ * first, so a repeated key would be silently ignored. */
+const char *fg_json_duplicate_key(const cJSON *obj);
 /* "1.0" for 1, "0.1" for 0.1: the size as it appears in experiment ids. */
 void fg_format_mb(double mb, char *out, size_t out_size);
 

@@ -21,6 +21,7 @@
  * body is the only copy held during the run. */
 typedef struct fg_payload {
     size_t png_len;        /* bytes of the PNG file */
+    char sha256[65];       /* hex SHA-256 of the PNG file's bytes; "" when unknown */
     char *body;            /* {"img_b64":"...","by_ref":true|false} */
     size_t body_len;
     double mb;
@@ -39,7 +40,9 @@ typedef struct fg_experiment {
     fg_variant variant;
     int concurrency;
     int requests;          /* measured requests (closed loop) */
-    int warmup;
+    int warmup;            /* at least this many warm-up instances */
+    double warmup_s;       /* warm-up time cap in seconds; 0: default 30 s */
+    int max_inflight;      /* open loop: most instances in flight; 0: default 1024 */
     double rate_rps, duration_s;   /* open loop when rate_rps > 0 */
     char scheduler[32];
     double timeout_s;
@@ -78,6 +81,9 @@ const fg_cluster *fg_runner_cluster(const fg_runner *r);
 /* Category recorded in the following cells' entries (a `scale` run goes
  * through several categories into one results file). */
 void fg_runner_set_category(fg_runner *r, const char *category);
+/* The repeat index recorded by the following fg_runner_cell calls starts at
+ * first_repeat (A/B runs run one repeat per call and set the pair index). */
+void fg_runner_set_repeat(fg_runner *r, int first_repeat);
 const cJSON *fg_runner_results(const fg_runner *r);
 /* Writes the final results file, stops what open started. */
 int fg_runner_close(fg_runner *r, fg_err *err);

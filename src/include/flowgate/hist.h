@@ -24,4 +24,9 @@ double fg_hist_mean(const fg_hist *h);
 /* p in [0,100]; the value at or below which p % of samples fall; NAN when empty. */
 double fg_hist_percentile(const fg_hist *h, double p);
 
+/* Whether n samples can resolve the p-th percentile: n >= 1/(1 - p/100)
+ * (p50: 2, p90: 10, p95: 20, p99: 100). Below that the nearest-rank
+ * percentile is just the maximum, so results leave it out (n/a). */
+int fg_percentile_resolvable(uint64_t n, double p);
+
 #endif

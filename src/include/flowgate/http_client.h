@@ -3,6 +3,7 @@
 #ifndef FLOWGATE_HTTP_CLIENT_H
 #define FLOWGATE_HTTP_CLIENT_H
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "flowgate/common.h"
 
 /* Every HTTP transfer of flowgate, blocking here or in the engine's event
@@ -30,5 +31,13 @@ void   fg_http_body_free(fg_http_body *b);
  * transport error in err when the request could not complete. */
 int fg_cluster_post(const char *url, const char *body, size_t len, double timeout_s,
                     fg_buf *resp, long *http_code, fg_err *err);
+
+/* One blocking GET of a JSON document (loopback only, no proxy), e.g. a
+ * node's GET /. 0 and *out (caller frees) on HTTP 200 with a JSON body;
+ * else -1 with one line in err: the transport error, "HTTP <code>", "answer
+ * is not JSON", or "<url>: interrupted" when a stop was requested
+ * (fg_engine_request_stop) while it waited. */
+int fg_http_get_json(const char *url, double timeout_s, long *http_code, cJSON **out,
+                     fg_err *err);
 
 #endif

@@ -10,6 +10,10 @@
 /* Loads and checks the schema tag and the required fields. */
 cJSON *fg_results_load(const char *path, fg_err *err);
 int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* atomic */
+/* Creates a new results file: complete or not at all (never seen empty or
+ * half written), and never over an existing file: 1 when path exists
+ * already (the caller picks another name), 0 created, -1 error. */
+int    fg_results_create(const char *path, const cJSON *root, fg_err *err);
 /* Experiments array of a loaded root, and lookup by id (+ repeat). */
 const cJSON *fg_results_experiments(const cJSON *root);
 const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat);

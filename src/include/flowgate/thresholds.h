@@ -1,5 +1,7 @@
 /* thresholds.h — k6-style pass/fail expressions over an experiment's
- * metrics: "success_rate > 0.90", "timeouts == 0", "p95_ms < 5000".
+ * metrics: "success_rate > 0.90", "timeouts == 0", "p95_ms < 5000", and
+ * relative ones against a base (the A side of an A/B run or a baseline):
+ * "p95_ms < 1.25 * base.p95_ms", "throughput_rps > 0.8 * base.throughput_rps".
  * data/thresholds.json: {"default": [...], "categories": {"standard": [...]},
  * "cells": {"exp_input10.0mb_conc50_ours": [...]}} — a cell's list
  * overrides its category's, which overrides the default. */
@@ -14,7 +16,9 @@ typedef struct fg_threshold {
     char text[128];     /* as written */
     char metric[96];
     fg_cmp cmp;
-    double limit;
+    double limit;       /* absolute: the limit; relative: the factor */
+    int relative;       /* 1: limit * base.<base_metric> */
+    char base_metric[96];
 } fg_threshold;
 
 /* "p95_ms < 5000" → t; bad expressions get a message naming the problem. */
@@ -23,21 +27,33 @@ int fg_threshold_parse(const char *text, fg_threshold *t, fg_err *err);
 typedef struct fg_threshold_verdict {
     fg_threshold t;
     double actual;      /* NAN when the metric is missing (a failure) */
+    double limit;       /* the limit applied (relative: factor * base value); NAN if none */
     int pass;
+    int skipped;        /* relative threshold without a base: neither pass nor fail */
+    char note[128];     /* why it failed or was skipped ("" otherwise), e.g.
+                           "p99_ms = n/a (12 samples; p99 needs >= 100)" */
 } fg_threshold_verdict;
 
 /* Thresholds for a cell (category + experiment id) from a loaded
  * thresholds document; returns the count (<= max) or -1 on a bad document. */
 int fg_thresholds_for(const cJSON *doc, const char *category, const char *experiment_id,
                       fg_threshold *out, int max, fg_err *err);
-/* Evaluates all; returns the number that failed. */
+/* Evaluates all; returns the number that failed. Relative thresholds are
+ * skipped ("skipped: no base"), not failed. */
 int fg_thresholds_eval(const fg_threshold *ts, int n, const cJSON *experiment,
                        fg_threshold_verdict *out);
+/* As fg_thresholds_eval, relative thresholds against base_experiment (the
+ * same cell of the base run; NULL: skipped). A percentile absent because
+ * the sample count cannot resolve it fails with a note saying so. */
+int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experiment,
+                            const cJSON *base_experiment, fg_threshold_verdict *out);
 
 /* "<", "<=", ... for printing. */
 const char *fg_cmp_symbol(fg_cmp cmp);
 /* Checks the whole document (every list, unknown keys; "_"-keys are
- * comments) so a typo fails every run; the error names the key path. */
+ * comments) so a typo fails every run, and every metric name against the
+ * results grammar (a misspelt metric is an error at load naming the key
+ * path and the metric); the error names the key path. */
 int fg_thresholds_check(const cJSON *doc, fg_err *err);
 /* Reads and checks a thresholds file; NULL and a message naming the file. */
 cJSON *fg_thresholds_load(const char *path, fg_err *err);

@@ -1,0 +1,24 @@
+#!/bin/sh
+# ab_slowdown.sh — proof that the A/B gate catches a real, modest
+# regression: B is A's profile with every function 1.5x as slow (the
+# server's --slowdown knob, as CPU work). `flowgate ab smoke` must exit 1
+# and name the smoke cell as a regression of its latency.
+# usage: ab_slowdown.sh WORKDIR FLOWGATE BUDGET_S
+set -u
+work=$1 flowgate=$2 budget=$3
+cell=exp_input0.1mb_conc2_ours
+rm -rf "$work" && mkdir -p "$work" || exit 2
+unset FLOWGATE_ENDPOINTS
+"$flowgate" ab smoke --b-slowdown 1.5 --budget "$budget" --results-dir "$work" \
+    > "$work/ab.txt" 2>&1
+rc=$?
+cat "$work/ab.txt"
+if [ $rc -ne 1 ]; then
+    echo "ab_slowdown: FAILED: flowgate ab --b-slowdown 1.5 exited $rc, expected 1" >&2
+    exit 1
+fi
+if ! grep -q "^regression  *$cell\b.*latency regression" "$work/ab.txt"; then
+    echo "ab_slowdown: FAILED: no latency regression line for $cell" >&2
+    exit 1
+fi
+echo "ab_slowdown: OK: a 1.5x slowdown fails the A/B gate as a latency regression"

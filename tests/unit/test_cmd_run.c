@@ -1,0 +1,164 @@
+/* test_cmd_run.c — `flowgate run` refuses the mistakes it used to accept
+ * silently, before it starts anything: exit 2 and one line on stderr that
+ * names the problem. Runs the built binary ($FLOWGATE_BIN/flowgate); no
+ * server is started, because every case fails while the configuration is
+ * built. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flowgate/common.h"
+
+static char bin[1024];
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *b = getenv("FLOWGATE_BIN");
+    snprintf(bin, sizeof bin, "%s/flowgate", b && *b ? b : ".");
+    snprintf(dir, sizeof dir, "/tmp/test_cmd_run_XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    unsetenv("FLOWGATE_ENDPOINTS");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs `flowgate run ARGS...` and expects exit 2 with exactly one stderr
+ * line containing needle, and no results directory created. */
+static void expect_refused(const char *needle, const char *const *args)
+{
+    char err_path[128], results[128];
+    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    snprintf(results, sizeof results, "%s/results", dir);
+    const char *argv[32] = {bin, "run", "smoke", "--results-dir", results};
+    int n = 5;
+    for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = open("/dev/null", O_WRONLY);
+        if (fd < 0 || null < 0) _exit(99);
+        dup2(fd, 2);
+        dup2(null, 1);
+        execv(bin, (char *const *)argv);
+        _exit(98);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    fg_buf out;
+    fg_err e;
+    assert_int_equal(fg_read_file(err_path, 1 << 16, &out, &e), 0);
+    char text[4096];
+    snprintf(text, sizeof text, "%.*s", (int)out.len, out.data ? (const char *)out.data : "");
+    fg_buf_free(&out);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 2 || !strstr(text, needle))
+        fail_msg("want exit 2 and '%s', got status %d: %s", needle,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1, text);
+    /* one line: the only newline ends it */
+    char *nl = strchr(text, '\n');
+    if (!nl || nl[1]) fail_msg("want one line, got: %s", text);
+    assert_int_equal(access(results, F_OK), -1);
+}
+
+static void test_duration_without_rate(void **state)
+{
+    (void)state;
+    expect_refused("--duration needs --rate", (const char *const[]){"--duration", "10", NULL});
+    expect_refused("--rate needs --duration", (const char *const[]){"--rate", "10", NULL});
+    char cfg[128];
+    write_file("dur.json", "{\"duration_s\": 30}", cfg, sizeof cfg);
+    expect_refused("dur.json: duration_s: needs rate_rps > 0",
+                   (const char *const[]){"--config", cfg, NULL});
+    write_file("rate0.json", "{\"rate_rps\": 0, \"duration_s\": 30}", cfg, sizeof cfg);
+    expect_refused("rate0.json: duration_s: needs rate_rps > 0",
+                   (const char *const[]){"--config", cfg, NULL});
+    /* an in-flight cap on a closed loop would do nothing */
+    expect_refused("--max-inflight caps an open loop only",
+                   (const char *const[]){"--max-inflight", "10", NULL});
+}
+
+static void test_duplicate_key(void **state)
+{
+    (void)state;
+    char cfg[128];
+    write_file("config.json", "{\"requests\": 30, \"warmup\": 2, \"requests\": 300}", cfg, sizeof cfg);
+    expect_refused("config.json: duplicate key 'requests'", (const char *const[]){"--config", cfg, NULL});
+}
+
+static void test_size_over_body_limit(void **state)
+{
+    (void)state;
+    expect_refused("input size 60.0 MB can never be sent: its PNG (up to 61.8 MiB, +-3 %) "
+                   "base64-encoded is an upload body of up to 82.4 MiB, over the server's 64 MiB "
+                   "body limit (max_body_mb in ",
+                   (const char *const[]){"--sizes", "0.1,60", NULL});
+    char cfg[128];
+    write_file("big.json", "{\"input_sizes_mb\": [50]}", cfg, sizeof cfg);
+    expect_refused("input size 50.0 MB can never be sent",
+                   (const char *const[]){"--config", cfg, NULL});
+    /* endpoints of unknown limit: the 64 MiB default, said so */
+    char ep[128];
+    write_file("ep.json", "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://127.0.0.1:1\"}]}",
+               ep, sizeof ep);
+    expect_refused("(the default for endpoints of unknown limit)",
+                   (const char *const[]){"--endpoints", ep, "--sizes", "60", NULL});
+}
+
+static void test_new_flags_range_checked(void **state)
+{
+    (void)state;
+    expect_refused("--warmup-s: expected a number from 0.001 to 3600, got '-1'",
+                   (const char *const[]){"--warmup-s", "-1", NULL});
+    expect_refused("--warmup-s: expected a number", (const char *const[]){"--warmup-s", "5s", NULL});
+    expect_refused("--max-inflight: expected an integer from 1 to 1000000, got '0'",
+                   (const char *const[]){"--rate", "5", "--duration", "2", "--max-inflight", "0", NULL});
+    char ep[128];
+    write_file("ep2.json", "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://127.0.0.1:1\"}]}",
+               ep, sizeof ep);
+    expect_refused("(--server-bin) is only used when flowgate starts the server itself",
+                   (const char *const[]){"--endpoints", ep, "--server-bin", "/bin/true", NULL});
+    char cfg[128];
+    write_file("bad.json", "{\"max_inflight\": -1}", cfg, sizeof cfg);
+    expect_refused("bad.json: max_inflight: expected an integer from 0 to 1000000",
+                   (const char *const[]){"--config", cfg, NULL});
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duration_without_rate),
+        cmocka_unit_test(test_duplicate_key),
+        cmocka_unit_test(test_size_over_body_limit),
+        cmocka_unit_test(test_new_flags_range_checked),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
