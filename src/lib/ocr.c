@@ -19,10 +19,13 @@
  * while they wait. Workers already run one OCR each in parallel, so those
  * threads only compete with them for cores: on the 2-core test host a 1 MB
  * image read in ~55 ms with OpenMP off and 110-300 ms with it on, alone or
- * two processes at once. The first engine therefore
- * turns OpenMP's parallel regions off for the process (max active levels 0,
- * found with dlsym since libgomp comes in through libtesseract), unless the
- * user set OMP_THREAD_LIMIT, which then rules.
+ * two processes at once. So every thread that reads turns OpenMP's parallel
+ * regions off for itself before its first read (max active levels 0, found
+ * with dlsym since libgomp comes in through libtesseract), unless the user
+ * set OMP_THREAD_LIMIT, which then rules. Per thread, because libgomp keeps
+ * that setting per thread: set once for the process, it held only for the
+ * first worker, and a server's OCR time crept from ~40 ms to ~190 ms (0.1 MB
+ * image) as more workers started spinning thread teams.
  *
  * Large images are first downscaled (area averaging) so the longest side is
  * at most max_side: tesseract's time grows with the pixel count while a
@@ -66,13 +69,24 @@ static const char *find_tessdata(const char *lang)
     return NULL;
 }
 
-static void openmp_off(void)
+static void (*set_max_active_levels)(int);
+
+static void openmp_lookup(void)
 {
     const char *limit = getenv("OMP_THREAD_LIMIT");
     if (limit && *limit) return;
-    void (*set_max_active_levels)(int) =
-        (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
+    set_max_active_levels = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
+}
+
+/* For the calling thread, once. */
+static void openmp_off(void)
+{
+    static __thread int done;
+    static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+    if (done) return;
+    pthread_once(&lookup_once, openmp_lookup);
     if (set_max_active_levels) set_max_active_levels(0);
+    done = 1;
 }
 
 static int valid_lang(const char *lang)
@@ -91,8 +105,7 @@ fg_ocr *fg_ocr_new(const char *lang, fg_err *err)
         fg_err_set(err, "ocr: bad language name '%s'", lang ? lang : "(null)");
         return NULL;
     }
-    static pthread_once_t openmp_once = PTHREAD_ONCE_INIT;
-    pthread_once(&openmp_once, openmp_off);
+    openmp_off();
     fg_ocr *ocr = calloc(1, sizeof *ocr);
     if (!ocr || !(ocr->api = TessBaseAPICreate())) {
         free(ocr);
@@ -137,6 +150,7 @@ int fg_ocr_read(fg_ocr *ocr, const fg_image *img, int max_side, char **text,
                               img->w, img->h, max_side);
         src = &small;
     }
+    openmp_off();
     TessBaseAPISetImage(ocr->api, src->rgb, src->w, src->h, 3, src->w * 3);
     /* Screen-rendered text: tell tesseract so instead of letting it guess
      * (and warn) from an image that carries no resolution. */
