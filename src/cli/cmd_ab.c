@@ -47,6 +47,7 @@
 #include <curl/curl.h>
 
 #include "commands.h"
+#include "run_flags.h"
 #include "flowgate/compare.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
@@ -63,11 +64,7 @@ typedef struct ab_side {
 } ab_side;
 
 typedef struct ab_flags {
-    /* What both sides share, as in `flowgate run`. */
-    const char *config, *schedulers, *sizes, *concurrency, *variant, *profile, *results_dir;
-    int requests, warmup, retries, max_inflight;   /* -1: not given */
-    double rate, duration, timeout, warmup_s;      /* < 0: not given */
-    int inline_data;
+    run_flags run;                                 /* what both sides share, as in `flowgate run` */
     /* The two systems. */
     ab_side a, b;
     double b_slowdown;                             /* 0: not given */
@@ -126,15 +123,11 @@ static void usage(FILE *out)
 
 /* ---- flags -------------------------------------------------------------- */
 
-#define MAX_TIMEOUT_S 86400.0
-#define MAX_DURATION_S 86400.0
-#define MAX_RATE_RPS 1e6
-
 static int parse_args(int argc, char **argv, const char **category, ab_flags *f, fg_err *err)
 {
     memset(f, 0, sizeof *f);
-    f->requests = f->warmup = f->retries = f->max_inflight = -1;
-    f->rate = f->duration = f->timeout = f->warmup_s = f->alpha = -1;
+    run_flags_init(&f->run);
+    f->alpha = -1;
     f->budget_s = AB_DEFAULT_BUDGET_S;
     f->min_pairs = AB_DEFAULT_MIN_PAIRS;
     f->max_pairs = AB_DEFAULT_MAX_PAIRS;
@@ -143,6 +136,9 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int taken = run_flags_take(&f->run, argc, argv, &i, err);
+        if (taken < 0) return -1;
+        if (taken) continue;
 #define NEED_VALUE() do { if (!v) return fg_err_set(err, "%s needs a value", a); i++; } while (0)
 #define STR_FLAG(name, field) \
         if (!strcmp(a, name)) { NEED_VALUE(); f->field = v; continue; }
@@ -158,13 +154,6 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
             if (fg_parse_double(a, v, lo, hi, &f->field, err)) return -1; \
             continue; \
         }
-        STR_FLAG("--config", config)
-        STR_FLAG("--schedulers", schedulers)
-        STR_FLAG("--sizes", sizes)
-        STR_FLAG("--concurrency", concurrency)
-        STR_FLAG("--variant", variant)
-        STR_FLAG("--profile", profile)
-        STR_FLAG("--results-dir", results_dir)
         STR_FLAG("--a-nodes", a.nodes)
         STR_FLAG("--a-server", a.server)
         STR_FLAG("--a-endpoints", a.endpoints)
@@ -172,16 +161,8 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
         STR_FLAG("--b-server", b.server)
         STR_FLAG("--b-endpoints", b.endpoints)
         STR_FLAG("--tolerances", tolerances)
-        INT_FLAG("--requests", requests, 1, FG_MAX_REQUESTS)
-        INT_FLAG("--warmup", warmup, 0, FG_MAX_REQUESTS)
-        INT_FLAG("--retries", retries, 0, 10)
-        INT_FLAG("--max-inflight", max_inflight, 1, FG_MAX_INFLIGHT)
         INT_FLAG("--min-pairs", min_pairs, 1, AB_MAX_PAIRS)
         INT_FLAG("--max-pairs", max_pairs, 1, AB_MAX_PAIRS)
-        NUM_FLAG("--rate", rate, FG_MIN_POSITIVE, MAX_RATE_RPS)
-        NUM_FLAG("--duration", duration, FG_MIN_POSITIVE, MAX_DURATION_S)
-        NUM_FLAG("--timeout", timeout, FG_MIN_POSITIVE, MAX_TIMEOUT_S)
-        NUM_FLAG("--warmup-s", warmup_s, FG_MIN_POSITIVE, FG_MAX_WARMUP_S)
         NUM_FLAG("--b-slowdown", b_slowdown, 1, 100)
         NUM_FLAG("--budget", budget_s, 1, AB_MAX_BUDGET_S)
         NUM_FLAG("--alpha", alpha, 1e-6, 0.5)
@@ -189,18 +170,20 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
 #undef INT_FLAG
 #undef NUM_FLAG
 #undef NEED_VALUE
-        if (!strcmp(a, "--inline")) { f->inline_data = 1; continue; }
-        if (!strcmp(a, "--repeats") || !strcmp(a, "--endpoints") || !strcmp(a, "--nodes") ||
-            !strcmp(a, "--server-bin"))
-            return fg_err_set(err, "%s does not apply to an A/B run: %s", a,
-                              !strcmp(a, "--repeats")
-                                  ? "pairs are the repeats (--min-pairs, --max-pairs, --budget)"
-                                  : "give each side's system with --a-... and --b-...");
         if (a[0] == '-') return fg_err_set(err, "unknown option '%s' (flowgate ab --help)", a);
         if (have_category) return fg_err_set(err, "more than one category ('%s')", a);
         *category = a;
         have_category = 1;
     }
+    /* Shared flags that name one system, or repeats, do not apply here. */
+    if (f->run.repeats >= 0)
+        return fg_err_set(err, "--repeats does not apply to an A/B run: pairs are the repeats "
+                          "(--min-pairs, --max-pairs, --budget)");
+    const char *one_system = f->run.endpoints ? "--endpoints" : f->run.nodes ? "--nodes"
+                           : f->run.server_bin ? "--server-bin" : NULL;
+    if (one_system)
+        return fg_err_set(err, "%s does not apply to an A/B run: give each side's system with "
+                          "--a-... and --b-...", one_system);
     if (!strcmp(*category, "test")) *category = "smoke";
     if (!strcmp(*category, "scale"))
         return fg_err_set(err, "scale is three categories: run `flowgate ab` on large_input, "
@@ -219,57 +202,10 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
     return 0;
 }
 
-static int copy_path(char *dst, size_t size, const char *flag, const char *src, fg_err *err)
-{
-    if ((size_t)snprintf(dst, size, "%s", src) >= size)
-        return fg_err_set(err, "%s: path too long", flag);
-    return 0;
-}
-
-/* defaults < environment < category < --config file < flags. */
+/* The shared configuration; pairs are the repeats: every runner call is one. */
 static int build_config(const char *category, const ab_flags *f, fg_run_config *c, fg_err *err)
 {
-    fg_config_defaults(c);
-    if (fg_config_apply_env(c, err) != 0) return -1;
-    if (fg_config_apply_category(c, category, err) != 0) return -1;
-    if (f->config && fg_config_apply_file(c, f->config, err) != 0) return -1;
-    int n;
-    if (f->sizes) {
-        if ((n = fg_parse_double_list("--sizes", f->sizes, FG_MIN_POSITIVE, FG_MAX_INPUT_MB,
-                                      c->sizes_mb, FG_MAX_CELLS_AXIS, err)) < 0)
-            return -1;
-        c->n_sizes = n;
-    }
-    if (f->concurrency) {
-        if ((n = fg_parse_int_list("--concurrency", f->concurrency, 1, FG_MAX_CONCURRENCY,
-                                   c->concurrency, FG_MAX_CELLS_AXIS, err)) < 0)
-            return -1;
-        c->n_concurrency = n;
-    }
-    if (f->schedulers && fg_config_set_schedulers(c, "--schedulers", f->schedulers, err) != 0)
-        return -1;
-    if (f->variant && fg_variant_parse(f->variant, &c->variant) != 0)
-        return fg_err_set(err, "--variant: unknown variant '%s' (known: clean, adult, violence, "
-                          "illegal_text)", f->variant);
-    if (f->profile && copy_path(c->profile, sizeof c->profile, "--profile", f->profile, err))
-        return -1;
-    if (f->results_dir &&
-        copy_path(c->results_dir, sizeof c->results_dir, "--results-dir", f->results_dir, err))
-        return -1;
-    if (f->requests >= 0) c->requests = f->requests;
-    if (f->warmup >= 0) c->warmup = f->warmup;
-    if (f->retries >= 0) c->retries = f->retries;
-    if (f->max_inflight >= 0) c->max_inflight = f->max_inflight;
-    if (f->timeout > 0) c->timeout_s = f->timeout;
-    if (f->rate > 0) c->rate_rps = f->rate;
-    if (f->duration > 0) c->duration_s = f->duration;
-    if (f->warmup_s > 0) c->warmup_s = f->warmup_s;
-    if (f->inline_data) c->inline_data = 1;
-    if (f->rate > 0 && !(c->duration_s > 0))
-        return fg_err_set(err, "--rate needs --duration (seconds of open-loop load)");
-    if (f->duration > 0 && !(c->rate_rps > 0))
-        return fg_err_set(err, "--duration needs --rate (requests per second)");
-    /* Pairs are the repeats: every runner call is one repeat. */
+    if (run_flags_apply(&f->run, category, c, err) != 0) return -1;
     c->repeats = 1;
     return 0;
 }
@@ -283,17 +219,26 @@ static int side_config(const fg_run_config *base, const ab_side *s, const char *
 {
     *out = *base;
     out->endpoints[0] = 0;
-    if (copy_path(out->results_dir, sizeof out->results_dir, "results directory", dir, err))
+    if (run_flags_copy_path(out->results_dir, sizeof out->results_dir, "results directory", dir, err))
         return -1;
     if (s->endpoints)
-        return copy_path(out->endpoints, sizeof out->endpoints, "endpoints", s->endpoints, err);
-    if (s->nodes && copy_path(out->nodes_profile, sizeof out->nodes_profile, "nodes", s->nodes, err))
+        return run_flags_copy_path(out->endpoints, sizeof out->endpoints, "endpoints", s->endpoints, err);
+    if (s->nodes && run_flags_copy_path(out->nodes_profile, sizeof out->nodes_profile, "nodes", s->nodes, err))
         return -1;
-    if (s->server && copy_path(out->server_bin, sizeof out->server_bin, "server", s->server, err))
+    if (s->server && run_flags_copy_path(out->server_bin, sizeof out->server_bin, "server", s->server, err))
         return -1;
     if (!out->nodes_profile[0])
         snprintf(out->nodes_profile, sizeof out->nodes_profile, "%s/nodes.json", fg_data_dir());
     return 0;
+}
+
+/* fg_config_check, its message prefixed with the side. */
+static int check_side(const fg_run_config *c, int side, fg_err *err)
+{
+    if (fg_config_check(c, err) == 0) return 0;
+    char inner[sizeof err->msg];
+    snprintf(inner, sizeof inner, "%s", err->msg);
+    return fg_err_set(err, "side %c: %s", "AB"[side], inner);
 }
 
 static double number_or(const cJSON *o, const char *key, double dflt)
@@ -664,6 +609,13 @@ int cmd_ab(int argc, char **argv)
     char id[32], dir[700], sub[2][800], slow_profile[800], verdict_path[800];
     struct sigaction sa, old_int, old_term;
     int signals_set = 0;
+    /* Each side's configuration is checked before anything is created, so
+     * bad input leaves no empty results/ab-<id> behind; the check repeats
+     * below with the real results directories. */
+    for (int s = 0; s < 2; s++)
+        if (side_config(&base, s ? &f.b : &f.a, base.results_dir, &cfg[s], &err) != 0 ||
+            check_side(&cfg[s], s, &err) != 0)
+            goto out;
     if (make_ab_dir(base.results_dir, id, sizeof id, dir, sizeof dir, &err) != 0) goto out;
     snprintf(sub[0], sizeof sub[0], "%s/A", dir);
     snprintf(sub[1], sizeof sub[1], "%s/B", dir);
@@ -682,17 +634,12 @@ int cmd_ab(int argc, char **argv)
         }
         snprintf(slow_profile, sizeof slow_profile, "%s/B-nodes.json", dir);
         if (write_slowdown_profile(from, f.b_slowdown, slow_profile, &err) != 0 ||
-            copy_path(cfg[1].nodes_profile, sizeof cfg[1].nodes_profile, "B's nodes profile",
+            run_flags_copy_path(cfg[1].nodes_profile, sizeof cfg[1].nodes_profile, "B's nodes profile",
                       slow_profile, &err) != 0)
             goto out;
     }
     for (int s = 0; s < 2; s++)
-        if (fg_config_check(&cfg[s], &err) != 0) {
-            char inner[sizeof err.msg];
-            snprintf(inner, sizeof inner, "%s", err.msg);
-            fg_err_set(&err, "side %c: %s", "AB"[s], inner);
-            goto out;
-        }
+        if (check_side(&cfg[s], s, &err) != 0) goto out;
 
     /* Installed before the servers start, so Ctrl-C (or SIGTERM) always
      * ends in fg_runner_close, which stops them. */

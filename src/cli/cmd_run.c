@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "run_flags.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
 #include "flowgate/sched.h"
@@ -26,13 +27,11 @@
 #include "flowgate/thresholds.h"
 
 
-typedef struct run_flags {
-    const char *config, *endpoints, *schedulers, *sizes, *concurrency, *variant;
-    const char *results_dir, *nodes, *profile, *server_bin;
-    int requests, warmup, repeats, retries, max_inflight;   /* -1: not given */
-    double rate, duration, timeout, warmup_s;               /* < 0: not given */
-    int inline_data, no_thresholds;
-} run_flags;
+/* The shared flags (run_flags.h) and the one of run alone. */
+typedef struct cmd_flags {
+    run_flags run;
+    int no_thresholds;
+} cmd_flags;
 
 static void usage(FILE *out)
 {
@@ -58,72 +57,10 @@ static void usage(FILE *out)
         "input or setup.\n");
 }
 
-/* Upper bounds of the open-ended flags, the same as in a config file. */
-#define MAX_TIMEOUT_S 86400.0
-#define MAX_DURATION_S 86400.0
-#define MAX_RATE_RPS 1e6
-
-static int copy_path(char *dst, size_t size, const char *flag, const char *src, fg_err *err)
+static int build_config(const char *category, const cmd_flags *f, fg_run_config *c, fg_err *err)
 {
-    if ((size_t)snprintf(dst, size, "%s", src) >= size)
-        return fg_err_set(err, "%s: path too long", flag);
-    return 0;
-}
-
-static int apply_flags(fg_run_config *c, const run_flags *f, fg_err *err)
-{
-    int n;
-    if (f->sizes) {
-        if ((n = fg_parse_double_list("--sizes", f->sizes, FG_MIN_POSITIVE, FG_MAX_INPUT_MB,
-                                      c->sizes_mb, FG_MAX_CELLS_AXIS, err)) < 0)
-            return -1;
-        c->n_sizes = n;
-    }
-    if (f->concurrency) {
-        if ((n = fg_parse_int_list("--concurrency", f->concurrency, 1, FG_MAX_CONCURRENCY,
-                                   c->concurrency, FG_MAX_CELLS_AXIS, err)) < 0)
-            return -1;
-        c->n_concurrency = n;
-    }
-    if (f->schedulers && fg_config_set_schedulers(c, "--schedulers", f->schedulers, err) != 0)
-        return -1;
-    if (f->endpoints && copy_path(c->endpoints, sizeof c->endpoints, "--endpoints", f->endpoints, err)) return -1;
-    if (f->results_dir && copy_path(c->results_dir, sizeof c->results_dir, "--results-dir", f->results_dir, err)) return -1;
-    if (f->nodes && copy_path(c->nodes_profile, sizeof c->nodes_profile, "--nodes", f->nodes, err)) return -1;
-    if (f->profile && copy_path(c->profile, sizeof c->profile, "--profile", f->profile, err)) return -1;
-    if (f->server_bin && copy_path(c->server_bin, sizeof c->server_bin, "--server-bin", f->server_bin, err)) return -1;
-    if (f->variant && fg_variant_parse(f->variant, &c->variant) != 0)
-        return fg_err_set(err, "--variant: unknown variant '%s' (known: clean, adult, violence, "
-                          "illegal_text)", f->variant);
-    if (f->requests >= 0) c->requests = f->requests;
-    if (f->warmup >= 0) c->warmup = f->warmup;
-    if (f->repeats >= 0) c->repeats = f->repeats;
-    if (f->retries >= 0) c->retries = f->retries;
-    if (f->timeout > 0) c->timeout_s = f->timeout;
-    if (f->rate > 0) c->rate_rps = f->rate;
-    if (f->duration > 0) c->duration_s = f->duration;
-    if (f->warmup_s >= 0) c->warmup_s = f->warmup_s;
-    if (f->max_inflight >= 0) c->max_inflight = f->max_inflight;
-    if (f->inline_data) c->inline_data = 1;
-    /* Named by flag when a flag is the half that is there. */
-    if (f->rate > 0 && !(c->duration_s > 0))
-        return fg_err_set(err, "--rate needs --duration (seconds of open-loop load)");
-    if (f->duration > 0 && !(c->rate_rps > 0))
-        return fg_err_set(err, "--duration needs --rate (requests per second): without a rate "
-                          "the run is a closed loop of --requests, which has no duration");
-    if (f->max_inflight > 0 && !(c->rate_rps > 0))
-        return fg_err_set(err, "--max-inflight caps an open loop only: it needs --rate and "
-                          "--duration");
+    if (run_flags_apply(&f->run, category, c, err) != 0) return -1;
     return fg_config_check(c, err);
-}
-
-static int build_config(const char *category, const run_flags *f, fg_run_config *c, fg_err *err)
-{
-    fg_config_defaults(c);
-    if (fg_config_apply_env(c, err) != 0) return -1;
-    if (fg_config_apply_category(c, category, err) != 0) return -1;
-    if (f->config && fg_config_apply_file(c, f->config, err) != 0) return -1;
-    return apply_flags(c, f, err);
 }
 
 static void fmt_ms(char *out, size_t size, const cJSON *stats, const char *field)
@@ -191,59 +128,17 @@ static void on_stop_signal(int sig)
     fg_engine_request_stop();
 }
 
-static int parse_args(int argc, char **argv, const char **category, run_flags *f, fg_err *err)
+static int parse_args(int argc, char **argv, const char **category, cmd_flags *f, fg_err *err)
 {
     memset(f, 0, sizeof *f);
-    f->requests = f->warmup = f->repeats = f->retries = f->max_inflight = -1;
-    f->rate = f->duration = f->timeout = f->warmup_s = -1;
+    run_flags_init(&f->run);
     *category = "standard";
     int have_category = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE() do { if (!v) return fg_err_set(err, "%s needs a value", a); i++; } while (0)
-#define STR_FLAG(name, field) \
-        if (!strcmp(a, name)) { \
-            NEED_VALUE(); \
-            f->field = v; \
-            continue; \
-        }
-#define INT_FLAG(name, field, min, max) \
-        if (!strcmp(a, name)) { \
-            NEED_VALUE(); \
-            if (fg_parse_int(a, v, min, max, &f->field, err)) return -1; \
-            continue; \
-        }
-#define NUM_FLAG(name, field, max) \
-        if (!strcmp(a, name)) { \
-            NEED_VALUE(); \
-            if (fg_parse_double(a, v, FG_MIN_POSITIVE, max, &f->field, err)) return -1; \
-            continue; \
-        }
-        STR_FLAG("--config", config)
-        STR_FLAG("--endpoints", endpoints)
-        STR_FLAG("--schedulers", schedulers)
-        STR_FLAG("--sizes", sizes)
-        STR_FLAG("--concurrency", concurrency)
-        STR_FLAG("--variant", variant)
-        STR_FLAG("--results-dir", results_dir)
-        STR_FLAG("--nodes", nodes)
-        STR_FLAG("--profile", profile)
-        STR_FLAG("--server-bin", server_bin)
-        INT_FLAG("--requests", requests, 1, FG_MAX_REQUESTS)
-        INT_FLAG("--warmup", warmup, 0, FG_MAX_REQUESTS)
-        INT_FLAG("--repeats", repeats, 1, 1000)
-        INT_FLAG("--retries", retries, 0, 10)
-        INT_FLAG("--max-inflight", max_inflight, 1, FG_MAX_INFLIGHT)
-        NUM_FLAG("--rate", rate, MAX_RATE_RPS)
-        NUM_FLAG("--duration", duration, MAX_DURATION_S)
-        NUM_FLAG("--timeout", timeout, MAX_TIMEOUT_S)
-        NUM_FLAG("--warmup-s", warmup_s, FG_MAX_WARMUP_S)
-#undef STR_FLAG
-#undef INT_FLAG
-#undef NUM_FLAG
-#undef NEED_VALUE
-        if (!strcmp(a, "--inline")) { f->inline_data = 1; continue; }
+        int taken = run_flags_take(&f->run, argc, argv, &i, err);
+        if (taken < 0) return -1;
+        if (taken) continue;
         if (!strcmp(a, "--no-thresholds")) { f->no_thresholds = 1; continue; }
         if (a[0] == '-') return fg_err_set(err, "unknown option '%s' (flowgate run --help)", a);
         if (have_category) return fg_err_set(err, "more than one category ('%s')", a);
@@ -284,7 +179,7 @@ int cmd_run(int argc, char **argv)
         }
     fg_err err = {{0}};
     const char *category;
-    run_flags flags;
+    cmd_flags flags;
     if (parse_args(argc, argv, &category, &flags, &err) != 0) {
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         return 2;

@@ -13,5 +13,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
+int cmd_thresholds(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
     {"compare",   cmd_compare,   "compare BASE.json NEW.json  regression verdict per cell"},
     {"baseline",  cmd_baseline,  "baseline RESULTS.json  promote a run to results/baseline.json"},
     {"ab",        cmd_ab,        "ab [smoke|standard|...] [--a-server BIN --b-server BIN | --b-slowdown F ...]  A/B regression gate"},
+    {"thresholds", cmd_thresholds, "thresholds suggest RESULTS.json...  per-cell bounds from measured runs"},
 };
 
 static void usage(FILE *out)

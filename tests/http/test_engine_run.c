@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "../entry_check.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -82,26 +83,6 @@ static void experiment(fg_experiment *x, fg_variant v, const char *scheduler)
     x->timeout_s = 30;
 }
 
-static const cJSON *at(const cJSON *o, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = o;
-    for (char *save = NULL, *k = strtok_r(buf, "/", &save); k; k = strtok_r(NULL, "/", &save))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
-    return cur;
-}
-
-static int num(const cJSON *o, const char *path)
-{
-    const cJSON *v = at(o, path);
-    if (!cJSON_IsNumber(v)) {
-        print_error("%s is not a number\n", path);
-        fail();
-    }
-    return v->valueint;
-}
-
 static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload *p)
 {
     cJSON *entry = NULL;
@@ -111,26 +92,6 @@ static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload 
     assert_int_equal(rc, 0);
     assert_non_null(entry);
     return entry;
-}
-
-/* The accounting every entry must satisfy. */
-static void check_accounting(const cJSON *e)
-{
-    assert_int_equal(num(e, "requests/sent"),
-                     num(e, "requests/ok") + num(e, "requests/failed") + num(e, "requests/timed_out"));
-    assert_int_equal(num(e, "warmup/sent"),
-                     num(e, "warmup/ok") + num(e, "warmup/failed") + num(e, "warmup/timed_out"));
-    int fn_total = 0, node_total = 0;
-    const cJSON *f, *n;
-    cJSON_ArrayForEach(f, at(e, "functions")) fn_total += num(f, "invocations");
-    cJSON_ArrayForEach(n, at(e, "nodes")) node_total += num(n, "invocations");
-    assert_int_equal(fn_total, node_total);
-    assert_int_equal(num(e, "latency_ms/count"), num(e, "requests/ok"));
-    assert_int_equal(cJSON_GetArraySize(at(e, "latency_samples_ms")), num(e, "requests/ok"));
-    if (!strcmp(at(e, "mode")->valuestring, "open"))
-        assert_int_equal(num(e, "requests/scheduled"),
-                         num(e, "requests/sent") + num(e, "requests/dropped") +
-                         num(e, "requests/unsent"));
 }
 
 #define SWITCH1 "recognizer__adult.is_adult OR recognizer__violence.illegal"

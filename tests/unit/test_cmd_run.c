@@ -1,4 +1,4 @@
-/* test_cmd_run.c — `flowgate run` refuses the mistakes it used to accept
+/* test_cmd_run.c — `flowgate run` (and `ab`, which shares its flags) refuses the mistakes it used to accept
  * silently, before it starts anything: exit 2 and one line on stderr that
  * names the problem. Runs the built binary ($FLOWGATE_BIN/flowgate); no
  * server is started, because every case fails while the configuration is
@@ -49,14 +49,14 @@ static void write_file(const char *name, const char *text, char *path, size_t si
     fclose(f);
 }
 
-/* Runs `flowgate run ARGS...` and expects exit 2 with exactly one stderr
- * line containing needle, and no results directory created. */
-static void expect_refused(const char *needle, const char *const *args)
+/* Runs `flowgate CMD smoke ARGS...` and expects exit 2 with exactly one
+ * stderr line containing needle, and no results directory created. */
+static void expect_refused_by(const char *cmd, const char *needle, const char *const *args)
 {
     char err_path[128], results[128];
     snprintf(err_path, sizeof err_path, "%s/stderr", dir);
     snprintf(results, sizeof results, "%s/results", dir);
-    const char *argv[32] = {bin, "run", "smoke", "--results-dir", results};
+    const char *argv[32] = {bin, cmd, "smoke", "--results-dir", results};
     int n = 5;
     for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
     argv[n] = NULL;
@@ -87,6 +87,11 @@ static void expect_refused(const char *needle, const char *const *args)
     char *nl = strchr(text, '\n');
     if (!nl || nl[1]) fail_msg("want one line, got: %s", text);
     assert_int_equal(access(results, F_OK), -1);
+}
+
+static void expect_refused(const char *needle, const char *const *args)
+{
+    expect_refused_by("run", needle, args);
 }
 
 static void test_duration_without_rate(void **state)
@@ -152,6 +157,23 @@ static void test_new_flags_range_checked(void **state)
                    (const char *const[]){"--config", cfg, NULL});
 }
 
+/* `flowgate ab` reads the shared flags as `run` does (run_flags.c), and
+ * refuses those that name one system or ask for repeats. */
+static void test_ab_shares_run_flags(void **state)
+{
+    (void)state;
+    expect_refused_by("ab", "--duration needs --rate", (const char *const[]){"--duration", "3", NULL});
+    expect_refused_by("ab", "--warmup-s: expected a number", (const char *const[]){"--warmup-s", "x", NULL});
+    expect_refused_by("ab", "--repeats does not apply to an A/B run",
+                      (const char *const[]){"--repeats", "3", NULL});
+    expect_refused_by("ab", "--nodes does not apply to an A/B run",
+                      (const char *const[]){"--nodes", "x.json", NULL});
+    expect_refused_by("ab", "side A: input size 60.0 MB can never be sent",
+                      (const char *const[]){"--sizes", "60", NULL});
+    expect_refused_by("ab", "--b-slowdown: expected a number from 1 to 100",
+                      (const char *const[]){"--b-slowdown", "0.5", NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_size_over_body_limit),
         cmocka_unit_test(test_new_flags_range_checked),
+        cmocka_unit_test(test_ab_shares_run_flags),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "../entry_check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -285,36 +286,6 @@ static void experiment(fg_experiment *x, int concurrency, int requests, int warm
     x->timeout_s = 20;
 }
 
-static const cJSON *at(const cJSON *o, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = o;
-    for (char *save = NULL, *k = strtok_r(buf, "/", &save); k; k = strtok_r(NULL, "/", &save))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
-    return cur;
-}
-
-static double num(const cJSON *o, const char *path)
-{
-    const cJSON *v = at(o, path);
-    if (!cJSON_IsNumber(v)) {
-        print_error("%s is not a number\n", path);
-        fail();
-    }
-    return v->valuedouble;
-}
-
-static const char *str(const cJSON *o, const char *path)
-{
-    const cJSON *v = at(o, path);
-    if (!cJSON_IsString(v)) {
-        print_error("%s is not a string\n", path);
-        fail();
-    }
-    return v->valuestring;
-}
-
 static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload *p)
 {
     cJSON *entry = NULL;
@@ -324,24 +295,6 @@ static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload 
     assert_int_equal(rc, 0);
     assert_non_null(entry);
     return entry;
-}
-
-/* The identities every entry keeps. */
-static void check_accounting(const cJSON *e)
-{
-    assert_int_equal(num(e, "requests/sent"),
-                     num(e, "requests/ok") + num(e, "requests/failed") +
-                     num(e, "requests/timed_out"));
-    assert_int_equal(num(e, "warmup/sent"),
-                     num(e, "warmup/ok") + num(e, "warmup/failed") + num(e, "warmup/timed_out"));
-    if (!strcmp(str(e, "mode"), "open")) {
-        double cut = cJSON_IsNumber(at(e, "requests/interrupted")) ? num(e, "requests/interrupted")
-                                                                   : 0;
-        assert_int_equal(num(e, "requests/scheduled"),
-                         num(e, "requests/sent") + cut + num(e, "requests/dropped") +
-                         num(e, "requests/unsent"));
-    }
-    assert_int_equal(num(e, "latency_ms/count"), num(e, "requests/ok"));
 }
 
 /* ---- warm-up by state ------------------------------------------------- */

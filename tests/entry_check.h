@@ -1,0 +1,69 @@
+/* entry_check.h — test support: read an experiment entry by path
+ * ("requests/sent") and assert the accounting identities every entry must
+ * keep, whatever the test did to it. Header-only (static) for the cmocka
+ * tests of the engine; include after <cmocka.h>. */
+#ifndef FLOWGATE_TEST_ENTRY_CHECK_H
+#define FLOWGATE_TEST_ENTRY_CHECK_H
+#include <stdio.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+/* The value at a "/"-separated path, or NULL. */
+static inline const cJSON *at(const cJSON *o, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = o;
+    for (char *save = NULL, *k = strtok_r(buf, "/", &save); k; k = strtok_r(NULL, "/", &save))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, k);
+    return cur;
+}
+
+/* The number at path; the test fails when there is none. */
+static inline double num(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    if (!cJSON_IsNumber(v)) {
+        print_error("%s is not a number\n", path);
+        fail();
+    }
+    return v->valuedouble;
+}
+
+static inline const char *str(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    if (!cJSON_IsString(v)) {
+        print_error("%s is not a string\n", path);
+        fail();
+    }
+    return v->valuestring;
+}
+
+/* sent = ok + failed + timed_out (measured and warm-up); every function
+ * invocation ran on some node; one latency sample per ok request; open
+ * loop: scheduled = sent + interrupted + dropped + unsent. */
+static inline void check_accounting(const cJSON *e)
+{
+    assert_int_equal(num(e, "requests/sent"),
+                     num(e, "requests/ok") + num(e, "requests/failed") +
+                     num(e, "requests/timed_out"));
+    assert_int_equal(num(e, "warmup/sent"),
+                     num(e, "warmup/ok") + num(e, "warmup/failed") + num(e, "warmup/timed_out"));
+    double fn_total = 0, node_total = 0;
+    const cJSON *f, *n;
+    cJSON_ArrayForEach(f, at(e, "functions")) fn_total += num(f, "invocations");
+    cJSON_ArrayForEach(n, at(e, "nodes")) node_total += num(n, "invocations");
+    assert_int_equal(fn_total, node_total);
+    assert_int_equal(num(e, "latency_ms/count"), num(e, "requests/ok"));
+    assert_int_equal(cJSON_GetArraySize(at(e, "latency_samples_ms")), num(e, "requests/ok"));
+    if (!strcmp(str(e, "mode"), "open")) {
+        double cut = cJSON_IsNumber(at(e, "requests/interrupted")) ? num(e, "requests/interrupted")
+                                                                   : 0;
+        assert_int_equal(num(e, "requests/scheduled"),
+                         num(e, "requests/sent") + cut + num(e, "requests/dropped") +
+                         num(e, "requests/unsent"));
+    }
+}
+
+#endif
