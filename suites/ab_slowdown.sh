@@ -2,14 +2,16 @@
 # ab_slowdown.sh — proof that the A/B gate catches a real, modest
 # regression: B is A's profile with every function 1.5x as slow (the
 # server's --slowdown knob, as CPU work). `flowgate ab smoke` must exit 1
-# and name the smoke cell as a regression of its latency.
-# usage: ab_slowdown.sh WORKDIR FLOWGATE BUDGET_S
+# and name the smoke cell as a regression of its latency; the relative
+# threshold of THRESHOLDS (B's median under 1.25x A's, pair by pair) must fail.
+# usage: ab_slowdown.sh WORKDIR FLOWGATE BUDGET_S THRESHOLDS
 set -u
-work=$1 flowgate=$2 budget=$3
+work=$1 flowgate=$2 budget=$3 thresholds=$4
 cell=exp_input0.1mb_conc2_ours
 rm -rf "$work" && mkdir -p "$work" || exit 2
 unset FLOWGATE_ENDPOINTS
 "$flowgate" ab smoke --b-slowdown 1.5 --budget "$budget" --results-dir "$work" \
+    --thresholds "$thresholds" \
     > "$work/ab.txt" 2>&1
 rc=$?
 cat "$work/ab.txt"
@@ -21,4 +23,8 @@ if ! grep -q "^regression  *$cell\b.*latency regression" "$work/ab.txt"; then
     echo "ab_slowdown: FAILED: no latency regression line for $cell" >&2
     exit 1
 fi
-echo "ab_slowdown: OK: a 1.5x slowdown fails the A/B gate as a latency regression"
+if ! grep -q "^$cell  *p50_ms < 1.25 \* base.p50_ms .*FAIL" "$work/ab.txt"; then
+    echo "ab_slowdown: FAILED: the relative threshold against A did not fail for $cell" >&2
+    exit 1
+fi
+echo "ab_slowdown: OK: a 1.5x slowdown fails the A/B gate as a latency regression and breaks the relative threshold"

@@ -135,12 +135,14 @@ set_tests_properties(ab_gate PROPERTIES
 # binary and profile must pass.
 add_test(NAME ab_aa_passes
   COMMAND $<TARGET_FILE:flowgate-cli> ab smoke --budget ${AB_PROOF_BUDGET}
-          --results-dir ${CMAKE_BINARY_DIR}/ab-aa)
+          --results-dir ${CMAKE_BINARY_DIR}/ab-aa
+          --thresholds ${CMAKE_SOURCE_DIR}/suites/ab_relative_lenient.json)
 # A 1.5x slowdown of B (the server's known-effect knob) must fail the gate
 # as a latency regression of the smoke cell.
 add_test(NAME ab_slowdown_fails
   COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_slowdown.sh ${CMAKE_BINARY_DIR}/ab-slowdown
-          $<TARGET_FILE:flowgate-cli> ${AB_PROOF_BUDGET})
+          $<TARGET_FILE:flowgate-cli> ${AB_PROOF_BUDGET}
+          ${CMAKE_SOURCE_DIR}/suites/ab_relative_tight.json)
 # Cells on one side only (a real results file with cells removed) fail
 # `flowgate compare`, one line each.
 add_test(NAME ab_missing_cells_fail

@@ -52,6 +52,8 @@
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
 #include "flowgate/http_client.h"
+#include "flowgate/report.h"
+#include "flowgate/thresholds.h"
 
 #define AB_DEFAULT_BUDGET_S 300.0
 #define AB_DEFAULT_MIN_PAIRS 3
@@ -72,6 +74,7 @@ typedef struct ab_flags {
     double budget_s, alpha;                        /* alpha < 0: not given */
     int min_pairs, max_pairs;
     const char *tolerances;
+    const char *thresholds;                        /* NULL: no threshold table */
 } ab_flags;
 
 /* One cell of the matrix and its state across pairs. */
@@ -91,7 +94,7 @@ static void usage(FILE *out)
         "                   [--a-nodes F] [--a-server BIN] [--a-endpoints F]\n"
         "                   [--b-nodes F] [--b-server BIN] [--b-endpoints F] [--b-slowdown F]\n"
         "                   [--budget S] [--min-pairs N] [--max-pairs N]\n"
-        "                   [--alpha A] [--tolerances F]\n"
+        "                   [--alpha A] [--tolerances F] [--thresholds F]\n"
         "                   [--config F] [--schedulers a,b] [--sizes 0.1,1] [--concurrency 1,5]\n"
         "                   [--requests N] [--warmup N] [--warmup-s S] [--rate R --duration S]\n"
         "                   [--max-inflight N] [--timeout S] [--retries N] [--inline]\n"
@@ -114,6 +117,9 @@ static void usage(FILE *out)
         "  --alpha A             false-alarm rate of the whole run (default: compare's,\n"
         "                        0.01); each look tests at A / (most looks possible)\n"
         "  --tolerances F        compare's tolerances file (flowgate compare --help)\n"
+        "  --thresholds F        also gate B's entries on a thresholds file; its relative\n"
+        "                        thresholds (p95_ms < 1.25 * base.p95_ms) use A's entry of\n"
+        "                        the same pair as the base; any failing check fails the run\n"
         "The run stops when every cell is decided (regression or equivalence shown),\n"
         "before the budget or max pairs would be exceeded, or on Ctrl-C.\n"
         "Writes results/ab-<id>/{A,B}/experiment_results_*.json and verdict.txt.\n"
@@ -161,6 +167,7 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
         STR_FLAG("--b-server", b.server)
         STR_FLAG("--b-endpoints", b.endpoints)
         STR_FLAG("--tolerances", tolerances)
+        STR_FLAG("--thresholds", thresholds)
         INT_FLAG("--min-pairs", min_pairs, 1, AB_MAX_PAIRS)
         INT_FLAG("--max-pairs", max_pairs, 1, AB_MAX_PAIRS)
         NUM_FLAG("--b-slowdown", b_slowdown, 1, 100)
@@ -491,7 +498,9 @@ static int run_pairs(ab_run *run, fg_err *err)
              * fails whatever the other cells do), or the comparison failed
              * for a reason more pairs cannot cure. */
             if (open == 0 || run->rep.decided) {
-                run->stop = run->rep.count[FG_VERDICT_REGRESSION] ? "a regression is shown"
+                run->stop = run->rep.count[FG_VERDICT_REGRESSION] ||
+                                    run->rep.matrix_verdict == FG_VERDICT_REGRESSION
+                              ? "a regression is shown"
                           : open == 0 ? "every cell decided"
                           : "more pairs cannot change the verdict";
                 break;
@@ -514,6 +523,28 @@ static void format_counts(const fg_compare_report *rep, char *out, size_t size)
                                     rep->count[v], fg_verdict_name((fg_verdict)v));
 }
 
+/* B's entries against a thresholds document, A's entry of the same pair
+ * as the base of relative thresholds; the table is printed and written
+ * beside the verdict. Returns the failed checks, -1 on error. Per pair, so
+ * a relative bound must hold in every pair: a statistical verdict is the
+ * comparison's job, this is the user's fixed rule on top. */
+static int threshold_table(ab_run *run, const cJSON *doc, const char *dir, fg_err *err)
+{
+    fg_threshold_table t;
+    memset(&t, 0, sizeof t);
+    char path[1024];
+    const cJSON *b = fg_runner_results(run->r[1]), *a = fg_runner_results(run->r[0]);
+    int rc = fg_report_thresholds_base(b, a, doc, &t, err);
+    if (rc == 0) rc = fg_report_write_thresholds(&t, b, dir, path, sizeof path, err);
+    if (rc == 0) {
+        fputs(t.text, stdout);
+        printf("threshold table (B against A): %s\n", path);
+        rc = t.failed;
+    }
+    fg_threshold_table_free(&t);
+    return rc;
+}
+
 /* Prints the verdict and writes it to path; returns 1 failed, 0 passed, -1
  * when the file could not be written. */
 static int verdict(ab_run *run, const char *id, char desc[2][1200], double alpha, int looks,
@@ -530,7 +561,13 @@ static int verdict(ab_run *run, const char *id, char desc[2][1200], double alpha
         fg_compare_format(&rep->cells[i], line, sizeof line);
         fprintf(vf, "%s\n", line);
     }
+    /* The matrix as a whole can regress with no cell shown alone. */
+    fg_compare_format_matrix(rep, line, sizeof line);
+    if (line[0]) fprintf(vf, "%s\n", line);
+    if (rep->reason[0]) fprintf(vf, "ab: %s\n", rep->reason);
     format_counts(rep, counts, sizeof counts);
+    if (rep->matrix_verdict == FG_VERDICT_REGRESSION)
+        snprintf(counts + strlen(counts), sizeof counts - strlen(counts), "; the matrix regressed");
     int interrupted = fg_engine_stop_requested();
     int failed = rep->failed || interrupted;
     fprintf(vf, "ab: %s: %d cell%s (%s); %d pair%s in %.0f s; stopped: %s; alpha %g over %d "
@@ -575,9 +612,15 @@ int cmd_ab(int argc, char **argv)
     memset(&run, 0, sizeof run);
     run.f = &f;
     fg_compare_opts_defaults(&run.opts);
-    cJSON *tol_doc = NULL;
+    cJSON *tol_doc = NULL, *thresholds_doc = NULL;
     if (f.tolerances && fg_compare_opts_load(f.tolerances, &run.opts, &tol_doc, &err) != 0) {
         fprintf(stderr, "flowgate ab: %s\n", err.msg);
+        return 2;
+    }
+    if (f.thresholds && !(thresholds_doc = fg_thresholds_load(f.thresholds, &err))) {
+        fprintf(stderr, "flowgate ab: %s\n", err.msg);
+        cJSON_Delete(tol_doc);
+        cJSON_Delete(thresholds_doc);
         return 2;
     }
     if (f.alpha > 0) run.opts.alpha = f.alpha;
@@ -592,12 +635,14 @@ int cmd_ab(int argc, char **argv)
     if (run.n_cells == 0) {
         fprintf(stderr, "flowgate ab: the %s matrix has no cells\n", category);
         cJSON_Delete(tol_doc);
+        cJSON_Delete(thresholds_doc);
         return 2;
     }
     run.cells = calloc((size_t)run.n_cells, sizeof *run.cells);
     if (!run.cells) {
         fprintf(stderr, "flowgate ab: out of memory\n");
         cJSON_Delete(tol_doc);
+        cJSON_Delete(thresholds_doc);
         return 2;
     }
     for (int s = 0, i = 0; s < base.n_sizes; s++)
@@ -677,6 +722,10 @@ int cmd_ab(int argc, char **argv)
 
     if (run_pairs(&run, &err) != 0) goto out;
     int rc = verdict(&run, id, desc, alpha, looks, verdict_path, &err);
+    if (rc >= 0 && thresholds_doc) {
+        int failed = threshold_table(&run, thresholds_doc, dir, &err);
+        rc = failed < 0 ? -1 : rc || failed > 0;
+    }
     if (rc >= 0) status = rc;
 
 out:
@@ -695,5 +744,6 @@ out:
     if (run.have_rep) fg_compare_report_free(&run.rep);
     free(run.cells);
     cJSON_Delete(tol_doc);
+    cJSON_Delete(thresholds_doc);
     return status;
 }

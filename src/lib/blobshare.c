@@ -22,6 +22,7 @@
 #include "flowgate/cluster.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +33,19 @@
 #define PROBE_UPLOAD "recognizer__upload"
 #define PROBE_READER "recognizer__adult"   /* accepts input_ref, cheap on 8x8 */
 
-/* The port of a loopback URL (80 when none is written). */
+/* The port of a URL (the scheme's when none is written; -1 unreadable),
+ * by libcurl's parser, so http and https URLs read alike. */
 static long url_port(const char *url)
 {
-    const char *h = strncmp(url, "http://", 7) ? url : url + 7;
-    if (*h == '[') h = strchr(h, ']') ? strchr(h, ']') + 1 : h;
-    const char *colon = strchr(h, ':');
-    const char *slash = strchr(h, '/');
-    if (!colon || (slash && slash < colon)) return 80;
-    return strtol(colon + 1, NULL, 10);
+    CURLU *u = curl_url();
+    char *port = NULL;
+    long p = -1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        p = strtol(port, NULL, 10);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return p;
 }
 
 static int has_function(const cJSON *info, const char *name)
@@ -59,7 +64,7 @@ static int lists_peer(const cJSON *peers, const char *name, const char *url)
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(p, "name");
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(p, "url");
         if (cJSON_IsString(n) && cJSON_IsString(u) && !strcmp(n->valuestring, name) &&
-            url_port(u->valuestring) == url_port(url))
+            url_port(u->valuestring) > 0 && url_port(u->valuestring) == url_port(url))
             return 1;
     }
     return 0;
@@ -180,7 +185,7 @@ int fg_cluster_blobs_shared(const fg_cluster *c, double timeout_s, char *why, si
         snprintf(url, sizeof url, "%s/", c->nodes[i].url);
         long code;
         fg_err err;
-        if (fg_http_get_json(url, timeout_s, &code, &info[i], &err) != 0) {
+        if (fg_http_get_json_opts(url, &c->endpoint[i], 1, timeout_s, &code, &info[i], &err) != 0) {
             snprintf(why, why_size, "GET %s: %.200s", url, err.msg);
             verdict = -1;
             break;

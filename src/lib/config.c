@@ -448,7 +448,13 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         c->n_schedulers = n;
         return 0;
     }
-    if (!strcmp(k, "requests")) return file_int(f, v, 0, FG_MAX_REQUESTS, &c->requests);
+    if (!strcmp(k, "requests")) {
+        /* 0 used to mean "the default" silently; omitting the key says that. */
+        if (cJSON_IsNumber(v) && v->valuedouble == 0)
+            return key_fail(f, k, "0 measures nothing; omit the key for the default "
+                            "(max(DEFAULT_REQUESTS, 3 x concurrency))");
+        return file_int(f, v, 1, FG_MAX_REQUESTS, &c->requests);
+    }
     if (!strcmp(k, "warmup")) return file_int(f, v, 0, FG_MAX_REQUESTS, &c->warmup);
     if (!strcmp(k, "retries")) return file_int(f, v, 0, 10, &c->retries);
     if (!strcmp(k, "repeats")) return file_int(f, v, 1, 1000, &c->repeats);

@@ -28,10 +28,10 @@
  * counted "dropped", never silently skipped; the window runs from the first
  * measured due time to the last measured completion.
  *
- * Easy handles are pooled per node and reused, so connections stay alive
- * across invocations; like every flowgate transfer they speak plain http
- * and ignore proxy variables (fg_http_loopback_only), so requests go to the
- * loopback URLs the cluster validated and nowhere else. The upload body is
+ * Easy handles are pooled per endpoint (node, or function URL) and reused,
+ * so connections stay alive across invocations; each is set up once with
+ * its endpoint's settings (fg_http_endpoint: http or https, TLS, headers,
+ * no proxy unless the endpoints file names one). The upload body is
  * the payload's shared buffer (CURLOPT_POSTFIELDS, never copied); other
  * bodies are small JSON objects. Response bodies are bounded
  * (FG_MAX_RESPONSE_BYTES); a larger one is a malformed answer.
@@ -42,6 +42,16 @@
  * response cut short is "malformed" (truncated); a status that arrived
  * before the upload broke off (a 413 while sending) is "http" with that
  * code; only a transport failure with no answer at all is "connect".
+ * Success is the endpoint's rule ("status":"success" by default, or any
+ * 2xx).
+ *
+ * Throttling: a 429 or 503 with Retry-After is not a failure yet. The
+ * invocation waits (at most FG_RETRY_AFTER_CAP_MS a time, never past the
+ * cell timeout counted from its first send) in a list the loop resends
+ * from when due, and each such retry is counted per function
+ * ("retries_429_503"). Its latency runs from the first send, and the
+ * instance's from its intended start, so the waits are never hidden. Out
+ * of budget, the answer is an "http" failure like any other.
  *
  * Accounting: each finished measured instance is exactly one of ok, failed
  * or timed_out (a failed instance counts as timed_out when its failure was
@@ -90,9 +100,11 @@ typedef struct run_instance {
 } run_instance;
 
 typedef struct invocation {
-    struct invocation *prev, *next;     /* live list */
+    struct invocation *prev, *next;     /* live list, or the throttled list */
     run_instance *ri;
-    int fn, node, attempt;
+    int fn, node, slot, attempt;        /* slot: the endpoint (handle pool, settings) */
+    double first_sent;                  /* the first send of a throttled chain */
+    double due;                         /* throttled: resend at this time */
     CURL *easy;
     char *body;                         /* owned; NULL: the shared payload body */
     double queued, sent;
@@ -110,11 +122,12 @@ typedef struct engine {
     const fg_payload *p;
     fg_scheduler *sched;
     CURLM *multi;
-    struct curl_slist *headers;
+    struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
     int n_nodes;
-    handle_pool pool[FG_MAX_NODES];
+    handle_pool pool[FG_MAX_ENDPOINTS];
     invocation *live_inv;
+    invocation *throttled;              /* waiting out a Retry-After */
     run_instance *live;
     int live_instances;
     int open;                           /* open loop */
@@ -155,25 +168,26 @@ static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_
     return fd;
 }
 
-static CURL *handle_get(engine *e, int node)
+static CURL *handle_get(engine *e, int slot)
 {
-    handle_pool *hp = &e->pool[node];
+    handle_pool *hp = &e->pool[slot];
     if (hp->n > 0) return hp->handles[--hp->n];
     CURL *h = curl_easy_init();
     if (!h) return NULL;
-    fg_http_loopback_only(h);   /* an http_proxy in the environment must not apply */
+    /* an http_proxy in the environment must not apply; TLS as configured */
+    fg_http_endpoint(h, fg_cluster_endpoint(e->c, slot));
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers[slot]);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fg_http_body_write);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     return h;
 }
 
-static void handle_put(engine *e, int node, CURL *h)
+static void handle_put(engine *e, int slot, CURL *h)
 {
-    handle_pool *hp = &e->pool[node];
+    handle_pool *hp = &e->pool[slot];
     /* the invocation that owned these buffers is about to be freed */
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
@@ -225,7 +239,9 @@ static void give_up(engine *e, run_instance *ri, int fn, fg_fail_class cls, cons
     if (ri->kind == KIND_MEASURED) fg_metrics_error(&e->m, cls, e->wf->nodes[fn].id, msg);
 }
 
-static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, double queued)
+/* The invocation sent, or NULL when it could not be (the instance was
+ * failed with the reason). */
+static invocation *send_invocation(engine *e, run_instance *ri, int fn, int attempt, double queued)
 {
     const char *function = e->wf->nodes[fn].id;
     fg_err err = {{0}};
@@ -235,7 +251,7 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
     if (fg_instance_request(&ri->sm, fn, ri->request_id, &body_json, &uses_payload, inputs,
                             &n_inputs, &err) != 0) {
         give_up(e, ri, fn, FG_FAIL_MALFORMED, err.msg);
-        return;
+        return NULL;
     }
     fg_sched_request sr = {.request_id = ri->index, .fn = fn, .function = function,
                            .n_inputs = n_inputs, .prev_node = ri->prev_node};
@@ -249,27 +265,29 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
     if (node < 0 || node >= e->n_nodes) {
         cJSON_Delete(body_json);
         give_up(e, ri, fn, FG_FAIL_CONNECT, "the scheduler found no node");
-        return;
+        return NULL;
     }
-    if (fg_cluster_invoke_url(e->c, node, function, url, sizeof url) != 0) {
+    int slot = fg_cluster_endpoint_index(e->c, node, function);
+    if (slot < 0 || fg_cluster_invoke_url(e->c, node, function, url, sizeof url) != 0) {
         cJSON_Delete(body_json);
         give_up(e, ri, fn, FG_FAIL_CONNECT, "no URL for this function in the endpoints");
-        return;
+        return NULL;
     }
     invocation *inv = calloc(1, sizeof *inv);
     char *body = body_json ? cJSON_PrintUnformatted(body_json) : NULL;
     cJSON_Delete(body_json);
-    CURL *h = inv ? handle_get(e, node) : NULL;
+    CURL *h = inv ? handle_get(e, slot) : NULL;
     if (!inv || !h || (!uses_payload && !body)) {
         free(body);
         free(inv);
-        if (h) handle_put(e, node, h);
+        if (h) handle_put(e, slot, h);
         give_up(e, ri, fn, FG_FAIL_CLIENT, "out of memory for a request");
-        return;
+        return NULL;
     }
     inv->ri = ri;
     inv->fn = fn;
     inv->node = node;
+    inv->slot = slot;
     inv->attempt = attempt;
     inv->easy = h;
     inv->body = body;
@@ -285,17 +303,18 @@ static void send_invocation(engine *e, run_instance *ri, int fn, int attempt, do
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, inv);
     curl_easy_setopt(h, CURLOPT_PRIVATE, inv);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, inv->curl_error);
-    inv->sent = fg_now_mono_ms();
+    inv->sent = inv->first_sent = fg_now_mono_ms();
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
-        handle_put(e, node, h);
+        handle_put(e, slot, h);
         free_invocation(inv);
         give_up(e, ri, fn, FG_FAIL_CLIENT, "libcurl refused the transfer");
-        return;
+        return NULL;
     }
     e->nodes[node].inflight++;
     inv->next = e->live_inv;
     if (e->live_inv) e->live_inv->prev = inv;
     e->live_inv = inv;
+    return inv;
 }
 
 static void unlink_instance(engine *e, run_instance *ri)
@@ -488,22 +507,89 @@ static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **r
                  text ? text : inv->resp.data ? inv->resp.data : "(empty body)");
         return FG_FAIL_HTTP;
     }
+    const fg_endpoint_opts *o = fg_cluster_endpoint(e->c, inv->slot);
+    if (o->success == FG_SUCCESS_HTTP2XX) {
+        /* Success by the status alone; the workflow still reads its
+         * outputs from a JSON object, so a body that is none is empty. */
+        if (!cJSON_IsObject(*resp)) {
+            cJSON_Delete(*resp);
+            *resp = cJSON_CreateObject();
+        }
+        *ok = *resp != NULL;
+        snprintf(msg, msg_size, "out of memory for a response");
+        return FG_FAIL_CLIENT;   /* unused when ok */
+    }
     if (!cJSON_IsObject(*resp)) {
         snprintf(msg, msg_size, "response is not a JSON object: %.80s",
                  inv->resp.data ? inv->resp.data : "(empty body)");
         return FG_FAIL_MALFORMED;
     }
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(*resp, "status");
+    const char *field = fg_endpoint_success_field(o);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(*resp, field);
     if (cJSON_IsString(status) && !strcmp(status->valuestring, "error")) {
         snprintf(msg, msg_size, "%s", text ? text : "status error without a message");
         return FG_FAIL_FUNCTION;
     }
-    if (!cJSON_IsString(status) || strcmp(status->valuestring, "success")) {
-        snprintf(msg, msg_size, "%s: response has no \"status\":\"success\"", function);
+    if (!fg_endpoint_reply_ok(o, code, *resp)) {
+        snprintf(msg, msg_size, "%s: response has no \"%.60s\":\"%.60s\"", function, field,
+                 fg_endpoint_success_equals(o));
         return FG_FAIL_MALFORMED;
     }
     *ok = 1;
     return FG_FAIL_MALFORMED;   /* unused when ok */
+}
+
+/* A 429/503 with Retry-After: park the invocation until the wait is over,
+ * if the cell timeout (from its first send) allows. 1 parked, 0 not (it is
+ * then an ordinary failure). */
+static int throttle(engine *e, invocation *inv, double wait_ms, double received)
+{
+    if (wait_ms < 0 || stop_requested) return 0;
+    if (wait_ms > FG_RETRY_AFTER_CAP_MS) wait_ms = FG_RETRY_AFTER_CAP_MS;
+    if (received + wait_ms - inv->first_sent >= e->x->timeout_s * 1000.0) return 0;
+    run_instance *ri = inv->ri;
+    if (ri->kind == KIND_MEASURED) fg_metrics_retry(&e->m, inv->fn);
+    const char *node_name = e->c->mode == FG_CLUSTER_NODES ? e->c->nodes[inv->node].name
+                                                          : "functions";
+    fg_timeline_span(&e->tl, ri->timeline, e->wf->nodes[inv->fn].id, node_name, inv->queued,
+                     inv->sent, received, NULL, "throttled");
+    free(inv->body);
+    inv->body = NULL;
+    fg_http_body_free(&inv->resp);
+    inv->due = received + wait_ms;
+    inv->prev = NULL;
+    inv->next = e->throttled;
+    if (e->throttled) e->throttled->prev = inv;
+    e->throttled = inv;
+    return 1;
+}
+
+static void unlink_throttled(engine *e, invocation *inv)
+{
+    if (inv->prev) inv->prev->next = inv->next;
+    else e->throttled = inv->next;
+    if (inv->next) inv->next->prev = inv->prev;
+}
+
+/* Resends the throttled invocations that are due; returns the earliest
+ * due time left (INFINITY: none). */
+static double resend_throttled(engine *e, double now)
+{
+    double next_due = INFINITY;
+    for (invocation *inv = e->throttled, *next; inv; inv = next) {
+        next = inv->next;
+        if (inv->due > now) {
+            next_due = fmin(next_due, inv->due);
+            continue;
+        }
+        unlink_throttled(e, inv);
+        run_instance *ri = inv->ri;
+        invocation *again = send_invocation(e, ri, inv->fn, inv->attempt, inv->due);
+        if (again) again->first_sent = inv->first_sent;   /* latency from the first send */
+        free_invocation(inv);
+        pump(e, ri);
+    }
+    return next_due;
 }
 
 static void on_done(engine *e, CURL *easy, CURLcode rc)
@@ -521,8 +607,13 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
     int ok;
     cJSON *resp;
     fg_fail_class cls = classify(e, inv, rc, &resp, &ok, msg, sizeof msg);
-    handle_put(e, inv->node, easy);
+    double wait_ms = !ok && cls == FG_FAIL_HTTP && rc == CURLE_OK ? fg_http_retry_after_ms(easy) : -1;
+    handle_put(e, inv->slot, easy);
     inv->easy = NULL;
+    if (wait_ms >= 0 && throttle(e, inv, wait_ms, received)) {
+        cJSON_Delete(resp);
+        return;
+    }
     if (ok && ri->kind == KIND_WARMUP) warm_observe(e, inv->fn, resp);
     int lost_instance = 0;   /* a switch could not be evaluated: no retry helps */
     if (ok) {
@@ -536,7 +627,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
         }
     }
     if (ri->kind == KIND_MEASURED) {
-        fg_metrics_invocation(&e->m, inv->fn, inv->node, ok, cls, received - inv->sent, resp);
+        fg_metrics_invocation(&e->m, inv->fn, inv->node, ok, cls, received - inv->first_sent, resp);
         if (!ok) fg_metrics_error(&e->m, cls, function, msg);
     }
     const char *node_name = e->c->mode == FG_CLUSTER_NODES ? e->c->nodes[inv->node].name
@@ -569,8 +660,14 @@ static void abort_instances(engine *e, int all)
         if (!all && inv->ri->kind != KIND_DRAIN) continue;
         curl_multi_remove_handle(e->multi, inv->easy);
         e->nodes[inv->node].inflight--;
-        handle_put(e, inv->node, inv->easy);
+        handle_put(e, inv->slot, inv->easy);
         unlink_invocation(e, inv);
+        free_invocation(inv);
+    }
+    for (invocation *inv = e->throttled, *next; inv; inv = next) {
+        next = inv->next;
+        if (!all && inv->ri->kind != KIND_DRAIN) continue;
+        unlink_throttled(e, inv);
         free_invocation(inv);
     }
     double now = fg_now_mono_ms();
@@ -665,6 +762,7 @@ static int run_loop(engine *e, fg_err *err)
         } else if ((e->open ? start_open(e, now, err) : start_closed(e, err)) != 0) {
             return -1;
         }
+        double next_due = e->throttled ? resend_throttled(e, now) : INFINITY;
 
         int running = 0;
         curl_multi_perform(e->multi, &running);
@@ -686,6 +784,7 @@ static int run_loop(engine *e, fg_err *err)
         if (!e->measuring) wait = fmin(wait, e->t0 + e->warm_cap_ms - now);
         if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target))
             wait = fmin(wait, e->t0 + (double)e->next_slot * e->interval_ms - now);
+        wait = fmin(wait, next_due - now);
         curl_multi_poll(e->multi, NULL, 0, wait > 0 ? (int)ceil(wait) : 0, NULL);
     }
     if (e->open) e->m.unsent = (long long)(e->target - e->measured_due);
@@ -696,12 +795,12 @@ static int run_loop(engine *e, fg_err *err)
 static void engine_cleanup(engine *e)
 {
     abort_instances(e, 1);
-    for (int i = 0; i < FG_MAX_NODES; i++) {
+    for (int i = 0; i < FG_MAX_ENDPOINTS; i++) {
         for (int k = 0; k < e->pool[i].n; k++) curl_easy_cleanup(e->pool[i].handles[k]);
         free(e->pool[i].handles);
+        curl_slist_free_all(e->headers[i]);
     }
     if (e->multi) curl_multi_cleanup(e->multi);
-    curl_slist_free_all(e->headers);
     fg_sched_free(e->sched);
     fg_metrics_free(&e->m);
     fg_timeline_free(&e->tl);
@@ -777,9 +876,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     if (e.warm_k < 1) e.warm_k = 1;
     e.warm_cap_ms = 1000.0 * (x->warmup_s > 0 ? x->warmup_s : DEFAULT_WARMUP_CAP_S);
     e.multi = curl_multi_init();
-    e.headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (e.headers) e.headers = curl_slist_append(e.headers, "Expect:");
-    if (!e.multi || !e.headers) {
+    int n_slots = c->mode == FG_CLUSTER_NODES ? c->n_nodes : c->n_functions, headers_ok = 1;
+    for (int i = 0; i < n_slots && i < FG_MAX_ENDPOINTS; i++)
+        headers_ok &= (e.headers[i] = fg_http_endpoint_headers(fg_cluster_endpoint(c, i))) != NULL;
+    if (!e.multi || !headers_ok) {
         fg_err_set(err, "libcurl: out of memory");
         goto out;
     }

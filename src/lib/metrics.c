@@ -94,8 +94,21 @@ void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_clas
     record_number(f->queue, response, "queue_ms");
     record_number(f->transfer, response, "transfer_ms");
     const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(response, "transfer_bytes");
-    if (cJSON_IsNumber(bytes)) f->transfer_bytes += bytes->valuedouble;
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(response, "cold_start"))) f->cold_starts++;
+    if (cJSON_IsNumber(bytes)) {
+        f->transfer_bytes += bytes->valuedouble;
+        f->saw_transfer_bytes = 1;
+    }
+    /* A server that never says is not a server without cold starts. */
+    const cJSON *cold = cJSON_GetObjectItemCaseSensitive(response, "cold_start");
+    if (cJSON_IsBool(cold)) {
+        f->cold_starts += cJSON_IsTrue(cold);
+        f->saw_cold_start = 1;
+    }
+}
+
+void fg_metrics_retry(fg_metrics *m, int fn)
+{
+    if (fn >= 0 && fn < m->wf->n_nodes) m->fn[fn].retries_429_503++;
 }
 
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg)
@@ -176,8 +189,10 @@ static cJSON *functions_json(const fg_metrics *m)
         cJSON_AddItemToObject(o, "exec_ms", fg_hist_json(f->exec));
         cJSON_AddItemToObject(o, "queue_ms", fg_hist_json(f->queue));
         cJSON_AddItemToObject(o, "transfer_ms", fg_hist_json(f->transfer));
-        cJSON_AddNumberToObject(o, "transfer_bytes", f->transfer_bytes);
-        cJSON_AddNumberToObject(o, "cold_starts", (double)f->cold_starts);
+        if (f->saw_transfer_bytes) cJSON_AddNumberToObject(o, "transfer_bytes", f->transfer_bytes);
+        if (f->saw_cold_start) cJSON_AddNumberToObject(o, "cold_starts", (double)f->cold_starts);
+        /* resends after a 429/503 with Retry-After; their waits are in latency_ms */
+        cJSON_AddNumberToObject(o, "retries_429_503", (double)f->retries_429_503);
         cJSON_AddItemToObject(fns, m->wf->nodes[i].id, o);
     }
     return fns;
@@ -219,8 +234,12 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     cJSON_AddItemToObject(e, "requests", req);
     cJSON_AddNumberToObject(e, "drain", m->drain);
     uint64_t cold = 0;
-    for (int i = 0; i < m->wf->n_nodes; i++) cold += m->fn[i].cold_starts;
-    cJSON_AddNumberToObject(e, "cold_starts", (double)cold);
+    int saw_cold = 0;
+    for (int i = 0; i < m->wf->n_nodes; i++) {
+        cold += m->fn[i].cold_starts;
+        saw_cold |= m->fn[i].saw_cold_start;
+    }
+    if (saw_cold) cJSON_AddNumberToObject(e, "cold_starts", (double)cold);
     cJSON *warm = counts_json(&m->warmup);
     cJSON_AddNumberToObject(warm, "cold_starts", (double)m->warmup_cold_starts);
     if (m->warmup_stop_reason) {
@@ -244,7 +263,8 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         double wall_s = (m->window_end - m->window_start) / 1000.0;
         if (wall_s > 0) {
             cJSON_AddNumberToObject(e, "wall_s", round3(wall_s));
-            if (c->sent > 0) cJSON_AddNumberToObject(e, "throughput_rps", c->ok / wall_s);
+            /* Nothing completed: no rate was measured, which is not 0. */
+            if (c->ok > 0) cJSON_AddNumberToObject(e, "throughput_rps", c->ok / wall_s);
         }
     }
     cJSON_AddItemToObject(e, "latency_ms", fg_hist_json(m->e2e));

@@ -21,7 +21,9 @@ typedef struct fg_counts { int sent, ok, failed, timed_out; } fg_counts;
 
 typedef struct fg_fn_metrics {
     uint64_t invocations, errors[FG_FAIL_CLASSES], cold_starts;
+    uint64_t retries_429_503;          /* throttled answers waited out (Retry-After) */
     double transfer_bytes;
+    int saw_transfer_bytes, saw_cold_start;   /* a reply carried the field: else absent */
     fg_hist *latency, *exec, *queue, *transfer;
 } fg_fn_metrics;
 
@@ -54,6 +56,8 @@ void fg_metrics_free(fg_metrics *m);
 /* One answered (or failed) measured invocation. response may be NULL. */
 void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_class cls,
                            double latency_ms, const cJSON *response);
+/* One measured invocation answered 429/503 with Retry-After and resent. */
+void fg_metrics_retry(fg_metrics *m, int fn);
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg);
 /* One finished instance: ok, or failed with class cls (timeouts count apart).
  * A measured one extends the window to end_ms. */

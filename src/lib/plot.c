@@ -399,7 +399,23 @@ static const char *str_field(const cJSON *o, const char *a)
  * requests, relative to the earliest send in the sample; one block per
  * function (header row: its name): request sent received exec_start
  * exec_end "node" — the client's view of the call and, inside it, the
- * server's execution (? when the server did not report it). */
+ * server's execution (? when the server did not report it).
+ *
+ * A span is never drawn with a negative length, nor far outside the call
+ * that contains it (timelines written before server seconds were
+ * recognised hold exec times some 1.7e12 ms before the call): a call with
+ * received < sent loses its row, a server execution that ends before it
+ * starts or lies outside [sent - skew, received + skew] becomes "? ?".
+ * Each is counted (timeline_dropped) and logged once, so nothing vanishes
+ * from the chart silently. */
+#define TIMELINE_SKEW_MS 1000.0   /* server vs client clock on one host */
+
+/* t0: the chart's origin; the x axis starts there, so nothing before it. */
+static int exec_plausible(double st, double en, double xs, double xe, double t0)
+{
+    return xe >= xs && xs >= t0 && xs >= st - TIMELINE_SKEW_MS && xe <= en + TIMELINE_SKEW_MS;
+}
+
 static int write_timeline(const fold *f, const char *results_path, const char *dir,
                           fg_plot_summary *s, fg_err *err)
 {
@@ -437,6 +453,10 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
             double st = num_field(sp, "sent"), en = num_field(sp, "received");
             const char *fn = str_field(sp, "function");
             if (!isfinite(st) || !isfinite(en) || !fn) continue;
+            if (en < st) {
+                s->timeline_dropped++;   /* counted here, skipped below */
+                continue;
+            }
             if (st < t0) t0 = st;
             index_of_str(names, &n_names, MAX_FUNCS, short_function(fn));
             spans++;
@@ -452,9 +472,15 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
                 double xs = num_field(sp, "exec_start"), xe = num_field(sp, "exec_end");
                 const char *fn = str_field(sp, "function"), *node = str_field(sp, "node");
                 if (!isfinite(st) || !isfinite(en) || !fn || strcmp(short_function(fn), names[fi])) continue;
+                if (en < st) continue;
                 fprintf(out, "%d %.3f %.3f", i, st - t0, en - t0);
-                if (isfinite(xs) && isfinite(xe)) fprintf(out, " %.3f %.3f", xs - t0, xe - t0);
-                else fprintf(out, " ? ?");
+                int have_exec = isfinite(xs) || isfinite(xe);
+                if (have_exec && isfinite(xs) && isfinite(xe) && exec_plausible(st, en, xs, xe, t0)) {
+                    fprintf(out, " %.3f %.3f", xs - t0, xe - t0);
+                } else {
+                    if (have_exec) s->timeline_dropped++;
+                    fprintf(out, " ? ?");
+                }
                 fprintf(out, " \"%s\"\n", node ? node : "?");
                 s->timeline_rows++;
             }
@@ -462,6 +488,9 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
     s->timeline_blocks = n_names;
     s->timeline_requests = n;
     cJSON_Delete(doc);
+    if (s->timeline_dropped)
+        fg_log(FG_LOG_WARN, "%s: %d span(s) with a negative or implausible time not drawn "
+               "(server clock or timestamp unit)", path, s->timeline_dropped);
     if (s->timeline_rows) snprintf(s->timeline_cell, sizeof s->timeline_cell, "%s", k->id);
     return close_data(out, dir, "timeline.dat", err);
 }

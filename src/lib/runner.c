@@ -120,8 +120,16 @@ static int git_commit(char *out, size_t size)
 #endif
 }
 
-static cJSON *config_json(const fg_run_config *c)
+static int inline_data(const fg_runner *r);
+
+/* run.config says what the run used, not what was typed: inline_data is
+ * the effective value (one URL per function forces it, like every
+ * experiment's "inline_data"), and the measured requests per cell are
+ * filled in by fg_runner_cell as cells run ("requests_by_concurrency":
+ * {"5": 20, ...}), "requests" itself only when it was set explicitly. */
+static cJSON *config_json(const fg_runner *r)
 {
+    const fg_run_config *c = &r->cfg;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "category", c->category);
     cJSON *sizes = cJSON_AddArrayToObject(o, "sizes_mb");
@@ -129,7 +137,11 @@ static cJSON *config_json(const fg_run_config *c)
     cJSON *conc = cJSON_AddArrayToObject(o, "concurrency");
     for (int i = 0; i < c->n_concurrency; i++)
         cJSON_AddItemToArray(conc, cJSON_CreateNumber(c->concurrency[i]));
-    cJSON_AddNumberToObject(o, "requests", c->requests);
+    if (c->rate_rps > 0) cJSON_AddStringToObject(o, "requests_source", "rate_rps x duration_s");
+    else if (c->requests > 0) cJSON_AddStringToObject(o, "requests_source", "requests");
+    else cJSON_AddStringToObject(o, "requests_source", "max(default_requests, 3 x concurrency)");
+    if (c->requests > 0) cJSON_AddNumberToObject(o, "requests", c->requests);
+    cJSON_AddObjectToObject(o, "requests_by_concurrency");
     cJSON_AddNumberToObject(o, "default_requests", c->default_requests);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     if (c->warmup_s > 0) cJSON_AddNumberToObject(o, "warmup_s", c->warmup_s);
@@ -141,7 +153,7 @@ static cJSON *config_json(const fg_run_config *c)
     }
     cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
     cJSON_AddNumberToObject(o, "retries", c->retries);
-    cJSON_AddBoolToObject(o, "inline_data", c->inline_data != 0);
+    cJSON_AddBoolToObject(o, "inline_data", inline_data(r) != 0);
     const char *variant = fg_variant_name(c->variant);
     cJSON_AddStringToObject(o, "variant", variant ? variant : "unknown");
     cJSON_AddNumberToObject(o, "repeats", c->repeats);
@@ -232,7 +244,9 @@ static void find_body_limit(fg_runner *r)
         snprintf(url, sizeof url, "%s/", r->cluster.nodes[i].url);
         long code;
         cJSON *info;
-        if (fg_http_get_json(url, 5, &code, &info, &err) != 0) return;
+        if (fg_http_get_json_opts(url, fg_cluster_endpoint(&r->cluster, i), 1, 5, &code, &info,
+                                  &err) != 0)
+            return;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(info, "max_body_bytes");
         double v = cJSON_IsNumber(m) ? m->valuedouble : 0;
         cJSON_Delete(info);
@@ -315,7 +329,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     cJSON_AddNumberToObject(r->run, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));
     char commit[64];
     if (git_commit(commit, sizeof commit)) cJSON_AddStringToObject(r->run, "git_commit", commit);
-    cJSON_AddItemToObject(r->run, "config", config_json(cfg));
+    cJSON_AddItemToObject(r->run, "config", config_json(r));
     cJSON *scheds = cJSON_AddArrayToObject(r->run, "schedulers");
     for (int i = 0; i < cfg->n_schedulers; i++)
         cJSON_AddItemToArray(scheds, cJSON_CreateString(cfg->schedulers[i]));
@@ -398,6 +412,21 @@ static int ensure_payload(fg_runner *r, double mb, fg_err *err)
     return 0;
 }
 
+/* Records in run.config the measured requests a cell of this concurrency
+ * was given (the open loop's: rate x duration, as the engine schedules). */
+static void note_requests(fg_runner *r, const fg_experiment *x)
+{
+    cJSON *config = cJSON_GetObjectItemCaseSensitive(r->run, "config");
+    cJSON *by = cJSON_GetObjectItemCaseSensitive(config, "requests_by_concurrency");
+    if (!cJSON_IsObject(by)) return;
+    char key[16];
+    snprintf(key, sizeof key, "%d", x->concurrency);
+    double n = x->rate_rps > 0 ? ceil(x->rate_rps * x->duration_s - 1e-9) : x->requests;
+    cJSON *v = cJSON_CreateNumber(n);
+    if (cJSON_GetObjectItemCaseSensitive(by, key)) cJSON_ReplaceItemInObjectCaseSensitive(by, key, v);
+    else cJSON_AddItemToObject(by, key, v);
+}
+
 int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *scheduler,
                    const cJSON **entry, fg_err *err)
 {
@@ -437,6 +466,7 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
         int n = snprintf(x.timeline_path, sizeof x.timeline_path, "%s/timelines/%s/%s%s%s.json",
                          cfg->results_dir, r->run_id, subdir, x.id, suffix);
         if (n < 0 || (size_t)n >= sizeof x.timeline_path) x.timeline_path[0] = 0;   /* skip it */
+        note_requests(r, &x);
         cJSON *e = NULL;
         if (fg_experiment_run(&x, &r->wf, &r->cluster, &r->payload, &r->profile, &e, err) != 0)
             return -1;

@@ -190,7 +190,8 @@ static const char *const top_names[] = {
 static const char *const stat_keys[] = {"count", "min", "mean", "p50", "p90", "p95", "p99", "max",
                                         NULL};
 static const char *const fn_stats[] = {"latency_ms", "exec_ms", "queue_ms", "transfer_ms", NULL};
-static const char *const fn_counts[] = {"invocations", "cold_starts", "transfer_bytes", NULL};
+static const char *const fn_counts[] = {"invocations", "cold_starts", "transfer_bytes",
+                                        "retries_429_503", NULL};
 static const char *const request_keys[] = {"sent", "ok", "failed", "timed_out", "scheduled",
                                            "dropped", "unsent", "interrupted", NULL};
 static const char *const warmup_keys[] = {"sent", "ok", "failed", "timed_out", "cold_starts",

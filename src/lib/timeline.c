@@ -1,8 +1,13 @@
 /* timeline.c — per request, the spans of its function invocations
  * (queued, sent, server exec start/end, received), in ms from the start of
  * the experiment, for the first requests of an experiment. Server
- * timestamps are unix ms; they are placed on the same axis through the
- * wall-clock time taken together with the monotonic start. Each request
+ * timestamps are unix time in a unit the server chooses: flowgate's nodes
+ * send ms, the reference Python containers send seconds (time.time()).
+ * The unit is inferred per stamp as the one (s, ms, us) that lands it
+ * nearest the experiment's wall-clock start, which sits decades away from
+ * either wrong reading; the root records which unit was seen. The stamps
+ * are then placed on the same axis through the wall-clock time taken
+ * together with the monotonic start. Each request
  * says its phase: warm-up, measured, or drain (started only to hold the
  * concurrency while the last measured ones finish). */
 #include "metrics.h"
@@ -47,11 +52,57 @@ cJSON *fg_timeline_request(fg_timeline *t, uint64_t index, const char *phase,
     return r;
 }
 
+static const struct { const char *name; double to_ms; } stamp_units[] = {
+    {"s", 1e3}, {"ms", 1.0}, {"us", 1e-3},
+};
+#define N_STAMP_UNITS ((int)(sizeof stamp_units / sizeof stamp_units[0]))
+
+static int stamp_unit(double stamp, double ref_unix_ms)
+{
+    if (!isfinite(stamp) || stamp <= 0 || !isfinite(ref_unix_ms) || ref_unix_ms <= 0) return -1;
+    /* Compared as ratios: each wrong unit is off by a factor of 1000. */
+    int best = -1;
+    double best_dist = INFINITY;
+    for (int i = 0; i < N_STAMP_UNITS; i++) {
+        double d = fabs(log10(stamp * stamp_units[i].to_ms / ref_unix_ms));
+        if (d < best_dist) {
+            best_dist = d;
+            best = i;
+        }
+    }
+    /* Within a factor of ~30 of the reference: anything further is not a
+     * unix time in any of these units (a duration, a counter). */
+    return best_dist < 1.5 ? best : -1;
+}
+
+static const char *unit_name(int unit)
+{
+    return unit >= 0 && unit < N_STAMP_UNITS ? stamp_units[unit].name : "unknown";
+}
+
+/* Records the unit on the root: "server_time_unit" is the one seen, or
+ * "mixed" when servers disagree (both are converted all the same). */
+static void note_unit(const fg_timeline *t, int unit)
+{
+    const char *name = unit_name(unit);
+    cJSON *cur = cJSON_GetObjectItemCaseSensitive(t->root, "server_time_unit");
+    if (!cur) cJSON_AddStringToObject(t->root, "server_time_unit", name);
+    else if (cJSON_IsString(cur) && strcmp(cur->valuestring, name) && strcmp(cur->valuestring, "mixed"))
+        cJSON_ReplaceItemInObjectCaseSensitive(t->root, "server_time_unit",
+                                               cJSON_CreateString("mixed"));
+}
+
 static void add_server_time(const fg_timeline *t, cJSON *span, const char *name,
                             const cJSON *stamps, const char *field)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(stamps, field);
-    if (cJSON_IsNumber(v)) cJSON_AddNumberToObject(span, name, r3(v->valuedouble - t->t0_unix));
+    if (!cJSON_IsNumber(v)) return;
+    int unit = stamp_unit(v->valuedouble, t->t0_unix);
+    /* Not a unix time: left out rather than drawn at a made-up place. */
+    if (unit < 0) return;
+    note_unit(t, unit);
+    double ms = v->valuedouble * stamp_units[unit].to_ms;
+    cJSON_AddNumberToObject(span, name, r3(ms - t->t0_unix));
 }
 
 void fg_timeline_span(const fg_timeline *t, cJSON *request, const char *function,

@@ -9,10 +9,21 @@
  * request tree as soon as it is decoded. PNGs are probed before decoding so
  * a decompression bomb is refused (413) before any pixel is allocated.
  * A node with a slowdown factor burns CPU after the work, still inside the
- * slot (slowdown.h). */
+ * slot (slowdown.h).
+ *
+ * Container mode is a drop-in for a reference container: it also takes the
+ * reference's input names (upload "data", extract/mosaic "img_clean",
+ * censor "translated_text"), renamed to ours before the checks; stamps
+ * server_timestamps in unix seconds as the reference does (time.time()),
+ * with its "sent"; and with reference_errors answers a handled error
+ * HTTP 200 + "status":"error" (422 for a body that is not a JSON object,
+ * 500 stays 500). Node mode keeps unix ms: it is flowgate's own protocol,
+ * the driver reads either unit (timeline.c), and ms keep the node
+ * timelines exact to the microsecond without a fraction of a second. */
 #include "functions.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,14 +274,64 @@ const fg_function *fg_function_find(const char *name)
 
 /* --- the invocation path --- */
 
+static int container_mode(const call *c) { return c->node->site->only != NULL; }
+
+/* The reference containers' other names for our inputs (container mode). */
+static const struct { run_fn fn; const char *alias, *field; } input_aliases[] = {
+    {run_upload, "data", "img_b64"},
+    {run_extract, "img_clean", "img_b64"},
+    {run_mosaic, "img_clean", "img_b64"},
+    {run_censor, "translated_text", "text"},
+};
+
+/* Renames an alias to our field when ours is absent. Returns the alias
+ * taken (for error messages) or NULL. */
+static const char *take_alias(call *c)
+{
+    for (size_t i = 0; i < sizeof input_aliases / sizeof input_aliases[0]; i++) {
+        if (input_aliases[i].fn != c->fn->run) continue;
+        const char *field = input_aliases[i].field, *alias = input_aliases[i].alias;
+        if (cJSON_GetObjectItemCaseSensitive(c->req, field)) return NULL;
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(c->req, alias);
+        if (!v) return NULL;
+        cJSON_AddItemToObject(c->req, field, v);
+        return alias;
+    }
+    return NULL;
+}
+
+static const char *alias_of(const call *c, const char *field)
+{
+    for (size_t i = 0; i < sizeof input_aliases / sizeof input_aliases[0]; i++)
+        if (input_aliases[i].fn == c->fn->run && !strcmp(input_aliases[i].field, field))
+            return input_aliases[i].alias;
+    return NULL;
+}
+
 /* Field checks that need no worker: 0 or 400 with c->err set. */
 static int check_fields(call *c)
 {
     const fg_function *fn = c->fn;
+    const char *alias = NULL, *taken = NULL;
+    if (container_mode(c)) {
+        taken = take_alias(c);
+        alias = alias_of(c, fn->text_input ? "text" : "img_b64");
+        /* The reference reads img_path/img_clean paths from its own disk;
+         * a server reading files a request names is not one to copy. */
+        if (!fn->text_input && !cJSON_GetObjectItemCaseSensitive(c->req, "img_b64") &&
+            cJSON_GetObjectItemCaseSensitive(c->req, "img_path"))
+            return fg_fail(&c->err, 400, "field \"img_path\" is not supported (no files are "
+                           "read from the server's disk): send the image as \"img_b64\"");
+    }
+    /* Errors name the field the client sent. */
+    const char *got = taken;
+    char either[64] = "";
+    if (alias) snprintf(either, sizeof either, " (or \"%s\")", alias);
     if (fn->text_input) {
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(c->req, "text");
-        if (!text) return fg_fail(&c->err, 400, "missing field \"text\"");
-        if (!cJSON_IsString(text)) return fg_fail(&c->err, 400, "field \"text\" must be a string");
+        if (!text) return fg_fail(&c->err, 400, "missing field \"text\"%s", either);
+        if (!cJSON_IsString(text))
+            return fg_fail(&c->err, 400, "field \"%s\" must be a string", got ? got : "text");
         const cJSON *lang = cJSON_GetObjectItemCaseSensitive(c->req, "target_lang");
         if (fn->run == run_translate && lang &&
             (!cJSON_IsString(lang) || strcmp(lang->valuestring, "en") != 0))
@@ -282,9 +343,10 @@ static int check_fields(call *c)
     const cJSON *ref = cJSON_GetObjectItemCaseSensitive(c->req, "input_ref");
     if (ref && fn->accepts_ref) return 0;
     if (!b64)
-        return fg_fail(&c->err, 400, fn->accepts_ref ? "missing field \"img_b64\" or \"input_ref\""
-                                                     : "missing field \"img_b64\"");
-    if (!cJSON_IsString(b64)) return fg_fail(&c->err, 400, "field \"img_b64\" must be a string");
+        return fg_fail(&c->err, 400, "missing field \"img_b64\"%s%s", either,
+                       fn->accepts_ref ? " or \"input_ref\"" : "");
+    if (!cJSON_IsString(b64))
+        return fg_fail(&c->err, 400, "field \"%s\" must be a string", got ? got : "img_b64");
     return 0;
 }
 
@@ -305,9 +367,17 @@ static void add_timings(call *c, cJSON *res, double recv_ms, double queue_ms,
     cJSON_AddNumberToObject(res, "exec_ms", ms3(exec_ms));
     cJSON_AddNumberToObject(res, "queue_ms", ms3(queue_ms));
     cJSON *ts = cJSON_AddObjectToObject(res, "server_timestamps");
-    cJSON_AddNumberToObject(ts, "recv", ms3(recv_ms));
-    cJSON_AddNumberToObject(ts, "exec_start", ms3(exec_start));
-    cJSON_AddNumberToObject(ts, "exec_end", ms3(exec_end));
+    if (container_mode(c)) {
+        /* The reference's unit: unix seconds, to the microsecond. */
+        cJSON_AddNumberToObject(ts, "recv", ms3(recv_ms) / 1000.0);
+        cJSON_AddNumberToObject(ts, "exec_start", ms3(exec_start) / 1000.0);
+        cJSON_AddNumberToObject(ts, "exec_end", ms3(exec_end) / 1000.0);
+        cJSON_AddNumberToObject(ts, "sent", ms3(fg_now_unix_ms()) / 1000.0);
+    } else {
+        cJSON_AddNumberToObject(ts, "recv", ms3(recv_ms));
+        cJSON_AddNumberToObject(ts, "exec_start", ms3(exec_start));
+        cJSON_AddNumberToObject(ts, "exec_end", ms3(exec_end));
+    }
     cJSON_AddBoolToObject(res, "cold_start", c->cold_start);
     if (c->in.from_ref) {
         cJSON_AddNumberToObject(res, "transfer_ms", ms3(c->in.transfer_ms));
@@ -323,7 +393,10 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     fg_buf_free(body);
     int status;
     if (!cJSON_IsObject(c.req)) {
-        status = fg_fail(&c.err, 400, "invalid JSON body");
+        /* The reference (FastAPI) answers 422 to a body that is not a JSON
+         * object, whatever the error convention. */
+        status = fg_fail(&c.err, node->site->reference_errors ? 422 : 400,
+                         c.req ? "invalid JSON body: not a JSON object" : "invalid JSON body");
         goto fail;
     }
     if ((status = check_fields(&c)) != 0) goto fail;
@@ -358,5 +431,8 @@ fail:
     fg_input_release(&c.in);
     free(c.out_b64);
     cJSON_Delete(c.req);
+    /* Reference convention: a handled error is a 200 whose status says
+     * "error"; 422 and an internal 500 keep their codes. */
+    if (node->site->reference_errors && status != 422 && status < 500) status = 200;
     fg_reply_error(out, status, fn->name, node->prof.name, "%s", c.err.msg);
 }

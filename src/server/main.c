@@ -1,7 +1,9 @@
 /* main.c — `flowgate-functions`: argument parsing around the server
  * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
  * container mode (--function NAME --port P); --slowdown F slows every
- * function by a known factor (slowdown.h). SIGINT/SIGTERM stop it
+ * function by a known factor (slowdown.h); --reference-errors makes a
+ * container answer handled errors the reference's way (HTTP 200 +
+ * "status":"error"). SIGINT/SIGTERM stop it
  * cleanly; bad arguments give one line and exit code 2. A driver that
  * starts the server passes --parent-pid so the kernel stops the server
  * when the driver dies, whatever killed it (PR_SET_PDEATHSIG). */
@@ -21,7 +23,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: flowgate-functions [--nodes FILE | --function NAME --port P]\n"
             "                          [--bind ADDR] [--data DIR] [--endpoints-out FILE]\n"
-            "                          [--slowdown F]\n"
+            "                          [--slowdown F] [--reference-errors]\n"
             "  --nodes FILE          node profile (default <data>/nodes.json)\n"
             "  --function NAME       container mode: serve one function, e.g. recognizer__adult\n"
             "  --port P              container mode port (0 = ephemeral)\n"
@@ -31,7 +33,14 @@ static void usage(FILE *out)
             "  --slowdown F          every function takes ~F x its real exec time (F >= 1):\n"
             "                        after the work it burns CPU for (F-1) x that time;\n"
             "                        overrides the profile's \"slowdown\" (known-effect knob)\n"
-            "  --parent-pid PID      stop when process PID (the driver that started us) exits\n");
+            "  --parent-pid PID      stop when process PID (the driver that started us) exits\n"
+            "  --reference-errors    container mode: answer a handled error (bad input, bad\n"
+            "                        image) HTTP 200 with \"status\":\"error\", as the reference\n"
+            "                        containers do; a body that is not a JSON object gets 422,\n"
+            "                        an internal error 500. Default: 400/404/413/500\n"
+            "Container mode also takes the reference's input names (upload \"data\",\n"
+            "extract/mosaic \"img_clean\", censor \"translated_text\") and sends\n"
+            "server_timestamps in unix seconds like the reference (node mode: unix ms).\n");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -53,6 +62,10 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strncmp(a, "--", 2) != 0) return bad("unexpected argument '%s'", a);
+        if (!strcmp(a, "--reference-errors")) {   /* the one flag without a value */
+            o.reference_errors = 1;
+            continue;
+        }
         if (i + 1 >= argc) return bad("%s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--nodes")) o.nodes_path = v;
@@ -86,6 +99,7 @@ int main(int argc, char **argv)
     if (o.nodes_path && o.function) return bad("%s", "--nodes and --function exclude each other");
     if (o.function && !have_port) return bad("%s", "--function needs --port");
     if (have_port && !o.function) return bad("%s", "--port needs --function");
+    if (o.reference_errors && !o.function) return bad("%s", "--reference-errors needs --function");
 
     fg_err err;
     int rc = fg_server_run_foreground(&o, 0, &err);

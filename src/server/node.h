@@ -43,6 +43,8 @@ typedef struct fg_site {
     fg_dict *dict;              /* translate; NULL when not hosted */
     fg_censor *censor;          /* censor; NULL when not hosted */
     const fg_function *only;    /* container mode: the one function */
+    int reference_errors;       /* container mode: handled errors as HTTP 200 +
+                                 * "status":"error", like the reference */
     fg_node *nodes;
     int n_nodes;
 } fg_site;

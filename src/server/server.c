@@ -111,7 +111,13 @@ fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
             goto fail;
         }
         container_profile(s->site.only, opts->port, &s->site.profile);
+        s->site.reference_errors = opts->reference_errors != 0;
     } else {
+        /* Node-mode clients (the driver) read our status codes. */
+        if (opts->reference_errors) {
+            fg_err_set(err, "the reference error convention is for container mode (--function)");
+            goto fail;
+        }
         char path[4096];
         const char *nodes_path = opts->nodes_path;
         if (!nodes_path) {

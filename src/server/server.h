@@ -19,6 +19,8 @@ typedef struct fg_server_opts {
     const char *endpoints_out;  /* NULL = do not write */
     double slowdown;            /* 0 = the profile's; else >= 1, for every node
                                  * (the known-effect knob, slowdown.h) */
+    int reference_errors;       /* container mode only: handled errors answer
+                                 * HTTP 200 + "status":"error" (functions.c) */
 } fg_server_opts;
 
 /* Loads everything, starts listening, writes the endpoints file. */

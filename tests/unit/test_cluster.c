@@ -1,5 +1,8 @@
 /* test_cluster.c — endpoints files (each form, each malformed case, the
- * loopback rule, repeated keys), invocation URLs, docker mode without an
+ * URL rules: any http/https host, a bad scheme or credentials refused;
+ * endpoint settings: ${ENV} headers and an unset variable, header values
+ * never in an error, TLS files, path templates, success rules; repeated
+ * keys), invocation URLs, docker mode without an
  * engine, health of a closed port, Ctrl-C during the health wait (of an
  * endpoints file and of the embedded server), and /proc sampling. No
  * function server is needed: the embedded server is covered by
@@ -152,25 +155,210 @@ static void test_malformed_files(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/endpoints.json"));
 }
 
-static void test_non_loopback_refused(void **state)
+static void test_url_rules(void **state)
 {
     (void)state;
-    static const char *bad[] = {
-        "http://10.0.0.5:8101", "https://127.0.0.1:8101", "http://127.0.0.1@evil.example:80",
-        "http://localhost.evil.example", "http://127.0.0.10:80", "ftp://127.0.0.1",
-        "http://127.0.0.1:0", "http://127.0.0.1:99999", "http://[::2]:80", "127.0.0.1:8000",
+    /* Refused: not http(s), malformed, or credentials/query the results would show. */
+    static const struct { const char *url, *why; } bad[] = {
+        {"ftp://127.0.0.1", "scheme"}, {"127.0.0.1:8000", "URL"}, {"http://", "URL"},
+        {"http://127.0.0.1:99999", "URL"}, {"https://user:pw@fn.example.com", "user:password"},
+        {"https://fn.example.com/?a=1", "query"}, {"file:///etc/passwd", "scheme"},
     };
     char text[512];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_false(fg_cluster_url_is_loopback(bad[i]));
-        snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"%s\"}]}", bad[i]);
-        assert_refused(text, "nodes[0].url", "refused");
-        snprintf(text, sizeof text, "{\"mode\":\"functions\",\"functions\":{\"recognizer__adult\":\"%s\"}}", bad[i]);
-        assert_refused(text, "recognizer__adult", "refused");
+        snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"%s\"}]}", bad[i].url);
+        assert_refused(text, "nodes[0].url", bad[i].why);
+        snprintf(text, sizeof text, "{\"mode\":\"functions\",\"functions\":{\"recognizer__adult\":\"%s\"}}", bad[i].url);
+        assert_refused(text, "recognizer__adult", bad[i].why);
     }
+    /* Accepted: https, remote hosts, a base path. */
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":["
+                    "{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\"},"
+                    "{\"name\":\"b\",\"url\":\"http://10.0.0.5:8101/\"},"
+                    "{\"name\":\"c\",\"url\":\"https://fn.example.com/base\"}]}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.n_nodes, 3);
+    char url[512];
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__adult", url, sizeof url), 0);
+    assert_string_equal(url, "https://127.0.0.1:8443/invoke/recognizer__adult");
+    assert_int_equal(fg_cluster_invoke_url(&c, 1, "recognizer__adult", url, sizeof url), 0);
+    assert_string_equal(url, "http://10.0.0.5:8101/invoke/recognizer__adult");
+    assert_int_equal(fg_cluster_invoke_url(&c, 2, "recognizer__adult", url, sizeof url), 0);
+    assert_string_equal(url, "https://fn.example.com/base/invoke/recognizer__adult");
+    /* Defaults: verified TLS, no extra headers, the "status" rule. */
+    assert_int_equal(c.endpoint[0].insecure, 0);
+    assert_int_equal(c.endpoint[0].n_headers, 0);
+    assert_int_equal(c.endpoint[0].success, FG_SUCCESS_FIELD);
+    /* The loopback test still tells this machine apart (DOCKER_HOST). */
+    assert_false(fg_cluster_url_is_loopback("http://10.0.0.5:8101"));
+    assert_false(fg_cluster_url_is_loopback("http://127.0.0.1@evil.example:80"));
     assert_true(fg_cluster_url_is_loopback("http://127.0.0.1"));
-    assert_true(fg_cluster_url_is_loopback("http://localhost:65535/base"));
     assert_true(fg_cluster_url_is_loopback("http://[::1]:1"));
+}
+
+/* Header n of an endpoint's packed list. */
+static const char *header_at(const fg_endpoint_opts *o, int n)
+{
+    const char *h = o->headers;
+    for (int i = 0; i < n; i++) h += strlen(h) + 1;
+    return h;
+}
+
+static void test_headers_from_env(void **state)
+{
+    (void)state;
+    setenv("FG_TEST_TOKEN", "tok-123", 1);
+    unsetenv("FG_TEST_UNSET");
+    /* File-wide headers, merged by name with a function's own. */
+    write_endpoints("{\"mode\":\"functions\",\"headers\":{\"Authorization\":\"Bearer ${FG_TEST_TOKEN}\","
+                    "\"X-Team\":\"perf\"},\"functions\":{"
+                    "\"recognizer__upload\":\"https://fn.example.com\","
+                    "\"recognizer__adult\":{\"url\":\"https://other.example.com\","
+                    "\"headers\":{\"authorization\":\"Key ${FG_TEST_TOKEN}-2\",\"Host\":\"fn.example.com\"}}}}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(c.endpoint[0].n_headers, 2);
+    assert_string_equal(header_at(&c.endpoint[0], 0), "Authorization: Bearer tok-123");
+    assert_string_equal(header_at(&c.endpoint[0], 1), "X-Team: perf");
+    assert_int_equal(c.endpoint[1].n_headers, 3);
+    assert_string_equal(header_at(&c.endpoint[1], 0), "X-Team: perf");
+    assert_string_equal(header_at(&c.endpoint[1], 1), "authorization: Key tok-123-2");
+    assert_string_equal(header_at(&c.endpoint[1], 2), "Host: fn.example.com");
+
+    /* An unset variable is named; a malformed reference too. */
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\","
+                   "\"headers\":{\"Authorization\":\"Bearer ${FG_TEST_UNSET}\"}}]}",
+                   "nodes[0].headers.Authorization", "FG_TEST_UNSET is not set");
+    assert_refused("{\"mode\":\"nodes\",\"headers\":{\"Authorization\":\"${FG_TEST_UNSET}\"},"
+                   "\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\"}]}",
+                   "headers.Authorization", "FG_TEST_UNSET");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\","
+                   "\"headers\":{\"X\":\"${FG_TEST_TOKEN\"}}]}", "headers.X", "malformed");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\","
+                   "\"headers\":{\"Bad Name\":\"v\"}}]}", "not a valid header name", NULL);
+    assert_refused("{\"mode\":\"functions\",\"functions\":{\"recognizer__adult\":{\"url\":\"https://x.example\","
+                   "\"header\":{}}}}", "functions.recognizer__adult", "unknown key 'header'");
+    unsetenv("FG_TEST_TOKEN");
+}
+
+static void test_header_values_redacted(void **state)
+{
+    (void)state;
+    /* A secret that breaks a header (a line break: header injection) is
+     * refused by name; neither the literal nor the expanded value shows. */
+    setenv("FG_TEST_SECRET", "s3cr3t-value\r\nX-Injected: 1", 1);
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\","
+                    "\"headers\":{\"Authorization\":\"Bearer hunter2-${FG_TEST_SECRET}\"}}]}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    assert_int_equal(fg_cluster_load_endpoints(path, &c, &err), -1);
+    assert_non_null(strstr(err.msg, "headers.Authorization"));
+    assert_non_null(strstr(err.msg, "line break"));
+    assert_null(strstr(err.msg, "s3cr3t"));
+    assert_null(strstr(err.msg, "hunter2"));
+    assert_null(strchr(err.msg, '\n'));
+    /* AWS credentials are secrets too; sigv4 needs them. */
+    setenv("FG_TEST_SECRET", "AKIAEXAMPLE", 1);
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\","
+                    "\"aws_sigv4\":\"aws:amz:us-east-1:lambda\",\"aws_credentials\":\"${FG_TEST_SECRET}\"}]}");
+    assert_int_equal(fg_cluster_load_endpoints(path, &c, &err), -1);
+    assert_non_null(strstr(err.msg, "aws_credentials"));
+    assert_null(strstr(err.msg, "AKIA"));
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.example\","
+                   "\"aws_sigv4\":\"aws:amz:us-east-1:lambda\"}]}", "aws_sigv4 needs aws_credentials", NULL);
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"https://x.lambda-url.us-east-1.on.aws\","
+                    "\"aws_sigv4\":\"aws:amz:us-east-1:lambda\",\"aws_credentials\":\"${FG_TEST_SECRET}:sec\"}]}");
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.endpoint[0].aws_sigv4, "aws:amz:us-east-1:lambda");
+    assert_string_equal(c.endpoint[0].aws_userpwd, "AKIAEXAMPLE:sec");
+    unsetenv("FG_TEST_SECRET");
+}
+
+static void test_tls_settings(void **state)
+{
+    (void)state;
+    char ca[192], text[1024];
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    FILE *f = fopen(ca, "w");
+    assert_non_null(f);
+    fputs("not checked at load, only that it can be read\n", f);
+    fclose(f);
+    snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"tls\":{\"ca_file\":\"%s\"},\"nodes\":["
+             "{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\"},"
+             "{\"name\":\"b\",\"url\":\"https://127.0.0.1:8444\",\"tls\":{\"insecure\":true}}]}", ca);
+    write_endpoints(text);
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(c.endpoint[0].ca_file, ca);
+    assert_int_equal(c.endpoint[0].insecure, 0);
+    assert_int_equal(c.endpoint[1].insecure, 1);
+    assert_string_equal(c.endpoint[1].ca_file, ca);   /* the file's, kept */
+
+    assert_refused("{\"mode\":\"nodes\",\"tls\":{\"ca_file\":\"/nonexistent/ca.pem\"},"
+                   "\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\"}]}",
+                   "tls.ca_file", "/nonexistent/ca.pem");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
+                   "\"tls\":{\"cert_file\":\"/nonexistent/c.pem\",\"key_file\":\"/nonexistent/k.pem\"}}]}",
+                   "nodes[0].tls.cert_file", "cannot be read");
+    snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
+             "\"tls\":{\"key_file\":\"%s\"}}]}", ca);
+    assert_refused(text, "key_file", "without cert_file");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
+                   "\"tls\":{\"insecure\":\"yes\"}}]}", "tls.insecure", NULL);
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
+                   "\"tls\":{\"verify\":false}}]}", "tls", "unknown key 'verify'");
+    unlink(ca);
+}
+
+static void test_path_and_success(void **state)
+{
+    (void)state;
+    write_endpoints("{\"mode\":\"functions\",\"path\":\"/function/{function}\",\"success\":\"http2xx\","
+                    "\"functions\":{\"recognizer__upload\":\"https://gw.example.com:8080\","
+                    "\"recognizer__adult\":{\"url\":\"https://lambda.example.com\",\"path\":\"/\","
+                    "\"success\":{\"field\":\"state\",\"equals\":\"done\"}}}}");
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    char url[512];
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__upload", url, sizeof url), 0);
+    assert_string_equal(url, "https://gw.example.com:8080/function/recognizer__upload");
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__adult", url, sizeof url), 0);
+    assert_string_equal(url, "https://lambda.example.com/");
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__upload", url, 40), -1);   /* too small */
+
+    /* The rules decide a reply. */
+    const fg_endpoint_opts *any2xx = fg_cluster_endpoint(&c, 0), *field = fg_cluster_endpoint(&c, 1);
+    cJSON *done = cJSON_Parse("{\"state\":\"done\"}"), *legacy = cJSON_Parse("{\"status\":\"success\"}");
+    assert_true(fg_endpoint_reply_ok(any2xx, 204, NULL));
+    assert_false(fg_endpoint_reply_ok(any2xx, 500, done));
+    assert_true(fg_endpoint_reply_ok(field, 200, done));
+    assert_false(fg_endpoint_reply_ok(field, 200, legacy));
+    assert_false(fg_endpoint_reply_ok(field, 200, NULL));
+    assert_true(fg_endpoint_reply_ok(fg_cluster_endpoint(&c, -1), 200, legacy));   /* the default */
+    assert_false(fg_endpoint_reply_ok(fg_cluster_endpoint(&c, -1), 200, done));
+    cJSON_Delete(done);
+    cJSON_Delete(legacy);
+
+    /* A nodes file with a template of its own. */
+    write_endpoints("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://10.1.2.3:8080\","
+                    "\"path\":\"/2015-03-31/functions/{function}/invocations\"}]}");
+    if (fg_cluster_load_endpoints(path, &c, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__censor", url, sizeof url), 0);
+    assert_string_equal(url, "http://10.1.2.3:8080/2015-03-31/functions/recognizer__censor/invocations");
+
+    assert_refused("{\"mode\":\"nodes\",\"path\":\"invoke\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://h.example\"}]}",
+                   "path", "starting with '/'");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://h.example\",\"path\":\"/x/{fn}\"}]}",
+                   "nodes[0].path", "{function}");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://h.example\",\"success\":\"2xx\"}]}",
+                   "nodes[0].success", "http2xx");
+    assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://h.example\",\"success\":{\"field\":\"status\"}}]}",
+                   "nodes[0].success", NULL);
 }
 
 static void on_alarm(int sig)
@@ -411,7 +599,11 @@ int main(void)
         cmocka_unit_test(test_nodes_form),
         cmocka_unit_test(test_functions_form),
         cmocka_unit_test(test_malformed_files),
-        cmocka_unit_test(test_non_loopback_refused),
+        cmocka_unit_test(test_url_rules),
+        cmocka_unit_test(test_headers_from_env),
+        cmocka_unit_test(test_header_values_redacted),
+        cmocka_unit_test(test_tls_settings),
+        cmocka_unit_test(test_path_and_success),
         cmocka_unit_test(test_docker_without_engine),
         cmocka_unit_test(test_docker_ps_parsing),
         cmocka_unit_test(test_health_names_unhealthy_endpoint),

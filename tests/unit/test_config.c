@@ -393,7 +393,9 @@ static void test_file_errors(void **state)
 {
     (void)state;
     expect_file_error("{\"requests\":5,\"concurency\":[1]}", ": concurency: unknown key (known: category,");
-    expect_file_error("{\"requests\":\"10\"}", ": requests: expected an integer from 0");
+    expect_file_error("{\"requests\":\"10\"}", ": requests: expected an integer from 1");
+    /* 0 is not a silent "default": the file must say what it means. */
+    expect_file_error("{\"requests\":0}", ": requests: 0 measures nothing; omit the key");
     expect_file_error("{\"requests\":2.5}", ": requests: expected an integer");
     expect_file_error("{\"repeats\":0}", ": repeats: expected an integer from 1");
     expect_file_error("{\"concurrency\":[1,0]}", ": concurrency[1]: expected an integer from 1");

@@ -253,7 +253,9 @@ static void assert_nonempty_file(const char *dir, const char *name)
 {
     char path[1024];
     struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    /* A truncated path would stat some other file: fail instead. */
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path) fail_msg("path too long: %s/%s", dir, name);
     if (stat(path, &st) != 0 || st.st_size == 0) fail_msg("%s missing or empty", path);
 }
 
@@ -352,6 +354,72 @@ static void test_timeline_next_to_results(void **state)
     cJSON_Delete(root);
 }
 
+/* A timeline with a negative call, a server execution from unix seconds
+ * read as ms (some 1.7e12 ms before the call), and one that ends before it
+ * starts: none is drawn, each is counted, the good spans stay. */
+static void test_negative_spans_not_drawn(void **state)
+{
+    (void)state;
+    fg_err err = {{0}};
+    assert_int_equal(fg_mkdirs(WORK "/neg", &err), 0);
+    cJSON *t = cJSON_CreateObject();
+    cJSON *reqs = cJSON_AddArrayToObject(t, "requests");
+    for (int r = 0; r < 3; r++) {
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddNumberToObject(q, "request", r);
+        cJSON_AddBoolToObject(q, "warmup", 0);
+        cJSON *spans = cJSON_AddArrayToObject(q, "spans");
+        double t0 = 100.0 + r * 50;
+        cJSON *sp = cJSON_CreateObject();
+        cJSON_AddStringToObject(sp, "function", "recognizer__upload");
+        cJSON_AddStringToObject(sp, "node", "functions");
+        cJSON_AddNumberToObject(sp, "sent", t0);
+        cJSON_AddNumberToObject(sp, "received", r == 1 ? t0 - 5 : t0 + 20);   /* r1: negative */
+        if (r == 0) {   /* seconds taken for ms, as before the unit was detected */
+            cJSON_AddNumberToObject(sp, "exec_start", 1767225600.0 - 1767225600000.0);
+            cJSON_AddNumberToObject(sp, "exec_end", 1767225600.01 - 1767225600000.0);
+        } else {        /* r2: ends before it starts */
+            cJSON_AddNumberToObject(sp, "exec_start", t0 + 15);
+            cJSON_AddNumberToObject(sp, "exec_end", t0 + 5);
+        }
+        cJSON_AddItemToArray(spans, sp);
+        /* and one good span per request */
+        sp = cJSON_CreateObject();
+        cJSON_AddStringToObject(sp, "function", "recognizer__adult");
+        cJSON_AddStringToObject(sp, "node", "functions");
+        cJSON_AddNumberToObject(sp, "sent", t0 + 20);
+        cJSON_AddNumberToObject(sp, "received", t0 + 40);
+        cJSON_AddNumberToObject(sp, "exec_start", t0 + 22);
+        cJSON_AddNumberToObject(sp, "exec_end", t0 + 38);
+        cJSON_AddItemToArray(spans, sp);
+        cJSON_AddItemToArray(reqs, q);
+    }
+    char *text = cJSON_Print(t);
+    assert_int_equal(fg_write_file_atomic(WORK "/neg/tl.json", text, strlen(text), &err), 0);
+    free(text);
+    cJSON_Delete(t);
+    cJSON *root = results_doc(RUN_ID, "standard", 0);
+    cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "experiments"))
+        cJSON_AddStringToObject(e, "timeline", WORK "/neg/tl.json");
+    fg_plot_summary s;
+    assert_int_equal(fg_plot_write_data(root, NULL, WORK "/neg/data", &s, &err), 0);
+    cJSON_Delete(root);
+    assert_int_equal(s.timeline_dropped, 3);     /* r1's call, r0's and r2's executions */
+    assert_int_equal(s.timeline_rows, 2 + 3);    /* upload r0, r2; adult r0..r2 */
+    char *tl = slurp(WORK "/neg/data/timeline.dat");
+    /* Every number on a data row is >= 0, and the rows of r0 and r2 keep
+     * the call but not the execution. */
+    for (const char *line = tl; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (*line == '#' || *line == '"' || *line == '\n') continue;
+        assert_null(memchr(line, '-', strcspn(line, "\n")));
+    }
+    assert_true(contains_line(tl, "0 0.000 20.000 ? ? \"functions\""));
+    assert_true(contains_line(tl, "2 100.000 120.000 ? ? \"functions\""));   /* r2 */
+    assert_true(contains_line(tl, "0 20.000 40.000 22.000 38.000 \"functions\""));
+    free(tl);
+}
+
 static void test_gnuplot_missing(void **state)
 {
     (void)state;
@@ -432,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_categories_charted_apart),
         cmocka_unit_test(test_no_timeline_no_chart),
         cmocka_unit_test(test_timeline_next_to_results),
+        cmocka_unit_test(test_negative_spans_not_drawn),
         cmocka_unit_test(test_gnuplot_missing),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_latest),

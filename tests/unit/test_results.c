@@ -1,7 +1,10 @@
 /* test_results.c — results JSON: save/load round trip, exclusive creation
  * (never over an existing run, never visible half written), refusal of
  * files that are not flowgate results, lookup by id + repeat (in one
- * category or any), and metrics by threshold name and by dotted path. */
+ * category or any), and metrics by threshold name and by dotted path.
+ * And what an entry leaves out: a field no reply carried (transfer_bytes,
+ * cold_starts of a function) and the throughput of a cell where nothing
+ * completed are absent, not 0. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,8 @@
 #include <unistd.h>
 
 #include "flowgate/results.h"
+#include "flowgate/workflow.h"
+#include "../../src/lib/metrics.h"
 
 static char dir[256];
 
@@ -267,6 +272,126 @@ static void test_metrics(void **state)
     cJSON_Delete(x);
 }
 
+/* An entry from hand-fed metrics: the engine's records, no network. */
+typedef struct fed {
+    fg_workflow wf;
+    fg_cluster cluster;
+    fg_metrics m;
+    fg_experiment x;
+    fg_payload p;
+} fed;
+
+static void fed_init(fed *f)
+{
+    memset(f, 0, sizeof *f);
+    char path[1024];
+    fg_err err;
+    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    if (fg_workflow_load(path, &f->wf, &err) != 0) fail_msg("%s", err.msg);
+    f->cluster.mode = FG_CLUSTER_FUNCTIONS;
+    assert_int_equal(fg_metrics_init(&f->m, &f->wf, &f->cluster, &err), 0);
+    snprintf(f->x.id, sizeof f->x.id, "exp_input1.0mb_conc1_ours");
+    f->x.concurrency = 1;
+    f->m.t0 = 0;
+}
+
+static void fed_free(fed *f)
+{
+    fg_metrics_free(&f->m);
+    fg_workflow_free(&f->wf);
+}
+
+static const cJSON *fn_entry(const cJSON *e, const char *fn)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "functions"), fn);
+}
+
+static void test_unreported_fields_absent(void **state)
+{
+    (void)state;
+    fed f;
+    fed_init(&f);
+    /* upload (node 0): a reference-style reply, neither cold_start nor
+     * transfer_bytes; adult (node 1): both. */
+    cJSON *bare = cJSON_Parse("{\"status\":\"success\",\"exec_ms\":3}");
+    cJSON *full = cJSON_Parse("{\"status\":\"success\",\"exec_ms\":3,\"cold_start\":false,"
+                              "\"transfer_ms\":1,\"transfer_bytes\":500}");
+    int up = -1, adult = -1;
+    for (int i = 0; i < f.wf.n_nodes; i++) {
+        if (!strcmp(f.wf.nodes[i].id, "recognizer__upload")) up = i;
+        if (!strcmp(f.wf.nodes[i].id, "recognizer__adult")) adult = i;
+    }
+    assert_true(up >= 0 && adult >= 0);
+    fg_metrics_invocation(&f.m, up, 0, 1, FG_FAIL_TIMEOUT, 10, bare);
+    fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, full);
+    fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, full);
+    fg_metrics_workflow(&f.m, 0, 1, FG_FAIL_TIMEOUT, 20, 20);
+    f.m.window_start = 0;
+    cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
+    assert_non_null(e);
+    const cJSON *u = fn_entry(e, "recognizer__upload"), *a = fn_entry(e, "recognizer__adult");
+    assert_null(cJSON_GetObjectItemCaseSensitive(u, "transfer_bytes"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(u, "cold_starts"));
+    /* Reported, even as false or a sum: present with the true figure. */
+    double v;
+    assert_int_equal(fg_results_metric(e, "functions.recognizer__adult.transfer_bytes", &v), 0);
+    assert_true(v == 1000);
+    assert_int_equal(fg_results_metric(e, "functions.recognizer__adult.cold_starts", &v), 0);
+    assert_true(v == 0);
+    assert_non_null(a);
+    /* One completed in a 20 ms window: 50 per second. */
+    assert_int_equal(fg_results_metric(e, "throughput_rps", &v), 0);
+    assert_true(v > 49.99 && v < 50.01);
+    cJSON_Delete(e);
+    cJSON_Delete(bare);
+    cJSON_Delete(full);
+    fed_free(&f);
+}
+
+static void test_cold_start_counted_once_seen(void **state)
+{
+    (void)state;
+    fed f;
+    fed_init(&f);
+    cJSON *cold = cJSON_Parse("{\"status\":\"success\",\"cold_start\":true}");
+    cJSON *warm = cJSON_Parse("{\"status\":\"success\",\"cold_start\":false}");
+    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, cold);
+    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, warm);
+    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, cold);
+    cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
+    double v;
+    char path[128];
+    snprintf(path, sizeof path, "functions.%s.cold_starts", f.wf.nodes[0].id);
+    assert_int_equal(fg_results_metric(e, path, &v), 0);
+    assert_true(v == 2);
+    assert_int_equal(fg_results_metric(e, "cold_starts", &v), 0);
+    assert_true(v == 2);
+    cJSON_Delete(e);
+    cJSON_Delete(cold);
+    cJSON_Delete(warm);
+    fed_free(&f);
+}
+
+static void test_no_completion_no_throughput(void **state)
+{
+    (void)state;
+    fed f;
+    fed_init(&f);
+    /* Three sent over a 900 ms window, none completed. */
+    f.m.window_start = 100;
+    for (int i = 0; i < 3; i++) fg_metrics_workflow(&f.m, 0, 0, FG_FAIL_HTTP, 300, 1000);
+    cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
+    double v;
+    assert_int_equal(fg_results_metric(e, "sent", &v), 0);
+    assert_true(v == 3);
+    assert_int_equal(fg_results_metric(e, "wall_s", &v), 0);   /* the window was measured */
+    assert_true(v > 0.89 && v < 0.91);
+    assert_null(cJSON_GetObjectItemCaseSensitive(e, "throughput_rps"));
+    assert_int_equal(fg_results_metric(e, "throughput_rps", &v), -1);
+    cJSON_Delete(e);
+    fed_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +401,9 @@ int main(void)
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_find_in_category),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_unreported_fields_absent),
+        cmocka_unit_test(test_cold_start_counted_once_seen),
+        cmocka_unit_test(test_no_completion_no_throughput),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

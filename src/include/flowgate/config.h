@@ -21,8 +21,10 @@ typedef struct fg_run_config {
     double sizes_mb[FG_MAX_CELLS_AXIS]; int n_sizes;
     int concurrency[FG_MAX_CELLS_AXIS]; int n_concurrency;
     char schedulers[FG_MAX_SCHEDULERS][32]; int n_schedulers;
-    int requests;          /* per experiment; 0 = max(default_requests, 3*C), then
-                            * at least FG_MIN_CELL_REQUESTS (see requests_for) */
+    int requests;          /* per experiment; 0 = not set (a file or flag cannot
+                            * set 0): max(default_requests, 3*C), then at least
+                            * FG_MIN_CELL_REQUESTS (see requests_for); run.config
+                            * records the counts used (requests_by_concurrency) */
     int default_requests;  /* DEFAULT_REQUESTS, 20 */
     int warmup;            /* requests excluded from the statistics, default 2 */
     double request_scale;  /* multiplies request counts (CI uses < 1), >= 1 request stays */

@@ -7,8 +7,10 @@
  *   success.dat      one row per cell: index "label" success_rate sent
  *   functions.dat    one row per (size, function): "label" transfer queue exec (mean ms)
  *   schedulers.dat   one row per (size, concurrency): "label" p95 per scheduler, rps per scheduler
- *   timeline.dat     blocks per function: request start_ms end_ms "node", for a
- *                    sample of requests of the busiest cell with a timeline
+ *   timeline.dat     blocks per function: request sent received exec_start
+ *                    exec_end "node", for a sample of requests of the busiest
+ *                    cell with a timeline; a negative or implausible span is
+ *                    never written (counted in timeline_dropped)
  *
  * Only measured values are written: a cell without a metric has no row,
  * a missing value inside a row is "?". */
@@ -30,6 +32,7 @@ typedef struct fg_plot_summary {
     double size_min, size_max;
     int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
     int timeline_rows, timeline_blocks, timeline_requests;
+    int timeline_dropped;    /* spans not drawn: negative, or outside their call */
     char timeline_cell[128]; /* experiment whose timeline is drawn, "" if none */
 } fg_plot_summary;
 
