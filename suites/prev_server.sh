@@ -1,7 +1,8 @@
 #!/bin/sh
 # prev_server.sh — the A side of the CI regression gate (ab_gate): the
 # previous commit's flowgate-functions, built from `git archive HEAD~1` into
-# WORK/src and WORK/build (only that target, RelWithDebInfo like the B side).
+# WORK/src and WORK/build (only that target, with the B side's build type:
+# an A/B of two optimisation levels would gate the compiler, not the change).
 # It runs as a ctest fixture setup (ab_prev_server), so `ctest -L perf` is
 # complete on its own, whoever calls it; the fixture is also why it is not a
 # build step of flowgate.sh: a failure to build the previous commit is then a
@@ -12,9 +13,9 @@
 # a tarball without .git) A is HEAD's own server: the gate then still runs,
 # as an A/A comparison, and says so; WORK/a_note holds that line.
 # Writes WORK/a_server (the binary for --a-server) and WORK/a_note.
-# usage: prev_server.sh SOURCE_DIR WORK HEAD_SERVER
+# usage: prev_server.sh SOURCE_DIR WORK HEAD_SERVER BUILD_TYPE
 set -u
-src=$1 work=$2 head_server=$3
+src=$1 work=$2 head_server=$3 build_type=${4:-Release}
 mkdir -p "$work" || exit 2
 
 use_head() {
@@ -31,7 +32,7 @@ prev=$(git -C "$src" rev-parse --verify -q 'HEAD~1^{commit}') ||
 bin="$work/build/flowgate-functions"
 short=$(printf '%s' "$prev" | cut -c1-12)
 
-if [ -x "$bin" ] && [ "$(cat "$work/commit" 2>/dev/null)" = "$prev" ]; then
+if [ -x "$bin" ] && [ "$(cat "$work/commit" 2>/dev/null)" = "$prev $build_type" ]; then
     echo "prev_server: the server of HEAD~1 ($short) is already built: $bin"
 else
     echo "prev_server: building flowgate-functions of HEAD~1 ($short) in $work"
@@ -42,13 +43,13 @@ else
     fi
     log="$work/build.log"
     jobs=$(nproc 2>/dev/null || echo 2)
-    if ! { cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    if ! { cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE="$build_type" &&
            cmake --build "$work/build" -j "$jobs" --target flowgate-functions; } > "$log" 2>&1; then
         echo "prev_server: HEAD~1 ($short) does not build flowgate-functions; the gate cannot run. Log tail:" >&2
         tail -n 30 "$log" >&2
         exit 1
     fi
-    printf '%s\n' "$prev" > "$work/commit"
+    printf '%s\n' "$prev $build_type" > "$work/commit"
 fi
 printf '%s\n' "$bin" > "$work/a_server"
 printf 'A is HEAD~1 (%s)\n' "$short" > "$work/a_note"

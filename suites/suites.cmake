@@ -117,7 +117,7 @@ target_link_libraries(suite_drop_cells flowgate)
 set(AB_PREV_DIR ${CMAKE_BINARY_DIR}/build-prev)
 add_test(NAME ab_prev_server
   COMMAND ${CMAKE_SOURCE_DIR}/suites/prev_server.sh ${CMAKE_SOURCE_DIR} ${AB_PREV_DIR}
-          $<TARGET_FILE:flowgate-functions>)
+          $<TARGET_FILE:flowgate-functions> ${CMAKE_BUILD_TYPE})
 set_tests_properties(ab_prev_server PROPERTIES FIXTURES_SETUP ab_prev LABELS "perf;gate"
   TIMEOUT 900)
 add_test(NAME ab_gate
