@@ -51,6 +51,7 @@
 #include "flowgate/compare.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
+#include "flowgate/runner.h"
 #include "flowgate/http_client.h"
 #include "flowgate/report.h"
 #include "flowgate/thresholds.h"

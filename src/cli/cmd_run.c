@@ -22,6 +22,7 @@
 #include "run_flags.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
+#include "flowgate/runner.h"
 #include "flowgate/sched.h"
 #include "flowgate/report.h"
 #include "flowgate/thresholds.h"

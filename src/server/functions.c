@@ -32,7 +32,9 @@
 #include "flowgate/b64.h"
 #include "flowgate/image.h"
 #include "flowgate/imgproc.h"
-#include "flowgate/text.h"
+#include "flowgate/censor.h"
+#include "flowgate/ocr.h"
+#include "flowgate/translate.h"
 
 #define OCR_MAX_SIDE 1600
 #define MOSAIC_MAX_SIDE 1024

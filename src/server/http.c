@@ -24,6 +24,7 @@
 #include "functions.h"
 #include "growbuf.h"
 #include "reply.h"
+#include "status.h"
 
 typedef struct request {
     double recv_ms;
@@ -126,8 +127,8 @@ static enum MHD_Result begin(fg_node *n, struct MHD_Connection *conn, request *r
     char msg[256];
     if (!strcmp(url, "/") || !strcmp(url, "/stats") || !strncmp(url, "/blob/", 6)) {
         if (!is_get(method)) return send_bad_method(n, conn, r, method, url, NULL, "GET, HEAD");
-        if (!strcmp(url, "/")) return send_text(n, conn, r, fg_node_health_json(n));
-        if (!strcmp(url, "/stats")) return send_text(n, conn, r, fg_node_stats_json(n));
+        if (!strcmp(url, "/")) return send_text(n, conn, r, fg_status_health_json(n));
+        if (!strcmp(url, "/stats")) return send_text(n, conn, r, fg_status_stats_json(n));
         return send_blob(n, conn, r, url + 6);
     }
 

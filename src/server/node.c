@@ -17,7 +17,6 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
-#include "functions.h"
 #include "slowdown.h"
 
 /* --- profile --- */
@@ -210,60 +209,16 @@ fg_node *fg_site_find_node(fg_site *site, const char *name)
     return NULL;
 }
 
-char *fg_node_health_json(fg_node *n)
+void fg_node_counters_get(fg_node *n, fg_node_counters *out)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "status", "healthy");
-    if (n->site->only) {
-        cJSON_AddStringToObject(o, "service", fg_function_name(n->site->only));
-    } else {
-        cJSON_AddStringToObject(o, "service", "flowgate-node");
-        cJSON_AddStringToObject(o, "node", n->prof.name);
-        cJSON *fns = cJSON_AddArrayToObject(o, "functions");
-        for (int i = 0; i < fg_function_count(); i++)
-            cJSON_AddItemToArray(fns, cJSON_CreateString(fg_function_name(fg_function_at(i))));
-        cJSON_AddNumberToObject(o, "workers", n->prof.workers);
-    }
-    /* So a run can tell a deliberately slowed node from a slow machine. */
-    cJSON_AddNumberToObject(o, "slowdown", n->prof.slowdown);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
-}
-
-char *fg_node_stats_json(fg_node *n)
-{
-    fg_blobstore_stats bs;
-    fg_blobstore_stats_get(n->blobs, &bs);
     pthread_mutex_lock(&n->mu);
-    int inflight = n->inflight, queued = n->queued;
-    uint64_t inv = n->invocations, errs = n->errors, cold = n->cold_starts;
-    uint64_t responses = n->responses, bytes_out = n->bytes_out;
-    uint64_t per[FG_MAX_FUNCTIONS];
-    memcpy(per, n->per_function, sizeof per);
+    out->inflight = n->inflight;
+    out->queued = n->queued;
+    out->invocations = n->invocations;
+    out->errors = n->errors;
+    out->cold_starts = n->cold_starts;
+    out->responses = n->responses;
+    out->bytes_out = n->bytes_out;
+    memcpy(out->per_function, n->per_function, sizeof out->per_function);
     pthread_mutex_unlock(&n->mu);
-
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "node", n->prof.name);
-    cJSON_AddNumberToObject(o, "workers", n->prof.workers);
-    cJSON_AddNumberToObject(o, "inflight", inflight);
-    cJSON_AddNumberToObject(o, "queued", queued);
-    cJSON_AddNumberToObject(o, "invocations", (double)inv);
-    cJSON_AddNumberToObject(o, "errors", (double)errs);
-    cJSON_AddNumberToObject(o, "cold_starts", (double)cold);
-    cJSON_AddNumberToObject(o, "responses", (double)responses);
-    cJSON_AddNumberToObject(o, "bytes_out", (double)bytes_out);
-    cJSON_AddNumberToObject(o, "blobs", (double)bs.count);
-    cJSON_AddNumberToObject(o, "blob_bytes", (double)bs.bytes);
-    cJSON_AddNumberToObject(o, "blob_max_bytes", (double)bs.max_bytes);
-    cJSON_AddNumberToObject(o, "blob_puts", (double)bs.puts);
-    cJSON_AddNumberToObject(o, "blob_hits", (double)bs.hits);
-    cJSON_AddNumberToObject(o, "blob_misses", (double)bs.misses);
-    cJSON_AddNumberToObject(o, "blob_evictions", (double)bs.evictions);
-    cJSON *fns = cJSON_AddObjectToObject(o, "functions");
-    for (int i = 0; i < fg_function_count(); i++)
-        cJSON_AddNumberToObject(fns, fg_function_name(fg_function_at(i)), (double)per[i]);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
 }

@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include "flowgate/blobstore.h"
 #include "flowgate/cluster.h"
-#include "flowgate/text.h"
+#include "flowgate/censor.h"
+#include "flowgate/ocr.h"
+#include "flowgate/translate.h"
 
 typedef struct fg_node_profile {
     char name[32];
@@ -88,8 +90,13 @@ void fg_node_count(fg_node *n, int fn, int ok, int cold_start);
 
 fg_node *fg_site_find_node(fg_site *site, const char *name);
 
-/* JSON bodies of GET / and GET /stats (heap strings). */
-char *fg_node_health_json(fg_node *n);
-char *fg_node_stats_json(fg_node *n);
+/* The node's counters at one instant (taken under its lock), for
+ * status.c's GET /stats. */
+typedef struct fg_node_counters {
+    int inflight, queued;
+    uint64_t invocations, errors, cold_starts, responses, bytes_out;
+    uint64_t per_function[FG_MAX_FUNCTIONS];
+} fg_node_counters;
+void fg_node_counters_get(fg_node *n, fg_node_counters *out);
 
 #endif

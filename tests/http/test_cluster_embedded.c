@@ -25,6 +25,7 @@
 #include "flowgate/cluster.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
+#include "flowgate/runner.h"
 #include "flowgate/results.h"
 
 static char server_bin[1024];

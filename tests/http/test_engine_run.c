@@ -26,7 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowgate/imagegen.h"
 #include "flowgate/engine.h"
+#include "flowgate/runner.h"
 #include "flowgate/results.h"
 
 static fg_workflow wf;

@@ -25,6 +25,7 @@
 #include "fixture.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
+#include "flowgate/runner.h"
 #include "flowgate/results.h"
 
 static char dir[64];

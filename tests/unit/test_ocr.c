@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "flowgate/imagegen.h"
-#include "flowgate/text.h"
+#include "flowgate/ocr.h"
 
 #define EXTRACT_MAX_SIDE 1600
 #define MAX_WORDS 64

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flowgate/text.h"
+#include "flowgate/censor.h"
+#include "flowgate/ocr.h"
+#include "flowgate/translate.h"
 
 /* Writes text to a fresh temporary file; the caller unlinks it. */
 static void temp_file(const char *text, char *path, size_t size)

@@ -55,4 +55,7 @@ static inline uint64_t fg_mix64(uint64_t x)
 /* 1 MB in flowgate is 1 MiB (1 048 576 bytes), as in the reference system. */
 #define FG_MB 1048576.0
 
+/* "1.0" for 1, "0.1" for 0.1: the size as it appears in experiment ids. */
+void fg_format_mb(double mb, char *out, size_t out_size);
+
 #endif

@@ -8,13 +8,14 @@
 #ifndef FLOWGATE_CONFIG_H
 #define FLOWGATE_CONFIG_H
 #include "flowgate/common.h"
+#include "flowgate/log.h"
+#include "flowgate/parse.h"
 #include <cjson/cJSON.h>
-#include "flowgate/imagegen.h"
+#include "flowgate/variant.h"
 
 #define FG_MAX_CELLS_AXIS 16
 #define FG_MAX_SCHEDULERS 8
 
-typedef enum fg_log_level { FG_LOG_ERROR, FG_LOG_WARN, FG_LOG_INFO, FG_LOG_DEBUG } fg_log_level;
 
 typedef struct fg_run_config {
     char category[32];                 /* standard, scale prefixes: see below */
@@ -68,25 +69,6 @@ typedef struct fg_run_config {
  * endpoints file): the server's default max_body_mb. */
 #define FG_DEFAULT_MAX_BODY_MB 64.0
 
-/* Number and list parsing for flags, environment variables and lists such
- * as "--sizes 0.1,1,2". The whole text must be the number (no unit, no
- * leading space); the value must lie in [lo, hi]. `what` names the flag or
- * variable; errors are one line, e.g.
- *   "--requests: expected an integer from 1 to 10000000, got 'ten'". */
-int fg_parse_int(const char *what, const char *text, int lo, int hi, int *out, fg_err *err);
-int fg_parse_double(const char *what, const char *text, double lo, double hi, double *out,
-                    fg_err *err);
-/* Comma-separated items, spaces around an item ignored; an empty list, an
- * empty item or more than max items is refused. `one` gets each item and
- * its index (and fills err on failure). Returns the count, or -1. */
-typedef int (*fg_list_item_fn)(const char *what, const char *item, int index, void *ctx,
-                               fg_err *err);
-int fg_parse_list(const char *what, const char *text, int max, fg_list_item_fn one, void *ctx,
-                  fg_err *err);
-int fg_parse_int_list(const char *what, const char *text, int lo, int hi, int *out, int max,
-                      fg_err *err);
-int fg_parse_double_list(const char *what, const char *text, double lo, double hi, double *out,
-                         int max, fg_err *err);
 
 void fg_config_defaults(fg_run_config *c);
 int  fg_config_apply_env(fg_run_config *c, fg_err *err);
@@ -120,10 +102,6 @@ int  fg_config_requests_for(const fg_run_config *c, int concurrency);
  * nested in it), NULL when none: cJSON keeps both and lookups see only the
  * first, so a repeated key would be silently ignored. */
 const char *fg_json_duplicate_key(const cJSON *obj);
-/* "1.0" for 1, "0.1" for 0.1: the size as it appears in experiment ids. */
-void fg_format_mb(double mb, char *out, size_t out_size);
 
-extern fg_log_level fg_log_threshold;
-void fg_log(fg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

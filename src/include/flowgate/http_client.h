@@ -1,5 +1,5 @@
 /* http_client.h — the HTTP pieces every transfer of flowgate shares, and one
- * blocking POST (src/lib/http_client.c). Included by cluster.h. */
+ * blocking POST (src/driver/http_client.c). Included by cluster.h. */
 #ifndef FLOWGATE_HTTP_CLIENT_H
 #define FLOWGATE_HTTP_CLIENT_H
 #include <stddef.h>

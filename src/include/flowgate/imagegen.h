@@ -5,17 +5,8 @@
 #ifndef FLOWGATE_IMAGEGEN_H
 #define FLOWGATE_IMAGEGEN_H
 #include "flowgate/common.h"
+#include "flowgate/variant.h"
 
-typedef enum fg_variant {
-    FG_VARIANT_CLEAN = 0,      /* both switches take the benign branch */
-    FG_VARIANT_ADULT,          /* a skin-tone region: adult fires */
-    FG_VARIANT_VIOLENCE,       /* a blood-red region: violence fires */
-    FG_VARIANT_ILLEGAL_TEXT,   /* banner holds words on the censor list */
-    FG_VARIANT_COUNT
-} fg_variant;
-
-const char *fg_variant_name(fg_variant v);           /* "clean", "adult", ... */
-int fg_variant_parse(const char *name, fg_variant *out);
 
 /* The banner text drawn for a variant (source language, upper case). */
 const char *fg_variant_banner(fg_variant v);

@@ -7,6 +7,15 @@
 
 #define FG_RESULTS_SCHEMA "flowgate-results/1"
 
+/* Why an invocation failed: the keys of a function's "errors" object.
+ * "client": the driver itself could not make the request (no file
+ * descriptor, no memory); it says nothing about the node. */
+typedef enum fg_fail_class {
+    FG_FAIL_TIMEOUT, FG_FAIL_CONNECT, FG_FAIL_HTTP, FG_FAIL_MALFORMED, FG_FAIL_FUNCTION,
+    FG_FAIL_CLIENT, FG_FAIL_CLASSES
+} fg_fail_class;
+extern const char *const fg_fail_class_names[FG_FAIL_CLASSES];
+
 /* Loads and checks the schema tag and the required fields. */
 cJSON *fg_results_load(const char *path, fg_err *err);
 int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* atomic */

@@ -1,4 +1,4 @@
-/* stats.h — the statistics of the regression gate (src/lib/stats.c), pure
+/* stats.h — the statistics of the regression gate (src/base/stats.c), pure
  * functions of sample arrays, public so tests can check each one directly.
  * compare.h includes this header. */
 #ifndef FLOWGATE_STATS_H

@@ -19,7 +19,8 @@
  * the list carries the plural forms it wants caught. The automaton still
  * finds every candidate in one pass; the boundary test only filters them.
  * Overlapping matches each count, and the union of their bytes is starred. */
-#include "flowgate/text.h"
+#include "flowgate/censor.h"
+#include "flowgate/translate.h"   /* the word rules */
 
 #include <stdlib.h>
 #include <string.h>

@@ -23,7 +23,6 @@
  * runs with and without a base. */
 #include "flowgate/thresholds.h"
 #include "flowgate/results.h"
-#include "metrics.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -10,7 +10,7 @@
  * (spaces, punctuation, ¿ ¡) is copied as is. The word-character rule and
  * the lower-casing live here and are shared with the censor, so that both
  * agree on what a word is. */
-#include "flowgate/text.h"
+#include "flowgate/translate.h"
 
 #include <stdint.h>
 #include <stdlib.h>

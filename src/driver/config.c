@@ -35,7 +35,6 @@
 
 #include "flowgate/sched.h"
 
-fg_log_level fg_log_threshold = FG_LOG_INFO;
 
 static void set_path(char *dst, size_t size, const char *a, const char *b)
 {
@@ -81,95 +80,6 @@ void fg_config_defaults(fg_run_config *c)
 /* strtol/strtod accept leading spaces and stop at the first bad byte: the
  * checks below insist that the whole text is the number, so "5x", " 5" and
  * "1MB" are refused rather than read as 5 or 1. */
-int fg_parse_int(const char *what, const char *text, int lo, int hi, int *out, fg_err *err)
-{
-    long v = 0;
-    char *end = NULL;
-    int ok = text && *text && !isspace((unsigned char)*text);
-    if (ok) {
-        errno = 0;
-        v = strtol(text, &end, 10);
-        ok = !errno && end != text && !*end && v >= lo && v <= hi;
-    }
-    if (!ok)
-        return fg_err_set(err, "%s: expected an integer from %d to %d, got '%.100s'", what, lo, hi,
-                          text ? text : "");
-    *out = (int)v;
-    return 0;
-}
-
-int fg_parse_double(const char *what, const char *text, double lo, double hi, double *out,
-                    fg_err *err)
-{
-    double v = NAN;
-    char *end = NULL;
-    int ok = text && *text && !isspace((unsigned char)*text);
-    if (ok) {
-        errno = 0;
-        v = strtod(text, &end);
-        ok = !errno && end != text && !*end && isfinite(v) && v >= lo && v <= hi;
-    }
-    if (!ok)
-        return fg_err_set(err, "%s: expected a number from %g to %g, got '%.100s'", what, lo, hi,
-                          text ? text : "");
-    *out = v;
-    return 0;
-}
-
-int fg_parse_list(const char *what, const char *text, int max, fg_list_item_fn one, void *ctx,
-                  fg_err *err)
-{
-    if (!text || !*text) return fg_err_set(err, "%s: empty list", what);
-    int n = 0;
-    for (const char *p = text;; p++) {
-        size_t len = strcspn(p, ",");
-        const char *start = p;
-        p += len;
-        while (len && isspace((unsigned char)*start)) { start++; len--; }
-        while (len && isspace((unsigned char)start[len - 1])) len--;
-        char item[64];
-        if (len == 0) return fg_err_set(err, "%s: empty item in '%.100s'", what, text);
-        if (len >= sizeof item)
-            return fg_err_set(err, "%s: item '%.40s...' longer than %zu characters", what, start,
-                              sizeof item - 1);
-        if (n == max) return fg_err_set(err, "%s: more than %d items", what, max);
-        memcpy(item, start, len);
-        item[len] = 0;
-        if (one(what, item, n, ctx, err) != 0) return -1;
-        n++;
-        if (!*p) return n;
-    }
-}
-
-typedef struct int_range { int lo, hi, *out; } int_range;
-typedef struct double_range { double lo, hi, *out; } double_range;
-
-static int int_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
-{
-    int_range *r = ctx;
-    return fg_parse_int(what, item, r->lo, r->hi, &r->out[i], err);
-}
-
-static int double_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
-{
-    double_range *r = ctx;
-    return fg_parse_double(what, item, r->lo, r->hi, &r->out[i], err);
-}
-
-int fg_parse_int_list(const char *what, const char *text, int lo, int hi, int *out, int max,
-                      fg_err *err)
-{
-    int_range r = {lo, hi, out};
-    return fg_parse_list(what, text, max, int_item, &r, err);
-}
-
-int fg_parse_double_list(const char *what, const char *text, double lo, double hi, double *out,
-                         int max, fg_err *err)
-{
-    double_range r = {lo, hi, out};
-    return fg_parse_list(what, text, max, double_item, &r, err);
-}
-
 static int scheduler_known(const char *name)
 {
     for (int i = 0; fg_sched_names[i]; i++)
@@ -655,34 +565,4 @@ int fg_config_requests_for(const fg_run_config *c, int concurrency)
     return scaled > FG_MAX_REQUESTS ? FG_MAX_REQUESTS : (int)scaled;
 }
 
-void fg_format_mb(double mb, char *out, size_t out_size)
-{
-    /* One decimal when that is exact (ids read "1.0", "0.1"), else the
-     * fewest decimals that give the value back ("0.25"). */
-    for (int decimals = 1; decimals <= 6; decimals++) {
-        double scale = pow(10, decimals);
-        if (fabs(mb * scale - round(mb * scale)) < 1e-9 * (scale > 1 ? scale : 1)) {
-            snprintf(out, out_size, "%.*f", decimals, mb);
-            return;
-        }
-    }
-    snprintf(out, out_size, "%.6f", mb);
-}
 
-void fg_log(fg_log_level level, const char *fmt, ...)
-{
-    static const char *const prefix[] = {"error", "warn", "info", "debug"};
-    if (level > fg_log_threshold) return;
-    char line[2048];
-    int n = snprintf(line, sizeof line, "%s: ", prefix[level < 0 || level > FG_LOG_DEBUG ? 0 : level]);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-    va_end(ap);
-    size_t len = strlen(line);
-    if (len && line[len - 1] != '\n' && len + 1 < sizeof line) {
-        line[len++] = '\n';
-        line[len] = 0;
-    }
-    fputs(line, stderr);   /* one call: lines from threads do not interleave */
-}

@@ -16,6 +16,7 @@
  * step; the run then sends the image inline, says so in one warning line
  * and records why in run.endpoints.inline_fallback. */
 #include "flowgate/engine.h"
+#include "flowgate/runner.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flowgate/imagegen.h"
 #include "flowgate/results.h"
 
 struct fg_runner {

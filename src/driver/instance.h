@@ -1,6 +1,6 @@
 /* instance.h — one workflow instance's state machine, free of any I/O so it
  * can be driven by the engine's event loop or by canned responses in unit
- * tests. Internal to the library (src/lib). */
+ * tests. Internal to the driver (src/driver). */
 #ifndef FLOWGATE_INSTANCE_H
 #define FLOWGATE_INSTANCE_H
 #include <cjson/cJSON.h>

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +139,18 @@ const char *fg_data_dir(void)
     if (stat(compiled, &st) == 0 && S_ISDIR(st.st_mode)) return compiled;
 #endif
     return "data";
+}
+
+void fg_format_mb(double mb, char *out, size_t out_size)
+{
+    /* One decimal when that is exact (ids read "1.0", "0.1"), else the
+     * fewest decimals that give the value back ("0.25"). */
+    for (int decimals = 1; decimals <= 6; decimals++) {
+        double scale = pow(10, decimals);
+        if (fabs(mb * scale - round(mb * scale)) < 1e-9 * (scale > 1 ? scale : 1)) {
+            snprintf(out, out_size, "%.*f", decimals, mb);
+            return;
+        }
+    }
+    snprintf(out, out_size, "%.6f", mb);
 }

@@ -30,7 +30,7 @@
  * Large images are first downscaled (area averaging) so the longest side is
  * at most max_side: tesseract's time grows with the pixel count while a
  * banner stays legible well below full size. */
-#include "flowgate/text.h"
+#include "flowgate/ocr.h"
 #include "flowgate/imgproc.h"
 
 #include <dlfcn.h>

@@ -20,6 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const fg_fail_class_names[FG_FAIL_CLASSES] = {
+    "timeout", "connect", "http", "malformed", "function", "client"
+};
+
 /* Results carry every latency sample; stay generous but bounded. */
 #define RESULTS_MAX_BYTES ((size_t)1 << 30)
 

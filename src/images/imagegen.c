@@ -36,27 +36,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const variant_names[FG_VARIANT_COUNT] = {
-    "clean", "adult", "violence", "illegal_text",
-};
 
 #define BENIGN_TEXT  "EL GATO NEGRO COME PESCADO EN LA CASA"
 #define ILLEGAL_TEXT "VENDO ARMAS Y DROGAS EN LA CALLE"
-
-const char *fg_variant_name(fg_variant v)
-{
-    return (unsigned)v < FG_VARIANT_COUNT ? variant_names[v] : "unknown";
-}
-
-int fg_variant_parse(const char *name, fg_variant *out)
-{
-    for (int v = 0; v < FG_VARIANT_COUNT; v++)
-        if (name && !strcmp(name, variant_names[v])) {
-            *out = (fg_variant)v;
-            return 0;
-        }
-    return -1;
-}
 
 const char *fg_variant_banner(fg_variant v)
 {

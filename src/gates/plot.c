@@ -8,7 +8,7 @@
  * we only plot what was measured. gnuplot runs as a child process
  * (posix_spawn, no shell) with the paths passed as -e variables. */
 #include "flowgate/plot.h"
-#include "flowgate/config.h"
+#include "flowgate/log.h"
 #include "flowgate/results.h"
 
 #include <dirent.h>

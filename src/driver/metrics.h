@@ -1,5 +1,5 @@
 /* metrics.h — what one experiment measured, and its timeline; internal to
- * the library (src/lib). The engine records, metrics.c turns the records
+ * the driver (src/driver). The engine records, metrics.c turns the records
  * into the results entry, timeline.c into the timeline file. */
 #ifndef FLOWGATE_METRICS_H
 #define FLOWGATE_METRICS_H
@@ -7,15 +7,9 @@
 #include "flowgate/cluster.h"
 #include "flowgate/engine.h"
 #include "flowgate/hist.h"
+#include "flowgate/results.h"   /* fg_fail_class */
 #include "flowgate/workflow.h"
 
-/* Why an invocation failed. "client": the driver itself could not make the
- * request (no file descriptor, no memory); it says nothing about the node. */
-typedef enum fg_fail_class {
-    FG_FAIL_TIMEOUT, FG_FAIL_CONNECT, FG_FAIL_HTTP, FG_FAIL_MALFORMED, FG_FAIL_FUNCTION,
-    FG_FAIL_CLIENT, FG_FAIL_CLASSES
-} fg_fail_class;
-extern const char *const fg_fail_class_names[FG_FAIL_CLASSES];
 
 typedef struct fg_counts { int sent, ok, failed, timed_out; } fg_counts;
 

@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const fg_fail_class_names[FG_FAIL_CLASSES] = {
-    "timeout", "connect", "http", "malformed", "function", "client"
-};
 
 #define MAX_ERRORS_KEPT 20
 

@@ -1,0 +1,23 @@
+/* variant.c — the variant names (variant.h). */
+#include "flowgate/variant.h"
+
+#include <string.h>
+
+static const char *const variant_names[FG_VARIANT_COUNT] = {
+    "clean", "adult", "violence", "illegal_text",
+};
+
+const char *fg_variant_name(fg_variant v)
+{
+    return (unsigned)v < FG_VARIANT_COUNT ? variant_names[v] : "unknown";
+}
+
+int fg_variant_parse(const char *name, fg_variant *out)
+{
+    for (int v = 0; v < FG_VARIANT_COUNT; v++)
+        if (name && !strcmp(name, variant_names[v])) {
+            *out = (fg_variant)v;
+            return 0;
+        }
+    return -1;
+}

@@ -1,0 +1,59 @@
+/* status.c — a node's GET / and GET /stats bodies: its profile, the
+ * functions it hosts and a snapshot of its counters and blob store. */
+#include "status.h"
+#include "functions.h"
+
+#include <cjson/cJSON.h>
+
+char *fg_status_health_json(fg_node *n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "healthy");
+    if (n->site->only) {
+        cJSON_AddStringToObject(o, "service", fg_function_name(n->site->only));
+    } else {
+        cJSON_AddStringToObject(o, "service", "flowgate-node");
+        cJSON_AddStringToObject(o, "node", n->prof.name);
+        cJSON *fns = cJSON_AddArrayToObject(o, "functions");
+        for (int i = 0; i < fg_function_count(); i++)
+            cJSON_AddItemToArray(fns, cJSON_CreateString(fg_function_name(fg_function_at(i))));
+        cJSON_AddNumberToObject(o, "workers", n->prof.workers);
+    }
+    /* So a run can tell a deliberately slowed node from a slow machine. */
+    cJSON_AddNumberToObject(o, "slowdown", n->prof.slowdown);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+char *fg_status_stats_json(fg_node *n)
+{
+    fg_blobstore_stats bs;
+    fg_blobstore_stats_get(n->blobs, &bs);
+    fg_node_counters k;
+    fg_node_counters_get(n, &k);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "node", n->prof.name);
+    cJSON_AddNumberToObject(o, "workers", n->prof.workers);
+    cJSON_AddNumberToObject(o, "inflight", k.inflight);
+    cJSON_AddNumberToObject(o, "queued", k.queued);
+    cJSON_AddNumberToObject(o, "invocations", (double)k.invocations);
+    cJSON_AddNumberToObject(o, "errors", (double)k.errors);
+    cJSON_AddNumberToObject(o, "cold_starts", (double)k.cold_starts);
+    cJSON_AddNumberToObject(o, "responses", (double)k.responses);
+    cJSON_AddNumberToObject(o, "bytes_out", (double)k.bytes_out);
+    cJSON_AddNumberToObject(o, "blobs", (double)bs.count);
+    cJSON_AddNumberToObject(o, "blob_bytes", (double)bs.bytes);
+    cJSON_AddNumberToObject(o, "blob_max_bytes", (double)bs.max_bytes);
+    cJSON_AddNumberToObject(o, "blob_puts", (double)bs.puts);
+    cJSON_AddNumberToObject(o, "blob_hits", (double)bs.hits);
+    cJSON_AddNumberToObject(o, "blob_misses", (double)bs.misses);
+    cJSON_AddNumberToObject(o, "blob_evictions", (double)bs.evictions);
+    cJSON *fns = cJSON_AddObjectToObject(o, "functions");
+    for (int i = 0; i < fg_function_count(); i++)
+        cJSON_AddNumberToObject(fns, fg_function_name(fg_function_at(i)),
+                                (double)k.per_function[i]);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
