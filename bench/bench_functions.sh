@@ -12,12 +12,7 @@ MAX_N=${3:-2000}
 CORES=$(nproc)
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" -j2 --target flowgate-functions flowgate >/dev/null
-# shellcheck disable=SC2046
-cc -O2 -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/src/include" \
-   "$ROOT/bench/bench_functions.c" "$BUILD/libflowgate.a" \
-   $(pkg-config --libs libcurl libcjson libpng libturbojpeg tesseract lept cairo libcrypto) \
-   -lpthread -lm -o "$BUILD/bench_functions"
+cmake --build "$BUILD" -j2 --target flowgate-functions bench_functions >/dev/null
 
 sed "s/\"workers\": *[0-9]*/\"workers\": $CORES/" "$ROOT/bench/one_node.json" >"$BUILD/one_node.json"
 SERVER_DIR=$BUILD/bench-server
