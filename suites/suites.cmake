@@ -93,6 +93,18 @@ set_tests_properties(gate_goes_red PROPERTIES
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_RESULTS_DIR=${CMAKE_BINARY_DIR}/gate-red;FLOWGATE_SUITE=$<TARGET_FILE:flowgate-suite>;FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
 
+# The shipped thresholds catch a 2x slowdown (the server's knob) of the
+# smoke cell: `flowgate run smoke` against a 2x profile must fail on p50.
+add_test(NAME thresholds_catch_2x
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/thresholds_catch_2x.sh ${CMAKE_BINARY_DIR}/catch-2x
+          $<TARGET_FILE:flowgate-cli> ${CMAKE_SOURCE_DIR}/data)
+set_tests_properties(thresholds_catch_2x PROPERTIES
+  LABELS "gate;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 300
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
+
 # The A/B gates (`flowgate ab`, src/cli/cmd_ab.c). Each starts its own
 # servers (two per run, separate processes), so none needs perf_server;
 # RUN_SERIAL because they measure. Budgets keep the whole CI run (2 cores)
