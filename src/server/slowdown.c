@@ -9,12 +9,14 @@
 
 #include "flowgate/common.h"
 
+/* Written by the spin so the compiler must keep its work (a local volatile
+ * that is never read trips clang's -Wunused-but-set-variable). */
+static volatile uint64_t burn_sink;
+
 void fg_slowdown_burn(double work_ms, double factor)
 {
     if (!(factor > 1.0) || !(work_ms > 0)) return;
     double deadline = fg_now_mono_ms() + (factor - 1.0) * work_ms;
-    /* volatile: the compiler must not drop the work as unused. */
-    volatile uint64_t sink = 0;
     while (fg_now_mono_ms() < deadline)
-        for (uint64_t i = 0; i < 256; i++) sink += i * i;
+        for (uint64_t i = 0; i < 256; i++) burn_sink += i * i;
 }
