@@ -466,8 +466,9 @@ static void test_gate_goes_red(void **state)
     fg_err err = {{0}};
     cJSON *doc = load_real_thresholds();
 
+    /* The cell as the reference machine measures it (p95 ~380 ms, ~13 wf/s). */
     const char *id = "exp_input1.0mb_conc5_ours";
-    cJSON *e = make_experiment(id, 2500, 1.0, 0, 2.0);
+    cJSON *e = make_experiment(id, 380, 1.0, 0, 13.0);
     fg_threshold ts[32];
     fg_threshold_verdict vs[32];
     int n = fg_thresholds_for(doc, "standard", id, ts, 32, &err);
@@ -480,10 +481,15 @@ static void test_gate_goes_red(void **state)
     }
     assert_true(has_p95 && has_success && has_timeouts);
     assert_int_equal(fg_thresholds_eval(ts, n, e, vs), 0);
+    /* The same cell twice as slow (latency doubled, throughput halved) fails them. */
+    cJSON *slow = make_experiment(id, 760, 1.0, 0, 6.5);
+    assert_true(fg_thresholds_eval(ts, n, slow, vs) >= 1);
+    cJSON_Delete(slow);
 
     /* Tighten the p95 gate for this cell only, keeping the others. */
     cJSON *tight = cJSON_Duplicate(doc, 1);
     cJSON *cells = cJSON_GetObjectItemCaseSensitive(tight, "cells");
+    cJSON_DeleteItemFromObjectCaseSensitive(cells, id);
     cJSON *list = cJSON_AddArrayToObject(cells, id);
     for (int i = 0; i < n; i++)
         cJSON_AddItemToArray(list, cJSON_CreateString(strcmp(ts[i].metric, "p95_ms") ? ts[i].text
@@ -496,7 +502,7 @@ static void test_gate_goes_red(void **state)
         if (!strcmp(vs[i].t.metric, "p95_ms")) {
             seen = 1;
             assert_false(vs[i].pass);
-            assert_true(vs[i].actual == 2500);
+            assert_true(vs[i].actual == 380);
             assert_true(vs[i].t.limit == 0.001);
             assert_int_equal(vs[i].t.cmp, FG_CMP_LT);
         } else {
@@ -505,7 +511,7 @@ static void test_gate_goes_red(void **state)
     }
     assert_true(seen);
     /* Other cells of the category keep the standard gate. */
-    cJSON *other = make_experiment("exp_input2.0mb_conc5_ours", 2500, 1.0, 0, 2.0);
+    cJSON *other = make_experiment("exp_input2.0mb_conc5_ours", 580, 1.0, 0, 8.3);
     m = fg_thresholds_for(tight, "standard", "exp_input2.0mb_conc5_ours", ts, 32, &err);
     assert_int_equal(fg_thresholds_eval(ts, m, other, vs), 0);
 
