@@ -244,19 +244,8 @@ int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/categories.json", fg_data_dir());
-    fg_buf buf;
-    if (fg_read_file(path, 1 << 20, &buf, err)) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
-    fg_buf_free(&buf);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return fg_err_set(err, "%s: not a JSON object", path);
-    }
-    const char *dup = fg_json_duplicate_key(root);
-    if (dup) {
-        cJSON_Delete(root);
-        return fg_err_set(err, "%s: duplicate key '%s'", path, dup);
-    }
+    cJSON *root = fg_json_load_object(path, 1 << 20, err);
+    if (!root) return -1;
     const cJSON *cat = NULL;
     char known[256] = "";
     for (const cJSON *k = root->child; k; k = k->next) {
@@ -407,22 +396,11 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
 
 int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
 {
-    fg_buf buf;
-    if (fg_read_file(path, 1 << 20, &buf, err)) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= (const char *)buf.data ? (long)(at - (const char *)buf.data) : 0;
-        fg_buf_free(&buf);
-        return fg_err_set(err, "%s: invalid JSON near byte %ld", path, off);
-    }
-    fg_buf_free(&buf);
+    cJSON *root = fg_json_load_object(path, 1 << 20, err);
+    if (!root) return -1;
     file_ctx f = {.path = path, .err = err};
     fg_run_config next = *c;   /* all or nothing */
     int rc = 0;
-    if (!cJSON_IsObject(root)) rc = fg_err_set(err, "%s: expected a JSON object", path);
-    const char *dup = rc ? NULL : fg_json_duplicate_key(root);
-    if (dup) rc = fg_err_set(err, "%s: duplicate key '%s'", path, dup);
     /* The category sets the matrix; explicit axes in the same file refine it. */
     const cJSON *cat = rc ? NULL : cJSON_GetObjectItemCaseSensitive(root, "category");
     if (cat) {
@@ -449,19 +427,6 @@ int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
 
 /* ---- checks across layers --------------------------------------------- */
 
-const char *fg_json_duplicate_key(const cJSON *obj)
-{
-    for (const cJSON *a = obj ? obj->child : NULL; a; a = a->next) {
-        if (cJSON_IsObject(obj) && a->string)
-            for (const cJSON *b = obj->child; b != a; b = b->next)
-                if (b->string && !strcmp(a->string, b->string)) return a->string;
-        if (cJSON_IsObject(a) || cJSON_IsArray(a)) {
-            const char *inner = fg_json_duplicate_key(a);
-            if (inner) return inner;
-        }
-    }
-    return NULL;
-}
 
 /* The JSON around the base64 of an upload body (payload.c). */
 #define UPLOAD_FRAME_BYTES (sizeof "{\"img_b64\":\"\",\"by_ref\":false}" - 1)
@@ -486,14 +451,8 @@ int fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *sour
     char path[1024];
     if (c->nodes_profile[0]) snprintf(path, sizeof path, "%s", c->nodes_profile);
     else snprintf(path, sizeof path, "%s/nodes.json", fg_data_dir());
-    fg_buf buf;
-    if (fg_read_file(path, 1 << 20, &buf, err)) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)buf.data, buf.len);
-    fg_buf_free(&buf);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return fg_err_set(err, "%s: not a JSON object", path);
-    }
+    cJSON *root = fg_json_load_object(path, 1 << 20, err);
+    if (!root) return -1;
     const cJSON *mb = cJSON_GetObjectItemCaseSensitive(root, "max_body_mb");
     if (cJSON_IsNumber(mb) && mb->valuedouble > 0) {
         *limit_bytes = mb->valuedouble * FG_MB;

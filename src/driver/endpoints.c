@@ -23,7 +23,8 @@
  * Reading only: no HTTP request is sent from here, so a file is checked
  * the same way whether or not anything listens yet (health: http_client.c). */
 #include "flowgate/cluster.h"
-#include "flowgate/config.h"   /* fg_json_duplicate_key */
+#include "flowgate/config.h"
+#include "flowgate/json.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -703,30 +704,16 @@ static int load_docker(const char *path, const cJSON *root, const fg_endpoint_op
 int fg_cluster_load_endpoints(const char *path, fg_cluster *c, fg_err *err)
 {
     memset(c, 0, sizeof *c);
-    fg_buf text;
-    if (fg_read_file(path, ENDPOINTS_MAX_BYTES, &text, err) != 0) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)text.data, text.len);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= (const char *)text.data && at <= (const char *)text.data + text.len
-                       ? (long)(at - (const char *)text.data) : -1;
-        fg_buf_free(&text);
-        return fg_err_set(err, "%s: invalid JSON near byte %ld", path, off);
-    }
-    fg_buf_free(&text);
+    cJSON *root = fg_json_load_object(path, ENDPOINTS_MAX_BYTES, err);
+    if (!root) return -1;
     int rc;
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(root, "mode");
-    const char *dup = fg_json_duplicate_key(root);
     /* File-wide settings: the default of every endpoint. */
     fg_endpoint_opts defaults;
     memset(&defaults, 0, sizeof defaults);
     char file_what[600];
     snprintf(file_what, sizeof file_what, "%s: file", path);
-    if (!cJSON_IsObject(root))
-        rc = fg_err_set(err, "%s: expected a JSON object", path);
-    else if (dup)   /* cJSON keeps both; the second would be ignored silently */
-        rc = fg_err_set(err, "%s: duplicate key '%s'", path, dup);
-    else if (read_settings(file_what, root, &defaults, err) != 0)
+    if (read_settings(file_what, root, &defaults, err) != 0)
         rc = -1;
     else if (!cJSON_IsString(mode))
         rc = fg_err_set(err, "%s: \"mode\": missing or not a string (nodes, functions or docker)", path);

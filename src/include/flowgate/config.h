@@ -8,6 +8,7 @@
 #ifndef FLOWGATE_CONFIG_H
 #define FLOWGATE_CONFIG_H
 #include "flowgate/common.h"
+#include "flowgate/json.h"
 #include "flowgate/log.h"
 #include "flowgate/parse.h"
 #include <cjson/cJSON.h>
@@ -98,10 +99,6 @@ double fg_upload_body_max_bytes(double size_mb);
  * min(requests, C)); otherwise max(default_requests, 3*C) times scale, but
  * never below FG_MIN_CELL_REQUESTS nor below C. */
 int  fg_config_requests_for(const fg_run_config *c, int concurrency);
-/* The first key that appears twice in a JSON object (or in an object
- * nested in it), NULL when none: cJSON keeps both and lookups see only the
- * first, so a repeated key would be silently ignored. */
-const char *fg_json_duplicate_key(const cJSON *obj);
 
 
 #endif
