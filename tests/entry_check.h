@@ -1,12 +1,43 @@
-/* entry_check.h — test support: read an experiment entry by path
- * ("requests/sent") and assert the accounting identities every entry must
- * keep, whatever the test did to it. Header-only (static) for the cmocka
- * tests of the engine; include after <cmocka.h>. */
+/* entry_check.h — test support for the engine's cmocka tests: load the
+ * recognizer workflow, run an experiment that must run, read its entry by
+ * path ("requests/sent") and assert the accounting identities every entry
+ * must keep, whatever the test did to it. Header-only (static); include
+ * after <cmocka.h>. */
 #ifndef FLOWGATE_TEST_ENTRY_CHECK_H
 #define FLOWGATE_TEST_ENTRY_CHECK_H
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "flowgate/engine.h"
+#include "flowgate/workflow.h"
+
+/* data/workflows/recognizer.json into wf: 0, or -1 with the reason on stderr
+ * (for a group setup). */
+static inline int recognizer_workflow_load(fg_workflow *wf)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    fg_err err = {""};
+    if (fg_workflow_load(path, wf, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs an experiment that must run (failed requests are results); the entry
+ * is the caller's. */
+static inline cJSON *run_entry(const fg_experiment *x, const fg_workflow *wf, const fg_cluster *c,
+                               const fg_payload *p)
+{
+    cJSON *entry = NULL;
+    fg_err err = {""};
+    int rc = fg_experiment_run(x, wf, c, p, NULL, &entry, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(entry);
+    return entry;
+}
 
 /* The value at a "/"-separated path, or NULL. */
 static inline const cJSON *at(const cJSON *o, const char *path)

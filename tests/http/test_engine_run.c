@@ -87,13 +87,7 @@ static void experiment(fg_experiment *x, fg_variant v, const char *scheduler)
 
 static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload *p)
 {
-    cJSON *entry = NULL;
-    fg_err err = {""};
-    int rc = fg_experiment_run(x, &wf, c, p, NULL, &entry, &err);
-    if (rc) fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(rc, 0);
-    assert_non_null(entry);
-    return entry;
+    return run_entry(x, &wf, c, p);
 }
 
 #define SWITCH1 "recognizer__adult.is_adult OR recognizer__violence.illegal"

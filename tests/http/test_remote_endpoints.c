@@ -180,13 +180,7 @@ static char *slurp(const char *p)
 static int setup(void **state)
 {
     (void)state;
-    char wf_path[4096];
-    snprintf(wf_path, sizeof wf_path, "%s/workflows/recognizer.json", fg_data_dir());
-    fg_err err = {""};
-    if (fg_workflow_load(wf_path, &wf, &err) != 0) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
+    if (recognizer_workflow_load(&wf) != 0) return -1;
     snprintf(dir, sizeof dir, "/tmp/test_remote_XXXXXX");
     if (!mkdtemp(dir)) return -1;
     snprintf(cert_path, sizeof cert_path, "%s/cert.pem", dir);

@@ -217,14 +217,7 @@ static void fake_cluster(fg_cluster *c, int workers)
 static int load_workflow(void **state)
 {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
-    fg_err err = {""};
-    if (fg_workflow_load(path, &wf, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    return 0;
+    return recognizer_workflow_load(&wf);
 }
 
 static int free_workflow(void **state)
@@ -288,13 +281,7 @@ static void experiment(fg_experiment *x, int concurrency, int requests, int warm
 
 static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload *p)
 {
-    cJSON *entry = NULL;
-    fg_err err = {""};
-    int rc = fg_experiment_run(x, &wf, c, p, NULL, &entry, &err);
-    if (rc) fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(rc, 0);
-    assert_non_null(entry);
-    return entry;
+    return run_entry(x, &wf, c, p);
 }
 
 /* ---- warm-up by state ------------------------------------------------- */
