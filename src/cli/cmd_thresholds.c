@@ -3,6 +3,7 @@
  * (thresholds_suggest.h), keeping the default and category lists of the
  * file it starts from. The result is checked like any thresholds file
  * before it is written, so what it writes always loads. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "flowgate/config.h"
+#include "flowgate/machine.h"
 #include "flowgate/results.h"
 #include "flowgate/thresholds.h"
 #include "flowgate/thresholds_suggest.h"
@@ -28,6 +30,32 @@ static void usage(FILE *out)
         "  --from F  the thresholds file to start from (default <data>/thresholds.json): its\n"
         "            default and category lists are kept, its cells replaced where measured\n"
         "  --out F   write there (atomically); default: print to stdout\n");
+}
+
+/* The runs were measured on this machine; the file's numbers are in its
+ * "machine"'s units (thresholds.h). A file without one gets this machine's
+ * probe; a file with one gets bounds converted to its units (the loader
+ * has put this machine's factor in it), so the cells it already holds stay
+ * comparable with the new ones. */
+static int in_reference_units(cJSON *doc, fg_suggest_factors *f, fg_err *err)
+{
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "machine");
+    if (!m) {
+        double probe = fg_machine_probe_ms();
+        if (!(probe > 0)) return fg_err_set(err, "the machine probe failed (zlib)");
+        m = cJSON_AddObjectToObject(doc, "machine");
+        cJSON_AddNumberToObject(m, "probe_ms", round(probe * 100) / 100);
+        cJSON_AddStringToObject(m, "probe", FG_MACHINE_PROBE_NAME);
+        return 0;
+    }
+    const cJSON *factor = cJSON_GetObjectItemCaseSensitive(m, "factor");
+    if (cJSON_IsNumber(factor)) {
+        f->p50 /= factor->valuedouble;
+        f->p95 /= factor->valuedouble;
+        f->throughput *= factor->valuedouble;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "factor");   /* this machine's, not the file's */
+    return 0;
 }
 
 int cmd_thresholds(int argc, char **argv)
@@ -96,7 +124,9 @@ int cmd_thresholds(int argc, char **argv)
         if (!(runs[i] = fg_results_load(paths[i], &err))) goto fail;
     cJSON *cells = cJSON_GetObjectItemCaseSensitive(doc, "cells");
     if (!cells) cells = cJSON_AddObjectToObject(doc, "cells");
-    int written = fg_thresholds_suggest((const cJSON *const *)runs, n, &f, cells, &err);
+    fg_suggest_factors here = f;
+    if (in_reference_units(doc, &here, &err) != 0) goto fail;
+    int written = fg_thresholds_suggest((const cJSON *const *)runs, n, &here, cells, &err);
     if (written < 0) goto fail;
     if (written == 0) {
         fg_err_set(&err, "no measured cell in the %d file%s given (every entry interrupted or "

@@ -170,7 +170,7 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
             snprintf(r->threshold, sizeof r->threshold, "%s %s %.10g * base.%s", vs[i].t.metric,
                      fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit, vs[i].t.base_metric);
         else
-            snprintf(r->threshold, sizeof r->threshold, "%s %s %.10g", vs[i].t.metric,
+            snprintf(r->threshold, sizeof r->threshold, "%s %s %.6g", vs[i].t.metric,
                      fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit);
         format_actual(vs[i].actual, r->actual, sizeof r->actual);
         r->result = vs[i].skipped ? "SKIP" : vs[i].pass ? "PASS" : "FAIL";

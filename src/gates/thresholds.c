@@ -22,6 +22,8 @@
  * is skipped (counted apart), not failed: the same thresholds file serves
  * runs with and without a base. */
 #include "flowgate/thresholds.h"
+#include "flowgate/log.h"
+#include "flowgate/machine.h"
 #include "flowgate/results.h"
 
 #include <ctype.h>
@@ -285,6 +287,85 @@ static int parse_list(const cJSON *list, const char *keypath, fg_threshold *out,
     return n;
 }
 
+/* "machine": {"probe_ms": P, "probe": "...", "factor": F}: P the reference
+ * machine's probe, F (set in memory by fg_thresholds_scale_to_machine) the
+ * scale applied. */
+static int check_machine(const cJSON *m, fg_err *err)
+{
+    if (!m) return 0;
+    if (!cJSON_IsObject(m)) return fg_err_set(err, "thresholds: machine: not an object");
+    const cJSON *key;
+    cJSON_ArrayForEach(key, m) {
+        const char *k = key->string;
+        if (k[0] == '_' || !strcmp(k, "probe")) continue;
+        if (strcmp(k, "probe_ms") && strcmp(k, "factor"))
+            return fg_err_set(err, "thresholds: machine: unknown key '%s' (expected probe_ms, "
+                              "probe, factor)", k);
+        if (!cJSON_IsNumber(key) || !(key->valuedouble > 0) || !isfinite(key->valuedouble))
+            return fg_err_set(err, "thresholds: machine.%s: not a positive number", k);
+    }
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "probe_ms")))
+        return fg_err_set(err, "thresholds: machine: probe_ms missing (the reference machine's "
+                          "probe, as `flowgate thresholds suggest` writes it)");
+    return 0;
+}
+
+static double machine_factor(const cJSON *doc)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "machine"), "factor");
+    return cJSON_IsNumber(f) ? f->valuedouble : 1.0;
+}
+
+/* A time metric has a path segment ending "_ms" or "_s"; a rate one "_rps". */
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && !strncmp(s + n - k, suffix, k);
+}
+
+fg_metric_unit fg_metric_unit_of(const char *metric)
+{
+    const char *seg[6];
+    size_t len[6];
+    int n = split(metric, seg, len, 5);
+    if (n > 5) return FG_UNIT_OTHER;
+    for (int i = 0; i < n; i++) {
+        if (ends_with(seg[i], len[i], "_rps")) return FG_UNIT_RATE;
+        if (ends_with(seg[i], len[i], "_ms") || ends_with(seg[i], len[i], "_s"))
+            return FG_UNIT_TIME;
+    }
+    return FG_UNIT_OTHER;
+}
+
+/* An absolute bound written in the reference machine's units, here. */
+static void scale_to_machine(fg_threshold *t, double factor)
+{
+    if (t->relative || factor == 1.0) return;
+    fg_metric_unit u = fg_metric_unit_of(t->metric);
+    if (u == FG_UNIT_TIME) t->limit *= factor;
+    if (u == FG_UNIT_RATE) t->limit /= factor;
+}
+
+int fg_thresholds_scale_to_machine(cJSON *doc, fg_machine_scale *out, fg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->factor = 1.0;
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "machine");
+    if (!m) return 0;
+    out->reference_ms = cJSON_GetObjectItemCaseSensitive(m, "probe_ms")->valuedouble;
+    const char *env = getenv("FLOWGATE_MACHINE_SCALE");
+    if (env && !strcmp(env, "off")) return 0;
+    double here = fg_machine_probe_ms();
+    if (!(here > 0)) return fg_err_set(err, "thresholds: the machine probe failed (zlib)");
+    out->probe_ms = here;
+    out->factor = here / out->reference_ms;
+    out->applied = 1;
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "factor");
+    cJSON_AddNumberToObject(m, "factor", out->factor);
+    return 0;
+}
+
 /* Checks every list in a {"name": [...]} section. */
 static int check_section(const cJSON *doc, const char *section, fg_err *err)
 {
@@ -307,9 +388,12 @@ int fg_thresholds_check(const cJSON *doc, fg_err *err)
     const cJSON *key;
     cJSON_ArrayForEach(key, doc) {
         const char *k = key->string;
-        if (k[0] != '_' && strcmp(k, "default") && strcmp(k, "categories") && strcmp(k, "cells"))
-            return fg_err_set(err, "thresholds: unknown key '%s' (expected default, categories, cells)", k);
+        if (k[0] != '_' && strcmp(k, "default") && strcmp(k, "categories") && strcmp(k, "cells") &&
+            strcmp(k, "machine"))
+            return fg_err_set(err, "thresholds: unknown key '%s' (expected default, categories, "
+                              "cells, machine)", k);
     }
+    if (check_machine(cJSON_GetObjectItemCaseSensitive(doc, "machine"), err) != 0) return -1;
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(doc, "default");
     if (def && parse_list(def, "default", NULL, 0, err) < 0) return -1;
     if (check_section(doc, "categories", err) != 0) return -1;
@@ -327,12 +411,23 @@ cJSON *fg_thresholds_load(const char *path, fg_err *err)
         return NULL;
     }
     fg_err e;
-    if (fg_thresholds_check(doc, &e) != 0) {
+    fg_machine_scale ms;
+    if (fg_thresholds_check(doc, &e) != 0 || fg_thresholds_scale_to_machine(doc, &ms, &e) != 0) {
         fg_err_set(err, "%s: %s", path, e.msg);
         cJSON_Delete(doc);
         return NULL;
     }
+    if (ms.applied)
+        fg_log(FG_LOG_INFO, "thresholds: this machine's probe %.2f ms, the reference's %.2f ms: "
+               "time bounds x%.3g, rate bounds /%.3g (FLOWGATE_MACHINE_SCALE=off: as written)",
+               ms.probe_ms, ms.reference_ms, ms.factor, ms.factor);
     return doc;
+}
+
+static int scaled(int n, fg_threshold *out, double factor)
+{
+    for (int i = 0; i < n; i++) scale_to_machine(&out[i], factor);
+    return n;
 }
 
 int fg_thresholds_for(const cJSON *doc, const char *category, const char *experiment_id,
@@ -348,11 +443,11 @@ int fg_thresholds_for(const cJSON *doc, const char *category, const char *experi
         if (list) {
             char keypath[256];
             snprintf(keypath, sizeof keypath, "%s.%s", section[i], name[i]);
-            return parse_list(list, keypath, out, max, err);
+            return scaled(parse_list(list, keypath, out, max, err), out, machine_factor(doc));
         }
     }
     const cJSON *def = cJSON_GetObjectItemCaseSensitive(doc, "default");
-    return def ? parse_list(def, "default", out, max, err) : 0;
+    return def ? scaled(parse_list(def, "default", out, max, err), out, machine_factor(doc)) : 0;
 }
 
 static int holds(double actual, fg_cmp cmp, double limit)

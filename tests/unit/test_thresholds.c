@@ -454,9 +454,94 @@ static cJSON *load_real_thresholds(void)
     char path[4096];
     snprintf(path, sizeof path, "%s/thresholds.json", fg_data_dir());
     fg_err err = {{0}};
+    /* As written: the cells' numbers are the reference machine's. */
+    setenv("FLOWGATE_MACHINE_SCALE", "off", 1);
     cJSON *doc = fg_thresholds_load(path, &err);
+    unsetenv("FLOWGATE_MACHINE_SCALE");
     if (!doc) fail_msg("%s", err.msg);
     return doc;
+}
+
+static double limit_of(const fg_threshold *ts, int n, const char *metric)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ts[i].metric, metric)) return ts[i].limit;
+    fail_msg("no %s threshold", metric);
+    return NAN;
+}
+
+/* Time and rate metrics by their unit suffix; the rest has none. */
+static void test_metric_units(void **state)
+{
+    (void)state;
+    assert_int_equal(fg_metric_unit_of("p95_ms"), FG_UNIT_TIME);
+    assert_int_equal(fg_metric_unit_of("latency_ms.p99"), FG_UNIT_TIME);
+    assert_int_equal(fg_metric_unit_of("functions.f.exec_ms.p50"), FG_UNIT_TIME);
+    assert_int_equal(fg_metric_unit_of("wall_s"), FG_UNIT_TIME);
+    assert_int_equal(fg_metric_unit_of("throughput_rps"), FG_UNIT_RATE);
+    assert_int_equal(fg_metric_unit_of("success_rate"), FG_UNIT_OTHER);
+    assert_int_equal(fg_metric_unit_of("timeouts"), FG_UNIT_OTHER);
+    assert_int_equal(fg_metric_unit_of("functions.f.invocations"), FG_UNIT_OTHER);
+}
+
+/* A machine twice as fast (factor 0.5) halves time bounds and doubles rate
+ * bounds; unit-less and relative bounds stay as written; a bad "machine"
+ * is an error at load. */
+static void test_machine_scale(void **state)
+{
+    (void)state;
+    fg_err err = {{0}};
+    cJSON *doc = cJSON_Parse("{\"machine\":{\"probe_ms\":10,\"factor\":0.5},"
+                             "\"default\":[\"p50_ms < 80\",\"throughput_rps > 20\","
+                             "\"success_rate > 0.9\",\"p95_ms < 1.25 * base.p95_ms\"]}");
+    assert_non_null(doc);
+    fg_threshold ts[8];
+    int n = fg_thresholds_for(doc, "standard", "exp_x", ts, 8, &err);
+    assert_int_equal(n, 4);
+    assert_true(limit_of(ts, n, "p50_ms") == 40);
+    assert_true(limit_of(ts, n, "throughput_rps") == 40);
+    assert_true(limit_of(ts, n, "success_rate") == 0.9);
+    assert_true(limit_of(ts, n, "p95_ms") == 1.25);
+    /* 2x slower than the reference's 50 ms fails here; as fast passes */
+    cJSON *e = make_experiment("exp_x", 60, 1.0, 0, 45);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(e, "latency_ms"), "p50",
+                              cJSON_CreateNumber(35));
+    fg_threshold_verdict vs[8];
+    assert_int_equal(fg_thresholds_eval(ts, 3, e, vs), 0);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(e, "latency_ms"), "p50",
+                              cJSON_CreateNumber(50));
+    assert_int_equal(fg_thresholds_eval(ts, 3, e, vs), 1);
+    cJSON_Delete(e);
+
+    /* The probe's factor is here / reference, stored for fg_thresholds_for. */
+    fg_machine_scale ms;
+    assert_int_equal(fg_thresholds_scale_to_machine(doc, &ms, &err), 0);
+    assert_true(ms.applied && ms.probe_ms > 0 && ms.reference_ms == 10);
+    assert_true(ms.factor == ms.probe_ms / 10);
+    n = fg_thresholds_for(doc, "standard", "exp_x", ts, 8, &err);
+    assert_true(fabs(limit_of(ts, n, "p50_ms") - 80 * ms.factor) < 1e-9);
+    setenv("FLOWGATE_MACHINE_SCALE", "off", 1);
+    assert_int_equal(fg_thresholds_scale_to_machine(doc, &ms, &err), 0);
+    unsetenv("FLOWGATE_MACHINE_SCALE");
+    assert_false(ms.applied);
+    assert_true(ms.factor == 1);
+    cJSON_Delete(doc);
+
+    const char *bad[] = {
+        "{\"machine\":{\"factor\":0.5},\"default\":[\"p50_ms < 1\"]}",
+        "{\"machine\":{\"probe_ms\":-3},\"default\":[\"p50_ms < 1\"]}",
+        "{\"machine\":{\"probe_ms\":\"fast\"},\"default\":[\"p50_ms < 1\"]}",
+        "{\"machine\":{\"probe_ms\":5,\"speed\":2},\"default\":[\"p50_ms < 1\"]}",
+        "{\"machine\":[5],\"default\":[\"p50_ms < 1\"]}",
+    };
+    const char *why[] = {"probe_ms missing", "not a positive number", "not a positive number",
+                         "unknown key 'speed'", "machine: not an object"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *d = cJSON_Parse(bad[i]);
+        assert_int_equal(fg_thresholds_check(d, &err), -1);
+        if (!strstr(err.msg, why[i])) fail_msg("'%s': %s", bad[i], err.msg);
+        cJSON_Delete(d);
+    }
 }
 
 /* The real gates pass a healthy standard cell and go red when tightened. */
@@ -561,6 +646,8 @@ int main(void)
         cmocka_unit_test(test_eval_pass_fail_missing),
         cmocka_unit_test(test_gate_goes_red),
         cmocka_unit_test(test_real_thresholds_cover_categories),
+        cmocka_unit_test(test_metric_units),
+        cmocka_unit_test(test_machine_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,16 @@
  * "p95_ms < 1.25 * base.p95_ms", "throughput_rps > 0.8 * base.throughput_rps".
  * data/thresholds.json: {"default": [...], "categories": {"standard": [...]},
  * "cells": {"exp_input10.0mb_conc50_ours": [...]}} — a cell's list
- * overrides its category's, which overrides the default. */
+ * overrides its category's, which overrides the default.
+ *
+ * Absolute bounds are machine-bound: a cell measured at 50 ms on one
+ * machine runs at 35 ms on a faster one, where "p50_ms < 85" would no
+ * longer catch a 2x slowdown. So the document may say which machine its
+ * numbers are in — "machine": {"probe_ms": P} (machine.h's probe there) —
+ * and on load the probe runs here: factor = here / P multiplies the
+ * absolute bounds of time metrics and divides those of rate metrics.
+ * Relative bounds and unit-less ones (success_rate, timeouts) are never
+ * scaled. FLOWGATE_MACHINE_SCALE=off applies the numbers as written. */
 #ifndef FLOWGATE_THRESHOLDS_H
 #define FLOWGATE_THRESHOLDS_H
 #include <cjson/cJSON.h>
@@ -47,6 +56,21 @@ int fg_thresholds_eval(const fg_threshold *ts, int n, const cJSON *experiment,
  * the sample count cannot resolve it fails with a note saying so. */
 int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experiment,
                             const cJSON *base_experiment, fg_threshold_verdict *out);
+
+typedef enum fg_metric_unit { FG_UNIT_OTHER, FG_UNIT_TIME, FG_UNIT_RATE } fg_metric_unit;
+/* Time: a path segment ends "_ms" or "_s"; rate: "_rps". */
+fg_metric_unit fg_metric_unit_of(const char *metric);
+
+typedef struct fg_machine_scale {
+    double factor;        /* applied to time bounds (1: none) */
+    double probe_ms;      /* this machine's probe (0: not run) */
+    double reference_ms;  /* the document's machine.probe_ms (0: none) */
+    int applied;
+} fg_machine_scale;
+/* Runs the probe when doc has "machine" (and FLOWGATE_MACHINE_SCALE is not
+ * "off") and stores the factor in doc as machine.factor, which
+ * fg_thresholds_for applies from then on. fg_thresholds_load calls it. */
+int fg_thresholds_scale_to_machine(cJSON *doc, fg_machine_scale *out, fg_err *err);
 
 /* "<", "<=", ... for printing. */
 const char *fg_cmp_symbol(fg_cmp cmp);

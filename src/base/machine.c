@@ -1,0 +1,61 @@
+/* machine.c — the machine-speed probe.
+ *
+ * The workload is third-party library code only (zlib's deflate and
+ * inflate over image-like bytes, the kind of integer work the functions'
+ * PNG and OCR paths do): flowgate's own code is not in it, so a regression
+ * in flowgate cannot slow the probe and so hide itself behind a larger
+ * scale factor. Thread CPU time, not wall time, so other processes on the
+ * machine do not count; the best of the rounds, since interference (cache,
+ * a sibling hyperthread) only ever adds. */
+#include "flowgate/machine.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <zlib.h>
+
+enum { PROBE_BYTES = 1 << 18, PROBE_ROUNDS = 25 };
+
+static double thread_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Gradients with noise: compressible like a photo's rows, not like zeros. */
+static void fill(unsigned char *p, size_t n)
+{
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (unsigned char)((i % 1024) / 4 + (x & 15));
+    }
+}
+
+double fg_machine_probe_ms(void)
+{
+    uLong bound = compressBound(PROBE_BYTES);
+    unsigned char *src = malloc(PROBE_BYTES), *z = malloc(bound), *back = malloc(PROBE_BYTES);
+    double best = -1;
+    if (!src || !z || !back) goto done;
+    fill(src, PROBE_BYTES);
+    for (int r = 0; r < PROBE_ROUNDS; r++) {
+        uLongf zlen = bound, blen = PROBE_BYTES;
+        double t0 = thread_ms();
+        if (compress2(z, &zlen, src, PROBE_BYTES, 6) != Z_OK ||
+            uncompress(back, &blen, z, zlen) != Z_OK || blen != PROBE_BYTES) {
+            best = -1;
+            goto done;
+        }
+        double ms = thread_ms() - t0;
+        if (best < 0 || ms < best) best = ms;
+    }
+done:
+    free(src);
+    free(z);
+    free(back);
+    return best;
+}
