@@ -150,7 +150,7 @@ add_test(NAME ab_aa_passes
           --results-dir ${CMAKE_BINARY_DIR}/ab-aa
           --thresholds ${CMAKE_SOURCE_DIR}/suites/ab_relative_lenient.json)
 # A 1.5x slowdown of B (the server's known-effect knob) must fail the gate
-# as a latency regression of the smoke cell.
+# as a regression of the smoke cell.
 add_test(NAME ab_slowdown_fails
   COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_slowdown.sh ${CMAKE_BINARY_DIR}/ab-slowdown
           $<TARGET_FILE:flowgate-cli> ${AB_PROOF_BUDGET}
