@@ -40,7 +40,9 @@ static void usage(FILE *out)
         "usage: flowgate run [standard|large_input|high_concurrency|extreme|scale|smoke|test|single]\n"
         "                    [--config F] [--endpoints F] [--schedulers a,b] [--sizes 0.1,1]\n"
         "                    [--concurrency 1,5] [--requests N] [--warmup N] [--warmup-s S]\n"
-        "                    [--rate R --duration S [--max-inflight N]] [--timeout S]\n"
+        "                    [--rate R --duration S [--max-inflight N]\n"
+        "                     [--arrival constant|poisson] [--seed N]] [--timeout S]\n"
+        "                    [--bandwidth-mbit X] [--latency-ms Y]\n"
         "                    [--retries N] [--inline] [--repeats N]\n"
         "                    [--variant clean|adult|violence|illegal_text]\n"
         "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
@@ -52,10 +54,13 @@ static void usage(FILE *out)
         "extreme into one scale_experiment_results_<id>.json; `test` is smoke; `single`\n"
         "is one cell at $DEFAULT_INPUT_SIZE (1.0) x $DEFAULT_CONCURRENCY (5).\n"
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
-        "--max-inflight caps its instances in flight (default 1024). Without --requests a\n"
+        "--max-inflight caps its instances in flight (default 1024); --arrival poisson draws\n"
+        "exponential gaps from --seed (default %llu, recorded in the results).\n"
+        "--bandwidth-mbit/--latency-ms set every embedded node's egress link (one shared\n"
+        "token bucket per node) and added latency, over the nodes profile. Without --requests a\n"
         "cell measures at least 20 requests (p95 needs 20 samples) and at least C.\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
-        "input or setup.\n");
+        "input or setup.\n", (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);
 }
 
 static int build_config(const char *category, const cmd_flags *f, fg_run_config *c, fg_err *err)

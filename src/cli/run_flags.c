@@ -15,6 +15,7 @@ void run_flags_init(run_flags *f)
     memset(f, 0, sizeof *f);
     f->requests = f->warmup = f->repeats = f->retries = f->max_inflight = -1;
     f->rate = f->duration = f->timeout = f->warmup_s = -1;
+    f->seed = f->bandwidth_mbit = f->latency_ms = -1;
 }
 
 int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
@@ -32,6 +33,7 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
         {"--nodes", offsetof(run_flags, nodes)},
         {"--profile", offsetof(run_flags, profile)},
         {"--server-bin", offsetof(run_flags, server_bin)},
+        {"--arrival", offsetof(run_flags, arrival)},
     };
     static const struct { const char *name; size_t off; int lo, hi; } ints[] = {
         {"--requests", offsetof(run_flags, requests), 1, FG_MAX_REQUESTS},
@@ -46,6 +48,22 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
         {"--timeout", offsetof(run_flags, timeout), MAX_TIMEOUT_S},
         {"--warmup-s", offsetof(run_flags, warmup_s), FG_MAX_WARMUP_S},
     };
+    /* Values where 0 means something (no cap, no latency, seed 0). */
+    static const struct { const char *name; size_t off; double hi; } zero_ok[] = {
+        {"--seed", offsetof(run_flags, seed), FG_MAX_SEED},
+        {"--bandwidth-mbit", offsetof(run_flags, bandwidth_mbit), FG_MAX_BANDWIDTH_MBIT},
+        {"--latency-ms", offsetof(run_flags, latency_ms), FG_MAX_LATENCY_MS},
+    };
+    for (size_t k = 0; k < sizeof zero_ok / sizeof zero_ok[0]; k++)
+        if (!strcmp(a, zero_ok[k].name)) {
+            double *dst = (double *)((char *)f + zero_ok[k].off);
+            if (!v) return fg_err_set(err, "%s needs a value", a);
+            if (fg_parse_double(a, v, 0, zero_ok[k].hi, dst, err)) return -1;
+            if (dst == &f->seed && f->seed != (double)(uint64_t)f->seed)
+                return fg_err_set(err, "%s: '%s' is not an integer", a, v);
+            ++*i;
+            return 1;
+        }
     if (!strcmp(a, "--inline")) {
         f->inline_data = 1;
         return 1;
@@ -130,6 +148,12 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
     if (f->warmup_s >= 0) c->warmup_s = f->warmup_s;
     if (f->max_inflight >= 0) c->max_inflight = f->max_inflight;
     if (f->inline_data) c->inline_data = 1;
+    if (f->arrival && fg_arrival_kind_parse(f->arrival, &c->arrival) != 0)
+        return fg_err_set(err, "--arrival: unknown process '%s' (known: constant, poisson)",
+                          f->arrival);
+    if (f->seed >= 0) c->seed = (uint64_t)f->seed;
+    if (f->bandwidth_mbit >= 0) c->bandwidth_mbit = f->bandwidth_mbit;
+    if (f->latency_ms >= 0) c->latency_ms = f->latency_ms;
     /* Named by flag when a flag is the half that is there. */
     if (f->rate > 0 && !(c->duration_s > 0))
         return fg_err_set(err, "--rate needs --duration (seconds of open-loop load)");

@@ -64,6 +64,9 @@ void fg_config_defaults(fg_run_config *c)
     c->inline_data = 0;
     c->variant = FG_VARIANT_CLEAN;
     c->repeats = 1;
+    c->arrival = FG_ARRIVAL_CONSTANT;
+    c->seed = FG_ARRIVAL_DEFAULT_SEED;
+    c->bandwidth_mbit = c->latency_ms = -1;
     c->default_input_mb = 1.0;
     c->default_concurrency = 5;
     c->log_level = FG_LOG_INFO;
@@ -365,6 +368,21 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         if (file_num(f, v, 0, 86400, &c->timeout_s)) return -1;
         return c->timeout_s > 0 ? 0 : key_fail(f, k, "expected a number > 0");
     }
+    if (!strcmp(k, "arrival")) {
+        if (!cJSON_IsString(v) || fg_arrival_kind_parse(v->valuestring, &c->arrival))
+            return key_fail(f, k, "expected \"constant\" or \"poisson\"");
+        return 0;
+    }
+    if (!strcmp(k, "seed")) {
+        double seed = 0;
+        if (file_num(f, v, 0, FG_MAX_SEED, &seed)) return -1;
+        if (seed != floor(seed)) return key_fail(f, k, "expected an integer");
+        c->seed = (uint64_t)seed;
+        return 0;
+    }
+    if (!strcmp(k, "bandwidth_mbit"))
+        return file_num(f, v, 0, FG_MAX_BANDWIDTH_MBIT, &c->bandwidth_mbit);
+    if (!strcmp(k, "latency_ms")) return file_num(f, v, 0, FG_MAX_LATENCY_MS, &c->latency_ms);
     if (!strcmp(k, "inline")) {
         if (!cJSON_IsBool(v)) return key_fail(f, k, "expected true or false");
         c->inline_data = cJSON_IsTrue(v);
@@ -389,8 +407,8 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         if (!strcmp(k, paths[i].key))
             return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
-                    "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, timeout_s, "
-                    "retries, inline, variant, repeats, endpoints, nodes_profile, workflow, profile, "
+                    "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, arrival, seed, "
+                    "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, endpoints, nodes_profile, workflow, profile, "
                     "thresholds, results_dir, images_dir, server_bin)");
 }
 
@@ -476,6 +494,12 @@ int fg_config_check(const fg_run_config *c, fg_err *err)
         return fg_err_set(err, "max_inflight %d (--max-inflight) caps an open loop only; a "
                           "closed loop keeps exactly its concurrency in flight (set rate_rps and "
                           "duration_s, or drop it)", c->max_inflight);
+    if (c->arrival == FG_ARRIVAL_POISSON && !(c->rate_rps > 0))
+        return fg_err_set(err, "arrival poisson (--arrival) shapes an open loop only: set "
+                          "rate_rps and duration_s (--rate, --duration)");
+    if ((c->bandwidth_mbit >= 0 || c->latency_ms >= 0) && c->endpoints[0])
+        return fg_err_set(err, "bandwidth_mbit/latency_ms (--bandwidth-mbit, --latency-ms) set "
+                          "the embedded server's links, but endpoints are set (%s)", c->endpoints);
     if (c->server_bin[0] && c->endpoints[0])
         return fg_err_set(err, "server_bin '%s' (--server-bin) is only used when flowgate starts "
                           "the server itself, but endpoints are set (%s)", c->server_bin,

@@ -117,6 +117,13 @@ static void terminate_child(pid_t pid)
 int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
                               double deadline_s, fg_cluster *c, fg_err *err)
 {
+    return fg_cluster_start_embedded_net(nodes_profile, server_bin, -1, -1, deadline_s, c, err);
+}
+
+int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_bin,
+                                  double bandwidth_mbit, double latency_ms, double deadline_s,
+                                  fg_cluster *c, fg_err *err)
+{
     memset(c, 0, sizeof *c);
     char bin[PATH_MAX];
     if (server_bin) {
@@ -146,8 +153,23 @@ int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
      * calling fg_cluster_stop (killed, crashed), so none is left behind. */
     char parent[24];
     snprintf(parent, sizeof parent, "%ld", (long)getpid());
-    char *argv[] = {bin, "--nodes", (char *)nodes_profile, "--endpoints-out", endpoints,
-                    "--parent-pid", parent, NULL};
+    char bw[32], lat[32];
+    snprintf(bw, sizeof bw, "%.17g", bandwidth_mbit);
+    snprintf(lat, sizeof lat, "%.17g", latency_ms);
+    char *argv[12] = {bin, "--nodes", (char *)nodes_profile, "--endpoints-out", endpoints,
+                      "--parent-pid", parent, NULL};
+    int argc = 7;
+    /* The run's network conditions; the endpoints file the server writes
+     * then reports them, so the schedulers see the links as they are. */
+    if (bandwidth_mbit >= 0) {
+        argv[argc++] = "--bandwidth-mbit";
+        argv[argc++] = bw;
+    }
+    if (latency_ms >= 0) {
+        argv[argc++] = "--latency-ms";
+        argv[argc++] = lat;
+    }
+    argv[argc] = NULL;
     pid_t pid;
     int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

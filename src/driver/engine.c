@@ -131,7 +131,7 @@ typedef struct engine {
     run_instance *live;
     int live_instances;
     int open;                           /* open loop */
-    double interval_ms;                 /* open loop: between due times */
+    fg_arrival warm_arr, arr;           /* open loop: warm-up and measured due times */
     int max_inflight;                   /* open loop cap */
     uint64_t started;                   /* instances of every kind: the index */
     /* Warm-up: when it stops, what it saw. */
@@ -147,7 +147,6 @@ typedef struct engine {
     uint64_t target;                    /* N (closed) or scheduled slots (open) */
     uint64_t measured_started, measured_finished;
     uint64_t measured_due;              /* open loop: slots that came due */
-    uint64_t next_slot;                 /* open loop: the next slot on the rate clock */
     int failed_total;
     double t0, next_progress;
     fg_metrics m;
@@ -419,8 +418,11 @@ static void warm_stop(engine *e, const char *reason, double now)
     e->measuring = 1;
     e->m.warmup_stop_reason = reason;
     e->m.warmup_duration_s = (now - e->t0) / 1000.0;
-    /* Open loop: the measured slots follow on the same rate clock. */
-    if (e->open) e->m.window_start = e->t0 + (double)e->next_slot * e->interval_ms;
+    /* Open loop: the measured schedule starts at the next warm-up slot. */
+    if (e->open) {
+        e->m.window_start = fg_arrival_peek(&e->warm_arr, NULL);
+        fg_arrival_restart(&e->arr, e->m.window_start);
+    }
 }
 
 static void warm_check(engine *e, double now)
@@ -715,18 +717,21 @@ static int start_closed(engine *e, fg_err *err)
     return 0;
 }
 
-/* Open loop: every slot due by now; one that finds the cap reached is
- * dropped (a measured one is counted). */
+/* Open loop: every slot due by now; one that finds the cap (its stage's
+ * concurrency, else max_inflight) reached is dropped (a measured one is
+ * counted). */
 static int start_open(engine *e, double now, fg_err *err)
 {
     for (;;) {
         if (e->measuring && e->measured_due >= e->target) break;
-        double due = e->t0 + (double)e->next_slot * e->interval_ms;
+        fg_arrival *a = e->measuring ? &e->arr : &e->warm_arr;
+        int cap;
+        double due = fg_arrival_peek(a, &cap);
         if (due > now) break;
-        e->next_slot++;
+        fg_arrival_take(a);
         instance_kind kind = e->measuring ? KIND_MEASURED : KIND_WARMUP;
         if (kind == KIND_MEASURED) e->measured_due++;
-        if (e->live_instances >= e->max_inflight) {
+        if (e->live_instances >= (cap > 0 ? cap : e->max_inflight)) {
             if (kind == KIND_MEASURED) e->m.dropped++;
             continue;
         }
@@ -783,7 +788,7 @@ static int run_loop(engine *e, fg_err *err)
         now = fg_now_mono_ms();
         if (!e->measuring) wait = fmin(wait, e->t0 + e->warm_cap_ms - now);
         if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target))
-            wait = fmin(wait, e->t0 + (double)e->next_slot * e->interval_ms - now);
+            wait = fmin(wait, fg_arrival_peek(e->measuring ? &e->arr : &e->warm_arr, NULL) - now);
         wait = fmin(wait, next_due - now);
         curl_multi_poll(e->multi, NULL, 0, wait > 0 ? (int)ceil(wait) : 0, NULL);
     }
@@ -826,14 +831,35 @@ static int init_nodes(engine *e)
     return workers;
 }
 
+/* The open loop's schedules: the experiment's stages (or one stage of
+ * rate x duration slots), and for the warm-up the first stage's rate and
+ * cap, open-ended, from a generator seeded apart from the measured one. */
+static int open_schedule(engine *e, fg_err *err)
+{
+    const fg_experiment *x = e->x;
+    fg_stage one = {0, x->rate_rps, 0};
+    if (x->n_stages == 0) {
+        double n = ceil(x->rate_rps * x->duration_s - 1e-9);
+        one.requests = n >= 1 ? (n < FG_MAX_REQUESTS ? (int)n : FG_MAX_REQUESTS) : 1;
+    }
+    const fg_stage *stages = x->n_stages ? x->stages : &one;
+    int n = x->n_stages ? x->n_stages : 1;
+    fg_stage warm = {1, stages[0].rate_rps, stages[0].concurrency};
+    fg_err why;
+    if (fg_arrival_init(&e->arr, x->arrival, x->seed, stages, n, 0, &why) != 0 ||
+        fg_arrival_init(&e->warm_arr, x->arrival, x->seed ^ 0x5bd1e995ULL, &warm, 1, 0, &why) != 0)
+        return fg_err_set(err, "%s: %s", x->id, why.msg);
+    return 0;
+}
+
 int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cluster *c,
                       const fg_payload *p, const fg_profile *profile, cJSON **entry,
                       fg_err *err)
 {
     *entry = NULL;
-    if (x->rate_rps <= 0 && x->concurrency < 1)
+    if (x->rate_rps <= 0 && x->n_stages == 0 && x->concurrency < 1)
         return fg_err_set(err, "%s: concurrency must be at least 1", x->id);
-    if (x->rate_rps > 0 && !(x->duration_s > 0))
+    if (x->rate_rps > 0 && x->n_stages == 0 && !(x->duration_s > 0))
         return fg_err_set(err, "%s: open loop needs a duration > 0", x->id);
     if (!(x->timeout_s > 0)) return fg_err_set(err, "%s: timeout must be > 0", x->id);
     if (x->warmup_s < 0 || !isfinite(x->warmup_s))
@@ -862,8 +888,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     e.wf = wf;
     e.c = c;
     e.p = p;
-    e.open = x->rate_rps > 0;
-    e.interval_ms = e.open ? 1000.0 / x->rate_rps : 0;
+    e.open = x->rate_rps > 0 || x->n_stages > 0;
     e.max_inflight = x->max_inflight > 0 ? x->max_inflight : DEFAULT_MAX_INFLIGHT;
     int rc = -1;
     e.sched = fg_sched_new(x->scheduler, wf, c, profile, err);
@@ -891,9 +916,9 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     curl_multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, in_flight + 16);
 
+    if (e.open && open_schedule(&e, err) != 0) goto out;
     if (e.open) {
-        double n = ceil(x->rate_rps * x->duration_s - 1e-9);
-        e.target = (uint64_t)(n > 0 ? n : 0);
+        e.target = fg_arrival_total(&e.arr);
         e.m.scheduled = (long long)e.target;
     } else {
         e.target = (uint64_t)(x->requests > 0 ? x->requests : 0);
@@ -905,6 +930,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     int sampled = fg_cluster_proc_sample(c, &before) == 0;
     e.t0 = fg_now_mono_ms();
     e.m.t0 = e.t0;
+    if (e.open) fg_arrival_restart(&e.warm_arr, e.t0);
     double t0_unix = fg_now_unix_ms();
     e.next_progress = e.t0 + PROGRESS_EVERY_MS;
     if (fg_timeline_init(&e.tl, x->id, x->repeat,

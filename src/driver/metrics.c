@@ -208,11 +208,18 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     cJSON_AddStringToObject(e, "variant", variant ? variant : "unknown");
     cJSON_AddNumberToObject(e, "concurrency", x->concurrency);
     cJSON_AddStringToObject(e, "scheduler", x->scheduler);
-    int open = x->rate_rps > 0;
+    int open = x->rate_rps > 0 || x->n_stages > 0;
     cJSON_AddStringToObject(e, "mode", open ? "open" : "closed");
-    if (open) {
+    if (open && x->n_stages == 0) {
         cJSON_AddNumberToObject(e, "rate_rps", x->rate_rps);
         cJSON_AddNumberToObject(e, "duration_s", x->duration_s);
+    }
+    if (open) {
+        /* How the slots came due: reproducible from the kind and the seed. */
+        cJSON *arr = cJSON_AddObjectToObject(e, "arrival");
+        cJSON_AddStringToObject(arr, "process", fg_arrival_kind_name(x->arrival));
+        if (x->arrival == FG_ARRIVAL_POISSON) cJSON_AddNumberToObject(arr, "seed", (double)x->seed);
+        if (x->n_stages) cJSON_AddItemToObject(arr, "stages", fg_stages_json(x->stages, x->n_stages));
     }
     cJSON_AddNumberToObject(e, "repeat", x->repeat);
     /* Identity: what else shapes the workload besides the id's size,

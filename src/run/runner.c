@@ -151,6 +151,8 @@ static cJSON *config_json(const fg_runner *r)
     if (c->rate_rps > 0) {
         cJSON_AddNumberToObject(o, "rate_rps", c->rate_rps);
         cJSON_AddNumberToObject(o, "duration_s", c->duration_s);
+        cJSON_AddStringToObject(o, "arrival", fg_arrival_kind_name(c->arrival));
+        if (c->arrival == FG_ARRIVAL_POISSON) cJSON_AddNumberToObject(o, "seed", (double)c->seed);
         if (c->max_inflight > 0) cJSON_AddNumberToObject(o, "max_inflight", c->max_inflight);
     }
     cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
@@ -159,6 +161,8 @@ static cJSON *config_json(const fg_runner *r)
     const char *variant = fg_variant_name(c->variant);
     cJSON_AddStringToObject(o, "variant", variant ? variant : "unknown");
     cJSON_AddNumberToObject(o, "repeats", c->repeats);
+    if (c->bandwidth_mbit >= 0) cJSON_AddNumberToObject(o, "bandwidth_mbit", c->bandwidth_mbit);
+    if (c->latency_ms >= 0) cJSON_AddNumberToObject(o, "latency_ms", c->latency_ms);
     cJSON_AddStringToObject(o, "endpoints", c->endpoints);
     cJSON_AddStringToObject(o, "nodes_profile", c->nodes_profile);
     cJSON_AddStringToObject(o, "workflow", c->workflow);
@@ -290,8 +294,9 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         char nodes[1024];
         if (cfg->nodes_profile[0]) snprintf(nodes, sizeof nodes, "%s", cfg->nodes_profile);
         else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_data_dir());
-        if (fg_cluster_start_embedded(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL, 30,
-                                      &r->cluster, err) != 0)
+        if (fg_cluster_start_embedded_net(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL,
+                                          cfg->bandwidth_mbit, cfg->latency_ms, 30, &r->cluster,
+                                          err) != 0)
             goto fail;
         r->cluster_started = 1;
     }
@@ -452,6 +457,8 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
         x.max_inflight = cfg->max_inflight;
         x.rate_rps = cfg->rate_rps;
         x.duration_s = cfg->duration_s;
+        x.arrival = cfg->arrival;
+        x.seed = cfg->seed;
         snprintf(x.scheduler, sizeof x.scheduler, "%s", scheduler);
         x.timeout_s = cfg->timeout_s;
         x.retries = cfg->retries;

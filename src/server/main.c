@@ -1,7 +1,8 @@
 /* main.c — `flowgate-functions`: argument parsing around the server
  * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
  * container mode (--function NAME --port P); --slowdown F slows every
- * function by a known factor (slowdown.h); --reference-errors makes a
+ * function by a known factor (slowdown.h); --bandwidth-mbit/--latency-ms
+ * set every node's link (node.c); --reference-errors makes a
  * container answer handled errors the reference's way (HTTP 200 +
  * "status":"error"). SIGINT/SIGTERM stop it
  * cleanly; bad arguments give one line and exit code 2. A driver that
@@ -14,6 +15,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "flowgate/config.h"
 #include "flowgate/parse.h"
 #include "server.h"
 #include "slowdown.h"
@@ -24,6 +26,7 @@ static void usage(FILE *out)
             "usage: flowgate-functions [--nodes FILE | --function NAME --port P]\n"
             "                          [--bind ADDR] [--data DIR] [--endpoints-out FILE]\n"
             "                          [--slowdown F] [--reference-errors]\n"
+            "                          [--bandwidth-mbit X] [--latency-ms Y]\n"
             "  --nodes FILE          node profile (default <data>/nodes.json)\n"
             "  --function NAME       container mode: serve one function, e.g. recognizer__adult\n"
             "  --port P              container mode port (0 = ephemeral)\n"
@@ -33,6 +36,9 @@ static void usage(FILE *out)
             "  --slowdown F          every function takes ~F x its real exec time (F >= 1):\n"
             "                        after the work it burns CPU for (F-1) x that time;\n"
             "                        overrides the profile's \"slowdown\" (known-effect knob)\n"
+            "  --bandwidth-mbit X    node mode: every node's egress link, X Mbit/s shared by its\n"
+            "                        concurrent responses (0: no cap); overrides the profile\n"
+            "  --latency-ms Y        node mode: Y ms added to every response; overrides the profile\n"
             "  --parent-pid PID      stop when process PID (the driver that started us) exits\n"
             "  --reference-errors    container mode: answer a handled error (bad input, bad\n"
             "                        image) HTTP 200 with \"status\":\"error\", as the reference\n"
@@ -78,6 +84,15 @@ int main(int argc, char **argv)
             if (fg_parse_double("--slowdown", v, 1, FG_SLOWDOWN_MAX, &o.slowdown, &perr) != 0)
                 return bad("%s", perr.msg);
         }
+        else if (!strcmp(a, "--bandwidth-mbit") || !strcmp(a, "--latency-ms")) {
+            fg_err perr;
+            int bw = !strcmp(a, "--bandwidth-mbit");
+            if (!o.has_network) o.bandwidth_mbit = o.latency_ms = -1;
+            o.has_network = 1;
+            if (fg_parse_double(a, v, 0, bw ? FG_MAX_BANDWIDTH_MBIT : FG_MAX_LATENCY_MS,
+                                bw ? &o.bandwidth_mbit : &o.latency_ms, &perr) != 0)
+                return bad("%s", perr.msg);
+        }
         else if (!strcmp(a, "--parent-pid")) {
             char *end;
             long pid = strtol(v, &end, 10);
@@ -99,6 +114,7 @@ int main(int argc, char **argv)
     if (o.nodes_path && o.function) return bad("%s", "--nodes and --function exclude each other");
     if (o.function && !have_port) return bad("%s", "--function needs --port");
     if (have_port && !o.function) return bad("%s", "--port needs --function");
+    if (o.has_network && o.function) return bad("%s", "--bandwidth-mbit/--latency-ms apply to --nodes");
     if (o.reference_errors && !o.function) return bad("%s", "--reference-errors needs --function");
 
     fg_err err;

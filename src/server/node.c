@@ -3,10 +3,16 @@
  * Worker capacity is a LIFO stack of idle slots under a mutex and condvar:
  * a request blocks for a slot (its queue time), and the most recently
  * released slot is handed out first, so warm OCR engines get reused and
- * cold starts happen only when concurrency grows. Egress is emulated by
- * sleeping latency + bytes/bandwidth in the connection thread before a
- * response is queued; slots are released before that, as the link is not
- * the worker. */
+ * cold starts happen only when concurrency grows.
+ *
+ * Egress is emulated in the connection thread before a response is
+ * queued (slots are released before that, as the link is not the worker):
+ * first the node's latency, then the bytes pass one token bucket per node
+ * — rate bandwidth_mbit, a small burst — drawn in chunks of at most the
+ * burst, so two concurrent transfers interleave and each takes about
+ * twice as long as alone, as on a shared link. A waiter reserves its chunk
+ * (the bucket goes negative) and sleeps until the tokens exist, so
+ * waiters are served in order and the link never exceeds its rate. */
 #include "node.h"
 
 #include <errno.h>
@@ -126,6 +132,9 @@ int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err 
     n->site = site;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->slot_free, NULL);
+    pthread_mutex_init(&n->link_mu, NULL);
+    n->link_last_ms = fg_now_mono_ms();
+    n->link_tokens = FG_LINK_MIN_BURST_BYTES;
     n->blobs = fg_blobstore_new(prof->blob_store_bytes, site->profile.blob_ttl_s);
     n->workers = calloc((size_t)prof->workers, sizeof *n->workers);
     n->idle = calloc((size_t)prof->workers, sizeof *n->idle);
@@ -148,6 +157,7 @@ void fg_node_destroy(fg_node *n)
             if (n->workers[i].ocr) fg_ocr_free(n->workers[i].ocr);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->slot_free);
+    pthread_mutex_destroy(&n->link_mu);
     free(n->workers);
     free(n->idle);
     fg_blobstore_free(n->blobs);
@@ -179,17 +189,42 @@ void fg_node_release(fg_node *n, fg_worker *w)
     pthread_mutex_unlock(&n->mu);
 }
 
+static void sleep_ms(double ms)
+{
+    if (!(ms > 0)) return;
+    double s = ms / 1000.0;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* Takes `chunk` bytes from the bucket; returns how long to wait for them. */
+static double link_reserve(fg_node *n, double chunk, double per_ms, double burst)
+{
+    pthread_mutex_lock(&n->link_mu);
+    double now = fg_now_mono_ms();
+    n->link_tokens = fmin(burst, n->link_tokens + (now - n->link_last_ms) * per_ms);
+    n->link_last_ms = now;
+    n->link_tokens -= chunk;
+    double wait = n->link_tokens < 0 ? -n->link_tokens / per_ms : 0;
+    pthread_mutex_unlock(&n->link_mu);
+    return wait;
+}
+
 void fg_node_egress(fg_node *n, size_t bytes)
 {
-    double s = n->prof.latency_ms / 1000.0;
-    if (n->prof.bandwidth_mbit > 0) s += (double)bytes * 8.0 / (n->prof.bandwidth_mbit * 1e6);
     pthread_mutex_lock(&n->mu);
     n->responses++;
     n->bytes_out += bytes;
     pthread_mutex_unlock(&n->mu);
-    if (s <= 0) return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    sleep_ms(n->prof.latency_ms);
+    if (!(n->prof.bandwidth_mbit > 0)) return;
+    double per_ms = n->prof.bandwidth_mbit * 1e6 / 8.0 / 1000.0;   /* bytes per ms */
+    double burst = fmax(FG_LINK_MIN_BURST_BYTES, per_ms * FG_LINK_BURST_MS);
+    for (double left = (double)bytes; left > 0;) {
+        double chunk = fmin(left, burst);
+        sleep_ms(link_reserve(n, chunk, per_ms, burst));
+        left -= chunk;
+    }
 }
 
 void fg_node_count(fg_node *n, int fn, int ok, int cold_start)

@@ -70,6 +70,11 @@ struct fg_node {
     fg_worker **idle;           /* LIFO stack: warm slots are reused first */
     int n_idle;
 
+    /* The egress link: one token bucket (bytes) every response of the node
+     * draws from, so concurrent transfers share the bandwidth. */
+    pthread_mutex_t link_mu;
+    double link_tokens, link_last_ms;
+
     int inflight, queued;
     uint64_t invocations, errors, cold_starts, responses, bytes_out;
     uint64_t per_function[FG_MAX_FUNCTIONS];
@@ -82,7 +87,14 @@ void fg_node_destroy(fg_node *n);
 fg_worker *fg_node_acquire(fg_node *n, double *queue_ms);
 void fg_node_release(fg_node *n, fg_worker *w);
 
-/* The emulated egress link: sleeps latency + bytes / bandwidth. */
+/* The egress bucket's depth: small, so a burst is a millisecond of the
+ * link or a 16 KiB socket write, whichever is larger; an idle link lets
+ * that much through at once. */
+#define FG_LINK_MIN_BURST_BYTES 16384.0
+#define FG_LINK_BURST_MS 1.0
+
+/* The emulated egress link: sleeps the node's latency, then until the
+ * shared token bucket has let `bytes` through (node.c). */
 void fg_node_egress(fg_node *n, size_t bytes);
 
 /* Counts one finished invocation of function index fn. */
@@ -93,6 +105,11 @@ fg_node *fg_site_find_node(fg_site *site, const char *name);
 /* The node's counters at one instant (taken under its lock), for
  * status.c's GET /stats. */
 typedef struct fg_node_counters {
+    /* The egress link: one token bucket (bytes) every response of the node
+     * draws from, so concurrent transfers share the bandwidth. */
+    pthread_mutex_t link_mu;
+    double link_tokens, link_last_ms;
+
     int inflight, queued;
     uint64_t invocations, errors, cold_starts, responses, bytes_out;
     uint64_t per_function[FG_MAX_FUNCTIONS];

@@ -136,6 +136,11 @@ fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
         for (int i = 0; i < s->site.profile.n_nodes; i++)
             s->site.profile.nodes[i].slowdown = opts->slowdown;
     }
+    /* The run's network conditions, over the profile, for every node. */
+    for (int i = 0; opts->has_network && i < s->site.profile.n_nodes; i++) {
+        if (opts->bandwidth_mbit >= 0) s->site.profile.nodes[i].bandwidth_mbit = opts->bandwidth_mbit;
+        if (opts->latency_ms >= 0) s->site.profile.nodes[i].latency_ms = opts->latency_ms;
+    }
     if (load_text_data(&s->site, data_dir, err) != 0) goto fail;
     s->site.nodes = s->nodes;
     s->site.n_nodes = s->site.profile.n_nodes;

@@ -19,6 +19,10 @@ typedef struct fg_server_opts {
     const char *endpoints_out;  /* NULL = do not write */
     double slowdown;            /* 0 = the profile's; else >= 1, for every node
                                  * (the known-effect knob, slowdown.h) */
+    double bandwidth_mbit;      /* >= 0: every node's egress cap (0: none); < 0 or
+                                 * unset (the struct zeroed): see has_network */
+    double latency_ms;          /* >= 0: every node's added latency per response */
+    int has_network;            /* bandwidth_mbit/latency_ms given (>= 0 each applies) */
     int reference_errors;       /* container mode only: handled errors answer
                                  * HTTP 200 + "status":"error" (functions.c) */
 } fg_server_opts;

@@ -133,6 +133,11 @@ int fg_cluster_invoke_url(const fg_cluster *c, int node, const char *function,
  * NULL = next to the running binary, then $FLOWGATE_BIN. */
 int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
                               double deadline_s, fg_cluster *c, fg_err *err);
+/* The same with every node's egress bandwidth (Mbit/s, 0 none) and added
+ * latency (ms) set over the profile; a value < 0 keeps the profile's. */
+int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_bin,
+                                  double bandwidth_mbit, double latency_ms, double deadline_s,
+                                  fg_cluster *c, fg_err *err);
 
 /* Stops the server only if this process started it (SIGTERM, then SIGKILL). */
 void fg_cluster_stop(fg_cluster *c);

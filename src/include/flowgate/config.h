@@ -7,6 +7,7 @@
  * from data/categories.json. */
 #ifndef FLOWGATE_CONFIG_H
 #define FLOWGATE_CONFIG_H
+#include "flowgate/arrival.h"
 #include "flowgate/common.h"
 #include "flowgate/json.h"
 #include "flowgate/log.h"
@@ -34,6 +35,10 @@ typedef struct fg_run_config {
     double duration_s;     /* ... for this long */
     double warmup_s;       /* warm-up time cap in s; 0 = the engine's default (30 s) */
     int max_inflight;      /* open loop: most instances in flight; 0 = default (1024) */
+    fg_arrival_kind arrival;   /* open loop: constant (default) or poisson */
+    uint64_t seed;         /* Poisson's seed, FG_ARRIVAL_DEFAULT_SEED unless set */
+    double bandwidth_mbit; /* >= 0: every embedded node's egress cap (0: none); -1 = the profile's */
+    double latency_ms;     /* >= 0: every embedded node's added latency; -1 = the profile's */
     double timeout_s;      /* per invocation, default 60 */
     int retries;           /* default 0 */
     int inline_data;       /* 1: send img_b64 inline (seed-style containers) */
@@ -60,6 +65,9 @@ typedef struct fg_run_config {
 #define FG_MAX_WARMUP_S 3600.0
 #define FG_MAX_REQUESTS 10000000
 #define FG_MAX_INPUT_MB 1024.0
+#define FG_MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in JSON numbers */
+#define FG_MAX_BANDWIDTH_MBIT 1e7
+#define FG_MAX_LATENCY_MS 60000.0
 #define FG_MIN_POSITIVE 0.001   /* smallest size, rate, duration, timeout or scale */
 
 /* Measured requests per cell unless `requests` is set explicitly: p95

@@ -1,11 +1,13 @@
 /* engine.h — running experiments. One experiment drives many instances of
  * the workflow through a libcurl multi event loop (no thread per request):
  * closed loop (C instances in flight, N in all) or open loop (R/s for D s,
- * latency from the intended send time). It returns the experiment's entry
+ * or a staged schedule, constant or Poisson arrivals: arrival.h; latency
+ * from the intended send time). It returns the experiment's entry
  * of the results JSON (schema in README "Results"). */
 #ifndef FLOWGATE_ENGINE_H
 #define FLOWGATE_ENGINE_H
 #include <cjson/cJSON.h>
+#include "flowgate/arrival.h"
 #include "flowgate/config.h"
 #include "flowgate/payload.h"
 #include "flowgate/cluster.h"
@@ -22,7 +24,11 @@ typedef struct fg_experiment {
     int warmup;            /* at least this many warm-up instances */
     double warmup_s;       /* warm-up time cap in seconds; 0: default 30 s */
     int max_inflight;      /* open loop: most instances in flight; 0: default 1024 */
-    double rate_rps, duration_s;   /* open loop when rate_rps > 0 */
+    double rate_rps, duration_s;   /* open loop when rate_rps > 0 ... */
+    fg_stage stages[FG_MAX_STAGES];  /* ... or when n_stages > 0: this schedule */
+    int n_stages;
+    fg_arrival_kind arrival;       /* open loop: constant or Poisson gaps */
+    uint64_t seed;                 /* Poisson: the generator's seed (recorded) */
     char scheduler[32];
     double timeout_s;
     int retries;

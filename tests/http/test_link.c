@@ -1,0 +1,226 @@
+/* test_link.c — the emulated egress link (src/server/node.c) over real
+ * HTTP on 127.0.0.1. The test starts its own one-node server through the
+ * driver's fg_cluster_start_embedded_net with --bandwidth-mbit 80 over a
+ * profile that has no cap, so it also shows the run flags reach the
+ * server and come back in its endpoints. A 1 MB blob (a stored upload)
+ * is fetched alone and then twice at once: one token bucket per node
+ * means the pair takes about twice one transfer, and each of the two
+ * (not only the second) takes well over one transfer's time, because
+ * they share the link rather than queue whole. Bounds are loose (a busy
+ * 2-core machine): ratio 1.5..2.8. Bad flag values are refused with exit
+ * 2 and one line naming the flag. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flowgate/b64.h"
+#include "flowgate/cluster.h"
+#include "flowgate/common.h"
+#include "flowgate/imagegen.h"
+#include "http_client.h"
+
+extern char **environ;
+
+#define MBIT 80.0
+#define ROUNDS 3
+
+static struct {
+    char dir[256];
+    fg_cluster c;
+    int started;
+    char blob_url[512];
+    double bytes;
+} g;
+
+static int setup(void **state)
+{
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g.dir, sizeof g.dir, "%s/flowgate-link-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g.dir)) return -1;
+    char profile[512];
+    snprintf(profile, sizeof profile, "%s/nodes.json", g.dir);
+    FILE *f = fopen(profile, "w");
+    if (!f) return -1;
+    fputs("{\"nodes\": [{\"name\": \"link0\", \"workers\": 2, \"bandwidth_mbit\": 0, "
+          "\"latency_ms\": 0}]}\n", f);
+    fclose(f);
+    fg_err err;
+    if (fg_cluster_start_embedded_net(profile, NULL, MBIT, 0, 60, &g.c, &err) != 0) {
+        fprintf(stderr, "test_link: %s\n", err.msg);
+        return -1;
+    }
+    g.started = 1;
+
+    /* A 1 MB image stored on the node (upload by reference). */
+    char png[1024];
+    int created;
+    if (fg_imagegen_ensure(g.dir, 1.0, FG_VARIANT_CLEAN, png, sizeof png, &created, &err) != 0) {
+        fprintf(stderr, "test_link: %s\n", err.msg);
+        return -1;
+    }
+    fg_buf data;
+    if (fg_read_file(png, 64 << 20, &data, &err) != 0) return -1;
+    char *b64 = fg_b64_encode(data.data, data.len, NULL);
+    fg_buf_free(&data);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "img_b64", b64);
+    cJSON_AddBoolToObject(req, "by_ref", 1);
+    free(b64);
+    char url[512];
+    snprintf(url, sizeof url, "%s/invoke/recognizer__upload", g.c.nodes[0].url);
+    long status;
+    cJSON *res = http_post_json(url, req, &status);
+    const cJSON *ref = cJSON_GetObjectItem(res, "ref");
+    const char *key = cJSON_GetStringValue(cJSON_GetObjectItem(ref, "key"));
+    if (status != 200 || !key) {
+        fprintf(stderr, "test_link: upload failed (HTTP %ld)\n", status);
+        cJSON_Delete(res);
+        return -1;
+    }
+    snprintf(g.blob_url, sizeof g.blob_url, "%s/blob/%s", g.c.nodes[0].url, key);
+    g.bytes = cJSON_GetNumberValue(cJSON_GetObjectItem(ref, "bytes"));
+    cJSON_Delete(res);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (g.started) fg_cluster_stop(&g.c);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.dir);
+    if (system(cmd) != 0) fprintf(stderr, "test_link: could not remove %s\n", g.dir);
+    curl_global_cleanup();
+    return 0;
+}
+
+static void *fetch(void *arg)
+{
+    double *ms = arg;
+    double t0 = fg_now_mono_ms();
+    http_resp r;
+    http_request("GET", g.blob_url, NULL, 0, &r);
+    *ms = r.status == 200 && r.len == (size_t)g.bytes ? fg_now_mono_ms() - t0 : -1;
+    http_resp_free(&r);
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_endpoints_report_the_flag(void **state)
+{
+    (void)state;
+    assert_int_equal(g.c.n_nodes, 1);
+    assert_true(g.c.nodes[0].bandwidth_mbit == MBIT);
+    assert_true(g.c.nodes[0].latency_ms == 0);
+}
+
+static void test_concurrent_transfers_share_the_bucket(void **state)
+{
+    (void)state;
+    assert_true(g.bytes > 0.9 * FG_MB);
+    double link_ms = g.bytes * 8 / (MBIT * 1e3);
+    double one[ROUNDS], pair[ROUNDS], each_min[ROUNDS];
+    for (int k = 0; k < ROUNDS; k++) {
+        fetch(&one[k]);
+        assert_true(one[k] > 0);
+        double a = 0, b = 0;
+        pthread_t ta, tb;
+        double t0 = fg_now_mono_ms();
+        assert_int_equal(pthread_create(&ta, NULL, fetch, &a), 0);
+        assert_int_equal(pthread_create(&tb, NULL, fetch, &b), 0);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pair[k] = fg_now_mono_ms() - t0;
+        assert_true(a > 0 && b > 0);
+        each_min[k] = a < b ? a : b;
+    }
+    qsort(one, ROUNDS, sizeof one[0], cmp);
+    qsort(pair, ROUNDS, sizeof pair[0], cmp);
+    qsort(each_min, ROUNDS, sizeof each_min[0], cmp);
+    double t1 = one[ROUNDS / 2], t2 = pair[ROUNDS / 2], first = each_min[ROUNDS / 2];
+    printf("link %.0f Mbit, %.0f bytes: one %.1f ms (link alone %.1f ms), two at once %.1f ms "
+           "(x%.2f), the first of the two done after %.1f ms (x%.2f)\n",
+           MBIT, g.bytes, t1, link_ms, t2, t2 / t1, first, first / t1);
+    assert_true(t1 >= 0.9 * link_ms);
+    assert_true(t1 < 3 * link_ms);
+    assert_true(t2 / t1 > 1.5 && t2 / t1 < 2.8);
+    /* Shared, not queued whole: the first of the two is slowed down too. */
+    assert_true(first / t1 > 1.3);
+}
+
+/* flowgate-functions refuses bad link values with exit 2 and one line. */
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    const char *bindir = getenv("FLOWGATE_BIN");
+    if (!bindir) skip();
+    char bin[1024], log[600];
+    snprintf(bin, sizeof bin, "%s/flowgate-functions", bindir);
+    snprintf(log, sizeof log, "%s/bad.log", g.dir);
+    static const char *const cases[][5] = {
+        {"--bandwidth-mbit", "-1", NULL, NULL, "--bandwidth-mbit"},
+        {"--latency-ms", "abc", NULL, NULL, "--latency-ms"},
+        {"--latency-ms", "1e9", NULL, NULL, "--latency-ms"},
+        {"--bandwidth-mbit", "5", "--function", "recognizer__adult", "apply to --nodes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[10] = {bin, (char *)cases[i][0], (char *)cases[i][1]};
+        int n = 3;
+        if (cases[i][2]) {
+            argv[n++] = (char *)cases[i][2];
+            argv[n++] = (char *)cases[i][3];
+            argv[n++] = "--port";
+            argv[n++] = "0";
+        }
+        argv[n] = NULL;
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        pid_t pid;
+        assert_int_equal(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        int st;
+        while (waitpid(pid, &st, 0) < 0) assert_int_equal(errno, EINTR);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 2);
+        fg_buf out;
+        fg_err err;
+        assert_int_equal(fg_read_file(log, 1 << 16, &out, &err), 0);
+        char *text = (char *)out.data;
+        if (!strstr(text, cases[i][4])) fail_msg("'%s %s': %s", cases[i][0], cases[i][1], text);
+        char *nl = strchr(text, '\n');
+        assert_true(nl && nl[1] == 0);   /* one line */
+        fg_buf_free(&out);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_endpoints_report_the_flag),
+        cmocka_unit_test(test_concurrent_transfers_share_the_bucket),
+        cmocka_unit_test(test_bad_flags),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
