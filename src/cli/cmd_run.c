@@ -32,12 +32,15 @@
 typedef struct cmd_flags {
     run_flags run;
     int no_thresholds;
+    int override;              /* scenarios: rerun cells an earlier run holds */
+    const char *scenario;      /* scenarios: only this one */
 } cmd_flags;
 
 static void usage(FILE *out)
 {
     fprintf(out,
         "usage: flowgate run [standard|large_input|high_concurrency|extreme|scale|smoke|test|single]\n"
+        "       flowgate run scenarios [NAME] [--override] [flags]\n"
         "                    [--config F] [--endpoints F] [--schedulers a,b] [--sizes 0.1,1]\n"
         "                    [--concurrency 1,5] [--requests N] [--warmup N] [--warmup-s S]\n"
         "                    [--rate R --duration S [--max-inflight N]\n"
@@ -53,6 +56,9 @@ static void usage(FILE *out)
         "category < --config file < flags. `scale` runs large_input, high_concurrency and\n"
         "extreme into one scale_experiment_results_<id>.json; `test` is smoke; `single`\n"
         "is one cell at $DEFAULT_INPUT_SIZE (1.0) x $DEFAULT_CONCURRENCY (5).\n"
+        "`scenarios` runs data/scenarios.json (or one scenario by NAME): each cell R times\n"
+        "(--repeats, $FLOWGATE_REPLICATES), mean, sd and 95 %% CI per cell; cells the latest\n"
+        "scenarios results already hold (same identity) are kept, --override reruns them.\n"
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
         "--max-inflight caps its instances in flight (default 1024); --arrival poisson draws\n"
         "exponential gaps from --seed (default %llu, recorded in the results).\n"
@@ -82,7 +88,7 @@ static int count_of(const cJSON *obj, const char *field)
     return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
-static void print_summary(const cJSON *e)
+void run_print_summary(const cJSON *e)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "experiment_id");
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
@@ -111,8 +117,8 @@ static void print_summary(const cJSON *e)
 /* The threshold table — the same report the suites write: printed, and
  * saved as results/thresholds_<run-id>.md. Returns the number of failed
  * checks, -1 on a bad document. */
-static int report_thresholds(const cJSON *doc, const cJSON *results, const char *dir,
-                             fg_err *err)
+int run_report_thresholds(const cJSON *doc, const cJSON *results, const char *dir,
+                          fg_err *err)
 {
     fg_threshold_table t;
     memset(&t, 0, sizeof t);
@@ -134,6 +140,58 @@ static void on_stop_signal(int sig)
     fg_engine_request_stop();
 }
 
+void run_catch_stop(struct sigaction *old_int, struct sigaction *old_term)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C kills */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+/* The end of a run: the threshold table of what ran, the interrupted
+ * verdict, the results file closed. Returns the exit status. */
+int run_finish(fg_runner *r, const cJSON *thresholds, const char *results_dir, int interrupted,
+               int status)
+{
+    fg_err err = {{0}};
+    /* run.interrupted is set in the document the table is made from, so
+     * the table of an interrupted run does not read as a pass. */
+    const cJSON *results = fg_runner_results(r);
+    int n_exps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
+    if (status == 0 && thresholds && n_exps > 0) {
+        int failed = run_report_thresholds(thresholds, results, results_dir, &err);
+        if (failed < 0) {
+            fprintf(stderr, "flowgate run: thresholds: %s\n", err.msg);
+            status = 2;
+        } else if (failed > 0) {
+            printf("%d threshold%s failed\n", failed, failed == 1 ? "" : "s");
+            status = 1;
+        } else if (!interrupted) {
+            printf("all thresholds pass\n");
+        }
+    }
+    if (interrupted && status != 2) {
+        if (n_exps == 0)
+            printf("interrupted before the first cell finished: no threshold verdict\n");
+        else
+            printf("interrupted: no verdict for the cells not run; unfinished requests are "
+                   "reported as interrupted\n");
+        status = 1;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s", fg_runner_results_path(r));
+    if (fg_runner_close(r, &err) != 0) {
+        fprintf(stderr, "flowgate run: %s\n", err.msg);
+        status = 2;
+    } else {
+        printf("results: %s\n", path);
+    }
+    return status;
+}
+
 static int parse_args(int argc, char **argv, const char **category, cmd_flags *f, fg_err *err)
 {
     memset(f, 0, sizeof *f);
@@ -146,12 +204,19 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
         if (taken < 0) return -1;
         if (taken) continue;
         if (!strcmp(a, "--no-thresholds")) { f->no_thresholds = 1; continue; }
+        if (!strcmp(a, "--override")) { f->override = 1; continue; }
         if (a[0] == '-') return fg_err_set(err, "unknown option '%s' (flowgate run --help)", a);
+        if (have_category && !strcmp(*category, "scenarios") && !f->scenario) {
+            f->scenario = a;
+            continue;
+        }
         if (have_category) return fg_err_set(err, "more than one category ('%s')", a);
         *category = a;
         have_category = 1;
     }
     if (!strcmp(*category, "test")) *category = "smoke";
+    if (f->override && strcmp(*category, "scenarios"))
+        return fg_err_set(err, "--override reruns scenario cells; it needs the scenarios category");
     return 0;
 }
 
@@ -170,7 +235,7 @@ static int run_matrix(fg_runner *r, const fg_run_config *c, fg_err *err)
                                         &entry, err);
                 const cJSON *exps = cJSON_GetObjectItemCaseSensitive(results, "experiments");
                 for (int i = before; i < cJSON_GetArraySize(exps); i++)
-                    print_summary(cJSON_GetArrayItem(exps, i));
+                    run_print_summary(cJSON_GetArrayItem(exps, i));
                 if (rc != 0) return -1;
             }
     return 0;
@@ -190,6 +255,8 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         return 2;
     }
+    if (!strcmp(category, "scenarios"))
+        return cmd_run_scenarios(&flags.run, flags.scenario, flags.override, flags.no_thresholds);
     static const char *const scale_parts[] = {"large_input", "high_concurrency", "extreme"};
     int scale = !strcmp(category, "scale");
     int n_parts = scale ? 3 : 1;
@@ -219,14 +286,8 @@ int cmd_run(int argc, char **argv)
     /* Installed before the cluster starts: SIGTERM (e.g. from `timeout`)
      * ends the run like Ctrl-C, so the embedded server is always stopped
      * and finished results kept; dying on it would leave the server behind. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C kills */
-    sigemptyset(&sa.sa_mask);
     struct sigaction old_int, old_term;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    run_catch_stop(&old_int, &old_term);
 
     fg_runner *r = fg_runner_open(&run_cfg, &err);
     if (!r) {
@@ -247,38 +308,7 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
-    /* run.interrupted is set in the document the table is made from, so
-     * the table of an interrupted run does not read as a pass. */
-    const cJSON *results = fg_runner_results(r);
-    int n_exps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
-    if (status == 0 && thresholds && n_exps > 0) {
-        int failed = report_thresholds(thresholds, results, run_cfg.results_dir, &err);
-        if (failed < 0) {
-            fprintf(stderr, "flowgate run: thresholds: %s\n", err.msg);
-            status = 2;
-        } else if (failed > 0) {
-            printf("%d threshold%s failed\n", failed, failed == 1 ? "" : "s");
-            status = 1;
-        } else if (!interrupted) {
-            printf("all thresholds pass\n");
-        }
-    }
-    if (interrupted && status != 2) {
-        if (n_exps == 0)
-            printf("interrupted before the first cell finished: no threshold verdict\n");
-        else
-            printf("interrupted: no verdict for the cells not run; unfinished requests are "
-                   "reported as interrupted\n");
-        status = 1;
-    }
-    char path[1024];
-    snprintf(path, sizeof path, "%s", fg_runner_results_path(r));
-    if (fg_runner_close(r, &err) != 0) {
-        fprintf(stderr, "flowgate run: %s\n", err.msg);
-        status = 2;
-    } else {
-        printf("results: %s\n", path);
-    }
+    status = run_finish(r, thresholds, run_cfg.results_dir, interrupted, status);
     cJSON_Delete(thresholds);
     return status;
 }

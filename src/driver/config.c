@@ -236,6 +236,12 @@ int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
 {
     /* "single": one cell at DEFAULT_INPUT_SIZE x DEFAULT_CONCURRENCY — the
      * reference system's default experiment, set from the environment. */
+    /* "scenarios": the matrix comes from data/scenarios.json (scenarios.h). */
+    if (name && !strcmp(name, "scenarios")) {
+        snprintf(c->category, sizeof c->category, "scenarios");
+        c->scale_prefix = 0;
+        return 0;
+    }
     if (name && !strcmp(name, "single")) {
         snprintf(c->category, sizeof c->category, "single");
         c->sizes_mb[0] = c->default_input_mb;

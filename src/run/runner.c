@@ -434,36 +434,44 @@ static void note_requests(fg_runner *r, const fg_experiment *x)
     else cJSON_AddItemToObject(by, key, v);
 }
 
-int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *scheduler,
-                   const cJSON **entry, fg_err *err)
+void fg_runner_experiment_init(const fg_runner *r, fg_experiment *x, double input_mb,
+                               int concurrency, const char *scheduler)
 {
-    if (entry) *entry = NULL;
-    if (ensure_payload(r, input_mb, err) != 0) return -1;
     const fg_run_config *cfg = &r->cfg;
     char size[32];
     fg_format_mb(input_mb, size, sizeof size);
-    int repeats = cfg->repeats > 0 ? cfg->repeats : 1;
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "exp_input%smb_conc%d_%s", size, concurrency, scheduler);
+    snprintf(x->category, sizeof x->category, "%s", r->category);
+    x->input_mb = input_mb;
+    x->variant = cfg->variant;
+    x->concurrency = concurrency;
+    x->requests = fg_config_requests_for(cfg, concurrency);
+    x->warmup = cfg->warmup;
+    x->warmup_s = cfg->warmup_s;
+    x->max_inflight = cfg->max_inflight;
+    x->rate_rps = cfg->rate_rps;
+    x->duration_s = cfg->duration_s;
+    x->arrival = cfg->arrival;
+    x->seed = cfg->seed;
+    snprintf(x->scheduler, sizeof x->scheduler, "%s", scheduler);
+    x->timeout_s = cfg->timeout_s;
+    x->retries = cfg->retries;
+    x->inline_data = inline_data(r);
+}
+
+int fg_runner_experiment(fg_runner *r, const fg_experiment *tmpl, int repeats,
+                         const cJSON **entry, fg_err *err)
+{
+    if (entry) *entry = NULL;
+    if (ensure_payload(r, tmpl->input_mb, err) != 0) return -1;
+    const fg_run_config *cfg = &r->cfg;
+    if (repeats < 1) repeats = 1;
     for (int k = 0; k < repeats && !fg_engine_stop_requested(); k++) {
-        fg_experiment x;
-        memset(&x, 0, sizeof x);
-        snprintf(x.id, sizeof x.id, "exp_input%smb_conc%d_%s", size, concurrency, scheduler);
-        snprintf(x.category, sizeof x.category, "%s", r->category);
-        x.input_mb = input_mb;
-        x.variant = cfg->variant;
-        x.concurrency = concurrency;
-        x.requests = fg_config_requests_for(cfg, concurrency);
-        x.warmup = cfg->warmup;
-        x.warmup_s = cfg->warmup_s;
-        x.max_inflight = cfg->max_inflight;
-        x.rate_rps = cfg->rate_rps;
-        x.duration_s = cfg->duration_s;
-        x.arrival = cfg->arrival;
-        x.seed = cfg->seed;
-        snprintf(x.scheduler, sizeof x.scheduler, "%s", scheduler);
-        x.timeout_s = cfg->timeout_s;
-        x.retries = cfg->retries;
-        x.inline_data = inline_data(r);
+        fg_experiment x = *tmpl;
         x.repeat = r->first_repeat + k;
+        /* Poisson repeats draw their own arrivals, each from a recorded seed. */
+        x.seed = tmpl->seed + (uint64_t)x.repeat;
         x.progress = isatty(STDERR_FILENO);
         char suffix[16] = "";
         /* Repeats of one cell (or A/B pairs run one call each) must not
@@ -485,6 +493,55 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
         if (fg_results_save(r->path, r->root, err) != 0) return -1;
     }
     return 0;
+}
+
+int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *scheduler,
+                   const cJSON **entry, fg_err *err)
+{
+    fg_experiment x;
+    fg_runner_experiment_init(r, &x, input_mb, concurrency, scheduler);
+    return fg_runner_experiment(r, &x, r->cfg.repeats > 0 ? r->cfg.repeats : 1, entry, err);
+}
+
+int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms, fg_err *err)
+{
+    if (r->cfg.bandwidth_mbit == bandwidth_mbit && r->cfg.latency_ms == latency_ms) return 0;
+    if (!r->cluster_started)
+        return fg_err_set(err, "network conditions (bandwidth %g Mbit/s, latency %g ms) apply to "
+                          "the embedded server only; the endpoints (%s) are someone else's",
+                          bandwidth_mbit, latency_ms, r->cfg.endpoints);
+    /* The links are the server's: restart it with the new ones. */
+    fg_cluster_stop(&r->cluster);
+    r->cluster_started = 0;
+    char nodes[1024];
+    if (r->cfg.nodes_profile[0]) snprintf(nodes, sizeof nodes, "%s", r->cfg.nodes_profile);
+    else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_data_dir());
+    if (fg_cluster_start_embedded_net(nodes, r->cfg.server_bin[0] ? r->cfg.server_bin : NULL,
+                                      bandwidth_mbit, latency_ms, 30, &r->cluster, err) != 0)
+        return -1;
+    r->cluster_started = 1;
+    r->cfg.bandwidth_mbit = bandwidth_mbit;
+    r->cfg.latency_ms = latency_ms;
+    if (fg_cluster_health(&r->cluster, 30, err) != 0) return -1;
+    if (!r->cfg.profile[0]) fg_profile_fallback(&r->profile, &r->cluster, &r->wf);
+    return 0;
+}
+
+cJSON *fg_runner_experiments(fg_runner *r)
+{
+    return r->experiments;
+}
+
+int fg_runner_save(fg_runner *r, const char *key, cJSON *item, fg_err *err)
+{
+    if (key && item) {
+        if (cJSON_GetObjectItemCaseSensitive(r->root, key))
+            cJSON_ReplaceItemInObjectCaseSensitive(r->root, key, item);
+        else
+            cJSON_AddItemToObject(r->root, key, item);
+    }
+    sync_interrupted(r);
+    return fg_results_save(r->path, r->root, err);
 }
 
 const fg_cluster *fg_runner_cluster(const fg_runner *r)

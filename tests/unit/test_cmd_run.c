@@ -49,14 +49,15 @@ static void write_file(const char *name, const char *text, char *path, size_t si
     fclose(f);
 }
 
-/* Runs `flowgate CMD smoke ARGS...` and expects exit 2 with exactly one
+/* Runs `flowgate CMD CATEGORY ARGS...` and expects exit 2 with exactly one
  * stderr line containing needle, and no results directory created. */
-static void expect_refused_by(const char *cmd, const char *needle, const char *const *args)
+static void expect_refused_in(const char *cmd, const char *category, const char *needle,
+                              const char *const *args)
 {
     char err_path[128], results[128];
     snprintf(err_path, sizeof err_path, "%s/stderr", dir);
     snprintf(results, sizeof results, "%s/results", dir);
-    const char *argv[32] = {bin, cmd, "smoke", "--results-dir", results};
+    const char *argv[32] = {bin, cmd, category, "--results-dir", results};
     int n = 5;
     for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
     argv[n] = NULL;
@@ -87,6 +88,11 @@ static void expect_refused_by(const char *cmd, const char *needle, const char *c
     char *nl = strchr(text, '\n');
     if (!nl || nl[1]) fail_msg("want one line, got: %s", text);
     assert_int_equal(access(results, F_OK), -1);
+}
+
+static void expect_refused_by(const char *cmd, const char *needle, const char *const *args)
+{
+    expect_refused_in(cmd, "smoke", needle, args);
 }
 
 static void expect_refused(const char *needle, const char *const *args)
@@ -174,6 +180,39 @@ static void test_ab_shares_run_flags(void **state)
                       (const char *const[]){"--b-slowdown", "0.5", NULL});
 }
 
+/* Arrival processes, network conditions and the scenarios' own words. */
+static void test_arrival_network_scenarios(void **state)
+{
+    (void)state;
+    expect_refused("--arrival: unknown process 'gamma' (known: constant, poisson)",
+                   (const char *const[]){"--rate", "2", "--duration", "2", "--arrival", "gamma",
+                                         NULL});
+    expect_refused("arrival poisson (--arrival) shapes an open loop only",
+                   (const char *const[]){"--arrival", "poisson", NULL});
+    expect_refused("--seed: expected a number", (const char *const[]){"--seed", "x", NULL});
+    expect_refused("--seed: '1.5' is not an integer", (const char *const[]){"--seed", "1.5", NULL});
+    expect_refused("--bandwidth-mbit: expected a number from 0",
+                   (const char *const[]){"--bandwidth-mbit", "-5", NULL});
+    expect_refused("--latency-ms: expected a number", (const char *const[]){"--latency-ms", "1s", NULL});
+    char ep[128];
+    write_file("ep3.json", "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"n\",\"url\":\"http://127.0.0.1:1\"}]}",
+               ep, sizeof ep);
+    expect_refused("the embedded server's links, but endpoints are set",
+                   (const char *const[]){"--endpoints", ep, "--latency-ms", "5", NULL});
+    char cfg[128];
+    write_file("arr.json", "{\"arrival\": \"uniform\"}", cfg, sizeof cfg);
+    expect_refused("arr.json: arrival: expected \"constant\" or \"poisson\"",
+                   (const char *const[]){"--config", cfg, NULL});
+    expect_refused("--override reruns scenario cells; it needs the scenarios category",
+                   (const char *const[]){"--override", NULL});
+    expect_refused_in("run", "scenarios", "unknown scenario 'Nope'",
+                      (const char *const[]){"Nope", NULL});
+    expect_refused_in("run", "scenarios", "scenarios set each node's network",
+                      (const char *const[]){"--endpoints", ep, NULL});
+    expect_refused_in("run", "scenarios", "fastest",
+                      (const char *const[]){"--schedulers", "fastest", NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_size_over_body_limit),
         cmocka_unit_test(test_new_flags_range_checked),
         cmocka_unit_test(test_ab_shares_run_flags),
+        cmocka_unit_test(test_arrival_network_scenarios),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

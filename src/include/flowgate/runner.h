@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include "flowgate/cluster.h"
 #include "flowgate/config.h"
+#include "flowgate/engine.h"
 
 typedef struct fg_runner fg_runner;
 
@@ -15,6 +16,23 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err);
  * results, rewriting the results file atomically. *entry is borrowed. */
 int fg_runner_cell(fg_runner *r, double input_mb, int concurrency,
                    const char *scheduler, const cJSON **entry, fg_err *err);
+/* A cell's experiment as fg_runner_cell builds it from the run's config,
+ * for a caller to adjust (id, open-loop stages...) and run with
+ * fg_runner_experiment: `repeats` times, each appended and saved; repeat
+ * k uses seed + its repeat index. */
+void fg_runner_experiment_init(const fg_runner *r, fg_experiment *x, double input_mb,
+                               int concurrency, const char *scheduler);
+int fg_runner_experiment(fg_runner *r, const fg_experiment *x, int repeats,
+                         const cJSON **entry, fg_err *err);
+/* Restarts the embedded server with every node's egress bandwidth and
+ * latency set (a value < 0: the profile's); nothing when they are already
+ * in force. An error for endpoints flowgate did not start. */
+int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms, fg_err *err);
+/* The results' experiments array, for a caller that annotates or copies
+ * entries; then fg_runner_save (with an optional top-level key = item,
+ * taken, replacing one there) writes the file. */
+cJSON *fg_runner_experiments(fg_runner *r);
+int fg_runner_save(fg_runner *r, const char *key, cJSON *item, fg_err *err);
 const char *fg_runner_results_path(const fg_runner *r);
 /* The cluster the runner found or started (already health-checked). */
 const fg_cluster *fg_runner_cluster(const fg_runner *r);
