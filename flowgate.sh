@@ -5,7 +5,8 @@
 #                        on the embedded server, write results/ and plots/
 #   ./flowgate.sh test   install what is missing, build, run every test through ctest:
 #                        unit + HTTP tests under AddressSanitizer, the fuzzer (bounded),
-#                        then the perf suites (smoke, standard, scale categories)
+#                        then the perf suites (smoke, standard, scale categories) and
+#                        the six scenarios scaled down (label scenarios)
 #
 # Each step does nothing when its work is already done: packages already
 # installed are not touched, builds are incremental. CI (.ci/run) calls
@@ -71,6 +72,8 @@ cmd_test() {
   ctest --test-dir build-fuzz -L fuzz --output-on-failure || rc=1
   ctest --test-dir build -L perf -LE scale --output-on-failure || rc=1
   FLOWGATE_REQUEST_SCALE=$scale ctest --test-dir build -L scale --output-on-failure || rc=1
+  # The six scenarios, scaled down by the test itself (suites/suites.cmake).
+  ctest --test-dir build -L scenarios --output-on-failure || rc=1
   return $rc
 }
 

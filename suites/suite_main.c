@@ -6,6 +6,11 @@
  * concurrency, then scheduler, so the schedulers of a cell run back to back
  * under the same machine conditions.
  *
+ * `flowgate-suite scenarios [NAME] [--override]`: the scenario cells of
+ * data/scenarios.json (scenarios.h), one cmocka test per cell and
+ * scheduler, each running its replicates; cells the newest scenarios
+ * results already hold are kept unless --override.
+ *
  * `flowgate-suite --latest-like BASE.json` prints the newest results file
  * next to BASE of the same category (what the regression gate compares).
  *
@@ -31,8 +36,10 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: flowgate-suite CATEGORY        run the category's cells as cmocka tests\n"
+            "       flowgate-suite scenarios [NAME] [--override]\n"
             "       flowgate-suite --latest-like BASE.json\n"
             "categories: smoke, standard, large_input, high_concurrency, extreme (data/categories.json)\n"
+            "     FLOWGATE_REPLICATES (scenarios: replicates per cell)\n"
             "env: FLOWGATE_ENDPOINTS, FLOWGATE_SCHEDULERS, FLOWGATE_REQUEST_SCALE, FLOWGATE_CONFIG,\n"
             "     FLOWGATE_RESULTS_DIR, FLOWGATE_BASELINE (results file: base of relative thresholds),\n"
             "     CMOCKA_MESSAGE_OUTPUT=xml + CMOCKA_XML_FILE for JUnit XML\n");
@@ -67,9 +74,63 @@ static int latest_like(const char *base_path)
     return 0;
 }
 
+/* The scenario cells as one cmocka group (category "scenarios"). */
+static int scenarios(int argc, char **argv)
+{
+    const char *only = NULL;
+    int override = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--override")) override = 1;
+        else if (argv[i][0] != '-' && !only) only = argv[i];
+        else return usage();
+    }
+    fg_run_config cfg;
+    fg_err err = {{0}};
+    fg_scenario_plan plan;
+    if (fixture_config("scenarios", &cfg, &err) != 0 ||
+        fg_scenarios_load(NULL, only, &cfg, NULL, 0, &plan, &err) != 0 ||
+        fixture_junit_prepare(NULL, &err) != 0) {
+        fprintf(stderr, "flowgate-suite scenarios: %s\n", err.msg);
+        return 2;
+    }
+    cJSON *prior = NULL;
+    char path[1024];
+    if (!override && fg_plot_latest_results(cfg.results_dir, "scenarios", path, sizeof path,
+                                            &err) == 0 &&
+        (prior = fg_results_load(path, &err)))
+        printf("scenarios: keeping the cells %s holds (--override reruns them)\n", path);
+    printf("scenarios: %d cells x %d replicates, request scale %g\n", plan.n_cells,
+           plan.replicates, plan.request_scale);
+    fixture_scenario_cell *cells = calloc((size_t)plan.n_cells, sizeof *cells);
+    struct CMUnitTest *tests = calloc((size_t)plan.n_cells, sizeof *tests);
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!cells || !tests || !fx) {
+        fprintf(stderr, "flowgate-suite: out of memory\n");
+        return 2;
+    }
+    for (int k = 0; k < plan.n_cells; k++) {
+        cells[k] = (fixture_scenario_cell){fx, &plan, &plan.cells[k], prior, override};
+        tests[k].name = plan.cells[k].id;
+        tests[k].test_func = fixture_scenario_cell_test;
+        tests[k].initial_state = &cells[k];
+    }
+    fixture_select(fx, "scenarios");
+    int failed = _cmocka_run_group_tests("scenarios", tests, (size_t)plan.n_cells,
+                                         fixture_group_setup, fixture_group_teardown);
+    int interrupted = fx->interrupted;
+    if (interrupted) fprintf(stderr, "flowgate-suite scenarios: interrupted: no verdict\n");
+    free(tests);
+    free(cells);
+    free(fx);
+    cJSON_Delete(prior);
+    fg_scenarios_free(&plan);
+    return failed || interrupted ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--latest-like")) return latest_like(argv[2]);
+    if (argc >= 2 && !strcmp(argv[1], "scenarios")) return scenarios(argc, argv);
     if (argc != 2 || argv[1][0] == '-') return usage();
     const char *category = argv[1];
 
