@@ -6,10 +6,11 @@
  * concurrency, then scheduler, so the schedulers of a cell run back to back
  * under the same machine conditions.
  *
- * `flowgate-suite scenarios [NAME] [--override]`: the scenario cells of
+ * `flowgate-suite scenarios [NAME] [--override] [--ci]`: the scenario cells of
  * data/scenarios.json (scenarios.h), one cmocka test per cell and
  * scheduler, each running its replicates; cells the newest scenarios
- * results already hold are kept unless --override.
+ * results already hold are kept unless --override; --ci applies the
+ * file's scaled-down "ci" settings.
  *
  * `flowgate-suite --latest-like BASE.json` prints the newest results file
  * next to BASE of the same category (what the regression gate compares).
@@ -36,7 +37,7 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: flowgate-suite CATEGORY        run the category's cells as cmocka tests\n"
-            "       flowgate-suite scenarios [NAME] [--override]\n"
+            "       flowgate-suite scenarios [NAME] [--override] [--ci]\n"
             "       flowgate-suite --latest-like BASE.json\n"
             "categories: smoke, standard, large_input, high_concurrency, extreme (data/categories.json)\n"
             "     FLOWGATE_REPLICATES (scenarios: replicates per cell)\n"
@@ -78,9 +79,10 @@ static int latest_like(const char *base_path)
 static int scenarios(int argc, char **argv)
 {
     const char *only = NULL;
-    int override = 0;
+    int override = 0, ci = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--override")) override = 1;
+        else if (!strcmp(argv[i], "--ci")) ci = 1;
         else if (argv[i][0] != '-' && !only) only = argv[i];
         else return usage();
     }
@@ -88,7 +90,7 @@ static int scenarios(int argc, char **argv)
     fg_err err = {{0}};
     fg_scenario_plan plan;
     if (fixture_config("scenarios", &cfg, &err) != 0 ||
-        fg_scenarios_load(NULL, only, &cfg, NULL, 0, &plan, &err) != 0 ||
+        fg_scenarios_load(NULL, only, &cfg, NULL, 0, ci, &plan, &err) != 0 ||
         fixture_junit_prepare(NULL, &err) != 0) {
         fprintf(stderr, "flowgate-suite scenarios: %s\n", err.msg);
         return 2;

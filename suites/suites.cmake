@@ -168,18 +168,16 @@ set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPER
   ENVIRONMENT "${AB_ENV}")
 
 # The scenario experiments (data/scenarios.json) as one cmocka group, scaled
-# down so the six run in a few minutes on 2 cores: a tenth of the requests
-# (never fewer than the file's min_requests), the `ours` scheduler, 2
-# replicates (the least that gives a standard deviation). Rates, in-flight
-# caps and network conditions stay as the file says. The suite starts its
-# own server per network condition (FLOWGATE_ENDPOINTS empty), so it needs
-# no perf_server; --override: a ctest run measures, never keeps old cells.
-# The full set: `flowgate run scenarios` (README "Scenarios").
-set(SCENARIOS_CI_SCALE 0.1 CACHE STRING "FLOWGATE_REQUEST_SCALE of the scenarios ctest")
-add_test(NAME suite_scenarios COMMAND flowgate-suite scenarios --override)
+# down by the file's "ci" block (--ci: fewer requests, a short warm-up cap,
+# 2 replicates, `ours`) so the six run in a few minutes on 2 cores. Rates,
+# in-flight caps and network conditions stay as the file says. The suite
+# starts its own server per network condition (FLOWGATE_ENDPOINTS empty),
+# so it needs no perf_server; --override: a ctest run measures, never keeps
+# old cells. The full set: `flowgate run scenarios` (README "Scenarios").
+add_test(NAME suite_scenarios COMMAND flowgate-suite scenarios --ci --override)
 set_tests_properties(suite_scenarios PROPERTIES
   LABELS "scenarios"
   RUN_SERIAL TRUE
   TIMEOUT 900
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-  ENVIRONMENT "${PERF_ENV};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=;FLOWGATE_REQUEST_SCALE=${SCENARIOS_CI_SCALE};FLOWGATE_SCHEDULERS=ours;FLOWGATE_REPLICATES=2;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/scenarios.xml")
+  ENVIRONMENT "${PERF_ENV};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=;FLOWGATE_SCHEDULERS=;FLOWGATE_REPLICATES=;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/scenarios.xml")

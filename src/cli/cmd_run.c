@@ -33,6 +33,7 @@ typedef struct cmd_flags {
     run_flags run;
     int no_thresholds;
     int override;              /* scenarios: rerun cells an earlier run holds */
+    int ci;                    /* scenarios: the file's scaled-down "ci" settings */
     const char *scenario;      /* scenarios: only this one */
 } cmd_flags;
 
@@ -40,7 +41,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: flowgate run [standard|large_input|high_concurrency|extreme|scale|smoke|test|single]\n"
-        "       flowgate run scenarios [NAME] [--override] [flags]\n"
+        "       flowgate run scenarios [NAME] [--override] [--ci] [flags]\n"
         "                    [--config F] [--endpoints F] [--schedulers a,b] [--sizes 0.1,1]\n"
         "                    [--concurrency 1,5] [--requests N] [--warmup N] [--warmup-s S]\n"
         "                    [--rate R --duration S [--max-inflight N]\n"
@@ -58,7 +59,8 @@ static void usage(FILE *out)
         "is one cell at $DEFAULT_INPUT_SIZE (1.0) x $DEFAULT_CONCURRENCY (5).\n"
         "`scenarios` runs data/scenarios.json (or one scenario by NAME): each cell R times\n"
         "(--repeats, $FLOWGATE_REPLICATES), mean, sd and 95 %% CI per cell; cells the latest\n"
-        "scenarios results already hold (same identity) are kept, --override reruns them.\n"
+        "scenarios results already hold (same identity) are kept, --override reruns them;\n"
+        "--ci: the file's scaled-down \"ci\" settings (the ctest run).\n"
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
         "--max-inflight caps its instances in flight (default 1024); --arrival poisson draws\n"
         "exponential gaps from --seed (default %llu, recorded in the results).\n"
@@ -205,6 +207,7 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
         if (taken) continue;
         if (!strcmp(a, "--no-thresholds")) { f->no_thresholds = 1; continue; }
         if (!strcmp(a, "--override")) { f->override = 1; continue; }
+        if (!strcmp(a, "--ci")) { f->ci = 1; continue; }
         if (a[0] == '-') return fg_err_set(err, "unknown option '%s' (flowgate run --help)", a);
         if (have_category && !strcmp(*category, "scenarios") && !f->scenario) {
             f->scenario = a;
@@ -215,8 +218,9 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
         have_category = 1;
     }
     if (!strcmp(*category, "test")) *category = "smoke";
-    if (f->override && strcmp(*category, "scenarios"))
-        return fg_err_set(err, "--override reruns scenario cells; it needs the scenarios category");
+    if ((f->override || f->ci) && strcmp(*category, "scenarios"))
+        return fg_err_set(err, "%s is for scenarios; it needs the scenarios category",
+                          f->override ? "--override" : "--ci");
     return 0;
 }
 
@@ -256,7 +260,8 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     if (!strcmp(category, "scenarios"))
-        return cmd_run_scenarios(&flags.run, flags.scenario, flags.override, flags.no_thresholds);
+        return cmd_run_scenarios(&flags.run, flags.scenario, flags.override, flags.ci,
+                                 flags.no_thresholds);
     static const char *const scale_parts[] = {"large_input", "high_concurrency", "extreme"};
     int scale = !strcmp(category, "scale");
     int n_parts = scale ? 3 : 1;

@@ -6,6 +6,7 @@
  * it (no endpoints). Resume: the newest scenarios results file in the
  * results directory is read first and each cell it holds complete, with the
  * same identity, is copied rather than rerun; --override reruns them.
+ * --ci: the file's scaled-down "ci" settings (what ctest runs).
  * Prints one line per replicate and one per cell (mean ± sd [CI]), then the
  * threshold table; exit codes as `flowgate run`. */
 #include <signal.h>
@@ -56,7 +57,8 @@ static cJSON *load_prior(const char *dir, int override)
     return prior;
 }
 
-int cmd_run_scenarios(const run_flags *f, const char *name, int override, int no_thresholds)
+int cmd_run_scenarios(const run_flags *f, const char *name, int override, int ci,
+                      int no_thresholds)
 {
     fg_err err = {{0}};
     fg_run_config cfg;
@@ -71,7 +73,7 @@ int cmd_run_scenarios(const run_flags *f, const char *name, int override, int no
     }
     fg_log_threshold = cfg.log_level;
     fg_scenario_plan plan;
-    if (fg_scenarios_load(NULL, name, &cfg, f->schedulers, f->repeats > 0 ? f->repeats : 0,
+    if (fg_scenarios_load(NULL, name, &cfg, f->schedulers, f->repeats > 0 ? f->repeats : 0, ci,
                           &plan, &err) != 0) {
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         return 2;

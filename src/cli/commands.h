@@ -18,7 +18,8 @@ int cmd_thresholds(int argc, char **argv);
 /* Shared by `flowgate run` and its scenarios (cmd_run.c, cmd_scenarios.c). */
 #include <cjson/cJSON.h>
 #include "run_flags.h"
-int cmd_run_scenarios(const run_flags *f, const char *name, int override, int no_thresholds);
+int cmd_run_scenarios(const run_flags *f, const char *name, int override, int ci,
+                      int no_thresholds);
 /* One line per experiment entry: ok/sent, p50, p95, throughput. */
 void run_print_summary(const cJSON *e);
 /* Prints and saves the threshold table; the number of failed checks, -1 on

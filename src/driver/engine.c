@@ -26,7 +26,10 @@
  * measured instances are the `rate × duration` slots after the warm-up; a
  * slot that finds `max_inflight` instances in flight is not sent and is
  * counted "dropped", never silently skipped; the window runs from the first
- * measured due time to the last measured completion.
+ * measured due time to the last measured completion. With queue_at_cap
+ * (the scenarios' concurrency) a slot that finds the cap full is not
+ * dropped but waits, in order, for an instance to end; its latency still
+ * counts from its due time, so the client-side queue is measured.
  *
  * Easy handles are pooled per endpoint (node, or function URL) and reused,
  * so connections stay alive across invocations; each is set up once with
@@ -728,6 +731,8 @@ static int start_open(engine *e, double now, fg_err *err)
         int cap;
         double due = fg_arrival_peek(a, &cap);
         if (due > now) break;
+        /* Queued at the cap: sent when an instance ends, late but timed from due. */
+        if (e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)) break;
         fg_arrival_take(a);
         instance_kind kind = e->measuring ? KIND_MEASURED : KIND_WARMUP;
         if (kind == KIND_MEASURED) e->measured_due++;
@@ -787,8 +792,13 @@ static int run_loop(engine *e, fg_err *err)
         double wait = POLL_MAX_MS;
         now = fg_now_mono_ms();
         if (!e->measuring) wait = fmin(wait, e->t0 + e->warm_cap_ms - now);
-        if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target))
-            wait = fmin(wait, fg_arrival_peek(e->measuring ? &e->arr : &e->warm_arr, NULL) - now);
+        if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target)) {
+            int cap;
+            double due = fg_arrival_peek(e->measuring ? &e->arr : &e->warm_arr, &cap);
+            /* A slot queued at the cap waits for a completion, not for its time. */
+            if (!(e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)))
+                wait = fmin(wait, due - now);
+        }
         wait = fmin(wait, next_due - now);
         curl_multi_poll(e->multi, NULL, 0, wait > 0 ? (int)ceil(wait) : 0, NULL);
     }

@@ -220,6 +220,7 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddStringToObject(arr, "process", fg_arrival_kind_name(x->arrival));
         if (x->arrival == FG_ARRIVAL_POISSON) cJSON_AddNumberToObject(arr, "seed", (double)x->seed);
         if (x->n_stages) cJSON_AddItemToObject(arr, "stages", fg_stages_json(x->stages, x->n_stages));
+        cJSON_AddStringToObject(arr, "at_cap", x->queue_at_cap ? "queue" : "drop");
     }
     cJSON_AddNumberToObject(e, "repeat", x->repeat);
     /* Identity: what else shapes the workload besides the id's size,

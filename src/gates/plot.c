@@ -505,6 +505,14 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
     snprintf(s->category, sizeof s->category, "%s", cat ? cat : "unknown");
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     if (fg_mkdirs(dir, err) != 0) return -1;
+    /* Scenario cells differ in rate, schedule and network, which the
+     * matrix charts (folded by size and concurrency) would merge: they get
+     * their own chart only. */
+    if (cJSON_GetObjectItemCaseSensitive(results, "scenario_cells")) {
+        if (fg_plot_write_scenarios(results, dir, s, err) != 0) return -1;
+        s->cells = s->scenario_rows;
+        return 0;
+    }
 
     fold *f = calloc(1, sizeof *f);
     if (!f) return fg_err_set(err, "out of memory folding the results");
@@ -571,6 +579,7 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
         {"throughput", s->throughput_blocks}, {"latency", s->latency_blocks},
         {"success", s->success_rows},         {"functions", s->function_rows},
         {"schedulers", s->scheduler_rows},    {"timeline", s->timeline_rows},
+        {"scenarios", s->scenario_rows},
     };
     char gnuplot[1024];
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
@@ -585,11 +594,11 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
              "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
-             "success_rows=%d; scheduler_rows=%d",
+             "success_rows=%d; scheduler_rows=%d; scenario_rows=%d",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
              s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
              s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
-             s->scheduler_rows);
+             s->scheduler_rows, s->scenario_rows);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
         char script[1200];

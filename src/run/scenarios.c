@@ -31,7 +31,8 @@ static const char *const scenario_keys[] = {"name", "input_mb", "concurrency", "
                                             "requests", "stages", "bandwidth_mbit",
                                             "latency_ms", "_comment", NULL};
 static const char *const top_keys[] = {"_comment", "replicates", "schedulers", "arrival", "seed",
-                                       "min_requests", "warmup", "warmup_s", "scenarios", NULL};
+                                       "min_requests", "warmup", "warmup_s", "ci", "scenarios",
+                                       NULL};
 
 static int known(const char *const *keys, const char *k)
 {
@@ -196,8 +197,43 @@ static int top_settings(fg_scenario_plan *p, const cJSON *root, const char *path
     return 0;
 }
 
+/* The "ci" block: the scaled-down run's settings over the file's. */
+static int ci_settings(fg_scenario_plan *p, const cJSON *root, const char *path,
+                       const cJSON **schedulers, fg_err *err)
+{
+    static const char *const keys[] = {"_comment", "request_scale", "min_requests", "warmup_s",
+                                       "replicates", "schedulers", NULL};
+    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(root, "ci");
+    char where[600];
+    snprintf(where, sizeof where, "%.500s: ci", path);
+    if (!cJSON_IsObject(ci)) return fg_err_set(err, "%s: no \"ci\" object", path);
+    for (const cJSON *k = ci->child; k; k = k->next)
+        if (!known(keys, k->string)) return fg_err_set(err, "%s: unknown key \"%s\"", where, k->string);
+    double v[1] = {0};
+    const cJSON *x;
+    if ((x = cJSON_GetObjectItemCaseSensitive(ci, "request_scale"))) {
+        if (number_list(x, where, "request_scale", FG_MIN_POSITIVE, 1, 0, v, 1, err) < 0) return -1;
+        p->request_scale = v[0];
+    }
+    if ((x = cJSON_GetObjectItemCaseSensitive(ci, "min_requests"))) {
+        if (number_list(x, where, "min_requests", 2, FG_MAX_REQUESTS, 1, v, 1, err) < 0) return -1;
+        p->min_requests = (int)v[0];
+    }
+    if ((x = cJSON_GetObjectItemCaseSensitive(ci, "warmup_s"))) {
+        if (number_list(x, where, "warmup_s", 0, FG_MAX_WARMUP_S, 0, v, 1, err) < 0) return -1;
+        p->warmup_s = v[0];
+    }
+    if ((x = cJSON_GetObjectItemCaseSensitive(ci, "replicates"))) {
+        if (number_list(x, where, "replicates", 1, 1000, 1, v, 1, err) < 0) return -1;
+        p->replicates = (int)v[0];
+    }
+    if ((x = cJSON_GetObjectItemCaseSensitive(ci, "schedulers"))) *schedulers = x;
+    return 0;
+}
+
 int fg_scenarios_load(const char *path, const char *only, const fg_run_config *cfg,
-                      const char *schedulers, int replicates, fg_scenario_plan *plan, fg_err *err)
+                      const char *schedulers, int replicates, int ci, fg_scenario_plan *plan,
+                      fg_err *err)
 {
     memset(plan, 0, sizeof *plan);
     char def[1024];
@@ -215,13 +251,15 @@ int fg_scenarios_load(const char *path, const char *only, const fg_run_config *c
             fg_err_set(err, "%s: unknown key \"%s\"", path, k->string);
             goto out;
         }
-    if (top_settings(plan, root, path, err) != 0) goto out;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "schedulers");
+    if (top_settings(plan, root, path, err) != 0 ||
+        (ci && ci_settings(plan, root, path, &list, err) != 0))
+        goto out;
     const char *env_rep = getenv("FLOWGATE_REPLICATES");
     if (replicates <= 0 && env_rep && *env_rep &&
         fg_parse_int("FLOWGATE_REPLICATES", env_rep, 1, 1000, &replicates, err) != 0)
         goto out;
     if (replicates > 0) plan->replicates = replicates;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "schedulers");
     const char *env_sched = getenv("FLOWGATE_SCHEDULERS");
     if (!(schedulers && *schedulers) && env_sched && *env_sched) {
         /* cfg already holds $FLOWGATE_SCHEDULERS, checked */
@@ -418,6 +456,7 @@ int fg_scenario_run_cell(fg_runner *r, const fg_scenario_plan *p, const fg_scena
         x.seed = p->seed;
         x.warmup = p->warmup;
         x.warmup_s = p->warmup_s;
+        x.queue_at_cap = 1;
         if (fg_runner_experiment(r, &x, p->replicates, NULL, err) != 0) goto fail;
         for (int i = *first; i < cJSON_GetArraySize(exps); i++)
             cJSON_AddItemToObject(cJSON_GetArrayItem(exps, i), "scenario",

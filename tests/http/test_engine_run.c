@@ -366,6 +366,43 @@ static void test_open_loop(void **state)
     fg_payload_free(&p);
 }
 
+/* A staged Poisson schedule: a burst of 6 at 50/s into a cap of 1. Queued
+ * at the cap, every slot is sent and the later ones' latency carries the
+ * wait (from their due time); dropped at the cap, the burst loses slots. */
+static void test_staged_queue_or_drop(void **state)
+{
+    (void)state;
+    fg_payload p;
+    load_payload(FG_VARIANT_CLEAN, 0, &p);
+    fg_experiment x;
+    experiment(&x, FG_VARIANT_CLEAN, "ours");
+    x.stages[0] = (fg_stage){6, 50, 1};
+    x.n_stages = 1;
+    x.arrival = FG_ARRIVAL_POISSON;
+    x.seed = 7;
+    x.queue_at_cap = 1;
+    cJSON *e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/scheduled"), 6);
+    assert_int_equal(num(e, "requests/sent"), 6);
+    assert_int_equal(num(e, "requests/dropped"), 0);
+    assert_string_equal(at(e, "arrival/process")->valuestring, "poisson");
+    assert_int_equal(num(e, "arrival/seed"), 7);
+    assert_string_equal(at(e, "arrival/at_cap")->valuestring, "queue");
+    /* One at a time: the last waited for the five before it. */
+    assert_true(num(e, "latency_ms/max") > 2.5 * num(e, "latency_ms/min"));
+    cJSON_Delete(e);
+
+    x.queue_at_cap = 0;
+    e = run(&x, &cluster, &p);
+    check_accounting(e);
+    assert_int_equal(num(e, "requests/scheduled"), 6);
+    assert_true(num(e, "requests/dropped") >= 1);
+    assert_int_equal(num(e, "requests/sent") + num(e, "requests/dropped"), 6);
+    cJSON_Delete(e);
+    fg_payload_free(&p);
+}
+
 static void test_runner_writes_results(void **state)
 {
     (void)state;
@@ -440,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_tiny_timeout_is_timed_out),
         cmocka_unit_test(test_proxy_variables_ignored),
         cmocka_unit_test(test_open_loop),
+        cmocka_unit_test(test_staged_queue_or_drop),
         cmocka_unit_test(test_runner_writes_results),
         cmocka_unit_test(test_runner_ids_are_unique),
     };

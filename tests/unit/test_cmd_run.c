@@ -203,7 +203,7 @@ static void test_arrival_network_scenarios(void **state)
     write_file("arr.json", "{\"arrival\": \"uniform\"}", cfg, sizeof cfg);
     expect_refused("arr.json: arrival: expected \"constant\" or \"poisson\"",
                    (const char *const[]){"--config", cfg, NULL});
-    expect_refused("--override reruns scenario cells; it needs the scenarios category",
+    expect_refused("--override is for scenarios; it needs the scenarios category",
                    (const char *const[]){"--override", NULL});
     expect_refused_in("run", "scenarios", "unknown scenario 'Nope'",
                       (const char *const[]){"Nope", NULL});

@@ -450,6 +450,37 @@ static void test_gnuplot_missing(void **state)
     assert_string_equal(out, "flowgate plot: gnuplot not found: install gnuplot-nox\n");
 }
 
+/* Scenario cells: their own chart (mean p50 and throughput with the 95 %
+ * CI as error bars), never folded into the matrix charts. */
+static void test_scenario_chart(void **state)
+{
+    (void)state;
+    cJSON *root = results_doc("20260101-130000", "scenarios", 0);
+    cJSON *cells = cJSON_Parse(
+        "[{\"experiment_id\": \"sc_Burst-Spike_input2.0mb_staged_ours\", \"metrics\": {"
+        "\"p50_ms\": {\"n\": 3, \"mean\": 812.5, \"sd\": 40, \"ci95\": [713.1, 911.9]},"
+        "\"throughput_rps\": {\"n\": 3, \"mean\": 1.5, \"sd\": 0.1, \"ci95\": [1.25, 1.75]}}},"
+        " {\"experiment_id\": \"sc_Vary-Input_input20.0mb_conc1_rate1_ours\", \"metrics\": {"
+        "\"p50_ms\": {\"n\": 1, \"mean\": 9000}}}]");
+    cJSON_AddItemToObject(root, "scenario_cells", cells);
+    fg_plot_summary s;
+    fg_err err = {{0}};
+    if (fg_plot_write_data(root, NULL, WORK "/scen", &s, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(s.scenario_rows, 2);
+    assert_int_equal(s.cells, 2);
+    assert_int_equal(s.throughput_blocks + s.latency_blocks + s.success_rows, 0);
+    char *text = slurp(WORK "/scen/scenarios.dat");
+    assert_true(contains_line(text, "0 \"Burst-Spike_input2.0mb_staged_ours\" 812.5 713.1 911.9 1.5 1.25 1.75"));
+    assert_true(contains_line(text, "1 \"Vary-Input_input20.0mb_conc1_rate1_ours\" 9000 ? ? ? ? ?"));
+    free(text);
+    if (have_gnuplot()) {
+        if (fg_plot_render(&s, &err) != 0) fail_msg("%s", err.msg);
+        assert_nonempty_file(s.dir, "scenarios_p50.png");
+        assert_nonempty_file(s.dir, "scenarios_throughput.svg");
+    }
+    cJSON_Delete(root);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -502,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_timeline_next_to_results),
         cmocka_unit_test(test_negative_spans_not_drawn),
         cmocka_unit_test(test_gnuplot_missing),
+        cmocka_unit_test(test_scenario_chart),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_latest),
     };

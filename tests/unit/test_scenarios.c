@@ -41,7 +41,7 @@ static void test_shipped_file(void **state)
     fg_run_config c = base_cfg(1);
     fg_scenario_plan p;
     fg_err err;
-    if (fg_scenarios_load(NULL, NULL, &c, NULL, 0, &p, &err) != 0) fail_msg("%s", err.msg);
+    if (fg_scenarios_load(NULL, NULL, &c, NULL, 0, 0, &p, &err) != 0) fail_msg("%s", err.msg);
     /* (1 + 4 + 4 + 5 + 3 + 1) cells x 4 schedulers */
     assert_int_equal(p.n_cells, 18 * 4);
     assert_int_equal(p.replicates, 3);
@@ -60,17 +60,28 @@ static void test_shipped_file(void **state)
 
     /* Scaled: counts shrink (never below min_requests), rates do not. */
     c = base_cfg(0.1);
-    if (fg_scenarios_load(NULL, "Small-Msgs", &c, "ours", 2, &p, &err) != 0) fail_msg("%s", err.msg);
+    if (fg_scenarios_load(NULL, "Small-Msgs", &c, "ours", 2, 0, &p, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(p.n_cells, 3);
     assert_int_equal(p.replicates, 2);
     assert_int_equal(p.cells[2].stages[0].requests, 120);
     assert_true(p.cells[2].stages[0].rate_rps == 80);
     fg_scenarios_free(&p);
-    if (fg_scenarios_load(NULL, "Vary-Input", &c, "ours", 0, &p, &err) != 0) fail_msg("%s", err.msg);
+    if (fg_scenarios_load(NULL, "Vary-Input", &c, "ours", 0, 0, &p, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(p.cells[0].stages[0].requests, 5);   /* ceil(3) -> min_requests 5 */
     fg_scenarios_free(&p);
 
-    assert_int_equal(fg_scenarios_load(NULL, "No-Such", &c, NULL, 0, &p, &err), -1);
+    /* --ci: the file's "ci" block: all six, scaled down, `ours`, 2 replicates. */
+    c = base_cfg(1);
+    if (fg_scenarios_load(NULL, NULL, &c, NULL, 0, 1, &p, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(p.n_cells, 18);
+    assert_int_equal(p.replicates, 2);
+    assert_true(p.request_scale < 1 && p.warmup_s > 0);
+    const fg_scenario_cell *s = find(&p, "sc_Small-Msgs_input0.1mb_conc20_rate80_ours");
+    assert_int_equal(s->stages[0].requests, (int)ceil(1200 * p.request_scale - 1e-9));
+    assert_true(s->stages[0].rate_rps == 80 && s->latency_ms == 5);
+    fg_scenarios_free(&p);
+
+    assert_int_equal(fg_scenarios_load(NULL, "No-Such", &c, NULL, 0, 0, &p, &err), -1);
     assert_non_null(strstr(err.msg, "unknown scenario 'No-Such'"));
     assert_non_null(strstr(err.msg, "Burst-Spike"));
 }
@@ -106,6 +117,8 @@ static void test_bad_files(void **state)
          "\"latency_ms\": 0, \"concurrency\": 1, \"rate_rps\": 1, \"requests\": 5}, "
          "{\"name\": \"A\"}]}", "given twice"},
         {"not json", "scen"},
+        {"{\"ci\": {\"request_scale\": 2}, \"scenarios\": [{}]}", "ci: \"request_scale\""},
+        {"{\"ci\": {\"speed\": 2}, \"scenarios\": [{}]}", "ci: unknown key \"speed\""},
     };
     char path[] = "/tmp/flowgate-scenarios-XXXXXX";
     int fd = mkstemp(path);
@@ -119,7 +132,8 @@ static void test_bad_files(void **state)
         fclose(f);
         fg_scenario_plan p;
         fg_err err = {{0}};
-        if (fg_scenarios_load(path, NULL, &c, NULL, 0, &p, &err) != -1)
+        int ci = strstr(bad[i].json, "\"ci\"") != NULL;
+        if (fg_scenarios_load(path, NULL, &c, NULL, 0, ci, &p, &err) != -1)
             fail_msg("accepted: %s", bad[i].json);
         if (!strstr(err.msg, bad[i].needle) || strchr(err.msg, '\n'))
             fail_msg("%s: \"%s\" does not say %s", bad[i].json, err.msg, bad[i].needle);

@@ -29,6 +29,9 @@ typedef struct fg_experiment {
     int n_stages;
     fg_arrival_kind arrival;       /* open loop: constant or Poisson gaps */
     uint64_t seed;                 /* Poisson: the generator's seed (recorded) */
+    int queue_at_cap;              /* open loop: a slot finding the cap full waits for a
+                                    * free one (latency still from its due time)
+                                    * instead of being dropped */
     char scheduler[32];
     double timeout_s;
     int retries;

@@ -7,6 +7,9 @@
  *   success.dat      one row per cell: index "label" success_rate sent
  *   functions.dat    one row per (size, function): "label" transfer queue exec (mean ms)
  *   schedulers.dat   one row per (size, concurrency): "label" p95 per scheduler, rps per scheduler
+ *   scenarios.dat    one row per scenario cell ("scenario_cells"): index "label"
+ *                    p50_mean p50_lo p50_hi rps_mean rps_lo rps_hi (the 95 % CI
+ *                    over replicates; "?" where a cell has no CI; plot_scenarios.c)
  *   timeline.dat     blocks per function: request sent received exec_start
  *                    exec_end "node", for a sample of requests of the busiest
  *                    cell with a timeline; a negative or implausible span is
@@ -32,6 +35,7 @@ typedef struct fg_plot_summary {
     double size_min, size_max;
     int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
     int timeline_rows, timeline_blocks, timeline_requests;
+    int scenario_rows;       /* scenarios.dat rows */
     int timeline_dropped;    /* spans not drawn: negative, or outside their call */
     char timeline_cell[128]; /* experiment whose timeline is drawn, "" if none */
 } fg_plot_summary;
@@ -40,6 +44,11 @@ typedef struct fg_plot_summary {
  * results_path (may be NULL) locates relative timeline paths. */
 int fg_plot_write_data(const cJSON *results, const char *results_path, const char *dir,
                        fg_plot_summary *s, fg_err *err);
+
+/* scenarios.dat from the document's "scenario_cells" (none: no file, 0
+ * rows); sets s->scenario_rows. */
+int fg_plot_write_scenarios(const cJSON *results, const char *dir, fg_plot_summary *s,
+                            fg_err *err);
 
 /* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
 const char *fg_plot_scripts_dir(void);

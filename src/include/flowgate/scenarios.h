@@ -41,9 +41,12 @@ typedef struct fg_scenario_plan {
  * named `only` when given, expanded into cells. The run config gives the
  * request scale (FLOWGATE_REQUEST_SCALE); `schedulers` (a comma list; NULL:
  * $FLOWGATE_SCHEDULERS as cfg holds it, else the file's) and `replicates`
- * (> 0; 0: $FLOWGATE_REPLICATES, else the file's) override. Every bad value is one line naming the scenario and key. */
+ * (> 0; 0: $FLOWGATE_REPLICATES, else the file's) override. `ci`: the
+ * file's "ci" block (request_scale, min_requests, warmup_s, replicates,
+ * schedulers) replaces those settings, the documented scaled-down run. Every bad value is one line naming the scenario and key. */
 int fg_scenarios_load(const char *path, const char *only, const fg_run_config *cfg,
-                      const char *schedulers, int replicates, fg_scenario_plan *plan, fg_err *err);
+                      const char *schedulers, int replicates, int ci, fg_scenario_plan *plan,
+                      fg_err *err);
 void fg_scenarios_free(fg_scenario_plan *plan);
 
 /* The cell's identity as written into each of its entries ("scenario"). */
