@@ -169,7 +169,7 @@ set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPER
 
 # The scenario experiments (data/scenarios.json) as one cmocka group, scaled
 # down by the file's "ci" block (--ci: fewer requests, a short warm-up cap,
-# 2 replicates, `ours`) so the six run in a few minutes on 2 cores. Rates,
+# one replicate, `ours`) so the six run in about 4 minutes on 2 cores. Rates,
 # in-flight caps and network conditions stay as the file says. The suite
 # starts its own server per network condition (FLOWGATE_ENDPOINTS empty),
 # so it needs no perf_server; --override: a ctest run measures, never keeps

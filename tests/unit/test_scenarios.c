@@ -70,11 +70,11 @@ static void test_shipped_file(void **state)
     assert_int_equal(p.cells[0].stages[0].requests, 5);   /* ceil(3) -> min_requests 5 */
     fg_scenarios_free(&p);
 
-    /* --ci: the file's "ci" block: all six, scaled down, `ours`, 2 replicates. */
+    /* --ci: the file's "ci" block: all six, scaled down, `ours`, 1 replicate. */
     c = base_cfg(1);
     if (fg_scenarios_load(NULL, NULL, &c, NULL, 0, 1, &p, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(p.n_cells, 18);
-    assert_int_equal(p.replicates, 2);
+    assert_int_equal(p.replicates, 1);
     assert_true(p.request_scale < 1 && p.warmup_s > 0);
     const fg_scenario_cell *s = find(&p, "sc_Small-Msgs_input0.1mb_conc20_rate80_ours");
     assert_int_equal(s->stages[0].requests, (int)ceil(1200 * p.request_scale - 1e-9));
