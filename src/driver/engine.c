@@ -2,8 +2,9 @@
  * multi handle.
  *
  * Workflow instances are started by the load model — closed loop (keep
- * `concurrency` instances in flight) or open loop (instances due at a fixed
- * rate; latency counts from the intended time, so a slow server cannot
+ * `concurrency` instances in flight) or open loop (instances due on an
+ * arrival schedule, arrival.h: a fixed rate, Poisson gaps, or stages;
+ * latency counts from the intended time, so a slow server cannot
  * hide its queue: coordinated omission corrected as in wrk2). Each instance
  * is a state machine (instance.c); whenever one of its functions becomes
  * ready the engine asks the scheduler for a node, builds the request and

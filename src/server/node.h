@@ -87,11 +87,12 @@ void fg_node_destroy(fg_node *n);
 fg_worker *fg_node_acquire(fg_node *n, double *queue_ms);
 void fg_node_release(fg_node *n, fg_worker *w);
 
-/* The egress bucket's depth: small, so a burst is a millisecond of the
- * link or a 16 KiB socket write, whichever is larger; an idle link lets
- * that much through at once. */
-#define FG_LINK_MIN_BURST_BYTES 16384.0
-#define FG_LINK_BURST_MS 1.0
+/* The egress bucket's depth: small, 10 ms of the link or 64 KiB, whichever
+ * is larger; an idle link lets that much through at once. Deep enough that
+ * a sleeper woken late (a busy machine) finds the tokens it overslept, so
+ * scheduling delay does not cut the link's rate. */
+#define FG_LINK_MIN_BURST_BYTES 65536.0
+#define FG_LINK_BURST_MS 10.0
 
 /* The emulated egress link: sleeps the node's latency, then until the
  * shared token bucket has let `bytes` through (node.c). */
