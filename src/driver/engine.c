@@ -96,6 +96,7 @@ typedef struct run_instance {
     int prev_node;
     int fail_class;                     /* first failure's class, -1 none */
     cJSON *timeline;                    /* this request in the timeline, or NULL */
+    fg_attr_request attr;               /* answered spans, for the critical path */
     char request_id[160];
 } run_instance;
 
@@ -335,6 +336,13 @@ static void finish_instance(engine *e, run_instance *ri)
     if (ri->kind != KIND_DRAIN)
         fg_metrics_workflow(&e->m, ri->kind == KIND_WARMUP, ok, cls, end - ri->intended, end);
     if (ri->kind == KIND_WARMUP) e->warm_finished++;
+    if (ok) {
+        double parts[FG_ATTR_PARTS];
+        fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, end, parts);
+        if (ri->kind == KIND_MEASURED) fg_attr_add(&e->m.attr, parts);
+        if (ri->timeline)
+            cJSON_AddItemToObject(ri->timeline, "critical_path_ms", fg_attr_parts_json(parts));
+    }
     if (ri->kind == KIND_MEASURED) {
         e->measured_finished++;
         for (int i = 0; i < e->wf->n_edges; i++) {
@@ -634,6 +642,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
                                                           : "functions";
     fg_timeline_span(&e->tl, ri->timeline, function, node_name, inv->queued, inv->sent,
                      received, resp, ok ? "ok" : fg_fail_class_names[cls]);
+    if (ok) fg_attr_record(&ri->attr, inv->fn, inv->queued, inv->sent, received, resp);
     cJSON_Delete(resp);
 
     if (ok) {

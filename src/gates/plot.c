@@ -45,11 +45,15 @@ static int avg_get(const avg *a, double *out)
     return 0;
 }
 
+/* The critical path's parts, in the order of the results' "bottleneck". */
+static const char *const crit_parts[4] = {"exec", "transfer", "queue", "driver"};
+
 typedef struct cell {
     int sched, size, conc;          /* indexes into the axes */
     avg m[M_COUNT];
     double sent;
     const cJSON *timeline;          /* "timeline" path of the first repeat */
+    avg crit[4];                    /* bottleneck.mean_ms per part, over repeats */
     char id[128];
 } cell;
 
@@ -164,6 +168,12 @@ static int fold_results(const cJSON *root, fold *f, fg_err *err)
         }
         double sent;
         if (fg_results_metric(e, "requests.sent", &sent) == 0) k->sent += sent;
+        for (int p = 0; p < 4; p++) {
+            char path[64];
+            snprintf(path, sizeof path, "bottleneck.mean_ms.%s", crit_parts[p]);
+            double v;
+            if (fg_results_metric(e, path, &v) == 0 && isfinite(v)) avg_add(&k->crit[p], v);
+        }
 
         const cJSON *fn;
         cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(e, "functions")) {
@@ -289,6 +299,33 @@ static int write_success(const fold *f, const char *dir, fg_plot_summary *s, fg_
     return close_data(out, dir, "success.dat", err);
 }
 
+/* Row per cell that was attributed, in axis order: where its requests'
+ * time went along the critical path, and the largest part. */
+static int write_bottleneck(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+{
+    FILE *out = open_data(dir, "bottleneck.dat", err);
+    if (!out) return -1;
+    fprintf(out, "# label exec_ms transfer_ms queue_ms driver_ms dominant (critical path, mean over requests and repeats)\n");
+    for (int sc = 0; sc < f->n_sched; sc++)
+        for (int z = 0; z < f->n_size; z++)
+            for (int c = 0; c < f->n_conc; c++) {
+                const cell *k = find_cell(f, sc, z, c);
+                double v[4];
+                int p = 0;
+                while (k && p < 4 && avg_get(&k->crit[p], &v[p]) == 0) p++;
+                if (p < 4) continue;
+                int dom = 0;
+                for (p = 1; p < 4; p++)
+                    if (v[p] > v[dom]) dom = p;
+                char label[96];
+                cell_label(f, k, f->n_sched > 1, label, sizeof label);
+                fprintf(out, "\"%s\" %.6g %.6g %.6g %.6g \"%s\"\n", label, v[0], v[1], v[2], v[3],
+                        crit_parts[dom]);
+                s->bottleneck_rows++;
+            }
+    return close_data(out, dir, "bottleneck.dat", err);
+}
+
 /* Row per (size, function) that measured at least one stage. */
 static int write_functions(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
 {
@@ -324,7 +361,7 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
     for (int z = 0; z < f->n_size; z++)
         for (int c = 0; c < f->n_conc; c++) {
             char row[2048];
-            int len = 0, measured = 0;
+            int len = 0, measured = 0, has[2] = {0, 0};
             const cell *any = NULL;
             for (int m = 0; m < 2; m++)
                 for (int sc = 0; sc < f->n_sched; sc++) {
@@ -333,6 +370,7 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
                     if (k && avg_get(&k->m[m == 0 ? M_P95 : M_TP], &v) == 0) {
                         len += snprintf(row + len, sizeof row - len, " %.6g", v);
                         measured++;
+                        has[m] = 1;
                         any = k;
                     } else {
                         len += snprintf(row + len, sizeof row - len, " ?");
@@ -343,6 +381,8 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
             cell_label(f, any, 0, label, sizeof label);
             fprintf(out, "\"%s\"%s\n", label, row);
             s->scheduler_rows++;
+            s->scheduler_p95_rows += has[0];
+            s->scheduler_tp_rows += has[1];
         }
     return close_data(out, dir, "schedulers.dat", err);
 }
@@ -526,7 +566,8 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
         }
         if (write_throughput(f, dir, s, err) || write_latency(f, dir, s, err) ||
             write_success(f, dir, s, err) || write_functions(f, dir, s, err) ||
-            write_schedulers(f, dir, s, err) || write_timeline(f, results_path, dir, s, err))
+            write_schedulers(f, dir, s, err) || write_bottleneck(f, dir, s, err) ||
+            write_timeline(f, results_path, dir, s, err))
             rc = -1;
     }
     free(f);
@@ -571,6 +612,7 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
         {"throughput", s->throughput_blocks}, {"latency", s->latency_blocks},
         {"success", s->success_rows},         {"functions", s->function_rows},
         {"schedulers", s->scheduler_rows},    {"timeline", s->timeline_rows},
+        {"bottleneck", s->bottleneck_rows},
     };
     char gnuplot[1024];
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
@@ -585,11 +627,11 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
              "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
-             "success_rows=%d; scheduler_rows=%d",
+             "success_rows=%d; scheduler_rows=%d; scheduler_p95_rows=%d; scheduler_tp_rows=%d",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
              s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
              s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
-             s->scheduler_rows);
+             s->scheduler_rows, s->scheduler_p95_rows, s->scheduler_tp_rows);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
         char script[1200];
