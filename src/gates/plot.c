@@ -45,6 +45,8 @@ static int avg_get(const avg *a, double *out)
     return 0;
 }
 
+static double num_field(const cJSON *o, const char *name);
+
 /* The critical path's parts, in the order of the results' "bottleneck". */
 static const char *const crit_parts[4] = {"exec", "transfer", "queue", "driver"};
 
@@ -54,6 +56,8 @@ typedef struct cell {
     double sent;
     const cJSON *timeline;          /* "timeline" path of the first repeat */
     avg crit[4];                    /* bottleneck.mean_ms per part, over repeats */
+    const cJSON *resources;         /* "resources" of the first repeat that has them */
+    double window[2];               /* its "window" start_s, end_s; -1: none */
     char id[128];
 } cell;
 
@@ -161,6 +165,13 @@ static int fold_results(const cJSON *root, fold *f, fg_err *err)
             snprintf(k->id, sizeof k->id, "%s", cJSON_IsString(id) ? id->valuestring : "?");
             const cJSON *tl = cJSON_GetObjectItemCaseSensitive(e, "timeline");
             if (cJSON_IsString(tl) && tl->valuestring[0]) k->timeline = tl;
+        }
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "resources");
+        if (!k->resources && cJSON_IsObject(res)) {
+            k->resources = res;
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "window");
+            k->window[0] = num_field(w, "start_s");
+            k->window[1] = num_field(w, "end_s");
         }
         for (int m = 0; m < M_COUNT; m++) {
             double v;
@@ -324,6 +335,48 @@ static int write_bottleneck(const fold *f, const char *dir, fg_plot_summary *s, 
                 s->bottleneck_rows++;
             }
     return close_data(out, dir, "bottleneck.dat", err);
+}
+
+/* The per-node CPU and RSS series of the cell with the most requests that
+ * has them (the run's main load), one block per node; null samples "?". */
+static int write_resources(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+{
+    FILE *out = open_data(dir, "resources.dat", err);
+    if (!out) return -1;
+    fprintf(out, "# one block per node: t_s cpu_pct rss_mb (s since the experiment's start)\n");
+    const cell *best = NULL;
+    for (int i = 0; i < f->n_cells; i++)
+        if (f->cells[i].resources && (!best || f->cells[i].sent > best->sent)) best = &f->cells[i];
+    s->window_start_s = s->window_end_s = -1;
+    if (!best) return close_data(out, dir, "resources.dat", err);
+    const cJSON *node;
+    cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(best->resources, "nodes")) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(node, "t_s");
+        const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(node, "cpu_pct");
+        const cJSON *rss = cJSON_GetObjectItemCaseSensitive(node, "rss_kb");
+        int n = cJSON_GetArraySize(t);
+        if (n == 0) continue;
+        fprintf(out, "%s\"%s\" \"cpu\" \"rss\"\n", s->resources_blocks ? "\n\n" : "", node->string);
+        for (int i = 0; i < n; i++) {
+            const cJSON *ti = cJSON_GetArrayItem(t, i), *ci = cJSON_GetArrayItem(cpu, i);
+            const cJSON *ri = cJSON_GetArrayItem(rss, i);
+            if (!cJSON_IsNumber(ti)) continue;
+            fprintf(out, "%.3f", ti->valuedouble);
+            if (cJSON_IsNumber(ci)) fprintf(out, " %.3f", ci->valuedouble);
+            else fprintf(out, " ?");
+            if (cJSON_IsNumber(ri)) fprintf(out, " %.3f\n", ri->valuedouble / 1024.0);
+            else fprintf(out, " ?\n");
+        }
+        s->resources_blocks++;
+    }
+    if (s->resources_blocks) {
+        snprintf(s->resources_cell, sizeof s->resources_cell, "%s", best->id);
+        if (isfinite(best->window[0]) && isfinite(best->window[1])) {
+            s->window_start_s = best->window[0];
+            s->window_end_s = best->window[1];
+        }
+    }
+    return close_data(out, dir, "resources.dat", err);
 }
 
 /* Row per (size, function) that measured at least one stage. */
@@ -567,6 +620,7 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
         if (write_throughput(f, dir, s, err) || write_latency(f, dir, s, err) ||
             write_success(f, dir, s, err) || write_functions(f, dir, s, err) ||
             write_schedulers(f, dir, s, err) || write_bottleneck(f, dir, s, err) ||
+            write_resources(f, dir, s, err) ||
             write_timeline(f, results_path, dir, s, err))
             rc = -1;
     }
@@ -612,14 +666,15 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
         {"throughput", s->throughput_blocks}, {"latency", s->latency_blocks},
         {"success", s->success_rows},         {"functions", s->function_rows},
         {"schedulers", s->scheduler_rows},    {"timeline", s->timeline_rows},
-        {"bottleneck", s->bottleneck_rows},
+        {"bottleneck", s->bottleneck_rows},   {"resources", s->resources_blocks},
     };
     char gnuplot[1024];
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
         return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
     const char *scripts = fg_plot_scripts_dir();
     if (!safe_for_gnuplot(scripts) || !safe_for_gnuplot(s->dir) || !safe_for_gnuplot(s->run_id) ||
-        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell))
+        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell) ||
+        !safe_for_gnuplot(s->resources_cell))
         return fg_err_set(err, "%s: quote or newline in a path or id passed to gnuplot", s->dir);
 
     char vars[4096];
@@ -627,11 +682,13 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
              "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
-             "success_rows=%d; scheduler_rows=%d; scheduler_p95_rows=%d; scheduler_tp_rows=%d",
+             "success_rows=%d; scheduler_rows=%d; scheduler_p95_rows=%d; scheduler_tp_rows=%d; "
+             "resources_blocks=%d; resources_cell='%s'; window_start=%.6g; window_end=%.6g",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
              s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
              s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
-             s->scheduler_rows, s->scheduler_p95_rows, s->scheduler_tp_rows);
+             s->scheduler_rows, s->scheduler_p95_rows, s->scheduler_tp_rows, s->resources_blocks,
+             s->resources_cell, s->window_start_s, s->window_end_s);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
         char script[1200];

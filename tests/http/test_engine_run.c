@@ -133,6 +133,25 @@ static void test_clean_runs_text_chain(void **state)
     cJSON_ArrayForEach(part, at(e, "bottleneck/share")) share += part->valuedouble;
     assert_true(fabs(share - 1.0) < 0.002);
     assert_string_equal(at(e, "bottleneck/dominant")->valuestring, "exec");
+    /* The per-node series: sampled from the start (no CPU % yet for the
+     * first sample, it needs an interval), memory of the shared process. */
+    const cJSON *series;
+    int n_series = 0;
+    cJSON_ArrayForEach(series, at(e, "resources/nodes")) {
+        int n = cJSON_GetArraySize(at(series, "t_s"));
+        assert_true(n >= 1);
+        assert_int_equal(cJSON_GetArraySize(at(series, "cpu_pct")), n);
+        assert_int_equal(cJSON_GetArraySize(at(series, "rss_kb")), n);
+        assert_true(cJSON_IsNull(cJSON_GetArrayItem(at(series, "cpu_pct"), 0)));
+        assert_true(cJSON_GetArrayItem(at(series, "rss_kb"), 0)->valuedouble > 1000);
+        for (int i = 1; i < n; i++) {
+            assert_true(cJSON_GetArrayItem(at(series, "t_s"), i)->valuedouble >
+                        cJSON_GetArrayItem(at(series, "t_s"), i - 1)->valuedouble);
+            assert_true(cJSON_GetArrayItem(at(series, "cpu_pct"), i)->valuedouble >= 0);
+        }
+        n_series++;
+    }
+    assert_int_equal(n_series, cluster.n_nodes);
     /* The function server reports cold starts: the warm-up ran until the
      * last replies were warm (or hit its cap), never by count alone. */
     const char *why = at(e, "warmup/stop_reason")->valuestring;

@@ -74,6 +74,24 @@ static cJSON *experiment(const char *sched, double mb, int conc, int repeat, dou
         cJSON_AddItemToObject(f, "transfer_ms", stats(i == 0 ? 0 : 10, 4.0 * mb));
     }
     if (timeline) cJSON_AddStringToObject(e, "timeline", timeline);
+    /* Per-node series on the busiest cell only (2 MB c5): two nodes, the
+     * first sample without CPU. */
+    if (!strcmp(sched, "ours") && mb > 1.5 && conc == 5) {
+        cJSON *w = cJSON_AddObjectToObject(e, "window");
+        cJSON_AddNumberToObject(w, "start_s", 0.5);
+        cJSON_AddNumberToObject(w, "end_s", 2.5);
+        cJSON *nodes = cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "resources"), "nodes");
+        for (int n = 0; n < 2; n++) {
+            cJSON *s = cJSON_AddObjectToObject(nodes, n ? "node1" : "node0");
+            cJSON *t = cJSON_AddArrayToObject(s, "t_s"), *c = cJSON_AddArrayToObject(s, "cpu_pct");
+            cJSON *r = cJSON_AddArrayToObject(s, "rss_kb");
+            for (int i = 0; i < 3; i++) {
+                cJSON_AddItemToArray(t, cJSON_CreateNumber(i));
+                cJSON_AddItemToArray(c, i ? cJSON_CreateNumber(50.0 * (n + 1)) : cJSON_CreateNull());
+                cJSON_AddItemToArray(r, cJSON_CreateNumber(2048.0 * (i + 1)));
+            }
+        }
+    }
     /* The critical path of ours: exec-bound at 1 MB, transfer-bound at 2. */
     if (!strcmp(sched, "ours")) {
         double share[4] = {0.6, 0.3, 0.1, 0.0};
@@ -246,6 +264,15 @@ static void test_data_files(void **state)
     assert_true(contains_line(bn, "\"2.0MB c1 ours\" 30 105 15 0 \"transfer\""));
     free(bn);
 
+    char *rs = slurp(WORK "/data/resources.dat");
+    assert_int_equal(s.resources_blocks, 2);
+    assert_string_equal(s.resources_cell, "exp_input2.0mb_conc5_ours");
+    assert_true(contains_line(rs, "\"node0\" \"cpu\" \"rss\""));
+    assert_true(contains_line(rs, "0.000 ? 2.000"));        /* no CPU before an interval */
+    assert_true(contains_line(rs, "2.000 100.000 6.000"));  /* node1, MB */
+    assert_float_equal(s.window_start_s, 0.5, 1e-9);
+    free(rs);
+
     char *tl = slurp(WORK "/data/timeline.dat");
     assert_string_equal(s.timeline_cell, "exp_input2.0mb_conc5_ours");
     assert_int_equal(s.timeline_requests, FG_PLOT_TIMELINE_REQUESTS);
@@ -282,7 +309,7 @@ static void test_charts_rendered(void **state)
     if (fg_plot_results(WORK "/results.json", WORK "/plots", &s, &err) != 0) fail_msg("%s", err.msg);
     assert_string_equal(s.dir, WORK "/plots/" RUN_ID);
     const char *charts[] = {"throughput", "latency", "success", "functions", "schedulers",
-                            "timeline", "bottleneck"};
+                            "timeline", "bottleneck", "resources"};
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s.png", charts[i]);
