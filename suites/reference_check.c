@@ -59,12 +59,6 @@ static int merge(const char *out, char **in, int n)
     return rc;
 }
 
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* Returns the number of wrong spans of one timeline; counts checked ones. */
 static int check_timeline(const char *path, const cJSON *tl, const char *unit, int *checked)
 {
@@ -81,8 +75,8 @@ static int check_timeline(const char *path, const cJSON *tl, const char *unit, i
         cJSON_ArrayForEach(span, cJSON_GetObjectItemCaseSensitive(req, "spans")) {
             const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(span, "outcome");
             if (!cJSON_IsString(outcome) || strcmp(outcome->valuestring, "ok")) continue;
-            double t[4] = {num(span, "sent"), num(span, "exec_start"), num(span, "exec_end"),
-                           num(span, "received")};
+            double t[4] = {fg_json_number(span, "sent"), fg_json_number(span, "exec_start"), fg_json_number(span, "exec_end"),
+                           fg_json_number(span, "received")};
             int ok = t[0] >= 0;
             for (int k = 0; k < 4; k++) ok = ok && isfinite(t[k]);
             for (int k = 1; k < 4 && ok; k++) ok = t[k] >= t[k - 1] - SLACK_MS;
@@ -92,7 +86,7 @@ static int check_timeline(const char *path, const cJSON *tl, const char *unit, i
                 const cJSON *fn = cJSON_GetObjectItemCaseSensitive(span, "function");
                 printf("%s: request %.0f %s: sent %.3f exec %.3f..%.3f received %.3f ms: "
                        "not in order on one axis\n",
-                       path, num(req, "request"), cJSON_IsString(fn) ? fn->valuestring : "?",
+                       path, fg_json_number(req, "request"), cJSON_IsString(fn) ? fn->valuestring : "?",
                        t[0], t[1], t[2], t[3]);
             }
         }

@@ -8,6 +8,8 @@
  * we only plot what was measured. gnuplot runs as a child process
  * (posix_spawn, no shell) with the paths passed as -e variables. */
 #include "flowgate/plot.h"
+#include "flowgate/scenario_report.h"
+#include "flowgate/json.h"
 #include "flowgate/log.h"
 #include "flowgate/results.h"
 
@@ -44,8 +46,6 @@ static int avg_get(const avg *a, double *out)
     *out = a->sum / a->n;
     return 0;
 }
-
-static double num_field(const cJSON *o, const char *name);
 
 /* The critical path's parts, in the order of the results' "bottleneck". */
 static const char *const crit_parts[4] = {"exec", "transfer", "queue", "driver"};
@@ -170,8 +170,8 @@ static int fold_results(const cJSON *root, fold *f, fg_err *err)
         if (!k->resources && cJSON_IsObject(res)) {
             k->resources = res;
             const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "window");
-            k->window[0] = num_field(w, "start_s");
-            k->window[1] = num_field(w, "end_s");
+            k->window[0] = fg_json_number(w, "start_s");
+            k->window[1] = fg_json_number(w, "end_s");
         }
         for (int m = 0; m < M_COUNT; m++) {
             double v;
@@ -476,18 +476,6 @@ static const cell *timeline_cell(const fold *f, const char *results_path, char *
     return best;
 }
 
-static double num_field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *str_field(const cJSON *o, const char *a)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Spans of the first FG_PLOT_TIMELINE_REQUESTS measured (non-warmup)
  * requests, relative to the earliest send in the sample; one block per
  * function (header row: its name): request sent received exec_start
@@ -543,8 +531,8 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "warmup"))) continue;
         int spans = 0;
         cJSON_ArrayForEach(sp, cJSON_GetObjectItemCaseSensitive(r, "spans")) {
-            double st = num_field(sp, "sent"), en = num_field(sp, "received");
-            const char *fn = str_field(sp, "function");
+            double st = fg_json_number(sp, "sent"), en = fg_json_number(sp, "received");
+            const char *fn = fg_json_string(sp, "function");
             if (!isfinite(st) || !isfinite(en) || !fn) continue;
             if (en < st) {
                 s->timeline_dropped++;   /* counted here, skipped below */
@@ -561,9 +549,9 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
                 fi ? "\n\n" : "", names[fi]);
         for (int i = 0; i < n; i++)
             cJSON_ArrayForEach(sp, cJSON_GetObjectItemCaseSensitive(sample[i], "spans")) {
-                double st = num_field(sp, "sent"), en = num_field(sp, "received");
-                double xs = num_field(sp, "exec_start"), xe = num_field(sp, "exec_end");
-                const char *fn = str_field(sp, "function"), *node = str_field(sp, "node");
+                double st = fg_json_number(sp, "sent"), en = fg_json_number(sp, "received");
+                double xs = fg_json_number(sp, "exec_start"), xe = fg_json_number(sp, "exec_end");
+                const char *fn = fg_json_string(sp, "function"), *node = fg_json_string(sp, "node");
                 if (!isfinite(st) || !isfinite(en) || !fn || strcmp(short_function(fn), names[fi])) continue;
                 if (en < st) continue;
                 fprintf(out, "%d %.3f %.3f", i, st - t0, en - t0);
@@ -592,7 +580,7 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
                        fg_plot_summary *s, fg_err *err)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
-    const char *id = str_field(run, "id"), *cat = str_field(run, "category");
+    const char *id = fg_json_string(run, "id"), *cat = fg_json_string(run, "category");
     memset(s, 0, sizeof *s);
     snprintf(s->run_id, sizeof s->run_id, "%s", id ? id : "unknown");
     snprintf(s->category, sizeof s->category, "%s", cat ? cat : "unknown");
@@ -655,7 +643,28 @@ static int find_gnuplot(char *path, size_t n)
     return found;
 }
 
-static int safe_for_gnuplot(const char *s)
+int fg_plot_gnuplot(const char *chart, const char *vars, fg_err *err)
+{
+    char gnuplot[1024];
+    if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
+        return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
+    char script[1200];
+    snprintf(script, sizeof script, "%s/%s.gp", fg_plot_scripts_dir(), chart);
+    if (access(script, R_OK) != 0)
+        return fg_err_set(err, "%s: plot script missing (set FLOWGATE_PLOTS)", script);
+    char *argv[] = {"gnuplot", "-e", (char *)vars, script, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, gnuplot, NULL, NULL, argv, environ);
+    if (rc != 0) return fg_err_set(err, "%s: cannot start: %s", gnuplot, strerror(rc));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return fg_err_set(err, "gnuplot: wait failed: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return fg_err_set(err, "gnuplot failed on %s (status %d)", script, status);
+    return 0;
+}
+
+int fg_plot_safe_for_gnuplot(const char *s)
 {
     return !strchr(s, '\'') && !strchr(s, '\n');
 }
@@ -672,9 +681,12 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
         return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
     const char *scripts = fg_plot_scripts_dir();
-    if (!safe_for_gnuplot(scripts) || !safe_for_gnuplot(s->dir) || !safe_for_gnuplot(s->run_id) ||
-        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell) ||
-        !safe_for_gnuplot(s->resources_cell))
+    const char *quoted[] = {scripts, s->dir, s->run_id, s->category, s->timeline_cell,
+                            s->resources_cell};
+    int safe = 1;
+    for (size_t i = 0; i < sizeof quoted / sizeof quoted[0]; i++)
+        safe &= fg_plot_safe_for_gnuplot(quoted[i]);
+    if (!safe)
         return fg_err_set(err, "%s: quote or newline in a path or id passed to gnuplot", s->dir);
 
     char vars[4096];
@@ -691,19 +703,7 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
              s->resources_cell, s->window_start_s, s->window_end_s);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
-        char script[1200];
-        snprintf(script, sizeof script, "%s/%s.gp", scripts, charts[i].script);
-        if (access(script, R_OK) != 0)
-            return fg_err_set(err, "%s: plot script missing (set FLOWGATE_PLOTS)", script);
-        char *argv[] = {"gnuplot", "-e", vars, script, NULL};
-        pid_t pid;
-        int rc = posix_spawn(&pid, gnuplot, NULL, NULL, argv, environ);
-        if (rc != 0) return fg_err_set(err, "%s: cannot start: %s", gnuplot, strerror(rc));
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-            if (errno != EINTR) return fg_err_set(err, "gnuplot: wait failed: %s", strerror(errno));
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            return fg_err_set(err, "gnuplot failed on %s (status %d)", script, status);
+        if (fg_plot_gnuplot(charts[i].script, vars, err) != 0) return -1;
     }
     return 0;
 }
@@ -744,13 +744,25 @@ int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summ
 {
     cJSON *root = fg_results_load(results_path, err);
     if (!root) return -1;
-    const char *id = str_field(cJSON_GetObjectItemCaseSensitive(root, "run"), "id");
+    const char *id = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "id");
     char dir[1024];
     if (!usable_as_dir(id)) {
         cJSON_Delete(root);
         return fg_err_set(err, "%s: run.id missing or not usable as a directory name", results_path);
     }
     snprintf(dir, sizeof dir, "%s/%s", out_root, id);
+
+    /* Scenario runs vary rate and network as well as size and concurrency:
+     * they get their own per-scenario charts and table. */
+    if (fg_scenario_report_applies(root)) {
+        memset(s, 0, sizeof *s);
+        snprintf(s->dir, sizeof s->dir, "%s", dir);
+        snprintf(s->run_id, sizeof s->run_id, "%s", id);
+        snprintf(s->category, sizeof s->category, "scenarios");
+        int rc = fg_scenario_report(root, dir, 1, &s->cells, err);
+        cJSON_Delete(root);
+        return rc;
+    }
 
     /* A scale file holds several categories whose cells can share an id
      * (5 MB conc 10 is in large_input and in extreme): each category gets
@@ -833,7 +845,7 @@ int fg_plot_latest_results(const char *dir, const char *category, char *path, si
     for (size_t i = 0; i < n && rc != 0; i++) {
         cJSON *root = fg_results_load(list[i].path, NULL);
         if (!root) continue;
-        const char *cat = str_field(cJSON_GetObjectItemCaseSensitive(root, "run"), "category");
+        const char *cat = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "category");
         if (!category || !*category || (cat && !strcmp(cat, category))) {
             snprintf(path, path_size, "%s", list[i].path);
             rc = 0;

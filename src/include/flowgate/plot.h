@@ -52,6 +52,12 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
 /* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
 const char *fg_plot_scripts_dir(void);
 
+/* Runs plots/<chart>.gp with gnuplot, the variables `vars` set first
+ * (gnuplot -e). Every chart module renders through it. */
+int fg_plot_gnuplot(const char *chart, const char *vars, fg_err *err);
+/* No quote or newline: s can go inside '...' in gnuplot variables. */
+int fg_plot_safe_for_gnuplot(const char *s);
+
 /* Runs gnuplot on every script for the data in s->dir. Missing gnuplot →
  * -1 with "gnuplot not found: install gnuplot-nox". */
 int fg_plot_render(const fg_plot_summary *s, fg_err *err);
