@@ -60,10 +60,15 @@ static void split_span(const fg_attr_span *s, double out[FG_ATTR_PARTS])
     out[FG_ATTR_DRIVER] += fmax(0.0, s->sent - s->queued);
 }
 
-int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended, double end,
-                          double out[FG_ATTR_PARTS])
+int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
+                          double held_until, double end, double out[FG_ATTR_PARTS])
 {
     memset(out, 0, sizeof(double) * FG_ATTR_PARTS);
+    /* The wait for an in-flight slot is queueing; the driver's own
+     * lateness starts after it. */
+    double held = fmin(fmax(0.0, held_until - intended), fmax(0.0, end - intended));
+    out[FG_ATTR_QUEUE] = held;
+    intended += held;
     if (n_fn > FG_WF_MAX_NODES) n_fn = FG_WF_MAX_NODES;
     int cur = released_by(r, n_fn, -1, INFINITY);
     if (cur < 0) {
@@ -90,7 +95,7 @@ int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended, d
      * loop's own rounding). */
     double sum = 0;
     for (int k = 0; k < FG_ATTR_PARTS; k++) sum += out[k];
-    double total = fmax(0.0, end - intended);
+    double total = fmax(0.0, end - intended) + held;
     if (sum < total) out[FG_ATTR_DRIVER] += total - sum;
     else if (sum > total && sum > 0)
         for (int k = 0; k < FG_ATTR_PARTS; k++) out[k] *= total / sum;

@@ -12,7 +12,9 @@ typedef enum fg_attr_part {
     FG_ATTR_EXEC,       /* the function's own work (server exec_ms) */
     FG_ATTR_TRANSFER,   /* data moving: blob fetches (transfer_ms), request and
                            reply on the wire, the node's egress link */
-    FG_ATTR_QUEUE,      /* waiting for a worker of the node (queue_ms) */
+    FG_ATTR_QUEUE,      /* waiting for a worker of the node (queue_ms), or,
+                           in an open loop that holds arrivals while C
+                           workflows are in flight, for one of those C */
     FG_ATTR_DRIVER,     /* the load generator and scheduling: late starts,
                            the gap between an answer and the next send,
                            retries and Retry-After waits */
@@ -38,12 +40,15 @@ void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, doub
  * (its last answer handled): the function that finished last, then the
  * one whose answer made it ready (latest answer before it was queued),
  * back to an entry function. out[part] in ms, summing to end - intended.
+ * held_until: when the request got an in-flight slot (intended when it
+ * never waited for one); intended to held_until is queue, the rest of the
+ * gap before its first send is the driver's.
  * Server-reported parts larger than the round trip they sit in (another
  * clock's rounding) are scaled down to fit it; what the server did not
  * report stays in transfer. Returns the number of functions on the path
  * (0: nothing answered, out all driver). */
-int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended, double end,
-                          double out[FG_ATTR_PARTS]);
+int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
+                          double held_until, double end, double out[FG_ATTR_PARTS]);
 
 /* Per cell: the sums over its measured successful requests. */
 typedef struct fg_attr_totals { double sum[FG_ATTR_PARTS], latency; long requests; } fg_attr_totals;

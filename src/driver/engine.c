@@ -342,7 +342,7 @@ static void finish_instance(engine *e, run_instance *ri)
     if (ri->kind == KIND_WARMUP) e->warm_finished++;
     if (ok) {
         double parts[FG_ATTR_PARTS];
-        fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, end, parts);
+        fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, ri->intended, end, parts);
         if (ri->kind == KIND_MEASURED) fg_attr_add(&e->m.attr, parts);
         if (ri->timeline)
             cJSON_AddItemToObject(ri->timeline, "critical_path_ms", fg_attr_parts_json(parts));

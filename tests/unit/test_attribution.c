@@ -1,7 +1,8 @@
 /* test_attribution.c — the critical-path split of a request's latency:
  * a chain splits each round trip into the server's exec / queue / transfer
  * reports and the wire rest, the gaps go to the driver, and the parts add
- * up to the latency; of two parallel functions only the slower is on the
+ * up to the latency; the wait for an in-flight slot is queue; of two
+ * parallel functions only the slower is on the
  * path; a function that finished early off the path (a side branch) is
  * not counted; inflated server reports are fitted into their round trip;
  * per cell the dominant part is the largest time-weighted share, and no
@@ -52,7 +53,7 @@ static void test_chain_splits_round_trips(void **state)
     span(&r, 0, 105, 105, 155, 30, 10, 0);
     span(&r, 1, 156, 156, 256, 20, 0, 70);
     double p[FG_ATTR_PARTS];
-    assert_int_equal(fg_attr_critical_path(&r, 2, 100, 258, p), 2);
+    assert_int_equal(fg_attr_critical_path(&r, 2, 100, 100, 258, p), 2);
     assert_float_equal(p[FG_ATTR_EXEC], 50, 1e-9);
     assert_float_equal(p[FG_ATTR_QUEUE], 10, 1e-9);
     assert_float_equal(p[FG_ATTR_TRANSFER], 10 + 70 + 10, 1e-9);
@@ -71,7 +72,7 @@ static void test_parallel_takes_the_slower(void **state)
     span(&r, 2, 10, 10, 90, 75, 0, 0);
     span(&r, 3, 90, 90, 100, 8, 0, 0);
     double p[FG_ATTR_PARTS];
-    assert_int_equal(fg_attr_critical_path(&r, 4, 0, 100, p), 3);
+    assert_int_equal(fg_attr_critical_path(&r, 4, 0, 0, 100, p), 3);
     assert_float_equal(p[FG_ATTR_EXEC], 5 + 75 + 8, 1e-9);
     assert_float_equal(total(p), 100, 1e-9);
 }
@@ -87,7 +88,7 @@ static void test_side_branch_is_off_the_path(void **state)
     span(&r, 1, 10, 10, 20, 10, 0, 0);
     span(&r, 2, 10, 10, 60, 50, 0, 0);
     double p[FG_ATTR_PARTS];
-    assert_int_equal(fg_attr_critical_path(&r, 3, 0, 60, p), 2);
+    assert_int_equal(fg_attr_critical_path(&r, 3, 0, 0, 60, p), 2);
     assert_float_equal(p[FG_ATTR_EXEC], 60, 1e-9);
     assert_float_equal(p[FG_ATTR_DRIVER], 0, 1e-9);
 }
@@ -101,12 +102,28 @@ static void test_inflated_reports_fit_the_round_trip(void **state)
      * trip: scaled to 30 + 10, nothing negative, still sums to latency. */
     span(&r, 0, 0, 0, 40, 60, 20, -1);
     double p[FG_ATTR_PARTS];
-    fg_attr_critical_path(&r, 1, 0, 40, p);
+    fg_attr_critical_path(&r, 1, 0, 0, 40, p);
     assert_float_equal(p[FG_ATTR_EXEC], 30, 1e-9);
     assert_float_equal(p[FG_ATTR_QUEUE], 10, 1e-9);
     assert_float_equal(p[FG_ATTR_TRANSFER], 0, 1e-9);
     for (int k = 0; k < FG_ATTR_PARTS; k++) assert_true(p[k] >= 0);
     assert_float_equal(total(p), 40, 1e-9);
+}
+
+static void test_slot_wait_is_queue(void **state)
+{
+    (void)state;
+    fg_attr_request r;
+    memset(&r, 0, sizeof r);
+    /* Intended at 0, held 40 ms for an in-flight slot, started 2 ms after
+     * that: 40 queue, 2 driver, then a 20 ms exec-only call. */
+    span(&r, 0, 42, 42, 62, 20, 0, 0);
+    double p[FG_ATTR_PARTS];
+    fg_attr_critical_path(&r, 1, 0, 40, 62, p);
+    assert_float_equal(p[FG_ATTR_QUEUE], 40, 1e-9);
+    assert_float_equal(p[FG_ATTR_DRIVER], 2, 1e-9);
+    assert_float_equal(p[FG_ATTR_EXEC], 20, 1e-9);
+    assert_float_equal(total(p), 62, 1e-9);
 }
 
 static void test_nothing_answered_is_all_driver(void **state)
@@ -115,7 +132,7 @@ static void test_nothing_answered_is_all_driver(void **state)
     fg_attr_request r;
     memset(&r, 0, sizeof r);
     double p[FG_ATTR_PARTS];
-    assert_int_equal(fg_attr_critical_path(&r, 7, 10, 25, p), 0);
+    assert_int_equal(fg_attr_critical_path(&r, 7, 10, 10, 25, p), 0);
     assert_float_equal(p[FG_ATTR_DRIVER], 15, 1e-9);
 }
 
@@ -152,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_parallel_takes_the_slower),
         cmocka_unit_test(test_side_branch_is_off_the_path),
         cmocka_unit_test(test_inflated_reports_fit_the_round_trip),
+        cmocka_unit_test(test_slot_wait_is_queue),
         cmocka_unit_test(test_nothing_answered_is_all_driver),
         cmocka_unit_test(test_cell_dominant_is_time_weighted),
     };
