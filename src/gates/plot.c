@@ -355,7 +355,9 @@ static int write_resources(const fold *f, const char *dir, fg_plot_summary *s, f
         const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(node, "cpu_pct");
         const cJSON *rss = cJSON_GetObjectItemCaseSensitive(node, "rss_kb");
         int n = cJSON_GetArraySize(t);
-        if (n == 0) continue;
+        /* A series needs two samples (a run shorter than the interval has
+         * one: nothing to draw, and gnuplot refuses a zero-width axis). */
+        if (n < 2) continue;
         fprintf(out, "%s\"%s\" \"cpu\" \"rss\"\n", s->resources_blocks ? "\n\n" : "", node->string);
         for (int i = 0; i < n; i++) {
             const cJSON *ti = cJSON_GetArrayItem(t, i), *ci = cJSON_GetArrayItem(cpu, i);

@@ -81,6 +81,11 @@ static cJSON *experiment(const char *sched, double mb, int conc, int repeat, dou
         cJSON_AddNumberToObject(w, "start_s", 0.5);
         cJSON_AddNumberToObject(w, "end_s", 2.5);
         cJSON *nodes = cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "resources"), "nodes");
+        /* node2 was sampled once (the run ended within the interval). */
+        cJSON *once = cJSON_AddObjectToObject(nodes, "node2");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(once, "t_s"), cJSON_CreateNumber(0));
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(once, "cpu_pct"), cJSON_CreateNull());
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(once, "rss_kb"), cJSON_CreateNumber(1024));
         for (int n = 0; n < 2; n++) {
             cJSON *s = cJSON_AddObjectToObject(nodes, n ? "node1" : "node0");
             cJSON *t = cJSON_AddArrayToObject(s, "t_s"), *c = cJSON_AddArrayToObject(s, "cpu_pct");
@@ -265,7 +270,8 @@ static void test_data_files(void **state)
     free(bn);
 
     char *rs = slurp(WORK "/data/resources.dat");
-    assert_int_equal(s.resources_blocks, 2);
+    assert_int_equal(s.resources_blocks, 2);   /* node2's single sample is no series */
+    assert_null(strstr(rs, "node2"));
     assert_string_equal(s.resources_cell, "exp_input2.0mb_conc5_ours");
     assert_true(contains_line(rs, "\"node0\" \"cpu\" \"rss\""));
     assert_true(contains_line(rs, "0.000 ? 2.000"));        /* no CPU before an interval */
