@@ -9,7 +9,7 @@
 
 typedef struct run_flags {
     const char *config, *endpoints, *schedulers, *sizes, *concurrency, *variant;
-    const char *results_dir, *nodes, *profile, *server_bin;
+    const char *results_dir, *nodes, *profile, *server_bin, *workflow;
     int requests, warmup, repeats, retries, max_inflight;   /* -1: not given */
     double rate, duration, timeout, warmup_s;               /* < 0: not given */
     int inline_data;

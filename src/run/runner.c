@@ -4,6 +4,8 @@
  * payload while the size stays the same (only one payload is held at a
  * time, so memory stays bounded), runs its repeats and rewrites the results
  * file atomically, so an interrupted run keeps every finished experiment.
+ * A workflow whose payload is not the test image (JSON, a file) has one
+ * fixed input: it is loaded once, and the size axis does not apply.
  * `flowgate run` and the cmocka suites both go through here.
  *
  * The results file is valid from the moment the run opens (experiments: []
@@ -322,6 +324,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     r->run = cJSON_AddObjectToObject(r->root, "run");
     cJSON_AddStringToObject(r->run, "id", id_stamp);   /* the claimed name's, below */
     cJSON_AddStringToObject(r->run, "category", cfg->category);
+    cJSON_AddStringToObject(r->run, "workflow", r->wf.name);
+    cJSON_AddStringToObject(r->run, "payload_kind", fg_payload_kind_name(r->wf.payload.kind));
     char stamp[64];
     iso_time(stamp, sizeof stamp);
     cJSON_AddStringToObject(r->run, "started", stamp);
@@ -385,26 +389,41 @@ static int inline_data(const fg_runner *r)
     return r->cfg.inline_data || r->cluster.mode == FG_CLUSTER_FUNCTIONS || r->inline_fallback;
 }
 
+int fg_runner_input_sized(const fg_runner *r)
+{
+    return r->wf.payload.kind == FG_PAYLOAD_IMAGE;
+}
+
+/* The payload of a cell: the test image of its size (generated when
+ * missing), or the workflow's fixed input, loaded at the first cell. */
 static int ensure_payload(fg_runner *r, double mb, fg_err *err)
 {
-    if (r->have_payload && r->payload_mb == mb) return 0;
+    int sized = fg_runner_input_sized(r);
+    if (r->have_payload && (!sized || r->payload_mb == mb)) return 0;
     if (r->have_payload) {
         fg_payload_free(&r->payload);
         r->have_payload = 0;
     }
-    char path[1024];
-    int created = 0;
-    if (fg_imagegen_ensure(r->cfg.images_dir, mb, r->cfg.variant, path, sizeof path, &created,
-                           err) != 0)
+    char path[1024] = "";
+    if (sized) {
+        int created = 0;
+        if (fg_imagegen_ensure(r->cfg.images_dir, mb, r->cfg.variant, path, sizeof path, &created,
+                               err) != 0)
+            return -1;
+        if (created) fg_log(FG_LOG_INFO, "created %s", path);
+    } else {
+        snprintf(path, sizeof path, "%s", r->wf.payload.path ? r->wf.payload.path : r->wf.path);
+    }
+    if (fg_payload_load(&r->wf, sized ? path : NULL, inline_data(r), &r->payload, err) != 0)
         return -1;
-    if (created) fg_log(FG_LOG_INFO, "created %s", path);
-    if (fg_payload_load(path, inline_data(r), &r->payload, err) != 0) return -1;
-    /* Every upload would be refused (413): say so once, with the figures. */
-    if (r->body_limit > 0 && (double)r->payload.body_len > r->body_limit) {
-        fg_err_set(err, "%s: the upload body is %zu bytes (%.1f MiB: a %zu-byte PNG, base64), "
-                   "over the server's limit of %.0f bytes (%.1f MiB, %s)", path,
-                   r->payload.body_len, (double)r->payload.body_len / FG_MB, r->payload.png_len,
-                   r->body_limit, r->body_limit / FG_MB, r->body_limit_source);
+    /* Every request would be refused (413): say so once, with the figures. */
+    size_t body = fg_payload_max_body(&r->payload);
+    if (r->body_limit > 0 && (double)body > r->body_limit) {
+        fg_err_set(err, "%s: the request body is %zu bytes (%.1f MiB: a %zu-byte %s input, "
+                   "encoded), over the server's limit of %.0f bytes (%.1f MiB, %s)", path,
+                   body, (double)body / FG_MB, r->payload.input_len,
+                   fg_payload_kind_name(r->payload.kind), r->body_limit,
+                   r->body_limit / FG_MB, r->body_limit_source);
         fg_payload_free(&r->payload);
         return -1;
     }
@@ -435,13 +454,22 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
     if (entry) *entry = NULL;
     if (ensure_payload(r, input_mb, err) != 0) return -1;
     const fg_run_config *cfg = &r->cfg;
-    char size[32];
-    fg_format_mb(input_mb, size, sizeof size);
+    /* A fixed input (JSON, a file) has no size axis: the cell is named by
+     * its kind and records the input's real size. */
+    char size[40];
+    if (fg_runner_input_sized(r)) {
+        char mb[32];
+        fg_format_mb(input_mb, mb, sizeof mb);
+        snprintf(size, sizeof size, "input%smb", mb);
+    } else {
+        input_mb = r->payload.mb;
+        snprintf(size, sizeof size, "%s", fg_payload_kind_name(r->payload.kind));
+    }
     int repeats = cfg->repeats > 0 ? cfg->repeats : 1;
     for (int k = 0; k < repeats && !fg_engine_stop_requested(); k++) {
         fg_experiment x;
         memset(&x, 0, sizeof x);
-        snprintf(x.id, sizeof x.id, "exp_input%smb_conc%d_%s", size, concurrency, scheduler);
+        snprintf(x.id, sizeof x.id, "exp_%s_conc%d_%s", size, concurrency, scheduler);
         snprintf(x.category, sizeof x.category, "%s", r->category);
         x.input_mb = input_mb;
         x.variant = cfg->variant;

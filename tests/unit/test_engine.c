@@ -103,15 +103,15 @@ static void check_payload(int inline_data, int w, int h)
     write_png(path, sizeof path, w, h, &expect);
     fg_payload p;
     fg_err err = {""};
-    assert_int_equal(fg_payload_load(path, inline_data, &p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, inline_data, &p, &err), 0);
     unlink(path);
     size_t n = expect.len;
-    assert_int_equal(p.png_len, n);
-    assert_int_equal(strlen(p.body), p.body_len);
+    assert_int_equal(p.input_len, n);
+    assert_int_equal(strlen(p.body[0]), p.body_len[0]);
 
     /* The body is the JSON the server expects, and its base64 decodes back
      * to the very bytes of the file. */
-    cJSON *j = cJSON_ParseWithLength(p.body, p.body_len);
+    cJSON *j = cJSON_ParseWithLength(p.body[0], p.body_len[0]);
     assert_non_null(j);
     const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(j, "img_b64");
     assert_true(cJSON_IsString(b64));
@@ -133,7 +133,7 @@ static void check_payload(int inline_data, int w, int h)
     cJSON_Delete(j);
     fg_buf_free(&expect);
     fg_payload_free(&p);
-    assert_null(p.body);
+    assert_null(p.body[0]);
 }
 
 static void test_payload_body(void **state)
@@ -173,10 +173,10 @@ static void test_payload_bad_images(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_file(path, cases[i].data, cases[i].len);
-        assert_int_equal(fg_payload_load(path, 0, &p, &err), -1);
+        assert_int_equal(fg_payload_load(&wf, path, 0, &p, &err), -1);
         assert_non_null(strstr(err.msg, path));
         assert_non_null(strstr(err.msg, cases[i].says));
-        assert_null(p.body);
+        assert_null(p.body[0]);
     }
     assert_non_null(strstr(err.msg, "truncated"));
     unlink(path);
@@ -188,9 +188,9 @@ static void test_payload_missing_file(void **state)
     (void)state;
     fg_payload p;
     fg_err err = {""};
-    assert_int_equal(fg_payload_load("/nonexistent/recognizer.png", 0, &p, &err), -1);
+    assert_int_equal(fg_payload_load(&wf, "/nonexistent/recognizer.png", 0, &p, &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent/recognizer.png"));
-    assert_null(p.body);
+    assert_null(p.body[0]);
 }
 
 /* ---- the state machine ------------------------------------------------ */
@@ -559,7 +559,7 @@ static void small_payload(fg_payload *p)
     write_png(path, sizeof path, 20, 16, &bytes);
     fg_buf_free(&bytes);
     fg_err err = {""};
-    assert_int_equal(fg_payload_load(path, 0, p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, 0, p, &err), 0);
     unlink(path);
 }
 
