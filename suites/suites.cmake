@@ -166,3 +166,23 @@ set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPER
   TIMEOUT 600
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "${AB_ENV}")
+
+# Workflows other than the recognizer run end to end in CI: the text-only
+# one (translate -> censor, JSON-file input) and a one-function one
+# (translate alone, inline JSON: one endpoint load-tested as wrk would).
+# `flowgate run` starts its own embedded server on 127.0.0.1.
+foreach(wf text:json_file single:json)
+  string(REPLACE ":" ";" parts ${wf})
+  list(GET parts 0 wf_name)
+  list(GET parts 1 wf_kind)
+  add_test(NAME workflow_${wf_name}
+    COMMAND ${CMAKE_SOURCE_DIR}/suites/workflow_run.sh ${CMAKE_BINARY_DIR}/workflow-${wf_name}
+            $<TARGET_FILE:flowgate-cli> ${CMAKE_SOURCE_DIR}/data/workflows/${wf_name}.json
+            ${wf_name} ${wf_kind})
+  set_tests_properties(workflow_${wf_name} PROPERTIES
+    LABELS "workflow;perf-smoke"
+    RUN_SERIAL TRUE
+    TIMEOUT 120
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+    ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR}")
+endforeach()
