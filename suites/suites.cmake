@@ -186,3 +186,14 @@ foreach(wf text:json_file single:json)
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
     ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR}")
 endforeach()
+
+# `flowgate check` on the recognizer: each of its functions once on each
+# embedded node, fed the workflow's own data (probe.c), must all work.
+add_test(NAME workflow_check_recognizer COMMAND $<TARGET_FILE:flowgate-cli> check)
+set_tests_properties(workflow_check_recognizer PROPERTIES
+  LABELS "workflow;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 120
+  PASS_REGULAR_EXPRESSION "every function works on every node"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=")

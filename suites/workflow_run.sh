@@ -4,7 +4,8 @@
 # starts on 127.0.0.1, a small request count, the shipped default
 # thresholds. It must exit 0, every measured request must succeed, and the
 # results file must name the workflow and its payload kind in the run and
-# in every experiment.
+# in every experiment. `flowgate check --workflow FILE` then invokes each
+# of its functions once on each embedded node and must find them all working.
 # usage: workflow_run.sh WORKDIR FLOWGATE WORKFLOW_FILE NAME KIND
 set -u
 work=$1 flowgate=$2 workflow=$3 name=$4 kind=$5
@@ -29,4 +30,9 @@ n_exp=$(grep -c "\"experiment_id\":" "$results")
 # run.workflow + every experiment's (run.config.workflow holds the path).
 [ "$n_wf" -eq $((n_exp + 1)) ] || fail "$results names workflow '$name' $n_wf times for $n_exp experiments"
 [ "$n_kind" -eq $((n_exp + 1)) ] || fail "$results names payload kind '$kind' $n_kind times for $n_exp experiments"
+"$flowgate" check --workflow "$workflow" > "$work/check.txt" 2>&1
+rc=$?
+cat "$work/check.txt"
+[ $rc -eq 0 ] || fail "flowgate check exited $rc, expected 0"
+grep -q "every function works on every node" "$work/check.txt" || fail "flowgate check: not every function works"
 echo "workflow_run $name: OK: $requests/$requests requests, results name workflow '$name' ($kind payload)"
