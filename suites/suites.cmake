@@ -197,3 +197,14 @@ set_tests_properties(workflow_check_recognizer PROPERTIES
   PASS_REGULAR_EXPRESSION "every function works on every node"
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=")
+
+# `flowgate calibrate` on the text workflow: its functions measured on each
+# node from the workflow file alone, and a profile written with both.
+add_test(NAME workflow_calibrate_text
+  COMMAND sh -c "'$<TARGET_FILE:flowgate-cli>' calibrate --workflow '${CMAKE_SOURCE_DIR}/data/workflows/text.json' --reps 2 --out '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json' && grep -q '\"recognizer__translate\"' '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json' && grep -q '\"recognizer__censor\"' '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json'")
+set_tests_properties(workflow_calibrate_text PROPERTIES
+  LABELS "workflow;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 120
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=")

@@ -55,8 +55,10 @@ typedef struct check_ctx {
     int total, ok;
 } check_ctx;
 
-static void check_invoke(void *ctx, int fn, const char *body, size_t len, fg_invoke_result *r)
+static void check_invoke(void *ctx, int fn, const char *body, size_t len, double input_mb,
+                         fg_invoke_result *r)
 {
+    (void)input_mb;
     check_ctx *k = ctx;
     const char *name = k->wf->nodes[fn].id;
     char url[512];

@@ -52,8 +52,10 @@ static int probe_one(fg_instance *in, const fg_payload *p, int fn, const fg_prob
         return 0;
     }
     cJSON_Delete(body);
+    double mb = 0;
+    for (int i = 0; i < n_inputs; i++) mb += inputs[i].mb < 0 ? p->mb : inputs[i].mb;
     const char *data = uses_payload ? p->body[fn] : text;
-    ops->invoke(ctx, fn, data, uses_payload ? p->body_len[fn] : strlen(text), r);
+    ops->invoke(ctx, fn, data, uses_payload ? p->body_len[fn] : strlen(text), mb, r);
     free(text);
     if (!r->ok) return 0;
     if (!r->response || fg_instance_complete(in, fn, r->response, &err) == -1) {

@@ -10,8 +10,11 @@
 
 typedef struct fg_probe_ops {
     /* Sends function fn its body (once, or as often as the caller likes)
-     * and leaves in *r the answer the later functions are to read. */
-    void (*invoke)(void *ctx, int fn, const char *body, size_t len, fg_invoke_result *r);
+     * and leaves in *r the answer the later functions are to read.
+     * input_mb: the size of its inputs as the `ours` scheduler counts it
+     * (the payload's, a blob reference's bytes, a string's length). */
+    void (*invoke)(void *ctx, int fn, const char *body, size_t len, double input_mb,
+                   fg_invoke_result *r);
     /* The verdict on fn: r->ok 0 with r->error when it failed, when its
      * answer lacks an output a later function reads, or when it was not
      * run because a function it reads failed (then r->http_code is 0 and
