@@ -167,6 +167,22 @@ set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPER
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "${AB_ENV}")
 
+# A deployment shaped like the reference system's (one container per
+# function, their error convention and unix-second timestamps), driven in
+# "functions" mode; the timelines must read the seconds right.
+add_executable(suite_reference_check ${CMAKE_SOURCE_DIR}/suites/reference_check.c)
+target_link_libraries(suite_reference_check flowgate)
+add_test(NAME reference_containers
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/reference_containers.sh ${CMAKE_BINARY_DIR}/reference-containers
+          $<TARGET_FILE:flowgate-cli> $<TARGET_FILE:flowgate-functions>
+          $<TARGET_FILE:suite_reference_check> ${CMAKE_SOURCE_DIR}/data)
+set_tests_properties(reference_containers PROPERTIES
+  LABELS "perf;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 300
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
+
 # Workflows other than the recognizer run end to end in CI: the text-only
 # one (translate -> censor, JSON-file input) and a one-function one
 # (translate alone, inline JSON: one endpoint load-tested as wrk would).

@@ -101,6 +101,14 @@ static void print_summary(const cJSON *e)
     if (count_of(req, "failed")) printf("  failed %d", count_of(req, "failed"));
     if (count_of(req, "timed_out")) printf("  timed out %d", count_of(req, "timed_out"));
     if (count_of(req, "interrupted")) printf("  interrupted %d", count_of(req, "interrupted"));
+    /* The critical path's largest part (attribution.h): where time went. */
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "bottleneck");
+    const cJSON *dom = cJSON_GetObjectItemCaseSensitive(b, "dominant");
+    const cJSON *share = cJSON_IsString(dom)
+        ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "share"),
+                                           dom->valuestring) : NULL;
+    if (cJSON_IsNumber(share))
+        printf("  bound by %s (%.0f %%)", dom->valuestring, share->valuedouble * 100);
     printf("\n");
     fflush(stdout);
 }

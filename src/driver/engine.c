@@ -73,10 +73,12 @@
 
 #include "instance.h"
 #include "metrics.h"
+#include "resources.h"
 
 #define TIMELINE_MAX_REQUESTS 200
 #define POLL_MAX_MS 100
 #define PROGRESS_EVERY_MS 500.0
+#define RESOURCE_INTERVAL_S 1.0   /* the per-node CPU/RSS series (resources.h) */
 #define DEFAULT_WARMUP_CAP_S 30.0
 #define DEFAULT_MAX_INFLIGHT 1024
 
@@ -97,6 +99,7 @@ typedef struct run_instance {
     int prev_node;
     int fail_class;                     /* first failure's class, -1 none */
     cJSON *timeline;                    /* this request in the timeline, or NULL */
+    fg_attr_request attr;               /* answered spans, for the critical path */
     char request_id[160];
 } run_instance;
 
@@ -122,6 +125,8 @@ typedef struct engine {
     const fg_cluster *c;
     const fg_payload *p;
     fg_scheduler *sched;
+    fg_resources *sampler;              /* per-node CPU/RSS sampler, or NULL */
+    cJSON *resources;                   /* its series once stopped, until the entry takes them */
     CURLM *multi;
     struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
@@ -336,6 +341,13 @@ static void finish_instance(engine *e, run_instance *ri)
     if (ri->kind != KIND_DRAIN)
         fg_metrics_workflow(&e->m, ri->kind == KIND_WARMUP, ok, cls, end - ri->intended, end);
     if (ri->kind == KIND_WARMUP) e->warm_finished++;
+    if (ok) {
+        double parts[FG_ATTR_PARTS];
+        fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, end, parts);
+        if (ri->kind == KIND_MEASURED) fg_attr_add(&e->m.attr, parts);
+        if (ri->timeline)
+            cJSON_AddItemToObject(ri->timeline, "critical_path_ms", fg_attr_parts_json(parts));
+    }
     if (ri->kind == KIND_MEASURED) {
         e->measured_finished++;
         for (int i = 0; i < e->wf->n_edges; i++) {
@@ -635,6 +647,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
                                                           : "functions";
     fg_timeline_span(&e->tl, ri->timeline, function, node_name, inv->queued, inv->sent,
                      received, resp, ok ? "ok" : fg_fail_class_names[cls]);
+    if (ok) fg_attr_record(&ri->attr, inv->fn, inv->queued, inv->sent, received, resp);
     cJSON_Delete(resp);
 
     if (ok) {
@@ -803,6 +816,8 @@ static void engine_cleanup(engine *e)
     }
     if (e->multi) curl_multi_cleanup(e->multi);
     fg_sched_free(e->sched);
+    cJSON_Delete(fg_resources_stop(e->sampler));   /* a failed run keeps no series */
+    cJSON_Delete(e->resources);
     fg_metrics_free(&e->m);
     fg_timeline_free(&e->tl);
 }
@@ -916,7 +931,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     if (e.warm_need == 0) warm_stop(&e, "count", e.t0);   /* no warm-up asked for */
+    e.sampler = fg_resources_start(c, e.t0, RESOURCE_INTERVAL_S);
     if (run_loop(&e, err) != 0) goto out;
+    e.resources = fg_resources_stop(e.sampler);
+    e.sampler = NULL;
 
     fg_server_usage usage = {0};
     if (sampled && fg_cluster_proc_sample(c, &after) == 0)
@@ -942,6 +960,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         else fg_log(FG_LOG_WARN, "timeline not written: %s", terr.msg);
     }
     *entry = fg_metrics_entry(&e.m, x, p, &usage, timeline);
+    if (*entry && e.resources) {
+        cJSON_AddItemToObject(*entry, "resources", e.resources);
+        e.resources = NULL;
+    }
     if (!*entry) {
         fg_err_set(err, "out of memory for the results entry");
         goto out;

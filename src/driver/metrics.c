@@ -271,6 +271,8 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddItemToArray(samples, cJSON_CreateNumber(round3(m->samples[i])));
 
     cJSON_AddItemToObject(e, "functions", functions_json(m));
+    cJSON *bottleneck = fg_attr_json(&m->attr);
+    if (bottleneck) cJSON_AddItemToObject(e, "bottleneck", bottleneck);
     cJSON *branches = cJSON_AddObjectToObject(e, "branches");
     for (int i = 0; i < m->wf->n_edges; i++) {
         const fg_wf_edge *ed = &m->wf->edges[i];

@@ -45,11 +45,19 @@ static int avg_get(const avg *a, double *out)
     return 0;
 }
 
+static double num_field(const cJSON *o, const char *name);
+
+/* The critical path's parts, in the order of the results' "bottleneck". */
+static const char *const crit_parts[4] = {"exec", "transfer", "queue", "driver"};
+
 typedef struct cell {
     int sched, size, conc;          /* indexes into the axes */
     avg m[M_COUNT];
     double sent;
     const cJSON *timeline;          /* "timeline" path of the first repeat */
+    avg crit[4];                    /* bottleneck.mean_ms per part, over repeats */
+    const cJSON *resources;         /* "resources" of the first repeat that has them */
+    double window[2];               /* its "window" start_s, end_s; -1: none */
     char id[128];
 } cell;
 
@@ -158,12 +166,25 @@ static int fold_results(const cJSON *root, fold *f, fg_err *err)
             const cJSON *tl = cJSON_GetObjectItemCaseSensitive(e, "timeline");
             if (cJSON_IsString(tl) && tl->valuestring[0]) k->timeline = tl;
         }
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "resources");
+        if (!k->resources && cJSON_IsObject(res)) {
+            k->resources = res;
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "window");
+            k->window[0] = num_field(w, "start_s");
+            k->window[1] = num_field(w, "end_s");
+        }
         for (int m = 0; m < M_COUNT; m++) {
             double v;
             if (fg_results_metric(e, metric_names[m], &v) == 0 && isfinite(v)) avg_add(&k->m[m], v);
         }
         double sent;
         if (fg_results_metric(e, "requests.sent", &sent) == 0) k->sent += sent;
+        for (int p = 0; p < 4; p++) {
+            char path[64];
+            snprintf(path, sizeof path, "bottleneck.mean_ms.%s", crit_parts[p]);
+            double v;
+            if (fg_results_metric(e, path, &v) == 0 && isfinite(v)) avg_add(&k->crit[p], v);
+        }
 
         const cJSON *fn;
         cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(e, "functions")) {
@@ -289,6 +310,75 @@ static int write_success(const fold *f, const char *dir, fg_plot_summary *s, fg_
     return close_data(out, dir, "success.dat", err);
 }
 
+/* Row per cell that was attributed, in axis order: where its requests'
+ * time went along the critical path, and the largest part. */
+static int write_bottleneck(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+{
+    FILE *out = open_data(dir, "bottleneck.dat", err);
+    if (!out) return -1;
+    fprintf(out, "# label exec_ms transfer_ms queue_ms driver_ms dominant (critical path, mean over requests and repeats)\n");
+    for (int sc = 0; sc < f->n_sched; sc++)
+        for (int z = 0; z < f->n_size; z++)
+            for (int c = 0; c < f->n_conc; c++) {
+                const cell *k = find_cell(f, sc, z, c);
+                double v[4];
+                int p = 0;
+                while (k && p < 4 && avg_get(&k->crit[p], &v[p]) == 0) p++;
+                if (p < 4) continue;
+                int dom = 0;
+                for (p = 1; p < 4; p++)
+                    if (v[p] > v[dom]) dom = p;
+                char label[96];
+                cell_label(f, k, f->n_sched > 1, label, sizeof label);
+                fprintf(out, "\"%s\" %.6g %.6g %.6g %.6g \"%s\"\n", label, v[0], v[1], v[2], v[3],
+                        crit_parts[dom]);
+                s->bottleneck_rows++;
+            }
+    return close_data(out, dir, "bottleneck.dat", err);
+}
+
+/* The per-node CPU and RSS series of the cell with the most requests that
+ * has them (the run's main load), one block per node; null samples "?". */
+static int write_resources(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+{
+    FILE *out = open_data(dir, "resources.dat", err);
+    if (!out) return -1;
+    fprintf(out, "# one block per node: t_s cpu_pct rss_mb (s since the experiment's start)\n");
+    const cell *best = NULL;
+    for (int i = 0; i < f->n_cells; i++)
+        if (f->cells[i].resources && (!best || f->cells[i].sent > best->sent)) best = &f->cells[i];
+    s->window_start_s = s->window_end_s = -1;
+    if (!best) return close_data(out, dir, "resources.dat", err);
+    const cJSON *node;
+    cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(best->resources, "nodes")) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(node, "t_s");
+        const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(node, "cpu_pct");
+        const cJSON *rss = cJSON_GetObjectItemCaseSensitive(node, "rss_kb");
+        int n = cJSON_GetArraySize(t);
+        if (n == 0) continue;
+        fprintf(out, "%s\"%s\" \"cpu\" \"rss\"\n", s->resources_blocks ? "\n\n" : "", node->string);
+        for (int i = 0; i < n; i++) {
+            const cJSON *ti = cJSON_GetArrayItem(t, i), *ci = cJSON_GetArrayItem(cpu, i);
+            const cJSON *ri = cJSON_GetArrayItem(rss, i);
+            if (!cJSON_IsNumber(ti)) continue;
+            fprintf(out, "%.3f", ti->valuedouble);
+            if (cJSON_IsNumber(ci)) fprintf(out, " %.3f", ci->valuedouble);
+            else fprintf(out, " ?");
+            if (cJSON_IsNumber(ri)) fprintf(out, " %.3f\n", ri->valuedouble / 1024.0);
+            else fprintf(out, " ?\n");
+        }
+        s->resources_blocks++;
+    }
+    if (s->resources_blocks) {
+        snprintf(s->resources_cell, sizeof s->resources_cell, "%s", best->id);
+        if (isfinite(best->window[0]) && isfinite(best->window[1])) {
+            s->window_start_s = best->window[0];
+            s->window_end_s = best->window[1];
+        }
+    }
+    return close_data(out, dir, "resources.dat", err);
+}
+
 /* Row per (size, function) that measured at least one stage. */
 static int write_functions(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
 {
@@ -324,7 +414,7 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
     for (int z = 0; z < f->n_size; z++)
         for (int c = 0; c < f->n_conc; c++) {
             char row[2048];
-            int len = 0, measured = 0;
+            int len = 0, measured = 0, has[2] = {0, 0};
             const cell *any = NULL;
             for (int m = 0; m < 2; m++)
                 for (int sc = 0; sc < f->n_sched; sc++) {
@@ -333,6 +423,7 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
                     if (k && avg_get(&k->m[m == 0 ? M_P95 : M_TP], &v) == 0) {
                         len += snprintf(row + len, sizeof row - len, " %.6g", v);
                         measured++;
+                        has[m] = 1;
                         any = k;
                     } else {
                         len += snprintf(row + len, sizeof row - len, " ?");
@@ -343,6 +434,8 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
             cell_label(f, any, 0, label, sizeof label);
             fprintf(out, "\"%s\"%s\n", label, row);
             s->scheduler_rows++;
+            s->scheduler_p95_rows += has[0];
+            s->scheduler_tp_rows += has[1];
         }
     return close_data(out, dir, "schedulers.dat", err);
 }
@@ -526,7 +619,9 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
         }
         if (write_throughput(f, dir, s, err) || write_latency(f, dir, s, err) ||
             write_success(f, dir, s, err) || write_functions(f, dir, s, err) ||
-            write_schedulers(f, dir, s, err) || write_timeline(f, results_path, dir, s, err))
+            write_schedulers(f, dir, s, err) || write_bottleneck(f, dir, s, err) ||
+            write_resources(f, dir, s, err) ||
+            write_timeline(f, results_path, dir, s, err))
             rc = -1;
     }
     free(f);
@@ -571,13 +666,15 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
         {"throughput", s->throughput_blocks}, {"latency", s->latency_blocks},
         {"success", s->success_rows},         {"functions", s->function_rows},
         {"schedulers", s->scheduler_rows},    {"timeline", s->timeline_rows},
+        {"bottleneck", s->bottleneck_rows},   {"resources", s->resources_blocks},
     };
     char gnuplot[1024];
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
         return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
     const char *scripts = fg_plot_scripts_dir();
     if (!safe_for_gnuplot(scripts) || !safe_for_gnuplot(s->dir) || !safe_for_gnuplot(s->run_id) ||
-        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell))
+        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell) ||
+        !safe_for_gnuplot(s->resources_cell))
         return fg_err_set(err, "%s: quote or newline in a path or id passed to gnuplot", s->dir);
 
     char vars[4096];
@@ -585,11 +682,13 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
              "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
-             "success_rows=%d; scheduler_rows=%d",
+             "success_rows=%d; scheduler_rows=%d; scheduler_p95_rows=%d; scheduler_tp_rows=%d; "
+             "resources_blocks=%d; resources_cell='%s'; window_start=%.6g; window_end=%.6g",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
              s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
              s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
-             s->scheduler_rows);
+             s->scheduler_rows, s->scheduler_p95_rows, s->scheduler_tp_rows, s->resources_blocks,
+             s->resources_cell, s->window_start_s, s->window_end_s);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
         char script[1200];
