@@ -44,6 +44,7 @@ struct fg_runner {
     fg_payload payload;
     int have_payload;
     double payload_mb;
+    double payload_limit;  /* the body limit the payload was checked against */
     int inline_fallback;   /* the nodes cannot share blobs: send images inline */
     double body_limit;     /* the server's request body limit in bytes; 0 unknown */
     char body_limit_source[600];
@@ -125,6 +126,7 @@ static int git_commit(char *out, size_t size)
 }
 
 static int inline_data(const fg_runner *r);
+static int ensure_payload(fg_runner *r, double mb, fg_err *err);
 
 /* run.config says what the run used, not what was typed: inline_data is
  * the effective value (one URL per function forces it, like every
@@ -285,6 +287,9 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     else snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
     if (fg_workflow_load(path, &r->wf, err) != 0) goto fail;
     r->wf_loaded = 1;
+    /* A fixed input (JSON, a file) is read now: a missing or broken one is
+     * one error before any server starts or any results file exists. */
+    if (!fg_runner_input_sized(r) && ensure_payload(r, 0, err) != 0) goto fail;
 
     if (cfg->endpoints[0]) {
         if (fg_cluster_load_endpoints(cfg->endpoints, &r->cluster, err) != 0) goto fail;
@@ -306,6 +311,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         goto fail;
     }
     find_body_limit(r);
+    /* Inline data or a body limit found since: the fixed input rechecked. */
+    if (!fg_runner_input_sized(r) && ensure_payload(r, 0, err) != 0) goto fail;
     if (cfg->profile[0]) {
         if (fg_profile_load(cfg->profile, &r->profile, err) != 0) goto fail;
     } else {
@@ -395,11 +402,15 @@ int fg_runner_input_sized(const fg_runner *r)
 }
 
 /* The payload of a cell: the test image of its size (generated when
- * missing), or the workflow's fixed input, loaded at the first cell. */
+ * missing), or the workflow's fixed input (loaded once; again only if the
+ * cluster turned out to need inline data). Checked against the body limit
+ * once that is known. */
 static int ensure_payload(fg_runner *r, double mb, fg_err *err)
 {
     int sized = fg_runner_input_sized(r);
-    if (r->have_payload && (!sized || r->payload_mb == mb)) return 0;
+    if (r->have_payload && (!sized || r->payload_mb == mb) &&
+        r->payload.by_ref == !inline_data(r) && r->payload_limit == r->body_limit)
+        return 0;
     if (r->have_payload) {
         fg_payload_free(&r->payload);
         r->have_payload = 0;
@@ -429,6 +440,7 @@ static int ensure_payload(fg_runner *r, double mb, fg_err *err)
     }
     r->payload.variant = r->cfg.variant;
     r->payload_mb = mb;
+    r->payload_limit = r->body_limit;
     r->have_payload = 1;
     return 0;
 }
