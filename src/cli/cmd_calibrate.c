@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "run_flags.h"
 #include "flowgate/cluster.h"
 #include "flowgate/config.h"
 #include "flowgate/imagegen.h"
@@ -191,10 +192,8 @@ int cmd_calibrate(int argc, char **argv)
     snprintf(default_out, sizeof default_out, "results/profiles/%s.json", name);
     if (!out_path) out_path = default_out;
 
-    fg_run_config defaults;
-    fg_config_defaults(&defaults);
     fg_workflow wf;
-    if (fg_workflow_load(workflow ? workflow : defaults.workflow, &wf, &err) != 0) {
+    if (run_flags_load_workflow(workflow, &wf, &err) != 0) {
         fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
         return 2;
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "run_flags.h"
 #include "flowgate/cluster.h"
 #include "flowgate/config.h"
 #include "flowgate/imagegen.h"
@@ -121,10 +122,8 @@ int cmd_check(int argc, char **argv)
         }
     }
 
-    fg_run_config defaults;
-    fg_config_defaults(&defaults);
     fg_workflow wf;
-    if (fg_workflow_load(workflow ? workflow : defaults.workflow, &wf, &err) != 0) {
+    if (run_flags_load_workflow(workflow, &wf, &err) != 0) {
         fprintf(stderr, "flowgate check: %s\n", err.msg);
         return 2;
     }

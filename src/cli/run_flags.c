@@ -143,3 +143,10 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
                           "--duration");
     return 0;
 }
+
+int run_flags_load_workflow(const char *path, fg_workflow *wf, fg_err *err)
+{
+    fg_run_config defaults;
+    fg_config_defaults(&defaults);
+    return fg_workflow_load(path ? path : defaults.workflow, wf, err);
+}

@@ -622,6 +622,37 @@ static void test_payload_must_match_the_data_mode(void **state)
     fg_payload_free(&p);
 }
 
+/* A payload built for another workflow has no body for this one's entry
+ * node: refused before any request, naming the node. */
+static void test_payload_must_match_the_workflow(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    dead_cluster(&c);
+    /* Its input reader is its second node: no body at index 0, where the
+     * recognizer's upload is. */
+    fg_workflow other;
+    fg_err err = {""};
+    assert_int_equal(fg_workflow_parse("{\"name\":\"t\",\"inputs\":{\"s\":\"string\"},"
+                                       "\"payload\":{\"kind\":\"json\",\"value\":{\"s\":\"a\"}},"
+                                       "\"nodes\":[{\"id\":\"a\",\"in\":{\"x\":\"$b.y\"},\"out\":{}},"
+                                       "{\"id\":\"b\",\"in\":{\"x\":\"$inputs.s\"},"
+                                       "\"out\":{\"y\":\"result.y\"}}],"
+                                       "\"edges\":[{\"type\":\"sequential\",\"from\":\"b\",\"to\":\"a\"}]}",
+                                       "t.json", &other, &err), 0);
+    fg_payload p;
+    assert_int_equal(fg_payload_load(&other, NULL, 0, &p, &err), 0);
+    fg_workflow_free(&other);
+    assert_null(p.body[0]);
+    fg_experiment x;
+    base_experiment(&x, "round_robin");
+    cJSON *entry = NULL;
+    assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), -1);
+    assert_null(entry);
+    assert_non_null(strstr(err.msg, "no body for recognizer__upload"));
+    fg_payload_free(&p);
+}
+
 static void test_connect_failures_are_accounted(void **state)
 {
     (void)state;
@@ -719,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_only_when_resolvable),
         cmocka_unit_test(test_unknown_scheduler),
         cmocka_unit_test(test_payload_must_match_the_data_mode),
+        cmocka_unit_test(test_payload_must_match_the_workflow),
         cmocka_unit_test(test_connect_failures_are_accounted),
         cmocka_unit_test(test_open_loop_count),
     };
