@@ -31,8 +31,9 @@
  * Easy handles are pooled per endpoint (node, or function URL) and reused,
  * so connections stay alive across invocations; each is set up once with
  * its endpoint's settings (fg_http_endpoint: http or https, TLS, headers,
- * no proxy unless the endpoints file names one). The upload body is
- * the payload's shared buffer (CURLOPT_POSTFIELDS, never copied); other
+ * no proxy unless the endpoints file names one). The body of a node
+ * reading the workflow inputs is the payload's shared buffer
+ * (CURLOPT_POSTFIELDS, never copied); other
  * bodies are small JSON objects. Response bodies are bounded
  * (FG_MAX_RESPONSE_BYTES); a larger one is a malformed answer.
  *
@@ -262,7 +263,7 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
                            .n_inputs = n_inputs, .prev_node = ri->prev_node};
     for (int i = 0; i < n_inputs; i++) {
         sr.inputs[i].node = node_by_name(e->c, inputs[i].node_name);
-        sr.inputs[i].mb = inputs[i].mb < 0 ? (double)e->p->png_len / FG_MB : inputs[i].mb;
+        sr.inputs[i].mb = inputs[i].mb < 0 ? e->p->mb : inputs[i].mb;
     }
     /* With one node (or one URL per function) there is nothing to choose. */
     int node = e->n_nodes == 1 ? 0 : fg_sched_pick(e->sched, &sr, e->nodes, e->n_nodes);
@@ -298,8 +299,8 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
     inv->body = body;
     inv->queued = queued;
     inv->resp.limit = FG_MAX_RESPONSE_BYTES;
-    const char *data = uses_payload ? e->p->body : body;
-    size_t len = uses_payload ? e->p->body_len : strlen(body);
+    const char *data = uses_payload ? e->p->body[fn] : body;
+    size_t len = uses_payload ? e->p->body_len[fn] : strlen(body);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -859,15 +860,17 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
                           DEFAULT_MAX_INFLIGHT);
     if (c->mode == FG_CLUSTER_NODES && (c->n_nodes < 1 || c->n_nodes > FG_MAX_NODES))
         return fg_err_set(err, "cluster has %d nodes", c->n_nodes);
-    if (!p->body) return fg_err_set(err, "%s: no payload loaded", x->id);
-    /* The shared upload body carries the by_ref choice: it must match. */
-    const char *tail = x->inline_data ? "\"by_ref\":false}" : "\"by_ref\":true}";
-    size_t tail_len = strlen(tail);
-    if (p->body_len < tail_len || memcmp(p->body + p->body_len - tail_len, tail, tail_len))
+    if (!fg_payload_max_body(p)) return fg_err_set(err, "%s: no payload loaded", x->id);
+    /* The shared bodies carry the by_ref choice: it must match. */
+    if (p->by_ref != !x->inline_data)
         return fg_err_set(err, "%s: the payload was loaded for %s data, the experiment sends "
                           "%s data", x->id, x->inline_data ? "by-reference" : "inline",
                           x->inline_data ? "inline" : "by-reference");
     if (fg_instance_check_workflow(wf, err) != 0) return -1;
+    for (int i = 0; i < wf->n_nodes; i++)
+        if (wf->nodes[i].n_in > 0 && wf->nodes[i].in[0].src_node == FG_WF_INPUTS && !p->body[i])
+            return fg_err_set(err, "%s: the payload has no body for %s: it was loaded for "
+                              "another workflow", x->id, wf->nodes[i].id);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return fg_err_set(err, "libcurl initialisation failed");
 

@@ -203,7 +203,8 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     cJSON_AddStringToObject(e, "experiment_id", x->id);
     cJSON_AddStringToObject(e, "category", x->category);
     cJSON_AddNumberToObject(e, "input_mb", x->input_mb);
-    cJSON_AddNumberToObject(e, "input_bytes", (double)p->png_len);
+    cJSON_AddNumberToObject(e, "input_bytes", (double)p->input_len);
+    cJSON_AddStringToObject(e, "payload_kind", fg_payload_kind_name(p->kind));
     const char *variant = fg_variant_name(x->variant);
     cJSON_AddStringToObject(e, "variant", variant ? variant : "unknown");
     cJSON_AddNumberToObject(e, "concurrency", x->concurrency);

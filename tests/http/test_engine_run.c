@@ -68,7 +68,7 @@ static void load_payload(fg_variant v, int inline_data, fg_payload *p)
     int rc = fg_imagegen_ensure(images, 0.1, v, path, sizeof path, &created, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
-    assert_int_equal(fg_payload_load(path, inline_data, p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, inline_data, p, &err), 0);
     p->variant = v;
 }
 
