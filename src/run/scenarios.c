@@ -446,7 +446,8 @@ int fg_scenario_run_cell(fg_runner *r, const fg_scenario_plan *p, const fg_scena
     } else {
         if (fg_runner_set_network(r, c->bandwidth_mbit, c->latency_ms, err) != 0) goto fail;
         fg_experiment x;
-        fg_runner_experiment_init(r, &x, c->input_mb, c->concurrency, c->scheduler);
+        if (fg_runner_experiment_init(r, &x, c->input_mb, c->concurrency, c->scheduler, err) != 0)
+            goto fail;
         snprintf(x.id, sizeof x.id, "%s", c->id);
         x.rate_rps = x.duration_s = 0;
         x.max_inflight = 0;   /* each stage's own cap */

@@ -7,9 +7,10 @@
  *   success.dat      one row per cell: index "label" success_rate sent
  *   functions.dat    one row per (size, function): "label" transfer queue exec (mean ms)
  *   schedulers.dat   one row per (size, concurrency): "label" p95 per scheduler, rps per scheduler
- *   scenarios.dat    one row per scenario cell ("scenario_cells"): index "label"
- *                    p50_mean p50_lo p50_hi rps_mean rps_lo rps_hi (the 95 % CI
- *                    over replicates; "?" where a cell has no CI; plot_scenarios.c)
+ *   bottleneck.dat   one row per cell with a "bottleneck": "label" exec transfer queue
+ *                    driver (mean ms along the critical path) "dominant part"
+ *   resources.dat    blocks per node: t_s cpu_pct rss_mb, the "resources" series
+ *                    of the cell with the most requests that has them
  *   timeline.dat     blocks per function: request sent received exec_start
  *                    exec_end "node", for a sample of requests of the busiest
  *                    cell with a timeline; a negative or implausible span is
@@ -34,8 +35,11 @@ typedef struct fg_plot_summary {
     int conc_min, conc_max;  /* the axes' extent, so one-point axes get a range */
     double size_min, size_max;
     int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
-    int timeline_rows, timeline_blocks, timeline_requests;
-    int scenario_rows;       /* scenarios.dat rows */
+    int timeline_rows, timeline_blocks, timeline_requests, bottleneck_rows;
+    int scheduler_p95_rows, scheduler_tp_rows;   /* rows with a p95 / a throughput */
+    int resources_blocks;
+    char resources_cell[128];
+    double window_start_s, window_end_s;          /* that cell's measured window; -1: none */
     int timeline_dropped;    /* spans not drawn: negative, or outside their call */
     char timeline_cell[128]; /* experiment whose timeline is drawn, "" if none */
 } fg_plot_summary;
@@ -45,13 +49,14 @@ typedef struct fg_plot_summary {
 int fg_plot_write_data(const cJSON *results, const char *results_path, const char *dir,
                        fg_plot_summary *s, fg_err *err);
 
-/* scenarios.dat from the document's "scenario_cells" (none: no file, 0
- * rows); sets s->scenario_rows. */
-int fg_plot_write_scenarios(const cJSON *results, const char *dir, fg_plot_summary *s,
-                            fg_err *err);
-
 /* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
 const char *fg_plot_scripts_dir(void);
+
+/* Runs plots/<chart>.gp with gnuplot, the variables `vars` set first
+ * (gnuplot -e). Every chart module renders through it. */
+int fg_plot_gnuplot(const char *chart, const char *vars, fg_err *err);
+/* No quote or newline: s can go inside '...' in gnuplot variables. */
+int fg_plot_safe_for_gnuplot(const char *s);
 
 /* Runs gnuplot on every script for the data in s->dir. Missing gnuplot →
  * -1 with "gnuplot not found: install gnuplot-nox". */

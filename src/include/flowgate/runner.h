@@ -16,12 +16,13 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err);
  * results, rewriting the results file atomically. *entry is borrowed. */
 int fg_runner_cell(fg_runner *r, double input_mb, int concurrency,
                    const char *scheduler, const cJSON **entry, fg_err *err);
-/* A cell's experiment as fg_runner_cell builds it from the run's config,
+/* A cell's experiment as fg_runner_cell builds it from the run's config
+ * (its input loaded),
  * for a caller to adjust (id, open-loop stages...) and run with
  * fg_runner_experiment: `repeats` times, each appended and saved; repeat
  * k uses seed + its repeat index. */
-void fg_runner_experiment_init(const fg_runner *r, fg_experiment *x, double input_mb,
-                               int concurrency, const char *scheduler);
+int fg_runner_experiment_init(fg_runner *r, fg_experiment *x, double input_mb, int concurrency,
+                              const char *scheduler, fg_err *err);
 int fg_runner_experiment(fg_runner *r, const fg_experiment *x, int repeats,
                          const cJSON **entry, fg_err *err);
 /* Restarts the embedded server with every node's egress bandwidth and
@@ -33,6 +34,10 @@ int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms
  * taken, replacing one there) writes the file. */
 cJSON *fg_runner_experiments(fg_runner *r);
 int fg_runner_save(fg_runner *r, const char *key, cJSON *item, fg_err *err);
+/* 1 when the workflow's input follows the size axis (the test image);
+ * 0 for a fixed input (JSON, a file): callers run one cell per
+ * concurrency and scheduler, and fg_runner_cell ignores input_mb. */
+int fg_runner_input_sized(const fg_runner *r);
 const char *fg_runner_results_path(const fg_runner *r);
 /* The cluster the runner found or started (already health-checked). */
 const fg_cluster *fg_runner_cluster(const fg_runner *r);
