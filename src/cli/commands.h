@@ -14,5 +14,6 @@ int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_thresholds(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif

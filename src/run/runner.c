@@ -25,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flowgate/containers.h"
 #include "flowgate/imagegen.h"
+#include "flowgate/log.h"
 #include "flowgate/results.h"
 
 struct fg_runner {
@@ -470,8 +472,20 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
         if (n < 0 || (size_t)n >= sizeof x.timeline_path) x.timeline_path[0] = 0;   /* skip it */
         note_requests(r, &x);
         cJSON *e = NULL;
+        /* Container nodes: each one's CPU and memory from the engine. */
+        fg_container_usage before[FG_MAX_NODES], after[FG_MAX_NODES];
+        int n_before = -1, n_after = -1;
+        fg_err stats_err;
+        const char *cluster_id = r->cluster.containers_cluster;
+        if (*cluster_id) n_before = fg_containers_sample(cluster_id, before, FG_MAX_NODES, &stats_err);
         if (fg_experiment_run(&x, &r->wf, &r->cluster, &r->payload, &r->profile, &e, err) != 0)
             return -1;
+        if (n_before >= 0) n_after = fg_containers_sample(cluster_id, after, FG_MAX_NODES, &stats_err);
+        if (n_after >= 0)
+            cJSON_AddItemToObject(e, "containers",
+                                  fg_containers_usage_json(before, n_before, after, n_after));
+        else if (*cluster_id)
+            fg_log(FG_LOG_WARN, "%s: no container figures: %s", x.id, stats_err.msg);
         cJSON_AddItemToArray(r->experiments, e);
         if (entry) *entry = e;
         sync_interrupted(r);
