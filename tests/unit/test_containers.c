@@ -2,7 +2,11 @@
  * are the profile's "cores" shares of the machine, memory caps its
  * "memory_mb"; each node's docker run vector serves that node alone with a
  * --peer for every other node; the endpoints file names the cluster and
- * reads back; bad profiles, ids and "containers" keys fail with one line. */
+ * reads back; bad profiles, ids and "containers" keys fail with one line.
+ * The container check runs against a stand-in `docker` on PATH that
+ * answers ps/inspect from files: an engine that does not answer, a missing
+ * container, an exited one, an unhealthy one and one from another image
+ * each give their own line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -164,6 +169,109 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(err.msg, "nodes profile '/nonexistent/nodes.json'"));
 }
 
+/* A stand-in docker: `ps` prints $FAKE/ps (exit $FAKE/rc), `inspect`
+ * prints $FAKE/inspect. */
+static char fake_dir[128];
+
+static void put(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", fake_dir, name);
+    assert_int_equal(fg_write_file_atomic(path, text, strlen(text), NULL), 0);
+}
+
+static void fake_docker_install(void)
+{
+    char *abs = realpath(".", NULL);
+    snprintf(fake_dir, sizeof fake_dir, "%s/fake-docker.%d", abs, (int)getpid());
+    free(abs);
+    mkdir(fake_dir, 0755);
+    char script[600];
+    snprintf(script, sizeof script,
+             "#!/bin/sh\nd=%s\ncase \"$1\" in\n"
+             "ps) cat $d/ps; exit $(cat $d/rc) ;;\ninspect) cat $d/inspect ;;\n"
+             "*) echo \"unexpected $1\"; exit 3 ;;\nesac\n", fake_dir);
+    put("docker", script);
+    char path[256];
+    snprintf(path, sizeof path, "%s/docker", fake_dir);
+    chmod(path, 0755);
+    char *old = getenv("PATH");
+    char *new_path = malloc(strlen(fake_dir) + strlen(old ? old : "") + 2);
+    sprintf(new_path, "%s:%s", fake_dir, old ? old : "");
+    setenv("PATH", new_path, 1);
+    free(new_path);
+}
+
+static const char *container_json(const char *node, const char *state, const char *health,
+                                  const char *image, char *out, size_t size)
+{
+    snprintf(out, size,
+             "{\"Id\":\"id-%s\",\"Name\":\"/flowgate-c-%s\",\"State\":{\"Status\":\"%s\","
+             "\"Health\":{\"Status\":\"%s\"}},\"Config\":{\"Image\":\"%s\",\"Labels\":"
+             "{\"flowgate.cluster\":\"c\",\"flowgate.node\":\"%s\"}}}",
+             node, node, state, health, image, node);
+    return out;
+}
+
+/* Runs the check; returns its count and its output in out. */
+static int check(fg_cluster *cl, char *out, size_t size)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    int problems = fg_containers_check("c", "img:1", cl, 0, f);
+    fclose(f);
+    snprintf(out, size, "%s", text ? text : "");
+    free(text);
+    return problems;
+}
+
+static void test_check_lines(void **state)
+{
+    (void)state;
+    fake_docker_install();
+    fg_cluster cl;
+    memset(&cl, 0, sizeof cl);
+    cl.n_nodes = 4;
+    for (int i = 0; i < 4; i++) snprintf(cl.nodes[i].name, sizeof cl.nodes[i].name, "n%d", i);
+    char out[2048], a[400], b[400], c[400], inspect[1400];
+
+    put("ps", "Cannot connect to the Docker daemon at unix:///x.sock\n");
+    put("rc", "1\n");
+    assert_int_equal(check(&cl, out, sizeof out), -1);
+    assert_non_null(strstr(out, "containers: cluster c: Docker engine not reachable: "
+                                "Cannot connect to the Docker daemon"));
+
+    put("ps", "id-n0\nid-n1\nid-n2\n");
+    put("rc", "0\n");
+    snprintf(inspect, sizeof inspect, "[%s,%s,%s]",
+             container_json("n0", "exited", "unhealthy", "img:1", a, sizeof a),
+             container_json("n1", "running", "starting", "img:1", b, sizeof b),
+             container_json("n2", "running", "healthy", "img:0", c, sizeof c));
+    put("inspect", inspect);
+    assert_int_equal(check(&cl, out, sizeof out), 4);
+    assert_non_null(strstr(out, "containers: node n0: container flowgate-c-n0 is exited, not running\n"));
+    assert_non_null(strstr(out, "containers: node n1: container flowgate-c-n1 is starting, not healthy\n"));
+    assert_non_null(strstr(out, "containers: node n2: container flowgate-c-n2 runs image img:0, expected img:1\n"));
+    assert_non_null(strstr(out, "containers: node n3: no container labelled flowgate.cluster=c, flowgate.node=n3\n"));
+
+    cl.n_nodes = 1;
+    snprintf(inspect, sizeof inspect, "[%s]",
+             container_json("n0", "running", "healthy", "img:1", a, sizeof a));
+    put("inspect", inspect);
+    put("ps", "id-n0\n");
+    assert_int_equal(check(&cl, out, sizeof out), 0);
+    assert_string_equal(out, "");
+
+    const char *files[] = {"docker", "ps", "rc", "inspect"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", fake_dir, files[i]);
+        unlink(path);
+    }
+    rmdir(fake_dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_run_argv),
         cmocka_unit_test(test_endpoints_round_trip),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_check_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
