@@ -195,6 +195,11 @@ static cJSON *endpoints_json(const fg_cluster *c, int started, const char *inlin
     }
     if (inline_fallback && *inline_fallback)
         cJSON_AddStringToObject(o, "inline_fallback", inline_fallback);
+    if (c->containers_cluster[0]) {   /* the nodes are containers (flowgate cluster up) */
+        cJSON *k = cJSON_AddObjectToObject(o, "containers");
+        cJSON_AddStringToObject(k, "cluster", c->containers_cluster);
+        cJSON_AddStringToObject(k, "image", c->containers_image);
+    }
     return o;
 }
 
