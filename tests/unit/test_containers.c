@@ -195,11 +195,10 @@ static void fake_docker_install(void)
     char path[256];
     snprintf(path, sizeof path, "%s/docker", fake_dir);
     chmod(path, 0755);
-    char *old = getenv("PATH");
-    char *new_path = malloc(strlen(fake_dir) + strlen(old ? old : "") + 2);
-    sprintf(new_path, "%s:%s", fake_dir, old ? old : "");
+    const char *old = getenv("PATH");
+    char new_path[4096];
+    snprintf(new_path, sizeof new_path, "%s:%s", fake_dir, old ? old : "/usr/bin:/bin");
     setenv("PATH", new_path, 1);
-    free(new_path);
 }
 
 static const char *container_json(const char *node, const char *state, const char *health,
