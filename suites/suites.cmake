@@ -187,7 +187,7 @@ add_test(NAME docker_cluster_down
 set_tests_properties(docker_cluster_up PROPERTIES FIXTURES_SETUP docker_cluster
   LABELS docker TIMEOUT 1800 RUN_SERIAL TRUE)
 set_tests_properties(docker_cluster_down PROPERTIES FIXTURES_CLEANUP docker_cluster
-  LABELS docker TIMEOUT 300)
+  LABELS docker TIMEOUT 900)
 foreach(cat smoke standard)
   add_test(NAME docker_${cat}
     COMMAND ${DOCKER_CTL} run ${CMAKE_BINARY_DIR} $<TARGET_FILE:flowgate-suite> ${cat})
