@@ -199,3 +199,61 @@ foreach(cat smoke standard)
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
     ENVIRONMENT "${PERF_ENV};FLOWGATE_CONFIG=${CMAKE_BINARY_DIR}/docker-suite.json;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/docker_${cat}.xml")
 endforeach()
+
+# A deployment shaped like the reference system's (one container per
+# function, their error convention and unix-second timestamps), driven in
+# "functions" mode; the timelines must read the seconds right.
+add_executable(suite_reference_check ${CMAKE_SOURCE_DIR}/suites/reference_check.c)
+target_link_libraries(suite_reference_check flowgate)
+add_test(NAME reference_containers
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/reference_containers.sh ${CMAKE_BINARY_DIR}/reference-containers
+          $<TARGET_FILE:flowgate-cli> $<TARGET_FILE:flowgate-functions>
+          $<TARGET_FILE:suite_reference_check> ${CMAKE_SOURCE_DIR}/data)
+set_tests_properties(reference_containers PROPERTIES
+  LABELS "perf;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 300
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
+
+# Workflows other than the recognizer run end to end in CI: the text-only
+# one (translate -> censor, JSON-file input) and a one-function one
+# (translate alone, inline JSON: one endpoint load-tested as wrk would).
+# `flowgate run` starts its own embedded server on 127.0.0.1.
+foreach(wf text:json_file single:json)
+  string(REPLACE ":" ";" parts ${wf})
+  list(GET parts 0 wf_name)
+  list(GET parts 1 wf_kind)
+  add_test(NAME workflow_${wf_name}
+    COMMAND ${CMAKE_SOURCE_DIR}/suites/workflow_run.sh ${CMAKE_BINARY_DIR}/workflow-${wf_name}
+            $<TARGET_FILE:flowgate-cli> ${CMAKE_SOURCE_DIR}/data/workflows/${wf_name}.json
+            ${wf_name} ${wf_kind})
+  set_tests_properties(workflow_${wf_name} PROPERTIES
+    LABELS "workflow;perf-smoke"
+    RUN_SERIAL TRUE
+    TIMEOUT 120
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+    ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR}")
+endforeach()
+
+# `flowgate check` on the recognizer: each of its functions once on each
+# embedded node, fed the workflow's own data (probe.c), must all work.
+add_test(NAME workflow_check_recognizer COMMAND $<TARGET_FILE:flowgate-cli> check)
+set_tests_properties(workflow_check_recognizer PROPERTIES
+  LABELS "workflow;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 120
+  PASS_REGULAR_EXPRESSION "every function works on every node"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=")
+
+# `flowgate calibrate` on the text workflow: its functions measured on each
+# node from the workflow file alone, and a profile written with both.
+add_test(NAME workflow_calibrate_text
+  COMMAND sh -c "'$<TARGET_FILE:flowgate-cli>' calibrate --workflow '${CMAKE_SOURCE_DIR}/data/workflows/text.json' --reps 2 --out '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json' && grep -q '\"recognizer__translate\"' '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json' && grep -q '\"recognizer__censor\"' '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json'")
+set_tests_properties(workflow_calibrate_text PROPERTIES
+  LABELS "workflow;perf-smoke"
+  RUN_SERIAL TRUE
+  TIMEOUT 120
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=")

@@ -127,6 +127,7 @@ static double clock_ms(clockid_t id)
 
 double fg_now_unix_ms(void) { return clock_ms(CLOCK_REALTIME); }
 double fg_now_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+double fg_now_thread_cpu_ms(void) { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
 
 const char *fg_data_dir(void)
 {

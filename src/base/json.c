@@ -1,6 +1,8 @@
 /* json.c — the strict reader of the project's JSON files (json.h). */
 #include "flowgate/json.h"
 
+#include <math.h>
+
 #include <string.h>
 
 cJSON *fg_json_load_object(const char *path, size_t max_bytes, fg_err *err)
@@ -39,4 +41,16 @@ const char *fg_json_duplicate_key(const cJSON *obj)
         }
     }
     return NULL;
+}
+
+double fg_json_number(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *fg_json_string(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
 }

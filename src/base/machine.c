@@ -8,6 +8,7 @@
  * machine do not count; the best of the rounds, since interference (cache,
  * a sibling hyperthread) only ever adds. */
 #include "flowgate/machine.h"
+#include "flowgate/common.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,13 +16,6 @@
 #include <zlib.h>
 
 enum { PROBE_BYTES = 1 << 18, PROBE_ROUNDS = 25 };
-
-static double thread_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Gradients with noise: compressible like a photo's rows, not like zeros. */
 static void fill(unsigned char *p, size_t n)
@@ -44,13 +38,13 @@ double fg_machine_probe_ms(void)
     fill(src, PROBE_BYTES);
     for (int r = 0; r < PROBE_ROUNDS; r++) {
         uLongf zlen = bound, blen = PROBE_BYTES;
-        double t0 = thread_ms();
+        double t0 = fg_now_thread_cpu_ms();
         if (compress2(z, &zlen, src, PROBE_BYTES, 6) != Z_OK ||
             uncompress(back, &blen, z, zlen) != Z_OK || blen != PROBE_BYTES) {
             best = -1;
             goto done;
         }
-        double ms = thread_ms() - t0;
+        double ms = fg_now_thread_cpu_ms() - t0;
         if (best < 0 || ms < best) best = ms;
     }
 done:

@@ -707,6 +707,9 @@ int cmd_ab(int argc, char **argv)
         }
     if (f.b_slowdown > 0 && check_slowdown(fg_runner_cluster(run.r[1]), f.b_slowdown, &err) != 0)
         goto out;
+    /* A fixed input (JSON, a file) has no size axis: the first size's
+     * cells (sizes are the outer loop) are all there is. */
+    if (!fg_runner_input_sized(run.r[0])) run.n_cells = base.n_concurrency * base.n_schedulers;
 
     char desc[2][1200];
     describe(&cfg[0], desc[0], sizeof desc[0]);

@@ -1,31 +1,37 @@
 /* cmd_calibrate.c — `flowgate calibrate`: measures exec time of every
- * function on every node at several input sizes and fits the `ours`
- * scheduler's cost model t = alpha * size_mb ^ eta (profile.c) per function
- * and node, written to results/profiles/<name>.json.
+ * function of a workflow (default the recognizer; --workflow F) on every
+ * node at several input sizes and fits the `ours` scheduler's cost model
+ * t = alpha * size_mb ^ eta (profile.c) per function and node, written to
+ * results/profiles/<name>.json.
  *
- * Each point is the median of --reps invocations of the server's own
- * exec_ms (queueing and network excluded: the scheduler models those
- * separately). Requests are sent one at a time so a measurement never
- * competes with another. Answers marked cold_start (a worker's first use,
- * e.g. loading the OCR engine) are discarded and repeated, since the model
- * is for warm workers, and so is the first warm answer per function and
- * node (a worker's first real use still loads lazily). The server hands
- * sequential requests to the same idle worker, so that worker is the one
- * measured. The image functions read upload's stored image by
- * reference on the same node, as in a run. translate and censor work on the
- * image's text, whose length does not grow with the image, so they are
- * measured once at the first size and get eta = 0 (alpha = their median;
- * R² does not apply and is left null). */
+ * The requests are those of a run (probe.c): the payload (for the image
+ * kind the test image of each size) into the functions reading the inputs,
+ * each later function fed the real outputs of those it reads, by reference
+ * on the same node. The size of a point is the function's own input size,
+ * as the scheduler counts it when it places the function. Each point is
+ * the median of --reps invocations of the server's own exec_ms (queueing
+ * and network excluded: the scheduler models those separately). Requests
+ * are sent one at a time so a measurement never competes with another.
+ * Answers marked cold_start (a worker's first use, e.g. loading the OCR
+ * engine) are discarded and repeated, since the model is for warm workers,
+ * and so is the first warm answer per function and node (a worker's first
+ * real use still loads lazily). The server hands sequential requests to
+ * the same idle worker, so that worker is the one measured. A function
+ * whose input does not grow with the workflow's (its sizes span less than
+ * CAL_MIN_SPAN, e.g. the recognizer's text steps, or any function of a
+ * fixed JSON input) has no slope to fit: eta = 0 and alpha = the median of
+ * its points (R² does not apply and is left null). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "flowgate/b64.h"
+#include "run_flags.h"
 #include "flowgate/cluster.h"
 #include "flowgate/config.h"
 #include "flowgate/imagegen.h"
+#include "flowgate/probe.h"
 #include "flowgate/sched.h"
 
 #define CAL_TIMEOUT_S 120.0
@@ -33,23 +39,13 @@
 #define CAL_MAX_REPS 50
 #define CAL_MIN_MB 0.05      /* the image generator's limits */
 #define CAL_MAX_MB 64.0
-#define N_CAL_FUNCTIONS 7
-
-static const char *const cal_functions[N_CAL_FUNCTIONS] = {
-    "recognizer__upload", "recognizer__adult", "recognizer__violence", "recognizer__extract",
-    "recognizer__translate", "recognizer__censor", "recognizer__mosaic",
-};
-
-static int is_text_function(const char *fn)
-{
-    return !strcmp(fn, "recognizer__translate") || !strcmp(fn, "recognizer__censor");
-}
+#define CAL_MIN_SPAN 1.5     /* max/min input size below which no slope is fitted */
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: flowgate calibrate [--name default] [--sizes 0.1,0.5,1,2,5] [--reps 3]\n"
-            "                          [--endpoints FILE] [--out FILE]\n"
+            "                          [--endpoints FILE] [--workflow FILE] [--out FILE]\n"
             "  Fits exec_ms = alpha * size_mb^eta per function and node and writes\n"
             "  results/profiles/<name>.json for the `ours` scheduler.\n");
 }
@@ -69,97 +65,79 @@ static double median(double *v, int n)
 
 typedef struct calib {
     const fg_cluster *c;
+    const fg_workflow *wf;
     int reps;
-    const char *banner;
+    int node;
+    double median_ms;        /* of the invocation being reported */
+    double input_mb;
     /* points[f][n]: one median per size */
-    double size[N_CAL_FUNCTIONS][FG_MAX_NODES][CAL_MAX_SIZES];
-    double ms[N_CAL_FUNCTIONS][FG_MAX_NODES][CAL_MAX_SIZES];
-    int n_points[N_CAL_FUNCTIONS][FG_MAX_NODES];
-    char last_error[N_CAL_FUNCTIONS][FG_MAX_NODES][200];
-    int warmed[N_CAL_FUNCTIONS][FG_MAX_NODES];
+    double size[FG_MAX_FUNCTIONS][FG_MAX_NODES][CAL_MAX_SIZES];
+    double ms[FG_MAX_FUNCTIONS][FG_MAX_NODES][CAL_MAX_SIZES];
+    int n_points[FG_MAX_FUNCTIONS][FG_MAX_NODES];
+    char last_error[FG_MAX_FUNCTIONS][FG_MAX_NODES][200];
+    int warmed[FG_MAX_FUNCTIONS][FG_MAX_NODES];
 } calib;
 
-/* Median warm exec_ms of `reps` invocations; NAN when none succeeded.
- * *keep receives the last successful response (upload's ref) if asked. */
-static double measure(calib *k, int f, int node, const char *body, size_t len, cJSON **keep)
+/* The median warm exec_ms of `reps` invocations into k->median_ms (NAN
+ * when none succeeded); *r keeps the last successful answer, which the
+ * later functions read. */
+static void cal_invoke(void *ctx, int f, const char *body, size_t len, double input_mb,
+                       fg_invoke_result *r)
 {
+    calib *k = ctx;
+    int node = k->node;
     double samples[CAL_MAX_REPS];
     int got = 0;
+    k->input_mb = input_mb;
     for (int attempt = 0; got < k->reps && attempt < k->reps * 3 + 8; attempt++) {
-        fg_invoke_result r;
-        fg_cluster_invoke(k->c, node, cal_functions[f], body, len, CAL_TIMEOUT_S, &r);
-        if (!r.ok) {
-            snprintf(k->last_error[f][node], sizeof k->last_error[f][node], "%.190s", r.error);
-            fg_invoke_result_free(&r);
-            if (r.http_code == 0) break;   /* unreachable: do not insist */
+        fg_invoke_result one;
+        fg_cluster_invoke(k->c, node, k->wf->nodes[f].id, body, len, CAL_TIMEOUT_S, &one);
+        if (!one.ok) {
+            if (!r->ok) {
+                fg_invoke_result_free(r);
+                *r = one;
+            } else {
+                fg_invoke_result_free(&one);
+            }
+            if (one.http_code == 0) break;   /* unreachable: do not insist */
             continue;
-        }
-        if (keep) {
-            cJSON_Delete(*keep);
-            *keep = r.response;
-            r.response = NULL;
         }
         /* the first warm answer is thrown away too: a fresh worker's
          * first real use (lazy model loading, caches) is slower still */
-        if (!r.cold_start && !k->warmed[f][node]) k->warmed[f][node] = 1;
-        else if (!r.cold_start && isfinite(r.exec_ms)) samples[got++] = r.exec_ms;
-        fg_invoke_result_free(&r);
+        if (!one.cold_start && !k->warmed[f][node]) k->warmed[f][node] = 1;
+        else if (!one.cold_start && isfinite(one.exec_ms)) samples[got++] = one.exec_ms;
+        fg_invoke_result_free(r);
+        *r = one;
     }
-    return median(samples, got);
+    k->median_ms = median(samples, got);
+    if (r->ok && got == 0) snprintf(r->error, sizeof r->error, "no warm answer");
 }
 
-static void add_point(calib *k, int f, int node, double size_mb, double ms)
+static void cal_report(void *ctx, int f, const fg_invoke_result *r)
 {
-    if (!isfinite(ms)) return;
+    calib *k = ctx;
+    int node = k->node;
+    if (!r->ok || !isfinite(k->median_ms)) {
+        snprintf(k->last_error[f][node], sizeof k->last_error[f][node], "%.190s",
+                 r->ok ? "no warm answer" : r->error);
+        return;
+    }
     int i = k->n_points[f][node]++;
-    k->size[f][node][i] = size_mb;
-    k->ms[f][node][i] = ms;
+    /* A text or flag input counts as a token size, as the scheduler does. */
+    k->size[f][node][i] = k->input_mb > 1e-3 ? k->input_mb : 1e-3;
+    k->ms[f][node][i] = k->median_ms;
+    k->median_ms = NAN;
 }
 
-static char *body_of(cJSON *body, size_t *len)
+/* Whether the function's input sizes span enough to fit a slope. */
+static int sizes_span(const double *size, int n)
 {
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    *len = text ? strlen(text) : 0;
-    return text;
-}
-
-/* All functions on one node at one size. */
-static void measure_node(calib *k, int node, double size_mb, const char *img_b64, int text_too)
-{
-    int nodes_mode = k->c->mode == FG_CLUSTER_NODES;
-    size_t len;
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddItemToObject(b, "img_b64", cJSON_CreateStringReference(img_b64));
-    cJSON_AddBoolToObject(b, "by_ref", nodes_mode);
-    char *body = body_of(b, &len);
-    cJSON *upload = NULL;
-    if (body) add_point(k, 0, node, size_mb, measure(k, 0, node, body, len, &upload));
-    free(body);
-
-    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(upload, "ref");
-    const cJSON *clean = cJSON_GetObjectItemCaseSensitive(upload, "img_clean_b64");
-    for (int f = 1; f < N_CAL_FUNCTIONS; f++) {
-        const char *fn = cal_functions[f];
-        if (is_text_function(fn) && !text_too) continue;
-        b = cJSON_CreateObject();
-        if (!strcmp(fn, "recognizer__translate")) {
-            cJSON_AddStringToObject(b, "text", k->banner);
-            cJSON_AddStringToObject(b, "target_lang", "en");
-        } else if (!strcmp(fn, "recognizer__censor")) {
-            cJSON_AddStringToObject(b, "text", k->banner);
-        } else if (nodes_mode && cJSON_IsObject(ref)) {
-            cJSON_AddItemToObject(b, "input_ref", cJSON_Duplicate(ref, 1));
-            if (!strcmp(fn, "recognizer__mosaic")) cJSON_AddBoolToObject(b, "by_ref", 1);
-        } else {
-            const char *img = cJSON_IsString(clean) ? clean->valuestring : img_b64;
-            cJSON_AddItemToObject(b, "img_b64", cJSON_CreateStringReference(img));
-        }
-        body = body_of(b, &len);
-        if (body) add_point(k, f, node, size_mb, measure(k, f, node, body, len, NULL));
-        free(body);
+    double lo = INFINITY, hi = 0;
+    for (int i = 0; i < n; i++) {
+        if (size[i] < lo) lo = size[i];
+        if (size[i] > hi) hi = size[i];
     }
-    cJSON_Delete(upload);
+    return n >= 2 && hi >= CAL_MIN_SPAN * lo;
 }
 
 static void fmt_num(double v, const char *fmt, char *out, size_t size)
@@ -170,7 +148,7 @@ static void fmt_num(double v, const char *fmt, char *out, size_t size)
 
 int cmd_calibrate(int argc, char **argv)
 {
-    const char *name = "default", *endpoints = NULL, *out_path = NULL;
+    const char *name = "default", *endpoints = NULL, *out_path = NULL, *workflow = NULL;
     double sizes[CAL_MAX_SIZES] = {0.1, 0.5, 1, 2, 5};
     int n_sizes = 5, reps = 3;
     fg_err err = {{0}};
@@ -184,6 +162,8 @@ int cmd_calibrate(int argc, char **argv)
             name = argv[++i];
         } else if (!strcmp(a, "--endpoints") && has_value) {
             endpoints = argv[++i];
+        } else if (!strcmp(a, "--workflow") && has_value) {
+            workflow = argv[++i];
         } else if (!strcmp(a, "--out") && has_value) {
             out_path = argv[++i];
         } else if (!strcmp(a, "--sizes") && has_value) {
@@ -212,53 +192,74 @@ int cmd_calibrate(int argc, char **argv)
     snprintf(default_out, sizeof default_out, "results/profiles/%s.json", name);
     if (!out_path) out_path = default_out;
 
+    fg_workflow wf;
+    if (run_flags_load_workflow(workflow, &wf, &err) != 0) {
+        fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
+        return 2;
+    }
+    if (wf.n_nodes > FG_MAX_FUNCTIONS) {
+        fprintf(stderr, "flowgate calibrate: %s: %d functions, a profile holds at most %d\n",
+                wf.path, wf.n_nodes, FG_MAX_FUNCTIONS);
+        fg_workflow_free(&wf);
+        return 2;
+    }
+    /* A fixed input (JSON, a file) has no size axis: one pass. */
+    int image = wf.payload.kind == FG_PAYLOAD_IMAGE;
+    if (!image) n_sizes = 1;
     char images_dir[1024];
     snprintf(images_dir, sizeof images_dir, "%s/images", fg_data_dir());
-    if (fg_mkdirs(images_dir, &err) != 0) {
+    if (image && fg_mkdirs(images_dir, &err) != 0) {
         fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
+        fg_workflow_free(&wf);
         return 2;
     }
     fg_cluster c;
     if (fg_cluster_resolve(endpoints, NULL, 30.0, &c, &err) != 0) {
         fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
+        fg_workflow_free(&wf);
         return 2;
     }
     calib *k = calloc(1, sizeof *k);
     if (!k) {
         fg_cluster_stop(&c);
+        fg_workflow_free(&wf);
         fprintf(stderr, "flowgate calibrate: out of memory\n");
         return 2;
     }
     k->c = &c;
+    k->wf = &wf;
     k->reps = reps;
-    k->banner = fg_variant_banner(FG_VARIANT_CLEAN);
+    const fg_probe_ops ops = {cal_invoke, cal_report};
 
     double t0 = fg_now_mono_ms();
     int rc = 0;
     for (int s = 0; s < n_sizes && rc == 0; s++) {
         char png_path[1200];
         int created;
-        fg_buf png = {0};
-        if (fg_imagegen_ensure(images_dir, sizes[s], FG_VARIANT_CLEAN, png_path, sizeof png_path, &created, &err) != 0 ||
-            fg_read_file(png_path, 0, &png, &err) != 0) {
+        if (image && fg_imagegen_ensure(images_dir, sizes[s], FG_VARIANT_CLEAN, png_path,
+                                        sizeof png_path, &created, &err) != 0) {
             fprintf(stderr, "flowgate calibrate: test image: %s\n", err.msg);
             rc = 2;
             break;
         }
-        /* The model's size is the actual image size, not the nominal one. */
-        double mb = png.len / FG_MB;
-        size_t b64_len;
-        char *img_b64 = fg_b64_encode(png.data, png.len, &b64_len);
-        fg_buf_free(&png);
-        if (!img_b64) {
-            fprintf(stderr, "flowgate calibrate: out of memory\n");
+        /* By reference in node mode: the blobs stay on the node measured. */
+        fg_payload pl;
+        if (fg_payload_load(&wf, image ? png_path : NULL, c.mode != FG_CLUSTER_NODES, &pl,
+                            &err) != 0) {
+            fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
             rc = 2;
             break;
         }
-        fprintf(stderr, "calibrate: %.2f MB image on %d node(s), %d rep(s) each (%.0f s so far)\n", mb,
-                c.n_nodes, reps, (fg_now_mono_ms() - t0) / 1000);
-        for (int n = 0; n < c.n_nodes && n < FG_MAX_NODES; n++) measure_node(k, n, mb, img_b64, s == 0);
-        free(img_b64);
+        fprintf(stderr, "calibrate: %.2f MB %s input on %d node(s), %d rep(s) each (%.0f s so far)\n",
+                pl.mb, fg_payload_kind_name(pl.kind), c.n_nodes, reps, (fg_now_mono_ms() - t0) / 1000);
+        for (int n = 0; n < c.n_nodes && n < FG_MAX_NODES && rc == 0; n++) {
+            k->node = n;
+            if (fg_probe_run(&wf, &pl, &ops, k, &err) < 0) {
+                fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
+                rc = 2;
+            }
+        }
+        fg_payload_free(&pl);
     }
 
     fg_profile *p = calloc(1, sizeof *p);
@@ -268,16 +269,18 @@ int cmd_calibrate(int argc, char **argv)
         p->calibrated = 1;
         p->n_nodes = c.n_nodes < FG_MAX_NODES ? c.n_nodes : FG_MAX_NODES;
         for (int n = 0; n < p->n_nodes; n++) snprintf(p->nodes[n], sizeof p->nodes[n], "%s", c.nodes[n].name);
-        p->n_functions = N_CAL_FUNCTIONS;
+        p->n_functions = wf.n_nodes;
         printf("%-24s %-10s %10s %8s %7s %6s  %s\n", "function", "node", "alpha_ms", "eta", "R2", "points",
                "median exec_ms per size");
-        for (int f = 0; f < N_CAL_FUNCTIONS; f++) {
-            snprintf(p->functions[f], sizeof p->functions[f], "%s", cal_functions[f]);
+        for (int f = 0; f < wf.n_nodes; f++) {
+            snprintf(p->functions[f], sizeof p->functions[f], "%s", wf.nodes[f].id);
             for (int n = 0; n < p->n_nodes; n++) {
                 int np = k->n_points[f][n];
                 double alpha = NAN, eta = NAN, r2 = NAN;
-                if (is_text_function(cal_functions[f]) && np > 0) {
-                    alpha = k->ms[f][n][0];
+                if (np > 0 && !sizes_span(k->size[f][n], np)) {
+                    double copy[CAL_MAX_SIZES];   /* median sorts; the points print in size order */
+                    memcpy(copy, k->ms[f][n], sizeof copy[0] * (size_t)np);
+                    alpha = median(copy, np);
                     eta = 0;
                 } else if (np > 0) {
                     r2 = fg_fit_power_law(k->size[f][n], k->ms[f][n], np, &alpha, &eta);
@@ -298,7 +301,7 @@ int cmd_calibrate(int argc, char **argv)
                     snprintf(pts, sizeof pts, "not measured: %s",
                              k->last_error[f][n][0] ? k->last_error[f][n] : "no warm answer");
                 }
-                printf("%-24s %-10s %10s %8s %7s %6d  %s\n", cal_functions[f], c.nodes[n].name, a, e, r, np, pts);
+                printf("%-24s %-10s %10s %8s %7s %6d  %s\n", wf.nodes[f].id, c.nodes[n].name, a, e, r, np, pts);
             }
         }
         if (fg_profile_save(out_path, p, &err) != 0) {
@@ -315,6 +318,7 @@ int cmd_calibrate(int argc, char **argv)
     free(p);
     free(k);
     fg_cluster_stop(&c);
+    fg_workflow_free(&wf);
     if (rc) return rc;
     return missing ? 1 : 0;
 }

@@ -44,13 +44,15 @@ static void usage(FILE *out)
         "                    [--retries N] [--inline] [--repeats N]\n"
         "                    [--variant clean|adult|violence|illegal_text]\n"
         "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
-        "                    [--no-thresholds]\n"
+        "                    [--workflow F] [--no-thresholds]\n"
         "\n"
         "Runs the category's matrix (default standard) against the endpoints, or against\n"
         "embedded nodes started from data/nodes.json. Precedence: defaults < environment <\n"
         "category < --config file < flags. `scale` runs large_input, high_concurrency and\n"
         "extreme into one scale_experiment_results_<id>.json; `test` is smoke; `single`\n"
         "is one cell at $DEFAULT_INPUT_SIZE (1.0) x $DEFAULT_CONCURRENCY (5).\n"
+        "--workflow picks the workflow file (default data/workflows/recognizer.json); one\n"
+        "whose payload is JSON or a file has no size axis: one cell per concurrency.\n"
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
         "--max-inflight caps its instances in flight (default 1024). Without --requests a\n"
         "cell measures at least 20 requests (p95 needs 20 samples) and at least C.\n"
@@ -99,6 +101,14 @@ static void print_summary(const cJSON *e)
     if (count_of(req, "failed")) printf("  failed %d", count_of(req, "failed"));
     if (count_of(req, "timed_out")) printf("  timed out %d", count_of(req, "timed_out"));
     if (count_of(req, "interrupted")) printf("  interrupted %d", count_of(req, "interrupted"));
+    /* The critical path's largest part (attribution.h): where time went. */
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "bottleneck");
+    const cJSON *dom = cJSON_GetObjectItemCaseSensitive(b, "dominant");
+    const cJSON *share = cJSON_IsString(dom)
+        ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "share"),
+                                           dom->valuestring) : NULL;
+    if (cJSON_IsNumber(share))
+        printf("  bound by %s (%.0f %%)", dom->valuestring, share->valuedouble * 100);
     printf("\n");
     fflush(stdout);
 }
@@ -154,7 +164,9 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
 static int run_matrix(fg_runner *r, const fg_run_config *c, fg_err *err)
 {
     fg_runner_set_category(r, c->category);
-    for (int s = 0; s < c->n_sizes; s++)
+    /* A fixed input (JSON, a file) has no size axis: one pass. */
+    int n_sizes = fg_runner_input_sized(r) ? c->n_sizes : 1;
+    for (int s = 0; s < n_sizes; s++)
         for (int k = 0; k < c->n_concurrency; k++)
             for (int j = 0; j < c->n_schedulers; j++) {
                 if (fg_engine_stop_requested()) return 0;

@@ -32,6 +32,7 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
         {"--nodes", offsetof(run_flags, nodes)},
         {"--profile", offsetof(run_flags, profile)},
         {"--server-bin", offsetof(run_flags, server_bin)},
+        {"--workflow", offsetof(run_flags, workflow)},
     };
     static const struct { const char *name; size_t off; int lo, hi; } ints[] = {
         {"--requests", offsetof(run_flags, requests), 1, FG_MAX_REQUESTS},
@@ -112,6 +113,7 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
         {"--nodes", f->nodes, c->nodes_profile, sizeof c->nodes_profile},
         {"--profile", f->profile, c->profile, sizeof c->profile},
         {"--server-bin", f->server_bin, c->server_bin, sizeof c->server_bin},
+        {"--workflow", f->workflow, c->workflow, sizeof c->workflow},
     };
     for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++)
         if (paths[k].value &&
@@ -140,4 +142,11 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
         return fg_err_set(err, "--max-inflight caps an open loop only: it needs --rate and "
                           "--duration");
     return 0;
+}
+
+int run_flags_load_workflow(const char *path, fg_workflow *wf, fg_err *err)
+{
+    fg_run_config defaults;
+    fg_config_defaults(&defaults);
+    return fg_workflow_load(path ? path : defaults.workflow, wf, err);
 }

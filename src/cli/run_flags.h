@@ -2,14 +2,16 @@
  * run (category matrix, sizes, schedulers, ...) and how to load it
  * (requests, warm-up, open loop, ...). Parsed and applied here once, so
  * both commands read a flag the same way and give the same errors.
- * Precedence: defaults < environment < category < --config file < flags. */
+ * Precedence: defaults < environment < category < --config file < flags.
+ * check and calibrate load --workflow here too, with the same default. */
 #ifndef FLOWGATE_CLI_RUN_FLAGS_H
 #define FLOWGATE_CLI_RUN_FLAGS_H
 #include "flowgate/config.h"
+#include "flowgate/workflow.h"
 
 typedef struct run_flags {
     const char *config, *endpoints, *schedulers, *sizes, *concurrency, *variant;
-    const char *results_dir, *nodes, *profile, *server_bin;
+    const char *results_dir, *nodes, *profile, *server_bin, *workflow;
     int requests, warmup, repeats, retries, max_inflight;   /* -1: not given */
     double rate, duration, timeout, warmup_s;               /* < 0: not given */
     int inline_data;
@@ -28,5 +30,9 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
 
 /* snprintf into a path field; -1 and "FLAG: path too long" when it does not fit. */
 int run_flags_copy_path(char *dst, size_t size, const char *flag, const char *src, fg_err *err);
+
+/* The workflow at path, or the default one (the config default) when
+ * path is NULL; for the commands that take --workflow outside a run. */
+int run_flags_load_workflow(const char *path, fg_workflow *wf, fg_err *err);
 
 #endif

@@ -31,8 +31,9 @@
  * Easy handles are pooled per endpoint (node, or function URL) and reused,
  * so connections stay alive across invocations; each is set up once with
  * its endpoint's settings (fg_http_endpoint: http or https, TLS, headers,
- * no proxy unless the endpoints file names one). The upload body is
- * the payload's shared buffer (CURLOPT_POSTFIELDS, never copied); other
+ * no proxy unless the endpoints file names one). The body of a node
+ * reading the workflow inputs is the payload's shared buffer
+ * (CURLOPT_POSTFIELDS, never copied); other
  * bodies are small JSON objects. Response bodies are bounded
  * (FG_MAX_RESPONSE_BYTES); a larger one is a malformed answer.
  *
@@ -72,10 +73,12 @@
 
 #include "instance.h"
 #include "metrics.h"
+#include "resources.h"
 
 #define TIMELINE_MAX_REQUESTS 200
 #define POLL_MAX_MS 100
 #define PROGRESS_EVERY_MS 500.0
+#define RESOURCE_INTERVAL_S 1.0   /* the per-node CPU/RSS series (resources.h) */
 #define DEFAULT_WARMUP_CAP_S 30.0
 #define DEFAULT_MAX_INFLIGHT 1024
 
@@ -96,6 +99,7 @@ typedef struct run_instance {
     int prev_node;
     int fail_class;                     /* first failure's class, -1 none */
     cJSON *timeline;                    /* this request in the timeline, or NULL */
+    fg_attr_request attr;               /* answered spans, for the critical path */
     char request_id[160];
 } run_instance;
 
@@ -121,6 +125,8 @@ typedef struct engine {
     const fg_cluster *c;
     const fg_payload *p;
     fg_scheduler *sched;
+    fg_resources *sampler;              /* per-node CPU/RSS sampler, or NULL */
+    cJSON *resources;                   /* its series once stopped, until the entry takes them */
     CURLM *multi;
     struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
@@ -257,7 +263,7 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
                            .n_inputs = n_inputs, .prev_node = ri->prev_node};
     for (int i = 0; i < n_inputs; i++) {
         sr.inputs[i].node = node_by_name(e->c, inputs[i].node_name);
-        sr.inputs[i].mb = inputs[i].mb < 0 ? (double)e->p->png_len / FG_MB : inputs[i].mb;
+        sr.inputs[i].mb = inputs[i].mb < 0 ? e->p->mb : inputs[i].mb;
     }
     /* With one node (or one URL per function) there is nothing to choose. */
     int node = e->n_nodes == 1 ? 0 : fg_sched_pick(e->sched, &sr, e->nodes, e->n_nodes);
@@ -293,8 +299,8 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
     inv->body = body;
     inv->queued = queued;
     inv->resp.limit = FG_MAX_RESPONSE_BYTES;
-    const char *data = uses_payload ? e->p->body : body;
-    size_t len = uses_payload ? e->p->body_len : strlen(body);
+    const char *data = uses_payload ? e->p->body[fn] : body;
+    size_t len = uses_payload ? e->p->body_len[fn] : strlen(body);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -335,6 +341,13 @@ static void finish_instance(engine *e, run_instance *ri)
     if (ri->kind != KIND_DRAIN)
         fg_metrics_workflow(&e->m, ri->kind == KIND_WARMUP, ok, cls, end - ri->intended, end);
     if (ri->kind == KIND_WARMUP) e->warm_finished++;
+    if (ok) {
+        double parts[FG_ATTR_PARTS];
+        fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, ri->intended, end, parts);
+        if (ri->kind == KIND_MEASURED) fg_attr_add(&e->m.attr, parts);
+        if (ri->timeline)
+            cJSON_AddItemToObject(ri->timeline, "critical_path_ms", fg_attr_parts_json(parts));
+    }
     if (ri->kind == KIND_MEASURED) {
         e->measured_finished++;
         for (int i = 0; i < e->wf->n_edges; i++) {
@@ -634,6 +647,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
                                                           : "functions";
     fg_timeline_span(&e->tl, ri->timeline, function, node_name, inv->queued, inv->sent,
                      received, resp, ok ? "ok" : fg_fail_class_names[cls]);
+    if (ok) fg_attr_record(&ri->attr, inv->fn, inv->queued, inv->sent, received, resp);
     cJSON_Delete(resp);
 
     if (ok) {
@@ -802,6 +816,8 @@ static void engine_cleanup(engine *e)
     }
     if (e->multi) curl_multi_cleanup(e->multi);
     fg_sched_free(e->sched);
+    cJSON_Delete(fg_resources_stop(e->sampler));   /* a failed run keeps no series */
+    cJSON_Delete(e->resources);
     fg_metrics_free(&e->m);
     fg_timeline_free(&e->tl);
 }
@@ -844,15 +860,17 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
                           DEFAULT_MAX_INFLIGHT);
     if (c->mode == FG_CLUSTER_NODES && (c->n_nodes < 1 || c->n_nodes > FG_MAX_NODES))
         return fg_err_set(err, "cluster has %d nodes", c->n_nodes);
-    if (!p->body) return fg_err_set(err, "%s: no payload loaded", x->id);
-    /* The shared upload body carries the by_ref choice: it must match. */
-    const char *tail = x->inline_data ? "\"by_ref\":false}" : "\"by_ref\":true}";
-    size_t tail_len = strlen(tail);
-    if (p->body_len < tail_len || memcmp(p->body + p->body_len - tail_len, tail, tail_len))
+    if (!fg_payload_max_body(p)) return fg_err_set(err, "%s: no payload loaded", x->id);
+    /* The shared bodies carry the by_ref choice: it must match. */
+    if (p->by_ref != !x->inline_data)
         return fg_err_set(err, "%s: the payload was loaded for %s data, the experiment sends "
                           "%s data", x->id, x->inline_data ? "by-reference" : "inline",
                           x->inline_data ? "inline" : "by-reference");
     if (fg_instance_check_workflow(wf, err) != 0) return -1;
+    for (int i = 0; i < wf->n_nodes; i++)
+        if (wf->nodes[i].n_in > 0 && wf->nodes[i].in[0].src_node == FG_WF_INPUTS && !p->body[i])
+            return fg_err_set(err, "%s: the payload has no body for %s: it was loaded for "
+                              "another workflow", x->id, wf->nodes[i].id);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return fg_err_set(err, "libcurl initialisation failed");
 
@@ -913,7 +931,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     if (e.warm_need == 0) warm_stop(&e, "count", e.t0);   /* no warm-up asked for */
+    e.sampler = fg_resources_start(c, e.t0, RESOURCE_INTERVAL_S);
     if (run_loop(&e, err) != 0) goto out;
+    e.resources = fg_resources_stop(e.sampler);
+    e.sampler = NULL;
 
     fg_server_usage usage = {0};
     if (sampled && fg_cluster_proc_sample(c, &after) == 0)
@@ -939,6 +960,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         else fg_log(FG_LOG_WARN, "timeline not written: %s", terr.msg);
     }
     *entry = fg_metrics_entry(&e.m, x, p, &usage, timeline);
+    if (*entry && e.resources) {
+        cJSON_AddItemToObject(*entry, "resources", e.resources);
+        e.resources = NULL;
+    }
     if (!*entry) {
         fg_err_set(err, "out of memory for the results entry");
         goto out;

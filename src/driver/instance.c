@@ -31,10 +31,10 @@ int fg_instance_check_workflow(const fg_workflow *wf, fg_err *err)
         if (n->n_in > FG_WF_MAX_FANIN)
             return fg_err_set(err, "%s: more than %d inputs", n->id, FG_WF_MAX_FANIN);
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k].src_node == FG_WF_INPUTS && n->n_in != 1)
-                return fg_err_set(err, "%s: reads the workflow input '%s' together with other "
-                                  "fields; the input is sent as the whole shared body",
-                                  n->id, n->in[k].source);
+            if ((n->in[k].src_node == FG_WF_INPUTS) != (n->in[0].src_node == FG_WF_INPUTS))
+                return fg_err_set(err, "%s: reads the workflow inputs together with other "
+                                  "nodes' outputs; its body is built once from the inputs",
+                                  n->id);
     }
     return 0;
 }
@@ -323,7 +323,7 @@ int fg_instance_request(const fg_instance *in, int fn, const char *request_id,
     *body = NULL;
     *uses_payload = 0;
     *n_inputs = 0;
-    if (n->n_in == 1 && n->in[0].src_node == FG_WF_INPUTS) {
+    if (n->n_in >= 1 && n->in[0].src_node == FG_WF_INPUTS) {
         *uses_payload = 1;
         inputs[0] = (fg_instance_input){NULL, -1.0};
         *n_inputs = 1;

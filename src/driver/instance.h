@@ -18,8 +18,9 @@ typedef struct fg_instance {
     int failed;
 } fg_instance;
 
-/* Checks once per workflow what the engine relies on: the workflow input
- * travels as the whole shared body, so a node reading it reads nothing else. */
+/* Checks once per workflow what the engine relies on: a node reading the
+ * workflow inputs is sent its body built once (payload.c), so it reads
+ * nothing else. */
 int fg_instance_check_workflow(const fg_workflow *wf, fg_err *err);
 
 /* Entry nodes (no incoming link) become ready at once. */
@@ -56,7 +57,7 @@ typedef struct fg_instance_input {
 } fg_instance_input;
 
 /* The request for function fn. *body NULL with *uses_payload = 1 when it
- * reads the workflow input (the shared upload body is sent as is);
+ * reads the workflow inputs (its shared payload body is sent as is);
  * otherwise a new JSON object built from the producers' outputs: blob
  * outputs as {"input_ref": ref} when by_ref, plain values copied, plus
  * "request_id" and, for functions with blob outputs, "by_ref". String

@@ -203,7 +203,8 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     cJSON_AddStringToObject(e, "experiment_id", x->id);
     cJSON_AddStringToObject(e, "category", x->category);
     cJSON_AddNumberToObject(e, "input_mb", x->input_mb);
-    cJSON_AddNumberToObject(e, "input_bytes", (double)p->png_len);
+    cJSON_AddNumberToObject(e, "input_bytes", (double)p->input_len);
+    cJSON_AddStringToObject(e, "payload_kind", fg_payload_kind_name(p->kind));
     const char *variant = fg_variant_name(x->variant);
     cJSON_AddStringToObject(e, "variant", variant ? variant : "unknown");
     cJSON_AddNumberToObject(e, "concurrency", x->concurrency);
@@ -270,6 +271,8 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddItemToArray(samples, cJSON_CreateNumber(round3(m->samples[i])));
 
     cJSON_AddItemToObject(e, "functions", functions_json(m));
+    cJSON *bottleneck = fg_attr_json(&m->attr);
+    if (bottleneck) cJSON_AddItemToObject(e, "bottleneck", bottleneck);
     cJSON *branches = cJSON_AddObjectToObject(e, "branches");
     for (int i = 0; i < m->wf->n_edges; i++) {
         const fg_wf_edge *ed = &m->wf->edges[i];

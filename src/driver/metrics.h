@@ -9,6 +9,7 @@
 #include "flowgate/hist.h"
 #include "flowgate/results.h"   /* fg_fail_class */
 #include "flowgate/workflow.h"
+#include "attribution.h"
 
 
 typedef struct fg_counts { int sent, ok, failed, timed_out; } fg_counts;
@@ -42,6 +43,7 @@ typedef struct fg_metrics {
     cJSON *errors;                     /* first 20 */
     double t0;                         /* monotonic ms: the experiment's start */
     double window_start, window_end;   /* monotonic ms; NAN until set */
+    fg_attr_totals attr;               /* measured ok requests' critical paths */
 } fg_metrics;
 
 int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, fg_err *err);

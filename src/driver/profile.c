@@ -9,8 +9,9 @@
  * equally at every size, the way the runtime's errors compound.
  *
  * Without calibration the fallback is used: alpha_f,n = base_f / speed_n,
- * eta = 1, where base_f is the table below (ms for 1 MB on an average node,
- * rounded from the embedded server; OCR dominates the workflow) and speed_n =
+ * eta = 1, where base_f is the node's "cost_ms" in the workflow file (ms for
+ * 1 MB on an average node; the recognizer's are rounded from the embedded
+ * server, where OCR dominates) and speed_n =
  * workers_n / mean workers: the only per-node fact known before measuring is
  * its capacity, and the reference cluster's larger nodes were also faster. */
 #include "flowgate/sched.h"
@@ -20,26 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct { const char *suffix; double base_ms; } base_costs[] = {
-    {"upload",    50.0},
-    {"adult",     60.0},
-    {"violence",  60.0},
-    {"extract",  450.0},   /* tesseract OCR: by far the most expensive */
-    {"translate",  0.1},   /* dictionary lookups on a few words */
-    {"censor",     0.1},
-    {"mosaic",   110.0},
-};
+/* A node without "cost_ms" in the workflow file gets a middling cost. */
 #define UNKNOWN_BASE_MS 50.0
-
-/* "recognizer__extract" → its base cost; unknown functions get a middling one. */
-static double base_cost_ms(const char *function)
-{
-    const char *sep = strstr(function, "__");
-    const char *suffix = sep ? sep + 2 : function;
-    for (size_t i = 0; i < sizeof base_costs / sizeof base_costs[0]; i++)
-        if (!strcmp(suffix, base_costs[i].suffix)) return base_costs[i].base_ms;
-    return UNKNOWN_BASE_MS;
-}
 
 void fg_profile_fallback(fg_profile *p, const fg_cluster *c, const fg_workflow *wf)
 {
@@ -58,7 +41,7 @@ void fg_profile_fallback(fg_profile *p, const fg_cluster *c, const fg_workflow *
     p->n_functions = nf;
     for (int f = 0; f < nf; f++) {
         snprintf(p->functions[f], sizeof p->functions[f], "%s", wf->nodes[f].id);
-        double base = base_cost_ms(wf->nodes[f].id);
+        double base = wf->nodes[f].cost_ms > 0 ? wf->nodes[f].cost_ms : UNKNOWN_BASE_MS;
         for (int n = 0; n < p->n_nodes; n++) {
             int w = c->nodes[n].workers > 0 ? c->nodes[n].workers : 1;
             double speed = w / mean_workers;

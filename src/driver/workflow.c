@@ -11,7 +11,10 @@
  * a target, fan-in and size limits), conditions (parsed by cond.c), then
  * the graph: no cycle, every node reachable (a node without incoming link
  * is an entry node and may read only $inputs), and every "$node.output"
- * produced by a node that has completed on every path to the reader. */
+ * produced by a node that has completed on every path to the reader.
+ * The payload is checked here as far as the file alone allows (kind, keys,
+ * an inline value's fields against the declared inputs); files it names
+ * are read by payload.c, once per run. */
 #include "flowgate/workflow.h"
 
 #include <stdarg.h>
@@ -185,7 +188,7 @@ static int resolve_in(loader *ld, int node)
 
 static int parse_nodes(loader *ld, const cJSON *nodes)
 {
-    static const char *const keys[] = {"id", "in", "out", "blob_out", NULL};
+    static const char *const keys[] = {"id", "in", "out", "blob_out", "cost_ms", NULL};
     fg_workflow *wf = ld->wf;
     if (!cJSON_IsArray(nodes)) return wf_fail(ld, "nodes: missing or not an array");
     int n = cJSON_GetArraySize(nodes);
@@ -212,6 +215,12 @@ static int parse_nodes(loader *ld, const cJSON *nodes)
         wf->n_nodes = i + 1;
         nd->id = strdup(id->valuestring);
         if (!nd->id) return wf_fail(ld, "out of memory");
+        const cJSON *cost = cJSON_GetObjectItemCaseSensitive(jn, "cost_ms");
+        if (cost) {
+            if (!cJSON_IsNumber(cost) || !(cost->valuedouble > 0) || !(cost->valuedouble < 1e9))
+                return wf_fail(ld, "%s (%s).cost_ms: must be a number > 0", where, nd->id);
+            nd->cost_ms = cost->valuedouble;
+        }
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(jn, "in");
         const cJSON *out = cJSON_GetObjectItemCaseSensitive(jn, "out");
         const cJSON *blob = cJSON_GetObjectItemCaseSensitive(jn, "blob_out");
@@ -492,9 +501,85 @@ static int check_graph(loader *ld)
     return 0;
 }
 
+const char *fg_payload_kind_name(fg_payload_kind k)
+{
+    static const char *const names[] = {"image", "json", "json_file", "file"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : NULL;
+}
+
+int fg_workflow_inputs_check(const fg_workflow *wf, const cJSON *value, const char *where,
+                             fg_err *err)
+{
+    if (!cJSON_IsObject(value))
+        return fg_err_set(err, "%s: must be a JSON object with one field per workflow input", where);
+    for (const cJSON *f = value->child; f; f = f->next)
+        if (input_index(wf, f->string) < 0)
+            return fg_err_set(err, "%s: field '%s' is not an input of workflow '%s'", where,
+                              f->string, wf->name);
+    for (int i = 0; i < wf->n_inputs; i++)
+        if (!cJSON_GetObjectItemCaseSensitive(value, wf->inputs[i]))
+            return fg_err_set(err, "%s: missing input '%s'", where, wf->inputs[i]);
+    return 0;
+}
+
+/* "path" relative to the workflow file's directory (absolute: as is). */
+static int payload_path(loader *ld, const cJSON *path)
+{
+    if (!path) return wf_fail(ld, "payload: missing 'path'");
+    if (!cJSON_IsString(path) || !path->valuestring[0])
+        return wf_fail(ld, "payload.path: must be a non-empty string");
+    const char *slash = strrchr(ld->path, '/');
+    int dir_len = path->valuestring[0] == '/' || !slash ? 0 : (int)(slash - ld->path + 1);
+    size_t n = (size_t)dir_len + strlen(path->valuestring) + 1;
+    ld->wf->payload.path = malloc(n);
+    if (!ld->wf->payload.path) return wf_fail(ld, "out of memory");
+    snprintf(ld->wf->payload.path, n, "%.*s%s", dir_len, ld->path, path->valuestring);
+    return 0;
+}
+
+/* The "payload" object; absent: the generated test image. */
+static int parse_payload(loader *ld, const cJSON *p)
+{
+    static const char *const image_keys[] = {"kind", NULL};
+    static const char *const json_keys[] = {"kind", "value", NULL};
+    static const char *const path_keys[] = {"kind", "path", NULL};
+    static const char *const *const keys[] = {image_keys, json_keys, path_keys, path_keys};
+    fg_workflow *wf = ld->wf;
+    wf->payload.kind = FG_PAYLOAD_IMAGE;
+    if (!p) return 0;
+    if (!cJSON_IsObject(p)) return wf_fail(ld, "payload: must be an object {\"kind\": ...}");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(p, "kind");
+    if (!kind) return wf_fail(ld, "payload: missing 'kind' (image, json, json_file or file)");
+    int k = -1;
+    for (int i = 0; cJSON_IsString(kind) && fg_payload_kind_name((fg_payload_kind)i); i++)
+        if (!strcmp(kind->valuestring, fg_payload_kind_name((fg_payload_kind)i))) k = i;
+    if (k < 0)
+        return wf_fail(ld, "payload.kind: unknown kind '%s' (known: image, json, json_file, file)",
+                       cJSON_IsString(kind) ? kind->valuestring : "(not a string)");
+    wf->payload.kind = (fg_payload_kind)k;
+    if (check_keys(ld, p, "payload", keys[k])) return -1;
+    if (k == FG_PAYLOAD_IMAGE || k == FG_PAYLOAD_FILE) {
+        if (wf->n_inputs != 1)
+            return wf_fail(ld, "payload: kind '%s' is one input, the workflow declares %d",
+                           kind->valuestring, wf->n_inputs);
+    }
+    if (k == FG_PAYLOAD_JSON_FILE || k == FG_PAYLOAD_FILE)
+        return payload_path(ld, cJSON_GetObjectItemCaseSensitive(p, "path"));
+    if (k == FG_PAYLOAD_JSON) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(p, "value");
+        if (!value) return wf_fail(ld, "payload: missing 'value'");
+        fg_err why = {""};
+        if (fg_workflow_inputs_check(wf, value, "payload.value", &why))
+            return wf_fail(ld, "%s", why.msg);
+        wf->payload.value = cJSON_Duplicate(value, 1);
+        if (!wf->payload.value) return wf_fail(ld, "out of memory");
+    }
+    return 0;
+}
+
 static int parse_root(loader *ld, const cJSON *root)
 {
-    static const char *const keys[] = {"name", "inputs", "nodes", "edges", NULL};
+    static const char *const keys[] = {"name", "inputs", "payload", "nodes", "edges", NULL};
     fg_workflow *wf = ld->wf;
     if (!cJSON_IsObject(root)) return wf_fail(ld, "not a JSON object");
     if (check_keys(ld, root, "workflow", keys)) return -1;
@@ -519,6 +604,7 @@ static int parse_root(loader *ld, const cJSON *root)
         if (!wf->inputs[wf->n_inputs++]) return wf_fail(ld, "out of memory");
     }
 
+    if (parse_payload(ld, cJSON_GetObjectItemCaseSensitive(root, "payload"))) return -1;
     if (!cJSON_GetObjectItemCaseSensitive(root, "nodes")) return wf_fail(ld, "missing 'nodes'");
     if (parse_nodes(ld, cJSON_GetObjectItemCaseSensitive(root, "nodes"))) return -1;
     if (!cJSON_GetObjectItemCaseSensitive(root, "edges")) return wf_fail(ld, "missing 'edges'");
@@ -585,6 +671,8 @@ void fg_workflow_free(fg_workflow *wf)
     free(wf->edges);
     for (int i = 0; i < wf->n_inputs; i++) free(wf->inputs[i]);
     free(wf->inputs);
+    free(wf->payload.path);
+    cJSON_Delete(wf->payload.value);
     free(wf->name);
     free(wf->path);
     memset(wf, 0, sizeof *wf);

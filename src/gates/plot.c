@@ -8,6 +8,8 @@
  * we only plot what was measured. gnuplot runs as a child process
  * (posix_spawn, no shell) with the paths passed as -e variables. */
 #include "flowgate/plot.h"
+#include "flowgate/scenario_report.h"
+#include "flowgate/json.h"
 #include "flowgate/log.h"
 #include "flowgate/results.h"
 
@@ -45,11 +47,17 @@ static int avg_get(const avg *a, double *out)
     return 0;
 }
 
+/* The critical path's parts, in the order of the results' "bottleneck". */
+static const char *const crit_parts[4] = {"exec", "transfer", "queue", "driver"};
+
 typedef struct cell {
     int sched, size, conc;          /* indexes into the axes */
     avg m[M_COUNT];
     double sent;
     const cJSON *timeline;          /* "timeline" path of the first repeat */
+    avg crit[4];                    /* bottleneck.mean_ms per part, over repeats */
+    const cJSON *resources;         /* "resources" of the first repeat that has them */
+    double window[2];               /* its "window" start_s, end_s; -1: none */
     char id[128];
 } cell;
 
@@ -158,12 +166,25 @@ static int fold_results(const cJSON *root, fold *f, fg_err *err)
             const cJSON *tl = cJSON_GetObjectItemCaseSensitive(e, "timeline");
             if (cJSON_IsString(tl) && tl->valuestring[0]) k->timeline = tl;
         }
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "resources");
+        if (!k->resources && cJSON_IsObject(res)) {
+            k->resources = res;
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "window");
+            k->window[0] = fg_json_number(w, "start_s");
+            k->window[1] = fg_json_number(w, "end_s");
+        }
         for (int m = 0; m < M_COUNT; m++) {
             double v;
             if (fg_results_metric(e, metric_names[m], &v) == 0 && isfinite(v)) avg_add(&k->m[m], v);
         }
         double sent;
         if (fg_results_metric(e, "requests.sent", &sent) == 0) k->sent += sent;
+        for (int p = 0; p < 4; p++) {
+            char path[64];
+            snprintf(path, sizeof path, "bottleneck.mean_ms.%s", crit_parts[p]);
+            double v;
+            if (fg_results_metric(e, path, &v) == 0 && isfinite(v)) avg_add(&k->crit[p], v);
+        }
 
         const cJSON *fn;
         cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(e, "functions")) {
@@ -289,6 +310,77 @@ static int write_success(const fold *f, const char *dir, fg_plot_summary *s, fg_
     return close_data(out, dir, "success.dat", err);
 }
 
+/* Row per cell that was attributed, in axis order: where its requests'
+ * time went along the critical path, and the largest part. */
+static int write_bottleneck(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+{
+    FILE *out = open_data(dir, "bottleneck.dat", err);
+    if (!out) return -1;
+    fprintf(out, "# label exec_ms transfer_ms queue_ms driver_ms dominant (critical path, mean over requests and repeats)\n");
+    for (int sc = 0; sc < f->n_sched; sc++)
+        for (int z = 0; z < f->n_size; z++)
+            for (int c = 0; c < f->n_conc; c++) {
+                const cell *k = find_cell(f, sc, z, c);
+                double v[4];
+                int p = 0;
+                while (k && p < 4 && avg_get(&k->crit[p], &v[p]) == 0) p++;
+                if (p < 4) continue;
+                int dom = 0;
+                for (p = 1; p < 4; p++)
+                    if (v[p] > v[dom]) dom = p;
+                char label[96];
+                cell_label(f, k, f->n_sched > 1, label, sizeof label);
+                fprintf(out, "\"%s\" %.6g %.6g %.6g %.6g \"%s\"\n", label, v[0], v[1], v[2], v[3],
+                        crit_parts[dom]);
+                s->bottleneck_rows++;
+            }
+    return close_data(out, dir, "bottleneck.dat", err);
+}
+
+/* The per-node CPU and RSS series of the cell with the most requests that
+ * has them (the run's main load), one block per node; null samples "?". */
+static int write_resources(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
+{
+    FILE *out = open_data(dir, "resources.dat", err);
+    if (!out) return -1;
+    fprintf(out, "# one block per node: t_s cpu_pct rss_mb (s since the experiment's start)\n");
+    const cell *best = NULL;
+    for (int i = 0; i < f->n_cells; i++)
+        if (f->cells[i].resources && (!best || f->cells[i].sent > best->sent)) best = &f->cells[i];
+    s->window_start_s = s->window_end_s = -1;
+    if (!best) return close_data(out, dir, "resources.dat", err);
+    const cJSON *node;
+    cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(best->resources, "nodes")) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(node, "t_s");
+        const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(node, "cpu_pct");
+        const cJSON *rss = cJSON_GetObjectItemCaseSensitive(node, "rss_kb");
+        int n = cJSON_GetArraySize(t);
+        /* A series needs two samples (a run shorter than the interval has
+         * one: nothing to draw, and gnuplot refuses a zero-width axis). */
+        if (n < 2) continue;
+        fprintf(out, "%s\"%s\" \"cpu\" \"rss\"\n", s->resources_blocks ? "\n\n" : "", node->string);
+        for (int i = 0; i < n; i++) {
+            const cJSON *ti = cJSON_GetArrayItem(t, i), *ci = cJSON_GetArrayItem(cpu, i);
+            const cJSON *ri = cJSON_GetArrayItem(rss, i);
+            if (!cJSON_IsNumber(ti)) continue;
+            fprintf(out, "%.3f", ti->valuedouble);
+            if (cJSON_IsNumber(ci)) fprintf(out, " %.3f", ci->valuedouble);
+            else fprintf(out, " ?");
+            if (cJSON_IsNumber(ri)) fprintf(out, " %.3f\n", ri->valuedouble / 1024.0);
+            else fprintf(out, " ?\n");
+        }
+        s->resources_blocks++;
+    }
+    if (s->resources_blocks) {
+        snprintf(s->resources_cell, sizeof s->resources_cell, "%s", best->id);
+        if (isfinite(best->window[0]) && isfinite(best->window[1])) {
+            s->window_start_s = best->window[0];
+            s->window_end_s = best->window[1];
+        }
+    }
+    return close_data(out, dir, "resources.dat", err);
+}
+
 /* Row per (size, function) that measured at least one stage. */
 static int write_functions(const fold *f, const char *dir, fg_plot_summary *s, fg_err *err)
 {
@@ -324,7 +416,7 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
     for (int z = 0; z < f->n_size; z++)
         for (int c = 0; c < f->n_conc; c++) {
             char row[2048];
-            int len = 0, measured = 0;
+            int len = 0, measured = 0, has[2] = {0, 0};
             const cell *any = NULL;
             for (int m = 0; m < 2; m++)
                 for (int sc = 0; sc < f->n_sched; sc++) {
@@ -333,6 +425,7 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
                     if (k && avg_get(&k->m[m == 0 ? M_P95 : M_TP], &v) == 0) {
                         len += snprintf(row + len, sizeof row - len, " %.6g", v);
                         measured++;
+                        has[m] = 1;
                         any = k;
                     } else {
                         len += snprintf(row + len, sizeof row - len, " ?");
@@ -343,6 +436,8 @@ static int write_schedulers(const fold *f, const char *dir, fg_plot_summary *s, 
             cell_label(f, any, 0, label, sizeof label);
             fprintf(out, "\"%s\"%s\n", label, row);
             s->scheduler_rows++;
+            s->scheduler_p95_rows += has[0];
+            s->scheduler_tp_rows += has[1];
         }
     return close_data(out, dir, "schedulers.dat", err);
 }
@@ -381,18 +476,6 @@ static const cell *timeline_cell(const fold *f, const char *results_path, char *
         }
     }
     return best;
-}
-
-static double num_field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *str_field(const cJSON *o, const char *a)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* Spans of the first FG_PLOT_TIMELINE_REQUESTS measured (non-warmup)
@@ -450,8 +533,8 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "warmup"))) continue;
         int spans = 0;
         cJSON_ArrayForEach(sp, cJSON_GetObjectItemCaseSensitive(r, "spans")) {
-            double st = num_field(sp, "sent"), en = num_field(sp, "received");
-            const char *fn = str_field(sp, "function");
+            double st = fg_json_number(sp, "sent"), en = fg_json_number(sp, "received");
+            const char *fn = fg_json_string(sp, "function");
             if (!isfinite(st) || !isfinite(en) || !fn) continue;
             if (en < st) {
                 s->timeline_dropped++;   /* counted here, skipped below */
@@ -468,9 +551,9 @@ static int write_timeline(const fold *f, const char *results_path, const char *d
                 fi ? "\n\n" : "", names[fi]);
         for (int i = 0; i < n; i++)
             cJSON_ArrayForEach(sp, cJSON_GetObjectItemCaseSensitive(sample[i], "spans")) {
-                double st = num_field(sp, "sent"), en = num_field(sp, "received");
-                double xs = num_field(sp, "exec_start"), xe = num_field(sp, "exec_end");
-                const char *fn = str_field(sp, "function"), *node = str_field(sp, "node");
+                double st = fg_json_number(sp, "sent"), en = fg_json_number(sp, "received");
+                double xs = fg_json_number(sp, "exec_start"), xe = fg_json_number(sp, "exec_end");
+                const char *fn = fg_json_string(sp, "function"), *node = fg_json_string(sp, "node");
                 if (!isfinite(st) || !isfinite(en) || !fn || strcmp(short_function(fn), names[fi])) continue;
                 if (en < st) continue;
                 fprintf(out, "%d %.3f %.3f", i, st - t0, en - t0);
@@ -499,7 +582,7 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
                        fg_plot_summary *s, fg_err *err)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
-    const char *id = str_field(run, "id"), *cat = str_field(run, "category");
+    const char *id = fg_json_string(run, "id"), *cat = fg_json_string(run, "category");
     memset(s, 0, sizeof *s);
     snprintf(s->run_id, sizeof s->run_id, "%s", id ? id : "unknown");
     snprintf(s->category, sizeof s->category, "%s", cat ? cat : "unknown");
@@ -526,7 +609,9 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
         }
         if (write_throughput(f, dir, s, err) || write_latency(f, dir, s, err) ||
             write_success(f, dir, s, err) || write_functions(f, dir, s, err) ||
-            write_schedulers(f, dir, s, err) || write_timeline(f, results_path, dir, s, err))
+            write_schedulers(f, dir, s, err) || write_bottleneck(f, dir, s, err) ||
+            write_resources(f, dir, s, err) ||
+            write_timeline(f, results_path, dir, s, err))
             rc = -1;
     }
     free(f);
@@ -560,7 +645,28 @@ static int find_gnuplot(char *path, size_t n)
     return found;
 }
 
-static int safe_for_gnuplot(const char *s)
+int fg_plot_gnuplot(const char *chart, const char *vars, fg_err *err)
+{
+    char gnuplot[1024];
+    if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
+        return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
+    char script[1200];
+    snprintf(script, sizeof script, "%s/%s.gp", fg_plot_scripts_dir(), chart);
+    if (access(script, R_OK) != 0)
+        return fg_err_set(err, "%s: plot script missing (set FLOWGATE_PLOTS)", script);
+    char *argv[] = {"gnuplot", "-e", (char *)vars, script, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, gnuplot, NULL, NULL, argv, environ);
+    if (rc != 0) return fg_err_set(err, "%s: cannot start: %s", gnuplot, strerror(rc));
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return fg_err_set(err, "gnuplot: wait failed: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return fg_err_set(err, "gnuplot failed on %s (status %d)", script, status);
+    return 0;
+}
+
+int fg_plot_safe_for_gnuplot(const char *s)
 {
     return !strchr(s, '\'') && !strchr(s, '\n');
 }
@@ -571,13 +677,18 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
         {"throughput", s->throughput_blocks}, {"latency", s->latency_blocks},
         {"success", s->success_rows},         {"functions", s->function_rows},
         {"schedulers", s->scheduler_rows},    {"timeline", s->timeline_rows},
+        {"bottleneck", s->bottleneck_rows},   {"resources", s->resources_blocks},
     };
     char gnuplot[1024];
     if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
         return fg_err_set(err, "gnuplot not found: install gnuplot-nox");
     const char *scripts = fg_plot_scripts_dir();
-    if (!safe_for_gnuplot(scripts) || !safe_for_gnuplot(s->dir) || !safe_for_gnuplot(s->run_id) ||
-        !safe_for_gnuplot(s->category) || !safe_for_gnuplot(s->timeline_cell))
+    const char *quoted[] = {scripts, s->dir, s->run_id, s->category, s->timeline_cell,
+                            s->resources_cell};
+    int safe = 1;
+    for (size_t i = 0; i < sizeof quoted / sizeof quoted[0]; i++)
+        safe &= fg_plot_safe_for_gnuplot(quoted[i]);
+    if (!safe)
         return fg_err_set(err, "%s: quote or newline in a path or id passed to gnuplot", s->dir);
 
     char vars[4096];
@@ -585,26 +696,16 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
              "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
              "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
-             "success_rows=%d; scheduler_rows=%d",
+             "success_rows=%d; scheduler_rows=%d; scheduler_p95_rows=%d; scheduler_tp_rows=%d; "
+             "resources_blocks=%d; resources_cell='%s'; window_start=%.6g; window_end=%.6g",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
              s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
              s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
-             s->scheduler_rows);
+             s->scheduler_rows, s->scheduler_p95_rows, s->scheduler_tp_rows, s->resources_blocks,
+             s->resources_cell, s->window_start_s, s->window_end_s);
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         if (charts[i].rows == 0) continue;   /* nothing measured: no chart */
-        char script[1200];
-        snprintf(script, sizeof script, "%s/%s.gp", scripts, charts[i].script);
-        if (access(script, R_OK) != 0)
-            return fg_err_set(err, "%s: plot script missing (set FLOWGATE_PLOTS)", script);
-        char *argv[] = {"gnuplot", "-e", vars, script, NULL};
-        pid_t pid;
-        int rc = posix_spawn(&pid, gnuplot, NULL, NULL, argv, environ);
-        if (rc != 0) return fg_err_set(err, "%s: cannot start: %s", gnuplot, strerror(rc));
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-            if (errno != EINTR) return fg_err_set(err, "gnuplot: wait failed: %s", strerror(errno));
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            return fg_err_set(err, "gnuplot failed on %s (status %d)", script, status);
+        if (fg_plot_gnuplot(charts[i].script, vars, err) != 0) return -1;
     }
     return 0;
 }
@@ -645,13 +746,25 @@ int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summ
 {
     cJSON *root = fg_results_load(results_path, err);
     if (!root) return -1;
-    const char *id = str_field(cJSON_GetObjectItemCaseSensitive(root, "run"), "id");
+    const char *id = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "id");
     char dir[1024];
     if (!usable_as_dir(id)) {
         cJSON_Delete(root);
         return fg_err_set(err, "%s: run.id missing or not usable as a directory name", results_path);
     }
     snprintf(dir, sizeof dir, "%s/%s", out_root, id);
+
+    /* Scenario runs vary rate and network as well as size and concurrency:
+     * they get their own per-scenario charts and table. */
+    if (fg_scenario_report_applies(root)) {
+        memset(s, 0, sizeof *s);
+        snprintf(s->dir, sizeof s->dir, "%s", dir);
+        snprintf(s->run_id, sizeof s->run_id, "%s", id);
+        snprintf(s->category, sizeof s->category, "scenarios");
+        int rc = fg_scenario_report(root, dir, 1, &s->cells, err);
+        cJSON_Delete(root);
+        return rc;
+    }
 
     /* A scale file holds several categories whose cells can share an id
      * (5 MB conc 10 is in large_input and in extreme): each category gets
@@ -734,7 +847,7 @@ int fg_plot_latest_results(const char *dir, const char *category, char *path, si
     for (size_t i = 0; i < n && rc != 0; i++) {
         cJSON *root = fg_results_load(list[i].path, NULL);
         if (!root) continue;
-        const char *cat = str_field(cJSON_GetObjectItemCaseSensitive(root, "run"), "category");
+        const char *cat = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "category");
         if (!category || !*category || (cat && !strcmp(cat, category))) {
             snprintf(path, path_size, "%s", list[i].path);
             rc = 0;

@@ -4,6 +4,8 @@
  * payload while the size stays the same (only one payload is held at a
  * time, so memory stays bounded), runs its repeats and rewrites the results
  * file atomically, so an interrupted run keeps every finished experiment.
+ * A workflow whose payload is not the test image (JSON, a file) has one
+ * fixed input: it is loaded once, and the size axis does not apply.
  * `flowgate run` and the cmocka suites both go through here.
  *
  * The results file is valid from the moment the run opens (experiments: []
@@ -44,6 +46,7 @@ struct fg_runner {
     fg_payload payload;
     int have_payload;
     double payload_mb;
+    double payload_limit;  /* the body limit the payload was checked against */
     int inline_fallback;   /* the nodes cannot share blobs: send images inline */
     double body_limit;     /* the server's request body limit in bytes; 0 unknown */
     char body_limit_source[600];
@@ -125,6 +128,7 @@ static int git_commit(char *out, size_t size)
 }
 
 static int inline_data(const fg_runner *r);
+static int ensure_payload(fg_runner *r, double mb, fg_err *err);
 
 /* run.config says what the run used, not what was typed: inline_data is
  * the effective value (one URL per function forces it, like every
@@ -290,6 +294,9 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     else snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
     if (fg_workflow_load(path, &r->wf, err) != 0) goto fail;
     r->wf_loaded = 1;
+    /* A fixed input (JSON, a file) is read now: a missing or broken one is
+     * one error before any server starts or any results file exists. */
+    if (!fg_runner_input_sized(r) && ensure_payload(r, 0, err) != 0) goto fail;
 
     if (cfg->endpoints[0]) {
         if (fg_cluster_load_endpoints(cfg->endpoints, &r->cluster, err) != 0) goto fail;
@@ -311,6 +318,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         goto fail;
     }
     find_body_limit(r);
+    /* Inline data or a body limit found since: the fixed input rechecked. */
+    if (!fg_runner_input_sized(r) && ensure_payload(r, 0, err) != 0) goto fail;
     if (cfg->profile[0]) {
         if (fg_profile_load(cfg->profile, &r->profile, err) != 0) goto fail;
     } else {
@@ -329,6 +338,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     r->run = cJSON_AddObjectToObject(r->root, "run");
     cJSON_AddStringToObject(r->run, "id", id_stamp);   /* the claimed name's, below */
     cJSON_AddStringToObject(r->run, "category", cfg->category);
+    cJSON_AddStringToObject(r->run, "workflow", r->wf.name);
+    cJSON_AddStringToObject(r->run, "payload_kind", fg_payload_kind_name(r->wf.payload.kind));
     char stamp[64];
     iso_time(stamp, sizeof stamp);
     cJSON_AddStringToObject(r->run, "started", stamp);
@@ -392,31 +403,51 @@ static int inline_data(const fg_runner *r)
     return r->cfg.inline_data || r->cluster.mode == FG_CLUSTER_FUNCTIONS || r->inline_fallback;
 }
 
+int fg_runner_input_sized(const fg_runner *r)
+{
+    return r->wf.payload.kind == FG_PAYLOAD_IMAGE;
+}
+
+/* The payload of a cell: the test image of its size (generated when
+ * missing), or the workflow's fixed input (loaded once; again only if the
+ * cluster turned out to need inline data). Checked against the body limit
+ * once that is known. */
 static int ensure_payload(fg_runner *r, double mb, fg_err *err)
 {
-    if (r->have_payload && r->payload_mb == mb) return 0;
+    int sized = fg_runner_input_sized(r);
+    if (r->have_payload && (!sized || r->payload_mb == mb) &&
+        r->payload.by_ref == !inline_data(r) && r->payload_limit == r->body_limit)
+        return 0;
     if (r->have_payload) {
         fg_payload_free(&r->payload);
         r->have_payload = 0;
     }
-    char path[1024];
-    int created = 0;
-    if (fg_imagegen_ensure(r->cfg.images_dir, mb, r->cfg.variant, path, sizeof path, &created,
-                           err) != 0)
+    char path[1024] = "";
+    if (sized) {
+        int created = 0;
+        if (fg_imagegen_ensure(r->cfg.images_dir, mb, r->cfg.variant, path, sizeof path, &created,
+                               err) != 0)
+            return -1;
+        if (created) fg_log(FG_LOG_INFO, "created %s", path);
+    } else {
+        snprintf(path, sizeof path, "%s", r->wf.payload.path ? r->wf.payload.path : r->wf.path);
+    }
+    if (fg_payload_load(&r->wf, sized ? path : NULL, inline_data(r), &r->payload, err) != 0)
         return -1;
-    if (created) fg_log(FG_LOG_INFO, "created %s", path);
-    if (fg_payload_load(path, inline_data(r), &r->payload, err) != 0) return -1;
-    /* Every upload would be refused (413): say so once, with the figures. */
-    if (r->body_limit > 0 && (double)r->payload.body_len > r->body_limit) {
-        fg_err_set(err, "%s: the upload body is %zu bytes (%.1f MiB: a %zu-byte PNG, base64), "
-                   "over the server's limit of %.0f bytes (%.1f MiB, %s)", path,
-                   r->payload.body_len, (double)r->payload.body_len / FG_MB, r->payload.png_len,
-                   r->body_limit, r->body_limit / FG_MB, r->body_limit_source);
+    /* Every request would be refused (413): say so once, with the figures. */
+    size_t body = fg_payload_max_body(&r->payload);
+    if (r->body_limit > 0 && (double)body > r->body_limit) {
+        fg_err_set(err, "%s: the request body is %zu bytes (%.1f MiB: a %zu-byte %s input, "
+                   "encoded), over the server's limit of %.0f bytes (%.1f MiB, %s)", path,
+                   body, (double)body / FG_MB, r->payload.input_len,
+                   fg_payload_kind_name(r->payload.kind), r->body_limit,
+                   r->body_limit / FG_MB, r->body_limit_source);
         fg_payload_free(&r->payload);
         return -1;
     }
     r->payload.variant = r->cfg.variant;
     r->payload_mb = mb;
+    r->payload_limit = r->body_limit;
     r->have_payload = 1;
     return 0;
 }
@@ -442,13 +473,22 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
     if (entry) *entry = NULL;
     if (ensure_payload(r, input_mb, err) != 0) return -1;
     const fg_run_config *cfg = &r->cfg;
-    char size[32];
-    fg_format_mb(input_mb, size, sizeof size);
+    /* A fixed input (JSON, a file) has no size axis: the cell is named by
+     * its kind and records the input's real size. */
+    char size[40];
+    if (fg_runner_input_sized(r)) {
+        char mb[32];
+        fg_format_mb(input_mb, mb, sizeof mb);
+        snprintf(size, sizeof size, "input%smb", mb);
+    } else {
+        input_mb = r->payload.mb;
+        snprintf(size, sizeof size, "%s", fg_payload_kind_name(r->payload.kind));
+    }
     int repeats = cfg->repeats > 0 ? cfg->repeats : 1;
     for (int k = 0; k < repeats && !fg_engine_stop_requested(); k++) {
         fg_experiment x;
         memset(&x, 0, sizeof x);
-        snprintf(x.id, sizeof x.id, "exp_input%smb_conc%d_%s", size, concurrency, scheduler);
+        snprintf(x.id, sizeof x.id, "exp_%s_conc%d_%s", size, concurrency, scheduler);
         snprintf(x.category, sizeof x.category, "%s", r->category);
         x.input_mb = input_mb;
         x.variant = cfg->variant;

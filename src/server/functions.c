@@ -391,6 +391,7 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
                fg_reply *out)
 {
     call c = {.node = node, .fn = fn};
+    double cpu0 = fg_now_thread_cpu_ms();
     c.req = cJSON_ParseWithLength((const char *)body->data, body->len);
     fg_buf_free(body);
     int status;
@@ -424,12 +425,12 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     }
     add_timings(&c, res, recv_ms, queue_ms, exec_start, exec_end, exec_ms);
     fg_reply_json(out, 200, res);
-    fg_node_count(node, fg_function_index(fn), 1, c.cold_start);
+    fg_node_count(node, fg_function_index(fn), 1, c.cold_start, fg_now_thread_cpu_ms() - cpu0);
     free(c.out_b64);
     cJSON_Delete(c.req);
     return;
 fail:
-    fg_node_count(node, fg_function_index(fn), 0, c.cold_start);
+    fg_node_count(node, fg_function_index(fn), 0, c.cold_start, fg_now_thread_cpu_ms() - cpu0);
     fg_input_release(&c.in);
     free(c.out_b64);
     cJSON_Delete(c.req);

@@ -192,10 +192,11 @@ void fg_node_egress(fg_node *n, size_t bytes)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
-void fg_node_count(fg_node *n, int fn, int ok, int cold_start)
+void fg_node_count(fg_node *n, int fn, int ok, int cold_start, double cpu_ms)
 {
     pthread_mutex_lock(&n->mu);
     n->invocations++;
+    if (cpu_ms > 0) n->cpu_ms += cpu_ms;
     if (!ok) n->errors++;
     if (cold_start) n->cold_starts++;
     if (fn >= 0 && fn < FG_MAX_FUNCTIONS) n->per_function[fn]++;
@@ -227,5 +228,6 @@ void fg_node_counters_get(fg_node *n, fg_node_counters *out)
     out->responses = n->responses;
     out->bytes_out = n->bytes_out;
     memcpy(out->per_function, n->per_function, sizeof out->per_function);
+    out->cpu_ms = n->cpu_ms;
     pthread_mutex_unlock(&n->mu);
 }

@@ -83,6 +83,7 @@ struct fg_node {
     int inflight, queued;
     uint64_t invocations, errors, cold_starts, responses, bytes_out;
     uint64_t per_function[FG_MAX_FUNCTIONS];
+    double cpu_ms;              /* thread CPU spent handling invocations */
 };
 
 int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err *err);
@@ -95,8 +96,9 @@ void fg_node_release(fg_node *n, fg_worker *w);
 /* The emulated egress link: sleeps latency + bytes / bandwidth. */
 void fg_node_egress(fg_node *n, size_t bytes);
 
-/* Counts one finished invocation of function index fn. */
-void fg_node_count(fg_node *n, int fn, int ok, int cold_start);
+/* Counts one finished invocation of function index fn, which took cpu_ms
+ * of its thread's CPU time (parse, decode, compute, reply). */
+void fg_node_count(fg_node *n, int fn, int ok, int cold_start, double cpu_ms);
 
 fg_node *fg_site_find_node(fg_site *site, const char *name);
 const fg_peer *fg_site_find_peer(const fg_site *site, const char *name);
@@ -107,6 +109,7 @@ typedef struct fg_node_counters {
     int inflight, queued;
     uint64_t invocations, errors, cold_starts, responses, bytes_out;
     uint64_t per_function[FG_MAX_FUNCTIONS];
+    double cpu_ms;
 } fg_node_counters;
 void fg_node_counters_get(fg_node *n, fg_node_counters *out);
 

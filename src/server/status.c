@@ -1,9 +1,33 @@
 /* status.c — a node's GET / and GET /stats bodies: its profile, the
- * functions it hosts and a snapshot of its counters and blob store. */
+ * functions it hosts and a snapshot of its counters and blob store.
+ * /stats also carries what a resource sampler needs (resources.h in the
+ * driver): the CPU its invocations used (cpu_s, cumulative) and the
+ * serving process's resident memory. A node has no memory of its own when
+ * several share a process, so that figure says whose it is: process_nodes
+ * = 1 means it is the node's (a container, one node per process). */
 #include "status.h"
 #include "functions.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* VmRSS of this process in kB; -1 when /proc cannot tell. */
+static long process_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    long kb = -1;
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
 
 char *fg_status_health_json(fg_node *n)
 {
@@ -42,6 +66,12 @@ char *fg_status_stats_json(fg_node *n)
     cJSON_AddNumberToObject(o, "cold_starts", (double)k.cold_starts);
     cJSON_AddNumberToObject(o, "responses", (double)k.responses);
     cJSON_AddNumberToObject(o, "bytes_out", (double)k.bytes_out);
+    cJSON_AddNumberToObject(o, "cpu_s", k.cpu_ms / 1000.0);
+    long rss = process_rss_kb();
+    if (rss >= 0) {
+        cJSON_AddNumberToObject(o, "process_rss_kb", (double)rss);
+        cJSON_AddNumberToObject(o, "process_nodes", n->site->n_nodes);
+    }
     cJSON_AddNumberToObject(o, "blobs", (double)bs.count);
     cJSON_AddNumberToObject(o, "blob_bytes", (double)bs.bytes);
     cJSON_AddNumberToObject(o, "blob_max_bytes", (double)bs.max_bytes);

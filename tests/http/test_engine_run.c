@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ static void load_payload(fg_variant v, int inline_data, fg_payload *p)
     int rc = fg_imagegen_ensure(images, 0.1, v, path, sizeof path, &created, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
-    assert_int_equal(fg_payload_load(path, inline_data, p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, inline_data, p, &err), 0);
     p->variant = v;
 }
 
@@ -123,6 +124,34 @@ static void test_clean_runs_text_chain(void **state)
     assert_null(at(e, "latency_ms/p95"));
     assert_string_equal(at(e, "workflow")->valuestring, "recognizer");
     assert_true(cJSON_IsString(at(e, "payload_sha256")));
+    /* Every measured request was attributed along its critical path; the
+     * shares cover the whole latency, and the chart of a 0.1 MB chain on
+     * loopback is the functions' work (OCR above all). */
+    assert_int_equal(num(e, "bottleneck/requests"), 4);
+    double share = 0;
+    const cJSON *part;
+    cJSON_ArrayForEach(part, at(e, "bottleneck/share")) share += part->valuedouble;
+    assert_true(fabs(share - 1.0) < 0.002);
+    assert_string_equal(at(e, "bottleneck/dominant")->valuestring, "exec");
+    /* The per-node series: sampled from the start (no CPU % yet for the
+     * first sample, it needs an interval), memory of the shared process. */
+    const cJSON *series;
+    int n_series = 0;
+    cJSON_ArrayForEach(series, at(e, "resources/nodes")) {
+        int n = cJSON_GetArraySize(at(series, "t_s"));
+        assert_true(n >= 1);
+        assert_int_equal(cJSON_GetArraySize(at(series, "cpu_pct")), n);
+        assert_int_equal(cJSON_GetArraySize(at(series, "rss_kb")), n);
+        assert_true(cJSON_IsNull(cJSON_GetArrayItem(at(series, "cpu_pct"), 0)));
+        assert_true(cJSON_GetArrayItem(at(series, "rss_kb"), 0)->valuedouble > 1000);
+        for (int i = 1; i < n; i++) {
+            assert_true(cJSON_GetArrayItem(at(series, "t_s"), i)->valuedouble >
+                        cJSON_GetArrayItem(at(series, "t_s"), i - 1)->valuedouble);
+            assert_true(cJSON_GetArrayItem(at(series, "cpu_pct"), i)->valuedouble >= 0);
+        }
+        n_series++;
+    }
+    assert_int_equal(n_series, cluster.n_nodes);
     /* The function server reports cold starts: the warm-up ran until the
      * last replies were warm (or hit its cap), never by count alone. */
     const char *why = at(e, "warmup/stop_reason")->valuestring;
@@ -142,6 +171,7 @@ static void test_clean_runs_text_chain(void **state)
     int expect = num(e, "warmup/sent") + 4 + num(e, "drain");
     assert_int_equal(cJSON_GetArraySize(at(tl, "requests")), expect < 200 ? expect : 200);
     const cJSON *first = cJSON_GetArrayItem(at(tl, "requests"), 0);
+    assert_true(cJSON_IsNumber(at(first, "critical_path_ms/exec")));
     assert_int_equal(cJSON_GetArraySize(at(first, "spans")), 6);
     const cJSON *span = cJSON_GetArrayItem(at(first, "spans"), 0);
     assert_string_equal(at(span, "function")->valuestring, "recognizer__upload");

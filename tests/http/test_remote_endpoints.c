@@ -263,7 +263,7 @@ static void small_payload(fg_payload *p)
     fclose(f);
     fg_buf_free(&png);
     fg_err err = {""};
-    assert_int_equal(fg_payload_load(path, 0, p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, 0, p, &err), 0);
     unlink(path);
 }
 

@@ -689,6 +689,10 @@ static void test_cold_start(void **state)
     int workers = g.workers[node];
     cJSON *st = node_stats(node);
     double cold_before = number(st, "cold_starts"), inv_before = number(st, "invocations");
+    double cpu_before = number(st, "cpu_s");
+    /* What the resource sampler reads: the process's memory, and whose. */
+    assert_true(number(st, "process_rss_kb") > 1000);
+    assert_int_equal((int)number(st, "process_nodes"), g.n_nodes);
     cJSON_Delete(st);
 
     int calls = 0, colds = 0, first_cold = -1, warm_seen = 0;
@@ -711,6 +715,8 @@ static void test_cold_start(void **state)
     /* Nobody else started an engine and none existed: ours was the first. */
     if (cold_before == 0 && cold_after == colds) assert_int_equal(first_cold, 1);
     assert_true(number(st, "invocations") >= inv_before + calls);
+    /* OCR of the test image is real work: the node's invocation CPU grew. */
+    assert_true(number(st, "cpu_s") > cpu_before);
     double inflight = number(st, "inflight");
     assert_true(inflight >= 0 && inflight <= workers);
     cJSON_Delete(st);

@@ -571,6 +571,7 @@ static void test_proc_sample(void **state)
     c.server_pid = getpid();
     volatile double x = 0;
     for (int i = 0; i < 20000000; i++) x += i * 0.5;          /* some CPU time */
+    (void)x;
     assert_int_equal(fg_cluster_proc_sample(&c, &s), 0);
     assert_true(s.cpu_s > 0);
     assert_true(s.rss_kb > 0);

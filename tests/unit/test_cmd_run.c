@@ -157,6 +157,37 @@ static void test_new_flags_range_checked(void **state)
                    (const char *const[]){"--config", cfg, NULL});
 }
 
+/* --workflow: a missing workflow file, an unknown payload kind, a JSON
+ * input file that is missing or not JSON, an input that is not declared —
+ * each refused before any server starts or results file exists
+ * (--no-thresholds: loading thresholds logs the machine probe first). */
+static void test_bad_workflow_payloads(void **state)
+{
+    (void)state;
+#define ONE_NODE "\"nodes\":[{\"id\":\"recognizer__translate\",\"in\":{\"text\":\"$inputs.t\"},\"out\":{}}],\"edges\":[]}"
+    char wf[128], in[128];
+    expect_refused("/nonexistent/wf.json: cannot open",
+                   (const char *const[]){"--no-thresholds", "--workflow", "/nonexistent/wf.json", NULL});
+    write_file("kind.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},\"payload\":{\"kind\":\"csv\"}," ONE_NODE,
+               wf, sizeof wf);
+    expect_refused("kind.json: payload.kind: unknown kind 'csv'",
+                   (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
+    write_file("missing.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},"
+               "\"payload\":{\"kind\":\"json_file\",\"path\":\"no-such-input.json\"}," ONE_NODE,
+               wf, sizeof wf);
+    expect_refused("no-such-input.json: cannot open", (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
+    write_file("in.json", "{\"t\": \"hola\",", in, sizeof in);
+    write_file("broken.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},"
+               "\"payload\":{\"kind\":\"json_file\",\"path\":\"in.json\"}," ONE_NODE,
+               wf, sizeof wf);
+    expect_refused("in.json: invalid JSON near byte", (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
+    write_file("extra.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},"
+               "\"payload\":{\"kind\":\"json\",\"value\":{\"t\":\"a\",\"u\":1}}," ONE_NODE,
+               wf, sizeof wf);
+    expect_refused("payload.value: field 'u' is not an input of workflow 'x'",
+                   (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
+}
+
 /* `flowgate ab` reads the shared flags as `run` does (run_flags.c), and
  * refuses those that name one system or ask for repeats. */
 static void test_ab_shares_run_flags(void **state)
@@ -182,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_size_over_body_limit),
         cmocka_unit_test(test_new_flags_range_checked),
         cmocka_unit_test(test_ab_shares_run_flags),
+        cmocka_unit_test(test_bad_workflow_payloads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -103,15 +103,15 @@ static void check_payload(int inline_data, int w, int h)
     write_png(path, sizeof path, w, h, &expect);
     fg_payload p;
     fg_err err = {""};
-    assert_int_equal(fg_payload_load(path, inline_data, &p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, inline_data, &p, &err), 0);
     unlink(path);
     size_t n = expect.len;
-    assert_int_equal(p.png_len, n);
-    assert_int_equal(strlen(p.body), p.body_len);
+    assert_int_equal(p.input_len, n);
+    assert_int_equal(strlen(p.body[0]), p.body_len[0]);
 
     /* The body is the JSON the server expects, and its base64 decodes back
      * to the very bytes of the file. */
-    cJSON *j = cJSON_ParseWithLength(p.body, p.body_len);
+    cJSON *j = cJSON_ParseWithLength(p.body[0], p.body_len[0]);
     assert_non_null(j);
     const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(j, "img_b64");
     assert_true(cJSON_IsString(b64));
@@ -133,7 +133,7 @@ static void check_payload(int inline_data, int w, int h)
     cJSON_Delete(j);
     fg_buf_free(&expect);
     fg_payload_free(&p);
-    assert_null(p.body);
+    assert_null(p.body[0]);
 }
 
 static void test_payload_body(void **state)
@@ -173,10 +173,10 @@ static void test_payload_bad_images(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_file(path, cases[i].data, cases[i].len);
-        assert_int_equal(fg_payload_load(path, 0, &p, &err), -1);
+        assert_int_equal(fg_payload_load(&wf, path, 0, &p, &err), -1);
         assert_non_null(strstr(err.msg, path));
         assert_non_null(strstr(err.msg, cases[i].says));
-        assert_null(p.body);
+        assert_null(p.body[0]);
     }
     assert_non_null(strstr(err.msg, "truncated"));
     unlink(path);
@@ -188,9 +188,9 @@ static void test_payload_missing_file(void **state)
     (void)state;
     fg_payload p;
     fg_err err = {""};
-    assert_int_equal(fg_payload_load("/nonexistent/recognizer.png", 0, &p, &err), -1);
+    assert_int_equal(fg_payload_load(&wf, "/nonexistent/recognizer.png", 0, &p, &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent/recognizer.png"));
-    assert_null(p.body);
+    assert_null(p.body[0]);
 }
 
 /* ---- the state machine ------------------------------------------------ */
@@ -559,7 +559,7 @@ static void small_payload(fg_payload *p)
     write_png(path, sizeof path, 20, 16, &bytes);
     fg_buf_free(&bytes);
     fg_err err = {""};
-    assert_int_equal(fg_payload_load(path, 0, p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, 0, p, &err), 0);
     unlink(path);
 }
 
@@ -619,6 +619,37 @@ static void test_payload_must_match_the_data_mode(void **state)
     assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), -1);
     assert_null(entry);
     assert_non_null(strstr(err.msg, "inline"));
+    fg_payload_free(&p);
+}
+
+/* A payload built for another workflow has no body for this one's entry
+ * node: refused before any request, naming the node. */
+static void test_payload_must_match_the_workflow(void **state)
+{
+    (void)state;
+    fg_cluster c;
+    dead_cluster(&c);
+    /* Its input reader is its second node: no body at index 0, where the
+     * recognizer's upload is. */
+    fg_workflow other;
+    fg_err err = {""};
+    assert_int_equal(fg_workflow_parse("{\"name\":\"t\",\"inputs\":{\"s\":\"string\"},"
+                                       "\"payload\":{\"kind\":\"json\",\"value\":{\"s\":\"a\"}},"
+                                       "\"nodes\":[{\"id\":\"a\",\"in\":{\"x\":\"$b.y\"},\"out\":{}},"
+                                       "{\"id\":\"b\",\"in\":{\"x\":\"$inputs.s\"},"
+                                       "\"out\":{\"y\":\"result.y\"}}],"
+                                       "\"edges\":[{\"type\":\"sequential\",\"from\":\"b\",\"to\":\"a\"}]}",
+                                       "t.json", &other, &err), 0);
+    fg_payload p;
+    assert_int_equal(fg_payload_load(&other, NULL, 0, &p, &err), 0);
+    fg_workflow_free(&other);
+    assert_null(p.body[0]);
+    fg_experiment x;
+    base_experiment(&x, "round_robin");
+    cJSON *entry = NULL;
+    assert_int_equal(fg_experiment_run(&x, &wf, &c, &p, NULL, &entry, &err), -1);
+    assert_null(entry);
+    assert_non_null(strstr(err.msg, "no body for recognizer__upload"));
     fg_payload_free(&p);
 }
 
@@ -719,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_only_when_resolvable),
         cmocka_unit_test(test_unknown_scheduler),
         cmocka_unit_test(test_payload_must_match_the_data_mode),
+        cmocka_unit_test(test_payload_must_match_the_workflow),
         cmocka_unit_test(test_connect_failures_are_accounted),
         cmocka_unit_test(test_open_loop_count),
     };

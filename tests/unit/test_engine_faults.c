@@ -244,7 +244,7 @@ static void small_payload(fg_payload *p)
     fclose(f);
     fg_buf_free(&png);
     fg_err err = {""};
-    assert_int_equal(fg_payload_load(path, 0, p, &err), 0);
+    assert_int_equal(fg_payload_load(&wf, path, 0, p, &err), 0);
     unlink(path);
 }
 
@@ -256,13 +256,14 @@ static void big_payload(fg_payload *p, size_t mb)
     memset(p, 0, sizeof *p);
     static const char head[] = "{\"img_b64\":\"", tail[] = "\",\"by_ref\":true}";
     size_t n = mb << 20;
-    p->body_len = sizeof head - 1 + n + sizeof tail - 1;
-    p->body = malloc(p->body_len + 1);
-    assert_non_null(p->body);
-    memcpy(p->body, head, sizeof head - 1);
-    memset(p->body + sizeof head - 1, 'A', n);
-    memcpy(p->body + sizeof head - 1 + n, tail, sizeof tail);
-    p->png_len = n;
+    p->body_len[0] = sizeof head - 1 + n + sizeof tail - 1;
+    p->body[0] = malloc(p->body_len[0] + 1);
+    assert_non_null(p->body[0]);
+    memcpy(p->body[0], head, sizeof head - 1);
+    memset(p->body[0] + sizeof head - 1, 'A', n);
+    memcpy(p->body[0] + sizeof head - 1 + n, tail, sizeof tail);
+    p->input_len = n;
+    p->by_ref = 1;
     p->mb = (double)n / FG_MB;
 }
 

@@ -74,6 +74,37 @@ static cJSON *experiment(const char *sched, double mb, int conc, int repeat, dou
         cJSON_AddItemToObject(f, "transfer_ms", stats(i == 0 ? 0 : 10, 4.0 * mb));
     }
     if (timeline) cJSON_AddStringToObject(e, "timeline", timeline);
+    /* Per-node series on the busiest cell only (2 MB c5): two nodes, the
+     * first sample without CPU. */
+    if (!strcmp(sched, "ours") && mb > 1.5 && conc == 5) {
+        cJSON *w = cJSON_AddObjectToObject(e, "window");
+        cJSON_AddNumberToObject(w, "start_s", 0.5);
+        cJSON_AddNumberToObject(w, "end_s", 2.5);
+        cJSON *nodes = cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "resources"), "nodes");
+        /* node2 was sampled once (the run ended within the interval). */
+        cJSON *once = cJSON_AddObjectToObject(nodes, "node2");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(once, "t_s"), cJSON_CreateNumber(0));
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(once, "cpu_pct"), cJSON_CreateNull());
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(once, "rss_kb"), cJSON_CreateNumber(1024));
+        for (int n = 0; n < 2; n++) {
+            cJSON *s = cJSON_AddObjectToObject(nodes, n ? "node1" : "node0");
+            cJSON *t = cJSON_AddArrayToObject(s, "t_s"), *c = cJSON_AddArrayToObject(s, "cpu_pct");
+            cJSON *r = cJSON_AddArrayToObject(s, "rss_kb");
+            for (int i = 0; i < 3; i++) {
+                cJSON_AddItemToArray(t, cJSON_CreateNumber(i));
+                cJSON_AddItemToArray(c, i ? cJSON_CreateNumber(50.0 * (n + 1)) : cJSON_CreateNull());
+                cJSON_AddItemToArray(r, cJSON_CreateNumber(2048.0 * (i + 1)));
+            }
+        }
+    }
+    /* The critical path of ours: exec-bound at 1 MB, transfer-bound at 2. */
+    if (!strcmp(sched, "ours")) {
+        double share[4] = {0.6, 0.3, 0.1, 0.0};
+        if (mb > 1.5) share[0] = 0.2, share[1] = 0.7;
+        cJSON *mean = cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "bottleneck"), "mean_ms");
+        const char *parts[4] = {"exec", "transfer", "queue", "driver"};
+        for (int p = 0; p < 4; p++) cJSON_AddNumberToObject(mean, parts[p], share[p] * base);
+    }
     return e;
 }
 
@@ -232,6 +263,22 @@ static void test_data_files(void **state)
     assert_int_equal(s.scheduler_rows, 4);
     free(sc);
 
+    char *bn = slurp(WORK "/data/bottleneck.dat");
+    assert_int_equal(s.bottleneck_rows, 4);     /* faaspr's cells have no attribution */
+    assert_true(contains_line(bn, "\"1.0MB c5 ours\" 150 75 25 0 \"exec\""));   /* repeats averaged */
+    assert_true(contains_line(bn, "\"2.0MB c1 ours\" 30 105 15 0 \"transfer\""));
+    free(bn);
+
+    char *rs = slurp(WORK "/data/resources.dat");
+    assert_int_equal(s.resources_blocks, 2);   /* node2's single sample is no series */
+    assert_null(strstr(rs, "node2"));
+    assert_string_equal(s.resources_cell, "exp_input2.0mb_conc5_ours");
+    assert_true(contains_line(rs, "\"node0\" \"cpu\" \"rss\""));
+    assert_true(contains_line(rs, "0.000 ? 2.000"));        /* no CPU before an interval */
+    assert_true(contains_line(rs, "2.000 100.000 6.000"));  /* node1, MB */
+    assert_float_equal(s.window_start_s, 0.5, 1e-9);
+    free(rs);
+
     char *tl = slurp(WORK "/data/timeline.dat");
     assert_string_equal(s.timeline_cell, "exp_input2.0mb_conc5_ours");
     assert_int_equal(s.timeline_requests, FG_PLOT_TIMELINE_REQUESTS);
@@ -267,7 +314,8 @@ static void test_charts_rendered(void **state)
     fg_err err = {{0}};
     if (fg_plot_results(WORK "/results.json", WORK "/plots", &s, &err) != 0) fail_msg("%s", err.msg);
     assert_string_equal(s.dir, WORK "/plots/" RUN_ID);
-    const char *charts[] = {"throughput", "latency", "success", "functions", "schedulers", "timeline"};
+    const char *charts[] = {"throughput", "latency", "success", "functions", "schedulers",
+                            "timeline", "bottleneck", "resources"};
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s.png", charts[i]);
@@ -282,6 +330,34 @@ static void test_charts_rendered(void **state)
     assert_non_null(strstr(svg, "<svg"));
     assert_non_null(strstr(svg, RUN_ID));     /* the title names the run */
     free(svg);
+}
+
+/* A small run (10 samples a cell) has no p95: the scheduler chart draws
+ * its throughput panel alone instead of failing on an empty one. */
+static void test_schedulers_without_p95(void **state)
+{
+    (void)state;
+    cJSON *root = results_doc("20260101-130000", "single", 0);
+    cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "experiments")) {
+        cJSON *lat = cJSON_GetObjectItem(e, "latency_ms");
+        cJSON_DeleteItemFromObject(lat, "p95");
+        cJSON_DeleteItemFromObject(lat, "p99");
+    }
+    fg_err err = {{0}};
+    assert_int_equal(fg_results_save(WORK "/nop95/results.json", root, &err), 0);
+    cJSON_Delete(root);
+    fg_plot_summary s;
+    root = fg_results_load(WORK "/nop95/results.json", &err);
+    assert_int_equal(fg_plot_write_data(root, NULL, WORK "/nop95/data", &s, &err), 0);
+    cJSON_Delete(root);
+    assert_int_equal(s.scheduler_rows, 4);
+    assert_int_equal(s.scheduler_p95_rows, 0);
+    assert_int_equal(s.scheduler_tp_rows, 4);
+    if (!have_gnuplot()) return;
+    if (fg_plot_results(WORK "/nop95/results.json", WORK "/nop95/plots", &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_nonempty_file(WORK "/nop95/plots/20260101-130000", "schedulers.png");
 }
 
 /* A scale run holds categories whose cells share ids: each category is
@@ -498,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_data_files),
         cmocka_unit_test(test_charts_rendered),
         cmocka_unit_test(test_categories_charted_apart),
+        cmocka_unit_test(test_schedulers_without_p95),
         cmocka_unit_test(test_no_timeline_no_chart),
         cmocka_unit_test(test_timeline_next_to_results),
         cmocka_unit_test(test_negative_spans_not_drawn),

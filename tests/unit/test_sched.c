@@ -21,6 +21,8 @@ enum { UPLOAD, ADULT, VIOLENCE, EXTRACT, TRANSLATE, CENSOR, MOSAIC, N_FN };
 static char *fn_ids[N_FN] = {"recognizer__upload", "recognizer__adult", "recognizer__violence",
                              "recognizer__extract", "recognizer__translate", "recognizer__censor",
                              "recognizer__mosaic"};
+/* The workflow file's "cost_ms" (as in recognizer.json): the fallback's base costs. */
+static const double fn_cost_ms[N_FN] = {50, 60, 60, 450, 0.1, 0.1, 110};
 static fg_wf_node wf_nodes[N_FN];
 static fg_wf_link par_links[2], then1[1], else1[1], seq1[1], seq2[1], then2[1], else2[1];
 static fg_wf_edge wf_edges[5];
@@ -45,7 +47,8 @@ static fg_wf_link link2(int a, int b, int to)
 static void build_workflow(void)
 {
     memset(&wf, 0, sizeof wf);
-    for (int i = 0; i < N_FN; i++) wf_nodes[i] = (fg_wf_node){.id = fn_ids[i]};
+    for (int i = 0; i < N_FN; i++)
+        wf_nodes[i] = (fg_wf_node){.id = fn_ids[i], .cost_ms = fn_cost_ms[i]};
     par_links[0] = link1(UPLOAD, ADULT);
     par_links[1] = link1(UPLOAD, VIOLENCE);
     then1[0] = link2(ADULT, VIOLENCE, MOSAIC);
@@ -542,11 +545,17 @@ static void test_fallback(void **state)
             if (f != EXTRACT) assert_true(p.alpha[EXTRACT][n] > p.alpha[f][n]);
         }
     }
-    /* alpha scales with 1 / (workers / mean workers) */
+    /* alpha = the node's cost_ms / (workers / mean workers) */
     for (int f = 0; f < N_FN; f++) {
         assert_true(fabs(p.alpha[f][2] / p.alpha[f][3] - 4.0) < 1e-9);
         assert_true(fabs(p.alpha[f][0] * 3 - p.alpha[f][1] * 2) < 1e-9);
+        assert_true(fabs(p.alpha[f][0] - fn_cost_ms[f] / (3 / 2.5)) < 1e-9);
     }
+    /* A node without cost_ms gets the middling 50 ms, whatever its name. */
+    wf_nodes[EXTRACT].cost_ms = 0;
+    fg_profile_fallback(&p, &c, &wf);
+    wf_nodes[EXTRACT].cost_ms = fn_cost_ms[EXTRACT];
+    assert_true(fabs(p.alpha[EXTRACT][0] - 50 / (3 / 2.5)) < 1e-9);
 }
 
 int main(void)

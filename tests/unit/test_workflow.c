@@ -386,6 +386,81 @@ static void test_limits_and_types(void **state)
                  "edges: missing or not an array");
 }
 
+/* One entry node reading the inputs, with a payload object spliced in. */
+#define WF_PAYLOAD(inputs, payload) \
+    "{'name':'t','inputs':" inputs ",'payload':" payload ",'nodes':[" \
+    "{'id':'a','cost_ms':12.5,'in':{'text':'$inputs.text'},'out':{'y':'result.y'}}],'edges':[]}"
+
+static void test_payload_kinds(void **state)
+{
+    (void)state;
+    fg_workflow wf;
+    fg_err err;
+    /* Absent: the generated test image, as the recognizer always had. */
+    assert_int_equal(parse(GOOD, &wf, &err), 0);
+    assert_int_equal(wf.payload.kind, FG_PAYLOAD_IMAGE);
+    assert_true(wf.nodes[0].cost_ms == 0);
+    fg_workflow_free(&wf);
+
+    assert_int_equal(parse(WF_PAYLOAD("{'text':'string'}", "{'kind':'json','value':{'text':'hola'}}"),
+                           &wf, &err), 0);
+    assert_int_equal(wf.payload.kind, FG_PAYLOAD_JSON);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(wf.payload.value, "text")->valuestring, "hola");
+    assert_true(wf.nodes[0].cost_ms == 12.5);
+    assert_null(wf.payload.path);
+    fg_workflow_free(&wf);
+
+    /* Relative paths are read from the workflow file's directory. */
+    char *json = dq(WF_PAYLOAD("{'text':'string'}", "{'kind':'json_file','path':'../in/x.json'}"));
+    assert_int_equal(fg_workflow_parse(json, "data/workflows/t.json", &wf, &err), 0);
+    free(json);
+    assert_int_equal(wf.payload.kind, FG_PAYLOAD_JSON_FILE);
+    assert_string_equal(wf.payload.path, "data/workflows/../in/x.json");
+    fg_workflow_free(&wf);
+    json = dq(WF_PAYLOAD("{'text':'blob'}", "{'kind':'file','path':'/abs/f.bin'}"));
+    assert_int_equal(fg_workflow_parse(json, "data/workflows/t.json", &wf, &err), 0);
+    free(json);
+    assert_int_equal(wf.payload.kind, FG_PAYLOAD_FILE);
+    assert_string_equal(wf.payload.path, "/abs/f.bin");
+    fg_workflow_free(&wf);
+
+    assert_string_equal(fg_payload_kind_name(FG_PAYLOAD_JSON_FILE), "json_file");
+    assert_null(fg_payload_kind_name((fg_payload_kind)99));
+}
+
+/* Each bad payload is refused at load with one line naming the problem. */
+static void test_payload_bad(void **state)
+{
+    (void)state;
+#define TEXT1 "{'text':'string'}"
+    static const struct { const char *workflow, *says; } cases[] = {
+        {WF_PAYLOAD(TEXT1, "{'kind':'yaml'}"),
+         "payload.kind: unknown kind 'yaml' (known: image, json, json_file, file)"},
+        {WF_PAYLOAD(TEXT1, "{'kind':3}"), "unknown kind '(not a string)'"},
+        {WF_PAYLOAD(TEXT1, "{'value':{}}"), "payload: missing 'kind'"},
+        {WF_PAYLOAD(TEXT1, "'json'"), "payload: must be an object"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'json'}"), "payload: missing 'value'"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'json','value':'hola'}"), "payload.value: must be a JSON object"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'json','value':{}}"), "payload.value: missing input 'text'"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'json','value':{'text':'a','txet':'b'}}"),
+         "payload.value: field 'txet' is not an input of workflow 't'"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'json_file'}"), "payload: missing 'path'"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'file','path':''}"), "payload.path: must be a non-empty string"},
+        {WF_PAYLOAD(TEXT1, "{'kind':'image','path':'x.png'}"),
+         "payload: unknown key 'path' (known: kind)"},
+        {WF_PAYLOAD("{'text':'string','lang':'string'}", "{'kind':'image'}"),
+         "payload: kind 'image' is one input, the workflow declares 2"},
+        {"{'name':'t','inputs':{'text':'s'},'nodes':[{'id':'a','cost_ms':0,"
+         "'in':{'text':'$inputs.text'},'out':{}}],'edges':[]}",
+         "nodes[0] (a).cost_ms: must be a number > 0"},
+        {"{'name':'t','inputs':{'text':'s'},'nodes':[{'id':'a','cost_ms':'5',"
+         "'in':{'text':'$inputs.text'},'out':{}}],'edges':[]}",
+         "nodes[0] (a).cost_ms: must be a number > 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_error(cases[i].workflow, cases[i].says);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +477,8 @@ int main(void)
         cmocka_unit_test(test_missing_fields),
         cmocka_unit_test(test_duplicate_and_unknown_keys),
         cmocka_unit_test(test_limits_and_types),
+        cmocka_unit_test(test_payload_kinds),
+        cmocka_unit_test(test_payload_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

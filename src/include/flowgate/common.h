@@ -34,9 +34,11 @@ int fg_write_file_atomic(const char *path, const void *data, size_t len, fg_err 
 /* mkdir -p. */
 int fg_mkdirs(const char *path, fg_err *err);
 
-/* Wall clock (CLOCK_REALTIME) and monotonic clock in milliseconds. */
+/* Wall clock (CLOCK_REALTIME) and monotonic clock in milliseconds; the
+ * CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID) in ms. */
 double fg_now_unix_ms(void);
 double fg_now_mono_ms(void);
+double fg_now_thread_cpu_ms(void);
 
 /* Directory holding flowgate's data files: $FLOWGATE_DATA, else the
  * source tree's data/ compiled in, else "./data". */

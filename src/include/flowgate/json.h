@@ -17,4 +17,8 @@ cJSON *fg_json_load_object(const char *path, size_t max_bytes, fg_err *err);
  * nested in it), NULL when none. */
 const char *fg_json_duplicate_key(const cJSON *obj);
 
+/* A member's number (NAN when absent or not a number) and string (NULL). */
+double fg_json_number(const cJSON *obj, const char *key);
+const char *fg_json_string(const cJSON *obj, const char *key);
+
 #endif

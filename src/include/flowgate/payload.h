@@ -1,26 +1,37 @@
-/* payload.h — a workflow input held once for a whole run (payload.c). */
+/* payload.h — the workflow inputs, held once for a whole run (payload.c). */
 #ifndef FLOWGATE_PAYLOAD_H
 #define FLOWGATE_PAYLOAD_H
 #include <stddef.h>
 #include "flowgate/common.h"
 #include "flowgate/variant.h"
+#include "flowgate/workflow.h"
 
-/* The input image, loaded once and shared by every request: the
- * ready-made upload request body (base64 inside), never copied. The PNG
- * itself is checked (fully decoded) once at load and then dropped, so the
- * body is the only copy held during the run. */
+/* The workflow's inputs (its "payload": a test image, inline JSON, a JSON
+ * file or a file's bytes), loaded once and shared by every request: for
+ * each node that reads the inputs, its whole ready-made request body,
+ * never copied. A file's bytes are dropped once encoded (an image is first
+ * checked, fully decoded), so the bodies are the only copy held during the
+ * run; nodes whose bodies would be identical share one. */
 typedef struct fg_payload {
-    size_t png_len;        /* bytes of the PNG file */
-    char sha256[65];       /* hex SHA-256 of the PNG file's bytes; "" when unknown */
-    char *body;            /* {"img_b64":"...","by_ref":true|false} */
-    size_t body_len;
-    double mb;
+    fg_payload_kind kind;
+    size_t input_len;      /* bytes of the input: the file's, or the JSON inputs as printed */
+    char sha256[65];       /* hex SHA-256 of those bytes; "" when unknown */
+    char *body[FG_WF_MAX_NODES];      /* per node reading the inputs; NULL for the others */
+    size_t body_len[FG_WF_MAX_NODES];
+    int by_ref;            /* the bodies ask nodes with blob outputs to keep them */
+    double mb;             /* input_len in MB */
     fg_variant variant;
 } fg_payload;
 
-/* Errors name the file: unreadable, empty, not a PNG, truncated or
- * corrupt PNG, over the pixel limit. */
-int  fg_payload_load(const char *png_path, int inline_data, fg_payload *p, fg_err *err);
+/* Loads wf's payload. image_path is the run's test image for the image
+ * kind (ignored by the others, which read what the workflow names). Errors
+ * name the file: unreadable, empty, not a PNG, truncated or corrupt PNG,
+ * over the pixel limit, invalid JSON, a field that is not an input. */
+int  fg_payload_load(const fg_workflow *wf, const char *image_path, int inline_data,
+                     fg_payload *p, fg_err *err);
 void fg_payload_free(fg_payload *p);
+
+/* The largest body (what a server's body limit must accept). */
+size_t fg_payload_max_body(const fg_payload *p);
 
 #endif

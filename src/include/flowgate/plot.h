@@ -7,6 +7,10 @@
  *   success.dat      one row per cell: index "label" success_rate sent
  *   functions.dat    one row per (size, function): "label" transfer queue exec (mean ms)
  *   schedulers.dat   one row per (size, concurrency): "label" p95 per scheduler, rps per scheduler
+ *   bottleneck.dat   one row per cell with a "bottleneck": "label" exec transfer queue
+ *                    driver (mean ms along the critical path) "dominant part"
+ *   resources.dat    blocks per node: t_s cpu_pct rss_mb, the "resources" series
+ *                    of the cell with the most requests that has them
  *   timeline.dat     blocks per function: request sent received exec_start
  *                    exec_end "node", for a sample of requests of the busiest
  *                    cell with a timeline; a negative or implausible span is
@@ -31,7 +35,11 @@ typedef struct fg_plot_summary {
     int conc_min, conc_max;  /* the axes' extent, so one-point axes get a range */
     double size_min, size_max;
     int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
-    int timeline_rows, timeline_blocks, timeline_requests;
+    int timeline_rows, timeline_blocks, timeline_requests, bottleneck_rows;
+    int scheduler_p95_rows, scheduler_tp_rows;   /* rows with a p95 / a throughput */
+    int resources_blocks;
+    char resources_cell[128];
+    double window_start_s, window_end_s;          /* that cell's measured window; -1: none */
     int timeline_dropped;    /* spans not drawn: negative, or outside their call */
     char timeline_cell[128]; /* experiment whose timeline is drawn, "" if none */
 } fg_plot_summary;
@@ -43,6 +51,12 @@ int fg_plot_write_data(const cJSON *results, const char *results_path, const cha
 
 /* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
 const char *fg_plot_scripts_dir(void);
+
+/* Runs plots/<chart>.gp with gnuplot, the variables `vars` set first
+ * (gnuplot -e). Every chart module renders through it. */
+int fg_plot_gnuplot(const char *chart, const char *vars, fg_err *err);
+/* No quote or newline: s can go inside '...' in gnuplot variables. */
+int fg_plot_safe_for_gnuplot(const char *s);
 
 /* Runs gnuplot on every script for the data in s->dir. Missing gnuplot →
  * -1 with "gnuplot not found: install gnuplot-nox". */

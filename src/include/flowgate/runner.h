@@ -15,6 +15,10 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err);
  * results, rewriting the results file atomically. *entry is borrowed. */
 int fg_runner_cell(fg_runner *r, double input_mb, int concurrency,
                    const char *scheduler, const cJSON **entry, fg_err *err);
+/* 1 when the workflow's input follows the size axis (the test image);
+ * 0 for a fixed input (JSON, a file): callers run one cell per
+ * concurrency and scheduler, and fg_runner_cell ignores input_mb. */
+int fg_runner_input_sized(const fg_runner *r);
 const char *fg_runner_results_path(const fg_runner *r);
 /* The cluster the runner found or started (already health-checked). */
 const fg_cluster *fg_runner_cluster(const fg_runner *r);

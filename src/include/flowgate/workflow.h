@@ -9,11 +9,25 @@
  *                  "in":  { "img_b64": "$inputs.img" },          request field <- source
  *                  "out": { "img_b64": "result.img_clean_b64" },  output name <- response path
  *                  "blob_out": { "img_b64": "result.ref" } }, ... ],  same output, by reference
+ *     "payload": {"kind": "image"},                                what the inputs are (below)
  *     "edges": [ { "type": "parallel",   "from": "a", "to": ["b","c"], "shuffle_mb": 3.05 },
  *                { "type": "sequential", "from": "c", "to": "d",       "shuffle_mb": 0.002 },
  *                { "type": "switch", "condition": "b.is_adult OR c.illegal",
  *                  "then": [ {"from": ["b","c"], "to": "e",   "shuffle_mb": 0.0002} ],
  *                  "else": [ {"from": ["b","c"], "to": "END", "shuffle_mb": 0.0003} ] } ] }
+ *
+ * A node may also carry "cost_ms": its expected execution time in ms for a
+ * 1 MB input on an average node, the `ours` scheduler's cost model before
+ * calibration (profile.c); absent, a middling 50 ms.
+ *
+ * "payload" says where the workflow inputs come from (absent: image):
+ *   {"kind": "image"}                      the run's generated test image of
+ *                                          the cell's input size (one input)
+ *   {"kind": "json", "value": {...}}       inline: one field per input
+ *   {"kind": "json_file", "path": "F"}     the same object read from a file
+ *   {"kind": "file", "path": "F"}          a file's bytes as base64 (one input)
+ * Relative paths are read from the workflow file's directory. Only the image
+ * kind follows the input-size axis; the others are one fixed input.
  *
  * Semantics the orchestrator follows: entry nodes (no incoming link) start at
  * once; a link fires when all its `from` nodes have completed; a switch is
@@ -42,6 +56,7 @@ typedef struct fg_wf_mapping {
 
 typedef struct fg_wf_node {
     char *id;
+    double cost_ms;          /* expected ms at 1 MB; 0: not given */
     fg_wf_mapping *in;       int n_in;
     fg_wf_mapping *out;      int n_out;
     fg_wf_mapping *blob_out; int n_blob_out;  /* outputs that can travel by reference */
@@ -66,12 +81,26 @@ typedef struct fg_wf_edge {
     fg_wf_link *else_links; int n_else;
 } fg_wf_edge;
 
+typedef enum fg_payload_kind {
+    FG_PAYLOAD_IMAGE, FG_PAYLOAD_JSON, FG_PAYLOAD_JSON_FILE, FG_PAYLOAD_FILE
+} fg_payload_kind;
+
+typedef struct fg_wf_payload {
+    fg_payload_kind kind;
+    char *path;             /* json_file, file: resolved against the workflow's directory */
+    cJSON *value;           /* json: the inputs object */
+} fg_wf_payload;
+
+/* "image", "json", ... */
+const char *fg_payload_kind_name(fg_payload_kind k);
+
 typedef struct fg_workflow {
     char *name;
     char *path;
     char **inputs;          int n_inputs;
     fg_wf_node *nodes;      int n_nodes;
     fg_wf_edge *edges;      int n_edges;
+    fg_wf_payload payload;
 } fg_workflow;
 
 int  fg_workflow_load(const char *path, fg_workflow *wf, fg_err *err);
@@ -79,6 +108,10 @@ int  fg_workflow_parse(const char *json_text, const char *path_for_errors,
                        fg_workflow *wf, fg_err *err);
 void fg_workflow_free(fg_workflow *wf);
 int  fg_workflow_node_index(const fg_workflow *wf, const char *id);  /* -1 if unknown */
+/* A JSON payload's value: an object with exactly the declared inputs as
+ * fields; errors start with `where`. */
+int  fg_workflow_inputs_check(const fg_workflow *wf, const cJSON *value, const char *where,
+                              fg_err *err);
 
 /* Conditions: OR, AND, NOT (also ||, &&, !), parentheses, comparisons
  * == != < <= > >= against numbers, true/false and 'strings'; a bare

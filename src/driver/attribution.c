@@ -1,0 +1,149 @@
+/* attribution.c — bottleneck attribution along each request's critical
+ * path (see attribution.h). The engine's loop is single-threaded and sends
+ * what became ready right after handling an answer, so the answer that
+ * released a function is the latest one received at or before the moment
+ * that function was queued: no DAG walk is needed to find it, and switches
+ * need no special case. Each span on the path splits its round trip into
+ * the server's exec, queue and transfer reports plus the rest (wire and
+ * egress link: transfer); the gaps between spans, and before the first and
+ * after the last, are the driver's. Per cell, shares are time-weighted
+ * (summed part / summed latency), so long requests weigh as much as the
+ * time they took. */
+#include "attribution.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *const fg_attr_part_names[FG_ATTR_PARTS] = {"exec", "transfer", "queue", "driver"};
+
+static double reported_ms(const cJSON *response, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(response, key);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0 ? v->valuedouble
+                                                                             : 0.0;
+}
+
+void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, double received,
+                    const cJSON *response)
+{
+    if (fn < 0 || fn >= FG_WF_MAX_NODES) return;
+    fg_attr_span *s = &r->fn[fn];
+    s->queued = queued;
+    s->sent = sent;
+    s->received = received;
+    s->exec_ms = reported_ms(response, "exec_ms");
+    s->queue_ms = reported_ms(response, "queue_ms");
+    s->transfer_ms = reported_ms(response, "transfer_ms");
+    s->done = 1;
+}
+
+/* The latest answer at or before t, other than skip; -1 when none. */
+static int released_by(const fg_attr_request *r, int n_fn, int skip, double t)
+{
+    int best = -1;
+    for (int i = 0; i < n_fn; i++) {
+        const fg_attr_span *s = &r->fn[i];
+        if (i == skip || !s->done || s->received > t) continue;
+        if (best < 0 || s->received > r->fn[best].received) best = i;
+    }
+    return best;
+}
+
+static void split_span(const fg_attr_span *s, double out[FG_ATTR_PARTS])
+{
+    double round_trip = fmax(0.0, s->received - s->sent);
+    double server = s->exec_ms + s->queue_ms + s->transfer_ms;
+    double fit = server > round_trip && server > 0 ? round_trip / server : 1.0;
+    out[FG_ATTR_EXEC] += s->exec_ms * fit;
+    out[FG_ATTR_QUEUE] += s->queue_ms * fit;
+    out[FG_ATTR_TRANSFER] += s->transfer_ms * fit + (round_trip - server * fit);
+    out[FG_ATTR_DRIVER] += fmax(0.0, s->sent - s->queued);
+}
+
+int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
+                          double held_until, double end, double out[FG_ATTR_PARTS])
+{
+    memset(out, 0, sizeof(double) * FG_ATTR_PARTS);
+    /* The wait for an in-flight slot is queueing; the driver's own
+     * lateness starts after it. */
+    double held = fmin(fmax(0.0, held_until - intended), fmax(0.0, end - intended));
+    out[FG_ATTR_QUEUE] = held;
+    intended += held;
+    if (n_fn > FG_WF_MAX_NODES) n_fn = FG_WF_MAX_NODES;
+    int cur = released_by(r, n_fn, -1, INFINITY);
+    if (cur < 0) {
+        out[FG_ATTR_DRIVER] = fmax(0.0, end - intended);
+        return 0;
+    }
+    double tail = end - r->fn[cur].received;
+    int on_path = 0;
+    /* Each step goes strictly back in time (a released function was queued
+     * after its releaser answered), so the walk ends; n_fn bounds it too. */
+    while (cur >= 0 && on_path < n_fn) {
+        const fg_attr_span *s = &r->fn[cur];
+        split_span(s, out);
+        on_path++;
+        int prev = released_by(r, n_fn, cur, s->queued);
+        if (prev >= 0 && r->fn[prev].received >= s->received) prev = -1;
+        double from = prev >= 0 ? r->fn[prev].received : intended;
+        out[FG_ATTR_DRIVER] += fmax(0.0, s->queued - from);
+        cur = prev;
+    }
+    out[FG_ATTR_DRIVER] += fmax(0.0, tail);
+    /* The parts cover [intended, end] exactly: any clamping above shows up
+     * as a difference, which is given to the driver (it can only be the
+     * loop's own rounding). */
+    double sum = 0;
+    for (int k = 0; k < FG_ATTR_PARTS; k++) sum += out[k];
+    double total = fmax(0.0, end - intended) + held;
+    if (sum < total) out[FG_ATTR_DRIVER] += total - sum;
+    else if (sum > total && sum > 0)
+        for (int k = 0; k < FG_ATTR_PARTS; k++) out[k] *= total / sum;
+    return on_path;
+}
+
+void fg_attr_add(fg_attr_totals *t, const double part[FG_ATTR_PARTS])
+{
+    for (int k = 0; k < FG_ATTR_PARTS; k++) {
+        t->sum[k] += part[k];
+        t->latency += part[k];
+    }
+    t->requests++;
+}
+
+int fg_attr_dominant(const fg_attr_totals *t)
+{
+    if (t->requests == 0 || !(t->latency > 0)) return -1;
+    int best = 0;
+    for (int k = 1; k < FG_ATTR_PARTS; k++)
+        if (t->sum[k] > t->sum[best]) best = k;
+    return best;
+}
+
+static double r3(double v) { return round(v * 1000.0) / 1000.0; }
+
+cJSON *fg_attr_parts_json(const double part[FG_ATTR_PARTS])
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; o && k < FG_ATTR_PARTS; k++)
+        cJSON_AddNumberToObject(o, fg_attr_part_names[k], r3(part[k]));
+    return o;
+}
+
+cJSON *fg_attr_json(const fg_attr_totals *t)
+{
+    int dominant = fg_attr_dominant(t);
+    if (dominant < 0) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "requests", (double)t->requests);
+    cJSON *mean = cJSON_AddObjectToObject(o, "mean_ms");
+    cJSON *share = cJSON_AddObjectToObject(o, "share");
+    for (int k = 0; k < FG_ATTR_PARTS; k++) {
+        cJSON_AddNumberToObject(mean, fg_attr_part_names[k], r3(t->sum[k] / (double)t->requests));
+        cJSON_AddNumberToObject(share, fg_attr_part_names[k],
+                                round(t->sum[k] / t->latency * 10000.0) / 10000.0);
+    }
+    cJSON_AddStringToObject(o, "dominant", fg_attr_part_names[dominant]);
+    return o;
+}
