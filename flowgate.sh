@@ -5,8 +5,10 @@
 #                        on the embedded server, write results/ and plots/
 #   ./flowgate.sh test   install what is missing, build, run every test through ctest:
 #                        unit + HTTP tests under AddressSanitizer, the fuzzer (bounded),
-#                        then the perf suites (smoke, standard, scale categories) and
-#                        the six scenarios scaled down (label scenarios)
+#                        then the perf suites (smoke, standard, scale categories),
+#                        the six scenarios scaled down (label scenarios), then
+#                        smoke + standard against the nodes as Docker containers
+#                        (a project-owned engine when none runs)
 #
 # Each step does nothing when its work is already done: packages already
 # installed are not touched, builds are incremental. CI (.ci/run) calls
@@ -20,6 +22,7 @@ PACKAGES=(
   libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev
   libpng-dev zlib1g-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
   libcairo2-dev fonts-dejavu-core gnuplot-nox curl time
+  docker.io docker-compose mmdebstrap libyaml-dev
 )
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -74,6 +77,9 @@ cmd_test() {
   FLOWGATE_REQUEST_SCALE=$scale ctest --test-dir build -L scale --output-on-failure || rc=1
   # The six scenarios, scaled down by the test itself (suites/suites.cmake).
   ctest --test-dir build -L scenarios --output-on-failure || rc=1
+  # The node set as containers: the fixture starts a Docker engine when none
+  # answers and stops it after (fixtures/containers/ctest.sh).
+  ctest --test-dir build -L docker --output-on-failure || rc=1
   return $rc
 }
 

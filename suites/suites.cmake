@@ -167,6 +167,39 @@ set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPER
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "${AB_ENV}")
 
+# The suites against the node set as Docker containers (label `docker`):
+# the fixture docker_cluster starts a project-owned Docker engine when none
+# answers, builds the functions image (cached by source hash), brings one
+# container per node up (`flowgate cluster up`, id "ctest") and checks it;
+# its cleanup removes the containers and stops the engine it started
+# (fixtures/containers/ctest.sh). The suites' own setup checks the
+# containers again (fixture.c). Thresholds: fixtures/containers/thresholds.json,
+# measured against the containers (their CPU caps make them slower than the
+# embedded server).
+set(DOCKER_CTL ${CMAKE_SOURCE_DIR}/fixtures/containers/ctest.sh)
+# Config paths are taken from the working directory: write an absolute one.
+file(WRITE ${CMAKE_BINARY_DIR}/docker-suite.json
+  "{\"thresholds\": \"${CMAKE_SOURCE_DIR}/fixtures/containers/thresholds.json\"}\n")
+add_test(NAME docker_cluster_up
+  COMMAND ${DOCKER_CTL} setup ${CMAKE_BINARY_DIR} $<TARGET_FILE:flowgate-cli>)
+add_test(NAME docker_cluster_down
+  COMMAND ${DOCKER_CTL} cleanup ${CMAKE_BINARY_DIR} $<TARGET_FILE:flowgate-cli>)
+set_tests_properties(docker_cluster_up PROPERTIES FIXTURES_SETUP docker_cluster
+  LABELS docker TIMEOUT 1800 RUN_SERIAL TRUE)
+set_tests_properties(docker_cluster_down PROPERTIES FIXTURES_CLEANUP docker_cluster
+  LABELS docker TIMEOUT 900)
+foreach(cat smoke standard)
+  add_test(NAME docker_${cat}
+    COMMAND ${DOCKER_CTL} run ${CMAKE_BINARY_DIR} $<TARGET_FILE:flowgate-suite> ${cat})
+  set_tests_properties(docker_${cat} PROPERTIES
+    LABELS "docker"
+    FIXTURES_REQUIRED docker_cluster
+    RUN_SERIAL TRUE
+    TIMEOUT ${PERF_TIMEOUT_${cat}}
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+    ENVIRONMENT "${PERF_ENV};FLOWGATE_CONFIG=${CMAKE_BINARY_DIR}/docker-suite.json;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/docker_${cat}.xml")
+endforeach()
+
 # A deployment shaped like the reference system's (one container per
 # function, their error convention and unix-second timestamps), driven in
 # "functions" mode; the timelines must read the seconds right.

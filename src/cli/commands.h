@@ -14,6 +14,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_thresholds(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 /* Shared by `flowgate run` and its scenarios (cmd_run.c, cmd_scenarios.c). */
 #include <cjson/cJSON.h>

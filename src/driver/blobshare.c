@@ -3,8 +3,10 @@
  * In nodes mode the upload stores the image on the node that ran it and
  * returns {"ref":{"node":"<name>","key":...}}; the next function, on any
  * node, resolves that name among the nodes of *its own* flowgate-functions
- * process and fetches GET /blob/<key> from it. Nodes started as separate
- * processes do not know each other: every cross-node step then fails
+ * process (or among the peers it was given: --node NAME --peer OTHER=URL,
+ * one node per container) and fetches GET /blob/<key> from it. Nodes
+ * started as separate processes without peers do not know each other:
+ * every cross-node step then fails
  * ("input_ref: unknown node", or "blob ... not found" when both processes
  * call their node node0). This file tells before the run, so the runner can
  * send the image inline instead.

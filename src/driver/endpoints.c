@@ -428,6 +428,31 @@ static int check_keys(const char *what, const cJSON *obj, const char *const *own
 
 /* ---- endpoints file ----------------------------------------------------- */
 
+/* "containers": {"cluster": ID, "image": IMAGE}: the nodes are the
+ * containers `flowgate cluster up` started (containers.h). */
+static int load_containers(const char *path, const cJSON *root, fg_cluster *c, fg_err *err)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(root, "containers");
+    if (!k) return 0;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(k, "cluster");
+    const cJSON *image = cJSON_GetObjectItemCaseSensitive(k, "image");
+    static const char *const keys[] = {"cluster", "image", NULL};
+    char what[600];
+    snprintf(what, sizeof what, "%s: containers", path);
+    if (!cJSON_IsObject(k) || !cJSON_IsString(id) || !cJSON_IsString(image) ||
+        !*id->valuestring || strlen(id->valuestring) >= sizeof c->containers_cluster ||
+        strlen(image->valuestring) >= sizeof c->containers_image)
+        return fg_err_set(err, "%s: expected {\"cluster\": ID, \"image\": IMAGE}", what);
+    for (const cJSON *e = k->child; e; e = e->next) {
+        int known = 0;
+        for (int i = 0; keys[i]; i++) known |= !strcmp(e->string, keys[i]);
+        if (!known) return fg_err_set(err, "%s: unknown key '%.60s'", what, e->string);
+    }
+    snprintf(c->containers_cluster, sizeof c->containers_cluster, "%s", id->valuestring);
+    snprintf(c->containers_image, sizeof c->containers_image, "%s", image->valuestring);
+    return 0;
+}
+
 static const char *const node_keys[] = {"name", "url", "workers", "bandwidth_mbit", "latency_ms", NULL};
 
 static int load_nodes(const char *path, const cJSON *root, const fg_endpoint_opts *defaults,
@@ -496,7 +521,7 @@ static int load_nodes(const char *path, const cJSON *root, const fg_endpoint_opt
     }
     c->mode = FG_CLUSTER_NODES;
     c->n_nodes = count;
-    return 0;
+    return load_containers(path, root, c, err);
 }
 
 /* FUNCTIONS mode has one pseudo-node: the scheduler has nothing to choose,

@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flowgate/containers.h"
 #include "flowgate/imagegen.h"
+#include "flowgate/log.h"
 #include "flowgate/results.h"
 
 struct fg_runner {
@@ -201,6 +203,11 @@ static cJSON *endpoints_json(const fg_cluster *c, int started, const char *inlin
     }
     if (inline_fallback && *inline_fallback)
         cJSON_AddStringToObject(o, "inline_fallback", inline_fallback);
+    if (c->containers_cluster[0]) {   /* the nodes are containers (flowgate cluster up) */
+        cJSON *k = cJSON_AddObjectToObject(o, "containers");
+        cJSON_AddStringToObject(k, "cluster", c->containers_cluster);
+        cJSON_AddStringToObject(k, "image", c->containers_image);
+    }
     return o;
 }
 
@@ -527,8 +534,20 @@ int fg_runner_experiment(fg_runner *r, const fg_experiment *tmpl, int repeats,
         if (n < 0 || (size_t)n >= sizeof x.timeline_path) x.timeline_path[0] = 0;   /* skip it */
         note_requests(r, &x);
         cJSON *e = NULL;
+        /* Container nodes: each one's CPU and memory from the engine. */
+        fg_container_usage before[FG_MAX_NODES], after[FG_MAX_NODES];
+        int n_before = -1, n_after = -1;
+        fg_err stats_err;
+        const char *cluster_id = r->cluster.containers_cluster;
+        if (*cluster_id) n_before = fg_containers_sample(cluster_id, before, FG_MAX_NODES, &stats_err);
         if (fg_experiment_run(&x, &r->wf, &r->cluster, &r->payload, &r->profile, &e, err) != 0)
             return -1;
+        if (n_before >= 0) n_after = fg_containers_sample(cluster_id, after, FG_MAX_NODES, &stats_err);
+        if (n_after >= 0)
+            cJSON_AddItemToObject(e, "containers",
+                                  fg_containers_usage_json(before, n_before, after, n_after));
+        else if (*cluster_id)
+            fg_log(FG_LOG_WARN, "%s: no container figures: %s", x.id, stats_err.msg);
         cJSON_AddItemToArray(r->experiments, e);
         if (entry) *entry = e;
         sync_interrupted(r);

@@ -5,8 +5,9 @@
  * GET /blob/<key>, so the owner pays its emulated egress exactly as a real
  * node would. The owner's Content-Length sizes the buffer when the first
  * bytes arrive, so the body is written once; the ref's "bytes" is the
- * client's word and sizes nothing. Nodes outside this process are not
- * reachable by name. */
+ * client's word and sizes nothing. A node served by another process (one
+ * node per container) is a peer: reached by the URL it was given (--peer),
+ * the same way. */
 #include "blobref.h"
 #include "growbuf.h"
 #include "reply.h"
@@ -33,12 +34,13 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return fg_growbuf_append(&k->body, ptr, n) == 0 ? n : 0;   /* 0 aborts the transfer */
 }
 
-static int fetch_remote(fg_node *owner, const char *key, fg_input *in, fg_err *err)
+static int fetch_remote(const char *owner, const char *owner_url, size_t owner_store,
+                        const char *key, fg_input *in, fg_err *err)
 {
     char url[256];
-    snprintf(url, sizeof url, "%s/blob/%s", owner->url, key);
+    snprintf(url, sizeof url, "%s/blob/%s", owner_url, key);
     /* No blob of the owner's is larger than its store. */
-    fetch_sink sink = {.body.limit = owner->prof.blob_store_bytes};
+    fetch_sink sink = {.body.limit = owner_store};
     CURL *h = sink.h = curl_easy_init();
     if (!h) return fg_fail(err, 500, "input_ref: cannot create an HTTP handle");
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -56,12 +58,12 @@ static int fetch_remote(fg_node *owner, const char *key, fg_input *in, fg_err *e
     in->owned = sink.body.buf;   /* freed by fg_input_release, whatever happened */
     if (rc != CURLE_OK)
         return fg_fail(err, 502, "input_ref: fetching blob %s from %s failed: %s", key,
-                          owner->prof.name, curl_easy_strerror(rc));
+                          owner, curl_easy_strerror(rc));
     if (status == 404)
-        return fg_fail(err, 404, "blob %s not found on %s", key, owner->prof.name);
+        return fg_fail(err, 404, "blob %s not found on %s", key, owner);
     if (status != 200)
         return fg_fail(err, 502, "input_ref: %s answered HTTP %ld for blob %s",
-                          owner->prof.name, status, key);
+                          owner, status, key);
     in->data = in->owned.data;
     in->len = in->owned.len;
     in->transfer_bytes = in->owned.len;
@@ -80,10 +82,16 @@ int fg_blobref_resolve(fg_node *self, const cJSON *ref, fg_input *in, fg_err *er
         return fg_fail(err, 400, "input_ref: malformed key \"%.64s\"", key->valuestring);
     in->from_ref = 1;
     fg_node *owner = fg_site_find_node(self->site, node->valuestring);
-    if (!owner)
-        return fg_fail(err, 400, "input_ref: unknown node \"%.64s\"", node->valuestring);
+    if (!owner) {
+        const fg_peer *peer = fg_site_find_peer(self->site, node->valuestring);
+        if (!peer)
+            return fg_fail(err, 400, "input_ref: unknown node \"%.64s\"", node->valuestring);
+        return fetch_remote(peer->name, peer->url, peer->blob_store_bytes, key->valuestring,
+                            in, err);
+    }
     if (owner != self)
-        return fetch_remote(owner, key->valuestring, in, err);
+        return fetch_remote(owner->prof.name, owner->url, owner->prof.blob_store_bytes,
+                            key->valuestring, in, err);
     double t0 = fg_now_mono_ms();
     in->blob = fg_blobstore_get(self->blobs, key->valuestring);
     in->transfer_ms = fg_now_mono_ms() - t0;

@@ -1,6 +1,8 @@
 /* main.c — `flowgate-functions`: argument parsing around the server
  * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
- * container mode (--function NAME --port P); --slowdown F slows every
+ * container mode (--function NAME --port P), or one node of a profile
+ * (--node NAME [--port P] --peer OTHER=URL ..., one node per container,
+ * the others reached by URL); --slowdown F slows every
  * function by a known factor (slowdown.h); --bandwidth-mbit/--latency-ms
  * set every node's link (node.c); --reference-errors makes a
  * container answer handled errors the reference's way (HTTP 200 +
@@ -23,11 +25,16 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: flowgate-functions [--nodes FILE | --function NAME --port P]\n"
+            "usage: flowgate-functions [--nodes FILE [--node NAME [--port P] --peer N=URL...]\n"
+            "                           | --function NAME --port P]\n"
             "                          [--bind ADDR] [--data DIR] [--endpoints-out FILE]\n"
             "                          [--slowdown F] [--reference-errors]\n"
             "                          [--bandwidth-mbit X] [--latency-ms Y]\n"
             "  --nodes FILE          node profile (default <data>/nodes.json)\n"
+            "  --node NAME           serve only node NAME of the profile (one node per\n"
+            "                        container); --port P overrides its port\n"
+            "  --peer NAME=URL       with --node: where another node of the profile answers\n"
+            "                        (its blobs are fetched from URL/blob/KEY); one per node\n"
             "  --function NAME       container mode: serve one function, e.g. recognizer__adult\n"
             "  --port P              container mode port (0 = ephemeral)\n"
             "  --bind ADDR           IPv4 address to listen on (default 127.0.0.1)\n"
@@ -59,7 +66,7 @@ static int bad(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-    fg_server_opts o = {0};
+    fg_server_opts o = {.node_port = -1};
     int have_port = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -76,6 +83,11 @@ int main(int argc, char **argv)
         const char *v = argv[++i];
         if (!strcmp(a, "--nodes")) o.nodes_path = v;
         else if (!strcmp(a, "--function")) o.function = v;
+        else if (!strcmp(a, "--node")) o.node = v;
+        else if (!strcmp(a, "--peer")) {
+            if (o.n_peers >= FG_MAX_NODES) return bad("%s", "--peer: more peers than a profile has nodes");
+            o.peers[o.n_peers++] = v;
+        }
         else if (!strcmp(a, "--bind")) o.bind_addr = v;
         else if (!strcmp(a, "--data")) o.data_dir = v;
         else if (!strcmp(a, "--endpoints-out")) o.endpoints_out = v;
@@ -112,9 +124,12 @@ int main(int argc, char **argv)
         }
     }
     if (o.nodes_path && o.function) return bad("%s", "--nodes and --function exclude each other");
+    if (o.node && o.function) return bad("%s", "--node and --function exclude each other");
+    if (o.n_peers && !o.node) return bad("%s", "--peer needs --node");
     if (o.function && !have_port) return bad("%s", "--function needs --port");
-    if (have_port && !o.function) return bad("%s", "--port needs --function");
+    if (have_port && !o.function && !o.node) return bad("%s", "--port needs --function or --node");
     if (o.has_network && o.function) return bad("%s", "--bandwidth-mbit/--latency-ms apply to --nodes");
+    if (o.node) o.node_port = have_port ? o.port : -1;
     if (o.reference_errors && !o.function) return bad("%s", "--reference-errors needs --function");
 
     fg_err err;

@@ -245,6 +245,13 @@ fg_node *fg_site_find_node(fg_site *site, const char *name)
     return NULL;
 }
 
+const fg_peer *fg_site_find_peer(const fg_site *site, const char *name)
+{
+    for (int i = 0; i < site->n_peers; i++)
+        if (!strcmp(site->peers[i].name, name)) return &site->peers[i];
+    return NULL;
+}
+
 void fg_node_counters_get(fg_node *n, fg_node_counters *out)
 {
     pthread_mutex_lock(&n->mu);

@@ -39,6 +39,14 @@ int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err);
 typedef struct fg_function fg_function;
 typedef struct fg_node fg_node;
 
+/* A node of the profile served by another process (one node per
+ * container, --node): reached only by URL, for the blobs it owns. */
+typedef struct fg_peer {
+    char name[32];
+    char url[160];
+    size_t blob_store_bytes;    /* no blob of its is larger */
+} fg_peer;
+
 /* Everything the nodes of one process share. Read-only once serving. */
 typedef struct fg_site {
     fg_site_profile profile;
@@ -49,6 +57,8 @@ typedef struct fg_site {
                                  * "status":"error", like the reference */
     fg_node *nodes;
     int n_nodes;
+    fg_peer peers[FG_MAX_NODES];
+    int n_peers;
 } fg_site;
 
 typedef struct fg_worker {
@@ -104,6 +114,7 @@ void fg_node_egress(fg_node *n, size_t bytes);
 void fg_node_count(fg_node *n, int fn, int ok, int cold_start, double cpu_ms);
 
 fg_node *fg_site_find_node(fg_site *site, const char *name);
+const fg_peer *fg_site_find_peer(const fg_site *site, const char *name);
 
 /* The node's counters at one instant (taken under its lock), for
  * status.c's GET /stats. */

@@ -1,5 +1,6 @@
 /* server.c — assembling the server: the profile (from a nodes file, or a
- * single node for container mode), the shared dictionary and word list
+ * single node for container mode, or one node of a nodes file whose other
+ * nodes run elsewhere and are known by URL), the shared dictionary and word list
  * (loaded once, read-only afterwards), the nodes and their daemons, and the
  * endpoints file, written atomically only once every daemon listens. */
 #include "server.h"
@@ -58,6 +59,45 @@ static int load_text_data(fg_site *site, const char *data_dir, fg_err *err)
         snprintf(path, sizeof path, "%s/censor/words.txt", data_dir);
         if (!(site->censor = fg_censor_load(path, err))) return -1;
     }
+    return 0;
+}
+
+/* --node: keep only that node; every other node of the profile becomes a
+ * peer, and each must be given a URL, since a blob reference may name it. */
+static int select_node(const fg_server_opts *opts, fg_site *site, fg_err *err)
+{
+    fg_site_profile *p = &site->profile;
+    int keep = -1;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (!strcmp(p->nodes[i].name, opts->node)) keep = i;
+    if (keep < 0) return fg_err_set(err, "--node: no node \"%s\" in the profile", opts->node);
+    for (int k = 0; k < opts->n_peers; k++) {
+        const char *spec = opts->peers[k], *eq = strchr(spec, '=');
+        size_t name_len = eq ? (size_t)(eq - spec) : 0;
+        if (!eq || !name_len || name_len >= sizeof site->peers[0].name ||
+            (strncmp(eq + 1, "http://", 7) && strncmp(eq + 1, "https://", 8)) ||
+            strlen(eq + 1) >= sizeof site->peers[0].url)
+            return fg_err_set(err, "--peer '%.80s': expected NAME=http://HOST:PORT", spec);
+        int idx = -1;
+        for (int i = 0; i < p->n_nodes; i++)
+            if (strlen(p->nodes[i].name) == name_len && !strncmp(p->nodes[i].name, spec, name_len))
+                idx = i;
+        if (idx < 0 || idx == keep)
+            return fg_err_set(err, "--peer '%.80s': not another node of the profile", spec);
+        if (fg_site_find_peer(site, p->nodes[idx].name))
+            return fg_err_set(err, "--peer %s given twice", p->nodes[idx].name);
+        fg_peer *peer = &site->peers[site->n_peers++];
+        memcpy(peer->name, p->nodes[idx].name, sizeof peer->name);
+        snprintf(peer->url, sizeof peer->url, "%s", eq + 1);
+        peer->blob_store_bytes = p->nodes[idx].blob_store_bytes;
+    }
+    for (int i = 0; i < p->n_nodes; i++)
+        if (i != keep && !fg_site_find_peer(site, p->nodes[i].name))
+            return fg_err_set(err, "--node %s: node %s of the profile has no --peer URL",
+                              opts->node, p->nodes[i].name);
+    p->nodes[0] = p->nodes[keep];
+    p->n_nodes = 1;
+    if (opts->node_port >= 0) p->nodes[0].port = opts->node_port;
     return 0;
 }
 
@@ -125,6 +165,7 @@ fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
             nodes_path = path;
         }
         if (fg_site_profile_load(nodes_path, &s->site.profile, err) != 0) goto fail;
+        if (opts->node && select_node(opts, &s->site, err) != 0) goto fail;
     }
     if (opts->slowdown != 0) {
         if (!(opts->slowdown >= 1 && opts->slowdown <= FG_SLOWDOWN_MAX)) {

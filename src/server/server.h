@@ -6,6 +6,7 @@
 #ifndef FLOWGATE_SERVER_H
 #define FLOWGATE_SERVER_H
 #include <stdio.h>
+#include "flowgate/cluster.h"
 #include "flowgate/common.h"
 
 typedef struct fg_server fg_server;
@@ -25,6 +26,11 @@ typedef struct fg_server_opts {
     int has_network;            /* bandwidth_mbit/latency_ms given (>= 0 each applies) */
     int reference_errors;       /* container mode only: handled errors answer
                                  * HTTP 200 + "status":"error" (functions.c) */
+    const char *node;           /* node mode: serve only this node of the profile
+                                 * (one node per container); NULL = all */
+    int node_port;              /* with node: its port (-1 = the profile's) */
+    const char *peers[FG_MAX_NODES]; /* with node: "NAME=URL" of every other node */
+    int n_peers;
 } fg_server_opts;
 
 /* Loads everything, starts listening, writes the endpoints file. */

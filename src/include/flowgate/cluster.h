@@ -8,7 +8,9 @@
  *     "workers":3,"bandwidth_mbit":1000,"latency_ms":0.2}, ...]}
  *   {"mode":"functions","functions":{"recognizer__upload":"http://127.0.0.1:8001", ...}}
  *   {"mode":"docker","label":"flowgate.function", ...}   (containers found with docker ps)
- * flowgate-functions --endpoints-out FILE writes the first form.
+ * flowgate-functions --endpoints-out FILE writes the first form; `flowgate
+ * cluster up` writes it with "containers": {"cluster": ID, "image": IMAGE}
+ * (the nodes are the containers of that cluster, containers.h).
  *
  * URLs are http:// or https:// to any host (no user:password, query or
  * fragment: credentials go in headers, the URL is written to the results).
@@ -88,6 +90,10 @@ typedef struct fg_cluster {
     /* Per endpoint: index = node (NODES mode) or function slot (FUNCTIONS
      * mode); see fg_cluster_endpoint. */
     fg_endpoint_opts endpoint[FG_MAX_ENDPOINTS];
+    /* NODES mode from `flowgate cluster up`: the containers' cluster id and
+     * image ("" otherwise). */
+    char containers_cluster[48];
+    char containers_image[256];
     /* Set when flowgate started the embedded server itself. */
     pid_t server_pid;
     char server_dir[512];
