@@ -122,6 +122,10 @@ void run_print_summary(const cJSON *e)
                                            dom->valuestring) : NULL;
     if (cJSON_IsNumber(share))
         printf("  bound by %s (%.0f %%)", dom->valuestring, share->valuedouble * 100);
+    /* Saturated: the slot wait hides the cause, which is the service's. */
+    const cJSON *service = cJSON_GetObjectItemCaseSensitive(b, "service_dominant");
+    if (cJSON_IsNumber(share) && cJSON_IsString(service) && strcmp(service->valuestring, dom->valuestring))
+        printf(", service bound by %s", service->valuestring);
     printf("\n");
     fflush(stdout);
 }

@@ -66,7 +66,7 @@ int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
     memset(out, 0, sizeof(double) * FG_ATTR_PARTS);
     /* The wait for an in-flight slot is queueing; the driver's own
      * lateness starts after it. */
-    double held = fmin(fmax(0.0, held_until - intended), fmax(0.0, end - intended));
+    double held = fg_attr_held_ms(intended, held_until, end);
     out[FG_ATTR_QUEUE] = held;
     intended += held;
     if (n_fn > FG_WF_MAX_NODES) n_fn = FG_WF_MAX_NODES;
@@ -102,8 +102,14 @@ int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
     return on_path;
 }
 
-void fg_attr_add(fg_attr_totals *t, const double part[FG_ATTR_PARTS])
+double fg_attr_held_ms(double intended, double held_until, double end)
 {
+    return fmin(fmax(0.0, held_until - intended), fmax(0.0, end - intended));
+}
+
+void fg_attr_add(fg_attr_totals *t, const double part[FG_ATTR_PARTS], double held_ms)
+{
+    t->held += fmin(held_ms, part[FG_ATTR_QUEUE]);
     for (int k = 0; k < FG_ATTR_PARTS; k++) {
         t->sum[k] += part[k];
         t->latency += part[k];
@@ -117,6 +123,18 @@ int fg_attr_dominant(const fg_attr_totals *t)
     int best = 0;
     for (int k = 1; k < FG_ATTR_PARTS; k++)
         if (t->sum[k] > t->sum[best]) best = k;
+    return best;
+}
+
+int fg_attr_service_dominant(const fg_attr_totals *t)
+{
+    if (t->requests == 0 || !(t->latency > t->held)) return -1;
+    int best = -1;
+    double best_ms = -1;
+    for (int k = 0; k < FG_ATTR_PARTS; k++) {
+        double ms = t->sum[k] - (k == FG_ATTR_QUEUE ? t->held : 0);
+        if (ms > best_ms) best = k, best_ms = ms;
+    }
     return best;
 }
 
@@ -145,5 +163,8 @@ cJSON *fg_attr_json(const fg_attr_totals *t)
                                 round(t->sum[k] / t->latency * 10000.0) / 10000.0);
     }
     cJSON_AddStringToObject(o, "dominant", fg_attr_part_names[dominant]);
+    cJSON_AddNumberToObject(o, "slot_wait_ms", r3(t->held / (double)t->requests));
+    int service = fg_attr_service_dominant(t);
+    if (service >= 0) cJSON_AddStringToObject(o, "service_dominant", fg_attr_part_names[service]);
     return o;
 }

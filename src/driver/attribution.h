@@ -50,16 +50,30 @@ void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, doub
 int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
                           double held_until, double end, double out[FG_ATTR_PARTS]);
 
+/* The part of queue that was the wait for an in-flight slot (what
+ * fg_attr_critical_path put there from held_until), in ms. */
+double fg_attr_held_ms(double intended, double held_until, double end);
+
 /* Per cell: the sums over its measured successful requests. */
-typedef struct fg_attr_totals { double sum[FG_ATTR_PARTS], latency; long requests; } fg_attr_totals;
+typedef struct fg_attr_totals {
+    double sum[FG_ATTR_PARTS], latency, held;
+    long requests;
+} fg_attr_totals;
 
-void fg_attr_add(fg_attr_totals *t, const double part[FG_ATTR_PARTS]);
+/* held_ms: the slot wait inside part[FG_ATTR_QUEUE]. */
+void fg_attr_add(fg_attr_totals *t, const double part[FG_ATTR_PARTS], double held_ms);
 
-/* The part with the largest share; -1 when no request was attributed. */
+/* The part with the largest share; -1 when no request was attributed.
+ * fg_attr_service_dominant leaves the wait for an in-flight slot out: when
+ * arrivals outrun the service, that wait grows with whatever part makes
+ * the service slow, so the cause is the largest part of the service. */
 int fg_attr_dominant(const fg_attr_totals *t);
+int fg_attr_service_dominant(const fg_attr_totals *t);
 
 /* {"requests": n, "mean_ms": {part: ms}, "share": {part: fraction of the
- * summed latency}, "dominant": part}; NULL when no request was attributed
+ * summed latency}, "dominant": part, "slot_wait_ms": mean wait for an
+ * in-flight slot (inside queue), "service_dominant": part}; NULL when no
+ * request was attributed
  * (the entry then has no "bottleneck", never a made-up one). */
 cJSON *fg_attr_json(const fg_attr_totals *t);
 

@@ -351,7 +351,8 @@ static void finish_instance(engine *e, run_instance *ri)
          * otherwise a late start is the driver's. */
         double held_until = e->x->queue_at_cap ? ri->started : ri->intended;
         fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, held_until, end, parts);
-        if (ri->kind == KIND_MEASURED) fg_attr_add(&e->m.attr, parts);
+        if (ri->kind == KIND_MEASURED)
+            fg_attr_add(&e->m.attr, parts, fg_attr_held_ms(ri->intended, held_until, end));
         if (ri->timeline)
             cJSON_AddItemToObject(ri->timeline, "critical_path_ms", fg_attr_parts_json(parts));
     }

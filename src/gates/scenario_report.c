@@ -106,10 +106,14 @@ static void write_triple(FILE *out, const cJSON *metrics, const char *key)
     fprintf(out, " %.6g %.6g %.6g", mean, lo, hi);
 }
 
-/* Mean critical-path parts over the cell's replicates; 0 when none has them. */
-static int cell_parts(const cJSON *results, const char *id, double out[N_PARTS])
+/* Mean critical-path parts over the cell's replicates, and the mean wait
+ * for an in-flight slot inside queue (*slot_wait may be NULL); 0 when no
+ * replicate has them. */
+static int cell_parts(const cJSON *results, const char *id, double out[N_PARTS],
+                      double *slot_wait)
 {
     int n = 0;
+    double wait = 0;
     memset(out, 0, sizeof(double) * N_PARTS);
     const cJSON *e;
     cJSON_ArrayForEach(e, fg_results_experiments(results)) {
@@ -118,9 +122,12 @@ static int cell_parts(const cJSON *results, const char *id, double out[N_PARTS])
             cJSON_GetObjectItemCaseSensitive(e, "bottleneck"), "mean_ms");
         if (!eid || strcmp(eid, id) || !cJSON_IsObject(mean)) continue;
         for (int p = 0; p < N_PARTS; p++) out[p] += fmax(0.0, fg_json_number(mean, parts[p]));
+        double w = fg_json_number(cJSON_GetObjectItemCaseSensitive(e, "bottleneck"), "slot_wait_ms");
+        if (isfinite(w)) wait += w;
         n++;
     }
     for (int p = 0; n && p < N_PARTS; p++) out[p] /= n;
+    if (slot_wait) *slot_wait = n ? wait / n : 0;
     return n;
 }
 
@@ -225,7 +232,7 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
     *bottleneck_rows = 0;
     for (int i = 0; i < n; i++) {
         double p[N_PARTS];
-        if (!cell_parts(results, cells[i].id, p)) continue;
+        if (!cell_parts(results, cells[i].id, p, NULL)) continue;
         int dom = 0;
         for (int k = 1; k < N_PARTS; k++)
             if (p[k] > p[dom]) dom = k;
@@ -241,20 +248,30 @@ static void table_rows(FILE *md, const cJSON *results, const sc_cell *cells, int
 {
     for (int i = 0; i < n; i++) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(cells[i].summary, "metrics");
-        char p50[160], p95[160], tp[160], ok[160], bound[48] = "n/a";
+        char p50[160], p95[160], tp[160], ok[160], bound[80] = "n/a";
         fmt_summary(m, "p50_ms", 1, "%.0f", p50, sizeof p50);
         fmt_summary(m, "p95_ms", 1, "%.0f", p95, sizeof p95);
         fmt_summary(m, "throughput_rps", 1, "%.2f", tp, sizeof tp);
         fmt_summary(m, "success_rate", 100, "%.1f", ok, sizeof ok);
-        double p[N_PARTS];
-        if (cell_parts(results, cells[i].id, p)) {
+        double p[N_PARTS], wait = 0;
+        if (cell_parts(results, cells[i].id, p, &wait)) {
             double sum = 0;
-            int dom = 0;
+            int dom = 0, service = 0;
             for (int k = 0; k < N_PARTS; k++) {
                 sum += p[k];
                 if (p[k] > p[dom]) dom = k;
             }
-            if (sum > 0) snprintf(bound, sizeof bound, "%s (%.0f %%)", parts[dom], p[dom] / sum * 100);
+            double share = sum > 0 ? p[dom] / sum * 100 : 0;
+            /* The slot wait (inside queue) grows with whatever makes the
+             * service slow: the service's largest part names the cause. */
+            p[2] -= fmin(wait, p[2]);
+            for (int k = 1; k < N_PARTS; k++)
+                if (p[k] > p[service]) service = k;
+            if (sum > 0 && service != dom)
+                snprintf(bound, sizeof bound, "%s (%.0f %%), service: %s", parts[dom], share,
+                         parts[service]);
+            else if (sum > 0)
+                snprintf(bound, sizeof bound, "%s (%.0f %%)", parts[dom], share);
         }
         char x[48];
         if (fac == F_NONE) snprintf(x, sizeof x, "—");

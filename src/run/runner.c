@@ -565,6 +565,8 @@ int fg_runner_cell(fg_runner *r, double input_mb, int concurrency, const char *s
     return fg_runner_experiment(r, &x, r->cfg.repeats > 0 ? r->cfg.repeats : 1, entry, err);
 }
 
+void fg_runner_set_inline(fg_runner *r, int inline_data) { r->cfg.inline_data = inline_data; }
+
 int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms, fg_err *err)
 {
     if (r->cfg.bandwidth_mbit == bandwidth_mbit && r->cfg.latency_ms == latency_ms) return 0;

@@ -29,7 +29,7 @@
 
 static const char *const scenario_keys[] = {"name", "input_mb", "concurrency", "rate_rps",
                                             "requests", "stages", "bandwidth_mbit",
-                                            "latency_ms", "_comment", NULL};
+                                            "latency_ms", "inline", "_comment", NULL};
 static const char *const top_keys[] = {"_comment", "replicates", "schedulers", "arrival", "seed",
                                        "min_requests", "warmup", "warmup_s", "ci", "scenarios",
                                        NULL};
@@ -117,6 +117,9 @@ static int expand(fg_scenario_plan *p, const cJSON *s, int index, const fg_run_c
                     FG_MAX_LATENCY_MS, 0, v, 1, err) < 0)
         return -1;
     t.latency_ms = v[0];
+    const cJSON *inl = cJSON_GetObjectItemCaseSensitive(s, "inline");
+    if (inl && !cJSON_IsBool(inl)) return fg_err_set(err, "%s: \"inline\" must be true or false", where);
+    t.inline_data = cJSON_IsTrue(inl);
     const cJSON *stages = cJSON_GetObjectItemCaseSensitive(s, "stages");
     int n_conc = 0, n_rates = 0, requests = 0;
     if (stages) {
@@ -246,6 +249,7 @@ int fg_scenarios_load(const char *path, const char *only, const fg_run_config *c
     int rc = -1;
     fg_run_config sc = *cfg;   /* only its scheduler list is used */
     plan->request_scale = cfg->request_scale > 0 ? cfg->request_scale : 1;
+    plan->inline_data = cfg->inline_data;
     for (const cJSON *k = root->child; k; k = k->next)
         if (!known(top_keys, k->string)) {
             fg_err_set(err, "%s: unknown key \"%s\"", path, k->string);
@@ -344,6 +348,7 @@ cJSON *fg_scenario_identity(const fg_scenario_plan *p, const fg_scenario_cell *c
     cJSON_AddStringToObject(o, "arrival", fg_arrival_kind_name(p->arrival));
     if (p->arrival == FG_ARRIVAL_POISSON) cJSON_AddNumberToObject(o, "seed", (double)p->seed);
     cJSON_AddNumberToObject(o, "bandwidth_mbit", c->bandwidth_mbit);
+    if (c->inline_data) cJSON_AddTrueToObject(o, "inline");
     cJSON_AddNumberToObject(o, "latency_ms", c->latency_ms);
     cJSON_AddStringToObject(o, "scheduler", c->scheduler);
     cJSON_AddNumberToObject(o, "replicates", p->replicates);
@@ -445,6 +450,7 @@ int fg_scenario_run_cell(fg_runner *r, const fg_scenario_plan *p, const fg_scena
         *resumed = 1;
     } else {
         if (fg_runner_set_network(r, c->bandwidth_mbit, c->latency_ms, err) != 0) goto fail;
+        fg_runner_set_inline(r, p->inline_data || c->inline_data);
         fg_experiment x;
         if (fg_runner_experiment_init(r, &x, c->input_mb, c->concurrency, c->scheduler, err) != 0)
             goto fail;

@@ -126,6 +126,26 @@ static void test_slot_wait_is_queue(void **state)
     assert_float_equal(total(p), 62, 1e-9);
 }
 
+/* Arrivals outrunning a transfer-bound service: the slot wait dominates
+ * the latency, the service's own largest part names the cause. */
+static void test_saturated_cell_names_the_service(void **state)
+{
+    (void)state;
+    fg_attr_totals t;
+    memset(&t, 0, sizeof t);
+    for (int i = 0; i < 5; i++) fg_attr_add(&t, (double[FG_ATTR_PARTS]){100, 400, 900, 5}, 880);
+    assert_int_equal(fg_attr_dominant(&t), FG_ATTR_QUEUE);
+    assert_int_equal(fg_attr_service_dominant(&t), FG_ATTR_TRANSFER);
+    cJSON *j = fg_attr_json(&t);
+    assert_string_equal(cJSON_GetObjectItem(j, "service_dominant")->valuestring, "transfer");
+    assert_float_equal(cJSON_GetObjectItem(j, "slot_wait_ms")->valuedouble, 880, 1e-9);
+    cJSON_Delete(j);
+    /* Without a slot wait the two agree. */
+    memset(&t, 0, sizeof t);
+    fg_attr_add(&t, (double[FG_ATTR_PARTS]){100, 40, 90, 5}, 0);
+    assert_int_equal(fg_attr_service_dominant(&t), fg_attr_dominant(&t));
+}
+
 static void test_nothing_answered_is_all_driver(void **state)
 {
     (void)state;
@@ -145,8 +165,9 @@ static void test_cell_dominant_is_time_weighted(void **state)
     assert_null(fg_attr_json(&t));
     /* Nine short exec-bound requests, one long transfer-bound one: the
      * transfer time outweighs them all. */
-    for (int i = 0; i < 9; i++) fg_attr_add(&t, (double[FG_ATTR_PARTS]){8, 1, 0, 1});
-    fg_attr_add(&t, (double[FG_ATTR_PARTS]){10, 300, 0, 0});
+    for (int i = 0; i < 9; i++) fg_attr_add(&t, (double[FG_ATTR_PARTS]){8, 1, 0, 1}, 0);
+    fg_attr_add(&t, (double[FG_ATTR_PARTS]){10, 300, 0, 0}, 0);
+    assert_int_equal(fg_attr_service_dominant(&t), FG_ATTR_TRANSFER);
     assert_int_equal(fg_attr_dominant(&t), FG_ATTR_TRANSFER);
     cJSON *j = fg_attr_json(&t);
     assert_non_null(j);
@@ -170,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_side_branch_is_off_the_path),
         cmocka_unit_test(test_inflated_reports_fit_the_round_trip),
         cmocka_unit_test(test_slot_wait_is_queue),
+        cmocka_unit_test(test_saturated_cell_names_the_service),
         cmocka_unit_test(test_nothing_answered_is_all_driver),
         cmocka_unit_test(test_cell_dominant_is_time_weighted),
     };

@@ -29,6 +29,9 @@ int fg_runner_experiment(fg_runner *r, const fg_experiment *x, int repeats,
  * latency set (a value < 0: the profile's); nothing when they are already
  * in force. An error for endpoints flowgate did not start. */
 int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms, fg_err *err);
+/* Sends the data of the next experiments inline (1) or by reference (0);
+ * a deployment that needs inline data keeps it whatever is asked. */
+void fg_runner_set_inline(fg_runner *r, int inline_data);
 /* The results' experiments array, for a caller that annotates or copies
  * entries; then fg_runner_save (with an optional top-level key = item,
  * taken, replacing one there) writes the file. */

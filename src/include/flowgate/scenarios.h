@@ -22,6 +22,8 @@ typedef struct fg_scenario_cell {
     fg_stage stages[FG_MAX_STAGES];   /* requests already scaled */
     int n_stages;
     double bandwidth_mbit, latency_ms;
+    int inline_data;           /* data travels in every request, as the reference's
+                                * containers take it (the scenario's "inline") */
     char scheduler[32];
 } fg_scenario_cell;
 
@@ -32,6 +34,7 @@ typedef struct fg_scenario_plan {
     fg_arrival_kind arrival;
     uint64_t seed;
     double request_scale;
+    int inline_data;           /* the run's own --inline: every scenario sends inline */
     int min_requests;          /* a scaled single-stage cell keeps at least this many */
     int warmup;
     double warmup_s;
