@@ -1,5 +1,6 @@
 /* bottleneck_check.c — `suite_bottleneck_check RESULTS PREFIX PART[,PART...]`:
- * every experiment of RESULTS whose id starts with PREFIX has a
+ * every experiment of RESULTS (a results file, or a directory: its newest
+ * scenarios results) whose id starts with PREFIX has a
  * "bottleneck" whose service_dominant (the largest part of the service
  * along the critical path, attribution.h) is one of the PARTs. The proof
  * that the attribution names the known bottleneck of a scenario
@@ -8,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "flowgate/json.h"
+#include "flowgate/plot.h"
 #include "flowgate/results.h"
 
 static int listed(const char *list, const char *part)
@@ -26,7 +30,16 @@ int main(int argc, char **argv)
         return 2;
     }
     fg_err err;
-    cJSON *root = fg_results_load(argv[1], &err);
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s", argv[1]);
+    if (stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode) &&
+        fg_plot_latest_results(argv[1], "scenarios", path, sizeof path, &err) != 0) {
+        fprintf(stderr, "suite_bottleneck_check: %s\n", err.msg);
+        return 2;
+    }
+    printf("%s\n", path);
+    cJSON *root = fg_results_load(path, &err);
     if (!root) {
         fprintf(stderr, "suite_bottleneck_check: %s\n", err.msg);
         return 2;
@@ -52,7 +65,7 @@ int main(int argc, char **argv)
     }
     cJSON_Delete(root);
     if (!cells) {
-        fprintf(stderr, "suite_bottleneck_check: %s: no experiment starting with %s\n", argv[1], argv[2]);
+        fprintf(stderr, "suite_bottleneck_check: %s: no experiment starting with %s\n", path, argv[2]);
         return 2;
     }
     return wrong ? 1 : 0;

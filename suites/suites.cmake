@@ -275,15 +275,15 @@ set_tests_properties(suite_scenarios PROPERTIES
 
 # The bottleneck attribution on two scenarios whose bottleneck is known:
 # Vary-Input (inline, 50 Mbit/s) network-bound, Vary-Concurrency compute or
-# queue-bound (suites/scenario_bottlenecks.sh).
+# queue-bound, checked in the results suite_scenarios wrote
+# (suites/scenario_bottlenecks.sh).
 add_executable(suite_bottleneck_check ${CMAKE_SOURCE_DIR}/suites/bottleneck_check.c)
 target_link_libraries(suite_bottleneck_check flowgate)
 add_test(NAME scenario_bottlenecks
-  COMMAND ${CMAKE_SOURCE_DIR}/suites/scenario_bottlenecks.sh ${CMAKE_BINARY_DIR}/scenario-bottlenecks
-          $<TARGET_FILE:flowgate-cli> $<TARGET_FILE:suite_bottleneck_check>)
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/scenario_bottlenecks.sh ${PERF_RESULTS}
+          $<TARGET_FILE:suite_bottleneck_check>)
 set_tests_properties(scenario_bottlenecks PROPERTIES
   LABELS "scenarios"
-  RUN_SERIAL TRUE
-  TIMEOUT 900
-  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=;FLOWGATE_SCHEDULERS=;FLOWGATE_REPLICATES=")
+  FIXTURES_REQUIRED scenarios_run
+  TIMEOUT 60)
+set_tests_properties(suite_scenarios PROPERTIES FIXTURES_SETUP scenarios_run)
