@@ -268,16 +268,22 @@ static int write_latency(const fold *f, const char *dir, fg_plot_summary *s, fg_
             int rows = 0;
             for (int z = 0; z < f->n_size; z++) {
                 const cell *k = find_cell(f, sc, z, c);
-                double p[3];
-                if (!k || avg_get(&k->m[M_P50], &p[0]) || avg_get(&k->m[M_P95], &p[1]) ||
-                    avg_get(&k->m[M_P99], &p[2]))
-                    continue;
+                double p50;
+                /* A percentile the sample count cannot resolve (p99 of 20
+                 * samples) is "?", not a reason to drop the row. */
+                if (!k || avg_get(&k->m[M_P50], &p50)) continue;
                 if (rows++ == 0) {
                     fprintf(out, "%s\"%s conc %d\" \"p50\" \"p95\" \"p99\"\n",
                             s->latency_blocks ? "\n\n" : "", f->scheds[sc], f->concs[c]);
                     s->latency_blocks++;
                 }
-                fprintf(out, "%.6g %.6g %.6g %.6g\n", f->sizes[z], p[0], p[1], p[2]);
+                fprintf(out, "%.6g %.6g", f->sizes[z], p50);
+                for (int m = M_P95; m <= M_P99; m++) {
+                    double v;
+                    if (avg_get(&k->m[m], &v) == 0) fprintf(out, " %.6g", v);
+                    else fprintf(out, " ?");
+                }
+                fprintf(out, "\n");
             }
         }
     return close_data(out, dir, "latency.dat", err);

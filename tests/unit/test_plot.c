@@ -353,6 +353,11 @@ static void test_schedulers_without_p95(void **state)
     cJSON_Delete(root);
     assert_int_equal(s.scheduler_rows, 4);
     assert_int_equal(s.scheduler_p95_rows, 0);
+    /* The latency chart keeps every cell's median, the rest "?". */
+    assert_true(s.latency_blocks > 0);
+    char *lat = slurp(WORK "/nop95/data/latency.dat");
+    assert_true(contains_line(lat, "1 100 ? ?"));
+    free(lat);
     assert_int_equal(s.scheduler_tp_rows, 4);
     if (!have_gnuplot()) return;
     if (fg_plot_results(WORK "/nop95/results.json", WORK "/nop95/plots", &s, &err) != 0)
