@@ -48,14 +48,14 @@ static int avg_get(const avg *a, double *out)
 }
 
 /* The critical path's parts, in the order of the results' "bottleneck". */
-static const char *const crit_parts[4] = {"exec", "transfer", "queue", "driver"};
+const char *const fg_plot_parts[FG_PLOT_PARTS] = {"exec", "transfer", "queue", "driver"};
 
 typedef struct cell {
     int sched, size, conc;          /* indexes into the axes */
     avg m[M_COUNT];
     double sent;
     const cJSON *timeline;          /* "timeline" path of the first repeat */
-    avg crit[4];                    /* bottleneck.mean_ms per part, over repeats */
+    avg crit[FG_PLOT_PARTS];        /* bottleneck.mean_ms per part, over repeats */
     const cJSON *resources;         /* "resources" of the first repeat that has them */
     double window[2];               /* its "window" start_s, end_s; -1: none */
     char id[128];
@@ -179,9 +179,9 @@ static int fold_results(const cJSON *root, fold *f, fg_err *err)
         }
         double sent;
         if (fg_results_metric(e, "requests.sent", &sent) == 0) k->sent += sent;
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < FG_PLOT_PARTS; p++) {
             char path[64];
-            snprintf(path, sizeof path, "bottleneck.mean_ms.%s", crit_parts[p]);
+            snprintf(path, sizeof path, "bottleneck.mean_ms.%s", fg_plot_parts[p]);
             double v;
             if (fg_results_metric(e, path, &v) == 0 && isfinite(v)) avg_add(&k->crit[p], v);
         }
@@ -327,17 +327,17 @@ static int write_bottleneck(const fold *f, const char *dir, fg_plot_summary *s, 
         for (int z = 0; z < f->n_size; z++)
             for (int c = 0; c < f->n_conc; c++) {
                 const cell *k = find_cell(f, sc, z, c);
-                double v[4];
+                double v[FG_PLOT_PARTS];
                 int p = 0;
-                while (k && p < 4 && avg_get(&k->crit[p], &v[p]) == 0) p++;
-                if (p < 4) continue;
+                while (k && p < FG_PLOT_PARTS && avg_get(&k->crit[p], &v[p]) == 0) p++;
+                if (p < FG_PLOT_PARTS) continue;
                 int dom = 0;
-                for (p = 1; p < 4; p++)
+                for (p = 1; p < FG_PLOT_PARTS; p++)
                     if (v[p] > v[dom]) dom = p;
                 char label[96];
                 cell_label(f, k, f->n_sched > 1, label, sizeof label);
                 fprintf(out, "\"%s\" %.6g %.6g %.6g %.6g \"%s\"\n", label, v[0], v[1], v[2], v[3],
-                        crit_parts[dom]);
+                        fg_plot_parts[dom]);
                 s->bottleneck_rows++;
             }
     return close_data(out, dir, "bottleneck.dat", err);

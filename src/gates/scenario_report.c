@@ -18,9 +18,8 @@
 
 #define MAX_CELLS 512
 #define MAX_SCHEDS 8
-#define N_PARTS 4
+#define N_PARTS FG_PLOT_PARTS
 
-static const char *const parts[N_PARTS] = {"exec", "transfer", "queue", "driver"};
 
 typedef struct sc_cell {
     const cJSON *summary;     /* the scenario_cells item */
@@ -121,7 +120,7 @@ static int cell_parts(const cJSON *results, const char *id, double out[N_PARTS],
         const cJSON *mean = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(e, "bottleneck"), "mean_ms");
         if (!eid || strcmp(eid, id) || !cJSON_IsObject(mean)) continue;
-        for (int p = 0; p < N_PARTS; p++) out[p] += fmax(0.0, fg_json_number(mean, parts[p]));
+        for (int p = 0; p < N_PARTS; p++) out[p] += fmax(0.0, fg_json_number(mean, fg_plot_parts[p]));
         double w = fg_json_number(cJSON_GetObjectItemCaseSensitive(e, "bottleneck"), "slot_wait_ms");
         if (isfinite(w)) wait += w;
         n++;
@@ -237,7 +236,7 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
         for (int k = 1; k < N_PARTS; k++)
             if (p[k] > p[dom]) dom = k;
         fprintf(f, "\"%.6g %s\" %.6g %.6g %.6g %.6g \"%s\"\n", cells[i].x,
-                scheds[cells[i].sched_index], p[0], p[1], p[2], p[3], parts[dom]);
+                scheds[cells[i].sched_index], p[0], p[1], p[2], p[3], fg_plot_parts[dom]);
         (*bottleneck_rows)++;
     }
     return close_file(f, dir, "bottleneck.dat", err);
@@ -264,14 +263,14 @@ static void table_rows(FILE *md, const cJSON *results, const sc_cell *cells, int
             double share = sum > 0 ? p[dom] / sum * 100 : 0;
             /* The slot wait (inside queue) grows with whatever makes the
              * service slow: the service's largest part names the cause. */
-            p[2] -= fmin(wait, p[2]);
+            p[FG_PLOT_PART_QUEUE] -= fmin(wait, p[FG_PLOT_PART_QUEUE]);
             for (int k = 1; k < N_PARTS; k++)
                 if (p[k] > p[service]) service = k;
             if (sum > 0 && service != dom)
-                snprintf(bound, sizeof bound, "%s (%.0f %%), service: %s", parts[dom], share,
-                         parts[service]);
+                snprintf(bound, sizeof bound, "%s (%.0f %%), service: %s", fg_plot_parts[dom], share,
+                         fg_plot_parts[service]);
             else if (sum > 0)
-                snprintf(bound, sizeof bound, "%s (%.0f %%)", parts[dom], share);
+                snprintf(bound, sizeof bound, "%s (%.0f %%)", fg_plot_parts[dom], share);
         }
         char x[48];
         if (fac == F_NONE) snprintf(x, sizeof x, "—");

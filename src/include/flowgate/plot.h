@@ -23,6 +23,12 @@
 #include <cjson/cJSON.h>
 #include "flowgate/common.h"
 
+/* The critical-path parts of a results entry's "bottleneck", in the order
+ * the charts stack them (the driver's attribution writes the same names). */
+enum { FG_PLOT_PART_EXEC, FG_PLOT_PART_TRANSFER, FG_PLOT_PART_QUEUE, FG_PLOT_PART_DRIVER,
+       FG_PLOT_PARTS };
+extern const char *const fg_plot_parts[FG_PLOT_PARTS];
+
 /* Requests drawn in the timeline chart. */
 #define FG_PLOT_TIMELINE_REQUESTS 20
 
