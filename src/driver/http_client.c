@@ -275,7 +275,13 @@ static int health_until(const char *label, const char *base, const fg_endpoint_o
         double attempt_s = left / 1000.0;
         if (attempt_s > 2.0) attempt_s = 2.0;
         if (attempt_s < 0.2) attempt_s = 0.2;
-        if (health_once(base, o, attempt_s, why, sizeof why) == 0) return 0;
+        char last[256];
+        if (health_once(base, o, attempt_s, last, sizeof last) == 0) return 0;
+        /* The attempt the deadline cuts short can only say "timed out": it
+         * does not replace the reason a whole attempt gave (a refused
+         * certificate, an HTTP error) on a machine slow to answer. */
+        int cut_short = strstr(last, "Timeout was reached") != NULL;
+        if (!cut_short || !strcmp(why, "no attempt made")) snprintf(why, sizeof why, "%s", last);
         if (fg_engine_stop_requested()) return fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
         if (fg_now_mono_ms() + 50 >= deadline_ms) break;
         sleep_ms(50);
