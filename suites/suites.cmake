@@ -200,6 +200,22 @@ foreach(cat smoke standard)
     ENVIRONMENT "${PERF_ENV};FLOWGATE_CONFIG=${CMAKE_BINARY_DIR}/docker-suite.json;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/docker_${cat}.xml")
 endforeach()
 
+# The six scenarios on the containers (CI scale, as suite_scenarios): each
+# cell's network set on the running nodes (PUT /link), Vary-Input network-
+# bound and Vary-Concurrency compute-bound there too, and the nodes' links
+# as they were afterwards (suites/cluster_scenarios.sh). Own results dir:
+# the embedded run's scenario results stay apart.
+add_test(NAME docker_scenarios
+  COMMAND ${DOCKER_CTL} run ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}/suites/cluster_scenarios.sh
+          ${PERF_RESULTS}/docker $<TARGET_FILE:flowgate-suite> $<TARGET_FILE:suite_bottleneck_check>)
+set_tests_properties(docker_scenarios PROPERTIES
+  LABELS "docker"
+  FIXTURES_REQUIRED docker_cluster
+  RUN_SERIAL TRUE
+  TIMEOUT 900
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  ENVIRONMENT "${PERF_ENV};FLOWGATE_CONFIG=${CMAKE_BINARY_DIR}/docker-suite.json;FLOWGATE_SCHEDULERS=;FLOWGATE_REPLICATES=;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/docker_scenarios.xml")
+
 # A deployment shaped like the reference system's (one container per
 # function, their error convention and unix-second timestamps), driven in
 # "functions" mode; the timelines must read the seconds right.
@@ -262,8 +278,8 @@ set_tests_properties(workflow_calibrate_text PROPERTIES
 # down by the file's "ci" block (--ci: fewer requests, a short warm-up cap,
 # one replicate, `ours`) so the six run in about 4 minutes on 2 cores. Rates,
 # in-flight caps and network conditions stay as the file says. The suite
-# starts its own server per network condition (FLOWGATE_ENDPOINTS empty),
-# so it needs no perf_server; --override: a ctest run measures, never keeps
+# starts its own server (FLOWGATE_ENDPOINTS empty) and sets each cell's
+# network on it (PUT /link), so it needs no perf_server; --override: a ctest run measures, never keeps
 # old cells. The full set: `flowgate run scenarios` (README "Scenarios").
 add_test(NAME suite_scenarios COMMAND flowgate-suite scenarios --ci --override)
 set_tests_properties(suite_scenarios PROPERTIES

@@ -66,8 +66,9 @@ static void usage(FILE *out)
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
         "--max-inflight caps its instances in flight (default 1024); --arrival poisson draws\n"
         "exponential gaps from --seed (default %llu, recorded in the results).\n"
-        "--bandwidth-mbit/--latency-ms set every embedded node's egress link (one shared\n"
-        "token bucket per node) and added latency, over the nodes profile. Without --requests a\n"
+        "--bandwidth-mbit/--latency-ms set every node's egress link (one shared token bucket\n"
+        "per node) and added latency: the embedded server's, or by PUT /link those of\n"
+        "flowgate-functions nodes named by --endpoints (restored after). Without --requests a\n"
         "cell measures at least 20 requests (p95 needs 20 samples) and at least C.\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
         "input or setup.\n", (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);

@@ -135,11 +135,12 @@ static CURL *easy_for(const char *url, const fg_endpoint_opts *opts, double time
     return h;
 }
 
-/* The POST behind fg_http_post_opts; *retry_after_ms (when not NULL) gets
+/* The POST (or, with method, e.g. PUT, that request with a body) behind
+ * fg_http_post_opts; *retry_after_ms (when not NULL) gets
  * fg_http_retry_after_ms of the answer. */
-static int post(const char *url, const fg_endpoint_opts *opts, const char *body, size_t len,
-                double timeout_s, fg_buf *resp, long *http_code, double *retry_after_ms,
-                fg_err *err)
+static int send_body(const char *method, const char *url, const fg_endpoint_opts *opts,
+                     const char *body, size_t len, double timeout_s, fg_buf *resp,
+                     long *http_code, double *retry_after_ms, fg_err *err)
 {
     resp->data = NULL;
     resp->len = 0;
@@ -155,6 +156,7 @@ static int post(const char *url, const fg_endpoint_opts *opts, const char *body,
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    if (method) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http_code);
     if (retry_after_ms && rc == CURLE_OK) *retry_after_ms = fg_http_retry_after_ms(h);
@@ -175,13 +177,19 @@ static int post(const char *url, const fg_endpoint_opts *opts, const char *body,
 int fg_http_post_opts(const char *url, const fg_endpoint_opts *opts, const char *body,
                       size_t len, double timeout_s, fg_buf *resp, long *http_code, fg_err *err)
 {
-    return post(url, opts, body, len, timeout_s, resp, http_code, NULL, err);
+    return send_body(NULL, url, opts, body, len, timeout_s, resp, http_code, NULL, err);
+}
+
+int fg_http_put_opts(const char *url, const fg_endpoint_opts *opts, const char *body,
+                     size_t len, double timeout_s, fg_buf *resp, long *http_code, fg_err *err)
+{
+    return send_body("PUT", url, opts, body, len, timeout_s, resp, http_code, NULL, err);
 }
 
 int fg_cluster_post(const char *url, const char *body, size_t len, double timeout_s,
                     fg_buf *resp, long *http_code, fg_err *err)
 {
-    return post(url, NULL, body, len, timeout_s, resp, http_code, NULL, err);
+    return send_body(NULL, url, NULL, body, len, timeout_s, resp, http_code, NULL, err);
 }
 
 /* ---- GET ---------------------------------------------------------------- */
@@ -329,7 +337,7 @@ int fg_cluster_invoke(const fg_cluster *c, int node, const char *function,
      * a time) while the timeout allows; rtt_ms then includes the waits. */
     for (;;) {
         double left_s = timeout_s - (fg_now_mono_ms() - t0) / 1000.0;
-        rc = post(url, o, body, len, left_s > 0.001 ? left_s : 0.001, &resp, &r->http_code, &wait_ms, &err);
+        rc = send_body(NULL, url, o, body, len, left_s > 0.001 ? left_s : 0.001, &resp, &r->http_code, &wait_ms, &err);
         if (rc != 0 || wait_ms < 0) break;
         if (wait_ms > FG_RETRY_AFTER_CAP_MS) wait_ms = FG_RETRY_AFTER_CAP_MS;
         if (fg_now_mono_ms() + wait_ms - t0 >= timeout_s * 1000.0 || fg_engine_stop_requested()) break;

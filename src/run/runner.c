@@ -52,6 +52,8 @@ struct fg_runner {
     char body_limit_source[600];
     int first_repeat;      /* repeat index of the next cell's first repeat */
     int repeat_set;        /* fg_runner_set_repeat was called: name timelines _r<k> */
+    int links_saved;       /* the links before fg_runner_set_network first changed them */
+    double saved_links[FG_MAX_NODES][2];
 };
 
 static void iso_time(char *out, size_t size)
@@ -275,9 +277,12 @@ static void find_body_limit(fg_runner *r)
              "max_body_bytes reported by the nodes of %.500s", r->cfg.endpoints);
 }
 
+static void restore_links(fg_runner *r);
+
 static void runner_free(fg_runner *r)
 {
     if (r->have_payload) fg_payload_free(&r->payload);
+    restore_links(r);
     if (r->cluster_started) fg_cluster_stop(&r->cluster);
     if (r->wf_loaded) fg_workflow_free(&r->wf);
     cJSON_Delete(r->root);
@@ -329,6 +334,12 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         if (fg_profile_load(cfg->profile, &r->profile, err) != 0) goto fail;
     } else {
         fg_profile_fallback(&r->profile, &r->cluster, &r->wf);
+    }
+    /* The embedded server started with the asked network; endpoints get it
+     * now (NAN: nothing is known to be in force yet). */
+    if (cfg->endpoints[0] && (cfg->bandwidth_mbit >= 0 || cfg->latency_ms >= 0)) {
+        r->cfg.bandwidth_mbit = r->cfg.latency_ms = NAN;
+        if (fg_runner_set_network(r, cfg->bandwidth_mbit, cfg->latency_ms, err) != 0) goto fail;
     }
 
     time_t now = time(NULL);
@@ -570,25 +581,39 @@ void fg_runner_set_inline(fg_runner *r, int inline_data) { r->cfg.inline_data = 
 int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms, fg_err *err)
 {
     if (r->cfg.bandwidth_mbit == bandwidth_mbit && r->cfg.latency_ms == latency_ms) return 0;
-    if (!r->cluster_started)
-        return fg_err_set(err, "network conditions (bandwidth %g Mbit/s, latency %g ms) apply to "
-                          "the embedded server only; the endpoints (%s) are someone else's",
+    if (r->cluster.mode != FG_CLUSTER_NODES || r->cluster.n_nodes < 1)
+        return fg_err_set(err, "network conditions (bandwidth %g Mbit/s, latency %g ms) need "
+                          "node servers; the endpoints (%s) are one URL per function",
                           bandwidth_mbit, latency_ms, r->cfg.endpoints);
-    /* The links are the server's: restart it with the new ones. */
-    fg_cluster_stop(&r->cluster);
-    r->cluster_started = 0;
-    char nodes[1024];
-    if (r->cfg.nodes_profile[0]) snprintf(nodes, sizeof nodes, "%s", r->cfg.nodes_profile);
-    else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_data_dir());
-    if (fg_cluster_start_embedded_net(nodes, r->cfg.server_bin[0] ? r->cfg.server_bin : NULL,
-                                      bandwidth_mbit, latency_ms, 30, &r->cluster, err) != 0)
-        return -1;
-    r->cluster_started = 1;
+    if (!r->links_saved) {
+        for (int i = 0; i < r->cluster.n_nodes; i++) {
+            r->saved_links[i][0] = r->cluster.nodes[i].bandwidth_mbit;
+            r->saved_links[i][1] = r->cluster.nodes[i].latency_ms;
+        }
+        r->links_saved = 1;
+    }
+    for (int i = 0; i < r->cluster.n_nodes; i++) {
+        double bw = bandwidth_mbit >= 0 ? bandwidth_mbit : r->saved_links[i][0];
+        double lat = latency_ms >= 0 ? latency_ms : r->saved_links[i][1];
+        if (fg_cluster_set_node_link(&r->cluster, i, bw, lat, err) != 0) return -1;
+    }
     r->cfg.bandwidth_mbit = bandwidth_mbit;
     r->cfg.latency_ms = latency_ms;
-    if (fg_cluster_health(&r->cluster, 30, err) != 0) return -1;
     if (!r->cfg.profile[0]) fg_profile_fallback(&r->profile, &r->cluster, &r->wf);
     return 0;
+}
+
+/* A cluster someone else runs gets back the links it had: a scenario's
+ * 50 Mbit/s must not outlive the run. */
+static void restore_links(fg_runner *r)
+{
+    if (!r->links_saved || r->cluster_started) return;
+    for (int i = 0; i < r->cluster.n_nodes; i++) {
+        fg_err err;
+        if (fg_cluster_set_node_link(&r->cluster, i, r->saved_links[i][0], r->saved_links[i][1],
+                                     &err) != 0)
+            fprintf(stderr, "flowgate: warning: %s (the scenario's link stays set)\n", err.msg);
+    }
 }
 
 cJSON *fg_runner_experiments(fg_runner *r)

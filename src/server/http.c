@@ -11,7 +11,9 @@
  * Every path queues exactly one response, after the node's egress
  * emulation; a connection that closes early just frees its state in
  * `completed`. Blobs are served from the store's own bytes; the response
- * holds a blob reference until MHD is done with it. */
+ * holds a blob reference until MHD is done with it. PUT /link sets the
+ * node's emulated link (node.h) while it runs; it is a test bench's
+ * control, like its slowdown knob, not for a server facing strangers. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -26,9 +28,12 @@
 #include "reply.h"
 #include "status.h"
 
+#define FG_LINK_BODY_LIMIT 4096
+
 typedef struct request {
     double recv_ms;
     const fg_function *fn;      /* set once the body is to be accepted */
+    int link;                   /* a PUT /link body is to be accepted */
     fg_growbuf body;
     int too_large, out_of_memory;   /* the body was dropped */
     size_t seen;                /* body bytes received, kept or not */
@@ -132,6 +137,16 @@ static enum MHD_Result begin(fg_node *n, struct MHD_Connection *conn, request *r
         return send_blob(n, conn, r, url + 6);
     }
 
+    if (!strcmp(url, "/link")) {
+        if (is_get(method)) return send_text(n, conn, r, fg_status_link_json(n));
+        if (strcmp(method, MHD_HTTP_METHOD_PUT) != 0 || n->site->only)
+            return send_bad_method(n, conn, r, method, url, NULL,
+                                   n->site->only ? "GET, HEAD" : "GET, HEAD, PUT");
+        r->body.limit = FG_LINK_BODY_LIMIT;
+        r->link = 1;
+        return MHD_YES;
+    }
+
     const fg_function *fn = NULL;
     if (!strncmp(url, "/invoke/", 8)) {
         fn = fg_function_find(url + 8);
@@ -180,6 +195,16 @@ static void append(request *r, const char *data, size_t size)
     r->body.cap = 0;
 }
 
+static enum MHD_Result finish_link(fg_node *n, struct MHD_Connection *conn, request *r)
+{
+    fg_err err;
+    if (r->too_large || r->out_of_memory)
+        return send_error(n, conn, r, 413, NULL, NULL, "link: body over 4 KiB");
+    if (fg_node_link_set_json(n, (const char *)r->body.buf.data, r->body.buf.len, &err) != 0)
+        return send_error(n, conn, r, 400, NULL, NULL, err.msg);
+    return send_text(n, conn, r, fg_status_link_json(n));
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version,
                               const char *upload_data, size_t *upload_data_size,
@@ -196,11 +221,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return begin(n, conn, r, url, method);
     }
     if (*upload_data_size) {
-        if (!r->answered && r->fn) append(r, upload_data, *upload_data_size);
+        if (!r->answered && (r->fn || r->link)) append(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (r->answered) return MHD_YES;
+    if (r->link) return finish_link(n, conn, r);
     const char *name = fg_function_name(r->fn);
     if (r->too_large || r->out_of_memory) {
         char msg[128];

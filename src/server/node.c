@@ -12,7 +12,10 @@
  * burst, so two concurrent transfers interleave and each takes about
  * twice as long as alone, as on a shared link. A waiter reserves its chunk
  * (the bucket goes negative) and sleeps until the tokens exist, so
- * waiters are served in order and the link never exceeds its rate. */
+ * waiters are served in order and the link never exceeds its rate.
+ * PUT /link changes rate and latency at run time (a scenario's network on
+ * a running cluster); a transfer already under way keeps the rate it began
+ * with, the bucket is shared. */
 #include "node.h"
 
 #include <errno.h>
@@ -210,15 +213,57 @@ static double link_reserve(fg_node *n, double chunk, double per_ms, double burst
     return wait;
 }
 
+void fg_node_link_get(fg_node *n, double *bandwidth_mbit, double *latency_ms)
+{
+    pthread_mutex_lock(&n->link_mu);
+    *bandwidth_mbit = n->prof.bandwidth_mbit;
+    *latency_ms = n->prof.latency_ms;
+    pthread_mutex_unlock(&n->link_mu);
+}
+
+int fg_node_link_set_json(fg_node *n, const char *json, size_t len, fg_err *err)
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    int rc = -1;
+    double bw, lat;
+    if (!cJSON_IsObject(o)) {
+        fg_err_set(err, "link: the body is not a JSON object");
+        goto out;
+    }
+    for (const cJSON *k = o->child; k; k = k->next)
+        if (strcmp(k->string, "bandwidth_mbit") && strcmp(k->string, "latency_ms")) {
+            fg_err_set(err, "link: unknown key \"%.32s\" (bandwidth_mbit, latency_ms)",
+                       k->string);
+            goto out;
+        }
+    fg_node_link_get(n, &bw, &lat);
+    if (get_number(o, "bandwidth_mbit", bw, 0, 1e7, &bw, "link", err) ||
+        get_number(o, "latency_ms", lat, 0, 60000, &lat, "link", err))
+        goto out;
+    /* A new rate starts from a full (small) bucket, as after an idle link. */
+    pthread_mutex_lock(&n->link_mu);
+    n->prof.bandwidth_mbit = bw;
+    n->prof.latency_ms = lat;
+    n->link_tokens = FG_LINK_MIN_BURST_BYTES;
+    n->link_last_ms = fg_now_mono_ms();
+    pthread_mutex_unlock(&n->link_mu);
+    rc = 0;
+out:
+    cJSON_Delete(o);
+    return rc;
+}
+
 void fg_node_egress(fg_node *n, size_t bytes)
 {
     pthread_mutex_lock(&n->mu);
     n->responses++;
     n->bytes_out += bytes;
     pthread_mutex_unlock(&n->mu);
-    sleep_ms(n->prof.latency_ms);
-    if (!(n->prof.bandwidth_mbit > 0)) return;
-    double per_ms = n->prof.bandwidth_mbit * 1e6 / 8.0 / 1000.0;   /* bytes per ms */
+    double bandwidth_mbit, latency_ms;
+    fg_node_link_get(n, &bandwidth_mbit, &latency_ms);
+    sleep_ms(latency_ms);
+    if (!(bandwidth_mbit > 0)) return;
+    double per_ms = bandwidth_mbit * 1e6 / 8.0 / 1000.0;   /* bytes per ms */
     double burst = fmax(FG_LINK_MIN_BURST_BYTES, per_ms * FG_LINK_BURST_MS);
     for (double left = (double)bytes; left > 0;) {
         double chunk = fmin(left, burst);

@@ -109,6 +109,12 @@ void fg_node_release(fg_node *n, fg_worker *w);
  * shared token bucket has let `bytes` through (node.c). */
 void fg_node_egress(fg_node *n, size_t bytes);
 
+/* The link now, and PUT /link's change of it: a JSON object with
+ * bandwidth_mbit (0 = uncapped) and/or latency_ms; a key left out keeps
+ * its value. -1 with a one-line err for anything else. */
+void fg_node_link_get(fg_node *n, double *bandwidth_mbit, double *latency_ms);
+int fg_node_link_set_json(fg_node *n, const char *json, size_t len, fg_err *err);
+
 /* Counts one finished invocation of function index fn, which took cpu_ms
  * of its thread's CPU time (parse, decode, compute, reply). */
 void fg_node_count(fg_node *n, int fn, int ok, int cold_start, double cpu_ms);

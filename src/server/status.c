@@ -29,6 +29,19 @@ static long process_rss_kb(void)
     return kb;
 }
 
+char *fg_status_link_json(fg_node *n)
+{
+    double bandwidth_mbit, latency_ms;
+    fg_node_link_get(n, &bandwidth_mbit, &latency_ms);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "node", n->prof.name);
+    cJSON_AddNumberToObject(o, "bandwidth_mbit", bandwidth_mbit);
+    cJSON_AddNumberToObject(o, "latency_ms", latency_ms);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
 char *fg_status_health_json(fg_node *n)
 {
     cJSON *o = cJSON_CreateObject();

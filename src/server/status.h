@@ -1,4 +1,5 @@
-/* status.h — the JSON bodies of a node's GET / (health) and GET /stats.
+/* status.h — the JSON bodies of a node's GET / (health), GET /stats and
+ * GET|PUT /link.
  * Apart from node.c so that the node runtime does not depend on the
  * function table (functions → blobref → node, and status → both). */
 #ifndef FLOWGATE_SERVER_STATUS_H
@@ -8,5 +9,6 @@
 /* Heap strings; NULL when out of memory. */
 char *fg_status_health_json(fg_node *n);
 char *fg_status_stats_json(fg_node *n);
+char *fg_status_link_json(fg_node *n);
 
 #endif

@@ -8,7 +8,10 @@
  * (not only the second) takes well over one transfer's time, because
  * they share the link rather than queue whole. Bounds are loose (a busy
  * 2-core machine): ratio 1.5..2.8. Bad flag values are refused with exit
- * 2 and one line naming the flag. */
+ * 2 and one line naming the flag. The link also changes while the server
+ * runs (PUT /link, the driver's fg_cluster_set_node_link): half the rate
+ * doubles a transfer, and bad bodies get a 4xx JSON error and change
+ * nothing. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +32,7 @@
 #include "flowgate/b64.h"
 #include "flowgate/cluster.h"
 #include "flowgate/common.h"
+#include "flowgate/http_client.h"
 #include "flowgate/imagegen.h"
 #include "http_client.h"
 
@@ -186,6 +190,112 @@ static void test_concurrent_transfers_share_the_bucket(void **state)
     assert_true(first / t1 > 1.3);
 }
 
+static double median_fetch_ms(void)
+{
+    double t[ROUNDS];
+    for (int k = 0; k < ROUNDS; k++) {
+        fetch(&t[k]);
+        assert_true(t[k] > 0);
+    }
+    qsort(t, ROUNDS, sizeof t[0], cmp);
+    return t[ROUNDS / 2];
+}
+
+/* Half the rate at run time: one transfer takes about twice as long; the
+ * old rate back: fast again. */
+static void test_link_changes_at_run_time(void **state)
+{
+    (void)state;
+    fg_err err;
+    double half_ms = g.bytes * 8 / (MBIT / 2 * 1e3);
+    assert_int_equal(fg_cluster_set_node_link(&g.c, 0, MBIT / 2, 5, &err), 0);
+    assert_true(g.c.nodes[0].bandwidth_mbit == MBIT / 2 && g.c.nodes[0].latency_ms == 5);
+    double slow = median_fetch_ms();
+    assert_int_equal(fg_cluster_set_node_link(&g.c, 0, MBIT, 0, &err), 0);
+    double fast = median_fetch_ms();
+    printf("PUT /link: %.0f Mbit + 5 ms: %.1f ms (link alone %.1f ms); back at %.0f Mbit: "
+           "%.1f ms\n", MBIT / 2, slow, half_ms + 5, MBIT, fast);
+    assert_true(slow >= 0.9 * (half_ms + 5));
+    assert_true(slow < 3 * (half_ms + 5));
+    assert_true(fast < 0.75 * slow);
+}
+
+/* Raw PUT /link: status, and the "message" of a JSON error body. */
+static long put_link(const char *url, const char *body, size_t len, char *message, size_t cap)
+{
+    fg_buf resp;
+    long code = 0;
+    fg_err err;
+    assert_int_equal(fg_http_put_opts(url, NULL, body, len, 10, &resp, &code, &err), 0);
+    cJSON *o = cJSON_ParseWithLength((const char *)resp.data, resp.len);
+    assert_non_null(o);   /* every answer is JSON */
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(o, "message"));
+    snprintf(message, cap, "%s", m ? m : "");
+    cJSON_Delete(o);
+    fg_buf_free(&resp);
+    return code;
+}
+
+static void test_bad_link_bodies(void **state)
+{
+    (void)state;
+    char url[300], msg[256];
+    snprintf(url, sizeof url, "%s/link", g.c.nodes[0].url);
+    static const struct {
+        const char *body;
+        long status;
+        const char *says;
+    } cases[] = {
+        {"not json", 400, "not a JSON object"},
+        {"[1,2]", 400, "not a JSON object"},
+        {"", 400, "not a JSON object"},
+        {"{\"bandwidth\":5}", 400, "unknown key \"bandwidth\""},
+        {"{\"latency_ms\":-1}", 400, "\"latency_ms\" must be a number"},
+        {"{\"bandwidth_mbit\":\"fast\"}", 400, "\"bandwidth_mbit\" must be a number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long code = put_link(url, cases[i].body, strlen(cases[i].body), msg, sizeof msg);
+        if (code != cases[i].status || !strstr(msg, cases[i].says))
+            fail_msg("PUT /link '%s': HTTP %ld, '%s'", cases[i].body, code, msg);
+    }
+    char big[5000];
+    memset(big, ' ', sizeof big);
+    big[0] = '{';
+    big[sizeof big - 1] = '}';
+    assert_int_equal(put_link(url, big, sizeof big, msg, sizeof msg), 413);
+    http_resp r;
+    http_request("POST", url, "{}", 2, &r);
+    assert_int_equal(r.status, 405);
+    http_resp_free(&r);
+    /* Nothing of that changed the link. */
+    http_request("GET", url, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *o = cJSON_Parse(r.body);
+    http_resp_free(&r);
+    assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "bandwidth_mbit")) == MBIT);
+    assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "latency_ms")) == 0);
+    cJSON_Delete(o);
+}
+
+/* The driver names a server without link control, and per-function
+ * endpoints, instead of running a scenario on the wrong network. */
+static void test_link_refused_where_there_is_none(void **state)
+{
+    (void)state;
+    fg_err err;
+    fg_cluster other = g.c;
+    char url[300];
+    snprintf(url, sizeof url, "%s/elsewhere", g.c.nodes[0].url);
+    assert_true(strlen(url) < sizeof other.nodes[0].url);
+    memcpy(other.nodes[0].url, url, strlen(url) + 1);
+    assert_int_equal(fg_cluster_set_node_link(&other, 0, 10, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "has no link control (HTTP 404)"));
+    assert_true(other.nodes[0].bandwidth_mbit == MBIT);
+    other.mode = FG_CLUSTER_FUNCTIONS;
+    assert_int_equal(fg_cluster_set_node_link(&other, 0, 10, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "one URL per function"));
+}
+
 /* flowgate-functions refuses bad link values with exit 2 and one line. */
 static void test_bad_flags(void **state)
 {
@@ -239,6 +349,9 @@ int main(void)
         cmocka_unit_test(test_endpoints_report_the_flag),
         cmocka_unit_test(test_concurrent_transfers_share_the_bucket),
         cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_link_changes_at_run_time),
+        cmocka_unit_test(test_bad_link_bodies),
+        cmocka_unit_test(test_link_refused_where_there_is_none),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

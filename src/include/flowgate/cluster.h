@@ -132,6 +132,13 @@ const fg_endpoint_opts *fg_cluster_endpoint(const fg_cluster *c, int index);
 int fg_cluster_invoke_url(const fg_cluster *c, int node, const char *function,
                           char *url, size_t url_size);
 
+/* Sets node `node`'s emulated egress link (bandwidth, 0 = uncapped; added
+ * latency) on the running server with PUT /link (link_control.c) and, once
+ * the server confirms it, in c. An error naming the node when the
+ * endpoints are per function or the server has no link control. */
+int fg_cluster_set_node_link(fg_cluster *c, int node, double bandwidth_mbit, double latency_ms,
+                             fg_err *err);
+
 /* ---- the embedded server (embedded.c) ----------------------------------- */
 
 /* Starts flowgate-functions --nodes PROFILE on loopback ephemeral ports,

@@ -58,6 +58,9 @@ int fg_cluster_post(const char *url, const char *body, size_t len, double timeou
                     fg_buf *resp, long *http_code, fg_err *err);
 int fg_http_post_opts(const char *url, const struct fg_endpoint_opts *opts, const char *body,
                       size_t len, double timeout_s, fg_buf *resp, long *http_code, fg_err *err);
+/* The same request as a PUT. */
+int fg_http_put_opts(const char *url, const struct fg_endpoint_opts *opts, const char *body,
+                     size_t len, double timeout_s, fg_buf *resp, long *http_code, fg_err *err);
 
 /* One blocking GET of a JSON document, e.g. a node's GET /. 0 and *out
  * (caller frees) on HTTP 200 with a JSON body; else -1 with one line in

@@ -25,9 +25,11 @@ int fg_runner_experiment_init(fg_runner *r, fg_experiment *x, double input_mb, i
                               const char *scheduler, fg_err *err);
 int fg_runner_experiment(fg_runner *r, const fg_experiment *x, int repeats,
                          const cJSON **entry, fg_err *err);
-/* Restarts the embedded server with every node's egress bandwidth and
- * latency set (a value < 0: the profile's); nothing when they are already
- * in force. An error for endpoints flowgate did not start. */
+/* Sets every node's egress bandwidth and latency (a value < 0: the one it
+ * had) on the running cluster, embedded or not (PUT /link); nothing when
+ * they are already in force. A cluster flowgate did not start gets its
+ * links back when the runner closes. An error for endpoints that are not
+ * flowgate's node server. */
 int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms, fg_err *err);
 /* Sends the data of the next experiments inline (1) or by reference (0);
  * a deployment that needs inline data keeps it whatever is asked. */

@@ -1,0 +1,35 @@
+#!/bin/sh
+# cluster_scenarios.sh — the six scenarios (CI scale, `ours`) against a
+# running cluster, e.g. the docker label's containers: each cell's network
+# is set on the nodes by PUT /link, so Vary-Input must come out network-
+# bound there as on the embedded server (the links really were applied),
+# and after the run every node must have the link it had before (the
+# runner gives a cluster it did not start its links back).
+# Runs with FLOWGATE_ENDPOINTS set (ctest.sh run).
+# usage: cluster_scenarios.sh RESULTS_DIR SUITE CHECK
+set -u
+results=$1 suite=$2 check=$3
+: "${FLOWGATE_ENDPOINTS:?cluster_scenarios.sh: FLOWGATE_ENDPOINTS is not set}"
+urls=$(grep -o '"url":[[:space:]]*"[^"]*"' "$FLOWGATE_ENDPOINTS" | sed 's/.*"\(http[^"]*\)"/\1/')
+[ -n "$urls" ] || { echo "cluster_scenarios: no node URL in $FLOWGATE_ENDPOINTS" >&2; exit 1; }
+links() { for u in $urls; do curl -fsS "$u/link" || echo "$u: no answer"; echo; done; }
+before=$(links)
+mkdir -p "$results"
+rc=0
+FLOWGATE_RESULTS_DIR=$results "$suite" scenarios --ci --override || rc=1
+for spec in Vary-Input:transfer Vary-Concurrency:exec,queue; do
+    name=${spec%%:*} parts=${spec#*:}
+    "$check" "$results" "sc_${name}_" "$parts" || {
+        echo "cluster_scenarios: FAILED: on the cluster, $name is not bound by $parts" >&2
+        rc=1
+    }
+done
+after=$(links)
+if [ "$before" != "$after" ]; then
+    printf 'cluster_scenarios: FAILED: links not restored\nbefore:\n%s\nafter:\n%s\n' \
+        "$before" "$after" >&2
+    rc=1
+else
+    printf 'cluster_scenarios: links restored:\n%s\n' "$after"
+fi
+exit $rc
