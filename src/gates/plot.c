@@ -280,8 +280,13 @@ static int write_latency(const fold *f, const char *dir, fg_plot_summary *s, fg_
                 fprintf(out, "%.6g %.6g", f->sizes[z], p50);
                 for (int m = M_P95; m <= M_P99; m++) {
                     double v;
-                    if (avg_get(&k->m[m], &v) == 0) fprintf(out, " %.6g", v);
-                    else fprintf(out, " ?");
+                    if (avg_get(&k->m[m], &v) == 0) {
+                        fprintf(out, " %.6g", v);
+                        if (m == M_P99) s->latency_p99_points++;
+                        else s->latency_p95_points++;
+                    } else {
+                        fprintf(out, " ?");
+                    }
                 }
                 fprintf(out, "\n");
             }
@@ -700,12 +705,14 @@ int fg_plot_render(const fg_plot_summary *s, fg_err *err)
     char vars[4096];
     snprintf(vars, sizeof vars,
              "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='%s'; nsched=%d; "
-             "throughput_blocks=%d; latency_blocks=%d; timeline_blocks=%d; timeline_requests=%d; "
+             "throughput_blocks=%d; latency_blocks=%d; latency_p95_points=%d; "
+             "latency_p99_points=%d; timeline_blocks=%d; timeline_requests=%d; "
              "timeline_cell='%s'; conc_min=%d; conc_max=%d; size_min=%.17g; size_max=%.17g; "
              "success_rows=%d; scheduler_rows=%d; scheduler_p95_rows=%d; scheduler_tp_rows=%d; "
              "resources_blocks=%d; resources_cell='%s'; window_start=%.6g; window_end=%.6g",
              scripts, s->dir, s->dir, s->run_id, s->category, s->n_schedulers, s->throughput_blocks,
-             s->latency_blocks, s->timeline_blocks, s->timeline_requests, s->timeline_cell,
+             s->latency_blocks, s->latency_p95_points, s->latency_p99_points, s->timeline_blocks,
+             s->timeline_requests, s->timeline_cell,
              s->conc_min, s->conc_max, s->size_min, s->size_max, s->success_rows,
              s->scheduler_rows, s->scheduler_p95_rows, s->scheduler_tp_rows, s->resources_blocks,
              s->resources_cell, s->window_start_s, s->window_end_s);

@@ -240,6 +240,8 @@ static void test_data_files(void **state)
 
     char *lat = slurp(WORK "/data/latency.dat");
     assert_int_equal(s.latency_blocks, 3);      /* ours c1, ours c5, faaspr c1 */
+    assert_int_equal(s.latency_p95_points, 5);
+    assert_int_equal(s.latency_p99_points, 5);
     assert_true(contains_line(lat, "1 250 375 500"));   /* ours c5 at 1 MB, repeats averaged */
     assert_true(contains_line(lat, "2 250 375 500"));
     assert_int_equal(data_rows(lat), 5);
@@ -358,11 +360,15 @@ static void test_schedulers_without_p95(void **state)
     char *lat = slurp(WORK "/nop95/data/latency.dat");
     assert_true(contains_line(lat, "1 100 ? ?"));
     free(lat);
+    /* No p95/p99 at all: the chart leaves those series out of the plot. */
+    assert_int_equal(s.latency_p95_points, 0);
+    assert_int_equal(s.latency_p99_points, 0);
     assert_int_equal(s.scheduler_tp_rows, 4);
     if (!have_gnuplot()) return;
     if (fg_plot_results(WORK "/nop95/results.json", WORK "/nop95/plots", &s, &err) != 0)
         fail_msg("%s", err.msg);
     assert_nonempty_file(WORK "/nop95/plots/20260101-130000", "schedulers.png");
+    assert_nonempty_file(WORK "/nop95/plots/20260101-130000", "latency.png");
 }
 
 /* A scale run holds categories whose cells share ids: each category is

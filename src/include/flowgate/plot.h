@@ -41,6 +41,7 @@ typedef struct fg_plot_summary {
     int conc_min, conc_max;  /* the axes' extent, so one-point axes get a range */
     double size_min, size_max;
     int throughput_blocks, latency_blocks, success_rows, function_rows, scheduler_rows;
+    int latency_p95_points, latency_p99_points;   /* resolvable percentiles in latency.dat */
     int timeline_rows, timeline_blocks, timeline_requests, bottleneck_rows;
     int scheduler_p95_rows, scheduler_tp_rows;   /* rows with a p95 / a throughput */
     int resources_blocks;
