@@ -380,9 +380,13 @@ cJSON *fg_scenario_summary(const cJSON *const *entries, int n)
         double sd = sqrt(ss / (k - 1));
         double half = fg_t_quantile(0.975, k - 1) * sd / sqrt(k);
         cJSON_AddNumberToObject(s, "sd", sd);
+        /* Cut at the metric's range: from 3 replicates a t interval of a
+         * latency can reach below 0 ms, which no replicate could measure. */
+        double hi = mean + half;
+        if (!strcmp(summary_metrics[m], "success_rate") && hi > 1) hi = 1;
         cJSON *ci = cJSON_AddArrayToObject(s, "ci95");
-        cJSON_AddItemToArray(ci, cJSON_CreateNumber(mean - half));
-        cJSON_AddItemToArray(ci, cJSON_CreateNumber(mean + half));
+        cJSON_AddItemToArray(ci, cJSON_CreateNumber(mean - half > 0 ? mean - half : 0));
+        cJSON_AddItemToArray(ci, cJSON_CreateNumber(hi));
     }
     return o;
 }

@@ -153,6 +153,7 @@ static void test_summary(void **state)
         cJSON_AddNumberToObject(lat, "p50", p50[i]);
         if (i < 2) cJSON_AddNumberToObject(lat, "p99", 99);   /* one replicate lacks it */
         cJSON_AddNumberToObject(e[i], "throughput_rps", tput[i]);
+        cJSON_AddNumberToObject(e[i], "success_rate", i ? 1 : 0.9);
     }
     cJSON *s = fg_scenario_summary((const cJSON *const *)e, 3);
     const cJSON *m = cJSON_GetObjectItem(s, "metrics");
@@ -163,6 +164,14 @@ static void test_summary(void **state)
     const cJSON *ci = cJSON_GetObjectItem(p, "ci95");
     assert_true(fabs(cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 0)) - (12 - half)) < 1e-6);
     assert_true(fabs(cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 1)) - (12 + half)) < 1e-6);
+    /* Throughput 1, 2, 3: 2 - 2.48 would be below 0, so the interval is
+     * cut at 0; success 0.9, 1, 1 is cut at 1. */
+    ci = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "throughput_rps"), "ci95");
+    assert_true(cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 0)) == 0);
+    assert_true(fabs(cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 1)) - (2 + half / 2)) < 1e-6);
+    ci = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "success_rate"), "ci95");
+    assert_true(cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 0)) > 0.8);
+    assert_true(cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 1)) == 1);
     assert_null(cJSON_GetObjectItem(m, "p99_ms"));   /* not summarised from part */
     assert_null(cJSON_GetObjectItem(m, "p95_ms"));
     cJSON_Delete(s);
