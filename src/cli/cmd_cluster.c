@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "flowgate/containers.h"
+#include "flowgate/http_client.h"
 #include "flowgate/parse.h"
 
 static void usage(FILE *out)
@@ -124,6 +125,22 @@ static int status(int argc, char **argv)
     }
     int problems = fg_containers_check(c.containers_cluster, c.containers_image, &c, 1, stdout);
     if (problems < 0) return 2;
+    /* The link each node emulates now: a scenario run sets it and puts it
+     * back; this shows which is in force. */
+    for (int i = 0; i < c.n_nodes && problems == 0; i++) {
+        char url[300];
+        snprintf(url, sizeof url, "%s/link", c.nodes[i].url);
+        cJSON *link = NULL;
+        long code;
+        if (fg_http_get_json(url, 5, &code, &link, &err) != 0) {
+            printf("  %s link: %s\n", c.nodes[i].name, err.msg);
+            continue;
+        }
+        printf("  %s link: %g Mbit/s (0 = uncapped), +%g ms\n", c.nodes[i].name,
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(link, "bandwidth_mbit")),
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(link, "latency_ms")));
+        cJSON_Delete(link);
+    }
     printf("cluster %s: %d of %d node(s) with a problem\n", c.containers_cluster, problems,
            c.n_nodes);
     return problems ? 1 : 0;
