@@ -12,6 +12,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int no_link_control(fg_err *err, const fg_node_info *n, long code)
+{
+    return fg_err_set(err, "node %s (%s) has no link control (HTTP %ld): network conditions "
+                      "need flowgate's node server", n->name, n->url, code);
+}
+
+int fg_cluster_get_node_link(const fg_cluster *c, int node, double *bandwidth_mbit,
+                             double *latency_ms, fg_err *err)
+{
+    if (c->mode != FG_CLUSTER_NODES || node < 0 || node >= c->n_nodes)
+        return fg_err_set(err, "no node %d with a link", node);
+    char url[300];
+    snprintf(url, sizeof url, "%s/link", c->nodes[node].url);
+    cJSON *got = NULL;
+    long code = 0;
+    fg_err why;
+    if (fg_http_get_json_opts(url, fg_cluster_endpoint(c, node), 1, 10, &code, &got, &why) != 0) {
+        if (code == 404 || code == 405) return no_link_control(err, &c->nodes[node], code);
+        return fg_err_set(err, "node %s: cannot read its link: %s", c->nodes[node].name, why.msg);
+    }
+    const cJSON *bw = cJSON_GetObjectItemCaseSensitive(got, "bandwidth_mbit");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(got, "latency_ms");
+    int rc = 0;
+    if (cJSON_IsNumber(bw) && cJSON_IsNumber(lat)) {
+        *bandwidth_mbit = bw->valuedouble;
+        *latency_ms = lat->valuedouble;
+    } else {
+        rc = fg_err_set(err, "node %s: GET /link has no bandwidth_mbit and latency_ms",
+                        c->nodes[node].name);
+    }
+    cJSON_Delete(got);
+    return rc;
+}
+
 int fg_cluster_set_node_link(fg_cluster *c, int node, double bandwidth_mbit, double latency_ms,
                              fg_err *err)
 {
@@ -41,8 +75,7 @@ int fg_cluster_set_node_link(fg_cluster *c, int node, double bandwidth_mbit, dou
     int rc = 0;
     if (!applied) {
         if (code == 404 || code == 405)
-            rc = fg_err_set(err, "node %s (%s) has no link control (HTTP %ld): network "
-                            "conditions need flowgate's node server", n->name, n->url, code);
+            rc = no_link_control(err, n, code);
         else
             rc = fg_err_set(err, "node %s: link not set: HTTP %ld%s%.200s", n->name, code,
                             cJSON_IsString(msg) ? ": " : "",

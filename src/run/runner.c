@@ -585,11 +585,13 @@ int fg_runner_set_network(fg_runner *r, double bandwidth_mbit, double latency_ms
         return fg_err_set(err, "network conditions (bandwidth %g Mbit/s, latency %g ms) need "
                           "node servers; the endpoints (%s) are one URL per function",
                           bandwidth_mbit, latency_ms, r->cfg.endpoints);
+    /* What the servers have in force, not what an endpoints file says
+     * (it may leave the links out): that is what the run gives back. */
     if (!r->links_saved) {
-        for (int i = 0; i < r->cluster.n_nodes; i++) {
-            r->saved_links[i][0] = r->cluster.nodes[i].bandwidth_mbit;
-            r->saved_links[i][1] = r->cluster.nodes[i].latency_ms;
-        }
+        for (int i = 0; i < r->cluster.n_nodes; i++)
+            if (fg_cluster_get_node_link(&r->cluster, i, &r->saved_links[i][0],
+                                         &r->saved_links[i][1], err) != 0)
+                return -1;
         r->links_saved = 1;
     }
     for (int i = 0; i < r->cluster.n_nodes; i++) {

@@ -291,6 +291,11 @@ static void test_link_refused_where_there_is_none(void **state)
     assert_int_equal(fg_cluster_set_node_link(&other, 0, 10, 0, &err), -1);
     assert_non_null(strstr(err.msg, "has no link control (HTTP 404)"));
     assert_true(other.nodes[0].bandwidth_mbit == MBIT);
+    double bw = -1, lat = -1;
+    assert_int_equal(fg_cluster_get_node_link(&other, 0, &bw, &lat, &err), -1);
+    assert_non_null(strstr(err.msg, "has no link control (HTTP 404)"));
+    assert_int_equal(fg_cluster_get_node_link(&g.c, 0, &bw, &lat, &err), 0);
+    assert_true(bw == MBIT && lat == 0);
     other.mode = FG_CLUSTER_FUNCTIONS;
     assert_int_equal(fg_cluster_set_node_link(&other, 0, 10, 0, &err), -1);
     assert_non_null(strstr(err.msg, "one URL per function"));

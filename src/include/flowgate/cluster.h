@@ -138,6 +138,9 @@ int fg_cluster_invoke_url(const fg_cluster *c, int node, const char *function,
  * endpoints are per function or the server has no link control. */
 int fg_cluster_set_node_link(fg_cluster *c, int node, double bandwidth_mbit, double latency_ms,
                              fg_err *err);
+/* The link the node's server has in force now (GET /link). */
+int fg_cluster_get_node_link(const fg_cluster *c, int node, double *bandwidth_mbit,
+                             double *latency_ms, fg_err *err);
 
 /* ---- the embedded server (embedded.c) ----------------------------------- */
 
