@@ -9,12 +9,10 @@ set ylabel "fraction of requests"
 set yrange [0:1]
 set xrange [0:*]
 f = datadir.'/cdf.dat'
-stats f nooutput
-blocks = STATS_blocks
 do for [fmt in "png svg"] {
     eval(fmt eq "png" ? png_term : svg_term)
     set output sprintf("%s/cdf.%s", outdir, fmt)
     set title sprintf("Scenario %s, heaviest cell: latency CDF — %s", scenario, run_name) noenhanced
-    plot for [i=0:blocks-1] f index i using 1:2 with steps lw 2 lc rgb series_color(i) title columnheader(1)
+    plot for [i=0:cdf_blocks-1] f index i using 1:2 with steps lw 2 lc rgb series_color(i) title columnheader(1)
     set output
 }

@@ -87,8 +87,9 @@ static void fmt_summary(const cJSON *metrics, const char *key, double scale, con
     snprintf(out, size, "%s ± %s [%s, %s]", a, b, c, d);
 }
 
-/* mean lo hi of one metric for curve.dat ("? ? ?" when absent). */
-static void write_triple(FILE *out, const cJSON *metrics, const char *key)
+/* mean lo hi of one metric for curve.dat ("? ? ?" when absent); counts
+ * the points written into *points. */
+static void write_triple(FILE *out, const cJSON *metrics, const char *key, int *points)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(metrics, key);
     double mean = fg_json_number(m, "mean");
@@ -97,6 +98,7 @@ static void write_triple(FILE *out, const cJSON *metrics, const char *key)
         fprintf(out, " ? ? ?");
         return;
     }
+    (*points)++;
     double lo = mean, hi = mean;
     if (cJSON_GetArraySize(ci) == 2) {
         lo = cJSON_GetArrayItem(ci, 0)->valuedouble;
@@ -182,9 +184,17 @@ static int close_file(FILE *f, const char *dir, const char *name, fg_err *err)
     return 0;
 }
 
+/* What one scenario's data files hold, for the scripts: a chart or panel
+ * with nothing to draw is left out (gnuplot refuses an empty one). */
+typedef struct sc_counts {
+    int curve_points[3];    /* p50, p95, throughput points in curve.dat */
+    int cdf_blocks;
+    int bottleneck_rows;
+} sc_counts;
+
 /* One scenario's data files (cells sorted by x, then scheduler). */
 static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells, int n,
-                          char scheds[][32], int n_sched, int *bottleneck_rows, fg_err *err)
+                          char scheds[][32], int n_sched, sc_counts *counts, fg_err *err)
 {
     if (fg_mkdirs(dir, err) != 0) return -1;
     FILE *f = open_in(dir, "curve.dat", err);
@@ -199,9 +209,9 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
             if (!rows++) fprintf(f, "%s\"%s\"\n", block++ ? "\n\n" : "", scheds[s]);
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(cells[i].summary, "metrics");
             fprintf(f, "%.6g", cells[i].x);
-            write_triple(f, m, "p50_ms");
-            write_triple(f, m, "p95_ms");
-            write_triple(f, m, "throughput_rps");
+            write_triple(f, m, "p50_ms", &counts->curve_points[0]);
+            write_triple(f, m, "p95_ms", &counts->curve_points[1]);
+            write_triple(f, m, "throughput_rps", &counts->curve_points[2]);
             fprintf(f, "\n");
         }
     }
@@ -221,6 +231,7 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
         if (k > 0) {
             fprintf(f, "%s\"%s\"\n", block++ ? "\n\n" : "", scheds[s]);
             for (int i = 0; i < k; i++) fprintf(f, "%.3f %.6f\n", v[i], (double)(i + 1) / k);
+            counts->cdf_blocks++;
         }
         free(v);
     }
@@ -228,7 +239,6 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
 
     if (!(f = open_in(dir, "bottleneck.dat", err))) return -1;
     fprintf(f, "# label exec_ms transfer_ms queue_ms driver_ms dominant (mean over replicates)\n");
-    *bottleneck_rows = 0;
     for (int i = 0; i < n; i++) {
         double p[N_PARTS];
         if (!cell_parts(results, cells[i].id, p, NULL)) continue;
@@ -237,7 +247,7 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
             if (p[k] > p[dom]) dom = k;
         fprintf(f, "\"%.6g %s\" %.6g %.6g %.6g %.6g \"%s\"\n", cells[i].x,
                 scheds[cells[i].sched_index], p[0], p[1], p[2], p[3], fg_plot_parts[dom]);
-        (*bottleneck_rows)++;
+        counts->bottleneck_rows++;
     }
     return close_file(f, dir, "bottleneck.dat", err);
 }
@@ -347,12 +357,12 @@ int fg_scenario_report(const cJSON *results, const char *dir, int render, int *s
 
         char sub[1200];
         snprintf(sub, sizeof sub, "%s/%s", dir, all[i].name);
-        int bottleneck_rows = 0;
+        sc_counts counts = {{0, 0, 0}, 0, 0};
         if (!fg_plot_safe_for_gnuplot(sub)) {
             rc = fg_err_set(err, "%s: quote or newline in a scenario name", all[i].name);
             break;
         }
-        if (write_scenario(results, sub, cells, n, scheds, n_sched, &bottleneck_rows, err)) {
+        if (write_scenario(results, sub, cells, n, scheds, n_sched, &counts, err)) {
             rc = -1;
             break;
         }
@@ -363,11 +373,16 @@ int fg_scenario_report(const cJSON *results, const char *dir, int render, int *s
         char vars[3000];
         snprintf(vars, sizeof vars,
                  "plotsdir='%s'; datadir='%s'; outdir='%s'; runid='%s'; category='scenarios'; "
-                 "scenario='%s'; xlabel='%s'; nsched=%d; bottleneck_rows=%d",
+                 "scenario='%s'; xlabel='%s'; nsched=%d; bottleneck_rows=%d; p50_points=%d; "
+                 "p95_points=%d; throughput_points=%d; cdf_blocks=%d; x_min=%.17g; x_max=%.17g",
                  fg_plot_scripts_dir(), sub, sub, runid && fg_plot_safe_for_gnuplot(runid) ? runid : "?",
-                 all[i].name, factor_labels[fac], n_sched, bottleneck_rows);
-        if (fg_plot_gnuplot("scenario_curve", vars, err) || fg_plot_gnuplot("scenario_cdf", vars, err) ||
-            (bottleneck_rows && fg_plot_gnuplot("bottleneck", vars, err)))
+                 all[i].name, factor_labels[fac], n_sched, counts.bottleneck_rows,
+                 counts.curve_points[0], counts.curve_points[1], counts.curve_points[2],
+                 counts.cdf_blocks, cells[0].x, cells[n - 1].x);
+        const int *cp = counts.curve_points;
+        if ((cp[0] + cp[1] + cp[2] > 0 && fg_plot_gnuplot("scenario_curve", vars, err)) ||
+            (counts.cdf_blocks && fg_plot_gnuplot("scenario_cdf", vars, err)) ||
+            (counts.bottleneck_rows && fg_plot_gnuplot("bottleneck", vars, err)))
             rc = -1;
     }
     if (md && fclose(md) != 0 && rc == 0) rc = fg_err_set(err, "%s/scenarios.md: write failed", dir);
