@@ -17,13 +17,8 @@ before=$(links)
 mkdir -p "$results"
 rc=0
 FLOWGATE_RESULTS_DIR=$results "$suite" scenarios --ci --override || rc=1
-for spec in Vary-Input:transfer Vary-Concurrency:exec,queue; do
-    name=${spec%%:*} parts=${spec#*:}
-    "$check" "$results" "sc_${name}_" "$parts" || {
-        echo "cluster_scenarios: FAILED: on the cluster, $name is not bound by $parts" >&2
-        rc=1
-    }
-done
+# The same known-bottleneck check as on the embedded server.
+"$(dirname "$0")/scenario_bottlenecks.sh" "$results" "$check" || rc=1
 after=$(links)
 if [ "$before" != "$after" ]; then
     printf 'cluster_scenarios: FAILED: links not restored\nbefore:\n%s\nafter:\n%s\n' \
