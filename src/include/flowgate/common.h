@@ -54,6 +54,13 @@ static inline uint64_t fg_mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* Exit codes of every command and suite: 0 pass (no regression), 1 fail
+ * (a regression, a threshold failed, an interrupted run), 2 bad input or
+ * setup, 3 inconclusive (the evidence could not decide: budget or pairs ran
+ * out, or the machine was too busy to tell). Inconclusive is never a pass
+ * by default; a user who wants it to pass says so (--inconclusive=pass). */
+enum { FG_EXIT_PASS = 0, FG_EXIT_FAIL = 1, FG_EXIT_BAD_INPUT = 2, FG_EXIT_INCONCLUSIVE = 3 };
+
 /* 1 MB in flowgate is 1 MiB (1 048 576 bytes), as in the reference system. */
 #define FG_MB 1048576.0
 
