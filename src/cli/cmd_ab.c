@@ -1,9 +1,7 @@
-/* cmd_ab.c — `flowgate ab`: an A/B run. The same matrix runs against two
- * systems A and B on this machine in interleaved repeats, and the gate
- * compares B with A pair by pair, so slow drift of the machine (other
- * load, thermal state, caches) lands on both sides and cancels. It is how
- * a change is gated without a stored baseline: A is the previous build,
- * B the new one.
+/* cmd_ab.c — `flowgate ab`: the A/B regression gate from the command line.
+ * The procedure (pairs, looks, spending, verdict) is the run library's
+ * (ab.h); this file parses flags, sets up the two systems as runners and
+ * prints.
  *
  * Systems: each side is an embedded server (its own flowgate-functions
  * process, --x-server BIN, started from the nodes profile --x-nodes) or an
@@ -11,30 +9,16 @@
  * A profile with every node F times as slow (the server's known-effect
  * knob), written to results/ab-<id>/B-nodes.json. Without system flags A
  * and B are two separate servers of the same binary and profile: an A/A
- * run, which must pass. FLOWGATE_ENDPOINTS and a config file's endpoints
- * are not used: one deployment cannot be both sides.
+ * run, which must not fail. FLOWGATE_ENDPOINTS and a config file's
+ * endpoints are not used: one deployment cannot be both sides.
  *
- * Pairs: each runner runs one repeat per cell call, and the repeat index
- * of both sides is the pair index, so repeat i of A and of B ran back to
- * back. Within pair i every cell runs on both sides, A then B for even i,
- * B then A for odd i (ABBA), so a trend within a pair does not favour one
- * side either.
- *
- * Sequential stopping: the comparison (compare.h, paired) is looked at
- * after pair m = --min-pairs (default 3) and then at pairs
- * m, ceil(1.5 m), ... (3, 5, 8, 12, 18, 27, 41, ...), and once more when
- * the run stops between those looks. Each look tests at alpha / L, where L
- * is the most looks the run can make (Bonferroni over looks): however often
- * it looks, the chance of a false alarm stays at most alpha. A cell that is
- * decided at a look (a regression shown, or equivalence: B's ratio bounded
- * below 1 + tolerance) is not run again while it stays decided; the run
- * stops when every cell is decided, when the next pair would go past
- * --budget seconds (estimated from each cell's last pair), at --max-pairs,
- * or on Ctrl-C (the running cell ends, marked interrupted; no other starts).
- * The final comparison is printed one line per cell and written to
- * results/ab-<id>/verdict.txt beside A/ and B/ (each side's results file).
- * Exit: 0 the comparison passes, 1 it fails (a regression, insufficient
- * data, a missing, failed or interrupted cell), 2 bad input or setup. */
+ * Ctrl-C (or SIGTERM): the running cell ends, marked interrupted; no other
+ * starts; the run fails. The verdict goes to stdout and to
+ * results/ab-<id>/verdict.txt and verdict.json beside A/ and B/ (each
+ * side's results file).
+ * Exit: 0 no regression, 1 a regression (or a missing, failed or
+ * interrupted cell), 2 bad input or setup, 3 inconclusive (0 with
+ * --inconclusive=pass). */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -48,6 +32,7 @@
 
 #include "commands.h"
 #include "run_flags.h"
+#include "flowgate/ab.h"
 #include "flowgate/compare.h"
 #include "flowgate/config.h"
 #include "flowgate/engine.h"
@@ -56,9 +41,6 @@
 #include "flowgate/report.h"
 #include "flowgate/thresholds.h"
 
-#define AB_DEFAULT_BUDGET_S 300.0
-#define AB_DEFAULT_MIN_PAIRS 3
-#define AB_DEFAULT_MAX_PAIRS 30
 #define AB_MAX_PAIRS 1000
 #define AB_MAX_BUDGET_S 604800.0   /* a week */
 
@@ -72,20 +54,18 @@ typedef struct ab_flags {
     ab_side a, b;
     double b_slowdown;                             /* 0: not given */
     /* Sequential stopping and the comparison. */
-    double budget_s, alpha;                        /* alpha < 0: not given */
+    double budget_s, alpha, beta;                  /* alpha, beta < 0: not given */
     int min_pairs, max_pairs;
+    int inconclusive_pass;                         /* --inconclusive=pass */
     const char *tolerances;
     const char *thresholds;                        /* NULL: no threshold table */
 } ab_flags;
 
-/* One cell of the matrix and its state across pairs. */
+/* One cell of the matrix. */
 typedef struct ab_cell {
     double mb;
     int concurrency;
     const char *scheduler;
-    char id[128];          /* experiment_id, from its first entry */
-    int decided;           /* at the latest look */
-    double last_pair_ms;   /* both sides, the latest pair it ran in */
 } ab_cell;
 
 static void usage(FILE *out)
@@ -95,7 +75,8 @@ static void usage(FILE *out)
         "                   [--a-nodes F] [--a-server BIN] [--a-endpoints F]\n"
         "                   [--b-nodes F] [--b-server BIN] [--b-endpoints F] [--b-slowdown F]\n"
         "                   [--budget S] [--min-pairs N] [--max-pairs N]\n"
-        "                   [--alpha A] [--tolerances F] [--thresholds F]\n"
+        "                   [--alpha A] [--beta B] [--tolerances F] [--thresholds F]\n"
+        "                   [--inconclusive=fail|pass]\n"
         "                   [--config F] [--schedulers a,b] [--sizes 0.1,1] [--concurrency 1,5]\n"
         "                   [--requests N] [--warmup N] [--warmup-s S] [--rate R --duration S]\n"
         "                   [--max-inflight N] [--timeout S] [--retries N] [--inline]\n"
@@ -112,20 +93,29 @@ static void usage(FILE *out)
         "                        (the server's \"slowdown\" knob; to measure the gate's power)\n"
         "  Without system flags both sides are the default embedded server: an A/A run.\n"
         "  --budget S            stop before a pair that would end after S s (default 300)\n"
-        "  --min-pairs N         first look at the comparison after N pairs (default 3),\n"
-        "                        then at N, ceil(1.5N), ... (3, 5, 8, 12, 18, 27, ...)\n"
-        "  --max-pairs N         at most N pairs (default 30)\n"
-        "  --alpha A             false-alarm rate of the whole run (default: compare's,\n"
-        "                        0.01); each look tests at A / (most looks possible)\n"
-        "  --tolerances F        compare's tolerances file (flowgate compare --help)\n"
+        "  --min-pairs N         first look after N pairs (default 3), then at\n"
+        "                        ceil(1.5 N), ... and --max-pairs (3, 5, 8, 12, 16)\n"
+        "  --max-pairs N         at most N pairs (default 16)\n"
+        "  --alpha A             chance of a false regression per run, over every cell,\n"
+        "                        metric and look (default 0.01)\n"
+        "  --beta B              chance that a change of exactly +margin passes as \"no\n"
+        "                        regression\" (default 0.05)\n"
+        "  --tolerances F        margins per metric and cell, alpha, beta (flowgate compare\n"
+        "                        --help); default margins: centre 10 %%, throughput\n"
+        "                        10 %%, tail 0 (watched: a regression fails, no margin\n"
+        "                        need be shown)\n"
         "  --thresholds F        also gate B's entries on a thresholds file; its relative\n"
         "                        thresholds (p95_ms < 1.25 * base.p95_ms) use A's entry of\n"
         "                        the same pair as the base; any failing check fails the run\n"
-        "The run stops when every cell is decided (regression or equivalence shown),\n"
-        "before the budget or max pairs would be exceeded, or on Ctrl-C.\n"
+        "  --inconclusive=pass   an inconclusive run exits 0 instead of 3 (a decision:\n"
+        "                        \"can't tell here\" then lets the change through)\n"
+        "Per cell: regression (B worse than A, shown at alpha), no regression (B shown\n"
+        "within the margin of A, at beta) or inconclusive. A regressed cell names its\n"
+        "culprit: the functions and critical-path parts that account for the added time.\n"
         "Writes results/ab-<id>/{A,B}/experiment_results_*.json and verdict.txt.\n"
-        "Exit: 0 pass, 1 the comparison failed (regression, insufficient data, missing,\n"
-        "failed or interrupted cells), 2 bad input or setup.\n");
+        "Writes results/ab-<id>/verdict.json too.\n"
+        "Exit: 0 no regression, 1 a regression (or missing, failed or interrupted cells),\n"
+        "2 bad input or setup, 3 inconclusive.\n");
 }
 
 /* ---- flags -------------------------------------------------------------- */
@@ -134,10 +124,10 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
 {
     memset(f, 0, sizeof *f);
     run_flags_init(&f->run);
-    f->alpha = -1;
-    f->budget_s = AB_DEFAULT_BUDGET_S;
-    f->min_pairs = AB_DEFAULT_MIN_PAIRS;
-    f->max_pairs = AB_DEFAULT_MAX_PAIRS;
+    f->alpha = f->beta = -1;
+    f->budget_s = FG_AB_DEFAULT_BUDGET_S;
+    f->min_pairs = FG_AB_DEFAULT_MIN_PAIRS;
+    f->max_pairs = FG_AB_DEFAULT_MAX_PAIRS;
     *category = "smoke";
     int have_category = 0;
     for (int i = 1; i < argc; i++) {
@@ -169,11 +159,18 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
         STR_FLAG("--b-endpoints", b.endpoints)
         STR_FLAG("--tolerances", tolerances)
         STR_FLAG("--thresholds", thresholds)
-        INT_FLAG("--min-pairs", min_pairs, 1, AB_MAX_PAIRS)
+        if (!strncmp(a, "--inconclusive=", 15)) {
+            if (strcmp(a + 15, "pass") && strcmp(a + 15, "fail"))
+                return fg_err_set(err, "%s: expected --inconclusive=fail or --inconclusive=pass", a);
+            f->inconclusive_pass = !strcmp(a + 15, "pass");
+            continue;
+        }
+        INT_FLAG("--min-pairs", min_pairs, 2, AB_MAX_PAIRS)
         INT_FLAG("--max-pairs", max_pairs, 1, AB_MAX_PAIRS)
         NUM_FLAG("--b-slowdown", b_slowdown, 1, 100)
         NUM_FLAG("--budget", budget_s, 1, AB_MAX_BUDGET_S)
         NUM_FLAG("--alpha", alpha, 1e-6, 0.5)
+        NUM_FLAG("--beta", beta, 1e-6, 0.5)
 #undef STR_FLAG
 #undef INT_FLAG
 #undef NUM_FLAG
@@ -356,25 +353,6 @@ static int make_ab_dir(const char *results_dir, char *id, size_t id_size, char *
     return fg_err_set(err, "%s/ab-%s: taken 1000 times over", results_dir, stamp);
 }
 
-/* ---- looks -------------------------------------------------------------- */
-
-/* The look after `pairs` pairs: m, ceil(1.5 m), ceil(1.5 * that), ... */
-static int is_look(int pairs, int min_pairs)
-{
-    int l = min_pairs;
-    while (l < pairs) l = (int)ceil(l * 1.5);
-    return l == pairs;
-}
-
-/* The most looks a run can make: the scheduled ones up to max_pairs, plus
- * the final one when the run stops off the schedule. */
-static int max_looks(int min_pairs, int max_pairs)
-{
-    int n = 0, l = min_pairs;
-    for (; l <= max_pairs; l = (int)ceil(l * 1.5)) n++;
-    return n + !is_look(max_pairs, min_pairs);
-}
-
 /* ---- running ------------------------------------------------------------ */
 
 static void on_stop_signal(int sig)
@@ -383,8 +361,42 @@ static void on_stop_signal(int sig)
     fg_engine_request_stop();
 }
 
-static void print_entry(int pair, char side, const cJSON *e)
+/* The two systems as fg_ab_systems: one runner per side. */
+typedef struct ab_sides {
+    fg_runner *r[2];
+    const ab_cell *cells;
+} ab_sides;
+
+static int sides_run_cell(void *ctx, int side, int cell, int pair, const cJSON **entry,
+                          fg_err *err)
 {
+    ab_sides *s = ctx;
+    const ab_cell *c = &s->cells[cell];
+    fg_runner_set_repeat(s->r[side], pair);
+    *entry = NULL;
+    return fg_runner_cell(s->r[side], c->mb, c->concurrency, c->scheduler, entry, err);
+}
+
+static const cJSON *sides_results(void *ctx, int side)
+{
+    return fg_runner_results(((ab_sides *)ctx)->r[side]);
+}
+
+static int sides_stop_requested(void *ctx)
+{
+    (void)ctx;
+    return fg_engine_stop_requested();
+}
+
+static double sides_now_ms(void *ctx)
+{
+    (void)ctx;
+    return fg_now_mono_ms();
+}
+
+static void print_entry(void *ctx, int pair, int side, const cJSON *e)
+{
+    (void)ctx;
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
     const cJSON *lat = cJSON_GetObjectItemCaseSensitive(e, "latency_ms");
     const cJSON *p95 = cJSON_GetObjectItemCaseSensitive(lat, "p95");
@@ -393,135 +405,18 @@ static void print_entry(int pair, char side, const cJSON *e)
     char a[32] = "n/a", b[32] = "n/a";
     if (cJSON_IsNumber(p50)) snprintf(a, sizeof a, "%.1f ms", p50->valuedouble);
     if (cJSON_IsNumber(p95)) snprintf(b, sizeof b, "%.1f ms", p95->valuedouble);
-    printf("pair %d %c %s  ok %.0f/%.0f  p50 %s  p95 %s%s\n", pair, side, id ? id : "?",
+    printf("pair %d %c %s  ok %.0f/%.0f  p50 %s  p95 %s%s\n", pair, "AB"[side], id ? id : "?",
            number_or(req, "ok", 0), number_or(req, "sent", 0), a, b,
            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted")) ? "  interrupted" : "");
     fflush(stdout);
 }
 
-/* One cell on one side as repeat `pair`; -1 on a setup error. */
-static int run_side(fg_runner *r, char side, int pair, ab_cell *cell, fg_err *err)
+static void print_look(void *ctx, int pairs, int decided, int cells, double elapsed_s)
 {
-    fg_runner_set_repeat(r, pair);
-    const cJSON *entry = NULL;
-    if (fg_runner_cell(r, cell->mb, cell->concurrency, cell->scheduler, &entry, err) != 0)
-        return -1;
-    if (entry) {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "experiment_id"));
-        if (id && !cell->id[0]) snprintf(cell->id, sizeof cell->id, "%s", id);
-        print_entry(pair, side, entry);
-    }
-    return 0;
-}
-
-/* A run in progress: the two runners, the cells and the latest look. */
-typedef struct ab_run {
-    const ab_flags *f;
-    fg_runner *r[2];
-    ab_cell *cells;
-    int n_cells;
-    fg_compare_opts opts;          /* paired, alpha already split over the looks */
-    fg_compare_report rep;         /* the latest look's, when have_rep */
-    int have_rep;
-    int pairs, looked_at;          /* pairs run (a cut one included); last look's */
-    const char *stop;              /* why the run stopped */
-    double t0;
-} ab_run;
-
-static int look(ab_run *run, fg_err *err)
-{
-    if (run->have_rep) fg_compare_report_free(&run->rep);
-    run->have_rep = 0;
-    if (fg_compare_results(fg_runner_results(run->r[0]), "A", fg_runner_results(run->r[1]), "B",
-                           &run->opts, &run->rep, err) != 0)
-        return -1;
-    run->have_rep = 1;
-    run->looked_at = run->pairs;
-    return 0;
-}
-
-/* Marks each cell decided or not by the latest look; returns the undecided count. */
-static int mark_decided(ab_run *run)
-{
-    int open = 0;
-    for (int i = 0; i < run->n_cells; i++) {
-        ab_cell *c = &run->cells[i];
-        c->decided = 0;
-        for (int k = 0; k < run->rep.n; k++)
-            if (!strcmp(run->rep.cells[k].experiment_id, c->id)) {
-                c->decided = run->rep.cells[k].decided;
-                break;
-            }
-        open += !c->decided;
-    }
-    return open;
-}
-
-/* Pairs until a stop; ends with a look at everything run. -1 on a setup
- * error (a cell that could not run at all, a malformed comparison). */
-static int run_pairs(ab_run *run, fg_err *err)
-{
-    const ab_flags *f = run->f;
-    run->stop = "max pairs";
-    while (run->pairs < f->max_pairs) {
-        /* Each undecided cell's latest pair estimates the next one. */
-        double next_ms = 0;
-        for (int c = 0; c < run->n_cells; c++)
-            if (!run->cells[c].decided) next_ms += run->cells[c].last_pair_ms;
-        if (fg_now_mono_ms() - run->t0 + next_ms > f->budget_s * 1000.0) {
-            run->stop = "budget";
-            break;
-        }
-        int pair = run->pairs, first = pair % 2;   /* ABBA: B first in odd pairs */
-        for (int c = 0; c < run->n_cells && !fg_engine_stop_requested(); c++) {
-            ab_cell *cell = &run->cells[c];
-            if (cell->decided) continue;
-            double c0 = fg_now_mono_ms();
-            for (int k = 0; k < 2 && !fg_engine_stop_requested(); k++) {
-                int s = k ? !first : first;
-                if (run_side(run->r[s], "AB"[s], pair, cell, err) != 0) return -1;
-            }
-            cell->last_pair_ms = fg_now_mono_ms() - c0;
-        }
-        run->pairs++;   /* a cut pair too: its entries are in the results */
-        if (fg_engine_stop_requested()) {
-            run->stop = "interrupted";
-            break;
-        }
-        if (run->pairs >= f->min_pairs && is_look(run->pairs, f->min_pairs)) {
-            if (look(run, err) != 0) return -1;
-            int open = mark_decided(run);
-            printf("look after pair %d: %d of %d cell%s decided (%.0f s)\n", run->pairs,
-                   run->n_cells - open, run->n_cells, run->n_cells == 1 ? "" : "s",
-                   (fg_now_mono_ms() - run->t0) / 1000.0);
-            fflush(stdout);
-            /* Decided: every cell is, or a regression is shown (the gate
-             * fails whatever the other cells do), or the comparison failed
-             * for a reason more pairs cannot cure. */
-            if (open == 0 || run->rep.decided) {
-                run->stop = run->rep.count[FG_VERDICT_REGRESSION] ||
-                                    run->rep.matrix_verdict == FG_VERDICT_REGRESSION
-                              ? "a regression is shown"
-                          : open == 0 ? "every cell decided"
-                          : "more pairs cannot change the verdict";
-                break;
-            }
-        }
-    }
-    /* The final look, when the run stopped off the schedule. */
-    if (!run->have_rep || run->looked_at != run->pairs) return look(run, err);
-    return 0;
-}
-
-/* "1 regression, 2 ok" from the report's counts. */
-static void format_counts(const fg_compare_report *rep, char *out, size_t size)
-{
-    size_t len = 0;
-    out[0] = 0;
-    for (int v = 0; v < (int)(sizeof rep->count / sizeof rep->count[0]); v++)
-        if (rep->count[v] && len < size)
-            len += (size_t)snprintf(out + len, size - len, "%s%d %s", len ? ", " : "",
-                                    rep->count[v], fg_verdict_name((fg_verdict)v));
+    (void)ctx;
+    printf("look after pair %d: %d of %d cell%s decided (%.0f s)\n", pairs, decided, cells,
+           cells == 1 ? "" : "s", elapsed_s);
+    fflush(stdout);
 }
 
 /* B's entries against a thresholds document, A's entry of the same pair
@@ -529,12 +424,12 @@ static void format_counts(const fg_compare_report *rep, char *out, size_t size)
  * beside the verdict. Returns the failed checks, -1 on error. Per pair, so
  * a relative bound must hold in every pair: a statistical verdict is the
  * comparison's job, this is the user's fixed rule on top. */
-static int threshold_table(ab_run *run, const cJSON *doc, const char *dir, fg_err *err)
+static int threshold_table(ab_sides *sides, const cJSON *doc, const char *dir, fg_err *err)
 {
     fg_threshold_table t;
     memset(&t, 0, sizeof t);
     char path[1024];
-    const cJSON *b = fg_runner_results(run->r[1]), *a = fg_runner_results(run->r[0]);
+    const cJSON *b = fg_runner_results(sides->r[1]), *a = fg_runner_results(sides->r[0]);
     int rc = fg_report_thresholds_base(b, a, doc, &t, err);
     if (rc == 0) rc = fg_report_write_thresholds(&t, b, dir, path, sizeof path, err);
     if (rc == 0) {
@@ -546,46 +441,35 @@ static int threshold_table(ab_run *run, const cJSON *doc, const char *dir, fg_er
     return rc;
 }
 
-/* Prints the verdict and writes it to path; returns 1 failed, 0 passed, -1
- * when the file could not be written. */
-static int verdict(ab_run *run, const char *id, char desc[2][1200], double alpha, int looks,
-                   const char *path, fg_err *err)
+/* Prints the verdict and writes verdict.txt and verdict.json into dir. */
+static int write_verdict(const fg_ab_plan *plan, const fg_ab_result *res, const char *id,
+                         char desc[2][1200], const char *dir, fg_err *err)
 {
+    char *body = fg_ab_format(plan, res);
+    cJSON *json = fg_ab_to_json(plan, res);
+    char *json_text = json ? cJSON_Print(json) : NULL;
+    cJSON_Delete(json);
     char *text = NULL;
     size_t text_len = 0;
-    FILE *vf = open_memstream(&text, &text_len);
-    if (!vf) return fg_err_set(err, "out of memory");
-    const fg_compare_report *rep = &run->rep;
-    fprintf(vf, "ab %s: A = %s\nab %s: B = %s\n", id, desc[0], id, desc[1]);
-    char line[1024], counts[512];
-    for (int i = 0; i < rep->n; i++) {
-        fg_compare_format(&rep->cells[i], line, sizeof line);
-        fprintf(vf, "%s\n", line);
+    FILE *tf = body && json_text ? open_memstream(&text, &text_len) : NULL;
+    if (!tf) {
+        free(body);
+        free(json_text);
+        return fg_err_set(err, "out of memory");
     }
-    /* The matrix as a whole can regress with no cell shown alone. */
-    fg_compare_format_matrix(rep, line, sizeof line);
-    if (line[0]) fprintf(vf, "%s\n", line);
-    if (rep->reason[0]) fprintf(vf, "ab: %s\n", rep->reason);
-    format_counts(rep, counts, sizeof counts);
-    if (rep->matrix_verdict == FG_VERDICT_REGRESSION)
-        snprintf(counts + strlen(counts), sizeof counts - strlen(counts), "; the matrix regressed");
-    int interrupted = fg_engine_stop_requested();
-    int failed = rep->failed || interrupted;
-    fprintf(vf, "ab: %s: %d cell%s (%s); %d pair%s in %.0f s; stopped: %s; alpha %g over %d "
-            "looks\n", failed ? "FAIL" : "PASS", rep->n, rep->n == 1 ? "" : "s", counts,
-            run->pairs, run->pairs == 1 ? "" : "s", (fg_now_mono_ms() - run->t0) / 1000.0,
-            run->stop, alpha, looks);
-    if (run->pairs < run->f->min_pairs && !interrupted)
-        fprintf(vf, "ab: only %d of --min-pairs %d pairs fit in the budget of %.0f s: raise "
-                "--budget or make the cells cheaper\n", run->pairs, run->f->min_pairs,
-                run->f->budget_s);
-    fclose(vf);
+    fprintf(tf, "ab %s: A = %s\nab %s: B = %s\n%s", id, desc[0], id, desc[1], body);
+    fclose(tf);
+    free(body);
     fputs(text, stdout);
-    int rc = fg_write_file_atomic(path, text, text_len, err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/verdict.txt", dir);
+    int rc = fg_write_file_atomic(path, text, strlen(text), err);
+    snprintf(path, sizeof path, "%s/verdict.json", dir);
+    if (rc == 0) rc = fg_write_file_atomic(path, json_text, strlen(json_text), err);
     free(text);
-    if (rc != 0) return -1;
-    printf("verdict: %s\n", path);
-    return failed;
+    free(json_text);
+    if (rc == 0) printf("verdict: %s/verdict.txt\n", dir);
+    return rc;
 }
 
 int cmd_ab(int argc, char **argv)
@@ -609,52 +493,42 @@ int cmd_ab(int argc, char **argv)
         fprintf(stderr, "flowgate ab: note: not using endpoints %s (FLOWGATE_ENDPOINTS or the "
                 "config): each side's system comes from its --a-/--b- flags\n", base.endpoints);
 
-    ab_run run;
-    memset(&run, 0, sizeof run);
-    run.f = &f;
-    fg_compare_opts_defaults(&run.opts);
+    fg_ab_plan plan;
+    fg_ab_plan_defaults(&plan);
+    plan.min_pairs = f.min_pairs;
+    plan.max_pairs = f.max_pairs;
+    plan.budget_s = f.budget_s;
     cJSON *tol_doc = NULL, *thresholds_doc = NULL;
-    if (f.tolerances && fg_compare_opts_load(f.tolerances, &run.opts, &tol_doc, &err) != 0) {
-        fprintf(stderr, "flowgate ab: %s\n", err.msg);
-        return 2;
-    }
-    if (f.thresholds && !(thresholds_doc = fg_thresholds_load(f.thresholds, &err))) {
-        fprintf(stderr, "flowgate ab: %s\n", err.msg);
-        cJSON_Delete(tol_doc);
-        cJSON_Delete(thresholds_doc);
-        return 2;
-    }
-    if (f.alpha > 0) run.opts.alpha = f.alpha;
-    const double alpha = run.opts.alpha;
-    const int looks = max_looks(f.min_pairs, f.max_pairs);
-    run.opts.paired = 1;
-    run.opts.alpha = alpha / looks;
+    ab_sides sides;
+    memset(&sides, 0, sizeof sides);
+    ab_cell *cells = NULL;
+    fg_ab_result res;
+    memset(&res, 0, sizeof res);
+    int status = FG_EXIT_BAD_INPUT, have_res = 0, signals_set = 0;
+    struct sigaction sa, old_int, old_term;
+    if (f.tolerances && fg_compare_opts_load(f.tolerances, &plan.opts, &tol_doc, &err) != 0)
+        goto out;
+    if (f.thresholds && !(thresholds_doc = fg_thresholds_load(f.thresholds, &err))) goto out;
+    if (f.alpha > 0) plan.opts.alpha = f.alpha;
+    if (f.beta > 0) plan.opts.beta = f.beta;
 
     /* Cells: size, concurrency, scheduler, as `flowgate run` orders them. */
-    run.n_cells = base.n_sizes * base.n_concurrency * base.n_schedulers;
-    int status = 2;
-    if (run.n_cells == 0) {
-        fprintf(stderr, "flowgate ab: the %s matrix has no cells\n", category);
-        cJSON_Delete(tol_doc);
-        cJSON_Delete(thresholds_doc);
-        return 2;
+    plan.n_cells = base.n_sizes * base.n_concurrency * base.n_schedulers;
+    if (plan.n_cells == 0) {
+        fg_err_set(&err, "the %s matrix has no cells", category);
+        goto out;
     }
-    run.cells = calloc((size_t)run.n_cells, sizeof *run.cells);
-    if (!run.cells) {
-        fprintf(stderr, "flowgate ab: out of memory\n");
-        cJSON_Delete(tol_doc);
-        cJSON_Delete(thresholds_doc);
-        return 2;
+    if (!(cells = calloc((size_t)plan.n_cells, sizeof *cells))) {
+        fg_err_set(&err, "out of memory");
+        goto out;
     }
     for (int s = 0, i = 0; s < base.n_sizes; s++)
         for (int k = 0; k < base.n_concurrency; k++)
             for (int j = 0; j < base.n_schedulers; j++, i++)
-                run.cells[i] = (ab_cell){base.sizes_mb[s], base.concurrency[k],
-                                         base.schedulers[j], "", 0, 0};
+                cells[i] = (ab_cell){base.sizes_mb[s], base.concurrency[k], base.schedulers[j]};
+    sides.cells = cells;
 
-    char id[32], dir[700], sub[2][800], slow_profile[800], verdict_path[800];
-    struct sigaction sa, old_int, old_term;
-    int signals_set = 0;
+    char id[32], dir[700], sub[2][800], slow_profile[800];
     /* Each side's configuration is checked before anything is created, so
      * bad input leaves no empty results/ab-<id> behind; the check repeats
      * below with the real results directories. */
@@ -665,7 +539,6 @@ int cmd_ab(int argc, char **argv)
     if (make_ab_dir(base.results_dir, id, sizeof id, dir, sizeof dir, &err) != 0) goto out;
     snprintf(sub[0], sizeof sub[0], "%s/A", dir);
     snprintf(sub[1], sizeof sub[1], "%s/B", dir);
-    snprintf(verdict_path, sizeof verdict_path, "%s/verdict.txt", dir);
     if (side_config(&base, &f.a, sub[0], &cfg[0], &err) != 0 ||
         side_config(&base, &f.b, sub[1], &cfg[1], &err) != 0)
         goto out;
@@ -697,19 +570,18 @@ int cmd_ab(int argc, char **argv)
     sigaction(SIGTERM, &sa, &old_term);
     signals_set = 1;
 
-    run.t0 = fg_now_mono_ms();
     for (int s = 0; s < 2; s++)
-        if (!(run.r[s] = fg_runner_open(&cfg[s], &err))) {
+        if (!(sides.r[s] = fg_runner_open(&cfg[s], &err))) {
             char inner[sizeof err.msg];
             snprintf(inner, sizeof inner, "%s", err.msg);
             fg_err_set(&err, "side %c: %s", "AB"[s], inner);
             goto out;
         }
-    if (f.b_slowdown > 0 && check_slowdown(fg_runner_cluster(run.r[1]), f.b_slowdown, &err) != 0)
+    if (f.b_slowdown > 0 && check_slowdown(fg_runner_cluster(sides.r[1]), f.b_slowdown, &err) != 0)
         goto out;
     /* A fixed input (JSON, a file) has no size axis: the first size's
      * cells (sizes are the outer loop) are all there is. */
-    if (!fg_runner_input_sized(run.r[0])) run.n_cells = base.n_concurrency * base.n_schedulers;
+    if (!fg_runner_input_sized(sides.r[0])) plan.n_cells = base.n_concurrency * base.n_schedulers;
 
     char desc[2][1200];
     describe(&cfg[0], desc[0], sizeof desc[0]);
@@ -717,36 +589,46 @@ int cmd_ab(int argc, char **argv)
     printf("ab %s: A = %s\n", id, desc[0]);
     printf("ab %s: B = %s%s\n", id, desc[1],
            strcmp(desc[0], desc[1]) ? "" : " (the same system: an A/A run)");
-    int l2 = (int)ceil(f.min_pairs * 1.5);
-    printf("ab %s: %s, %d cell%s; looks after pairs %d, %d, %d, ... (at most %d pairs, "
-           "budget %.0f s); alpha %g / %d looks = %.2g a look\n", id, category, run.n_cells,
-           run.n_cells == 1 ? "" : "s", f.min_pairs, l2, (int)ceil(l2 * 1.5), f.max_pairs,
-           f.budget_s, alpha, looks, run.opts.alpha);
+    printf("ab %s: %s, %d cell%s; looks after pairs", id, category, plan.n_cells,
+           plan.n_cells == 1 ? "" : "s");
+    for (int p = plan.min_pairs; p <= plan.max_pairs; p++)
+        if (fg_ab_is_look(p, plan.min_pairs, plan.max_pairs)) printf(" %d", p);
+    printf(" (budget %.0f s); alpha %g over %d tests, beta %g\n", plan.budget_s, plan.opts.alpha,
+           plan.n_cells * FG_METRIC_COUNT, plan.opts.beta);
     fflush(stdout);
 
-    if (run_pairs(&run, &err) != 0) goto out;
-    int rc = verdict(&run, id, desc, alpha, looks, verdict_path, &err);
-    if (rc >= 0 && thresholds_doc) {
-        int failed = threshold_table(&run, thresholds_doc, dir, &err);
-        rc = failed < 0 ? -1 : rc || failed > 0;
+    fg_ab_systems sys = {sides_run_cell, sides_results, sides_stop_requested, sides_now_ms,
+                         print_entry, print_look, &sides};
+    if (fg_ab_run(&plan, &sys, &res, &err) != 0) goto out;
+    have_res = 1;
+    if (write_verdict(&plan, &res, id, desc, dir, &err) != 0) goto out;
+    int failed = res.outcome == FG_OUTCOME_FAIL;
+    if (thresholds_doc) {
+        int bad = threshold_table(&sides, thresholds_doc, dir, &err);
+        if (bad < 0) goto out;
+        failed |= bad > 0;
     }
-    if (rc >= 0) status = rc;
+    status = failed ? FG_EXIT_FAIL
+           : res.outcome == FG_OUTCOME_INCONCLUSIVE && !f.inconclusive_pass ? FG_EXIT_INCONCLUSIVE
+           : FG_EXIT_PASS;
+    if (res.outcome == FG_OUTCOME_INCONCLUSIVE && f.inconclusive_pass && !failed)
+        printf("ab: inconclusive, passed as asked (--inconclusive=pass)\n");
 
 out:
     if (signals_set) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     }
-    if (status == 2) fprintf(stderr, "flowgate ab: %s\n", err.msg);
+    if (status == FG_EXIT_BAD_INPUT) fprintf(stderr, "flowgate ab: %s\n", err.msg);
     for (int s = 0; s < 2; s++) {
         fg_err close_err;
-        if (run.r[s] && fg_runner_close(run.r[s], &close_err) != 0) {
+        if (sides.r[s] && fg_runner_close(sides.r[s], &close_err) != 0) {
             fprintf(stderr, "flowgate ab: side %c: %s\n", "AB"[s], close_err.msg);
-            status = 2;
+            status = FG_EXIT_BAD_INPUT;
         }
     }
-    if (run.have_rep) fg_compare_report_free(&run.rep);
-    free(run.cells);
+    if (have_res) fg_ab_result_free(&res);
+    free(cells);
     cJSON_Delete(tol_doc);
     cJSON_Delete(thresholds_doc);
     return status;

@@ -4,12 +4,12 @@
  * corrected for multiplicity across the whole comparison, and printed one
  * line each. The statistics themselves are in stats.c.
  *
- * Three passes, because Benjamini–Hochberg needs every p-value of the
- * comparison before any verdict: (1) per cell, gather its repeats and
- * either settle it (unlike, interrupted, missing, extra, failed) or run the
- * t-tests; (2) adjust all "worse" p-values as one family and all "better"
- * ones as another; (3) per cell, turn adjusted p-values, ratios and
- * tolerances into verdicts, and the report into pass/fail and "decided".
+ * Two passes: (1) per cell, gather its repeats and either settle it
+ * (unlike, interrupted, missing, extra, failed) or run its tests; (2) once
+ * the alpha family's size is known (every tested cell x metric), turn the
+ * p-values into verdicts at this look's levels, and the report into an
+ * outcome. The culprit of a paired cell is computed in pass 1 from the
+ * entries' critical-path and per-function means.
  *
  * Per-repeat values are logs (ms or rps), so differences are log ratios and
  * exp(mean difference) is the ratio of geometric means. A repeat's centre
@@ -18,6 +18,7 @@
  * exactly the repeat-to-repeat spread the t-test then accounts for. */
 #include "flowgate/compare.h"
 #include "flowgate/results.h"
+#include "flowgate/spending.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -42,18 +43,17 @@ static void append(char *line, size_t size, size_t *len, const char *fmt, ...)
 
 void fg_compare_opts_defaults(fg_compare_opts *o)
 {
+    memset(o, 0, sizeof *o);
     o->alpha = 0.01;
-    o->p50_tolerance = 0.05;
-    o->p95_tolerance = 0.05;
-    o->throughput_tolerance = 0.05;
+    o->beta = 0.05;
+    o->p50_margin = 0.10;
+    o->p95_margin = 0;            /* watched: compare.h */
+    o->throughput_margin = 0.10;
     o->success_tolerance = 0.05;
     o->confidence = 0.95;
-    o->equivalence_margin = 0.10;
     o->min_repeats = 3;
-    o->paired = 0;
-    o->allow_insufficient = 0;
-    o->matrix = 1;
-    o->cells = NULL;
+    o->look = (fg_compare_look){0, 1, 1};
+    o->effect_sizes = 1;
 }
 
 /* Reads an optional number key into *v, checking lo <= v < hi. */
@@ -98,21 +98,21 @@ int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_e
         cJSON_Delete(root);
         return fg_err_set(err, "%s: invalid JSON (expected an object)", path);
     }
-    static const char *const top[] = {"alpha", "p50_ms", "p95_ms", "throughput_rps",
-                                      "success_rate", "confidence", "equivalence",
-                                      "min_repeats", "matrix", "cells", NULL};
+    static const char *const top[] = {"alpha", "beta", "p50_ms", "p95_ms", "throughput_rps",
+                                      "success_rate", "confidence", "min_repeats", "cells",
+                                      NULL};
     static const char *const per_cell[] = {"p50_ms", "p95_ms", "throughput_rps", NULL};
     char where[600];
     snprintf(where, sizeof where, "%s: ", path);
     double min_repeats = o->min_repeats;
     if (known_keys(root, top, where, err) ||
         opt_number(root, "alpha", 1e-12, 0.5, &o->alpha, where, err) ||
-        opt_number(root, "p50_ms", 0, 10, &o->p50_tolerance, where, err) ||
-        opt_number(root, "p95_ms", 0, 10, &o->p95_tolerance, where, err) ||
-        opt_number(root, "throughput_rps", 0, 1, &o->throughput_tolerance, where, err) ||
+        opt_number(root, "beta", 1e-12, 0.5, &o->beta, where, err) ||
+        opt_number(root, "p50_ms", 1e-3, 10, &o->p50_margin, where, err) ||
+        opt_number(root, "p95_ms", 0, 10, &o->p95_margin, where, err) ||
+        opt_number(root, "throughput_rps", 1e-3, 10, &o->throughput_margin, where, err) ||
         opt_number(root, "success_rate", 0, 1, &o->success_tolerance, where, err) ||
         opt_number(root, "confidence", 0.5, 1, &o->confidence, where, err) ||
-        opt_number(root, "equivalence", 0, 10, &o->equivalence_margin, where, err) ||
         opt_number(root, "min_repeats", 2, 1e6, &min_repeats, where, err))
         goto bad;
     if (min_repeats != floor(min_repeats)) {
@@ -120,14 +120,6 @@ int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_e
         goto bad;
     }
     o->min_repeats = (int)min_repeats;
-    const cJSON *matrix = cJSON_GetObjectItemCaseSensitive(root, "matrix");
-    if (matrix) {
-        if (!cJSON_IsBool(matrix)) {
-            fg_err_set(err, "%smatrix: must be true or false", where);
-            goto bad;
-        }
-        o->matrix = cJSON_IsTrue(matrix);
-    }
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(root, "cells");
     if (cells) {
         if (!cJSON_IsObject(cells)) {
@@ -143,9 +135,9 @@ int fg_compare_opts_load(const char *path, fg_compare_opts *o, cJSON **doc, fg_e
                 goto bad;
             }
             if (known_keys(cell, per_cell, where, err) ||
-                opt_number(cell, "p50_ms", 0, 10, &dummy, where, err) ||
+                opt_number(cell, "p50_ms", 1e-3, 10, &dummy, where, err) ||
                 opt_number(cell, "p95_ms", 0, 10, &dummy, where, err) ||
-                opt_number(cell, "throughput_rps", 0, 1, &dummy, where, err))
+                opt_number(cell, "throughput_rps", 1e-3, 10, &dummy, where, err))
                 goto bad;
         }
     }
@@ -159,12 +151,17 @@ bad:
 
 const char *fg_verdict_name(fg_verdict v)
 {
-    static const char *const names[] = {"ok", "regression", "improvement", "insufficient data",
+    static const char *const names[] = {"no regression", "regression", "inconclusive",
                                         "missing", "extra", "failed", "interrupted", "unlike"};
     return (unsigned)v < FG_VERDICT_COUNT ? names[v] : "?";
 }
 
-static const char *const metric_names[FG_METRIC_COUNT] = {"centre", "tail", "throughput"};
+const char *fg_outcome_name(fg_outcome o)
+{
+    return o == FG_OUTCOME_PASS ? "PASS" : o == FG_OUTCOME_FAIL ? "FAIL" : "INCONCLUSIVE";
+}
+
+const char *const fg_metric_names[FG_METRIC_COUNT] = {"centre", "tail", "throughput"};
 
 /* ---- gathering a cell ---------------------------------------------------- */
 
@@ -391,31 +388,32 @@ static int unlike(const cell_side *b, const cell_side *n, char *reason, size_t s
 
 /* ---- testing a cell ------------------------------------------------------ */
 
-static void cell_tolerances(const fg_compare_opts *o, const char *id, double tol[FG_METRIC_COUNT])
+static void cell_margins(const fg_compare_opts *o, const char *id, double margin[FG_METRIC_COUNT])
 {
-    tol[FG_METRIC_CENTRE] = o->p50_tolerance;
-    tol[FG_METRIC_TAIL] = o->p95_tolerance;
-    tol[FG_METRIC_THROUGHPUT] = o->throughput_tolerance;
+    margin[FG_METRIC_CENTRE] = o->p50_margin;
+    margin[FG_METRIC_TAIL] = o->p95_margin;
+    margin[FG_METRIC_THROUGHPUT] = o->throughput_margin;
     static const char *const keys[FG_METRIC_COUNT] = {"p50_ms", "p95_ms", "throughput_rps"};
     const cJSON *cell = cJSON_GetObjectItemCaseSensitive(o->cells, id);
     for (int m = 0; m < FG_METRIC_COUNT; m++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(cell, keys[m]);
-        if (cJSON_IsNumber(v)) tol[m] = v->valuedouble;
+        if (cJSON_IsNumber(v)) margin[m] = v->valuedouble;
     }
 }
 
 static void metric_init(fg_metric_compare *m)
 {
     memset(m, 0, sizeof *m);
-    m->verdict = FG_VERDICT_OK;
-    m->base = m->new_ = m->ratio = m->ci_lo = m->ci_hi = m->worse_bound = m->df = NAN;
-    m->p_worse = m->p_better = m->q_worse = m->q_better = NAN;
+    m->verdict = FG_VERDICT_INCONCLUSIVE;
+    m->base = m->new_ = m->ratio = m->ci_lo = m->ci_hi = m->df = NAN;
+    m->p_regression = m->p_no_regression = m->p_better = NAN;
+    m->alpha_level = m->beta_level = NAN;
 }
 
 /* A metric that neither file measured (throughput of older files): not gated. */
 static int metric_na(const fg_metric_compare *m)
 {
-    return m->n_base == 0 && m->n_new == 0 && m->verdict == FG_VERDICT_OK;
+    return m->n_base == 0 && m->n_new == 0 && isnan(m->ratio) && isnan(m->p_regression);
 }
 
 static double mean_of(const double *v, int n)
@@ -433,28 +431,35 @@ static const repeat_vals *find_repeat(const cell_side *s, int repeat)
     return NULL;
 }
 
-/* A metric's p-values and confidence bounds from its t-test on log values. */
+/* A metric's p-values and interval from its t-test of NEW - BASE on logs.
+ * The tests are on the worse-direction difference w (latency: +d,
+ * throughput: -d), so one rule serves both. */
 static void finish_test(fg_metric_compare *m, fg_metric_kind kind, const fg_ttest *t,
                         const fg_compare_opts *o)
 {
-    /* Latency is worse when it rises, throughput when it falls. */
-    int up_is_worse = kind != FG_METRIC_THROUGHPUT;
+    double sign = kind == FG_METRIC_THROUGHPUT ? -1 : 1;
+    double w = sign * t->diff, limit = log1p(m->margin);
     m->df = t->df;
-    m->p_worse = up_is_worse ? t->p_greater : t->p_less;
-    m->p_better = up_is_worse ? t->p_less : t->p_greater;
+    m->p_regression = sign > 0 ? t->p_greater : t->p_less;
+    m->p_better = sign > 0 ? t->p_less : t->p_greater;
+    if (m->margin <= 0)
+        m->p_no_regression = NAN;   /* watched: no margin to show */
+    else if (t->se > 0)
+        m->p_no_regression = fg_t_cdf((w - limit) / t->se, t->df);
+    else
+        m->p_no_regression = w < limit ? 0 : 1;
     double half = (1.0 - o->confidence) / 2;
     m->ci_lo = exp(fg_ttest_bound(t, half));
     m->ci_hi = exp(fg_ttest_bound(t, 1.0 - half));
-    m->worse_bound = exp(fg_ttest_bound(t, up_is_worse ? o->confidence : 1.0 - o->confidence));
 }
 
-/* Fills one metric's values, ratio and t-test (p-values unadjusted). */
+/* Fills one metric's values, ratio and t-test (no verdict yet). */
 static int test_metric(fg_cell_compare *c, fg_metric_kind kind, const cell_side *b,
-                       const cell_side *n, const fg_compare_opts *o, double tol, fg_err *err)
+                       const cell_side *n, const fg_compare_opts *o, double margin, fg_err *err)
 {
     fg_metric_compare *m = &c->metric[kind];
     metric_init(m);
-    m->tolerance = tol;
+    m->margin = margin;
     int cap = b->n + n->n;
     double *x = malloc((size_t)(cap ? cap : 1) * sizeof *x);
     double *y = malloc((size_t)(cap ? cap : 1) * sizeof *y);
@@ -464,7 +469,6 @@ static int test_metric(fg_cell_compare *c, fg_metric_kind kind, const cell_side 
         return fg_err_set(err, "out of memory");
     }
     fg_ttest t;
-    int tested = 0;
     if (o->paired) {
         /* Pairs by repeat index; a repeat on one side only is not used. */
         int np = 0;
@@ -487,7 +491,7 @@ static int test_metric(fg_cell_compare *c, fg_metric_kind kind, const cell_side 
             m->new_ = exp(mean_of(y, np));
             m->ratio = exp(mean_of(d, np));
         }
-        if (np >= o->min_repeats && fg_paired_t(d, np, &t) == 0) tested = 1;
+        if (np >= o->min_repeats && fg_paired_t(d, np, &t) == 0) finish_test(m, kind, &t, o);
     } else {
         int nx = 0, ny = 0;
         for (int i = 0; i < b->n; i++)
@@ -501,16 +505,113 @@ static int test_metric(fg_cell_compare *c, fg_metric_kind kind, const cell_side 
         if (ny > 0) m->new_ = exp(mean_of(y, ny));
         if (nx > 0 && ny > 0) m->ratio = m->new_ / m->base;
         if (nx >= o->min_repeats && ny >= o->min_repeats && fg_welch_t(x, nx, y, ny, &t) == 0)
-            tested = 1;
+            finish_test(m, kind, &t, o);
     }
-    if (!tested) {
-        m->verdict = FG_VERDICT_INSUFFICIENT;
-        goto out;
-    }
-    finish_test(m, kind, &t, o);
 out:
     free(x); free(y); free(d);
     return 0;
+}
+
+/* ---- the culprit --------------------------------------------------------- */
+
+/* One part of one repeat, per workflow (ms); NAN when the entry lacks it. */
+static double part_value(const cJSON *e, const char *function, const char *part)
+{
+    double v;
+    char path[256];
+    if (!function[0]) {
+        snprintf(path, sizeof path, "bottleneck.mean_ms.%s", part);
+        return fg_results_metric(e, path, &v) == 0 ? v : NAN;
+    }
+    /* A function's mean times its invocations per measured request: a
+     * function on every request adds its mean, a switch branch taken by a
+     * third of them a third. */
+    double mean, calls, requests;
+    snprintf(path, sizeof path, "functions.%s.%s_ms.mean", function, part);
+    if (fg_results_metric(e, path, &mean) != 0) return NAN;
+    snprintf(path, sizeof path, "functions.%s.invocations", function);
+    if (fg_results_metric(e, path, &calls) != 0) return NAN;
+    if (fg_results_metric(e, "latency_ms.count", &requests) != 0 || requests <= 0) return NAN;
+    return mean * calls / requests;
+}
+
+/* Compares one part pair by pair over the cell's complete pairs. */
+static int culprit_part(const cell_side *b, const cell_side *n, const char *function,
+                        const char *part, const fg_compare_opts *o, fg_culprit *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->function, sizeof out->function, "%s", function);
+    snprintf(out->part, sizeof out->part, "%s", part);
+    out->ratio = out->ci_lo = out->ci_hi = NAN;
+    double d[256], l[256];
+    int np = 0, positive = 1;
+    for (int i = 0; i < b->n && np < 256; i++) {
+        const repeat_vals *rb = &b->r[i], *rn = find_repeat(n, rb->repeat);
+        if (find_repeat(b, rb->repeat) != rb || !rn) continue;
+        double vb = part_value(rb->e, function, part), vn = part_value(rn->e, function, part);
+        if (isnan(vb) || isnan(vn)) continue;
+        d[np] = vn - vb;
+        positive &= vb > 0 && vn > 0;
+        l[np] = positive ? log(vn / vb) : 0;
+        np++;
+    }
+    fg_ttest t;
+    if (np < 2 || fg_paired_t(d, np, &t) != 0) return -1;
+    double half = (1.0 - o->confidence) / 2;
+    out->added_ms = t.diff;
+    out->added_lo = fg_ttest_bound(&t, half);
+    out->added_hi = fg_ttest_bound(&t, 1.0 - half);
+    if (positive && fg_paired_t(l, np, &t) == 0) {
+        out->ratio = exp(t.diff);
+        out->ci_lo = exp(fg_ttest_bound(&t, half));
+        out->ci_hi = exp(fg_ttest_bound(&t, 1.0 - half));
+    }
+    return 0;
+}
+
+static int by_added_desc(const void *a, const void *b)
+{
+    double x = ((const fg_culprit *)a)->added_ms, y = ((const fg_culprit *)b)->added_ms;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The critical path's parts and every function's, ranked (compare.h). */
+static void find_culprit(fg_cell_compare *c, const cell_side *b, const cell_side *n,
+                         const fg_compare_opts *o)
+{
+    static const char *const path_parts[4] = {"exec", "queue", "transfer", "driver"};
+    static const char *const fn_parts[3] = {"exec", "queue", "transfer"};
+    c->added_ms = NAN;
+    /* The end-to-end mean: latency_ms.mean, pair by pair. */
+    double sum = 0;
+    int np = 0;
+    for (int i = 0; i < b->n; i++) {
+        const repeat_vals *rb = &b->r[i], *rn = find_repeat(n, rb->repeat);
+        double vb, vn;
+        if (find_repeat(b, rb->repeat) != rb || !rn ||
+            fg_results_metric(rb->e, "latency_ms.mean", &vb) != 0 ||
+            fg_results_metric(rn->e, "latency_ms.mean", &vn) != 0)
+            continue;
+        sum += vn - vb;
+        np++;
+    }
+    if (np < 2) return;
+    c->added_ms = sum / np;
+    for (int k = 0; k < 4; k++)
+        if (culprit_part(b, n, "", path_parts[k], o, &c->path[c->n_path]) == 0) c->n_path++;
+    const cJSON *fns = cJSON_GetObjectItemCaseSensitive(b->r[0].e, "functions");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fns)
+        for (int k = 0; k < 3 && c->n_fn < FG_CULPRIT_MAX; k++)
+            if (f->string && culprit_part(b, n, f->string, fn_parts[k], o, &c->fn[c->n_fn]) == 0)
+                c->n_fn++;
+    fg_culprit *lists[2] = {c->path, c->fn};
+    int counts[2] = {c->n_path, c->n_fn};
+    for (int l = 0; l < 2; l++) {
+        for (int i = 0; i < counts[l]; i++)
+            lists[l][i].share = c->added_ms != 0 ? lists[l][i].added_ms / c->added_ms : NAN;
+        qsort(lists[l], (size_t)counts[l], sizeof *lists[l], by_added_desc);
+    }
 }
 
 static void cell_init(fg_cell_compare *c, const cell_key *k, int id_shared)
@@ -519,8 +620,9 @@ static void cell_init(fg_cell_compare *c, const cell_key *k, int id_shared)
     snprintf(c->experiment_id, sizeof c->experiment_id, "%s", k->id);
     snprintf(c->category, sizeof c->category, "%s", k->category);
     c->id_shared = id_shared;
-    c->verdict = c->latency = c->throughput = c->success = FG_VERDICT_OK;
+    c->verdict = c->latency = c->throughput = c->success = FG_VERDICT_INCONCLUSIVE;
     for (int m = 0; m < FG_METRIC_COUNT; m++) metric_init(&c->metric[m]);
+    c->added_ms = NAN;
     c->p_slower = c->p_faster = c->cliffs_delta = c->hl_shift_ms = NAN;
     c->p95_base = c->p95_new = c->p95_ratio = NAN;
     c->success_base = c->success_new = NAN;
@@ -574,12 +676,9 @@ static void note_unpaired(fg_cell_compare *c, const cell_side *b, const cell_sid
 }
 
 /* Pass 1 for one cell: either a settled failing state, or its tests. */
-/* The cell's repeats stay in *bp and *np (the caller frees them: the matrix
- * test needs them after every cell is examined). */
 static int examine_cell(const cJSON *bexps, const char *blabel, const cJSON *nexps,
                         const char *nlabel, const cell_key *k, int id_shared,
-                        const fg_compare_opts *o, fg_cell_compare *c, cell_side *bp,
-                        cell_side *np, hd_cache *hd, fg_err *err)
+                        const fg_compare_opts *o, fg_cell_compare *c, hd_cache *hd, fg_err *err)
 {
     cell_init(c, k, id_shared);
     char name[512];
@@ -588,8 +687,6 @@ static int examine_cell(const cJSON *bexps, const char *blabel, const cJSON *nex
     else
         snprintf(name, sizeof name, "%s", k->id);
     cell_side b, n;
-    memset(bp, 0, sizeof *bp);
-    memset(np, 0, sizeof *np);
     if (gather(bexps, k, blabel, name, &b, hd, err) != 0) return -1;
     if (gather(nexps, k, nlabel, name, &n, hd, err) != 0) {
         side_free(&b);
@@ -640,10 +737,10 @@ static int examine_cell(const cJSON *bexps, const char *blabel, const cJSON *nex
             goto done;
         }
 
-    double tol[FG_METRIC_COUNT];
-    cell_tolerances(o, k->id, tol);
+    double margin[FG_METRIC_COUNT];
+    cell_margins(o, k->id, margin);
     for (int m = 0; m < FG_METRIC_COUNT; m++)
-        if (test_metric(c, (fg_metric_kind)m, &b, &n, o, tol[m], err) != 0) {
+        if (test_metric(c, (fg_metric_kind)m, &b, &n, o, margin[m], err) != 0) {
             side_free(&b);
             side_free(&n);
             return -1;
@@ -653,15 +750,12 @@ static int examine_cell(const cJSON *bexps, const char *blabel, const cJSON *nex
             c->pairs += find_repeat(&b, b.r[i].repeat) == &b.r[i] &&
                         find_repeat(&n, b.r[i].repeat) != NULL;
         note_unpaired(c, &b, &n);
+        find_culprit(c, &b, &n, o);
     }
-    effect_sizes(c, &b, &n);
+    if (o->effect_sizes) effect_sizes(c, &b, &n);
 done:
-    /* The pooled samples are done with; the repeats are kept. */
-    free(b.lat);
-    free(n.lat);
-    b.lat = n.lat = NULL;
-    *bp = b;
-    *np = n;
+    side_free(&b);
+    side_free(&n);
     return 0;
 }
 
@@ -671,94 +765,78 @@ static int settled(fg_verdict v)
            v == FG_VERDICT_INTERRUPTED || v == FG_VERDICT_UNLIKE;
 }
 
-/* Worst first: regression, insufficient, improvement, ok. */
+/* Worst first: regression, inconclusive, no regression. */
 static fg_verdict worse_of(fg_verdict a, fg_verdict b)
 {
-    static const int rank[FG_VERDICT_COUNT] = {[FG_VERDICT_OK] = 0,
-                                               [FG_VERDICT_IMPROVEMENT] = 1,
-                                               [FG_VERDICT_INSUFFICIENT] = 2,
-                                               [FG_VERDICT_REGRESSION] = 3};
+    static const int rank[FG_VERDICT_COUNT] = {[FG_VERDICT_NO_REGRESSION] = 0,
+                                               [FG_VERDICT_INCONCLUSIVE] = 1,
+                                               [FG_VERDICT_REGRESSION] = 2};
     return rank[b] > rank[a] ? b : a;
 }
 
-/* A tested metric's verdict from its adjusted p-values, ratio and tolerance. */
-static fg_verdict judge_metric(fg_metric_compare *m, fg_metric_kind kind, const fg_compare_opts *o)
+/* A tested metric's verdict at this look's levels (compare.h). */
+static fg_verdict judge_metric(fg_metric_compare *m, double alpha_level, double beta_level)
 {
-    int throughput = kind == FG_METRIC_THROUGHPUT;
-    /* The ratio in the "worse" direction: > 1 means NEW is worse. */
-    double worse = throughput ? 1.0 / m->ratio : m->ratio;
-    double limit = throughput ? 1.0 / (1.0 - m->tolerance) : 1.0 + m->tolerance;
-    if (m->q_worse <= o->alpha && worse > limit)
-        m->verdict = FG_VERDICT_REGRESSION;
-    else if (m->q_better <= o->alpha && 1.0 / worse > limit)
-        m->verdict = FG_VERDICT_IMPROVEMENT;
-    else
-        m->verdict = FG_VERDICT_OK;
+    m->alpha_level = alpha_level;
+    m->beta_level = beta_level;
+    m->improved = m->p_better <= alpha_level;
+    if (m->p_regression <= alpha_level) m->verdict = FG_VERDICT_REGRESSION;
+    else if (m->margin <= 0 || m->p_no_regression <= beta_level)
+        m->verdict = FG_VERDICT_NO_REGRESSION;   /* a watched metric holds nothing open */
+    else m->verdict = FG_VERDICT_INCONCLUSIVE;
     return m->verdict;
 }
 
-/* Equivalence: NEW shown no worse than the margin (the one-sided bound in
- * the worse direction inside it). */
-static int equivalent_metric(const fg_metric_compare *m, fg_metric_kind kind,
-                             const fg_compare_opts *o)
-{
-    double bound = kind == FG_METRIC_THROUGHPUT ? 1.0 / m->worse_bound : m->worse_bound;
-    return bound < 1.0 + o->equivalence_margin;
-}
-
-static void append_regression(char *line, size_t size, size_t *len, const fg_metric_compare *m,
-                              fg_metric_kind kind)
-{
-    append(line, size, len, "%s%s x%.3f beyond the %s%.0f%% tolerance (BH q=%.2g)",
-           *len ? "; " : "", metric_names[kind], m->ratio,
-           kind == FG_METRIC_THROUGHPUT ? "-" : "+", 100 * m->tolerance, m->q_worse);
-}
-
-/* Pass 3 for one tested cell: verdicts from adjusted p-values, ratios and
- * tolerances; the reason line; decided. */
-static void judge_cell(fg_cell_compare *c, const fg_compare_opts *o)
+/* Pass 2 for one tested cell: verdicts at the look's levels; the reason. */
+static void judge_cell(fg_cell_compare *c, const fg_compare_opts *o, double alpha_level,
+                       double beta_level)
 {
     size_t len = 0;
     char notes[sizeof c->reason];
     snprintf(notes, sizeof notes, "%s", c->reason);   /* unpaired repeats, from pass 1 */
     c->reason[0] = 0;
-    int equivalent = 1, insufficient = 0;
+    int insufficient = 0, open = 0;
     for (int k = 0; k < FG_METRIC_COUNT; k++) {
         fg_metric_compare *m = &c->metric[k];
-        if (metric_na(m)) continue;
-        if (m->verdict == FG_VERDICT_INSUFFICIENT) {
-            equivalent = 0;
+        if (metric_na(m)) {
+            m->verdict = FG_VERDICT_NO_REGRESSION;   /* neither file has it: not gated */
+            continue;
+        }
+        if (isnan(m->p_regression)) {
             if (!insufficient++)
                 append(c->reason, sizeof c->reason, &len, "%sinsufficient data:",
                        len ? "; " : "");
             if (o->paired)
                 append(c->reason, sizeof c->reason, &len, " %s in %d complete pair%s",
-                       metric_names[k], m->n_base, m->n_base == 1 ? "" : "s");
+                       fg_metric_names[k], m->n_base, m->n_base == 1 ? "" : "s");
             else
                 append(c->reason, sizeof c->reason, &len, " %s in %d BASE / %d NEW repeats",
-                       metric_names[k], m->n_base, m->n_new);
+                       fg_metric_names[k], m->n_base, m->n_new);
             continue;
         }
-        if (judge_metric(m, (fg_metric_kind)k, o) == FG_VERDICT_REGRESSION)
-            append_regression(c->reason, sizeof c->reason, &len, m, (fg_metric_kind)k);
-        if (!equivalent_metric(m, (fg_metric_kind)k, o)) equivalent = 0;
+        fg_verdict v = judge_metric(m, alpha_level, beta_level);
+        if (v == FG_VERDICT_REGRESSION)
+            append(c->reason, sizeof c->reason, &len, "%s%s x%.3f: worse (p=%.2g <= %.2g)",
+                   len ? "; " : "", fg_metric_names[k], m->ratio, m->p_regression, alpha_level);
+        else if (v == FG_VERDICT_INCONCLUSIVE)
+            open++;
     }
+    if (open && !insufficient)
+        append(c->reason, sizeof c->reason, &len, "%s%d metric%s neither worse nor shown inside "
+               "the margin yet", len ? "; " : "", open, open == 1 ? "" : "s");
     c->latency = worse_of(c->metric[FG_METRIC_CENTRE].verdict, c->metric[FG_METRIC_TAIL].verdict);
-    c->throughput = metric_na(&c->metric[FG_METRIC_THROUGHPUT])
-                        ? FG_VERDICT_OK : c->metric[FG_METRIC_THROUGHPUT].verdict;
+    c->throughput = c->metric[FG_METRIC_THROUGHPUT].verdict;
     /* Reliability: failed requests leave no latency samples, so a run that
      * fails more must not pass on the latency of its few survivors. */
-    if (isnan(c->success_base) || isnan(c->success_new))
-        c->success = FG_VERDICT_OK;      /* no counts in the file: not gated, printed n/a */
-    else if (c->success_new < c->success_base - o->success_tolerance) {
+    c->success = FG_VERDICT_NO_REGRESSION;   /* no counts in the file: not gated, printed n/a */
+    if (!isnan(c->success_base) && !isnan(c->success_new) &&
+        c->success_new < c->success_base - o->success_tolerance) {
         c->success = FG_VERDICT_REGRESSION;
         append(c->reason, sizeof c->reason, &len, "%ssuccess %.1f%% -> %.1f%%, more than %.0f "
                "points lower", len ? "; " : "", 100 * c->success_base, 100 * c->success_new,
                100 * o->success_tolerance);
-    } else if (c->success_new > c->success_base + o->success_tolerance)
-        c->success = FG_VERDICT_IMPROVEMENT;
+    }
     c->verdict = worse_of(worse_of(c->latency, c->throughput), c->success);
-    c->decided = c->verdict == FG_VERDICT_REGRESSION || (equivalent && !insufficient);
     if (notes[0]) append(c->reason, sizeof c->reason, &len, "%s%s", len ? "; " : "", notes);
 }
 
@@ -788,128 +866,17 @@ static int run_interrupted(const cJSON *root)
         cJSON_GetObjectItemCaseSensitive(root, "run"), "interrupted"));
 }
 
-/* The value of metric k of repeat index j on one side of a cell (NAN when
- * the cell lacks it; a repeat index twice in a file counts once). */
-static double value_at(const cell_side *s, int j, int k)
+void fg_compare_report_recount(fg_compare_report *r)
 {
-    const repeat_vals *r = find_repeat(s, j);
-    return r ? r->v[k] : NAN;
-}
-
-/* The repeat indices of side s (0 BASE, 1 NEW; paired: of BASE, kept only
- * when NEW has them too) at which every included cell has metric k. */
-static int common_repeats(const cell_side (*sides)[2], const int *in, int n_in, int s, int k,
-                          int paired, int *idx)
-{
-    int n = 0;
-    const cell_side *first = &sides[in[0]][s];
-    for (int i = 0; i < first->n; i++) {
-        int j = first->r[i].repeat, ok = find_repeat(first, j) == &first->r[i];
-        for (int c = 0; c < n_in && ok; c++) {
-            ok = !isnan(value_at(&sides[in[c]][s], j, k));
-            if (ok && paired) ok = !isnan(value_at(&sides[in[c]][1 - s], j, k));
-        }
-        if (ok) idx[n++] = j;
-    }
-    return n;
-}
-
-/* Pass 1b: each metric over the matrix, on per-repeat means over the cells
- * that were tested on it and keep the default tolerance (compare.h). */
-static int matrix_tests(fg_compare_report *out, const cell_side (*sides)[2],
-                        const fg_compare_opts *o, fg_err *err)
-{
-    const double tolerance[FG_METRIC_COUNT] = {o->p50_tolerance, o->p95_tolerance,
-                                               o->throughput_tolerance};
-    for (int k = 0; k < FG_METRIC_COUNT; k++) metric_init(&out->matrix[k]);
-    if (!o->matrix || out->n < 2) return 0;
-    int cap = 0;
-    for (int i = 0; i < out->n; i++)
-        if (sides[i][0].n > cap) cap = sides[i][0].n;
-    for (int i = 0; i < out->n; i++)
-        if (sides[i][1].n > cap) cap = sides[i][1].n;
-    int *in = malloc((size_t)out->n * sizeof *in), *ib = malloc((size_t)(cap + 1) * sizeof *ib),
-        *inew = malloc((size_t)(cap + 1) * sizeof *inew);
-    double *x = malloc((size_t)(cap + 1) * sizeof *x), *y = malloc((size_t)(cap + 1) * sizeof *y),
-           *d = malloc((size_t)(cap + 1) * sizeof *d);
-    int rc = 0;
-    if (!in || !ib || !inew || !x || !y || !d) {
-        rc = fg_err_set(err, "out of memory");
-        goto out;
-    }
-    for (int k = 0; k < FG_METRIC_COUNT; k++) {
-        fg_metric_compare *m = &out->matrix[k];
-        m->tolerance = tolerance[k];
-        int n_in = 0;
-        for (int i = 0; i < out->n; i++) {
-            const fg_cell_compare *c = &out->cells[i];
-            if (settled(c->verdict) || isnan(c->metric[k].p_worse) ||
-                c->metric[k].tolerance != tolerance[k])
-                continue;
-            in[n_in++] = i;
-        }
-        if (n_in < 2) continue;
-        int nb = common_repeats(sides, in, n_in, 0, k, o->paired, ib);
-        int nn = o->paired ? nb : common_repeats(sides, in, n_in, 1, k, 0, inew);
-        if (o->paired) memcpy(inew, ib, (size_t)nb * sizeof *ib);
-        for (int j = 0; j < nb; j++) {
-            x[j] = 0;
-            for (int c = 0; c < n_in; c++) x[j] += value_at(&sides[in[c]][0], ib[j], k) / n_in;
-        }
-        for (int j = 0; j < nn; j++) {
-            y[j] = 0;
-            for (int c = 0; c < n_in; c++) y[j] += value_at(&sides[in[c]][1], inew[j], k) / n_in;
-            if (o->paired) d[j] = y[j] - x[j];
-        }
-        fg_ttest t;
-        if (nb < o->min_repeats || nn < o->min_repeats) continue;
-        if (o->paired ? fg_paired_t(d, nb, &t) != 0 : fg_welch_t(x, nb, y, nn, &t) != 0) continue;
-        out->matrix_cells[k] = n_in;
-        m->n_base = nb;
-        m->n_new = nn;
-        m->base = exp(mean_of(x, nb));
-        m->new_ = exp(mean_of(y, nn));
-        m->ratio = exp(t.diff);
-        finish_test(m, (fg_metric_kind)k, &t, o);
-    }
-out:
-    free(in); free(ib); free(inew); free(x); free(y); free(d);
-    return rc;
-}
-
-/* Pass 2: one BH family of every "worse" p-value (cells and matrix), one
- * of every "better". */
-static int adjust(fg_compare_report *out, fg_err *err)
-{
-    int n = (out->n + 1) * FG_METRIC_COUNT;
-    double *p = malloc((size_t)(n ? n : 1) * sizeof *p), *q = malloc((size_t)(n ? n : 1) * sizeof *q);
-    if (!p || !q) {
-        free(p); free(q);
-        return fg_err_set(err, "out of memory");
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i <= out->n; i++)
-            for (int k = 0; k < FG_METRIC_COUNT; k++) {
-                const fg_metric_compare *m = i < out->n ? &out->cells[i].metric[k]
-                                                        : &out->matrix[k];
-                p[i * FG_METRIC_COUNT + k] = pass ? m->p_better : m->p_worse;
-            }
-        int m = fg_bh_adjust(p, n, q);
-        if (m < 0) {
-            free(p); free(q);
-            return fg_err_set(err, "out of memory");
-        }
-        if (!pass) out->tests = m;
-        for (int i = 0; i <= out->n; i++)
-            for (int k = 0; k < FG_METRIC_COUNT; k++) {
-                fg_metric_compare *mc = i < out->n ? &out->cells[i].metric[k] : &out->matrix[k];
-                if (pass) mc->q_better = q[i * FG_METRIC_COUNT + k];
-                else mc->q_worse = q[i * FG_METRIC_COUNT + k];
-            }
-    }
-    free(p);
-    free(q);
-    return 0;
+    memset(r->count, 0, sizeof r->count);
+    for (int i = 0; i < r->n; i++) r->count[r->cells[i].verdict]++;
+    r->unlike = r->count[FG_VERDICT_UNLIKE];
+    int failed = r->count[FG_VERDICT_REGRESSION] || r->count[FG_VERDICT_MISSING] ||
+                 r->count[FG_VERDICT_EXTRA] || r->count[FG_VERDICT_FAILED] ||
+                 r->count[FG_VERDICT_INTERRUPTED] || r->unlike || r->base_interrupted ||
+                 r->new_interrupted || r->n == 0;
+    r->outcome = failed ? FG_OUTCOME_FAIL
+               : r->count[FG_VERDICT_INCONCLUSIVE] ? FG_OUTCOME_INCONCLUSIVE : FG_OUTCOME_PASS;
 }
 
 int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *new_,
@@ -925,10 +892,9 @@ int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *n
 
     int cap = cJSON_GetArraySize(bexps) + cJSON_GetArraySize(nexps), rc = -1;
     cell_key *keys = malloc((cap ? (size_t)cap : 1) * sizeof *keys);
-    cell_side (*sides_of)[2] = calloc(cap ? (size_t)cap : 1, sizeof *sides_of);
     hd_cache hd = {0, NULL, NULL};
     out->cells = calloc(cap ? (size_t)cap : 1, sizeof *out->cells);
-    if (!keys || !out->cells || !sides_of) {
+    if (!keys || !out->cells) {
         fg_err_set(err, "out of memory");
         goto done;
     }
@@ -956,62 +922,37 @@ int fg_compare_results(const cJSON *base, const char *base_label, const cJSON *n
         int id_shared = 0;
         for (int j = 0; j < n_keys && !id_shared; j++)
             id_shared = j != i && !strcmp(keys[j].id, keys[i].id);
-        fg_cell_compare *c = &out->cells[out->n];
-        if (examine_cell(bexps, blabel, nexps, nlabel, &keys[i], id_shared, o, c,
-                         &sides_of[out->n][0], &sides_of[out->n][1], &hd, err) != 0)
+        if (examine_cell(bexps, blabel, nexps, nlabel, &keys[i], id_shared, o,
+                         &out->cells[out->n], &hd, err) != 0)
             goto done;
         out->n++;
     }
-    if (matrix_tests(out, (const cell_side (*)[2])sides_of, o, err) != 0 ||
-        adjust(out, err) != 0)
-        goto done;
-
+    /* The alpha family: every gated metric of every cell that can be
+     * tested (an A/B run fixes it for all its looks: o->tests). */
+    int tests = 0;
+    for (int i = 0; i < out->n; i++)
+        if (!settled(out->cells[i].verdict))
+            for (int k = 0; k < FG_METRIC_COUNT; k++) tests += !metric_na(&out->cells[i].metric[k]);
+    out->tests = o->tests > 0 ? o->tests : tests > 0 ? tests : 1;
+    double alpha_level = fg_look_level(o->alpha / out->tests, o->look.t_prev, o->look.t,
+                                       o->look.final);
+    double beta_level = fg_look_level(o->beta, o->look.t_prev, o->look.t, o->look.final);
     out->base_interrupted = run_interrupted(base);
     out->new_interrupted = run_interrupted(new_);
-    int all_decided = 1;
-    for (int i = 0; i < out->n; i++) {
-        fg_cell_compare *c = &out->cells[i];
-        if (settled(c->verdict))
-            c->decided = 1;      /* more repeats cannot cure a missing or unlike cell */
-        else
-            judge_cell(c, o);
-        out->count[c->verdict]++;
-        all_decided &= c->decided;
-    }
-    out->unlike = out->count[FG_VERDICT_UNLIKE];
-    out->failed = out->count[FG_VERDICT_REGRESSION] || out->count[FG_VERDICT_MISSING] ||
-                  out->count[FG_VERDICT_EXTRA] || out->count[FG_VERDICT_FAILED] ||
-                  out->count[FG_VERDICT_INTERRUPTED] || out->unlike ||
-                  (out->count[FG_VERDICT_INSUFFICIENT] && !o->allow_insufficient);
+    for (int i = 0; i < out->n; i++)
+        if (!settled(out->cells[i].verdict))
+            judge_cell(&out->cells[i], o, alpha_level, beta_level);
+    fg_compare_report_recount(out);
     size_t len = 0;
-    if (out->base_interrupted || out->new_interrupted) {
-        out->failed = 1;
+    if (out->base_interrupted || out->new_interrupted)
         append(out->reason, sizeof out->reason, &len, "%s run was interrupted: its cells are "
                "incomplete", out->base_interrupted && out->new_interrupted ? "the BASE and NEW"
                : out->base_interrupted ? "the BASE" : "the NEW");
-    }
-    if (out->n == 0) {
-        out->failed = 1;
+    if (out->n == 0)
         append(out->reason, sizeof out->reason, &len, "%sno cells in either file: nothing was "
                "compared", len ? "; " : "");
-    }
-    /* The matrix: a regression of the whole fails the comparison too. */
-    out->matrix_verdict = FG_VERDICT_OK;
-    for (int k = 0; k < FG_METRIC_COUNT; k++)
-        if (out->matrix_cells[k])
-            out->matrix_verdict = worse_of(out->matrix_verdict,
-                                           judge_metric(&out->matrix[k], (fg_metric_kind)k, o));
-    if (out->matrix_verdict == FG_VERDICT_REGRESSION) out->failed = 1;
-    out->decided = out->count[FG_VERDICT_REGRESSION] > 0 ||
-                   out->matrix_verdict == FG_VERDICT_REGRESSION || all_decided || out->n == 0;
     rc = 0;
 done:
-    for (int i = 0; sides_of && i < out->n; i++) {
-        side_free(&sides_of[i][0]);
-        side_free(&sides_of[i][1]);
-    }
-    /* A cell that failed mid-examination left its sides freed already. */
-    free(sides_of);
     free(keys);
     hd_cache_free(&hd);
     if (rc != 0) fg_compare_report_free(out);
@@ -1047,14 +988,20 @@ void fg_compare_format(const fg_cell_compare *c, char *line, size_t size)
     append(line, size, &len, ":");
     for (int k = 0; k < FG_METRIC_COUNT; k++) {
         const fg_metric_compare *m = &c->metric[k];
-        append(line, size, &len, "%s %s", k ? "," : "", metric_names[k]);
+        append(line, size, &len, "%s %s", k ? "," : "", fg_metric_names[k]);
         if (isnan(m->ratio)) {
             append(line, size, &len, " n/a");
             continue;
         }
         append(line, size, &len, " x%.3f", m->ratio);
         if (!isnan(m->ci_lo)) append(line, size, &len, " CI [%.3f, %.3f]", m->ci_lo, m->ci_hi);
-        if (!isnan(m->q_worse)) append_p(line, size, &len, "q", m->q_worse);
+        if (!isnan(m->p_regression)) {
+            append(line, size, &len, " %s", m->verdict == FG_VERDICT_REGRESSION ? "worse"
+                   : m->verdict == FG_VERDICT_NO_REGRESSION ? "inside" : "open");
+            append_p(line, size, &len, "p", m->p_regression);
+            if (!isnan(m->p_no_regression)) append(line, size, &len, "/%.2g", m->p_no_regression);
+            if (m->improved) append(line, size, &len, " (better)");
+        }
     }
     if (!isnan(c->success_base) && !isnan(c->success_new))
         append(line, size, &len, "; success %.1f%% -> %.1f%%", 100.0 * c->success_base,
@@ -1070,38 +1017,37 @@ void fg_compare_format(const fg_cell_compare *c, char *line, size_t size)
                c->p95_base, c->p95_new);
     if (!isnan(c->hl_shift_ms)) append(line, size, &len, ", HL shift %+.1f ms", c->hl_shift_ms);
     if (!isnan(c->cliffs_delta)) append(line, size, &len, ", Cliff's delta %+.2f", c->cliffs_delta);
-    if (!isnan(c->p_slower)) append_p(line, size, &len, "MW p(slower)", c->p_slower);
-    append(line, size, &len, "; latency %s, throughput %s, success %s%s",
-           fg_verdict_name(c->latency), fg_verdict_name(c->throughput),
-           fg_verdict_name(c->success), c->decided ? "; decided" : "");
     if (c->reason[0]) append(line, size, &len, "; %s", c->reason);
 }
 
-void fg_compare_format_matrix(const fg_compare_report *r, char *line, size_t size)
+static void append_culprit(char *text, size_t size, size_t *len, const char *lead,
+                           const fg_culprit *p)
+{
+    append(text, size, len, "%s%s%s%s", lead, p->function, p->function[0] ? " " : "", p->part);
+    if (!isnan(p->ratio))
+        append(text, size, len, " x%.2f [%.2f, %.2f]", p->ratio, p->ci_lo, p->ci_hi);
+    append(text, size, len, " %+.1f ms [%+.1f, %+.1f]", p->added_ms, p->added_lo, p->added_hi);
+    if (!isnan(p->share)) append(text, size, len, ": %.0f %% of the added latency", 100 * p->share);
+    append(text, size, len, "\n");
+}
+
+void fg_compare_format_culprit(const fg_cell_compare *c, char *text, size_t size)
 {
     size_t len = 0;
-    line[0] = 0;
-    int cells = 0;
-    for (int k = 0; k < FG_METRIC_COUNT; k++)
-        if (r->matrix_cells[k] > cells) cells = r->matrix_cells[k];
-    if (!cells) return;
-    append(line, size, &len, "%-17s (matrix of %d cells):", fg_verdict_name(r->matrix_verdict),
-           cells);
-    for (int k = 0; k < FG_METRIC_COUNT; k++) {
-        const fg_metric_compare *m = &r->matrix[k];
-        append(line, size, &len, "%s %s", k ? "," : "", metric_names[k]);
-        if (!r->matrix_cells[k]) {
-            append(line, size, &len, " n/a");
-            continue;
+    text[0] = 0;
+    if (isnan(c->added_ms) || (c->n_path == 0 && c->n_fn == 0)) return;
+    append(text, size, &len, "  culprit of %s (%+.1f ms added to the mean):\n", c->experiment_id,
+           c->added_ms);
+    /* Functions first (what to look at), then where on the critical path
+     * the time went; parts that added nothing measurable are left out. */
+    for (int i = 0, shown = 0; i < c->n_fn && shown < 3; i++)
+        if (c->fn[i].added_lo > 0 || (i == 0 && c->fn[i].added_ms > 0)) {
+            append_culprit(text, size, &len, "    ", &c->fn[i]);
+            shown++;
         }
-        append(line, size, &len, " x%.3f CI [%.3f, %.3f]", m->ratio, m->ci_lo, m->ci_hi);
-        append_p(line, size, &len, "q", m->q_worse);
-        if (r->matrix_cells[k] != cells) append(line, size, &len, " (%d cells)", r->matrix_cells[k]);
-    }
-    const fg_metric_compare *c = &r->matrix[FG_METRIC_CENTRE];
-    if (r->matrix_cells[FG_METRIC_CENTRE])
-        append(line, size, &len, "; %d/%d repeats", c->n_base, c->n_new);
-    for (int k = 0; k < FG_METRIC_COUNT; k++)
-        if (r->matrix_cells[k] && r->matrix[k].verdict == FG_VERDICT_REGRESSION)
-            append_regression(line, size, &len, &r->matrix[k], (fg_metric_kind)k);
+    for (int i = 0, shown = 0; i < c->n_path && shown < 2; i++)
+        if (c->path[i].added_lo > 0 || (i == 0 && c->path[i].added_ms > 0)) {
+            append_culprit(text, size, &len, "    critical path ", &c->path[i]);
+            shown++;
+        }
 }
