@@ -493,6 +493,12 @@ static void test_profile_slowdown(void **state)
                          "nodes[0]: \"slowdown\" must be a number in [1, 100]");
 }
 
+static void parse_ok(const char *json, fg_site_profile *p)
+{
+    fg_err err;
+    if (fg_site_profile_parse(json, strlen(json), p, &err) != 0) fail_msg("%s", err.msg);
+}
+
 /* The factor node n of p gives function `name`. */
 static double factor(const fg_site_profile *p, int n, const char *name)
 {
@@ -505,7 +511,6 @@ static void test_profile_function_slowdown(void **state)
 {
     (void)state;
     fg_site_profile p;
-    fg_err err;
     /* Node over top level, within a level a name over "*"; a number is "*";
      * short names are the server's too. */
     const char *json =
@@ -514,7 +519,7 @@ static void test_profile_function_slowdown(void **state)
         "{\"name\":\"b\",\"workers\":1,\"slowdown\":{\"adult\":2}},"
         "{\"name\":\"c\",\"workers\":1,\"slowdown\":1.5},"
         "{\"name\":\"d\",\"workers\":1,\"slowdown\":{\"*\":1.2,\"mosaic\":1}}]}";
-    assert_int_equal(fg_site_profile_parse(json, strlen(json), &p, &err), 0);
+    parse_ok(json, &p);
     assert_true(p.slowdown == 1.1);
     assert_true(factor(&p, 0, "recognizer__extract") == 1.3);
     assert_true(factor(&p, 0, "recognizer__adult") == 1.1);
@@ -532,7 +537,7 @@ static void test_profile_function_slowdown(void **state)
     /* A function named alone leaves the others at 1. */
     const char *one = "{\"nodes\":[{\"name\":\"a\",\"workers\":1,"
                       "\"slowdown\":{\"recognizer__extract\":1.3}}]}";
-    assert_int_equal(fg_site_profile_parse(one, strlen(one), &p, &err), 0);
+    parse_ok(one, &p);
     assert_true(p.slowdown == 1.0 && p.nodes[0].slowdown == 1.0);
     assert_true(factor(&p, 0, "extract") == 1.3 && factor(&p, 0, "translate") == 1.0);
 
@@ -561,7 +566,6 @@ static void test_profile_tail_delay(void **state)
 {
     (void)state;
     fg_site_profile p;
-    fg_err err;
     /* Top level is every node's default; a node's own replaces it whole;
      * null turns it off. */
     const char *json =
@@ -570,7 +574,7 @@ static void test_profile_tail_delay(void **state)
         "{\"name\":\"b\",\"workers\":1,\"tail_delay\":{\"every\":5,\"add_ms\":10.5,"
         "\"function\":\"extract\"}},"
         "{\"name\":\"c\",\"workers\":1,\"tail_delay\":null}]}";
-    assert_int_equal(fg_site_profile_parse(json, strlen(json), &p, &err), 0);
+    parse_ok(json, &p);
     assert_int_equal(p.nodes[0].tail.every, 20);
     assert_true(p.nodes[0].tail.add_ms == 50.0);
     assert_int_equal(p.nodes[0].tail.function, -1);
@@ -581,7 +585,7 @@ static void test_profile_tail_delay(void **state)
     assert_int_equal(p.nodes[2].tail.every, 0);
 
     const char *none = "{\"nodes\":[{\"name\":\"a\",\"workers\":1}]}";
-    assert_int_equal(fg_site_profile_parse(none, strlen(none), &p, &err), 0);
+    parse_ok(none, &p);
     assert_int_equal(p.nodes[0].tail.every, 0);
 
 #define TAIL_NODE(t) "{\"nodes\":[{\"name\":\"a\",\"workers\":1,\"tail_delay\":" t "}]}"
