@@ -304,7 +304,6 @@ void fg_node_egress(fg_node *n, size_t bytes)
     }
 }
 
-
 void fg_node_count(fg_node *n, int fn, int ok, int cold_start, double cpu_ms)
 {
     pthread_mutex_lock(&n->mu);
