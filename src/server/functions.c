@@ -8,8 +8,9 @@
  * copied) by the reply tree, and the base64 text is dropped from the
  * request tree as soon as it is decoded. PNGs are probed before decoding so
  * a decompression bomb is refused (413) before any pixel is allocated.
- * A node with a slowdown factor burns CPU after the work, still inside the
- * slot (slowdown.h).
+ * A function with a slowdown factor on its node burns CPU after the work,
+ * and the tail knob's counted invocations sleep after that, both still
+ * inside the slot and in exec_ms (slowdown.h).
  *
  * Container mode is a drop-in for a reference container: it also takes the
  * reference's input names (upload "data", extract/mosaic "img_clean",
@@ -415,7 +416,13 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     if (res) add_identity(&c, res);
     status = res ? fn->run(&c, res) : fg_fail(&c.err, 500, "out of memory");
     /* Inside the slot, like the code of a slower build (slowdown.h). */
-    fg_slowdown_burn(fg_now_mono_ms() - t0, node->prof.slowdown);
+    fg_slowdown_burn(fg_now_mono_ms() - t0, node->prof.fn_slowdown[fg_function_index(fn)]);
+    /* The tail is a sleep, not a burn: real tails are mostly waiting (a GC
+     * pause, a page-in, a stalled disk or neighbour), and a sleep adds
+     * exactly add_ms of latency without taking a core from the other
+     * functions, so the knob moves the tail alone; it still holds the slot,
+     * so requests behind it queue as they would. */
+    fg_node_tail(node, fg_function_index(fn));
     double exec_ms = fg_now_mono_ms() - t0, exec_end = fg_now_unix_ms();
     fg_node_release(node, c.worker);
     fg_input_release(&c.in);

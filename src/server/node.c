@@ -15,7 +15,10 @@
  * waiters are served in order and the link never exceeds its rate.
  * PUT /link changes rate and latency at run time (a scenario's network on
  * a running cluster); a transfer already under way keeps the rate it began
- * with, the bucket is shared. */
+ * with, the bucket is shared.
+ *
+ * The tail knob's counter (slowdown.h) is one per node, under the node's
+ * lock, so which invocation is delayed depends only on their order. */
 #include "node.h"
 
 #include <errno.h>
@@ -54,17 +57,23 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
         return fg_err_set(err, "node profile: invalid JSON");
     }
     int rc = -1;
-    double max_body_mb = 0, max_pixels = 0, ttl = 0, slowdown = 1;
+    double max_body_mb = 0, max_pixels = 0, ttl = 0;
+    fg_slowdown_spec top;
+    double top_factors[FG_MAX_FUNCTIONS];
+    p->tail.function = -1;
     if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "node profile", err) ||
         get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10, &max_pixels,
                    "node profile", err) ||
         get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "node profile", err) ||
-        get_number(root, "slowdown", 1, 1, FG_SLOWDOWN_MAX, &slowdown, "node profile", err))
+        fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "slowdown"),
+                               "node profile", &top, err) ||
+        fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(root, "tail_delay"),
+                            "node profile", &p->tail, err))
         goto out;
     p->max_body_bytes = (size_t)(max_body_mb * FG_MB);
     p->max_pixels = (uint64_t)max_pixels;
     p->blob_ttl_s = ttl;
-    p->slowdown = slowdown;
+    p->slowdown = fg_slowdown_resolve(NULL, &top, top_factors);
 
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
     if (!cJSON_IsArray(nodes) || cJSON_GetArraySize(nodes) == 0) {
@@ -93,20 +102,25 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
                 goto out;
             }
         strcpy(np->name, name->valuestring);
-        double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0, node_slowdown = 1;
+        double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0;
+        fg_slowdown_spec own;
+        np->tail = p->tail;
         if (get_number(n, "port", 0, 0, 65535, &port, where, err) ||
             get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
             get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
             get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
             get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err) ||
-            get_number(n, "slowdown", slowdown, 1, FG_SLOWDOWN_MAX, &node_slowdown, where, err))
+            fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(n, "slowdown"), where,
+                                   &own, err) ||
+            fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(n, "tail_delay"), where,
+                                &np->tail, err))
             goto out;
         np->port = (int)port;
         np->workers = (int)workers;
         np->bandwidth_mbit = bw;
         np->latency_ms = lat;
         np->blob_store_bytes = (size_t)(store_mb * FG_MB);
-        np->slowdown = node_slowdown;
+        np->slowdown = fg_slowdown_resolve(&own, &top, np->fn_slowdown);
         p->n_nodes++;
     }
     rc = 0;
@@ -124,6 +138,12 @@ int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err)
     if (rc != 0) fg_err_set(err, "%s: %s", path, inner.msg);
     fg_buf_free(&text);
     return rc;
+}
+
+void fg_node_profile_set_slowdown(fg_node_profile *np, double f)
+{
+    np->slowdown = f;
+    for (int i = 0; i < FG_MAX_FUNCTIONS; i++) np->fn_slowdown[i] = f;
 }
 
 /* --- runtime --- */
@@ -198,6 +218,18 @@ static void sleep_ms(double ms)
     double s = ms / 1000.0;
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+double fg_node_tail(fg_node *n, int fn)
+{
+    const fg_tail_delay *t = &n->prof.tail;
+    if (!t->every || (t->function >= 0 && t->function != fn)) return 0;
+    pthread_mutex_lock(&n->mu);
+    uint64_t seen = ++n->tail_seen;
+    pthread_mutex_unlock(&n->mu);
+    if (seen % (uint64_t)t->every != 0) return 0;
+    sleep_ms(t->add_ms);
+    return t->add_ms;
 }
 
 /* Takes `chunk` bytes from the bucket; returns how long to wait for them. */

@@ -10,6 +10,7 @@
 #include "flowgate/censor.h"
 #include "flowgate/ocr.h"
 #include "flowgate/translate.h"
+#include "slowdown.h"
 
 typedef struct fg_node_profile {
     char name[32];
@@ -18,21 +19,27 @@ typedef struct fg_node_profile {
     double bandwidth_mbit;      /* 0 = no bandwidth emulation */
     double latency_ms;
     size_t blob_store_bytes;
-    double slowdown;            /* >= 1: functions take ~slowdown x their real
-                                 * exec time (the known-effect knob, slowdown.h) */
+    /* The known-effect knobs (slowdown.h). fn_slowdown[i] >= 1: function i
+     * takes ~that x its real exec time; slowdown is the least of them, the
+     * factor every function gets at least. */
+    double slowdown;
+    double fn_slowdown[FG_MAX_FUNCTIONS];
+    fg_tail_delay tail;
 } fg_node_profile;
 
 typedef struct fg_site_profile {
     size_t max_body_bytes;
     uint64_t max_pixels;
     double blob_ttl_s;
-    double slowdown;            /* profile-wide default of the nodes' slowdown, 1 */
+    double slowdown;            /* the least factor the top level gives a function */
+    fg_tail_delay tail;         /* the top level's, every node's default */
     fg_node_profile nodes[FG_MAX_NODES];
     int n_nodes;
 } fg_site_profile;
 
-/* "slowdown" (>= 1, default 1) may be given at the top level and per node;
- * a node's own value wins. */
+/* "slowdown" (a factor >= 1 or an object of function names to factors,
+ * default 1) and "tail_delay" may be given at the top level and per node;
+ * a node's own value wins (per function, for slowdown: slowdown.h). */
 int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err);
 int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err);
 
@@ -89,7 +96,11 @@ struct fg_node {
     uint64_t invocations, errors, cold_starts, responses, bytes_out;
     uint64_t per_function[FG_MAX_FUNCTIONS];
     double cpu_ms;              /* thread CPU spent handling invocations */
+    uint64_t tail_seen;         /* invocations the tail knob has counted */
 };
+
+/* Gives every function of np the factor f (--slowdown, container mode). */
+void fg_node_profile_set_slowdown(fg_node_profile *np, double f);
 
 int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err *err);
 void fg_node_destroy(fg_node *n);
@@ -114,6 +125,11 @@ void fg_node_egress(fg_node *n, size_t bytes);
  * its value. -1 with a one-line err for anything else. */
 void fg_node_link_get(fg_node *n, double *bandwidth_mbit, double *latency_ms);
 int fg_node_link_set_json(fg_node *n, const char *json, size_t len, fg_err *err);
+
+/* Counts one invocation of function index fn that holds its slot against
+ * the node's tail knob and, when it is the every-th counted one, sleeps
+ * the knob's add_ms; returns the ms slept (0 for the others). */
+double fg_node_tail(fg_node *n, int fn);
 
 /* Counts one finished invocation of function index fn, which took cpu_ms
  * of its thread's CPU time (parse, decode, compute, reply). */

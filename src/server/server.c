@@ -39,7 +39,8 @@ static void container_profile(const fg_function *fn, int port, fg_site_profile *
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     np->workers = cpus > 0 ? (int)cpus : 1;
     np->blob_store_bytes = (size_t)(512 * FG_MB);
-    np->slowdown = p->slowdown = 1;
+    fg_node_profile_set_slowdown(np, p->slowdown = 1);
+    np->tail.function = p->tail.function = -1;
     p->n_nodes = 1;
 }
 
@@ -174,8 +175,9 @@ fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
             goto fail;
         }
         s->site.profile.slowdown = opts->slowdown;
+        /* Every function, whatever the profile's per-function factors. */
         for (int i = 0; i < s->site.profile.n_nodes; i++)
-            s->site.profile.nodes[i].slowdown = opts->slowdown;
+            fg_node_profile_set_slowdown(&s->site.profile.nodes[i], opts->slowdown);
     }
     /* The run's network conditions, over the profile, for every node. */
     for (int i = 0; opts->has_network && i < s->site.profile.n_nodes; i++) {

@@ -1,5 +1,6 @@
 /* status.c — a node's GET / and GET /stats bodies: its profile, the
- * functions it hosts and a snapshot of its counters and blob store.
+ * functions it hosts, the known-effect knobs in force (slowdown.h) and a
+ * snapshot of its counters and blob store.
  * /stats also carries what a resource sampler needs (resources.h in the
  * driver): the CPU its invocations used (cpu_s, cumulative) and the
  * serving process's resident memory. A node has no memory of its own when
@@ -57,7 +58,7 @@ char *fg_status_health_json(fg_node *n)
         cJSON_AddNumberToObject(o, "workers", n->prof.workers);
     }
     /* So a run can tell a deliberately slowed node from a slow machine. */
-    cJSON_AddNumberToObject(o, "slowdown", n->prof.slowdown);
+    fg_slowdown_describe(o, n->prof.fn_slowdown, &n->prof.tail, n->site->only);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

@@ -1,16 +1,28 @@
-/* test_slowdown.c — the known-effect knob (src/server/slowdown.h) over real
- * HTTP. The test starts its own flowgate-functions with --slowdown 3 (one
- * node on 127.0.0.1, an ephemeral port), so the shared HTTP test server
- * stays a normal one, and compares the two:
- *   - GET / reports "slowdown": 3 on the slowed node and 1 on the normal one;
- *   - a CPU-heavy function (OCR extract, warm engines) takes clearly longer:
- *     the median exec_ms of interleaved calls is > 1.8x the normal server's
- *     (the knob makes it ~3x; the wide margin keeps a noisy machine from
- *     flaking the test, while a knob that did nothing would give ~1x);
+/* test_slowdown.c — the known-effect knobs (src/server/slowdown.h) over real
+ * HTTP. The test starts its own two flowgate-functions (on 127.0.0.1,
+ * ephemeral ports), so the shared HTTP test server stays a normal one:
+ *   - "slow": --slowdown 3 over a profile with per-function factors. GET /
+ *     reports "slowdown": 3 and 3 for every function (the flag wins), the
+ *     normal server 1; a CPU-heavy function (OCR extract, warm engines)
+ *     takes clearly longer: the median exec_ms of interleaved calls is
+ *     > 1.8x the normal server's (the knob makes it ~3x; the wide margin
+ *     keeps a noisy machine from flaking the test, while a knob that did
+ *     nothing would give ~1x);
+ *   - "knobs": a profile slowing recognizer__extract alone by 1.3 with a
+ *     tail on recognizer__translate (1 in 4 held 200 ms). GET / reports
+ *     both, with "slowdown": 1 (what every function gets at least). A
+ *     second node of that server, plain1, has no factor: the median extract
+ *     exec_ms on knob0 is >= 1.15x plain1's while mosaic's (on a 1 MB image,
+ *     so its tens of ms dwarf scheduling noise) stays < 1.2x (ratios of
+ *     medians of interleaved calls, same process, same load); exactly the
+ *     4th, 8th and 12th translate calls take >= 200 ms of exec_ms (and of
+ *     the client's wall time), the others and the censor calls between them
+ *     < 100 ms (the per-function counter ignores censor);
  *   - bad factors (0.5, "x", none) are refused with exit 2 and one line
- *     naming --slowdown, and so are bad "slowdown" values in a profile.
- * The profile parsing of "slowdown" (top level, per node) is checked here
- * too, without a server. */
+ *     naming --slowdown, and so are bad "slowdown" values in a profile and
+ *     an unknown function name.
+ * The profile parsing of "slowdown" (top level, per node, per function) and
+ * "tail_delay" is checked here too, without a server. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,20 +43,30 @@
 #include "flowgate/b64.h"
 #include "flowgate/common.h"
 #include "flowgate/imagegen.h"
+#include "functions.h"
 #include "http_client.h"
 #include "node.h"
 
 extern char **environ;
 
 #define CALLS 5
+#define KNOB_CALLS 11       /* per function and server for the ratio of medians */
+#define MOSAIC_MB 1.0
+#define TAIL_EVERY 4
+#define TAIL_ADD_MS 200.0   /* far above a translate's exec_ms, even under ASan */
+#define TAIL_CALLS 12
 
 static struct {
     char dir[256];          /* temp dir: profile, endpoints, logs */
     char bin[1024];
-    pid_t pid;              /* the slowed server */
+    pid_t pid;              /* the --slowdown 3 server */
     char slow_url[256];
+    pid_t knob_pid;         /* the per-function and tail knobs' server */
+    char knob_url[256];     /* its node knob0 */
+    char plain_url[256];    /* its node plain1 */
     char normal_url[256];   /* node 0 of the shared HTTP test server */
     char *png_b64;
+    char *big_png_b64;      /* mosaic's: tens of ms of work, so noise is a small part */
 } g;
 
 static void write_text(const char *path, const char *text)
@@ -79,8 +101,8 @@ static int wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The first "url" in an endpoints file, or "" when it is not complete. */
-static void first_url(const char *path, char *out, size_t size)
+/* The url of node n in an endpoints file, or "" when it is not complete. */
+static void node_url(const char *path, int n, char *out, size_t size)
 {
     out[0] = 0;
     fg_buf text;
@@ -88,10 +110,22 @@ static void first_url(const char *path, char *out, size_t size)
     if (fg_read_file(path, 1 << 20, &text, &err) != 0) return;
     cJSON *root = cJSON_ParseWithLength((const char *)text.data, text.len);
     fg_buf_free(&text);
-    const cJSON *n = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "nodes"), 0);
-    const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(n, "url"));
+    const cJSON *node = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "nodes"), n);
+    const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(node, "url"));
     if (url) snprintf(out, size, "%s", url);
     cJSON_Delete(root);
+}
+
+static void first_url(const char *path, char *out, size_t size) { node_url(path, 0, out, size); }
+
+/* node_url of dir/name; 1 when found, else 0 with a line on stderr. */
+static int nth_url(const char *dir, const char *name, int n, char *out, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    node_url(path, n, out, size);
+    if (!out[0]) fprintf(stderr, "test_slowdown: no node %d in %s\n", n, path);
+    return out[0] != 0;
 }
 
 static cJSON *get_json(const char *base, const char *path)
@@ -105,6 +139,54 @@ static cJSON *get_json(const char *base, const char *path)
     http_resp_free(&r);
     assert_non_null(o);
     return o;
+}
+
+/* A generated test image of about mb MB, base64; NULL with a line on stderr. */
+static char *png_b64(double mb)
+{
+    fg_buf png;
+    fg_err err;
+    if (fg_imagegen_png(mb, FG_VARIANT_CLEAN, 7, &png, &err) != 0) {
+        fprintf(stderr, "test_slowdown: %s\n", err.msg);
+        return NULL;
+    }
+    char *b64 = fg_b64_encode(png.data, png.len, NULL);
+    fg_buf_free(&png);
+    return b64;
+}
+
+/* Starts flowgate-functions on profile text (written to <tag>.json) with
+ * extra args; waits for its endpoints file (<tag>-endpoints.json); its log
+ * is <tag>.log. 0, or -1 with a line on stderr. */
+static int start_server(const char *tag, const char *profile_text, char *const extra[],
+                        pid_t *pid, char *url, size_t url_size)
+{
+    char profile[512], out[512], log[512], parent[24];
+    snprintf(profile, sizeof profile, "%s/%s.json", g.dir, tag);
+    snprintf(out, sizeof out, "%s/%s-endpoints.json", g.dir, tag);
+    snprintf(log, sizeof log, "%s/%s.log", g.dir, tag);
+    snprintf(parent, sizeof parent, "%ld", (long)getpid());
+    write_text(profile, profile_text);
+    char *argv[16] = {g.bin, "--nodes", profile, "--bind", "127.0.0.1", "--endpoints-out", out,
+                      "--parent-pid", parent};
+    int n = 9;
+    for (; *extra && n < 15; extra++) argv[n++] = *extra;
+    argv[n] = NULL;
+    *pid = spawn(argv, log);
+    for (int i = 0; i < 600 && !url[0]; i++) {   /* up to 60 s under ASan */
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            fprintf(stderr, "test_slowdown: the %s server exited; see %s\n", tag, log);
+            *pid = 0;
+            return -1;
+        }
+        first_url(out, url, url_size);
+        if (!url[0]) usleep(100 * 1000);
+    }
+    if (!url[0]) {
+        fprintf(stderr, "test_slowdown: the %s server did not start; see %s\n", tag, log);
+        return -1;
+    }
+    return 0;
 }
 
 static int setup(void **state)
@@ -127,39 +209,27 @@ static int setup(void **state)
     snprintf(g.dir, sizeof g.dir, "%s/flowgate-slowdown-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(g.dir)) return -1;
 
-    char profile[512], out[512], log[512], parent[24];
-    snprintf(profile, sizeof profile, "%s/nodes.json", g.dir);
-    snprintf(out, sizeof out, "%s/endpoints.json", g.dir);
-    snprintf(log, sizeof log, "%s/server.log", g.dir);
-    snprintf(parent, sizeof parent, "%ld", (long)getpid());
-    /* The profile says 1.5: the flag must override it. */
-    write_text(profile, "{\"slowdown\": 1.5, \"nodes\": [{\"name\": \"slow0\", \"workers\": 1}]}\n");
-    char *argv[] = {g.bin, "--nodes", profile, "--slowdown", "3", "--bind", "127.0.0.1",
-                    "--endpoints-out", out, "--parent-pid", parent, NULL};
-    g.pid = spawn(argv, log);
-    for (int i = 0; i < 600 && !g.slow_url[0]; i++) {   /* up to 60 s under ASan */
-        if (waitpid(g.pid, NULL, WNOHANG) == g.pid) {
-            fprintf(stderr, "test_slowdown: the --slowdown 3 server exited; see %s\n", log);
-            g.pid = 0;
-            return -1;
-        }
-        first_url(out, g.slow_url, sizeof g.slow_url);
-        if (!g.slow_url[0]) usleep(100 * 1000);
-    }
-    if (!g.slow_url[0]) {
-        fprintf(stderr, "test_slowdown: the --slowdown 3 server did not start; see %s\n", log);
+    /* The profile's factors (1.5, 5 for extract) must give way to the flag. */
+    char *slow_args[] = {"--slowdown", "3", NULL};
+    if (start_server("slow", "{\"slowdown\": {\"*\": 1.5, \"recognizer__extract\": 5}, "
+                     "\"nodes\": [{\"name\": \"slow0\", \"workers\": 1}]}\n", slow_args,
+                     &g.pid, g.slow_url, sizeof g.slow_url) != 0)
         return -1;
-    }
+    /* The tail at the top level (every node's default), the factor on the node. */
+    /* Its second node has no factor: the baseline the factor is judged by,
+     * in the same process, so both see the machine's load alike. */
+    char *no_args[] = {NULL};
+    if (start_server("knobs", "{\"tail_delay\": {\"every\": 4, \"add_ms\": 200, "
+                     "\"function\": \"recognizer__translate\"}, \"nodes\": [{\"name\": "
+                     "\"knob0\", \"workers\": 1, \"slowdown\": {\"recognizer__extract\": 1.3}}, "
+                     "{\"name\": \"plain1\", \"workers\": 1}]}\n",
+                     no_args, &g.knob_pid, g.knob_url, sizeof g.knob_url) != 0 ||
+        !nth_url(g.dir, "knobs-endpoints.json", 1, g.plain_url, sizeof g.plain_url))
+        return -1;
 
-    fg_buf png;
-    fg_err err;
-    if (fg_imagegen_png(0.1, FG_VARIANT_CLEAN, 7, &png, &err) != 0) {
-        fprintf(stderr, "test_slowdown: %s\n", err.msg);
-        return -1;
-    }
-    g.png_b64 = fg_b64_encode(png.data, png.len, NULL);
-    fg_buf_free(&png);
-    return g.png_b64 ? 0 : -1;
+    g.png_b64 = png_b64(0.1);
+    g.big_png_b64 = png_b64(MOSAIC_MB);
+    return g.png_b64 && g.big_png_b64 ? 0 : -1;
 }
 
 static int rm_entry(const char *name)
@@ -172,47 +242,83 @@ static int rm_entry(const char *name)
 static int teardown(void **state)
 {
     (void)state;
-    if (g.pid > 0) {
-        kill(g.pid, SIGTERM);
-        wait_exit(g.pid);
-    }
-    const char *files[] = {"nodes.json", "endpoints.json", "server.log", "bad.json", "bad.log"};
+    pid_t pids[] = {g.pid, g.knob_pid};
+    for (size_t i = 0; i < sizeof pids / sizeof pids[0]; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGTERM);
+            wait_exit(pids[i]);
+        }
+    const char *files[] = {"slow.json", "slow-endpoints.json", "slow.log", "knobs.json",
+                           "knobs-endpoints.json", "knobs.log", "bad.json", "bad.log"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) rm_entry(files[i]);
     rmdir(g.dir);
     free(g.png_b64);
+    free(g.big_png_b64);
     curl_global_cleanup();
     return 0;
+}
+
+static double number_at(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
 }
 
 static void test_health_reports_slowdown(void **state)
 {
     (void)state;
     cJSON *h = get_json(g.slow_url, "/");
-    const cJSON *f = cJSON_GetObjectItem(h, "slowdown");
-    assert_true(cJSON_IsNumber(f));
-    assert_true(f->valuedouble == 3.0);   /* the flag, not the profile's 1.5 */
+    assert_true(number_at(h, "slowdown") == 3.0);   /* the flag, not the profile's 1.5 */
+    const cJSON *fns = cJSON_GetObjectItem(h, "slowdown_functions");
+    assert_int_equal(cJSON_GetArraySize(fns), fg_function_count());
+    assert_true(number_at(fns, "recognizer__extract") == 3.0);   /* not the profile's 5 */
+    assert_true(number_at(fns, "recognizer__adult") == 3.0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(h, "tail_delay")));
     cJSON_Delete(h);
     h = get_json(g.normal_url, "/");
-    f = cJSON_GetObjectItem(h, "slowdown");
-    assert_true(cJSON_IsNumber(f));
-    assert_true(f->valuedouble == 1.0);
+    assert_true(number_at(h, "slowdown") == 1.0);
     cJSON_Delete(h);
 }
 
-/* exec_ms of one warm-or-cold extract call on base. */
-static double extract_ms(const char *base, int *cold)
+static void test_health_reports_knobs(void **state)
+{
+    (void)state;
+    cJSON *h = get_json(g.knob_url, "/");
+    /* The least factor: what `flowgate ab --b-slowdown` may rely on. */
+    assert_true(number_at(h, "slowdown") == 1.0);
+    const cJSON *fns = cJSON_GetObjectItem(h, "slowdown_functions");
+    for (int i = 0; i < fg_function_count(); i++) {
+        const char *name = fg_function_name(fg_function_at(i));
+        double want = strcmp(name, "recognizer__extract") ? 1.0 : 1.3;
+        assert_true(number_at(fns, name) == want);
+    }
+    const cJSON *tail = cJSON_GetObjectItem(h, "tail_delay");
+    assert_true(number_at(tail, "every") == TAIL_EVERY);
+    assert_true(number_at(tail, "add_ms") == TAIL_ADD_MS);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(tail, "function")),
+                        "recognizer__translate");
+    cJSON_Delete(h);
+}
+
+/* One call of function fn (short name) on base: its exec_ms; *wall_ms (if
+ * not NULL) the client's time, *cold (if not NULL) its cold_start. */
+static double invoke_ms(const char *base, const char *fn, double *wall_ms, int *cold)
 {
     char url[512];
-    snprintf(url, sizeof url, "%s/invoke/recognizer__extract", base);
+    snprintf(url, sizeof url, "%s/invoke/recognizer__%s", base, fn);
     cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "img_b64", g.png_b64);
+    if (!strcmp(fn, "translate") || !strcmp(fn, "censor"))
+        cJSON_AddStringToObject(req, "text", "hola mundo");
+    else
+        cJSON_AddStringToObject(req, "img_b64", strcmp(fn, "mosaic") ? g.png_b64 : g.big_png_b64);
     long status = 0;
+    double t0 = fg_now_mono_ms();
     cJSON *res = http_post_json(url, req, &status);
+    if (wall_ms) *wall_ms = fg_now_mono_ms() - t0;
     assert_int_equal(status, 200);
     assert_non_null(res);
-    const cJSON *ms = cJSON_GetObjectItem(res, "exec_ms");
-    assert_true(cJSON_IsNumber(ms));
-    double v = ms->valuedouble;
+    double v = number_at(res, "exec_ms");
     if (cold) *cold = cJSON_IsTrue(cJSON_GetObjectItem(res, "cold_start"));
     cJSON_Delete(res);
     return v;
@@ -224,28 +330,88 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return v[n / 2];
+}
+
+/* Warm OCR engines on every server: a cold start is not the work we scale. */
+static void warm_extract(const char *a, const char *b)
+{
+    for (int i = 0; i < 3; i++) {
+        int cold_a = 1, cold_b = 1;
+        invoke_ms(a, "extract", NULL, &cold_a);
+        invoke_ms(b, "extract", NULL, &cold_b);
+        if (!cold_a && !cold_b) break;
+    }
+}
+
 static void test_exec_time_scales(void **state)
 {
     (void)state;
-    /* Warm both OCR engines first: a cold start is not the work we scale. */
-    for (int i = 0; i < 3; i++) {
-        int cold = 1;
-        extract_ms(g.normal_url, &cold);
-        extract_ms(g.slow_url, &cold);
-        if (!cold) break;
-    }
+    warm_extract(g.normal_url, g.slow_url);
     double normal[CALLS], slow[CALLS];
     /* Interleaved, so a burst of load on the machine hits both sides. */
     for (int i = 0; i < CALLS; i++) {
-        normal[i] = extract_ms(g.normal_url, NULL);
-        slow[i] = extract_ms(g.slow_url, NULL);
+        normal[i] = invoke_ms(g.normal_url, "extract", NULL, NULL);
+        slow[i] = invoke_ms(g.slow_url, "extract", NULL, NULL);
     }
-    qsort(normal, CALLS, sizeof normal[0], cmp_double);
-    qsort(slow, CALLS, sizeof slow[0], cmp_double);
-    double mn = normal[CALLS / 2], ms = slow[CALLS / 2];
+    double mn = median(normal, CALLS), ms = median(slow, CALLS);
     printf("extract median exec_ms: normal %.1f, --slowdown 3 %.1f (x%.2f)\n", mn, ms, ms / mn);
     assert_true(mn > 0);
     assert_true(ms > 1.8 * mn);
+}
+
+static void test_function_slowdown_is_per_function(void **state)
+{
+    (void)state;
+    warm_extract(g.plain_url, g.knob_url);
+    const char *fns[] = {"extract", "mosaic"};     /* slowed 1.3x, untouched */
+    double ratio[2];
+    for (int f = 0; f < 2; f++) {
+        double plain[KNOB_CALLS], knob[KNOB_CALLS];
+        invoke_ms(g.knob_url, fns[f], NULL, NULL);   /* first-call costs out of the way */
+        invoke_ms(g.plain_url, fns[f], NULL, NULL);
+        /* Interleaved, and in turns which goes first, so a burst or a drift
+         * of the machine's load hits both nodes alike. */
+        for (int i = 0; i < KNOB_CALLS; i++) {
+            if (i % 2) knob[i] = invoke_ms(g.knob_url, fns[f], NULL, NULL);
+            plain[i] = invoke_ms(g.plain_url, fns[f], NULL, NULL);
+            if (!(i % 2)) knob[i] = invoke_ms(g.knob_url, fns[f], NULL, NULL);
+        }
+        double mp = median(plain, KNOB_CALLS), mk = median(knob, KNOB_CALLS);
+        ratio[f] = mk / mp;
+        printf("%s median exec_ms: plain1 %.2f, knob0 %.2f (x%.2f)\n", fns[f], mp, mk, ratio[f]);
+        assert_true(mp > 0);
+    }
+    /* The knob gives ~1.3x: half of its effect is far from a busy
+     * machine's noise; the untouched function must stay below 1.2x, where
+     * a factor leaking to it (1.3x) would not. */
+    assert_true(ratio[0] >= 1.15);
+    assert_true(ratio[1] < 1.2);
+}
+
+static void test_tail_delays_counted_responses(void **state)
+{
+    (void)state;
+    /* No translate has run on the knob server before: its counter is at 0,
+     * and the censor calls between are not counted (the knob names translate). */
+    for (int i = 1; i <= TAIL_CALLS; i++) {
+        double wall, exec = invoke_ms(g.knob_url, "translate", &wall, NULL);
+        double censor = invoke_ms(g.knob_url, "censor", NULL, NULL);
+        printf("translate %2d: exec_ms %.1f, wall %.1f ms; censor exec_ms %.1f\n", i, exec, wall,
+               censor);
+        if (i % TAIL_EVERY == 0) {
+            assert_true(exec >= TAIL_ADD_MS);
+            assert_true(wall >= TAIL_ADD_MS);
+        } else {
+            /* A translate takes well under a millisecond: half the delay
+             * is room for a busy machine, not for a knob that fired. */
+            assert_true(exec < TAIL_ADD_MS / 2);
+        }
+        assert_true(censor < TAIL_ADD_MS / 2);
+    }
 }
 
 /* flowgate-functions ARGS... must exit 2 with one line naming `what`. */
@@ -286,6 +452,9 @@ static void test_bad_factors_refused(void **state)
     write_text(profile, "{\"slowdown\": 0.5, \"nodes\": [{\"name\": \"a\", \"workers\": 1}]}\n");
     char *in_profile[] = {"--nodes", profile, NULL};
     expect_refused(in_profile, "\"slowdown\" must be a number in [1, 100]");
+    write_text(profile, "{\"nodes\": [{\"name\": \"a\", \"workers\": 1, "
+                        "\"slowdown\": {\"recognizer__extrct\": 1.3}}]}\n");
+    expect_refused(in_profile, "nodes[0]: \"slowdown\": unknown function \"recognizer__extrct\"");
 }
 
 static void expect_profile_error(const char *json, const char *message)
@@ -324,12 +493,134 @@ static void test_profile_slowdown(void **state)
                          "nodes[0]: \"slowdown\" must be a number in [1, 100]");
 }
 
+static void parse_ok(const char *json, fg_site_profile *p)
+{
+    fg_err err;
+    if (fg_site_profile_parse(json, strlen(json), p, &err) != 0) fail_msg("%s", err.msg);
+}
+
+/* The factor node n of p gives function `name`. */
+static double factor(const fg_site_profile *p, int n, const char *name)
+{
+    const fg_function *fn = fg_function_find(name);
+    assert_non_null(fn);
+    return p->nodes[n].fn_slowdown[fg_function_index(fn)];
+}
+
+static void test_profile_function_slowdown(void **state)
+{
+    (void)state;
+    fg_site_profile p;
+    /* Node over top level, within a level a name over "*"; a number is "*";
+     * short names are the server's too. */
+    const char *json =
+        "{\"slowdown\":{\"*\":1.1,\"recognizer__extract\":1.3},\"nodes\":["
+        "{\"name\":\"a\",\"workers\":1},"
+        "{\"name\":\"b\",\"workers\":1,\"slowdown\":{\"adult\":2}},"
+        "{\"name\":\"c\",\"workers\":1,\"slowdown\":1.5},"
+        "{\"name\":\"d\",\"workers\":1,\"slowdown\":{\"*\":1.2,\"mosaic\":1}}]}";
+    parse_ok(json, &p);
+    assert_true(p.slowdown == 1.1);
+    assert_true(factor(&p, 0, "recognizer__extract") == 1.3);
+    assert_true(factor(&p, 0, "recognizer__adult") == 1.1);
+    assert_true(p.nodes[0].slowdown == 1.1);
+    assert_true(factor(&p, 1, "recognizer__adult") == 2.0);
+    assert_true(factor(&p, 1, "recognizer__extract") == 1.3);
+    assert_true(factor(&p, 1, "recognizer__censor") == 1.1);
+    assert_true(p.nodes[1].slowdown == 1.1);
+    assert_true(factor(&p, 2, "recognizer__extract") == 1.5);   /* the node's number wins */
+    assert_true(p.nodes[2].slowdown == 1.5);
+    assert_true(factor(&p, 3, "recognizer__extract") == 1.2);
+    assert_true(factor(&p, 3, "recognizer__mosaic") == 1.0);
+    assert_true(p.nodes[3].slowdown == 1.0);                    /* the least: mosaic's */
+
+    /* A function named alone leaves the others at 1. */
+    const char *one = "{\"nodes\":[{\"name\":\"a\",\"workers\":1,"
+                      "\"slowdown\":{\"recognizer__extract\":1.3}}]}";
+    parse_ok(one, &p);
+    assert_true(p.slowdown == 1.0 && p.nodes[0].slowdown == 1.0);
+    assert_true(factor(&p, 0, "extract") == 1.3 && factor(&p, 0, "translate") == 1.0);
+
+    expect_profile_error("{\"slowdown\":{\"recognizer__extrct\":1.3},\"nodes\":"
+                         "[{\"name\":\"a\",\"workers\":1}]}",
+                         "node profile: \"slowdown\": unknown function \"recognizer__extrct\"");
+    expect_profile_error("{\"nodes\":[{\"name\":\"a\",\"workers\":1,"
+                         "\"slowdown\":{\"nope\":2}}]}",
+                         "nodes[0]: \"slowdown\": unknown function \"nope\"");
+    expect_profile_error("{\"nodes\":[{\"name\":\"a\",\"workers\":1,"
+                         "\"slowdown\":{\"extract\":0.5}}]}",
+                         "nodes[0]: \"slowdown\": \"extract\" must be a number in [1, 100]");
+    expect_profile_error("{\"slowdown\":{\"*\":\"x\"},\"nodes\":[{\"name\":\"a\",\"workers\":1}]}",
+                         "node profile: \"slowdown\": \"*\" must be a number in [1, 100]");
+    expect_profile_error("{\"slowdown\":{\"recognizer__adult\":101},\"nodes\":"
+                         "[{\"name\":\"a\",\"workers\":1}]}",
+                         "\"recognizer__adult\" must be a number in [1, 100]");
+    expect_profile_error("{\"slowdown\":{\"extract\":2,\"recognizer__extract\":3},\"nodes\":"
+                         "[{\"name\":\"a\",\"workers\":1}]}",
+                         "\"recognizer__extract\" names a function given before");
+    expect_profile_error("{\"slowdown\":[1.3],\"nodes\":[{\"name\":\"a\",\"workers\":1}]}",
+                         "\"slowdown\" must be a number in [1, 100] or an object");
+}
+
+static void test_profile_tail_delay(void **state)
+{
+    (void)state;
+    fg_site_profile p;
+    /* Top level is every node's default; a node's own replaces it whole;
+     * null turns it off. */
+    const char *json =
+        "{\"tail_delay\":{\"every\":20,\"add_ms\":50},\"nodes\":["
+        "{\"name\":\"a\",\"workers\":1},"
+        "{\"name\":\"b\",\"workers\":1,\"tail_delay\":{\"every\":5,\"add_ms\":10.5,"
+        "\"function\":\"extract\"}},"
+        "{\"name\":\"c\",\"workers\":1,\"tail_delay\":null}]}";
+    parse_ok(json, &p);
+    assert_int_equal(p.nodes[0].tail.every, 20);
+    assert_true(p.nodes[0].tail.add_ms == 50.0);
+    assert_int_equal(p.nodes[0].tail.function, -1);
+    assert_int_equal(p.nodes[1].tail.every, 5);
+    assert_true(p.nodes[1].tail.add_ms == 10.5);
+    assert_int_equal(p.nodes[1].tail.function,
+                     fg_function_index(fg_function_find("recognizer__extract")));
+    assert_int_equal(p.nodes[2].tail.every, 0);
+
+    const char *none = "{\"nodes\":[{\"name\":\"a\",\"workers\":1}]}";
+    parse_ok(none, &p);
+    assert_int_equal(p.nodes[0].tail.every, 0);
+
+#define TAIL_NODE(t) "{\"nodes\":[{\"name\":\"a\",\"workers\":1,\"tail_delay\":" t "}]}"
+    expect_profile_error(TAIL_NODE("{\"every\":0,\"add_ms\":50}"),
+                         "nodes[0]: \"tail_delay\": \"every\" must be an integer in [1, 1000000]");
+    expect_profile_error(TAIL_NODE("{\"every\":2.5,\"add_ms\":50}"),
+                         "\"every\" must be an integer in [1, 1000000]");
+    expect_profile_error(TAIL_NODE("{\"every\":20,\"add_ms\":0}"),
+                         "nodes[0]: \"tail_delay\": \"add_ms\" must be a number in [1, 60000]");
+    expect_profile_error(TAIL_NODE("{\"every\":20,\"add_ms\":\"50\"}"),
+                         "\"add_ms\" must be a number in [1, 60000]");
+    expect_profile_error(TAIL_NODE("{\"every\":20}"),
+                         "nodes[0]: \"tail_delay\" needs \"every\" and \"add_ms\"");
+    expect_profile_error(TAIL_NODE("{\"every\":20,\"add_ms\":50,\"function\":\"nope\"}"),
+                         "\"tail_delay\": \"function\" must name a function");
+    expect_profile_error(TAIL_NODE("{\"every\":20,\"add_ms\":50,\"after\":3}"),
+                         "\"tail_delay\": unknown key \"after\"");
+    expect_profile_error(TAIL_NODE("50"), "nodes[0]: \"tail_delay\" must be null or an object");
+#undef TAIL_NODE
+    expect_profile_error("{\"tail_delay\":{\"every\":-1,\"add_ms\":5},\"nodes\":"
+                         "[{\"name\":\"a\",\"workers\":1}]}",
+                         "node profile: \"tail_delay\": \"every\" must be an integer");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_profile_slowdown),
+        cmocka_unit_test(test_profile_function_slowdown),
+        cmocka_unit_test(test_profile_tail_delay),
         cmocka_unit_test(test_health_reports_slowdown),
+        cmocka_unit_test(test_health_reports_knobs),
         cmocka_unit_test(test_exec_time_scales),
+        cmocka_unit_test(test_function_slowdown_is_per_function),
+        cmocka_unit_test(test_tail_delays_counted_responses),
         cmocka_unit_test(test_bad_factors_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
