@@ -44,14 +44,17 @@ echo "== warming every worker (not measured)"
     --requests 20 --warmup 0 --no-thresholds --results-dir "$work/warm" >/dev/null
 
 echo "== 2 MB, concurrency 10, $requests workflows per scheduler: $schedulers"
-before=$(ls "$out/runs" | wc -l)
-# thresholds are off: only a setup failure (exit 2) stops the script
+# thresholds are off: only a setup failure (exit 2) stops the script.
+# The results file is the path the run printed: the newest file of a shared
+# directory could be another run's, or a writer's temporary.
+rc=0
 "$flowgate" run --endpoints "$work/endpoints.json" --sizes 2 --concurrency 10 \
     --schedulers "$schedulers" --requests "$requests" --no-thresholds \
-    --profile "$profile" --results-dir "$out/runs"
-results=$(ls -t "$out/runs"/experiment_results_*.json | head -n 1)
-[ "$(ls "$out/runs" | wc -l)" -gt "$before" ] || { echo "bench_schedulers: no new results file" >&2; exit 2; }
-
+    --profile "$profile" --results-dir "$out/runs" > "$work/run.txt" 2>&1 || rc=$?
+cat "$work/run.txt"
+[ $rc -eq 0 ] || exit $rc
+results=$(sed -n 's/^results: //p' "$work/run.txt" | tail -n 1)
+[ -n "$results" ] || { echo "bench_schedulers: the run printed no results file" >&2; exit 2; }
 echo
 echo "results: $results"
 # Missing figures (nothing measured) print as n/a, never as 0.

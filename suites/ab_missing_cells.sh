@@ -18,7 +18,9 @@ if ! "$flowgate" run smoke --concurrency 1,2,3 --requests 5 --repeats 3 --no-thr
     echo "ab_missing_cells: FAILED: the run of three cells failed" >&2
     exit 2
 fi
-full=$(ls "$work"/run/experiment_results_*.json 2>/dev/null | head -n 1)
+# The path `flowgate run` printed, not a scan of the directory: a glob or
+# newest-file pick could see a writer's temporary or another run's file.
+full=$(sed -n 's/^results: //p' "$work/run.log" | tail -n 1)
 [ -n "$full" ] || { echo "ab_missing_cells: the run wrote no results file" >&2; exit 2; }
 kept=exp_input0.1mb_conc1_ours
 removed="exp_input0.1mb_conc2_ours exp_input0.1mb_conc3_ours"

@@ -1,18 +1,22 @@
 #!/bin/sh
 # prev_server.sh — the A side of the CI regression gate (ab_gate): the
-# previous commit's flowgate-functions, built from `git archive HEAD~1` into
-# WORK/src and WORK/build (only that target, with the B side's build type:
+# previous commit's flowgate-functions and data files (WORK/src/data: the
+# dictionary, censor list, nodes profile, workflows and thresholds, as that
+# commit shipped them), built from `git archive HEAD~1` into WORK/src and
+# WORK/build (only that target, with the B side's build type:
 # an A/B of two optimisation levels would gate the compiler, not the change).
 # It runs as a ctest fixture setup (ab_prev_server), so `ctest -L perf` is
 # complete on its own, whoever calls it; the fixture is also why it is not a
 # build step of flowgate.sh: a failure to build the previous commit is then a
 # red test with its log, not an aborted script.
-# Idempotent: nothing is rebuilt while WORK/commit names HEAD~1 and the
-# binary exists (a new commit moves HEAD~1, and then it rebuilds).
+# Idempotent: nothing is rebuilt or extracted again while WORK/commit names
+# HEAD~1 and the binary and data exist (a new commit moves HEAD~1, and then
+# it rebuilds).
 # Without a previous commit (the first commit, a shallow clone with depth 1,
 # a tarball without .git) A is HEAD's own server: the gate then still runs,
 # as an A/A comparison, and says so; WORK/a_note holds that line.
-# Writes WORK/a_server (the binary for --a-server) and WORK/a_note.
+# Writes WORK/a_server (the binary for --a-server), WORK/a_data (the data
+# directory for --a-data) and WORK/a_note.
 # usage: prev_server.sh SOURCE_DIR WORK HEAD_SERVER BUILD_TYPE
 set -u
 src=$1 work=$2 head_server=$3 build_type=${4:-Release}
@@ -20,6 +24,7 @@ mkdir -p "$work" || exit 2
 
 use_head() {
     printf '%s\n' "$head_server" > "$work/a_server"
+    printf '%s\n' "$src/data" > "$work/a_data"
     printf 'A is HEAD'"'"'s own server (%s): an A/A run, not a regression gate\n' "$1" > "$work/a_note"
     echo "prev_server: $(cat "$work/a_note")"
     exit 0
@@ -32,8 +37,9 @@ prev=$(git -C "$src" rev-parse --verify -q 'HEAD~1^{commit}') ||
 bin="$work/build/flowgate-functions"
 short=$(printf '%s' "$prev" | cut -c1-12)
 
-if [ -x "$bin" ] && [ "$(cat "$work/commit" 2>/dev/null)" = "$prev $build_type" ]; then
-    echo "prev_server: the server of HEAD~1 ($short) is already built: $bin"
+if [ -x "$bin" ] && [ -f "$work/src/data/nodes.json" ] &&
+   [ "$(cat "$work/commit" 2>/dev/null)" = "$prev $build_type" ]; then
+    echo "prev_server: the server and data of HEAD~1 ($short) are already there: $bin, $work/src/data"
 else
     echo "prev_server: building flowgate-functions of HEAD~1 ($short) in $work"
     rm -rf "$work/src" "$work/commit" && mkdir -p "$work/src" || exit 2
@@ -52,5 +58,6 @@ else
     printf '%s\n' "$prev $build_type" > "$work/commit"
 fi
 printf '%s\n' "$bin" > "$work/a_server"
-printf 'A is HEAD~1 (%s)\n' "$short" > "$work/a_note"
+printf '%s\n' "$work/src/data" > "$work/a_data"
+printf 'A is HEAD~1 (%s): its server and data files\n' "$short" > "$work/a_note"
 exit 0

@@ -38,7 +38,9 @@ if [ $rc -ne 0 ]; then
     echo "reference_containers: FAILED: flowgate run smoke against the containers exited $rc" >&2
     exit 1
 fi
-results=$(ls "$work"/results/experiment_results_*.json 2>/dev/null | head -n 1)
+# The path `flowgate run` printed, not a scan of the directory: a glob or
+# newest-file pick could see a writer's temporary or another run's file.
+results=$(sed -n 's/^results: //p' "$work/run.txt" | tail -n 1)
 [ -n "$results" ] || { echo "reference_containers: FAILED: no results file" >&2; exit 1; }
 "$check" timelines "$results" s || {
     echo "reference_containers: FAILED: the timelines do not read the containers' seconds right" >&2

@@ -152,7 +152,11 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    size_t n = (size_t)cfg.n_sizes * cfg.n_concurrency * cfg.n_schedulers;
+    /* The category's cells: an explicit list (the gate's diagonal) or the
+     * cross product, as `flowgate run` runs them. */
+    static fg_cell matrix[FG_MAX_CELLS_AXIS * FG_MAX_CELLS_AXIS];
+    int n_matrix = fg_config_cells(&cfg, matrix, (int)(sizeof matrix / sizeof matrix[0]));
+    size_t n = (size_t)n_matrix * cfg.n_schedulers;
     fixture_cell *cells = calloc(n, sizeof *cells);
     struct CMUnitTest *tests = calloc(n, sizeof *tests);
     fixture *fx = calloc(1, sizeof *fx);
@@ -161,20 +165,19 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t k = 0;
-    for (int z = 0; z < cfg.n_sizes; z++)
-        for (int c = 0; c < cfg.n_concurrency; c++)
-            for (int s = 0; s < cfg.n_schedulers; s++, k++) {
-                fixture_cell *cell = &cells[k];
-                cell->fx = fx;
-                cell->input_mb = cfg.sizes_mb[z];
-                cell->concurrency = cfg.concurrency[c];
-                snprintf(cell->scheduler, sizeof cell->scheduler, "%s", cfg.schedulers[s]);
-                fixture_experiment_id(cell->input_mb, cell->concurrency, cell->scheduler, cell->id,
-                                      sizeof cell->id);
-                tests[k].name = cell->id;
-                tests[k].test_func = fixture_cell_test;
-                tests[k].initial_state = cell;
-            }
+    for (int m = 0; m < n_matrix; m++)
+        for (int s = 0; s < cfg.n_schedulers; s++, k++) {
+            fixture_cell *cell = &cells[k];
+            cell->fx = fx;
+            cell->input_mb = matrix[m].size_mb;
+            cell->concurrency = matrix[m].concurrency;
+            snprintf(cell->scheduler, sizeof cell->scheduler, "%s", cfg.schedulers[s]);
+            fixture_experiment_id(cell->input_mb, cell->concurrency, cell->scheduler, cell->id,
+                                  sizeof cell->id);
+            tests[k].name = cell->id;
+            tests[k].test_func = fixture_cell_test;
+            tests[k].initial_state = cell;
+        }
 
     fixture_select(fx, category);
     int failed = _cmocka_run_group_tests(category, tests, n, fixture_group_setup,

@@ -11,7 +11,8 @@
 #
 # Labels: perf + the category; the scale categories also carry `scale`
 # (CI reduces their requests with FLOWGATE_REQUEST_SCALE). `gate` marks the
-# A/B regression gate (ab_gate: HEAD against the previous commit) and the
+# A/B regression gate (ab_gate: HEAD's server and data files against the
+# previous commit's, on the `gate` category's 3 cells) and the
 # proofs that the gates decide (gate_goes_red, ab_aa_passes,
 # ab_slowdown_fails, ab_missing_cells_fail).
 
@@ -108,8 +109,11 @@ set_tests_properties(thresholds_catch_2x PROPERTIES
 # The A/B gates (`flowgate ab`, src/cli/cmd_ab.c). Each starts its own
 # servers (two per run, separate processes), so none needs perf_server;
 # RUN_SERIAL because they measure. Budgets keep the whole CI run (2 cores)
-# well under 20 minutes: a smoke pair takes ~10 s, so 150 s holds the 3 pairs
-# a verdict needs with room for the later looks.
+# well under 20 minutes: a smoke pair takes ~10 s, so 120 s holds the 3 pairs
+# a proof's verdict needs. ab_gate runs the gate category (0.1 MB c1, 1 MB c5,
+# 2 MB c10 at standard request counts): one side's 3 cells took 10-16 s on
+# the 2-core machine (shared), a pair ~22 s, so 210 s holds the looks at 3,
+# 5 and 8 pairs and the test stays within ~240 s.
 set(AB_ENV
   "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data"
   "FLOWGATE_BIN=${CMAKE_BINARY_DIR}"
@@ -117,15 +121,17 @@ set(AB_ENV
   "FLOWGATE_CONFIG="
   "FLOWGATE_SCHEDULERS=ours"
   "FLOWGATE_REQUEST_SCALE=1")
-set(AB_GATE_BUDGET 150 CACHE STRING "Seconds the CI A/B gate (ab_gate) may run")
+set(AB_GATE_BUDGET 210 CACHE STRING "Seconds the CI A/B gate (ab_gate) may run")
 set(AB_PROOF_BUDGET 120 CACHE STRING "Seconds each A/B proof test may run")
 add_executable(suite_drop_cells ${CMAKE_SOURCE_DIR}/suites/drop_cells.c)
 target_link_libraries(suite_drop_cells flowgate)
 
-# The regression gate of this repository's CI: HEAD's function server (B)
-# against the previous commit's (A), built by the fixture ab_prev_server
-# (suites/prev_server.sh says why a fixture and what happens without a
-# previous commit). Its verdict goes to results/ab-<id>/ with the others.
+# The regression gate of this repository's CI: HEAD's function server and
+# data files (B) against the previous commit's (A: --a-server, --a-data),
+# built and extracted by the fixture ab_prev_server (suites/prev_server.sh
+# says why a fixture and what happens without a previous commit; the command
+# is in suites/ab_gate.sh). Its verdict goes to results/ab-<id>/ with the
+# others.
 set(AB_PREV_DIR ${CMAKE_BINARY_DIR}/build-prev)
 add_test(NAME ab_prev_server
   COMMAND ${CMAKE_SOURCE_DIR}/suites/prev_server.sh ${CMAKE_SOURCE_DIR} ${AB_PREV_DIR}
@@ -139,7 +145,7 @@ set_tests_properties(ab_gate PROPERTIES
   LABELS "perf;gate"
   FIXTURES_REQUIRED ab_prev
   RUN_SERIAL TRUE
-  TIMEOUT 600
+  TIMEOUT 300
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "${AB_ENV}")
 

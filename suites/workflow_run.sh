@@ -20,7 +20,9 @@ cat "$work/run.txt"
 [ $rc -eq 0 ] || fail "flowgate run exited $rc, expected 0"
 grep -q "^exp_${kind}_conc2_ours  ok $requests/$requests (100.0 %)" "$work/run.txt" ||
     fail "no line 'exp_${kind}_conc2_ours  ok $requests/$requests (100.0 %)'"
-results=$(ls "$work"/experiment_results_*.json 2>/dev/null | head -n 1)
+# The path `flowgate run` printed, not a scan of the directory: a glob or
+# newest-file pick could see a writer's temporary or another run's file.
+results=$(sed -n 's/^results: //p' "$work/run.txt" | tail -n 1)
 [ -n "$results" ] || fail "no results file in $work"
 # cJSON_Print writes one key per line: "key":<TAB>value.
 n_wf=$(grep -c "\"workflow\":[[:space:]]*\"$name\"" "$results")

@@ -23,6 +23,10 @@ endforeach()
 if(YAML_FOUND)
   target_link_libraries(test_manifests PkgConfig::YAML)
 endif()
+# The flags `flowgate run` and `ab` share (--data-dir) are tested with the
+# config they build; run_flags.c belongs to the tool, not the library.
+target_sources(test_config PRIVATE ${CMAKE_SOURCE_DIR}/src/cli/run_flags.c)
+target_include_directories(test_config PRIVATE ${CMAKE_SOURCE_DIR}/src/cli)
 # The compose file, offline: docker-compose validates it without an engine.
 add_test(NAME compose_config
   COMMAND docker-compose -f ${CMAKE_SOURCE_DIR}/fixtures/containers/compose.yaml config -q)

@@ -106,6 +106,19 @@ int fg_results_save(const char *path, const cJSON *root, fg_err *err)
     return rc;
 }
 
+int fg_results_is_file_name(const char *name)
+{
+    static const char scale[] = "scale_", stem[] = "experiment_results_", ext[] = ".json";
+    if (!strncmp(name, scale, sizeof scale - 1)) name += sizeof scale - 1;
+    if (strncmp(name, stem, sizeof stem - 1)) return 0;
+    const char *id = name + sizeof stem - 1;
+    size_t len = strlen(id);
+    if (len <= sizeof ext - 1 || strcmp(id + len - (sizeof ext - 1), ext)) return 0;
+    for (size_t i = 0; i < len - (sizeof ext - 1); i++)
+        if (!(id[i] >= '0' && id[i] <= '9') && id[i] != '-') return 0;
+    return 1;
+}
+
 int fg_results_create(const char *path, const cJSON *root, fg_err *err)
 {
     size_t len;

@@ -50,7 +50,7 @@ static void usage(FILE *out)
         "                    [--retries N] [--inline] [--repeats N]\n"
         "                    [--variant clean|adult|violence|illegal_text]\n"
         "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
-        "                    [--workflow F] [--no-thresholds]\n"
+        "                    [--workflow F] [--data-dir D] [--no-thresholds]\n"
         "\n"
         "Runs the category's matrix (default standard) against the endpoints, or against\n"
         "embedded nodes started from data/nodes.json. Precedence: defaults < environment <\n"
@@ -63,6 +63,9 @@ static void usage(FILE *out)
         "--ci: the file's scaled-down \"ci\" settings (the ctest run).\n"
         "--workflow picks the workflow file (default data/workflows/recognizer.json); one\n"
         "whose payload is JSON or a file has no size axis: one cell per concurrency.\n"
+        "--data-dir D: the system's data files come from D (nodes profile, workflow and\n"
+        "thresholds unless given, the embedded server's dictionary and censor list); the\n"
+        "matrix and the generated images stay this data directory's.\n"
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
         "--max-inflight caps its instances in flight (default 1024); --arrival poisson draws\n"
         "exponential gaps from --seed (default %llu, recorded in the results).\n"
@@ -243,22 +246,27 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
 static int run_matrix(fg_runner *r, const fg_run_config *c, fg_err *err)
 {
     fg_runner_set_category(r, c->category);
-    /* A fixed input (JSON, a file) has no size axis: one pass. */
-    int n_sizes = fg_runner_input_sized(r) ? c->n_sizes : 1;
-    for (int s = 0; s < n_sizes; s++)
-        for (int k = 0; k < c->n_concurrency; k++)
-            for (int j = 0; j < c->n_schedulers; j++) {
-                if (fg_engine_stop_requested()) return 0;
-                const cJSON *results = fg_runner_results(r);
-                int before = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
-                const cJSON *entry;
-                int rc = fg_runner_cell(r, c->sizes_mb[s], c->concurrency[k], c->schedulers[j],
-                                        &entry, err);
-                const cJSON *exps = cJSON_GetObjectItemCaseSensitive(results, "experiments");
-                for (int i = before; i < cJSON_GetArraySize(exps); i++)
-                    run_print_summary(cJSON_GetArrayItem(exps, i));
-                if (rc != 0) return -1;
-            }
+    /* The category's cells (an explicit list or sizes x concurrency); a
+     * fixed input (JSON, a file) has no size axis: one cell per concurrency. */
+    fg_cell cells[FG_MAX_CELLS_AXIS * FG_MAX_CELLS_AXIS];
+    int n = 0;
+    if (fg_runner_input_sized(r))
+        n = fg_config_cells(c, cells, (int)(sizeof cells / sizeof cells[0]));
+    else
+        for (int k = 0; k < c->n_concurrency; k++) cells[n++] = (fg_cell){c->sizes_mb[0], c->concurrency[k]};
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < c->n_schedulers; j++) {
+            if (fg_engine_stop_requested()) return 0;
+            const cJSON *results = fg_runner_results(r);
+            int before = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
+            const cJSON *entry;
+            int rc = fg_runner_cell(r, cells[i].size_mb, cells[i].concurrency, c->schedulers[j],
+                                    &entry, err);
+            const cJSON *exps = cJSON_GetObjectItemCaseSensitive(results, "experiments");
+            for (int e = before; e < cJSON_GetArraySize(exps); e++)
+                run_print_summary(cJSON_GetArrayItem(exps, e));
+            if (rc != 0) return -1;
+        }
     return 0;
 }
 

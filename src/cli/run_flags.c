@@ -35,6 +35,7 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
         {"--server-bin", offsetof(run_flags, server_bin)},
         {"--arrival", offsetof(run_flags, arrival)},
         {"--workflow", offsetof(run_flags, workflow)},
+        {"--data-dir", offsetof(run_flags, data_dir)},
     };
     static const struct { const char *name; size_t off; int lo, hi; } ints[] = {
         {"--requests", offsetof(run_flags, requests), 1, FG_MAX_REQUESTS},
@@ -116,12 +117,14 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
                                       c->sizes_mb, FG_MAX_CELLS_AXIS, err)) < 0)
             return -1;
         c->n_sizes = n;
+        c->n_cells = 0;   /* an explicit axis: a cross product again */
     }
     if (f->concurrency) {
         if ((n = fg_parse_int_list("--concurrency", f->concurrency, 1, FG_MAX_CONCURRENCY,
                                    c->concurrency, FG_MAX_CELLS_AXIS, err)) < 0)
             return -1;
         c->n_concurrency = n;
+        c->n_cells = 0;
     }
     if (f->schedulers && fg_config_set_schedulers(c, "--schedulers", f->schedulers, err) != 0)
         return -1;
@@ -137,6 +140,8 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
         if (paths[k].value &&
             run_flags_copy_path(paths[k].dst, paths[k].size, paths[k].flag, paths[k].value, err))
             return -1;
+    /* After the path flags: --nodes/--workflow given beside it stay. */
+    if (f->data_dir && fg_config_set_data_dir(c, "--data-dir", f->data_dir, err) != 0) return -1;
     if (f->variant && fg_variant_parse(f->variant, &c->variant) != 0)
         return fg_err_set(err, "--variant: unknown variant '%s' (known: clean, adult, violence, "
                           "illegal_text)", f->variant);

@@ -20,16 +20,24 @@
  * closed loop, an input size the server's body limit can never accept.
  *
  * Paths in a config file are used as written (relative to the working
- * directory), like paths given on the command line. */
+ * directory), like paths given on the command line.
+ *
+ * A category is either axes (input_sizes_mb x concurrency) or an explicit
+ * "cells" list of [size_mb, concurrency] pairs: a matrix that spans sizes
+ * and concurrency in a few cells (the CI gate's diagonal) is not a cross
+ * product. `data_dir` swaps the system's data files as a whole (the A side
+ * of a gate is the previous commit's server and data). */
 #include "flowgate/config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -39,6 +47,51 @@
 static void set_path(char *dst, size_t size, const char *a, const char *b)
 {
     snprintf(dst, size, "%s%s", a, b);
+}
+
+/* The defaults that follow data_dir (fg_config_set_data_dir). Images do
+ * not: they are the driver's generated inputs, the same for every system. */
+static const struct { size_t off; const char *file; } data_defaults[] = {
+    {offsetof(fg_run_config, nodes_profile), "/nodes.json"},
+    {offsetof(fg_run_config, workflow), "/workflows/recognizer.json"},
+    {offsetof(fg_run_config, thresholds), "/thresholds.json"},
+};
+#define N_DATA_DEFAULTS (sizeof data_defaults / sizeof data_defaults[0])
+#define FIELD_SIZE sizeof ((fg_run_config *)0)->nodes_profile
+
+const char *fg_config_data_dir(const fg_run_config *c)
+{
+    return c->data_dir[0] ? c->data_dir : fg_data_dir();
+}
+
+int fg_config_set_data_dir(fg_run_config *c, const char *what, const char *dir, fg_err *err)
+{
+    if (!*dir) return fg_err_set(err, "%s: empty data directory", what);
+    if (strlen(dir) + sizeof "/workflows/recognizer.json" > FIELD_SIZE)
+        return fg_err_set(err, "%s: path longer than %zu bytes", what,
+                          FIELD_SIZE - sizeof "/workflows/recognizer.json");
+    const char *old = fg_config_data_dir(c);
+    char was[FIELD_SIZE];
+    for (size_t i = 0; i < N_DATA_DEFAULTS; i++) {
+        char *field = (char *)c + data_defaults[i].off;
+        set_path(was, sizeof was, old, data_defaults[i].file);
+        if (!strcmp(field, was)) set_path(field, FIELD_SIZE, dir, data_defaults[i].file);
+    }
+    snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
+    return 0;
+}
+
+int fg_config_cells(const fg_run_config *c, fg_cell *out, int max)
+{
+    int n = 0;
+    if (c->n_cells > 0) {
+        for (int i = 0; i < c->n_cells && n < max; i++) out[n++] = c->cells[i];
+        return n;
+    }
+    for (int s = 0; s < c->n_sizes; s++)
+        for (int k = 0; k < c->n_concurrency && n < max; k++)
+            out[n++] = (fg_cell){c->sizes_mb[s], c->concurrency[k]};
+    return n;
 }
 
 void fg_config_defaults(fg_run_config *c)
@@ -71,9 +124,8 @@ void fg_config_defaults(fg_run_config *c)
     c->default_concurrency = 5;
     c->log_level = FG_LOG_INFO;
     const char *data = fg_data_dir();
-    set_path(c->nodes_profile, sizeof c->nodes_profile, data, "/nodes.json");
-    set_path(c->workflow, sizeof c->workflow, data, "/workflows/recognizer.json");
-    set_path(c->thresholds, sizeof c->thresholds, data, "/thresholds.json");
+    for (size_t i = 0; i < N_DATA_DEFAULTS; i++)
+        set_path((char *)c + data_defaults[i].off, FIELD_SIZE, data, data_defaults[i].file);
     set_path(c->images_dir, sizeof c->images_dir, data, "/images");
     snprintf(c->results_dir, sizeof c->results_dir, "results");
 }
@@ -232,6 +284,50 @@ static int set_concurrency(fg_run_config *c, const cJSON *arr, const char *where
     return 0;
 }
 
+/* A category's "cells": [[size_mb, concurrency], ...], distinct pairs. The
+ * axes become the distinct values, in order of first use, so whatever
+ * reads them (labels, body limits) sees every size and concurrency. */
+static int set_cells(fg_run_config *c, const cJSON *arr, const char *where, fg_err *err)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return fg_err_set(err, "%s: expected a non-empty array of [size_mb, concurrency] pairs", where);
+    if (cJSON_GetArraySize(arr) > FG_MAX_CELLS)
+        return fg_err_set(err, "%s: %d cells, over the limit of %d", where,
+                          cJSON_GetArraySize(arr), FG_MAX_CELLS);
+    fg_run_config next = *c;
+    next.n_cells = next.n_sizes = next.n_concurrency = 0;
+    const cJSON *pair;
+    int i = 0;
+    cJSON_ArrayForEach(pair, arr) {
+        const cJSON *mb = cJSON_GetArrayItem(pair, 0), *conc = cJSON_GetArrayItem(pair, 1);
+        double size = cJSON_IsNumber(mb) ? mb->valuedouble : NAN;
+        double k = cJSON_IsNumber(conc) ? conc->valuedouble : NAN;
+        if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 ||
+            !(size >= FG_MIN_POSITIVE && size <= FG_MAX_INPUT_MB) ||
+            !(k >= 1 && k <= FG_MAX_CONCURRENCY) || k != floor(k))
+            return fg_err_set(err, "%s[%d]: expected [size_mb %g..%g, concurrency 1..%d]", where, i,
+                              FG_MIN_POSITIVE, FG_MAX_INPUT_MB, FG_MAX_CONCURRENCY);
+        fg_cell cell = {size, (int)k};
+        int seen_size = 0, seen_conc = 0;
+        for (int j = 0; j < next.n_cells; j++)
+            if (next.cells[j].size_mb == size && next.cells[j].concurrency == cell.concurrency)
+                return fg_err_set(err, "%s[%d]: cell [%g, %d] listed twice", where, i, size,
+                                  cell.concurrency);
+        for (int j = 0; j < next.n_sizes; j++) seen_size |= next.sizes_mb[j] == size;
+        for (int j = 0; j < next.n_concurrency; j++) seen_conc |= next.concurrency[j] == cell.concurrency;
+        if ((!seen_size && next.n_sizes == FG_MAX_CELLS_AXIS) ||
+            (!seen_conc && next.n_concurrency == FG_MAX_CELLS_AXIS))
+            return fg_err_set(err, "%s: more than %d distinct sizes or concurrencies", where,
+                              FG_MAX_CELLS_AXIS);
+        if (!seen_size) next.sizes_mb[next.n_sizes++] = size;
+        if (!seen_conc) next.concurrency[next.n_concurrency++] = cell.concurrency;
+        next.cells[next.n_cells++] = cell;
+        i++;
+    }
+    *c = next;
+    return 0;
+}
+
 int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
 {
     /* "single": one cell at DEFAULT_INPUT_SIZE x DEFAULT_CONCURRENCY — the
@@ -248,6 +344,7 @@ int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
         c->n_sizes = 1;
         c->concurrency[0] = c->default_concurrency;
         c->n_concurrency = 1;
+        c->n_cells = 0;
         c->scale_prefix = 0;
         return 0;
     }
@@ -274,10 +371,21 @@ int fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err)
     } else {
         fg_run_config next = *c;   /* all or nothing */
         const cJSON *scale = cJSON_GetObjectItemCaseSensitive(cat, "scale");
-        snprintf(where, sizeof where, "%s: %s.input_sizes_mb", path, name);
-        rc = set_sizes(&next, cJSON_GetObjectItemCaseSensitive(cat, "input_sizes_mb"), where, err);
-        snprintf(where, sizeof where, "%s: %s.concurrency", path, name);
-        if (!rc) rc = set_concurrency(&next, cJSON_GetObjectItemCaseSensitive(cat, "concurrency"), where, err);
+        const cJSON *cells = cJSON_GetObjectItemCaseSensitive(cat, "cells");
+        next.n_cells = 0;
+        if (cells && (cJSON_GetObjectItemCaseSensitive(cat, "input_sizes_mb") ||
+                      cJSON_GetObjectItemCaseSensitive(cat, "concurrency"))) {
+            rc = fg_err_set(err, "%s: %s: either cells or input_sizes_mb x concurrency, not both",
+                            path, name);
+        } else if (cells) {
+            snprintf(where, sizeof where, "%s: %s.cells", path, name);
+            rc = set_cells(&next, cells, where, err);
+        } else {
+            snprintf(where, sizeof where, "%s: %s.input_sizes_mb", path, name);
+            rc = set_sizes(&next, cJSON_GetObjectItemCaseSensitive(cat, "input_sizes_mb"), where, err);
+            snprintf(where, sizeof where, "%s: %s.concurrency", path, name);
+            if (!rc) rc = set_concurrency(&next, cJSON_GetObjectItemCaseSensitive(cat, "concurrency"), where, err);
+        }
         if (!rc && scale && !cJSON_IsBool(scale))
             rc = fg_err_set(err, "%s: %s.scale: expected true or false", path, name);
         if (!rc) {
@@ -340,8 +448,14 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
     char where[4200];
     snprintf(where, sizeof where, "%s: %s", f->path, k);
     if (!strcmp(k, "category")) return 0;   /* applied first, see below */
-    if (!strcmp(k, "input_sizes_mb")) return set_sizes(c, v, where, f->err);
-    if (!strcmp(k, "concurrency")) return set_concurrency(c, v, where, f->err);
+    /* An axis given explicitly makes the matrix a cross product again. */
+    if (!strcmp(k, "input_sizes_mb")) return c->n_cells = 0, set_sizes(c, v, where, f->err);
+    if (!strcmp(k, "concurrency")) return c->n_cells = 0, set_concurrency(c, v, where, f->err);
+    if (!strcmp(k, "data_dir")) {
+        char dir[sizeof c->data_dir];
+        if (file_str(f, v, dir, sizeof dir)) return -1;
+        return fg_config_set_data_dir(c, where, dir, f->err);
+    }
     if (!strcmp(k, "schedulers")) {
         if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
             return key_fail(f, k, "expected a non-empty array of scheduler names");
@@ -415,7 +529,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
                     "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, arrival, seed, "
                     "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, endpoints, nodes_profile, workflow, profile, "
-                    "thresholds, results_dir, images_dir, server_bin)");
+                    "thresholds, results_dir, images_dir, server_bin, data_dir)");
 }
 
 int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
@@ -474,7 +588,7 @@ int fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *sour
     }
     char path[1024];
     if (c->nodes_profile[0]) snprintf(path, sizeof path, "%s", c->nodes_profile);
-    else snprintf(path, sizeof path, "%s/nodes.json", fg_data_dir());
+    else snprintf(path, sizeof path, "%s/nodes.json", fg_config_data_dir(c));
     cJSON *root = fg_json_load_object(path, 1 << 20, err);
     if (!root) return -1;
     const cJSON *mb = cJSON_GetObjectItemCaseSensitive(root, "max_body_mb");
@@ -510,6 +624,9 @@ int fg_config_check(const fg_run_config *c, fg_err *err)
         return fg_err_set(err, "server_bin '%s' (--server-bin) is only used when flowgate starts "
                           "the server itself, but endpoints are set (%s)", c->server_bin,
                           c->endpoints);
+    struct stat st;
+    if (c->data_dir[0] && (stat(c->data_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return fg_err_set(err, "data_dir '%s' (--data-dir): not a directory", c->data_dir);
     double limit;
     char source[1200];
     fg_err why;

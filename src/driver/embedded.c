@@ -124,7 +124,45 @@ int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_
                                   double bandwidth_mbit, double latency_ms, double deadline_s,
                                   fg_cluster *c, fg_err *err)
 {
+    return fg_cluster_start_embedded_data(nodes_profile, server_bin, NULL, bandwidth_mbit,
+                                          latency_ms, deadline_s, c, err);
+}
+
+/* This process's environment with FLOWGATE_DATA=dir in place of its own:
+ * how the server is told its data directory. Not its --data flag: every
+ * flowgate-functions ever built reads $FLOWGATE_DATA (fg_data_dir), but an
+ * older one (the A side of an A/B is the previous commit's) may not know a
+ * flag, and would refuse to start. The strings but the new one are
+ * environ's; free the array and envp[0]. NULL when out of memory. */
+static char **env_with_data(const char *dir)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **envp = calloc(n + 2, sizeof *envp);
+    size_t len = sizeof "FLOWGATE_DATA=" + strlen(dir);
+    char *entry = malloc(len);
+    if (!envp || !entry) {
+        free(envp);
+        free(entry);
+        return NULL;
+    }
+    snprintf(entry, len, "FLOWGATE_DATA=%s", dir);
+    size_t k = 0;
+    envp[k++] = entry;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "FLOWGATE_DATA=", sizeof "FLOWGATE_DATA=" - 1)) envp[k++] = environ[i];
+    return envp;
+}
+
+int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server_bin,
+                                   const char *data_dir, double bandwidth_mbit,
+                                   double latency_ms, double deadline_s, fg_cluster *c,
+                                   fg_err *err)
+{
     memset(c, 0, sizeof *c);
+    struct stat st;
+    if (data_dir && (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return fg_err_set(err, "data directory '%s': not a directory", data_dir);
     char bin[PATH_MAX];
     if (server_bin) {
         if (access(server_bin, X_OK) != 0)
@@ -170,9 +208,14 @@ int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_
         argv[argc++] = lat;
     }
     argv[argc] = NULL;
+    char **envp = data_dir ? env_with_data(data_dir) : environ;
     pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+    int rc = envp ? posix_spawn(&pid, bin, &fa, NULL, argv, envp) : ENOMEM;
     posix_spawn_file_actions_destroy(&fa);
+    if (envp && envp != environ) {
+        free(envp[0]);
+        free(envp);
+    }
     if (rc != 0) {
         remove_tree(dir);
         return fg_err_set(err, "cannot start %s: %s", bin, strerror(rc));

@@ -179,6 +179,7 @@ static cJSON *config_json(const fg_runner *r)
     cJSON_AddStringToObject(o, "results_dir", c->results_dir);
     cJSON_AddStringToObject(o, "images_dir", c->images_dir);
     if (c->server_bin[0]) cJSON_AddStringToObject(o, "server_bin", c->server_bin);
+    if (c->data_dir[0]) cJSON_AddStringToObject(o, "data_dir", c->data_dir);
     return o;
 }
 
@@ -300,7 +301,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     snprintf(r->category, sizeof r->category, "%s", cfg->category);
     char path[1024];
     if (cfg->workflow[0]) snprintf(path, sizeof path, "%s", cfg->workflow);
-    else snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    else snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_config_data_dir(cfg));
     if (fg_workflow_load(path, &r->wf, err) != 0) goto fail;
     r->wf_loaded = 1;
     /* A fixed input (JSON, a file) is read now: a missing or broken one is
@@ -312,10 +313,11 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     } else {
         char nodes[1024];
         if (cfg->nodes_profile[0]) snprintf(nodes, sizeof nodes, "%s", cfg->nodes_profile);
-        else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_data_dir());
-        if (fg_cluster_start_embedded_net(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL,
-                                          cfg->bandwidth_mbit, cfg->latency_ms, 30, &r->cluster,
-                                          err) != 0)
+        else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_config_data_dir(cfg));
+        if (fg_cluster_start_embedded_data(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL,
+                                           cfg->data_dir[0] ? cfg->data_dir : NULL,
+                                           cfg->bandwidth_mbit, cfg->latency_ms, 30, &r->cluster,
+                                           err) != 0)
             goto fail;
         r->cluster_started = 1;
     }

@@ -27,6 +27,7 @@
 #include "flowgate/engine.h"
 #include "flowgate/runner.h"
 #include "flowgate/results.h"
+#include "http_client.h"
 
 static char server_bin[1024];
 static char nodes_profile[1024];
@@ -272,6 +273,48 @@ static void test_separate_servers_fall_back_to_inline(void **state)
     fg_cluster_stop(&b);
 }
 
+/* A server started with another data directory (the A side of the CI gate:
+ * the previous commit's data) reads its dictionary from there, not from
+ * the driver's $FLOWGATE_DATA: a word only that copy's dictionary knows is
+ * translated. */
+static void test_data_dir_reaches_server(void **state)
+{
+    (void)state;
+    char dir[64], cmd[1200], dict[128];
+    snprintf(dir, sizeof dir, "/tmp/test_data_dir_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "cp -r '%s/dict' '%s/censor' '%s/'", fg_data_dir(), fg_data_dir(), dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(dict, sizeof dict, "%s/dict/es-en.tsv", dir);
+    FILE *f = fopen(dict, "a");
+    assert_non_null(f);
+    fputs("flowgatexyz\tonlyinthiscopy\n", f);
+    fclose(f);
+    fg_cluster c;
+    fg_err err = {{0}};
+    if (fg_cluster_start_embedded_data(nodes_profile, server_bin, dir, -1, -1, 20.0, &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    char url[512];
+    assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__translate", url, sizeof url), 0);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "text", "flowgatexyz");
+    long status = 0;
+    cJSON *res = http_post_json(url, req, &status);
+    fg_cluster_stop(&c);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(status, 200);
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(res, "translated_text");
+    assert_true(cJSON_IsString(out));
+    assert_string_equal(out->valuestring, "onlyinthiscopy");
+    cJSON_Delete(res);
+
+    /* A data directory that is not one: one line naming it. */
+    assert_int_equal(fg_cluster_start_embedded_data(nodes_profile, server_bin, "/nonexistent/data",
+                                                    -1, -1, 5.0, &c, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/data"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_server_dies_with_driver),
         cmocka_unit_test(test_bogus_server_binary),
         cmocka_unit_test(test_separate_servers_fall_back_to_inline),
+        cmocka_unit_test(test_data_dir_reaches_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,17 +52,29 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* The one experiment_results_*.json under d, or "" when none yet. */
+/* The finished results file under d ("" when none yet; more than one
+ * fails). The run is writing there meanwhile: a name that merely contains
+ * ".json" may be the writer's temporary, renamed away under us, so only
+ * final names count (fg_results_is_file_name), and an entry that vanishes
+ * between readdir and stat is skipped, not an error. */
 static void find_results(const char *d, char *out, size_t size)
 {
     out[0] = 0;
     DIR *dp = opendir(d);
-    if (!dp) return;
+    if (!dp) return;   /* not created yet */
+    int found = 0;
     struct dirent *e;
-    while ((e = readdir(dp)))
-        if (strstr(e->d_name, "experiment_results_") && strstr(e->d_name, ".json"))
-            snprintf(out, size, "%s/%s", d, e->d_name);
+    while ((e = readdir(dp))) {
+        if (!fg_results_is_file_name(e->d_name)) continue;
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        snprintf(out, size, "%s", path);
+        found++;
+    }
     closedir(dp);
+    if (found > 1) fail_msg("%d results files in %s, want one", found, d);
 }
 
 static int run_interrupted(const cJSON *root)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "flowgate/config.h"
+#include "run_flags.h"
 
 static const char *const ENV_VARS[] = {
     "LOG_LEVEL", "DEFAULT_INPUT_SIZE", "DEFAULT_CONCURRENCY", "DEFAULT_REQUESTS",
@@ -632,6 +633,120 @@ static void test_log_threshold(void **state)
     assert_string_equal(buf, "warn: shown 2\nerror: bad thing\n");
 }
 
+/* data_dir: the defaults that came from the data directory follow it;
+ * explicit paths stay, whichever came first; images and the matrix do not
+ * move (both sides of an A/B run the same cells on the same inputs). */
+static void test_data_dir(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_err err = {""};
+    fg_config_defaults(&c);
+    char images[512];
+    snprintf(images, sizeof images, "%s", c.images_dir);
+    assert_string_equal(fg_config_data_dir(&c), fg_data_dir());
+    assert_int_equal(fg_config_set_data_dir(&c, "test", "/prev/data", &err), 0);
+    assert_string_equal(c.data_dir, "/prev/data");
+    assert_string_equal(fg_config_data_dir(&c), "/prev/data");
+    assert_string_equal(c.nodes_profile, "/prev/data/nodes.json");
+    assert_string_equal(c.workflow, "/prev/data/workflows/recognizer.json");
+    assert_string_equal(c.thresholds, "/prev/data/thresholds.json");
+    assert_string_equal(c.images_dir, images);
+    /* Set again: the defaults follow once more. */
+    assert_int_equal(fg_config_set_data_dir(&c, "test", "other", &err), 0);
+    assert_string_equal(c.nodes_profile, "other/nodes.json");
+    expect_parse_error(fg_config_set_data_dir(&c, "test", "", &err), &err, "test: ", "empty");
+
+    /* Config key: an explicit workflow before or after it stays. */
+    write_cfg("{\"workflow\": \"mine.json\", \"data_dir\": \"/prev/data\", "
+              "\"thresholds\": \"t.json\"}");
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
+    assert_string_equal(c.data_dir, "/prev/data");
+    assert_string_equal(c.workflow, "mine.json");
+    assert_string_equal(c.thresholds, "t.json");
+    assert_string_equal(c.nodes_profile, "/prev/data/nodes.json");
+    write_cfg("{\"data_dir\": 3}");
+    fg_config_defaults(&c);
+    expect_parse_error(fg_config_apply_file(&c, cfg_path, &err), &err, cfg_path, "data_dir: expected a string");
+    /* Not a directory: refused once every layer is in. */
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_set_data_dir(&c, "test", "/nonexistent/data", &err), 0);
+    expect_parse_error(fg_config_check(&c, &err), &err, "data_dir '/nonexistent/data'",
+                       "not a directory");
+
+    /* The flag (shared by run and ab): --nodes beside it stays. */
+    char *argv[] = {"run", "--data-dir", "/prev/data", "--nodes", "n.json"};
+    run_flags f;
+    run_flags_init(&f);
+    for (int i = 1; i < 5; i++) assert_int_equal(run_flags_take(&f, 5, argv, &i, &err), 1);
+    assert_int_equal(run_flags_apply(&f, "smoke", &c, &err), 0);
+    assert_string_equal(c.data_dir, "/prev/data");
+    assert_string_equal(c.nodes_profile, "n.json");
+    assert_string_equal(c.thresholds, "/prev/data/thresholds.json");
+    char *missing[] = {"run", "--data-dir"};
+    run_flags_init(&f);
+    int i = 1;
+    assert_int_equal(run_flags_take(&f, 2, missing, &i, &err), -1);
+    assert_string_equal(err.msg, "--data-dir needs a value");
+}
+
+/* A category of explicit cells: the gate's diagonal, not a cross product;
+ * an explicit axis makes it one again. */
+static void test_category_cells(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_err err = {""};
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_apply_category(&c, "gate", &err), 0);
+    fg_cell cells[FG_MAX_CELLS];
+    assert_int_equal(fg_config_cells(&c, cells, FG_MAX_CELLS), 3);
+    assert_true(cells[0].size_mb == 0.1 && cells[0].concurrency == 1);
+    assert_true(cells[1].size_mb == 1.0 && cells[1].concurrency == 5);
+    assert_true(cells[2].size_mb == 2.0 && cells[2].concurrency == 10);
+    assert_int_equal(c.n_sizes, 3);   /* the axes: the distinct values */
+    assert_int_equal(c.n_concurrency, 3);
+    write_cfg("{\"category\": \"gate\", \"concurrency\": [2]}");
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
+    assert_int_equal(fg_config_cells(&c, cells, FG_MAX_CELLS), 3);   /* 3 sizes x [2] */
+    assert_true(cells[2].size_mb == 2.0 && cells[2].concurrency == 2);
+    fg_config_defaults(&c);
+    assert_int_equal(fg_config_cells(&c, cells, FG_MAX_CELLS), 9);
+
+    /* Bad lists in a categories file of our own: one line each. */
+    static const struct { const char *json, *needle; } bad[] = {
+        {"{\"x\": {\"cells\": []}}", "x.cells: expected a non-empty array"},
+        {"{\"x\": {\"cells\": [[0.1]]}}", "x.cells[0]: expected [size_mb"},
+        {"{\"x\": {\"cells\": [[0.1, 1.5]]}}", "x.cells[0]: expected [size_mb"},
+        {"{\"x\": {\"cells\": [[0.1, 1], [0.1, 1]]}}", "x.cells[1]: cell [0.1, 1] listed twice"},
+        {"{\"x\": {\"cells\": [[0.1, 1]], \"concurrency\": [1]}}", "either cells or"},
+    };
+    char dir[64], path[128];
+    snprintf(dir, sizeof dir, "/tmp/test_config_cells_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/categories.json", dir);
+    char *old = getenv("FLOWGATE_DATA") ? strdup(getenv("FLOWGATE_DATA")) : NULL;
+    setenv("FLOWGATE_DATA", dir, 1);
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[k].json, f);
+        fclose(f);
+        fg_config_defaults(&c);
+        fg_run_config before = c;
+        assert_int_equal(fg_config_apply_category(&c, "x", &err), -1);
+        if (!strstr(err.msg, bad[k].needle)) fail_msg("%s: got '%s'", bad[k].json, err.msg);
+        assert_memory_equal(&c, &before, sizeof c);
+    }
+    if (old) setenv("FLOWGATE_DATA", old, 1);
+    else unsetenv("FLOWGATE_DATA");
+    free(old);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +765,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_keys, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_format_mb, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_log_threshold, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_data_dir, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_category_cells, clear_env, cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,6 +142,22 @@ static void expect_load_error(const char *text, const char *needle)
     }
 }
 
+/* Only a finished file's name: a finder polling a directory while a run
+ * writes must never take the writer's temporary for the results. */
+static void test_file_name(void **state)
+{
+    (void)state;
+    assert_true(fg_results_is_file_name("experiment_results_20250101-120000.json"));
+    assert_true(fg_results_is_file_name("experiment_results_20250101-120000-2.json"));
+    assert_true(fg_results_is_file_name("scale_experiment_results_20250101-120000.json"));
+    assert_false(fg_results_is_file_name("experiment_results_20250101-120000.json.new.123"));
+    assert_false(fg_results_is_file_name("experiment_results_20250101-120000.json.tmp.123"));
+    assert_false(fg_results_is_file_name("experiment_results_.json"));
+    assert_false(fg_results_is_file_name("experiment_results_x.json"));
+    assert_false(fg_results_is_file_name("baseline.json"));
+    assert_false(fg_results_is_file_name("my_experiment_results_1.json"));
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -397,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_create_exclusive),
+        cmocka_unit_test(test_file_name),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_find_in_category),

@@ -154,6 +154,12 @@ int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
 int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_bin,
                                   double bandwidth_mbit, double latency_ms, double deadline_s,
                                   fg_cluster *c, fg_err *err);
+/* The same with the server's data directory (dictionary, censor list):
+ * data_dir NULL = the one it would find itself ($FLOWGATE_DATA, ...). */
+int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server_bin,
+                                   const char *data_dir, double bandwidth_mbit,
+                                   double latency_ms, double deadline_s, fg_cluster *c,
+                                   fg_err *err);
 
 /* Stops the server only if this process started it (SIGTERM, then SIGKILL). */
 void fg_cluster_stop(fg_cluster *c);

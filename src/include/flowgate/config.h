@@ -17,12 +17,20 @@
 
 #define FG_MAX_CELLS_AXIS 16
 #define FG_MAX_SCHEDULERS 8
+#define FG_MAX_CELLS 64   /* an explicit cell list (a category's "cells") */
+
+/* One cell of the matrix: an input size and a concurrency. */
+typedef struct fg_cell { double size_mb; int concurrency; } fg_cell;
 
 
 typedef struct fg_run_config {
     char category[32];                 /* standard, scale prefixes: see below */
     double sizes_mb[FG_MAX_CELLS_AXIS]; int n_sizes;
     int concurrency[FG_MAX_CELLS_AXIS]; int n_concurrency;
+    /* n_cells > 0: exactly these cells (a category's "cells", e.g. the
+     * gate's diagonal), not sizes x concurrency; the axes then hold the
+     * distinct values. --sizes/--concurrency or the file's axes clear it. */
+    fg_cell cells[FG_MAX_CELLS]; int n_cells;
     char schedulers[FG_MAX_SCHEDULERS][32]; int n_schedulers;
     int requests;          /* per experiment; 0 = not set (a file or flag cannot
                             * set 0): max(default_requests, 3*C), then at least
@@ -57,6 +65,10 @@ typedef struct fg_run_config {
     char images_dir[512];
     char server_bin[512];  /* flowgate-functions to start; empty: next to the
                             * flowgate binary, then $FLOWGATE_BIN */
+    char data_dir[512];    /* the system's data files (nodes profile, workflow,
+                            * thresholds, the server's dictionary and censor
+                            * list); empty: fg_data_dir(). Set it with
+                            * fg_config_set_data_dir so the defaults follow. */
 } fg_run_config;
 
 /* Bounds shared by every layer (environment, config file, flags). */
@@ -107,6 +119,21 @@ double fg_upload_body_max_bytes(double size_mb);
  * min(requests, C)); otherwise max(default_requests, 3*C) times scale, but
  * never below FG_MIN_CELL_REQUESTS nor below C. */
 int  fg_config_requests_for(const fg_run_config *c, int concurrency);
+
+/* Sets data_dir and moves the nodes profile, workflow and thresholds that
+ * still hold the defaults of the current data directory to dir's; a path
+ * set explicitly (key or flag) stays, whichever layer set it first. The
+ * matrix (categories.json), scenarios and generated images stay the
+ * driver's (fg_data_dir()): both sides of an A/B must run the same cells on
+ * the same inputs. Used by the `data_dir` key, --data-dir and the per-side
+ * data of `flowgate ab`. */
+int  fg_config_set_data_dir(fg_run_config *c, const char *what, const char *dir, fg_err *err);
+/* data_dir when set, else fg_data_dir(). */
+const char *fg_config_data_dir(const fg_run_config *c);
+
+/* The cells a run measures, in order: the explicit list when n_cells > 0,
+ * else sizes x concurrency (size outer). Returns the count, at most max. */
+int  fg_config_cells(const fg_run_config *c, fg_cell *out, int max);
 
 
 #endif

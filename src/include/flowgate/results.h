@@ -23,6 +23,11 @@ int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* at
  * half written), and never over an existing file: 1 when path exists
  * already (the caller picks another name), 0 created, -1 error. */
 int    fg_results_create(const char *path, const cJSON *root, fg_err *err);
+/* 1 when name (a file name, no directory) is a finished run's results
+ * file, [scale_]experiment_results_<id>.json with <id> digits and '-'
+ * (runner.c's stamp): never the writers' temporaries (<name>.new.<pid>,
+ * <name>.tmp.<pid>), which exist only while a file is written. */
+int fg_results_is_file_name(const char *name);
 /* Experiments array of a loaded root, and lookup by id (+ repeat). */
 const cJSON *fg_results_experiments(const cJSON *root);
 const cJSON *fg_results_find(const cJSON *root, const char *experiment_id, int repeat);
