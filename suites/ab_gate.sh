@@ -6,9 +6,9 @@
 # diagonal of standard: 0.1 MB c1, 1 MB c5, 2 MB c10, spanning size and
 # concurrency in 3 cells), within a time budget. B's data is HEAD's
 # ($FLOWGATE_DATA); the matrix and the generated images are the driver's,
-# the same for both sides. Exit as flowgate ab: 0 pass, 1 HEAD regressed (or
-# the comparison failed: insufficient data, a failed cell), 2 bad input or
-# setup.
+# the same for both sides. Exit as flowgate ab: 0 no regression, 1 HEAD
+# regressed (or a cell failed), 2 bad input or setup, 3 inconclusive (ctest
+# shows that as skipped: suites.cmake says why).
 # usage: ab_gate.sh FLOWGATE PREV_WORK HEAD_SERVER RESULTS_DIR BUDGET_S
 set -u
 flowgate=$1 work=$2 head_server=$3 results=$4 budget=$5
@@ -22,14 +22,5 @@ unset FLOWGATE_ENDPOINTS
 # side flags in (a path given explicitly always wins over a data default).
 set -- gate --a-server "$a_server" --a-data "$a_data" --a-nodes "$a_data/nodes.json" \
     --b-server "$head_server" --budget "$budget" --results-dir "$results"
-# Until `flowgate ab` has --a-data and runs a category's explicit cells
-# (src/run/ab.c, with fg_config_set_data_dir and fg_config_cells), the gate
-# is the one before: smoke, HEAD~1's server on HEAD's data; said loudly, so
-# the log shows which gate ran. (cmd_ab.c would run gate's 3 x 3 axes.)
-if ! "$flowgate" ab --help 2>&1 | grep -q -- '--a-data'; then
-    echo "ab_gate: this flowgate ab has no --a-data: the old gate runs (smoke, HEAD~1's server on HEAD's data)"
-    set -- smoke --a-server "$a_server" --b-server "$head_server" --budget "$budget" \
-        --results-dir "$results"
-fi
 echo "ab_gate: $flowgate ab $*"
 exec "$flowgate" ab "$@"

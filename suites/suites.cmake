@@ -141,16 +141,24 @@ set_tests_properties(ab_prev_server PROPERTIES FIXTURES_SETUP ab_prev LABELS "pe
 add_test(NAME ab_gate
   COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_gate.sh $<TARGET_FILE:flowgate-cli> ${AB_PREV_DIR}
           $<TARGET_FILE:flowgate-functions> ${PERF_RESULTS} ${AB_GATE_BUDGET})
+# Exit 3, inconclusive (the budget ran out before every cell was shown
+# inside its margin, or the machine was too noisy to tell), shows as
+# skipped, not passed and not failed: this repository's CI runs on a
+# shared 2-core machine, so "can't tell here" is an answer it must be able
+# to give without rejecting the change; the log carries the verdict. A user
+# who wants it to fail keeps ctest's default (drop SKIP_RETURN_CODE).
 set_tests_properties(ab_gate PROPERTIES
   LABELS "perf;gate"
   FIXTURES_REQUIRED ab_prev
+  SKIP_RETURN_CODE 3
   RUN_SERIAL TRUE
   TIMEOUT 300
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "${AB_ENV}")
 
 # Proofs that the A/B gate decides. A/A: two separate servers of the same
-# binary and profile must pass.
+# binary and profile must not be red (no regression; inconclusive is
+# skipped, as for ab_gate).
 add_test(NAME ab_aa_passes
   COMMAND $<TARGET_FILE:flowgate-cli> ab smoke --budget ${AB_PROOF_BUDGET}
           --results-dir ${CMAKE_BINARY_DIR}/ab-aa
@@ -166,6 +174,7 @@ add_test(NAME ab_slowdown_fails
 add_test(NAME ab_missing_cells_fail
   COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_missing_cells.sh ${CMAKE_BINARY_DIR}/ab-missing
           $<TARGET_FILE:flowgate-cli> $<TARGET_FILE:suite_drop_cells>)
+set_tests_properties(ab_aa_passes PROPERTIES SKIP_RETURN_CODE 3)
 set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPERTIES
   LABELS "gate;perf-smoke"
   RUN_SERIAL TRUE

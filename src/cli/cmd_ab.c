@@ -45,7 +45,7 @@
 #define AB_MAX_BUDGET_S 604800.0   /* a week */
 
 typedef struct ab_side {
-    const char *nodes, *server, *endpoints;   /* NULL: not given */
+    const char *nodes, *server, *endpoints, *data;   /* NULL: not given */
 } ab_side;
 
 typedef struct ab_flags {
@@ -74,6 +74,7 @@ static void usage(FILE *out)
         "usage: flowgate ab [smoke|standard|large_input|high_concurrency|extreme|single]\n"
         "                   [--a-nodes F] [--a-server BIN] [--a-endpoints F]\n"
         "                   [--b-nodes F] [--b-server BIN] [--b-endpoints F] [--b-slowdown F]\n"
+        "                   [--a-data D] [--b-data D]\n"
         "                   [--budget S] [--min-pairs N] [--max-pairs N]\n"
         "                   [--alpha A] [--beta B] [--tolerances F] [--thresholds F]\n"
         "                   [--inconclusive=fail|pass]\n"
@@ -89,6 +90,9 @@ static void usage(FILE *out)
         "  --a-/--b-server BIN   flowgate-functions binary of that side (e.g. the previous\n"
         "                        commit's build)\n"
         "  --a-/--b-endpoints F  an already running deployment instead\n"
+        "  --a-/--b-data D       that side's data files (dictionary, nodes profile, workflow,\n"
+        "                        e.g. the previous commit's data/); the matrix and the\n"
+        "                        generated images are the same for both sides\n"
         "  --b-slowdown F        B = A's profile with every function F times as slow\n"
         "                        (the server's \"slowdown\" knob; to measure the gate's power)\n"
         "  Without system flags both sides are the default embedded server: an A/A run.\n"
@@ -157,6 +161,8 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
         STR_FLAG("--b-nodes", b.nodes)
         STR_FLAG("--b-server", b.server)
         STR_FLAG("--b-endpoints", b.endpoints)
+        STR_FLAG("--a-data", a.data)
+        STR_FLAG("--b-data", b.data)
         STR_FLAG("--tolerances", tolerances)
         STR_FLAG("--thresholds", thresholds)
         if (!strncmp(a, "--inconclusive=", 15)) {
@@ -226,6 +232,9 @@ static int side_config(const fg_run_config *base, const ab_side *s, const char *
     out->endpoints[0] = 0;
     if (run_flags_copy_path(out->results_dir, sizeof out->results_dir, "results directory", dir, err))
         return -1;
+    /* The side's data first: a profile given explicitly still wins. */
+    if (s->data && fg_config_set_data_dir(out, "data directory", s->data, err) != 0)
+        return -1;
     if (s->endpoints)
         return run_flags_copy_path(out->endpoints, sizeof out->endpoints, "endpoints", s->endpoints, err);
     if (s->nodes && run_flags_copy_path(out->nodes_profile, sizeof out->nodes_profile, "nodes", s->nodes, err))
@@ -233,7 +242,8 @@ static int side_config(const fg_run_config *base, const ab_side *s, const char *
     if (s->server && run_flags_copy_path(out->server_bin, sizeof out->server_bin, "server", s->server, err))
         return -1;
     if (!out->nodes_profile[0])
-        snprintf(out->nodes_profile, sizeof out->nodes_profile, "%s/nodes.json", fg_data_dir());
+        snprintf(out->nodes_profile, sizeof out->nodes_profile, "%s/nodes.json",
+                 fg_config_data_dir(out));
     return 0;
 }
 
@@ -512,8 +522,11 @@ int cmd_ab(int argc, char **argv)
     if (f.alpha > 0) plan.opts.alpha = f.alpha;
     if (f.beta > 0) plan.opts.beta = f.beta;
 
-    /* Cells: size, concurrency, scheduler, as `flowgate run` orders them. */
-    plan.n_cells = base.n_sizes * base.n_concurrency * base.n_schedulers;
+    /* Cells: (size, concurrency) as `flowgate run` orders them (a
+     * category's explicit list, or the axes), each for every scheduler. */
+    fg_cell grid[FG_MAX_CELLS * 4];
+    int n_grid = fg_config_cells(&base, grid, (int)(sizeof grid / sizeof grid[0]));
+    plan.n_cells = n_grid * base.n_schedulers;
     if (plan.n_cells == 0) {
         fg_err_set(&err, "the %s matrix has no cells", category);
         goto out;
@@ -522,10 +535,9 @@ int cmd_ab(int argc, char **argv)
         fg_err_set(&err, "out of memory");
         goto out;
     }
-    for (int s = 0, i = 0; s < base.n_sizes; s++)
-        for (int k = 0; k < base.n_concurrency; k++)
-            for (int j = 0; j < base.n_schedulers; j++, i++)
-                cells[i] = (ab_cell){base.sizes_mb[s], base.concurrency[k], base.schedulers[j]};
+    for (int g = 0, i = 0; g < n_grid; g++)
+        for (int j = 0; j < base.n_schedulers; j++, i++)
+            cells[i] = (ab_cell){grid[g].size_mb, grid[g].concurrency, base.schedulers[j]};
     sides.cells = cells;
 
     char id[32], dir[700], sub[2][800], slow_profile[800];

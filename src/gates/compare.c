@@ -527,6 +527,9 @@ static double part_value(const cJSON *e, const char *function, const char *part)
      * function on every request adds its mean, a switch branch taken by a
      * third of them a third. */
     double mean, calls, requests;
+    const cJSON *fns = cJSON_GetObjectItemCaseSensitive(e, "functions");
+    if (cJSON_IsObject(fns) && !cJSON_GetObjectItemCaseSensitive(fns, function))
+        return 0;   /* not called in this repeat: it added nothing */
     snprintf(path, sizeof path, "functions.%s.%s_ms.mean", function, part);
     if (fg_results_metric(e, path, &mean) != 0) return NAN;
     snprintf(path, sizeof path, "functions.%s.invocations", function);
@@ -543,9 +546,11 @@ static int culprit_part(const cell_side *b, const cell_side *n, const char *func
     snprintf(out->function, sizeof out->function, "%s", function);
     snprintf(out->part, sizeof out->part, "%s", part);
     out->ratio = out->ci_lo = out->ci_hi = NAN;
-    double d[256], l[256];
-    int np = 0, positive = 1;
-    for (int i = 0; i < b->n && np < 256; i++) {
+    double *d = malloc((size_t)(b->n ? b->n : 1) * sizeof *d);
+    double *l = malloc((size_t)(b->n ? b->n : 1) * sizeof *l);
+    int np = 0, positive = 1, rc = -1;
+    if (!d || !l) goto out;
+    for (int i = 0; i < b->n; i++) {
         const repeat_vals *rb = &b->r[i], *rn = find_repeat(n, rb->repeat);
         if (find_repeat(b, rb->repeat) != rb || !rn) continue;
         double vb = part_value(rb->e, function, part), vn = part_value(rn->e, function, part);
@@ -556,7 +561,7 @@ static int culprit_part(const cell_side *b, const cell_side *n, const char *func
         np++;
     }
     fg_ttest t;
-    if (np < 2 || fg_paired_t(d, np, &t) != 0) return -1;
+    if (np < 2 || fg_paired_t(d, np, &t) != 0) goto out;
     double half = (1.0 - o->confidence) / 2;
     out->added_ms = t.diff;
     out->added_lo = fg_ttest_bound(&t, half);
@@ -566,6 +571,21 @@ static int culprit_part(const cell_side *b, const cell_side *n, const char *func
         out->ci_lo = exp(fg_ttest_bound(&t, half));
         out->ci_hi = exp(fg_ttest_bound(&t, 1.0 - half));
     }
+    rc = 0;
+out:
+    free(d);
+    free(l);
+    return rc;
+}
+
+/* 1 when an earlier repeat of either side already listed the function. */
+static int function_seen(const cell_side *sides[2], int side, int repeat, const char *name)
+{
+    for (int s = 0; s <= side; s++)
+        for (int i = 0; i < (s < side ? sides[s]->n : repeat); i++)
+            if (cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(sides[s]->r[i].e, "functions"), name))
+                return 1;
     return 0;
 }
 
@@ -599,12 +619,20 @@ static void find_culprit(fg_cell_compare *c, const cell_side *b, const cell_side
     c->added_ms = sum / np;
     for (int k = 0; k < 4; k++)
         if (culprit_part(b, n, "", path_parts[k], o, &c->path[c->n_path]) == 0) c->n_path++;
-    const cJSON *fns = cJSON_GetObjectItemCaseSensitive(b->r[0].e, "functions");
-    const cJSON *f;
-    cJSON_ArrayForEach(f, fns)
-        for (int k = 0; k < 3 && c->n_fn < FG_CULPRIT_MAX; k++)
-            if (f->string && culprit_part(b, n, f->string, fn_parts[k], o, &c->fn[c->n_fn]) == 0)
-                c->n_fn++;
+    /* Every function either side ran in any repeat: one that only NEW
+     * calls is a typical culprit (where a side did not call it, it added
+     * 0 ms there). */
+    const cell_side *sides[2] = {b, n};
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < sides[s]->n; i++) {
+            const cJSON *f;
+            cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(sides[s]->r[i].e, "functions")) {
+                if (!f->string || function_seen(sides, s, i, f->string)) continue;
+                for (int k = 0; k < 3 && c->n_fn < FG_CULPRIT_MAX; k++)
+                    if (culprit_part(b, n, f->string, fn_parts[k], o, &c->fn[c->n_fn]) == 0)
+                        c->n_fn++;
+            }
+        }
     fg_culprit *lists[2] = {c->path, c->fn};
     int counts[2] = {c->n_path, c->n_fn};
     for (int l = 0; l < 2; l++) {
@@ -806,12 +834,13 @@ static void judge_cell(fg_cell_compare *c, const fg_compare_opts *o, double alph
             if (!insufficient++)
                 append(c->reason, sizeof c->reason, &len, "%sinsufficient data:",
                        len ? "; " : "");
+            const char *sep = insufficient > 1 ? "," : "";
             if (o->paired)
-                append(c->reason, sizeof c->reason, &len, " %s in %d complete pair%s",
+                append(c->reason, sizeof c->reason, &len, "%s %s in %d complete pair%s", sep,
                        fg_metric_names[k], m->n_base, m->n_base == 1 ? "" : "s");
             else
-                append(c->reason, sizeof c->reason, &len, " %s in %d BASE / %d NEW repeats",
-                       fg_metric_names[k], m->n_base, m->n_new);
+                append(c->reason, sizeof c->reason, &len, "%s %s in %d BASE / %d NEW repeats",
+                       sep, fg_metric_names[k], m->n_base, m->n_new);
             continue;
         }
         fg_verdict v = judge_metric(m, alpha_level, beta_level);
@@ -997,7 +1026,8 @@ void fg_compare_format(const fg_cell_compare *c, char *line, size_t size)
         if (!isnan(m->ci_lo)) append(line, size, &len, " CI [%.3f, %.3f]", m->ci_lo, m->ci_hi);
         if (!isnan(m->p_regression)) {
             append(line, size, &len, " %s", m->verdict == FG_VERDICT_REGRESSION ? "worse"
-                   : m->verdict == FG_VERDICT_NO_REGRESSION ? "inside" : "open");
+                   : m->verdict == FG_VERDICT_INCONCLUSIVE ? "open"
+                   : m->margin > 0 ? "inside" : "not worse");
             append_p(line, size, &len, "p", m->p_regression);
             if (!isnan(m->p_no_regression)) append(line, size, &len, "/%.2g", m->p_no_regression);
             if (m->improved) append(line, size, &len, " (better)");
