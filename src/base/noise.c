@@ -112,6 +112,12 @@ double fg_noise_time_factor(double share)
     return 1.0 / (1.0 - fmin(share, FG_NOISE_LIMIT));
 }
 
+double fg_noise_explain_factor(double share)
+{
+    if (!(share > 0)) return 1.0;
+    return 1.0 / (1.0 - fmin(share, FG_NOISE_EXPLAIN_MAX));
+}
+
 int fg_noise_beyond(double share)
 {
     return share > FG_NOISE_LIMIT;

@@ -597,11 +597,20 @@ int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experime
                 snprintf(v->note, sizeof v->note, "limit %.6g = %g x base %.6g", v->limit,
                          ts[i].limit, base);
             else if (!v->pass && busy && fg_noise_beyond(share)) {
-                v->inconclusive = 1;
-                snprintf(v->note, sizeof v->note,
-                         "inconclusive (machine busy: other processes used %.0f %% of the cores "
-                         "during the cell; bounds allow %.0f %%)", share * 100,
-                         FG_NOISE_LIMIT * 100);
+                /* Open only if the contention could explain the miss. */
+                double x = fg_noise_explain_factor(share);
+                double most = fg_metric_unit_of(ts[i].metric) == FG_UNIT_TIME ? ts[i].limit * x
+                                                                              : ts[i].limit / x;
+                v->inconclusive = holds(v->actual, ts[i].cmp, most);
+                if (v->inconclusive)
+                    snprintf(v->note, sizeof v->note,
+                             "inconclusive (machine busy: other processes used %.0f %% of the "
+                             "cores during the cell; bounds allow %.0f %%)", share * 100,
+                             FG_NOISE_LIMIT * 100);
+                else
+                    snprintf(v->note, sizeof v->note,
+                             "fails even allowing for the machine's load (other processes %.0f %% "
+                             "of the cores: limit at most %.6g)", share * 100, most);
             } else if (busy && factor != 1.0)
                 snprintf(v->note, sizeof v->note,
                          "limit %.6g widened from %.6g: other processes used %.0f %% of the cores",

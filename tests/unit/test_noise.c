@@ -162,6 +162,20 @@ static void test_busy_failing_p50_is_inconclusive(void **state)
     /* The bound it was judged against is the capped one: 82 / 0.75. */
     assert_float_equal(v[1].limit, 82 / 0.75, 1e-9);
     cJSON_Delete(e);
+    /* A miss the contention cannot explain (82 / 0.52 = 158 ms) is red. */
+    e = entry(1000, 20, 1.0, 0.48);
+    assert_int_equal(judge(e, v, &failed), FG_OUTCOME_FAIL);
+    assert_false(v[1].inconclusive);
+    assert_non_null(strstr(v[1].note, "fails even allowing for the machine's load"));
+    cJSON_Delete(e);
+    /* An impossible bound fails on the busiest machine (share counted at 0.9). */
+    fg_threshold t;
+    assert_int_equal(fg_threshold_parse("p95_ms < 0.001", &t, NULL), 0);
+    e = entry(60, 20, 1.0, 1.0);
+    assert_int_equal(fg_thresholds_eval(&t, 1, e, v), 1);
+    cJSON_Delete(e);
+    assert_float_equal(fg_noise_explain_factor(0.5), 2.0, 1e-12);
+    assert_float_equal(fg_noise_explain_factor(1.0), 10.0, 1e-9);
 }
 
 static void test_quiet_failing_p50_fails(void **state)

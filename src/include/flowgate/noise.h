@@ -22,6 +22,12 @@
  * 1.33x) and rate bounds narrowed by (1 - share): the run got (1 - share) of
  * the cores it expects. */
 #define FG_NOISE_LIMIT 0.25
+/* Beyond the limit a failure is inconclusive only when the contention
+ * could explain it: the run got (1 - share) of the cores, so a time at
+ * most limit / (1 - share) (a rate at least limit x (1 - share)); the
+ * share counts at most 0.9 here (10x). A failure past that is red however
+ * busy the machine was: an impossible bound must still fail. */
+#define FG_NOISE_EXPLAIN_MAX 0.9
 
 /* Jiffies (USER_HZ ticks) summed over the counted CPUs of /proc/stat. */
 typedef struct fg_cpu_jiffies {
@@ -68,6 +74,9 @@ void fg_noise_between(const fg_noise_sample *a, const fg_noise_sample *b, double
 /* The rule. Factor for time bounds: 1 / (1 - min(share, FG_NOISE_LIMIT));
  * 1 for NAN or share <= 0. Rate bounds are divided by it. */
 double fg_noise_time_factor(double share);
+/* The most a slowdown the share can explain: 1 / (1 - min(share,
+ * FG_NOISE_EXPLAIN_MAX)); 1 for NAN or share <= 0. */
+double fg_noise_explain_factor(double share);
 /* 1 when the share is beyond what the bounds allow (> FG_NOISE_LIMIT). */
 int fg_noise_beyond(double share);
 

@@ -21,7 +21,9 @@
  * pushes against ("p50_ms < X") to X / (1 - min(s, 0.25)) and narrows a
  * rate bound ("throughput_rps > Y") to Y x (1 - min(s, 0.25)); when s is
  * beyond FG_NOISE_LIMIT such a check that still fails is inconclusive, not
- * failed: the machine was too busy to tell. A check that passes under
+ * failed: the machine was too busy to tell — unless it misses by more than
+ * the contention can explain (limit / (1 - share), share at most 0.9),
+ * which fails. A check that passes under
  * contention passes (contention only slows). Unit-less checks
  * (success_rate, timeouts, errors) and relative ones (their base ran under
  * its own conditions, an A/B pair under the same) are judged as before. */
