@@ -5,7 +5,8 @@
  * flowgate-suite binary, given the impossible thresholds through
  * FLOWGATE_CONFIG, exits non-zero, prints the FAIL line and records the
  * failure in its JUnit XML. A gate that never fails would pass none of
- * these. */
+ * these. On a busy machine the bound is widened (at most 1/0.75) and the
+ * line says by how much; an impossible bound still fails (thresholds.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -95,7 +96,7 @@ static void test_impossible_threshold_fails(void **state)
     assert_false(v.v[1].pass);
     assert_true(v.v[1].actual > 0.001);
     char pattern[256];
-    snprintf(pattern, sizeof pattern, "^FAIL %s: p95_ms = [0-9.e+]+, limit < 0\\.001$", cell_id);
+    snprintf(pattern, sizeof pattern, "^FAIL %s: p95_ms = [0-9.e+]+, limit < 0\\.001[0-9]*(: .*)?$", cell_id);
     assert_matches(v.message, pattern);
     /* Exactly one line: the passing threshold is not reported. */
     assert_int_equal(strchr(v.message, '\n') - v.message + 1, (long)strlen(v.message));
@@ -135,7 +136,7 @@ static void test_suite_binary_goes_red(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
     char pattern[256];
-    snprintf(pattern, sizeof pattern, "^FAIL %s: p95_ms = [0-9.e+]+, limit < 0\\.001$", cell_id);
+    snprintf(pattern, sizeof pattern, "^FAIL %s: p95_ms = [0-9.e+]+, limit < 0\\.001[0-9]*(: .*)?$", cell_id);
     assert_matches(out, pattern);
 
     /* The XML: one failed test, the cell's, whose failure text is the FAIL line. */

@@ -18,7 +18,10 @@
  * FLOWGATE_BASELINE=<results file>: relative thresholds ("p95_ms < 1.25 *
  * base.p95_ms") are judged against the like cell of that file (fixture.h).
  * Exit 1 when a cell failed, setup or teardown failed, or the run was
- * interrupted (even before its first cell); 2 on bad input. */
+ * interrupted (even before its first cell); 2 on bad input; 3 when no cell
+ * failed but some were inconclusive (the machine busier than the bounds
+ * allow; skipped tests, <skipped message="inconclusive: ..."/> in the
+ * JUnit XML), 0 for that with FLOWGATE_INCONCLUSIVE=pass. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -43,6 +46,7 @@ static int usage(void)
             "     FLOWGATE_REPLICATES (scenarios: replicates per cell)\n"
             "env: FLOWGATE_ENDPOINTS, FLOWGATE_SCHEDULERS, FLOWGATE_REQUEST_SCALE, FLOWGATE_CONFIG,\n"
             "     FLOWGATE_RESULTS_DIR, FLOWGATE_BASELINE (results file: base of relative thresholds),\n"
+            "     FLOWGATE_INCONCLUSIVE=pass (a cell left open by a busy machine: exit 0, not 3),\n"
             "     CMOCKA_MESSAGE_OUTPUT=xml + CMOCKA_XML_FILE for JUnit XML\n");
     return 2;
 }
@@ -73,6 +77,21 @@ static int latest_like(const char *base_path)
     }
     printf("%s\n", found);
     return 0;
+}
+
+/* After the group: the inconclusive cells named in the JUnit XML, one
+ * line saying what the exit status means, the status. */
+static int finish(fixture *fx, const char *group, int failed)
+{
+    fg_err err = {{0}};
+    if (fixture_junit_mark(fx, group, NULL, &err) != 0)
+        fprintf(stderr, "flowgate-suite %s: JUnit XML: %s\n", group, err.msg);
+    int status = fixture_exit_status(fx, failed);
+    if (fx->cells_inconclusive && !failed && !fx->interrupted)
+        printf("%s: %d cell%s inconclusive (machine busy), none failed: exit %d%s\n", group,
+               fx->cells_inconclusive, fx->cells_inconclusive == 1 ? "" : "s", status,
+               status ? " (FLOWGATE_INCONCLUSIVE=pass: 0)" : " (FLOWGATE_INCONCLUSIVE=pass)");
+    return status;
 }
 
 /* The scenario cells as one cmocka group (category "scenarios"). */
@@ -121,12 +140,14 @@ static int scenarios(int argc, char **argv)
                                          fixture_group_setup, fixture_group_teardown);
     int interrupted = fx->interrupted;
     if (interrupted) fprintf(stderr, "flowgate-suite scenarios: interrupted: no verdict\n");
+    int status = finish(fx, "scenarios", failed);
     free(tests);
     free(cells);
+    free(fx->inconclusive_log);
     free(fx);
     cJSON_Delete(prior);
     fg_scenarios_free(&plan);
-    return failed || interrupted ? 1 : 0;
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -186,8 +207,10 @@ int main(int argc, char **argv)
      * count: the fixture's own record decides too. */
     int interrupted = fx->interrupted;
     if (interrupted) fprintf(stderr, "flowgate-suite %s: interrupted: no verdict\n", category);
+    int status = finish(fx, category, failed);
     free(tests);
     free(cells);
+    free(fx->inconclusive_log);
     free(fx);
-    return failed || interrupted ? 1 : 0;
+    return status;
 }

@@ -12,7 +12,11 @@
  * the endpoints are healthy, so even a run stopped before its first cell
  * leaves one; an interrupted run never prints "all thresholds pass".
  * Exit: 0 all thresholds pass, 1 a threshold failed or the run was
- * interrupted (also during the health wait), 2 bad input or setup. */
+ * interrupted (also during the health wait), 2 bad input or setup, 3 no
+ * check failed but some were inconclusive because other processes took
+ * more of the machine than the bounds allow (thresholds.h);
+ * --inconclusive=pass (config "inconclusive", FLOWGATE_INCONCLUSIVE) makes
+ * that 0. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,7 @@ static void usage(FILE *out)
         "                    [--variant clean|adult|violence|illegal_text]\n"
         "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
         "                    [--workflow F] [--data-dir D] [--no-thresholds]\n"
+        "                    [--inconclusive=fail|pass]\n"
         "\n"
         "Runs the category's matrix (default standard) against the endpoints, or against\n"
         "embedded nodes started from data/nodes.json. Precedence: defaults < environment <\n"
@@ -73,8 +78,11 @@ static void usage(FILE *out)
         "per node) and added latency: the embedded server's, or by PUT /link those of\n"
         "flowgate-functions nodes named by --endpoints (restored after). Without --requests a\n"
         "cell measures at least 20 requests (p95 needs 20 samples) and at least C.\n"
+"Time and rate bounds are widened by the contention measured during each cell\n"
+        "(other processes' share of the cores, x 1/(1 - share), share capped at 0.25);\n"
+        "beyond 0.25 a failing time or rate check is inconclusive, not failed.\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
-        "input or setup.\n", (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);
+        "input or setup, 3 inconclusive (machine busy; --inconclusive=pass makes it 0).\n", (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);
 }
 
 static int build_config(const char *category, const cmd_flags *f, fg_run_config *c, fg_err *err)
@@ -130,6 +138,10 @@ void run_print_summary(const cJSON *e)
     const cJSON *service = cJSON_GetObjectItemCaseSensitive(b, "service_dominant");
     if (cJSON_IsNumber(share) && cJSON_IsString(service) && strcmp(service->valuestring, dom->valuestring))
         printf(", service bound by %s", service->valuestring);
+    /* Measured contention (noise.h): what the time bounds are widened by. */
+    const cJSON *busy = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(e, "noise"), "foreign_cpu_share");
+    if (cJSON_IsNumber(busy)) printf("  other processes %.0f %%", busy->valuedouble * 100);
     printf("\n");
     fflush(stdout);
 }
@@ -137,17 +149,20 @@ void run_print_summary(const cJSON *e)
 /* The threshold table — the same report the suites write: printed, and
  * saved as results/thresholds_<run-id>.md. Returns the number of failed
  * checks, -1 on a bad document. */
-int run_report_thresholds(const cJSON *doc, const cJSON *results, const char *dir,
+int run_report_thresholds(const cJSON *doc, cJSON *results, const char *dir, fg_outcome *outcome,
                           fg_err *err)
 {
     fg_threshold_table t;
     memset(&t, 0, sizeof t);
     char path[1024];
+    *outcome = FG_OUTCOME_FAIL;
     int rc = fg_report_thresholds(results, doc, &t, err);
     if (rc == 0) rc = fg_report_write_thresholds(&t, results, dir, path, sizeof path, err);
     if (rc == 0) {
         fputs(t.text, stdout);
         printf("threshold table: %s\n", path);
+        fg_report_mark_outcomes(&t, results);
+        *outcome = t.outcome;
         rc = t.failed;
     }
     fg_threshold_table_free(&t);
@@ -174,21 +189,28 @@ void run_catch_stop(struct sigaction *old_int, struct sigaction *old_term)
 /* The end of a run: the threshold table of what ran, the interrupted
  * verdict, the results file closed. Returns the exit status. */
 int run_finish(fg_runner *r, const cJSON *thresholds, const char *results_dir, int interrupted,
-               int status)
+               int status, int inconclusive_pass)
 {
     fg_err err = {{0}};
     /* run.interrupted is set in the document the table is made from, so
-     * the table of an interrupted run does not read as a pass. */
-    const cJSON *results = fg_runner_results(r);
+     * the table of an interrupted run does not read as a pass. The
+     * outcomes are written into it (the runner saves it on close). */
+    cJSON *results = (cJSON *)fg_runner_results(r);
     int n_exps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
     if (status == 0 && thresholds && n_exps > 0) {
-        int failed = run_report_thresholds(thresholds, results, results_dir, &err);
+        fg_outcome outcome;
+        int failed = run_report_thresholds(thresholds, results, results_dir, &outcome, &err);
         if (failed < 0) {
             fprintf(stderr, "flowgate run: thresholds: %s\n", err.msg);
             status = 2;
         } else if (failed > 0) {
             printf("%d threshold%s failed\n", failed, failed == 1 ? "" : "s");
             status = 1;
+        } else if (outcome == FG_OUTCOME_INCONCLUSIVE) {
+            status = fg_outcome_exit(outcome, inconclusive_pass);
+            printf("inconclusive: the machine was too busy to judge some time bounds (no "
+                   "check failed); %s\n", inconclusive_pass ? "--inconclusive=pass: exit 0"
+                                                          : "exit 3 (--inconclusive=pass: 0)");
         } else if (!interrupted) {
             printf("all thresholds pass\n");
         }
@@ -338,7 +360,8 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 
-    status = run_finish(r, thresholds, run_cfg.results_dir, interrupted, status);
+    status = run_finish(r, thresholds, run_cfg.results_dir, interrupted, status,
+                        run_cfg.inconclusive_pass);
     cJSON_Delete(thresholds);
     return status;
 }

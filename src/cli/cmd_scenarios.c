@@ -118,7 +118,8 @@ int cmd_run_scenarios(const run_flags *f, const char *name, int override, int ci
         print_cell(plan.cells[i].id, cJSON_GetArrayItem(cells, cJSON_GetArraySize(cells) - 1),
                    resumed);
     }
-    status = run_finish(r, thresholds, cfg.results_dir, fg_engine_stop_requested(), status);
+    status = run_finish(r, thresholds, cfg.results_dir, fg_engine_stop_requested(), status,
+                        cfg.inconclusive_pass);
 out:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -66,6 +66,18 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
             ++*i;
             return 1;
         }
+    /* --inconclusive=pass or --inconclusive pass: what a verdict the
+     * machine's load left open exits with (checked in run_flags_apply). */
+    if (!strncmp(a, "--inconclusive=", 15)) {
+        f->inconclusive = a + 15;
+        return 1;
+    }
+    if (!strcmp(a, "--inconclusive")) {
+        if (!v) return fg_err_set(err, "%s needs a value (fail or pass)", a);
+        f->inconclusive = v;
+        ++*i;
+        return 1;
+    }
     if (!strcmp(a, "--inline")) {
         f->inline_data = 1;
         return 1;
@@ -155,6 +167,9 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
     if (f->warmup_s >= 0) c->warmup_s = f->warmup_s;
     if (f->max_inflight >= 0) c->max_inflight = f->max_inflight;
     if (f->inline_data) c->inline_data = 1;
+    if (f->inconclusive &&
+        fg_config_parse_inconclusive("--inconclusive", f->inconclusive, &c->inconclusive_pass, err))
+        return -1;
     if (f->arrival && fg_arrival_kind_parse(f->arrival, &c->arrival) != 0)
         return fg_err_set(err, "--arrival: unknown process '%s' (known: constant, poisson)",
                           f->arrival);

@@ -16,6 +16,7 @@ typedef struct run_flags {
     double rate, duration, timeout, warmup_s;               /* < 0: not given */
     double seed, bandwidth_mbit, latency_ms;                /* < 0: not given */
     int inline_data;
+    const char *inconclusive;   /* --inconclusive=fail|pass; NULL: not given */
 } run_flags;
 
 void run_flags_init(run_flags *f);

@@ -208,6 +208,14 @@ int fg_config_set_schedulers(fg_run_config *c, const char *what, const char *lis
     return 0;
 }
 
+int fg_config_parse_inconclusive(const char *what, const char *value, int *pass, fg_err *err)
+{
+    if (!strcmp(value, "fail")) *pass = 0;
+    else if (!strcmp(value, "pass")) *pass = 1;
+    else return fg_err_set(err, "%s: expected fail or pass, got '%.100s'", what, value);
+    return 0;
+}
+
 int fg_config_apply_env(fg_run_config *out, fg_err *err)
 {
     fg_run_config next = *out, *c = &next;   /* all or nothing */
@@ -228,6 +236,9 @@ int fg_config_apply_env(fg_run_config *out, fg_err *err)
         fg_parse_double("FLOWGATE_REQUEST_SCALE", v, FG_MIN_POSITIVE, 1000, &c->request_scale, err))
         return -1;
     if ((v = env("FLOWGATE_SCHEDULERS")) && fg_config_set_schedulers(c, "FLOWGATE_SCHEDULERS", v, err))
+        return -1;
+    if ((v = env("FLOWGATE_INCONCLUSIVE")) &&
+        fg_config_parse_inconclusive("FLOWGATE_INCONCLUSIVE", v, &c->inconclusive_pass, err))
         return -1;
     if (env_path("FLOWGATE_ENDPOINTS", c->endpoints, sizeof c->endpoints, err) ||
         env_path("FLOWGATE_RESULTS_DIR", c->results_dir, sizeof c->results_dir, err))
@@ -508,6 +519,12 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         c->inline_data = cJSON_IsTrue(v);
         return 0;
     }
+    if (!strcmp(k, "inconclusive")) {
+        if (!cJSON_IsString(v) ||
+            fg_config_parse_inconclusive(where, v->valuestring, &c->inconclusive_pass, NULL))
+            return key_fail(f, k, "expected \"fail\" or \"pass\"");
+        return 0;
+    }
     if (!strcmp(k, "variant")) {
         if (!cJSON_IsString(v) || fg_variant_parse(v->valuestring, &c->variant))
             return key_fail(f, k, "expected one of clean, adult, violence, illegal_text");
@@ -528,7 +545,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
             return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
                     "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, arrival, seed, "
-                    "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, endpoints, nodes_profile, workflow, profile, "
+                    "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, inconclusive, endpoints, nodes_profile, workflow, profile, "
                     "thresholds, results_dir, images_dir, server_bin, data_dir)");
 }
 

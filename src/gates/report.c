@@ -10,7 +10,12 @@
  *
  * A table must never say PASS about nothing: a run without experiments, a
  * run marked interrupted, and each entry marked interrupted add a failing
- * "(run)" / "(interrupted)" row that says why there is no verdict. */
+ * "(run)" / "(interrupted)" row that says why there is no verdict.
+ *
+ * A check a busy machine left open is INCONCLUSIVE (its note says how busy,
+ * thresholds.h), neither passed nor failed; each entry gets an outcome
+ * (pass / fail / inconclusive) and the run the worst of them, so
+ * `flowgate run` and the suites can exit 3 and write it into the results. */
 #include "flowgate/report.h"
 #include "flowgate/results.h"
 #include "flowgate/thresholds.h"
@@ -27,7 +32,7 @@ typedef struct row {
     char cell[160];
     char threshold[200];
     char actual[40];
-    const char *result;     /* PASS, FAIL, SKIP or "-" (no thresholds) */
+    const char *result;     /* PASS, FAIL, SKIP, INCONCLUSIVE or "-" (no thresholds) */
     char note[160];
 } row;
 
@@ -115,7 +120,17 @@ static const cJSON *base_entry(const cJSON *base, const char *category, const ch
     return NULL;
 }
 
-static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category,
+/* The entry's outcome and the note that decided it. */
+static void entry_outcome(fg_threshold_table *t, int index, fg_outcome o, const char *why)
+{
+    if (index < 0 || index >= t->n_entries) return;
+    t->entry_outcome[index] = fg_outcome_combine(t->entry_outcome[index], o);
+    if (o != FG_OUTCOME_PASS && (o == FG_OUTCOME_FAIL || !t->entry_reason[index][0]) &&
+        t->entry_outcome[index] == o && why)
+        snprintf(t->entry_reason[index], sizeof t->entry_reason[index], "%s", why);
+}
+
+static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *run_category,
                      const cJSON *base, const cJSON *doc, row **rows, int *n, int *cap,
                      fg_threshold_table *t, fg_err *err)
 {
@@ -140,6 +155,14 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
         }
     t->checks += nt;
     t->cells++;
+    for (int i = 0; i < nt; i++) {
+        if (vs[i].skipped || vs[i].pass) continue;
+        char why[160];
+        snprintf(why, sizeof why, "%s: %.140s", vs[i].t.metric, vs[i].note);
+        if (vs[i].inconclusive) t->inconclusive++;
+        entry_outcome(t, index, vs[i].inconclusive ? FG_OUTCOME_INCONCLUSIVE : FG_OUTCOME_FAIL,
+                      why);
+    }
 
     /* The id, then its category when the id is in several, then the
      * repeat when the cell has several: every row names one entry. */
@@ -173,7 +196,8 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
             snprintf(r->threshold, sizeof r->threshold, "%s %s %.6g", vs[i].t.metric,
                      fg_cmp_symbol(vs[i].t.cmp), vs[i].t.limit);
         format_actual(vs[i].actual, r->actual, sizeof r->actual);
-        r->result = vs[i].skipped ? "SKIP" : vs[i].pass ? "PASS" : "FAIL";
+        r->result = vs[i].skipped ? "SKIP" : vs[i].pass ? "PASS"
+                    : vs[i].inconclusive ? "INCONCLUSIVE" : "FAIL";
         snprintf(r->note, sizeof r->note, "%s", vs[i].note);
         if (vs[i].skipped) {
             t->skipped++;
@@ -181,8 +205,10 @@ static int cell_rows(const cJSON *exps, const cJSON *e, const char *run_category
         }
     }
     /* Thresholds over a repeat that was cut short judge partial data. */
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted")))
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted"))) {
+        entry_outcome(t, index, FG_OUTCOME_FAIL, "interrupted: partial data, no verdict");
         return verdict_row(rows, n, cap, cell, "(interrupted: partial data, no verdict)", t, err);
+    }
     return 0;
 }
 
@@ -201,13 +227,29 @@ static void md_cell(FILE *f, const char *s)
     fputs(" |", f);
 }
 
-/* "N of M checks failed over K cells (S skipped: no base): PASS" */
-static void summary(FILE *f, const fg_threshold_table *t, const char *pass, const char *fail)
+/* "N of M checks failed, I inconclusive over K cells (S skipped: no base): PASS" */
+static void summary(FILE *f, const fg_threshold_table *t, const char *pass, const char *fail,
+                    const char *inconclusive)
 {
-    fprintf(f, "%d of %d checks failed over %d cells", t->failed, t->checks, t->cells);
+    fprintf(f, "%d of %d checks failed", t->failed, t->checks);
+    if (t->inconclusive) fprintf(f, ", %d inconclusive", t->inconclusive);
+    fprintf(f, " over %d cells", t->cells);
     if (t->skipped) fprintf(f, " (%d skipped: no base)", t->skipped);
-    fprintf(f, ": %s", t->failed ? fail : pass);
+    fprintf(f, ": %s", t->outcome == FG_OUTCOME_FAIL ? fail
+                       : t->outcome == FG_OUTCOME_INCONCLUSIVE ? inconclusive : pass);
     if (t->why[0]) fprintf(f, " (%s)", t->why);
+}
+
+/* The cells' outcomes, on their own line: an inconclusive cell is neither
+ * a pass nor a failure, and says why. */
+static void outcomes_line(FILE *f, const fg_threshold_table *t)
+{
+    int pass = t->cells - t->cells_failed - t->cells_inconclusive;
+    fprintf(f, "cells: %d pass, %d fail, %d inconclusive", pass < 0 ? 0 : pass, t->cells_failed,
+            t->cells_inconclusive);
+    if (t->cells_inconclusive)
+        fprintf(f, " (machine busy: the run exits 3 unless --inconclusive=pass / "
+                "FLOWGATE_INCONCLUSIVE=pass)");
 }
 
 static char *render_markdown(const row *rows, int n, const char *run_id, const char *category,
@@ -218,14 +260,17 @@ static char *render_markdown(const row *rows, int n, const char *run_id, const c
     FILE *f = open_memstream(&buf, &len);
     if (!f) return NULL;
     fprintf(f, "# Thresholds: run %s (%s)\n\n", run_id, category);
-    summary(f, t, "PASS", "**FAIL**");
+    summary(f, t, "PASS", "**FAIL**", "**INCONCLUSIVE**");
+    fputs(".\n\n", f);
+    outcomes_line(f, t);
     fputs(".\n\n| Cell | Threshold | Actual | Result | Note |\n|---|---|---:|---|---|\n", f);
     for (int i = 0; i < n; i++) {
         fputc('|', f);
         md_cell(f, rows[i].cell);
         md_cell(f, rows[i].threshold);
         md_cell(f, rows[i].actual);
-        md_cell(f, !strcmp(rows[i].result, "FAIL") ? "**FAIL**" : rows[i].result);
+        md_cell(f, !strcmp(rows[i].result, "FAIL") ? "**FAIL**"
+                   : !strcmp(rows[i].result, "INCONCLUSIVE") ? "*INCONCLUSIVE*" : rows[i].result);
         md_cell(f, rows[i].note);
         fputc('\n', f);
     }
@@ -248,17 +293,21 @@ static char *render_text(const row *rows, int n, const fg_threshold_table *t)
     if (!f) return NULL;
     fprintf(f, "%-*s  %-*s  %*s  %-6s  %s\n", wc, "cell", wt, "threshold", wa, "actual", "result",
             "note");
+    /* INCONCLUSIVE is wider than the column; its note follows after two blanks. */
     for (int i = 0; i < n; i++) {
         /* No trailing blanks when a row has no note. */
         int len = fprintf(f, "%-*s  %-*s  %*s  %s", wc, rows[i].cell, wt, rows[i].threshold, wa,
                           rows[i].actual, rows[i].result);
         (void)len;
         if (rows[i].note[0])
-            fprintf(f, "%*s  %s", 6 - (int)strlen(rows[i].result), "", rows[i].note);
+            fprintf(f, "%*s  %s", strlen(rows[i].result) < 6 ? 6 - (int)strlen(rows[i].result) : 0,
+                    "", rows[i].note);
         fputc('\n', f);
     }
     fputs("thresholds: ", f);
-    summary(f, t, "PASS", "FAIL");
+    summary(f, t, "PASS", "FAIL", "INCONCLUSIVE");
+    fputs("\nthresholds: ", f);
+    outcomes_line(f, t);
     fputc('\n', f);
     return fclose(f) == 0 ? buf : (free(buf), NULL);
 }
@@ -278,13 +327,27 @@ int fg_report_thresholds_base(const cJSON *results, const cJSON *base, const cJS
     int interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "interrupted"));
 
     row *rows = NULL;
-    int n = 0, cap = 0;
+    int n = 0, cap = 0, index = 0;
+    out->n_entries = cJSON_GetArraySize(exps);
+    out->entry_outcome = calloc((size_t)out->n_entries + 1, sizeof *out->entry_outcome);
+    out->entry_reason = calloc((size_t)out->n_entries + 1, sizeof *out->entry_reason);
+    if (!out->entry_outcome || !out->entry_reason) {
+        fg_threshold_table_free(out);
+        return fg_err_set(err, "out of memory");
+    }
     const cJSON *e;
     cJSON_ArrayForEach(e, exps) {
-        if (cell_rows(exps, e, category, base, thresholds, &rows, &n, &cap, out, err) != 0) {
+        if (cell_rows(exps, e, index++, category, base, thresholds, &rows, &n, &cap, out, err) !=
+            0) {
             free(rows);
+            fg_threshold_table_free(out);
             return -1;
         }
+    }
+    for (int i = 0; i < out->n_entries; i++) {
+        out->cells_failed += out->entry_outcome[i] == FG_OUTCOME_FAIL;
+        out->cells_inconclusive += out->entry_outcome[i] == FG_OUTCOME_INCONCLUSIVE;
+        out->outcome = fg_outcome_combine(out->outcome, out->entry_outcome[i]);
     }
     /* Never PASS about nothing: say why there is no verdict. */
     const char *why = NULL;
@@ -297,9 +360,11 @@ int fg_report_thresholds_base(const cJSON *results, const cJSON *base, const cJS
         snprintf(out->why, sizeof out->why, "%s", why);
         if (verdict_row(&rows, &n, &cap, "(run)", why, out, err) != 0) {
             free(rows);
+            fg_threshold_table_free(out);
             return -1;
         }
     }
+    if (out->failed) out->outcome = FG_OUTCOME_FAIL;   /* "(run)" rows and base mismatches too */
     out->markdown = render_markdown(rows, n, run_id ? run_id : "(no id)",
                                     category ? category : "no category", out);
     out->text = render_text(rows, n, out);
@@ -321,7 +386,36 @@ void fg_threshold_table_free(fg_threshold_table *t)
 {
     free(t->markdown);
     free(t->text);
+    free(t->entry_outcome);
+    free(t->entry_reason);
     t->markdown = t->text = NULL;
+    t->entry_outcome = NULL;
+    t->entry_reason = NULL;
+    t->n_entries = 0;
+}
+
+static void replace_item(cJSON *o, const char *key, cJSON *v)
+{
+    if (cJSON_GetObjectItemCaseSensitive(o, key)) cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+    else cJSON_AddItemToObject(o, key, v);
+}
+
+void fg_report_mark_outcomes(const fg_threshold_table *t, cJSON *results)
+{
+    cJSON *exps = cJSON_GetObjectItemCaseSensitive(results, "experiments");
+    int i = 0;
+    cJSON *e;
+    cJSON_ArrayForEach(e, exps) {
+        if (i >= t->n_entries) break;
+        replace_item(e, "outcome", cJSON_CreateString(fg_outcome_name(t->entry_outcome[i])));
+        if (t->entry_outcome[i] != FG_OUTCOME_PASS)
+            replace_item(e, "outcome_reason", cJSON_CreateString(t->entry_reason[i]));
+        else
+            cJSON_DeleteItemFromObjectCaseSensitive(e, "outcome_reason");
+        i++;
+    }
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
+    if (run) replace_item(run, "outcome", cJSON_CreateString(fg_outcome_name(t->outcome)));
 }
 
 int fg_report_write_thresholds(const fg_threshold_table *t, const cJSON *results,

@@ -20,10 +20,18 @@
  * pXX only when n >= 1/(1-q)) fails with a note saying so, since "p99 of 12
  * samples" would only be the maximum. A relative threshold without a base
  * is skipped (counted apart), not failed: the same thresholds file serves
- * runs with and without a base. */
+ * runs with and without a base.
+ *
+ * Contention (noise.h): the rule lives here, in one place, so the threshold
+ * table, `flowgate run` and the suites judge a busy cell alike. Only bounds
+ * contention pushes against are touched — an upper bound on time, a lower
+ * bound on a rate — since a busy machine makes a cell slower, never faster:
+ * "p50_ms > 10" or "==" gain nothing from a wider bound, and a check that
+ * passed under contention is evidence, not noise. */
 #include "flowgate/thresholds.h"
 #include "flowgate/log.h"
 #include "flowgate/machine.h"
+#include "flowgate/noise.h"
 #include "flowgate/results.h"
 
 #include <ctype.h>
@@ -508,19 +516,66 @@ static void explain_missing(const cJSON *e, const char *prefix, const char *metr
     snprintf(note, size, "%s%s = n/a (not in the results)", prefix, metric);
 }
 
+/* 1 for an absolute bound a busy machine pushes a cell against: an upper
+ * bound on a time, a lower bound on a rate. */
+static int contended(const fg_threshold *t)
+{
+    if (t->relative) return 0;
+    fg_metric_unit u = fg_metric_unit_of(t->metric);
+    if (u == FG_UNIT_TIME) return t->cmp == FG_CMP_LT || t->cmp == FG_CMP_LE;
+    if (u == FG_UNIT_RATE) return t->cmp == FG_CMP_GT || t->cmp == FG_CMP_GE;
+    return 0;
+}
+
+static double noise_share(const cJSON *e)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(e, "noise"), "foreign_cpu_share");
+    return cJSON_IsNumber(s) && s->valuedouble >= 0 ? s->valuedouble : NAN;
+}
+
+fg_outcome fg_thresholds_outcome(const fg_threshold_verdict *v, int n)
+{
+    fg_outcome o = FG_OUTCOME_PASS;
+    for (int i = 0; i < n; i++)
+        if (!v[i].skipped && !v[i].pass)
+            o = fg_outcome_combine(o, v[i].inconclusive ? FG_OUTCOME_INCONCLUSIVE : FG_OUTCOME_FAIL);
+    return o;
+}
+
+const char *fg_outcome_name(fg_outcome o)
+{
+    return o == FG_OUTCOME_FAIL ? "fail" : o == FG_OUTCOME_INCONCLUSIVE ? "inconclusive" : "pass";
+}
+
+int fg_outcome_exit(fg_outcome o, int inconclusive_pass)
+{
+    if (o == FG_OUTCOME_FAIL) return FG_EXIT_FAIL;
+    if (o == FG_OUTCOME_INCONCLUSIVE && !inconclusive_pass) return FG_EXIT_INCONCLUSIVE;
+    return FG_EXIT_PASS;
+}
+
 int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experiment,
                             const cJSON *base_experiment, fg_threshold_verdict *out)
 {
     int failed = 0;
+    double share = noise_share(experiment);
+    double factor = fg_noise_time_factor(share);
     for (int i = 0; i < n; i++) {
         fg_threshold_verdict *v = &out[i];
         memset(v, 0, sizeof *v);
         v->t = ts[i];
         v->actual = v->limit = NAN;
+        v->noise_share = share;
         double actual, base = NAN;
+        int busy = contended(&ts[i]);
         if (lookup(experiment, ts[i].metric, &actual) == 0) v->actual = actual;
         if (!ts[i].relative) {
+            /* The run got (1 - share) of the cores it expects. */
             v->limit = ts[i].limit;
+            if (busy && factor != 1.0)
+                v->limit = fg_metric_unit_of(ts[i].metric) == FG_UNIT_TIME ? ts[i].limit * factor
+                                                                           : ts[i].limit / factor;
         } else if (!base_experiment) {
             v->skipped = 1;
             snprintf(v->note, sizeof v->note, "skipped: no base");
@@ -541,8 +596,27 @@ int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experime
             if (ts[i].relative)
                 snprintf(v->note, sizeof v->note, "limit %.6g = %g x base %.6g", v->limit,
                          ts[i].limit, base);
+            else if (!v->pass && busy && fg_noise_beyond(share)) {
+                /* Open only if the contention could explain the miss. */
+                double x = fg_noise_explain_factor(share);
+                double most = fg_metric_unit_of(ts[i].metric) == FG_UNIT_TIME ? ts[i].limit * x
+                                                                              : ts[i].limit / x;
+                v->inconclusive = holds(v->actual, ts[i].cmp, most);
+                if (v->inconclusive)
+                    snprintf(v->note, sizeof v->note,
+                             "inconclusive (machine busy: other processes used %.0f %% of the "
+                             "cores during the cell; bounds allow %.0f %%)", share * 100,
+                             FG_NOISE_LIMIT * 100);
+                else
+                    snprintf(v->note, sizeof v->note,
+                             "fails even allowing for the machine's load (other processes %.0f %% "
+                             "of the cores: limit at most %.6g)", share * 100, most);
+            } else if (busy && factor != 1.0)
+                snprintf(v->note, sizeof v->note,
+                         "limit %.6g widened from %.6g: other processes used %.0f %% of the cores",
+                         v->limit, ts[i].limit, share * 100);
         }
-        failed += !v->pass;
+        failed += !v->pass && !v->inconclusive;
     }
     return failed;
 }

@@ -16,7 +16,14 @@
  * Nodes of an endpoints file that cannot fetch each other's blobs (separate
  * flowgate-functions processes, blobshare.c) would fail every cross-node
  * step; the run then sends the image inline, says so in one warning line
- * and records why in run.endpoints.inline_fallback. */
+ * and records why in run.endpoints.inline_fallback.
+ *
+ * Contention is measured, not guessed (noise_sampler.h): a sampler runs
+ * from the moment the endpoints are healthy, counting the embedded server
+ * (or a node server on this machine, found by the pid its GET / reports)
+ * as the run's own CPU. Each entry gets "noise" (the foreign CPU share
+ * before the cell, over its warm-up, its measurement window and after it);
+ * the run gets run.noise (before the first cell, after the last). */
 #include "flowgate/engine.h"
 #include "flowgate/runner.h"
 
@@ -30,6 +37,7 @@
 #include "flowgate/containers.h"
 #include "flowgate/imagegen.h"
 #include "flowgate/log.h"
+#include "flowgate/noise_sampler.h"
 #include "flowgate/results.h"
 
 struct fg_runner {
@@ -54,6 +62,12 @@ struct fg_runner {
     int repeat_set;        /* fg_runner_set_repeat was called: name timelines _r<k> */
     int links_saved;       /* the links before fg_runner_set_network first changed them */
     double saved_links[FG_MAX_NODES][2];
+    fg_noise_sampler *noise;   /* NULL: /proc unreadable, no figures */
+    int noise_own;             /* processes counted as own besides this one */
+    int noise_cells;           /* entries given a "noise" object */
+    int noise_beyond;          /* of those, beyond FG_NOISE_LIMIT in the window */
+    double noise_max;          /* largest window share */
+    double noise_last_end;     /* monotonic ms the last cell ended */
 };
 
 static void iso_time(char *out, size_t size)
@@ -279,9 +293,14 @@ static void find_body_limit(fg_runner *r)
 }
 
 static void restore_links(fg_runner *r);
+static void start_noise(fg_runner *r);
 
 static void runner_free(fg_runner *r)
 {
+    /* Before the server stops: reaping it would land its whole CPU time
+     * in this process's children counters at once. */
+    fg_noise_sampler_stop(r->noise);
+    r->noise = NULL;
     if (r->have_payload) fg_payload_free(&r->payload);
     restore_links(r);
     if (r->cluster_started) fg_cluster_stop(&r->cluster);
@@ -343,6 +362,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         r->cfg.bandwidth_mbit = r->cfg.latency_ms = NAN;
         if (fg_runner_set_network(r, cfg->bandwidth_mbit, cfg->latency_ms, err) != 0) goto fail;
     }
+
+    start_noise(r);
 
     time_t now = time(NULL);
     struct tm tm;
@@ -522,6 +543,174 @@ int fg_runner_experiment_init(fg_runner *r, fg_experiment *x, double input_mb, i
     return 0;
 }
 
+/* ---- contention (noise_sampler.h) --------------------------------------- */
+
+/* A node server on this machine (loopback URL, not a container: its pid
+ * would be another namespace's) whose GET / names its pid, verified to be
+ * a flowgate-functions process here. */
+static void own_server(fg_runner *r, const char *base_url, const fg_endpoint_opts *opts)
+{
+    if (!fg_cluster_url_is_loopback(base_url)) return;
+    char url[300], path[64], comm[64] = "";
+    snprintf(url, sizeof url, "%s/", base_url);
+    long code;
+    cJSON *info = NULL;
+    fg_err err;
+    if (fg_http_get_json_opts(url, opts, 1, 5, &code, &info, &err) != 0) return;
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(info, "pid");
+    long p = cJSON_IsNumber(pid) ? (long)pid->valuedouble : 0;
+    cJSON_Delete(info);
+    if (p <= 0) return;
+    snprintf(path, sizeof path, "/proc/%ld/comm", p);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    int got = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    if (got && !strncmp(comm, "flowgate-functi", 15) &&
+        fg_noise_sampler_add_pid(r->noise, (pid_t)p) == 0)
+        r->noise_own++;
+}
+
+static void start_noise(fg_runner *r)
+{
+    fg_err err;
+    if (!(r->noise = fg_noise_sampler_start(FG_NOISE_SAMPLE_MS, &err))) {
+        fg_log(FG_LOG_WARN, "%s: no contention figures in the results", err.msg);
+        return;
+    }
+    const fg_cluster *c = &r->cluster;
+    if (c->server_pid > 0) {
+        r->noise_own += fg_noise_sampler_add_pid(r->noise, c->server_pid) == 0;
+    } else if (!c->containers_cluster[0]) {
+        /* Several nodes may share one process: add_pid ignores repeats. */
+        if (c->mode == FG_CLUSTER_NODES)
+            for (int i = 0; i < c->n_nodes; i++)
+                own_server(r, c->nodes[i].url, fg_cluster_endpoint(c, i));
+        else
+            for (int i = 0; i < c->n_functions; i++)
+                own_server(r, c->function_urls[i], fg_cluster_endpoint(c, i));
+    }
+}
+
+static double round3(double x) { return round(x * 1000.0) / 1000.0; }
+
+static void add_share(cJSON *o, const char *key, double share)
+{
+    if (isnan(share)) cJSON_AddNullToObject(o, key);
+    else cJSON_AddNumberToObject(o, key, round3(share));
+}
+
+/* The share over [from, to] (monotonic ms); container nodes' CPU in the
+ * cell (cell_cpu_s over cell_ms) is taken as spread evenly over it. */
+static double share_of(fg_runner *r, double from, double to, double cell_cpu_s, double cell_ms,
+                       fg_noise_share *out)
+{
+    double extra = cell_cpu_s > 0 && cell_ms > 0 ? cell_cpu_s * (to - from) / cell_ms : 0;
+    fg_noise_sampler_share(r->noise, from, to, extra, out);
+    return out->share;
+}
+
+/* The foreign share over the last second, waiting until there is a second
+ * of readings after not_before (monotonic ms). */
+static double last_second(fg_runner *r, double not_before)
+{
+    double now = fg_now_mono_ms(), since = fg_noise_sampler_since_ms(r->noise);
+    double wait = fmax(since, not_before) + 1000 - now;
+    if (wait > 0) {
+        nanosleep(&(struct timespec){(time_t)(wait / 1000), (long)fmod(wait, 1000) * 1000000L},
+                  NULL);
+        now = fg_now_mono_ms();
+    }
+    fg_noise_share sh;
+    return share_of(r, now - 1000, now, 0, 0, &sh);
+}
+
+static cJSON *run_noise(fg_runner *r)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(r->run, "noise");
+    if (!o) {
+        o = cJSON_AddObjectToObject(r->run, "noise");
+        cJSON_AddStringToObject(o, "source", FG_NOISE_SOURCE);
+        cJSON_AddNumberToObject(o, "sample_ms", FG_NOISE_SAMPLE_MS);
+        cJSON_AddNumberToObject(o, "limit", FG_NOISE_LIMIT);
+        cJSON_AddNumberToObject(o, "own_processes", 1 + r->noise_own);
+    }
+    return o;
+}
+
+static void set_number(cJSON *o, const char *key, double v)
+{
+    cJSON *x = isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(round3(v));
+    if (cJSON_GetObjectItemCaseSensitive(o, key)) cJSON_ReplaceItemInObjectCaseSensitive(o, key, x);
+    else cJSON_AddItemToObject(o, key, x);
+}
+
+/* Summed cgroup CPU of the container nodes in the entry (0: none). */
+static double containers_cpu(const cJSON *e)
+{
+    double sum = 0;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(e, "containers")) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(n, "cpu_s");
+        if (cJSON_IsNumber(c) && c->valuedouble > 0) sum += c->valuedouble;
+    }
+    return sum;
+}
+
+static double entry_number(const cJSON *e, const char *path)
+{
+    double v;
+    return fg_results_metric(e, path, &v) == 0 ? v : NAN;
+}
+
+/* entry.noise for a cell run from t_call to t_end (monotonic ms). The
+ * engine's clock starts within a few ms of t_call, far below a reading's
+ * interval, so the entry's window and warm-up times place them. */
+static void note_noise(fg_runner *r, cJSON *e, double t_call, double t_end)
+{
+    if (!r->noise) return;
+    double cell_ms = t_end - t_call, cpu = containers_cpu(e);
+    double warm_s = entry_number(e, "warmup.duration_s");
+    double w0 = entry_number(e, "window.start_s"), w1 = entry_number(e, "window.end_s");
+    if (isnan(w0) || isnan(w1) || w1 < w0) {   /* nothing measured: the whole cell */
+        w0 = 0;
+        w1 = cell_ms / 1000.0;
+    }
+    fg_noise_share before, warm, during, after;
+    share_of(r, t_call - 1000, t_call, 0, 0, &before);
+    double warm_share = NAN;
+    if (warm_s > 0) warm_share = share_of(r, t_call, t_call + warm_s * 1000, cpu, cell_ms, &warm);
+    share_of(r, t_call + w0 * 1000, t_call + w1 * 1000, cpu, cell_ms, &during);
+    double after_share = NAN;
+    if (t_end > t_call + w1 * 1000)
+        after_share = share_of(r, t_call + w1 * 1000, t_end, cpu, cell_ms, &after);
+    cJSON *o = cJSON_AddObjectToObject(e, "noise");
+    add_share(o, "foreign_cpu_share", during.share);
+    add_share(o, "before", before.share);
+    add_share(o, "warmup", warm_share);
+    add_share(o, "during", during.share);
+    add_share(o, "after", after_share);
+    add_share(o, "steal_share", during.steal_share);
+    add_share(o, "own_share", during.own_share);
+    cJSON_AddNumberToObject(o, "cores", during.cpus);
+    cJSON_AddNumberToObject(o, "interval_s", round3(during.interval_s));
+    if (cpu > 0) cJSON_AddNumberToObject(o, "containers_cpu_s", round3(cpu));
+    cJSON_AddNumberToObject(o, "limit", FG_NOISE_LIMIT);
+    cJSON_AddNumberToObject(o, "time_factor", round3(fg_noise_time_factor(during.share)));
+    cJSON_AddBoolToObject(o, "beyond_limit", fg_noise_beyond(during.share));
+
+    cJSON *run = run_noise(r);
+    r->noise_cells++;
+    r->noise_beyond += fg_noise_beyond(during.share);
+    if (!isnan(during.share) && during.share > r->noise_max) r->noise_max = during.share;
+    set_number(run, "max_during", r->noise_max);
+    set_number(run, "cells", r->noise_cells);
+    set_number(run, "cells_beyond_limit", r->noise_beyond);
+    /* Readings older than the next cell's "before" are no longer needed. */
+    fg_noise_sampler_forget(r->noise, t_end - 2000);
+    r->noise_last_end = t_end;
+}
+
 int fg_runner_experiment(fg_runner *r, const fg_experiment *tmpl, int repeats,
                          const cJSON **entry, fg_err *err)
 {
@@ -553,14 +742,20 @@ int fg_runner_experiment(fg_runner *r, const fg_experiment *tmpl, int repeats,
         fg_err stats_err;
         const char *cluster_id = r->cluster.containers_cluster;
         if (*cluster_id) n_before = fg_containers_sample(cluster_id, before, FG_MAX_NODES, &stats_err);
+        /* The machine before the first cell: the run's own "before". */
+        if (r->noise && !cJSON_GetObjectItemCaseSensitive(run_noise(r), "before"))
+            set_number(run_noise(r), "before", last_second(r, 0));
+        double t_call = fg_now_mono_ms();
         if (fg_experiment_run(&x, &r->wf, &r->cluster, &r->payload, &r->profile, &e, err) != 0)
             return -1;
+        double t_end = fg_now_mono_ms();
         if (n_before >= 0) n_after = fg_containers_sample(cluster_id, after, FG_MAX_NODES, &stats_err);
         if (n_after >= 0)
             cJSON_AddItemToObject(e, "containers",
                                   fg_containers_usage_json(before, n_before, after, n_after));
         else if (*cluster_id)
             fg_log(FG_LOG_WARN, "%s: no container figures: %s", x.id, stats_err.msg);
+        note_noise(r, e, t_call, t_end);
         cJSON_AddItemToArray(r->experiments, e);
         if (entry) *entry = e;
         sync_interrupted(r);
@@ -655,6 +850,9 @@ const cJSON *fg_runner_results(const fg_runner *r)
 int fg_runner_close(fg_runner *r, fg_err *err)
 {
     if (!r) return 0;
+    /* The machine after the last cell, while the run's servers still count as own. */
+    if (r->noise && r->noise_cells > 0)
+        set_number(run_noise(r), "after", last_second(r, r->noise_last_end));
     char stamp[64];
     iso_time(stamp, sizeof stamp);
     cJSON *finished = cJSON_CreateString(stamp);

@@ -5,7 +5,8 @@
  * driver): the CPU its invocations used (cpu_s, cumulative) and the
  * serving process's resident memory. A node has no memory of its own when
  * several share a process, so that figure says whose it is: process_nodes
- * = 1 means it is the node's (a container, one node per process). */
+ * = 1 means it is the node's (a container, one node per process). GET /
+ * names the serving process (pid) for a driver on the same machine. */
 #include "status.h"
 #include "functions.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* VmRSS of this process in kB; -1 when /proc cannot tell. */
 static long process_rss_kb(void)
@@ -59,6 +61,9 @@ char *fg_status_health_json(fg_node *n)
     }
     /* So a run can tell a deliberately slowed node from a slow machine. */
     fg_slowdown_describe(o, n->prof.fn_slowdown, &n->prof.tail, n->site->only);
+    /* So a run on the same machine counts this process's CPU as its own,
+     * not as other processes' contention (noise_sampler.h). */
+    cJSON_AddNumberToObject(o, "pid", (double)getpid());
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

@@ -56,6 +56,9 @@ typedef struct fg_run_config {
     int default_concurrency;   /* DEFAULT_CONCURRENCY */
     fg_log_level log_level;
     int scale_prefix;      /* results file gets the scale_ prefix */
+    int inconclusive_pass; /* "inconclusive": "pass" (FLOWGATE_INCONCLUSIVE, --inconclusive):
+                            * a run whose verdict the machine's load left open
+                            * exits 0 instead of 3 (default "fail") */
     char endpoints[512];   /* empty: start the embedded server */
     char nodes_profile[512];
     char workflow[512];
@@ -94,6 +97,9 @@ typedef struct fg_run_config {
 void fg_config_defaults(fg_run_config *c);
 int  fg_config_apply_env(fg_run_config *c, fg_err *err);
 int  fg_config_apply_category(fg_run_config *c, const char *name, fg_err *err);
+/* "fail" -> *pass 0, "pass" -> 1 (FLOWGATE_INCONCLUSIVE, the config key
+ * "inconclusive", --inconclusive); anything else an error naming `what`. */
+int  fg_config_parse_inconclusive(const char *what, const char *value, int *pass, fg_err *err);
 int  fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err);
 /* Replaces c's schedulers with a comma-separated list of known, distinct
  * names (FLOWGATE_SCHEDULERS, --schedulers); `what` prefixes errors. */

@@ -13,7 +13,20 @@
  * and on load the probe runs here: factor = here / P multiplies the
  * absolute bounds of time metrics and divides those of rate metrics.
  * Relative bounds and unit-less ones (success_rate, timeouts) are never
- * scaled. FLOWGATE_MACHINE_SCALE=off applies the numbers as written. */
+ * scaled. FLOWGATE_MACHINE_SCALE=off applies the numbers as written.
+ *
+ * The machine's load during the cell scales them too (noise.h): an entry's
+ * noise.foreign_cpu_share s (other processes' CPU over the measurement
+ * window / (wall x cores)) widens an absolute time bound that contention
+ * pushes against ("p50_ms < X") to X / (1 - min(s, 0.25)) and narrows a
+ * rate bound ("throughput_rps > Y") to Y x (1 - min(s, 0.25)); when s is
+ * beyond FG_NOISE_LIMIT such a check that still fails is inconclusive, not
+ * failed: the machine was too busy to tell — unless it misses by more than
+ * the contention can explain (limit / (1 - share), share at most 0.9),
+ * which fails. A check that passes under
+ * contention passes (contention only slows). Unit-less checks
+ * (success_rate, timeouts, errors) and relative ones (their base ran under
+ * its own conditions, an A/B pair under the same) are judged as before. */
 #ifndef FLOWGATE_THRESHOLDS_H
 #define FLOWGATE_THRESHOLDS_H
 #include <cjson/cJSON.h>
@@ -39,16 +52,32 @@ typedef struct fg_threshold_verdict {
     double limit;       /* the limit applied (relative: factor * base value); NAN if none */
     int pass;
     int skipped;        /* relative threshold without a base: neither pass nor fail */
-    char note[128];     /* why it failed or was skipped ("" otherwise), e.g.
-                           "p99_ms = n/a (12 samples; p99 needs >= 100)" */
+    int inconclusive;   /* failed while the machine was busier than the bounds
+                           allow: neither pass nor fail (pass is 0) */
+    double noise_share; /* the entry's noise.foreign_cpu_share; NAN when absent */
+    char note[160];     /* why it failed, was skipped, inconclusive or widened
+                           ("" otherwise), e.g. "p99_ms = n/a (12 samples; p99
+                           needs >= 100)" */
 } fg_threshold_verdict;
+
+/* A cell's (or a run's) outcome; ordered so that combining is the max. */
+typedef enum fg_outcome { FG_OUTCOME_PASS, FG_OUTCOME_INCONCLUSIVE, FG_OUTCOME_FAIL } fg_outcome;
+/* fail if any verdict failed, else inconclusive if any is, else pass. */
+fg_outcome fg_thresholds_outcome(const fg_threshold_verdict *v, int n);
+static inline fg_outcome fg_outcome_combine(fg_outcome a, fg_outcome b) { return a > b ? a : b; }
+/* "pass", "inconclusive", "fail". */
+const char *fg_outcome_name(fg_outcome o);
+/* The exit status of a run with outcome o: 0, 1, or 3 (FG_EXIT_INCONCLUSIVE)
+ * unless inconclusive_pass. */
+int fg_outcome_exit(fg_outcome o, int inconclusive_pass);
 
 /* Thresholds for a cell (category + experiment id) from a loaded
  * thresholds document; returns the count (<= max) or -1 on a bad document. */
 int fg_thresholds_for(const cJSON *doc, const char *category, const char *experiment_id,
                       fg_threshold *out, int max, fg_err *err);
-/* Evaluates all; returns the number that failed. Relative thresholds are
- * skipped ("skipped: no base"), not failed. */
+/* Evaluates all; returns the number that failed (inconclusive ones are not
+ * counted: see fg_thresholds_outcome). Relative thresholds are skipped
+ * ("skipped: no base"), not failed. */
 int fg_thresholds_eval(const fg_threshold *ts, int n, const cJSON *experiment,
                        fg_threshold_verdict *out);
 /* As fg_thresholds_eval, relative thresholds against base_experiment (the
