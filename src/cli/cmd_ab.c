@@ -56,7 +56,6 @@ typedef struct ab_flags {
     /* Sequential stopping and the comparison. */
     double budget_s, alpha, beta;                  /* alpha, beta < 0: not given */
     int min_pairs, max_pairs;
-    int inconclusive_pass;                         /* --inconclusive=pass */
     const char *tolerances;
     const char *thresholds;                        /* NULL: no threshold table */
 } ab_flags;
@@ -165,12 +164,6 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
         STR_FLAG("--b-data", b.data)
         STR_FLAG("--tolerances", tolerances)
         STR_FLAG("--thresholds", thresholds)
-        if (!strncmp(a, "--inconclusive=", 15)) {
-            if (strcmp(a + 15, "pass") && strcmp(a + 15, "fail"))
-                return fg_err_set(err, "%s: expected --inconclusive=fail or --inconclusive=pass", a);
-            f->inconclusive_pass = !strcmp(a + 15, "pass");
-            continue;
-        }
         INT_FLAG("--min-pairs", min_pairs, 2, AB_MAX_PAIRS)
         INT_FLAG("--max-pairs", max_pairs, 1, AB_MAX_PAIRS)
         NUM_FLAG("--b-slowdown", b_slowdown, 1, 100)
@@ -431,10 +424,13 @@ static void print_look(void *ctx, int pairs, int decided, int cells, double elap
 
 /* B's entries against a thresholds document, A's entry of the same pair
  * as the base of relative thresholds; the table is printed and written
- * beside the verdict. Returns the failed checks, -1 on error. Per pair, so
+ * beside the verdict. Returns the failed checks, -1 on error, and the
+ * table's outcome in *outcome (an absolute bound a busy machine left open
+ * makes the run inconclusive, not green). Per pair, so
  * a relative bound must hold in every pair: a statistical verdict is the
  * comparison's job, this is the user's fixed rule on top. */
-static int threshold_table(ab_sides *sides, const cJSON *doc, const char *dir, fg_err *err)
+static int threshold_table(ab_sides *sides, const cJSON *doc, const char *dir,
+                           fg_outcome *outcome, fg_err *err)
 {
     fg_threshold_table t;
     memset(&t, 0, sizeof t);
@@ -446,6 +442,7 @@ static int threshold_table(ab_sides *sides, const cJSON *doc, const char *dir, f
         fputs(t.text, stdout);
         printf("threshold table (B against A): %s\n", path);
         rc = t.failed;
+        *outcome = t.outcome;
     }
     fg_threshold_table_free(&t);
     return rc;
@@ -614,16 +611,16 @@ int cmd_ab(int argc, char **argv)
     if (fg_ab_run(&plan, &sys, &res, &err) != 0) goto out;
     have_res = 1;
     if (write_verdict(&plan, &res, id, desc, dir, &err) != 0) goto out;
-    int failed = res.outcome == FG_OUTCOME_FAIL;
+    fg_outcome outcome = res.outcome;
     if (thresholds_doc) {
-        int bad = threshold_table(&sides, thresholds_doc, dir, &err);
+        fg_outcome table = FG_OUTCOME_PASS;
+        int bad = threshold_table(&sides, thresholds_doc, dir, &table, &err);
         if (bad < 0) goto out;
-        failed |= bad > 0;
+        outcome = fg_outcome_combine(outcome, bad > 0 ? FG_OUTCOME_FAIL : table);
     }
-    status = failed ? FG_EXIT_FAIL
-           : res.outcome == FG_OUTCOME_INCONCLUSIVE && !f.inconclusive_pass ? FG_EXIT_INCONCLUSIVE
-           : FG_EXIT_PASS;
-    if (res.outcome == FG_OUTCOME_INCONCLUSIVE && f.inconclusive_pass && !failed)
+    /* --inconclusive=pass, its config key or FLOWGATE_INCONCLUSIVE=pass. */
+    status = fg_outcome_exit(outcome, base.inconclusive_pass);
+    if (outcome == FG_OUTCOME_INCONCLUSIVE && base.inconclusive_pass)
         printf("ab: inconclusive, passed as asked (--inconclusive=pass)\n");
 
 out:

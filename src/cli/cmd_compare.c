@@ -155,7 +155,7 @@ int cmd_compare(int argc, char **argv)
            report.count[FG_VERDICT_INCONCLUSIVE], report.count[FG_VERDICT_MISSING],
            report.count[FG_VERDICT_EXTRA], report.count[FG_VERDICT_FAILED],
            report.count[FG_VERDICT_INTERRUPTED], report.unlike,
-           report.unlike ? "BAD INPUT" : fg_outcome_name(report.outcome),
+           report.unlike ? "BAD INPUT" : fg_outcome_label(report.outcome),
            report.outcome == FG_OUTCOME_INCONCLUSIVE && inconclusive_pass
                ? " (passed as asked: --inconclusive=pass)" : "");
     rc = report.unlike ? FG_EXIT_BAD_INPUT

@@ -156,11 +156,6 @@ const char *fg_verdict_name(fg_verdict v)
     return (unsigned)v < FG_VERDICT_COUNT ? names[v] : "?";
 }
 
-const char *fg_outcome_name(fg_outcome o)
-{
-    return o == FG_OUTCOME_PASS ? "PASS" : o == FG_OUTCOME_FAIL ? "FAIL" : "INCONCLUSIVE";
-}
-
 const char *const fg_metric_names[FG_METRIC_COUNT] = {"centre", "tail", "throughput"};
 
 /* ---- gathering a cell ---------------------------------------------------- */

@@ -543,18 +543,6 @@ fg_outcome fg_thresholds_outcome(const fg_threshold_verdict *v, int n)
     return o;
 }
 
-const char *fg_outcome_name(fg_outcome o)
-{
-    return o == FG_OUTCOME_FAIL ? "fail" : o == FG_OUTCOME_INCONCLUSIVE ? "inconclusive" : "pass";
-}
-
-int fg_outcome_exit(fg_outcome o, int inconclusive_pass)
-{
-    if (o == FG_OUTCOME_FAIL) return FG_EXIT_FAIL;
-    if (o == FG_OUTCOME_INCONCLUSIVE && !inconclusive_pass) return FG_EXIT_INCONCLUSIVE;
-    return FG_EXIT_PASS;
-}
-
 int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experiment,
                             const cJSON *base_experiment, fg_threshold_verdict *out)
 {

@@ -259,7 +259,7 @@ char *fg_ab_format(const fg_ab_plan *plan, const fg_ab_result *r)
         }
     }
     if (rep->reason[0]) fprintf(f, "ab: %s\n", rep->reason);
-    fprintf(f, "ab: %s: %d cell%s (", fg_outcome_name(r->outcome), rep->n, rep->n == 1 ? "" : "s");
+    fprintf(f, "ab: %s: %d cell%s (", fg_outcome_label(r->outcome), rep->n, rep->n == 1 ? "" : "s");
     for (int v = 0, any = 0; v < FG_VERDICT_COUNT; v++)
         if (rep->count[v]) {
             fprintf(f, "%s%d %s", any ? ", " : "", rep->count[v], fg_verdict_name((fg_verdict)v));
@@ -305,7 +305,7 @@ static cJSON *culprit_json(const fg_culprit *p)
 cJSON *fg_ab_to_json(const fg_ab_plan *plan, const fg_ab_result *r)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "outcome", fg_outcome_name(r->outcome));
+    cJSON_AddStringToObject(root, "outcome", fg_outcome_label(r->outcome));
     cJSON_AddStringToObject(root, "stopped", r->stop ? r->stop : "");
     cJSON_AddNumberToObject(root, "pairs", r->pairs);
     cJSON_AddNumberToObject(root, "looks", r->looks);

@@ -84,6 +84,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "flowgate/common.h"
+#include "flowgate/outcome.h"
 #include "flowgate/stats.h"
 
 typedef struct fg_compare_look {
@@ -190,8 +191,6 @@ typedef struct fg_cell_compare {
     double success_base, success_new;
 } fg_cell_compare;
 
-typedef enum fg_outcome { FG_OUTCOME_PASS, FG_OUTCOME_FAIL, FG_OUTCOME_INCONCLUSIVE } fg_outcome;
-const char *fg_outcome_name(fg_outcome o);   /* "PASS", "FAIL", "INCONCLUSIVE" */
 
 typedef struct fg_compare_report {
     fg_cell_compare *cells;

@@ -31,6 +31,7 @@
 #define FLOWGATE_THRESHOLDS_H
 #include <cjson/cJSON.h>
 #include "flowgate/common.h"
+#include "flowgate/outcome.h"
 
 typedef enum fg_cmp { FG_CMP_LT, FG_CMP_LE, FG_CMP_GT, FG_CMP_GE, FG_CMP_EQ, FG_CMP_NE } fg_cmp;
 
@@ -60,16 +61,9 @@ typedef struct fg_threshold_verdict {
                            needs >= 100)" */
 } fg_threshold_verdict;
 
-/* A cell's (or a run's) outcome; ordered so that combining is the max. */
-typedef enum fg_outcome { FG_OUTCOME_PASS, FG_OUTCOME_INCONCLUSIVE, FG_OUTCOME_FAIL } fg_outcome;
-/* fail if any verdict failed, else inconclusive if any is, else pass. */
+/* A cell's outcome (outcome.h): fail if any verdict failed, else
+ * inconclusive if any is, else pass. */
 fg_outcome fg_thresholds_outcome(const fg_threshold_verdict *v, int n);
-static inline fg_outcome fg_outcome_combine(fg_outcome a, fg_outcome b) { return a > b ? a : b; }
-/* "pass", "inconclusive", "fail". */
-const char *fg_outcome_name(fg_outcome o);
-/* The exit status of a run with outcome o: 0, 1, or 3 (FG_EXIT_INCONCLUSIVE)
- * unless inconclusive_pass. */
-int fg_outcome_exit(fg_outcome o, int inconclusive_pass);
 
 /* Thresholds for a cell (category + experiment id) from a loaded
  * thresholds document; returns the count (<= max) or -1 on a bad document. */
