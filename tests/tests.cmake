@@ -23,6 +23,17 @@ endforeach()
 if(YAML_FOUND)
   target_link_libraries(test_manifests PkgConfig::YAML)
 endif()
+# The A/B gate's error rates by simulation of the shipped procedure
+# (test_ab_sim.c): under the sanitizers (label unit) 1 000 runs a case, to
+# check the code; in the Release tree 10 000 runs a case (label gate, with
+# the other proofs that the gate decides), where the figures are the claim.
+if(FLOWGATE_ASAN OR FLOWGATE_FUZZ)
+  set_property(TEST test_ab_sim APPEND PROPERTY ENVIRONMENT "FLOWGATE_SIM_RUNS=1000")
+else()
+  add_test(NAME ab_sim_10k COMMAND test_ab_sim)
+  set_tests_properties(ab_sim_10k PROPERTIES LABELS "gate;perf-smoke"
+    ENVIRONMENT "FLOWGATE_SIM_RUNS=10000" TIMEOUT 900)
+endif()
 # The flags `flowgate run` and `ab` share (--data-dir) are tested with the
 # config they build; run_flags.c belongs to the tool, not the library.
 target_sources(test_config PRIVATE ${CMAKE_SOURCE_DIR}/src/cli/run_flags.c)

@@ -902,9 +902,9 @@ static void test_recount(void **state)
     assert_int_equal(rep.unlike, 1);
     assert_int_equal(rep.outcome, FG_OUTCOME_FAIL);
     fg_compare_report_free(&rep);
-    assert_string_equal(fg_outcome_name(FG_OUTCOME_PASS), "PASS");
-    assert_string_equal(fg_outcome_name(FG_OUTCOME_FAIL), "FAIL");
-    assert_string_equal(fg_outcome_name(FG_OUTCOME_INCONCLUSIVE), "INCONCLUSIVE");
+    assert_string_equal(fg_outcome_label(FG_OUTCOME_PASS), "PASS");
+    assert_string_equal(fg_outcome_label(FG_OUTCOME_FAIL), "FAIL");
+    assert_string_equal(fg_outcome_label(FG_OUTCOME_INCONCLUSIVE), "INCONCLUSIVE");
     assert_string_equal(fg_verdict_name(FG_VERDICT_NO_REGRESSION), "no regression");
     assert_string_equal(fg_verdict_name(FG_VERDICT_INCONCLUSIVE), "inconclusive");
     assert_string_equal(fg_verdict_name(FG_VERDICT_UNLIKE), "unlike");
