@@ -170,13 +170,19 @@ add_test(NAME ab_slowdown_fails
   COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_slowdown.sh ${CMAKE_BINARY_DIR}/ab-slowdown
           $<TARGET_FILE:flowgate-cli> ${AB_PROOF_BUDGET}
           ${CMAKE_SOURCE_DIR}/suites/ab_relative_tight.json)
+# A regression names its culprit: B's recognizer__extract 1.5x as slow
+# (the per-function knob) must fail the gate with that function named
+# first.
+add_test(NAME ab_culprit
+  COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_culprit.sh ${CMAKE_BINARY_DIR}/ab-culprit
+          $<TARGET_FILE:flowgate-cli> ${CMAKE_SOURCE_DIR}/data ${AB_PROOF_BUDGET})
 # Cells on one side only (a real results file with cells removed) fail
 # `flowgate compare`, one line each.
 add_test(NAME ab_missing_cells_fail
   COMMAND ${CMAKE_SOURCE_DIR}/suites/ab_missing_cells.sh ${CMAKE_BINARY_DIR}/ab-missing
           $<TARGET_FILE:flowgate-cli> $<TARGET_FILE:suite_drop_cells>)
-set_tests_properties(ab_aa_passes PROPERTIES SKIP_RETURN_CODE 3)
-set_tests_properties(ab_aa_passes ab_slowdown_fails ab_missing_cells_fail PROPERTIES
+set_tests_properties(ab_aa_passes ab_culprit PROPERTIES SKIP_RETURN_CODE 3)
+set_tests_properties(ab_aa_passes ab_slowdown_fails ab_culprit ab_missing_cells_fail PROPERTIES
   LABELS "gate;perf-smoke"
   RUN_SERIAL TRUE
   TIMEOUT 600

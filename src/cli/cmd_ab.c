@@ -14,8 +14,8 @@
  *
  * Ctrl-C (or SIGTERM): the running cell ends, marked interrupted; no other
  * starts; the run fails. The verdict goes to stdout and to
- * results/ab-<id>/verdict.txt and verdict.json beside A/ and B/ (each
- * side's results file).
+ * results/ab-<id>/verdict.txt, verdict.json and junit.xml beside A/ and B/
+ * (each side's results file).
  * Exit: 0 no regression, 1 a regression (or a missing, failed or
  * interrupted cell), 2 bad input or setup, 3 inconclusive (0 with
  * --inconclusive=pass). */
@@ -115,8 +115,8 @@ static void usage(FILE *out)
         "Per cell: regression (B worse than A, shown at alpha), no regression (B shown\n"
         "within the margin of A, at beta) or inconclusive. A regressed cell names its\n"
         "culprit: the functions and critical-path parts that account for the added time.\n"
-        "Writes results/ab-<id>/{A,B}/experiment_results_*.json and verdict.txt.\n"
-        "Writes results/ab-<id>/verdict.json too.\n"
+        "Writes results/ab-<id>/{A,B}/experiment_results_*.json, verdict.txt, verdict.json\n"
+        "and junit.xml (a regression is a failure, inconclusive a skipped testcase).\n"
         "Exit: 0 no regression, 1 a regression (or missing, failed or interrupted cells),\n"
         "2 bad input or setup, 3 inconclusive.\n");
 }
@@ -473,6 +473,11 @@ static int write_verdict(const fg_ab_plan *plan, const fg_ab_result *res, const 
     int rc = fg_write_file_atomic(path, text, strlen(text), err);
     snprintf(path, sizeof path, "%s/verdict.json", dir);
     if (rc == 0) rc = fg_write_file_atomic(path, json_text, strlen(json_text), err);
+    char *junit = fg_ab_junit("ab", res);
+    snprintf(path, sizeof path, "%s/junit.xml", dir);
+    if (rc == 0 && !junit) rc = fg_err_set(err, "out of memory");
+    if (rc == 0) rc = fg_write_file_atomic(path, junit, strlen(junit), err);
+    free(junit);
     free(text);
     free(json_text);
     if (rc == 0) printf("verdict: %s/verdict.txt\n", dir);

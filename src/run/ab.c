@@ -4,6 +4,7 @@
  * decided, and the verdict as text and JSON. No servers here: the caller's
  * fg_ab_systems runs the cells. */
 #include "flowgate/ab.h"
+#include "flowgate/xml.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -349,4 +350,52 @@ cJSON *fg_ab_to_json(const fg_ab_plan *plan, const fg_ab_result *r)
         cJSON_AddItemToArray(cells, o);
     }
     return root;
+}
+
+char *fg_ab_junit(const char *suite, const fg_ab_result *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    const fg_compare_report *rep = &r->rep;
+    int failures = 0, skipped = 0;
+    for (int i = 0; i < rep->n; i++) {
+        fg_verdict v = rep->cells[i].verdict;
+        failures += v != FG_VERDICT_NO_REGRESSION && v != FG_VERDICT_INCONCLUSIVE;
+        skipped += v == FG_VERDICT_INCONCLUSIVE;
+    }
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"", f);
+    fg_xml_escape(f, suite);
+    fprintf(f, "\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.3f\">\n", rep->n,
+            failures, skipped, r->elapsed_s);
+    char line[2048];
+    for (int i = 0; i < rep->n; i++) {
+        const fg_cell_compare *c = &rep->cells[i];
+        fputs("  <testcase classname=\"", f);
+        fg_xml_escape(f, suite);
+        fputs("\" name=\"", f);
+        fg_xml_escape(f, c->experiment_id);
+        fputs("\">", f);
+        fg_compare_format(c, line, sizeof line);
+        if (c->verdict == FG_VERDICT_INCONCLUSIVE) {
+            fputs("<skipped message=\"inconclusive: ", f);
+            fg_xml_escape(f, c->reason[0] ? c->reason : "not decided");
+            fputs("\"/>", f);
+        } else if (c->verdict != FG_VERDICT_NO_REGRESSION) {
+            fputs("<failure type=\"", f);
+            fg_xml_escape(f, fg_verdict_name(c->verdict));
+            fputs("\" message=\"", f);
+            fg_xml_escape(f, line);
+            fputs("\">", f);
+            char culprit[4096];
+            fg_compare_format_culprit(c, culprit, sizeof culprit);
+            fg_xml_escape(f, culprit);
+            fputs("</failure>", f);
+        }
+        fputs("</testcase>\n", f);
+    }
+    fputs("</testsuite>\n</testsuites>\n", f);
+    fclose(f);
+    return text;
 }

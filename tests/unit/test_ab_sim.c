@@ -329,11 +329,55 @@ static void test_noise_is_inconclusive(void **state)
     assert_true((double)t.fail / t.runs <= 0.01);
 }
 
+/* The verdict's three forms agree with the result: a regressed cell is a
+ * FAIL line, a "regression" in the JSON and a <failure> in JUnit; an
+ * undecided one INCONCLUSIVE, "inconclusive" and <skipped>. */
+static void test_verdict_forms(void **state)
+{
+    (void)state;
+    fg_ab_plan plan;
+    fg_ab_plan_defaults(&plan);
+    plan.budget_s = 1e9;
+    plan.max_pairs = 5;
+    sim_cell cells[2] = {{60, 0.01, 1, {1, 2.0}}, {60, 0.60, 1, {1, 1}}};
+    sim s;
+    memset(&s, 0, sizeof s);
+    s.g.s = 42;
+    s.cells = cells;
+    s.n_cells = 2;
+    s.root[0] = empty_results();
+    s.root[1] = empty_results();
+    fg_ab_systems sys = {sim_run_cell, sim_results, sim_stop_requested, sim_now_ms, NULL, NULL, &s};
+    plan.n_cells = 2;
+    fg_ab_result r;
+    fg_err err;
+    assert_int_equal(fg_ab_run(&plan, &sys, &r, &err), 0);
+    assert_int_equal(r.outcome, FG_OUTCOME_FAIL);
+    assert_int_equal(r.rep.cells[0].verdict, FG_VERDICT_REGRESSION);
+    assert_int_equal(r.rep.cells[1].verdict, FG_VERDICT_INCONCLUSIVE);
+    char *text = fg_ab_format(&plan, &r), *junit = fg_ab_junit("ab", &r);
+    cJSON *json = fg_ab_to_json(&plan, &r);
+    assert_non_null(strstr(text, "ab: FAIL: 2 cells (1 regression, 1 inconclusive)"));
+    assert_non_null(strstr(junit, "tests=\"2\" failures=\"1\" skipped=\"1\""));
+    assert_non_null(strstr(junit, "<failure type=\"regression\""));
+    assert_non_null(strstr(junit, "<skipped message=\"inconclusive: "));
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(json, "outcome")), "FAIL");
+    const cJSON *c1 = cJSON_GetArrayItem(cJSON_GetObjectItem(json, "cells"), 1);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(c1, "verdict")), "inconclusive");
+    free(text);
+    free(junit);
+    cJSON_Delete(json);
+    fg_ab_result_free(&r);
+    cJSON_Delete(s.root[0]);
+    cJSON_Delete(s.root[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spending_adds_up),
         cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_verdict_forms),
         cmocka_unit_test(test_aa_false_red),
         cmocka_unit_test(test_margin_change_rarely_passes),
         cmocka_unit_test(test_margin_change_on_one_cell),

@@ -80,4 +80,9 @@ char *fg_ab_format(const fg_ab_plan *plan, const fg_ab_result *r);
 /* The verdict as JSON (outcome, per-cell verdict, metrics, culprit). */
 cJSON *fg_ab_to_json(const fg_ab_plan *plan, const fg_ab_result *r);
 
+/* The verdict as a JUnit report, one testcase per cell: a regression is a
+ * <failure>, inconclusive a <skipped message="inconclusive: ..."/> (what CI
+ * tools show apart from both), no regression passes. malloc'd. */
+char *fg_ab_junit(const char *suite, const fg_ab_result *r);
+
 #endif
