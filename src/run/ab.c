@@ -163,6 +163,27 @@ static int run_pairs(ab_state *st, double t0, const char **stop, fg_err *err)
     return 0;
 }
 
+/* Mean and max foreign CPU share over both sides' entries. */
+static void contention(const fg_ab_systems *sys, fg_ab_result *out)
+{
+    double sum = 0, max = NAN;
+    int n = 0;
+    for (int side = 0; side < 2; side++) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sys->results(sys->ctx, side),
+                                                              "experiments")) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(e, "noise"), "foreign_cpu_share");
+            if (!cJSON_IsNumber(v)) continue;
+            sum += v->valuedouble;
+            if (!(v->valuedouble <= max)) max = v->valuedouble;
+            n++;
+        }
+    }
+    out->foreign_share_mean = n ? sum / n : NAN;
+    out->foreign_share_max = max;
+}
+
 int fg_ab_run(const fg_ab_plan *plan, const fg_ab_systems *sys, fg_ab_result *out, fg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -225,6 +246,7 @@ int fg_ab_run(const fg_ab_plan *plan, const fg_ab_systems *sys, fg_ab_result *ou
     out->elapsed_s = (sys->now_ms(sys->ctx) - t0) / 1000.0;
     out->interrupted = !strcmp(stop, "interrupted");
     out->outcome = out->interrupted ? FG_OUTCOME_FAIL : st.rep.outcome;
+    contention(sys, out);
     free(st.cells);
     return 0;
 }
@@ -273,6 +295,10 @@ char *fg_ab_format(const fg_ab_plan *plan, const fg_ab_result *r)
             "margins centre %.0f %%, throughput %.0f %%, tail %s\n", r->pairs,
             r->pairs == 1 ? "" : "s", r->looks, r->looks == 1 ? "" : "s", r->elapsed_s, r->stop,
             o->alpha, rep->tests, o->beta, 100 * o->p50_margin, 100 * o->throughput_margin, tail);
+    if (isfinite(r->foreign_share_mean))
+        fprintf(f, "ab: the machine: other processes used %.0f %% of the cores on average during "
+                "the cells, %.0f %% at most\n", 100 * r->foreign_share_mean,
+                100 * r->foreign_share_max);
     if (r->outcome == FG_OUTCOME_INCONCLUSIVE)
         fprintf(f, "ab: inconclusive: %s before every cell was decided; more pairs (--max-pairs, "
                 "--budget) or a quieter machine would tell\n",
@@ -314,6 +340,8 @@ cJSON *fg_ab_to_json(const fg_ab_plan *plan, const fg_ab_result *r)
     cJSON_AddNumberToObject(root, "alpha", plan->opts.alpha);
     cJSON_AddNumberToObject(root, "beta", plan->opts.beta);
     cJSON_AddNumberToObject(root, "tests", r->rep.tests);
+    cJSON_AddItemToObject(root, "foreign_cpu_share_mean", number_or_null(r->foreign_share_mean));
+    cJSON_AddItemToObject(root, "foreign_cpu_share_max", number_or_null(r->foreign_share_max));
     if (r->rep.reason[0]) cJSON_AddStringToObject(root, "reason", r->rep.reason);
     cJSON *cells = cJSON_AddArrayToObject(root, "cells");
     for (int i = 0; i < r->rep.n; i++) {

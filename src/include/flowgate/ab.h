@@ -8,7 +8,7 @@
  * favour one side either. The repeat index of both entries is the pair.
  *
  * Looks: after pairs m = min_pairs, then ceil(1.5 m), ... and max_pairs
- * (3, 5, 8, 12, 16 by default). Each look judges the cells with compare.h's
+ * (3, 5, 8, 12, 18, 27, 30 by default). Each look judges the cells with compare.h's
  * rule at the levels spending.h gives for its information fraction
  * t = pairs / max_pairs; the alpha family is fixed for the run (cells x
  * metrics). A cell decided at a look (regression, no regression, or a
@@ -30,7 +30,7 @@
 
 #define FG_AB_DEFAULT_BUDGET_S 300.0
 #define FG_AB_DEFAULT_MIN_PAIRS 3
-#define FG_AB_DEFAULT_MAX_PAIRS 16
+#define FG_AB_DEFAULT_MAX_PAIRS 30
 
 typedef struct fg_ab_plan {
     int n_cells;
@@ -63,6 +63,9 @@ typedef struct fg_ab_result {
     double elapsed_s;
     fg_outcome outcome;           /* rep.outcome; FAIL when stopped by request */
     int interrupted;
+    /* The contention the cells met (entries' noise.foreign_cpu_share, both
+     * sides): what makes a verdict hard to reach; NAN when not measured. */
+    double foreign_share_mean, foreign_share_max;
 } fg_ab_result;
 
 /* The look schedule: 1 when a look follows `pairs` pairs. */
