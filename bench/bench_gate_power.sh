@@ -41,7 +41,7 @@
 # results/bench/gate_power.tsv, keyed by tag, matrix and row; a rerun with
 # the same tag only runs the trials still missing, and Ctrl-C loses at most
 # the running trial (not recorded). Each trial's verdict.{txt,json} and log
-# are kept in results/bench/gate_power/, its results files deleted
+# are kept in results/bench/gate_power/<tag>/, its results files deleted
 # (BENCH_KEEP=1 keeps them); the row profiles are written to
 # results/bench/gate_power/profiles/.
 #
@@ -153,7 +153,7 @@ print(max(n, key=lambda x: x.get("workers", 1))["name"])' "$base"
 check_profile() {  # check_profile FILE: does the function server start on it?
     ep=$runs/profiles/.check.endpoints
     rm -f "$ep"
-    "$server" --nodes "$1" --data "$src/data" --endpoints-out "$ep" --parent-pid $$ \
+    "$server" --nodes "$1" --data "$src/data" --endpoints-out "$ep" \
         > "$ep.log" 2>&1 &
     check_pid=$!
     i=0
@@ -185,7 +185,7 @@ make_profile() {  # make_profile MATRIX ROW → sets $profile, $change
 trial() {  # trial MATRIX ROW N
     matrix=$1 row=$2 n=$3
     name="$matrix-$row-$n"
-    dir=$runs/$name
+    dir=$runs/$tag/$name
     rm -rf "$dir" && mkdir -p "$dir"
     budget=${BENCH_BUDGET:-}
     [ -n "$budget" ] || { [ "$matrix" = smoke ] && budget=120 || budget=300; }
@@ -199,12 +199,16 @@ trial() {  # trial MATRIX ROW N
         ${BENCH_AB_ARGS:-} > "$dir.log" 2>&1 || rc=$?
     t1=$(date +%s.%N)
     noise_stop
-    [ "$stopping" -eq 0 ] || { echo "bench_gate_power: interrupted; $name not recorded"; exit 130; }
+    if [ "$stopping" -ne 0 ]; then
+        [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$dir"
+        echo "bench_gate_power: interrupted; $name not recorded"
+        exit 130
+    fi
     vdir=$(ls -d "$dir"/ab-* 2>/dev/null | head -n 1)
     fields="ERROR	-	-	error	-	-	-"
     if [ -n "$vdir" ] && [ -s "$vdir/verdict.json" ]; then
-        cp "$vdir/verdict.json" "$runs/$name.verdict.json"
-        cp "$vdir/verdict.txt" "$runs/$name.verdict.txt" 2>/dev/null || true
+        cp "$vdir/verdict.json" "$dir.verdict.json"
+        cp "$vdir/verdict.txt" "$dir.verdict.txt" 2>/dev/null || true
         fields=$(python3 "$rows_py" trial "$vdir/verdict.json")
         # The baseline's busiest node, from A's results (A is data/nodes.json).
         if [ -z "${BENCH_BUSY_NODE:-}" ]; then
@@ -226,7 +230,6 @@ trial() {  # trial MATRIX ROW N
         '{ printf "%s: %s (exit %s), %s pairs, %s s, stopped: %s, shift %s, culprit %s, path %s\n",
                   name, $1, rc, $2, s, $4, $5, $6, $7 }'
     [ "$rc" -ne 2 ] || { echo "bench_gate_power: $name: flowgate ab exit 2:"; tail -n 3 "$dir.log"; }
-    mv "$dir.log" "$runs/$name.log"
 }
 
 for spec in "$@"; do
@@ -303,9 +306,9 @@ awk -F'\t' -v t="$tag" '
             w[c] = length(hdr[c])
             for (i = 1; i <= nk; i++) if (length(cell[i, c]) > w[c]) w[c] = length(cell[i, c])
         }
-        for (c = 1; c <= 12; c++) printf("%-" w[c] "s%s", hdr[c], c < 12 ? "  " : "\n")
+        for (c = 1; c <= 12; c++) printf(c < 12 ? "%-" w[c] "s  " : "%s\n", hdr[c])
         for (i = 1; i <= nk; i++)
-            for (c = 1; c <= 12; c++) printf("%-" w[c] "s%s", cell[i, c], c < 12 ? "  " : "\n")
+            for (c = 1; c <= 12; c++) printf(c < 12 ? "%-" w[c] "s  " : "%s\n", cell[i, c])
         print "FAIL = the gate failed: a detection, a false alarm for aa_* rows; e2e shift ="
         print "median B/A centre ratio (geometric mean over cells); culprit = functions[0] of the"
         print "first regressed cell, the most common among FAILs; s = wall seconds per verdict."
