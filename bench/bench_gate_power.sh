@@ -7,6 +7,7 @@
 # each trial (and on any exit). Rows:
 #   aa_quiet      A/A: B's profile is A's (every FAIL is a false alarm)
 #   aa_noisy      A/A with the busy loop
+#   aa_noisy2     A/A with two busy loops (both cores of the reference machine)
 #   every_fn_10   "slowdown": {"*": 1.1}            every function +10 %
 #   plus10_noisy  every_fn_10 with the busy loop
 #   extract_1_2   "slowdown": {"recognizer__extract": 1.2}
@@ -117,11 +118,11 @@ fi
 # on any exit of this script (error, Ctrl-C, set -e).
 noise_pid=
 noise_stop() {
-    if [ -n "$noise_pid" ]; then
-        kill "$noise_pid" 2>/dev/null || true
-        wait "$noise_pid" 2>/dev/null || true
-        noise_pid=
-    fi
+    for p in $noise_pid; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    noise_pid=
 }
 check_pid=
 cleanup() {
@@ -191,6 +192,7 @@ trial() {  # trial MATRIX ROW N
     [ -n "$budget" ] || { [ "$matrix" = smoke ] && budget=120 || budget=300; }
     case $row in
         *_noisy) yes > /dev/null & noise_pid=$! ;;
+        *_noisy2) yes > /dev/null & n1=$!; yes > /dev/null & noise_pid="$n1 $!" ;;
     esac
     t0=$(date +%s.%N)
     rc=0

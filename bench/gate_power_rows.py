@@ -26,6 +26,7 @@ import sys
 ROWS = {
     "aa_quiet": "none (A/A)",
     "aa_noisy": "none (A/A), busy loop",
+    "aa_noisy2": "none (A/A), two busy loops",
     "every_fn_10": 'top "slowdown": {"*": 1.1}',
     "plus10_noisy": 'top "slowdown": {"*": 1.1}, busy loop',
     "extract_1_2": 'top "slowdown": {"recognizer__extract": 1.2}',
