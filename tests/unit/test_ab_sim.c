@@ -200,6 +200,15 @@ static void subset(sim_cell *cells, double effect_b)
     }
 }
 
+/* The defaults with no time budget: the simulated clock never stops a run. */
+static fg_ab_plan unbounded_plan(void)
+{
+    fg_ab_plan plan;
+    fg_ab_plan_defaults(&plan);
+    plan.budget_s = 1e9;
+    return plan;
+}
+
 static int sim_runs(void)
 {
     const char *v = getenv("FLOWGATE_SIM_RUNS");
@@ -251,9 +260,7 @@ static void test_schedule(void **state)
 static void test_aa_false_red(void **state)
 {
     (void)state;
-    fg_ab_plan plan;
-    fg_ab_plan_defaults(&plan);
-    plan.budget_s = 1e9;
+    fg_ab_plan plan = unbounded_plan();
     sim_cell cells[3];
     subset(cells, 1.0);
     tally t = simulate("A/A, 3 cells", &plan, cells, 3, sim_runs(), 0xa11ce);
@@ -271,9 +278,7 @@ static void test_aa_false_red(void **state)
 static void test_margin_change_rarely_passes(void **state)
 {
     (void)state;
-    fg_ab_plan plan;
-    fg_ab_plan_defaults(&plan);
-    plan.budget_s = 1e9;
+    fg_ab_plan plan = unbounded_plan();
     sim_cell cells[3];
     subset(cells, 1.0 + plan.opts.p50_margin);
     tally t = simulate("+margin (x1.10), 3 cells", &plan, cells, 3, sim_runs(), 0xb0b);
@@ -284,9 +289,7 @@ static void test_margin_change_rarely_passes(void **state)
 static void test_margin_change_on_one_cell(void **state)
 {
     (void)state;
-    fg_ab_plan plan;
-    fg_ab_plan_defaults(&plan);
-    plan.budget_s = 1e9;
+    fg_ab_plan plan = unbounded_plan();
     sim_cell cells[3];
     subset(cells, 1.0);
     cells[1].effect[1] = 1.0 + plan.opts.p50_margin;
@@ -299,9 +302,7 @@ static void test_margin_change_on_one_cell(void **state)
 static void test_power(void **state)
 {
     (void)state;
-    fg_ab_plan plan;
-    fg_ab_plan_defaults(&plan);
-    plan.budget_s = 1e9;
+    fg_ab_plan plan = unbounded_plan();
     sim_cell cells[3];
     subset(cells, 1.25);
     tally t = simulate("+25 %, 3 cells", &plan, cells, 3, sim_runs() / 10, 0xd00d);
@@ -321,9 +322,7 @@ static void test_power(void **state)
 static void test_noise_is_inconclusive(void **state)
 {
     (void)state;
-    fg_ab_plan plan;
-    fg_ab_plan_defaults(&plan);
-    plan.budget_s = 1e9;
+    fg_ab_plan plan = unbounded_plan();
     sim_cell noisy = {40, 0.30, 2, {1, 1}};
     tally t = simulate("A/A, 30 % noise, smoke", &plan, &noisy, 1, sim_runs() / 2, 0x5eed);
     assert_true(t.inconclusive > t.runs / 2);
@@ -336,9 +335,7 @@ static void test_noise_is_inconclusive(void **state)
 static void test_verdict_forms(void **state)
 {
     (void)state;
-    fg_ab_plan plan;
-    fg_ab_plan_defaults(&plan);
-    plan.budget_s = 1e9;
+    fg_ab_plan plan = unbounded_plan();
     plan.max_pairs = 5;
     sim_cell cells[2] = {{60, 0.01, 1, {1, 2.0}}, {60, 0.60, 1, {1, 1}}};
     sim s;
