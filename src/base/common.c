@@ -129,6 +129,14 @@ double fg_now_unix_ms(void) { return clock_ms(CLOCK_REALTIME); }
 double fg_now_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 double fg_now_thread_cpu_ms(void) { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
 
+void fg_sleep_ms(double ms)
+{
+    if (!(ms > 0)) return;
+    double s = ms / 1000.0;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
 const char *fg_data_dir(void)
 {
     const char *env = getenv("FLOWGATE_DATA");

@@ -40,6 +40,7 @@
 #include "flowgate/http_client.h"
 #include "flowgate/report.h"
 #include "flowgate/thresholds.h"
+#include "flowgate/stop.h"
 
 #define AB_MAX_PAIRS 1000
 #define AB_MAX_BUDGET_S 604800.0   /* a week */
@@ -361,7 +362,7 @@ static int make_ab_dir(const char *results_dir, char *id, size_t id_size, char *
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    fg_engine_request_stop();
+    fg_stop_request();
 }
 
 /* The two systems as fg_ab_systems: one runner per side. */
@@ -388,7 +389,7 @@ static const cJSON *sides_results(void *ctx, int side)
 static int sides_stop_requested(void *ctx)
 {
     (void)ctx;
-    return fg_engine_stop_requested();
+    return fg_stop_requested();
 }
 
 static double sides_now_ms(void *ctx)

@@ -33,6 +33,8 @@
 #include "flowgate/imagegen.h"
 #include "flowgate/probe.h"
 #include "flowgate/sched.h"
+#include "flowgate/invoke.h"
+#include "flowgate/embedded.h"
 
 #define CAL_TIMEOUT_S 120.0
 #define CAL_MAX_SIZES 12

@@ -21,6 +21,8 @@
 #include "flowgate/config.h"
 #include "flowgate/imagegen.h"
 #include "flowgate/probe.h"
+#include "flowgate/invoke.h"
+#include "flowgate/embedded.h"
 
 #define CHECK_TIMEOUT_S 120.0
 #define CHECK_SETUP_DEADLINE_S 10.0   /* endpoints healthy / embedded server up */

@@ -30,6 +30,7 @@
 #include "flowgate/sched.h"
 #include "flowgate/report.h"
 #include "flowgate/thresholds.h"
+#include "flowgate/stop.h"
 
 
 /* The shared flags (run_flags.h) and the one of run alone. */
@@ -172,7 +173,7 @@ int run_report_thresholds(const cJSON *doc, cJSON *results, const char *dir, fg_
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    fg_engine_request_stop();
+    fg_stop_request();
 }
 
 void run_catch_stop(struct sigaction *old_int, struct sigaction *old_term)
@@ -278,7 +279,7 @@ static int run_matrix(fg_runner *r, const fg_run_config *c, fg_err *err)
         for (int k = 0; k < c->n_concurrency; k++) cells[n++] = (fg_cell){c->sizes_mb[0], c->concurrency[k]};
     for (int i = 0; i < n; i++)
         for (int j = 0; j < c->n_schedulers; j++) {
-            if (fg_engine_stop_requested()) return 0;
+            if (fg_stop_requested()) return 0;
             const cJSON *results = fg_runner_results(r);
             int before = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
             const cJSON *entry;
@@ -347,7 +348,7 @@ int cmd_run(int argc, char **argv)
         sigaction(SIGTERM, &old_term, NULL);
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         cJSON_Delete(thresholds);
-        return fg_engine_stop_requested() ? 1 : 2;   /* Ctrl-C while waiting: interrupted */
+        return fg_stop_requested() ? 1 : 2;   /* Ctrl-C while waiting: interrupted */
     }
 
     int status = 0;
@@ -356,7 +357,7 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "flowgate run: %s\n", err.msg);
             status = 2;
         }
-    int interrupted = fg_engine_stop_requested();
+    int interrupted = fg_stop_requested();
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 

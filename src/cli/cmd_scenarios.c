@@ -21,6 +21,7 @@
 #include "flowgate/runner.h"
 #include "flowgate/scenarios.h"
 #include "flowgate/thresholds.h"
+#include "flowgate/stop.h"
 
 /* "p50 812.3 ± 40.1 ms [CI 712.7, 911.9]" from a cell summary. */
 static void print_cell(const char *id, const cJSON *summary, int resumed)
@@ -98,10 +99,10 @@ int cmd_run_scenarios(const run_flags *f, const char *name, int override, int ci
     fg_runner *r = fg_runner_open(&cfg, &err);
     if (!r) {
         fprintf(stderr, "flowgate run: %s\n", err.msg);
-        status = fg_engine_stop_requested() ? 1 : 2;
+        status = fg_stop_requested() ? 1 : 2;
         goto out;
     }
-    for (int i = 0; i < plan.n_cells && !fg_engine_stop_requested(); i++) {
+    for (int i = 0; i < plan.n_cells && !fg_stop_requested(); i++) {
         int resumed, first, count;
         if (fg_scenario_run_cell(r, &plan, &plan.cells[i], prior, override, &resumed, &first,
                                  &count, &err) != 0) {
@@ -118,7 +119,7 @@ int cmd_run_scenarios(const run_flags *f, const char *name, int override, int ci
         print_cell(plan.cells[i].id, cJSON_GetArrayItem(cells, cJSON_GetArraySize(cells) - 1),
                    resumed);
     }
-    status = run_finish(r, thresholds, cfg.results_dir, fg_engine_stop_requested(), status,
+    status = run_finish(r, thresholds, cfg.results_dir, fg_stop_requested(), status,
                         cfg.inconclusive_pass);
 out:
     sigaction(SIGINT, &old_int, NULL);

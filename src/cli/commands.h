@@ -29,7 +29,7 @@ void run_print_summary(const cJSON *e);
 #include "flowgate/thresholds.h"
 int run_report_thresholds(const cJSON *doc, cJSON *results, const char *dir, fg_outcome *outcome,
                           fg_err *err);
-/* SIGINT/SIGTERM stop the running experiment (fg_engine_request_stop); a
+/* SIGINT/SIGTERM stop the running experiment (fg_stop_request); a
  * second one kills. The old handlers go to old_int, old_term. */
 #include <signal.h>
 void run_catch_stop(struct sigaction *old_int, struct sigaction *old_term);

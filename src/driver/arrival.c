@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "flowgate/config.h"
+#include "flowgate/limits.h"
 
 static uint64_t splitmix64(uint64_t *state)
 {

@@ -77,7 +77,11 @@
 
 #include "instance.h"
 #include "metrics.h"
-#include "resources.h"
+#include "flowgate/resources.h"
+#include "flowgate/stop.h"
+#include "flowgate/http_client.h"
+#include "flowgate/log.h"
+#include "flowgate/embedded.h"
 
 #define TIMELINE_MAX_REQUESTS 200
 #define POLL_MAX_MS 100
@@ -85,11 +89,6 @@
 #define RESOURCE_INTERVAL_S 1.0   /* the per-node CPU/RSS series (resources.h) */
 #define DEFAULT_WARMUP_CAP_S 30.0
 #define DEFAULT_MAX_INFLIGHT 1024
-
-static volatile sig_atomic_t stop_requested;
-
-void fg_engine_request_stop(void) { stop_requested = 1; }
-int fg_engine_stop_requested(void) { return stop_requested != 0; }
 
 typedef enum instance_kind { KIND_WARMUP, KIND_MEASURED, KIND_DRAIN } instance_kind;
 static const char *const kind_names[] = {"warmup", "measured", "drain"};
@@ -569,7 +568,7 @@ static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **r
  * then an ordinary failure). */
 static int throttle(engine *e, invocation *inv, double wait_ms, double received)
 {
-    if (wait_ms < 0 || stop_requested) return 0;
+    if (wait_ms < 0 || fg_stop_requested()) return 0;
     if (wait_ms > FG_RETRY_AFTER_CAP_MS) wait_ms = FG_RETRY_AFTER_CAP_MS;
     if (received + wait_ms - inv->first_sent >= e->x->timeout_s * 1000.0) return 0;
     run_instance *ri = inv->ri;
@@ -666,7 +665,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
         ri->prev_node = inv->node;
     } else if (lost_instance) {
         if (ri->fail_class < 0) ri->fail_class = (int)cls;
-    } else if (inv->attempt < e->x->retries && !stop_requested) {
+    } else if (inv->attempt < e->x->retries && !fg_stop_requested()) {
         send_invocation(e, ri, inv->fn, inv->attempt + 1, received);
     } else {
         fg_instance_fail(&ri->sm, inv->fn);
@@ -776,7 +775,7 @@ static int run_loop(engine *e, fg_err *err)
 {
     int finishing = 0;
     for (;;) {
-        if (stop_requested) {
+        if (fg_stop_requested()) {
             e->m.stopped = 1;
             abort_instances(e, 1);
             break;
@@ -802,7 +801,7 @@ static int run_loop(engine *e, fg_err *err)
         /* After a stop request nothing more is recorded: a Ctrl-C from the
          * terminal also reaches the embedded server, whose dying
          * connections must not be counted as failures. */
-        while (!stop_requested && (msg = curl_multi_info_read(e->multi, &left))) {
+        while (!fg_stop_requested() && (msg = curl_multi_info_read(e->multi, &left))) {
             if (msg->msg != CURLMSG_DONE) continue;
             on_done(e, msg->easy_handle, msg->data.result);
             handled++;

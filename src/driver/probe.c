@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "instance.h"
+#include "flowgate/invoke.h"
 
 enum { PENDING, DONE, FAILED };
 

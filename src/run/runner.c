@@ -39,6 +39,12 @@
 #include "flowgate/log.h"
 #include "flowgate/noise_sampler.h"
 #include "flowgate/results.h"
+#include "flowgate/stop.h"
+#include "flowgate/http_client.h"
+#include "flowgate/embedded.h"
+#include "flowgate/link.h"
+#include "flowgate/blobshare.h"
+#include "flowgate/limits.h"
 
 struct fg_runner {
     fg_run_config cfg;
@@ -231,7 +237,7 @@ static cJSON *endpoints_json(const fg_cluster *c, int started, const char *inlin
 /* Keeps run.interrupted equal to the engine's stop flag. */
 static void sync_interrupted(fg_runner *r)
 {
-    cJSON *flag = cJSON_CreateBool(fg_engine_stop_requested() != 0);
+    cJSON *flag = cJSON_CreateBool(fg_stop_requested() != 0);
     if (cJSON_GetObjectItemCaseSensitive(r->run, "interrupted"))
         cJSON_ReplaceItemInObjectCaseSensitive(r->run, "interrupted", flag);
     else
@@ -252,7 +258,7 @@ static void check_blob_sharing(fg_runner *r, char *why, size_t why_size)
         fg_log(FG_LOG_WARN, "%s: %s; sending the image inline instead (inline_data true). To "
                "measure by-reference transfers, start the nodes as one process: "
                "flowgate-functions --nodes PROFILE --endpoints-out FILE", r->cfg.endpoints, reason);
-    } else if (shared < 0 && !fg_engine_stop_requested()) {
+    } else if (shared < 0 && !fg_stop_requested()) {
         fg_log(FG_LOG_WARN, "%s: cannot tell whether the nodes can fetch each other's blobs "
                "(%s); if requests fail with \"input_ref: unknown node\", run with --inline",
                r->cfg.endpoints, reason);
@@ -344,7 +350,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     if (fg_cluster_health(&r->cluster, 30, err) != 0) goto fail;
     char fallback_why[700];
     check_blob_sharing(r, fallback_why, sizeof fallback_why);
-    if (fg_engine_stop_requested()) {
+    if (fg_stop_requested()) {
         fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
         goto fail;
     }
@@ -718,7 +724,7 @@ int fg_runner_experiment(fg_runner *r, const fg_experiment *tmpl, int repeats,
     if (ensure_payload(r, tmpl->input_mb, err) != 0) return -1;
     const fg_run_config *cfg = &r->cfg;
     if (repeats < 1) repeats = 1;
-    for (int k = 0; k < repeats && !fg_engine_stop_requested(); k++) {
+    for (int k = 0; k < repeats && !fg_stop_requested(); k++) {
         fg_experiment x = *tmpl;
         x.repeat = r->first_repeat + k;
         /* Poisson repeats draw their own arrivals, each from a recorded seed. */

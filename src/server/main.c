@@ -17,7 +17,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "flowgate/config.h"
+#include "flowgate/limits.h"
 #include "flowgate/parse.h"
 #include "server.h"
 #include "slowdown.h"

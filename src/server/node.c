@@ -212,14 +212,6 @@ void fg_node_release(fg_node *n, fg_worker *w)
     pthread_mutex_unlock(&n->mu);
 }
 
-static void sleep_ms(double ms)
-{
-    if (!(ms > 0)) return;
-    double s = ms / 1000.0;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
-
 double fg_node_tail(fg_node *n, int fn)
 {
     const fg_tail_delay *t = &n->prof.tail;
@@ -228,7 +220,7 @@ double fg_node_tail(fg_node *n, int fn)
     uint64_t seen = ++n->tail_seen;
     pthread_mutex_unlock(&n->mu);
     if (seen % (uint64_t)t->every != 0) return 0;
-    sleep_ms(t->add_ms);
+    fg_sleep_ms(t->add_ms);
     return t->add_ms;
 }
 
@@ -293,13 +285,13 @@ void fg_node_egress(fg_node *n, size_t bytes)
     pthread_mutex_unlock(&n->mu);
     double bandwidth_mbit, latency_ms;
     fg_node_link_get(n, &bandwidth_mbit, &latency_ms);
-    sleep_ms(latency_ms);
+    fg_sleep_ms(latency_ms);
     if (!(bandwidth_mbit > 0)) return;
     double per_ms = bandwidth_mbit * 1e6 / 8.0 / 1000.0;   /* bytes per ms */
     double burst = fmax(FG_LINK_MIN_BURST_BYTES, per_ms * FG_LINK_BURST_MS);
     for (double left = (double)bytes; left > 0;) {
         double chunk = fmin(left, burst);
-        sleep_ms(link_reserve(n, chunk, per_ms, burst));
+        fg_sleep_ms(link_reserve(n, chunk, per_ms, burst));
         left -= chunk;
     }
 }

@@ -6,7 +6,7 @@
 #define FLOWGATE_SERVER_NODE_H
 #include <pthread.h>
 #include "flowgate/blobstore.h"
-#include "flowgate/cluster.h"
+#include "flowgate/limits.h"
 #include "flowgate/censor.h"
 #include "flowgate/ocr.h"
 #include "flowgate/translate.h"

@@ -6,7 +6,7 @@
 #ifndef FLOWGATE_SERVER_H
 #define FLOWGATE_SERVER_H
 #include <stdio.h>
-#include "flowgate/cluster.h"
+#include "flowgate/limits.h"
 #include "flowgate/common.h"
 
 typedef struct fg_server fg_server;

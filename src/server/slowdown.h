@@ -25,7 +25,7 @@
 #ifndef FLOWGATE_SERVER_SLOWDOWN_H
 #define FLOWGATE_SERVER_SLOWDOWN_H
 #include <cjson/cJSON.h>
-#include "flowgate/cluster.h"
+#include "flowgate/limits.h"
 #include "flowgate/common.h"
 
 #define FG_SLOWDOWN_MAX 100.0       /* beyond this it is a hang, not a regression */

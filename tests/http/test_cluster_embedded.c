@@ -28,6 +28,8 @@
 #include "flowgate/runner.h"
 #include "flowgate/results.h"
 #include "http_client.h"
+#include "flowgate/embedded.h"
+#include "flowgate/blobshare.h"
 
 static char server_bin[1024];
 static char nodes_profile[1024];

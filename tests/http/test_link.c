@@ -35,6 +35,8 @@
 #include "flowgate/http_client.h"
 #include "flowgate/imagegen.h"
 #include "http_client.h"
+#include "flowgate/embedded.h"
+#include "flowgate/link.h"
 
 extern char **environ;
 

@@ -33,6 +33,7 @@
 
 #include "flowgate/engine.h"
 #include "flowgate/image.h"
+#include "flowgate/invoke.h"
 
 #define TOKEN_VAR "FG_TEST_REMOTE_TOKEN"
 #define TOKEN "t0k3n-remote-test"

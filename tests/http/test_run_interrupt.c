@@ -28,6 +28,7 @@
 #include "flowgate/engine.h"
 #include "flowgate/runner.h"
 #include "flowgate/results.h"
+#include "flowgate/stop.h"
 
 static char dir[64];
 
@@ -195,7 +196,7 @@ static int runner_stopped_before_first_cell(char *msg, size_t size)
     cJSON_Delete(early);
     if (!ok) return snprintf(msg, size, "at open: not an empty, uninterrupted run"), 1;
 
-    fg_engine_request_stop();   /* what Ctrl-C does */
+    fg_stop_request();   /* what Ctrl-C does */
     const cJSON *entry = NULL;
     if (fg_runner_cell(r, 0.1, 2, "ours", &entry, &err) != 0)
         return snprintf(msg, size, "cell: %s", err.msg), 1;
@@ -227,7 +228,7 @@ static int fixture_stopped_before_first_cell(char *msg, size_t size)
     static fixture fx;
     fg_err err = {{0}};
     if (fixture_open(&fx, "smoke", &err) != 0) return snprintf(msg, size, "open: %s", err.msg), 1;
-    fg_engine_request_stop();
+    fg_stop_request();
     static fixture_verdict v;
     int rc = fixture_eval_cell(&fx, 0.1, 2, "ours", &v, &err);
     if (rc != -1 || !strstr(err.msg, "interrupted"))

@@ -28,6 +28,8 @@
 
 #include "flowgate/cluster.h"
 #include "flowgate/engine.h"
+#include "flowgate/stop.h"
+#include "flowgate/embedded.h"
 
 static char dir[64];
 static char path[128];
@@ -440,14 +442,14 @@ static void test_duplicate_keys_refused(void **state)
 
 /* ---- Ctrl-C during the health wait --------------------------------------
  * The stop flag is process-wide and never cleared, so each case runs in a
- * child: SIGALRM (setitimer) calls fg_engine_request_stop as Ctrl-C does,
+ * child: SIGALRM (setitimer) calls fg_stop_request as Ctrl-C does,
  * 300 ms into a wait whose deadline is 30 s. The child exits 0 when the
  * wait ended within 3 s with the interrupted message. */
 
 static void stop_on_alarm(int sig)
 {
     (void)sig;
-    fg_engine_request_stop();
+    fg_stop_request();
 }
 
 static void arm_stop_in_300ms(void)

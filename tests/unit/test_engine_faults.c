@@ -37,6 +37,7 @@
 
 #include "flowgate/engine.h"
 #include "flowgate/image.h"
+#include "flowgate/stop.h"
 
 #define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
@@ -132,7 +133,7 @@ static void serve_one(int fd)
     for (char *h = buf; h && h < end; h = strstr(h, "\r\n"), h = h ? h + 2 : NULL)
         if (!strncasecmp(h, "Content-Length:", 15)) length = strtoull(h + 15, NULL, 10);
     const char *fn = strncmp(path, "/invoke/", 8) ? "" : path + 8;
-    if (++srv.requests == srv.cfg.stop_at) fg_engine_request_stop();
+    if (++srv.requests == srv.cfg.stop_at) fg_stop_request();
 
     if (srv.cfg.early_413 && !strcmp(fn, "recognizer__upload")) {
         /* Refuse from the headers, as a server with a body limit does,
@@ -486,7 +487,7 @@ static void test_open_loop_cap_drops(void **state)
     fg_payload_free(&p);
 }
 
-/* A stop request cannot be taken back (fg_engine_request_stop only sets
+/* A stop request cannot be taken back (fg_stop_request only sets
  * a flag), so the interrupted experiments run in a child process, which
  * starts its own server and writes the entry to a file. */
 static cJSON *run_interrupted(const fake_cfg *cfg, const fg_experiment *x)

@@ -35,11 +35,7 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 #include "flowgate/common.h"
-#include "flowgate/http_client.h"
-
-#define FG_MAX_NODES 16
-#define FG_MAX_FUNCTIONS 16
-#define FG_MAX_ENDPOINTS (FG_MAX_NODES > FG_MAX_FUNCTIONS ? FG_MAX_NODES : FG_MAX_FUNCTIONS)
+#include "flowgate/limits.h"
 
 typedef struct fg_node_info {
     char name[32];
@@ -132,95 +128,13 @@ const fg_endpoint_opts *fg_cluster_endpoint(const fg_cluster *c, int index);
 int fg_cluster_invoke_url(const fg_cluster *c, int node, const char *function,
                           char *url, size_t url_size);
 
-/* Sets node `node`'s emulated egress link (bandwidth, 0 = uncapped; added
- * latency) on the running server with PUT /link (link_control.c) and, once
- * the server confirms it, in c. An error naming the node when the
- * endpoints are per function or the server has no link control. */
-int fg_cluster_set_node_link(fg_cluster *c, int node, double bandwidth_mbit, double latency_ms,
-                             fg_err *err);
-/* The link the node's server has in force now (GET /link). */
-int fg_cluster_get_node_link(const fg_cluster *c, int node, double *bandwidth_mbit,
-                             double *latency_ms, fg_err *err);
-
-/* ---- the embedded server (embedded.c) ----------------------------------- */
-
-/* Starts flowgate-functions --nodes PROFILE on loopback ephemeral ports,
- * waits until every node answers GET / (deadline_s), fills c. server_bin
- * NULL = next to the running binary, then $FLOWGATE_BIN. */
-int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
-                              double deadline_s, fg_cluster *c, fg_err *err);
-/* The same with every node's egress bandwidth (Mbit/s, 0 none) and added
- * latency (ms) set over the profile; a value < 0 keeps the profile's. */
-int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_bin,
-                                  double bandwidth_mbit, double latency_ms, double deadline_s,
-                                  fg_cluster *c, fg_err *err);
-/* The same with the server's data directory (dictionary, censor list):
- * data_dir NULL = the one it would find itself ($FLOWGATE_DATA, ...). */
-int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server_bin,
-                                   const char *data_dir, double bandwidth_mbit,
-                                   double latency_ms, double deadline_s, fg_cluster *c,
-                                   fg_err *err);
-
-/* Stops the server only if this process started it (SIGTERM, then SIGKILL). */
-void fg_cluster_stop(fg_cluster *c);
-
-/* The cluster the CLI uses: the endpoints file (argument, else
- * $FLOWGATE_ENDPOINTS) health-checked, else the embedded server started with
- * nodes_profile (NULL = <data>/nodes.json). Stop it with fg_cluster_stop. */
-int fg_cluster_resolve(const char *endpoints, const char *nodes_profile,
-                       double deadline_s, fg_cluster *c, fg_err *err);
-
-/* CPU seconds (user+sys) and current/peak RSS of the started server, from
- * /proc/<pid>/stat and /proc/<pid>/status. -1 when not started by us. */
-typedef struct fg_proc_sample { double cpu_s; long rss_kb; long peak_rss_kb; } fg_proc_sample;
-int fg_cluster_proc_sample(const fg_cluster *c, fg_proc_sample *out);
-
-/* Clears the started server's peak RSS (writes "5" to /proc/<pid>/clear_refs,
- * which resets VmHWM to the current RSS), so each experiment can measure its
- * own peak. -1 when not started by us or the kernel refuses. */
-int fg_cluster_reset_peak_rss(const fg_cluster *c);
-
-/* ---- blob sharing between nodes (blobshare.c) --------------------------- */
-
-/* Whether every node of a nodes-mode cluster can fetch every other node's
- * blobs by reference — true only for nodes of one flowgate-functions
- * process. From the nodes' GET / "peers" when they report it, else by a
- * probe (a tiny upload to the first node, read through its ref by every
- * other node). 1 yes (also for one node or FUNCTIONS mode), 0 no, -1
- * cannot tell; for 0 and -1 why holds one line naming the nodes. */
-int fg_cluster_blobs_shared(const fg_cluster *c, double timeout_s, char *why, size_t why_size);
-/* The probe alone (what fg_cluster_blobs_shared falls back to). */
-int fg_cluster_blobs_probe(const fg_cluster *c, double timeout_s, char *why, size_t why_size);
-
-/* ---- requests to the cluster (http_client.c) ---------------------------- */
+/* ---- health (cluster.c) ------------------------------------------------ */
 
 /* GET / on every endpoint until all answer healthy or the deadline passes;
  * the error names the first endpoint that did not. A stop request
- * (fg_engine_request_stop, i.e. Ctrl-C) ends the wait within about a
+ * (fg_stop_request, i.e. Ctrl-C) ends the wait within about a
  * second with the error FG_HEALTH_INTERRUPTED. */
 #define FG_HEALTH_INTERRUPTED "interrupted while waiting for the endpoints to become healthy"
 int fg_cluster_health(const fg_cluster *c, double deadline_s, fg_err *err);
-
-/* One synchronous invocation, for the CLI's check and calibrate (the load
- * generator has its own event loop). ok = the endpoint's success rule
- * (default: HTTP 200 with "status":"success");
- * otherwise error holds one line: the transport error, or the HTTP code and
- * the server's message. A 429/503 with Retry-After is waited out and
- * retried within timeout_s (counted in retries). rtt_ms is measured around
- * the request (waits included); exec_ms is the server's figure (NAN when
- * absent). */
-typedef struct fg_invoke_result {
-    int ok;
-    long http_code;          /* 0: no response */
-    double rtt_ms;
-    double exec_ms;
-    int cold_start;
-    int retries;             /* 429/503 answers waited out (Retry-After) */
-    cJSON *response;         /* parsed body, or NULL; freed by fg_invoke_result_free */
-    char error[512];
-} fg_invoke_result;
-int fg_cluster_invoke(const fg_cluster *c, int node, const char *function,
-                      const char *body, size_t len, double timeout_s, fg_invoke_result *r);
-void fg_invoke_result_free(fg_invoke_result *r);
 
 #endif

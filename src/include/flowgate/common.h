@@ -39,6 +39,9 @@ int fg_mkdirs(const char *path, fg_err *err);
 double fg_now_unix_ms(void);
 double fg_now_mono_ms(void);
 double fg_now_thread_cpu_ms(void);
+/* Sleeps ms milliseconds (nothing for ms <= 0); a signal does not cut it
+ * short: callers that poll check their own stop condition between sleeps. */
+void fg_sleep_ms(double ms);
 
 /* Directory holding flowgate's data files: $FLOWGATE_DATA, else the
  * source tree's data/ compiled in, else "./data". */

@@ -9,6 +9,7 @@
 #define FLOWGATE_CONFIG_H
 #include "flowgate/arrival.h"
 #include "flowgate/common.h"
+#include "flowgate/limits.h"
 #include "flowgate/json.h"
 #include "flowgate/log.h"
 #include "flowgate/parse.h"
@@ -73,17 +74,6 @@ typedef struct fg_run_config {
                             * list); empty: fg_data_dir(). Set it with
                             * fg_config_set_data_dir so the defaults follow. */
 } fg_run_config;
-
-/* Bounds shared by every layer (environment, config file, flags). */
-#define FG_MAX_CONCURRENCY 10000
-#define FG_MAX_INFLIGHT 1000000
-#define FG_MAX_WARMUP_S 3600.0
-#define FG_MAX_REQUESTS 10000000
-#define FG_MAX_INPUT_MB 1024.0
-#define FG_MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in JSON numbers */
-#define FG_MAX_BANDWIDTH_MBIT 1e7
-#define FG_MAX_LATENCY_MS 60000.0
-#define FG_MIN_POSITIVE 0.001   /* smallest size, rate, duration, timeout or scale */
 
 /* Measured requests per cell unless `requests` is set explicitly: p95
  * needs 20 samples to be resolved at all (README "Results"). */

@@ -8,7 +8,6 @@
 #define FLOWGATE_ENGINE_H
 #include <cjson/cJSON.h>
 #include "flowgate/arrival.h"
-#include "flowgate/config.h"
 #include "flowgate/payload.h"
 #include "flowgate/cluster.h"
 #include "flowgate/sched.h"
@@ -48,11 +47,9 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf,
                       const fg_cluster *c, const fg_payload *p,
                       const fg_profile *profile, cJSON **entry, fg_err *err);
 
-/* Ctrl-C: a signal handler may call fg_engine_request_stop (it only sets a
- * flag). The running experiment then aborts its in-flight requests and
- * reports them as "requests.interrupted" (apart from sent = ok + failed +
- * timed_out) with "interrupted": true; no new experiment should start. */
-void fg_engine_request_stop(void);
-int  fg_engine_stop_requested(void);
+/* A stop request (stop.h, Ctrl-C) aborts the experiment's in-flight
+ * requests; they are reported as "requests.interrupted" (apart from sent =
+ * ok + failed + timed_out) with "interrupted": true. No new experiment
+ * should start after it. */
 
 #endif

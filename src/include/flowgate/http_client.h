@@ -1,5 +1,5 @@
-/* http_client.h — the HTTP pieces every transfer of flowgate shares, and one
- * blocking POST (src/driver/http_client.c). Included by cluster.h. */
+/* http_client.h — the HTTP pieces every transfer of flowgate shares, and the
+ * blocking requests (src/targets/http_client.c). */
 #ifndef FLOWGATE_HTTP_CLIENT_H
 #define FLOWGATE_HTTP_CLIENT_H
 #include <stddef.h>
@@ -50,6 +50,13 @@ typedef struct fg_http_body {
 size_t fg_http_body_write(char *data, size_t size, size_t nmemb, void *userp);
 void   fg_http_body_free(fg_http_body *b);
 
+/* One blocking request with a JSON body: POST (method NULL) or `method`
+ * (e.g. "PUT"). *retry_after_ms, when not NULL, gets the answer's
+ * fg_http_retry_after_ms. The forms below are its usual uses. */
+int fg_http_send(const char *method, const char *url, const struct fg_endpoint_opts *opts,
+                 const char *body, size_t len, double timeout_s, fg_buf *resp,
+                 long *http_code, double *retry_after_ms, fg_err *err);
+
 /* One blocking POST of a JSON body to an endpoint with settings opts (NULL:
  * defaults). *http_code is 0 when no response arrived; *resp receives the
  * body. Returns -1 with the transport error in err when the request could
@@ -65,7 +72,7 @@ int fg_http_put_opts(const char *url, const struct fg_endpoint_opts *opts, const
 /* One blocking GET of a JSON document, e.g. a node's GET /. 0 and *out
  * (caller frees) on HTTP 200 with a JSON body; else -1 with one line in
  * err: the transport error, "HTTP <code>", "answer is not JSON", or "<url>:
- * interrupted" when a stop was requested (fg_engine_request_stop) while it
+ * interrupted" when a stop was requested (fg_stop_request) while it
  * waited. The _opts form uses an endpoint's settings (NULL: defaults) and,
  * with json_required 0, accepts any 2xx (then *out may be NULL). */
 int fg_http_get_json(const char *url, double timeout_s, long *http_code, cJSON **out,

@@ -7,6 +7,7 @@
 #include "flowgate/cluster.h"
 #include "flowgate/payload.h"
 #include "flowgate/workflow.h"
+#include "flowgate/invoke.h"
 
 typedef struct fg_probe_ops {
     /* Sends function fn its body (once, or as often as the caller likes)

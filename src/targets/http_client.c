@@ -1,10 +1,10 @@
-/* http_client.c — flowgate's blocking HTTP requests (libcurl easy): one
- * POST per invocation, GET / health checks, and the pieces every transfer
- * shares: an endpoint's settings (fg_http_endpoint, fg_http_endpoint_headers),
+/* http_client.c — flowgate's blocking HTTP requests (libcurl easy): a
+ * POST or PUT with a body, a GET of a JSON document, and the pieces every
+ * transfer shares: an endpoint's settings (fg_http_endpoint, fg_http_endpoint_headers),
  * Retry-After, and the bounded response body.
  *
- * Blocking suits the callers: the CLI's check and calibrate, and the health
- * wait before a run. The load generator has its own event loop (engine.c)
+ * Blocking suits the callers: one invocation for check and calibrate
+ * (invoke.c), the health wait before a run (cluster.c), link control. The load generator has its own event loop (engine.c)
  * and takes the shared pieces from here. Requests go to the http or https
  * URL the endpoints file names, any host; never through a proxy unless the
  * file names one ("proxy"): an http_proxy variable left in a shell would
@@ -12,13 +12,12 @@
  * TLS is verified unless the file says "insecure". Header values are
  * secrets: they are handed to libcurl and never written anywhere else.
  *
- * The health wait gives up as soon as a stop is requested (Ctrl-C sets the
- * engine's flag): between attempts, and inside an attempt through
+ * A GET gives up as soon as a stop is requested (Ctrl-C, stop.h) through
  * libcurl's progress callback, so a 30 s wait on a hung endpoint never
  * outlives the user's patience. */
+#include "flowgate/http_client.h"
 #include "flowgate/cluster.h"
-#include "cluster_internal.h"
-#include "flowgate/engine.h"
+#include "flowgate/stop.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -135,10 +134,7 @@ static CURL *easy_for(const char *url, const fg_endpoint_opts *opts, double time
     return h;
 }
 
-/* The POST (or, with method, e.g. PUT, that request with a body) behind
- * fg_http_post_opts; *retry_after_ms (when not NULL) gets
- * fg_http_retry_after_ms of the answer. */
-static int send_body(const char *method, const char *url, const fg_endpoint_opts *opts,
+int fg_http_send(const char *method, const char *url, const fg_endpoint_opts *opts,
                      const char *body, size_t len, double timeout_s, fg_buf *resp,
                      long *http_code, double *retry_after_ms, fg_err *err)
 {
@@ -177,19 +173,19 @@ static int send_body(const char *method, const char *url, const fg_endpoint_opts
 int fg_http_post_opts(const char *url, const fg_endpoint_opts *opts, const char *body,
                       size_t len, double timeout_s, fg_buf *resp, long *http_code, fg_err *err)
 {
-    return send_body(NULL, url, opts, body, len, timeout_s, resp, http_code, NULL, err);
+    return fg_http_send(NULL, url, opts, body, len, timeout_s, resp, http_code, NULL, err);
 }
 
 int fg_http_put_opts(const char *url, const fg_endpoint_opts *opts, const char *body,
                      size_t len, double timeout_s, fg_buf *resp, long *http_code, fg_err *err)
 {
-    return send_body("PUT", url, opts, body, len, timeout_s, resp, http_code, NULL, err);
+    return fg_http_send("PUT", url, opts, body, len, timeout_s, resp, http_code, NULL, err);
 }
 
 int fg_cluster_post(const char *url, const char *body, size_t len, double timeout_s,
                     fg_buf *resp, long *http_code, fg_err *err)
 {
-    return send_body(NULL, url, NULL, body, len, timeout_s, resp, http_code, NULL, err);
+    return fg_http_send(NULL, url, NULL, body, len, timeout_s, resp, http_code, NULL, err);
 }
 
 /* ---- GET ---------------------------------------------------------------- */
@@ -199,7 +195,7 @@ int fg_cluster_post(const char *url, const char *body, size_t len, double timeou
 static int abort_on_stop(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     (void)p; (void)dt; (void)dn; (void)ut; (void)un;
-    return fg_engine_stop_requested();
+    return fg_stop_requested();
 }
 
 int fg_http_get_json(const char *url, double timeout_s, long *http_code, cJSON **out, fg_err *err)
@@ -241,145 +237,4 @@ int fg_http_get_json_opts(const char *url, const fg_endpoint_opts *opts, int jso
         ret = fg_err_set(err, "answer is not JSON");
     fg_http_body_free(&resp);
     return ret;
-}
-
-/* ---- health ------------------------------------------------------------- */
-
-/* One GET /; on failure why names the reason. An endpoint whose success
- * rule is "http2xx" is healthy on any 2xx: such platforms have no health
- * document. */
-static int health_once(const char *base, const fg_endpoint_opts *o, double timeout_s, char *why,
-                       size_t why_size)
-{
-    char url[300];
-    snprintf(url, sizeof url, "%s/", base);
-    long code;
-    cJSON *j;
-    fg_err e;
-    int any_2xx = o && o->success == FG_SUCCESS_HTTP2XX;
-    if (fg_http_get_json_opts(url, o, !any_2xx, timeout_s, &code, &j, &e) != 0) {
-        snprintf(why, why_size, "%.200s", e.msg);
-        return -1;
-    }
-    if (any_2xx) {
-        cJSON_Delete(j);
-        return 0;
-    }
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
-    int ok = cJSON_IsString(st) && !strcmp(st->valuestring, "healthy") ? 0 : -1;
-    if (ok) snprintf(why, why_size, "answer is not {\"status\":\"healthy\"}");
-    cJSON_Delete(j);
-    return ok;
-}
-
-/* Retries one endpoint until healthy or until the absolute deadline. */
-static int health_until(const char *label, const char *base, const fg_endpoint_opts *o,
-                        double deadline_ms, fg_err *err)
-{
-    char why[256] = "no attempt made";
-    for (;;) {
-        if (fg_engine_stop_requested()) return fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
-        double left = deadline_ms - fg_now_mono_ms();
-        double attempt_s = left / 1000.0;
-        if (attempt_s > 2.0) attempt_s = 2.0;
-        if (attempt_s < 0.2) attempt_s = 0.2;
-        char last[256];
-        if (health_once(base, o, attempt_s, last, sizeof last) == 0) return 0;
-        /* The attempt the deadline cuts short can only say "timed out": it
-         * does not replace the reason a whole attempt gave (a refused
-         * certificate, an HTTP error) on a machine slow to answer. */
-        int cut_short = strstr(last, "Timeout was reached") != NULL;
-        if (!cut_short || !strcmp(why, "no attempt made")) snprintf(why, sizeof why, "%s", last);
-        if (fg_engine_stop_requested()) return fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
-        if (fg_now_mono_ms() + 50 >= deadline_ms) break;
-        sleep_ms(50);
-    }
-    return fg_err_set(err, "endpoint %s (%s/) not healthy: %s", label, base, why);
-}
-
-int fg_cluster_health(const fg_cluster *c, double deadline_s, fg_err *err)
-{
-    double deadline_ms = fg_now_mono_ms() + deadline_s * 1000.0;
-    if (c->mode == FG_CLUSTER_FUNCTIONS) {
-        if (c->n_functions == 0) return fg_err_set(err, "no function endpoints configured");
-        for (int i = 0; i < c->n_functions; i++)
-            if (health_until(c->function_names[i], c->function_urls[i], &c->endpoint[i], deadline_ms,
-                             err) != 0)
-                return -1;
-        return 0;
-    }
-    if (c->n_nodes == 0) return fg_err_set(err, "no nodes configured");
-    for (int i = 0; i < c->n_nodes; i++)
-        if (health_until(c->nodes[i].name, c->nodes[i].url, &c->endpoint[i], deadline_ms, err) != 0)
-            return -1;
-    return 0;
-}
-
-/* ---- one invocation ----------------------------------------------------- */
-
-int fg_cluster_invoke(const fg_cluster *c, int node, const char *function,
-                      const char *body, size_t len, double timeout_s, fg_invoke_result *r)
-{
-    memset(r, 0, sizeof *r);
-    r->exec_ms = NAN;
-    r->rtt_ms = NAN;
-    char url[512];
-    if (fg_cluster_invoke_url(c, node, function, url, sizeof url) != 0) {
-        snprintf(r->error, sizeof r->error, "no URL for %s", function);
-        return -1;
-    }
-    const fg_endpoint_opts *o = fg_cluster_endpoint(c, fg_cluster_endpoint_index(c, node, function));
-    fg_buf resp;
-    fg_err err;
-    double t0 = fg_now_mono_ms(), wait_ms;
-    int rc;
-    /* 429/503 with Retry-After: wait as told (at most FG_RETRY_AFTER_CAP_MS
-     * a time) while the timeout allows; rtt_ms then includes the waits. */
-    for (;;) {
-        double left_s = timeout_s - (fg_now_mono_ms() - t0) / 1000.0;
-        rc = send_body(NULL, url, o, body, len, left_s > 0.001 ? left_s : 0.001, &resp, &r->http_code, &wait_ms, &err);
-        if (rc != 0 || wait_ms < 0) break;
-        if (wait_ms > FG_RETRY_AFTER_CAP_MS) wait_ms = FG_RETRY_AFTER_CAP_MS;
-        if (fg_now_mono_ms() + wait_ms - t0 >= timeout_s * 1000.0 || fg_engine_stop_requested()) break;
-        fg_buf_free(&resp);
-        r->retries++;
-        sleep_ms((int)wait_ms);
-    }
-    r->rtt_ms = fg_now_mono_ms() - t0;
-    if (rc != 0) {
-        snprintf(r->error, sizeof r->error, "%s", err.msg);
-        return -1;
-    }
-    r->response = resp.data ? cJSON_ParseWithLength((const char *)resp.data, resp.len) : NULL;
-    fg_buf_free(&resp);
-    const cJSON *message = cJSON_GetObjectItemCaseSensitive(r->response, "message");
-    const cJSON *exec = cJSON_GetObjectItemCaseSensitive(r->response, "exec_ms");
-    if (cJSON_IsNumber(exec)) r->exec_ms = exec->valuedouble;
-    r->cold_start = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->response, "cold_start"));
-    int http2xx = o->success == FG_SUCCESS_HTTP2XX;
-    if (!r->response && !(http2xx && fg_endpoint_reply_ok(o, r->http_code, NULL))) {
-        snprintf(r->error, sizeof r->error, "HTTP %ld with a body that is not JSON", r->http_code);
-    } else if (!fg_endpoint_reply_ok(o, r->http_code, r->response)) {
-        /* a 200 with "status":"error" is a failure too */
-        snprintf(r->error, sizeof r->error, "HTTP %ld: %s", r->http_code,
-                 cJSON_IsString(message) ? message->valuestring
-                 : http2xx ? "not a 2xx answer" : "the answer does not satisfy the success rule");
-        if (!http2xx && !cJSON_IsString(message))
-            snprintf(r->error, sizeof r->error, "HTTP %ld: no \"%.60s\":\"%.60s\" in the answer",
-                     r->http_code, fg_endpoint_success_field(o), fg_endpoint_success_equals(o));
-    } else {
-        /* an endpoints file that maps a function to the wrong container */
-        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(r->response, "function");
-        if (cJSON_IsString(fn) && strcmp(fn->valuestring, function))
-            snprintf(r->error, sizeof r->error, "answered by %.100s, not %.100s", fn->valuestring, function);
-        else
-            r->ok = 1;
-    }
-    return r->ok ? 0 : -1;
-}
-
-void fg_invoke_result_free(fg_invoke_result *r)
-{
-    cJSON_Delete(r->response);
-    r->response = NULL;
 }

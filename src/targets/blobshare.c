@@ -31,6 +31,8 @@
 
 #include "flowgate/b64.h"
 #include "flowgate/image.h"
+#include "flowgate/http_client.h"
+#include "flowgate/invoke.h"
 
 #define PROBE_UPLOAD "recognizer__upload"
 #define PROBE_READER "recognizer__adult"   /* accepts input_ref, cheap on 8x8 */

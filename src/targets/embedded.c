@@ -8,9 +8,8 @@
  * FG_HEALTH_INTERRUPTED. Only a server this process started is ever
  * signalled. CPU and memory of that child are read from /proc. */
 #define _GNU_SOURCE   /* nftw */
-#include "flowgate/cluster.h"
-#include "cluster_internal.h"
-#include "flowgate/engine.h"
+#include "flowgate/embedded.h"
+#include "flowgate/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +107,7 @@ static void terminate_child(pid_t pid)
     }
     for (int i = 0; i < 100; i++) {       /* up to 5 s */
         if (child_exited(pid, &status)) return;
-        sleep_ms(50);
+        fg_sleep_ms(50);
     }
     kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
@@ -225,7 +224,7 @@ int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server
     char why[512] = "";
     int status;
     for (;;) {
-        if (fg_engine_stop_requested()) {
+        if (fg_stop_requested()) {
             terminate_child(pid);
             remove_tree(dir);
             memset(c, 0, sizeof *c);
@@ -252,7 +251,7 @@ int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server
                 snprintf(c->server_dir, sizeof c->server_dir, "%s", dir);
                 return 0;
             }
-            if (fg_engine_stop_requested()) continue;   /* the check above cleans up */
+            if (fg_stop_requested()) continue;   /* the check above cleans up */
             snprintf(why, sizeof why, "%s", health_err.msg);
             break;
         }
@@ -260,7 +259,7 @@ int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server
             snprintf(why, sizeof why, "no endpoints file after %.1f s", deadline_s);
             break;
         }
-        sleep_ms(20);
+        fg_sleep_ms(20);
     }
     terminate_child(pid);
     char line[300];

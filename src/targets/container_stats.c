@@ -13,6 +13,7 @@
  * second, one-shot or not), so the containers are asked all at once (curl
  * multi): a sample costs one tick, not one per node. */
 #include "flowgate/containers.h"
+#include "flowgate/http_client.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@
  * Reading only: no HTTP request is sent from here, so a file is checked
  * the same way whether or not anything listens yet (health: http_client.c). */
 #include "flowgate/cluster.h"
-#include "flowgate/config.h"
+#include "flowgate/limits.h"
 #include "flowgate/json.h"
 
 #include <cjson/cJSON.h>

@@ -4,7 +4,7 @@
  * its timing is untouched. CPU % is the difference of the node's own
  * cumulative invocation CPU over the measured interval between two
  * answers, so a late tick never shows as a spike. */
-#include "resources.h"
+#include "flowgate/resources.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "flowgate/log.h"
+#include "flowgate/http_client.h"
 
 typedef struct series {
     char name[64];

@@ -5,6 +5,7 @@
  * server that is not flowgate's has no /link and is named as such. */
 #include "flowgate/cluster.h"
 #include "flowgate/http_client.h"
+#include "flowgate/link.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
