@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "blobref.h"
+#include "catalog.h"
 #include "slowdown.h"
 #include "flowgate/b64.h"
 #include "flowgate/image.h"
@@ -55,9 +56,8 @@ typedef struct call {
 
 typedef int (*run_fn)(call *c, cJSON *res);
 
+/* Indexed as the catalog (catalog.h), which holds the names. */
 struct fg_function {
-    const char *name;
-    const char *short_name;
     int image_input;        /* img_b64, or input_ref when accepts_ref */
     int accepts_ref;
     int text_input;
@@ -251,28 +251,25 @@ static int run_mosaic(call *c, cJSON *res)
     return status;
 }
 
-static const fg_function functions[] = {
-    {"recognizer__upload",    "upload",    1, 0, 0, run_upload},
-    {"recognizer__adult",     "adult",     1, 1, 0, run_adult},
-    {"recognizer__violence",  "violence",  1, 1, 0, run_violence},
-    {"recognizer__extract",   "extract",   1, 1, 0, run_extract},
-    {"recognizer__translate", "translate", 0, 0, 1, run_translate},
-    {"recognizer__censor",    "censor",    0, 0, 1, run_censor},
-    {"recognizer__mosaic",    "mosaic",    1, 1, 0, run_mosaic},
+static const fg_function functions[FG_FN_COUNT] = {
+    [FG_FN_UPLOAD]    = {1, 0, 0, run_upload},
+    [FG_FN_ADULT]     = {1, 1, 0, run_adult},
+    [FG_FN_VIOLENCE]  = {1, 1, 0, run_violence},
+    [FG_FN_EXTRACT]   = {1, 1, 0, run_extract},
+    [FG_FN_TRANSLATE] = {0, 0, 1, run_translate},
+    [FG_FN_CENSOR]    = {0, 0, 1, run_censor},
+    [FG_FN_MOSAIC]    = {1, 1, 0, run_mosaic},
 };
-#define N_FUNCTIONS ((int)(sizeof functions / sizeof functions[0]))
 
-int fg_function_count(void) { return N_FUNCTIONS; }
+int fg_function_count(void) { return FG_FN_COUNT; }
 const fg_function *fg_function_at(int i) { return &functions[i]; }
-const char *fg_function_name(const fg_function *fn) { return fn->name; }
 int fg_function_index(const fg_function *fn) { return (int)(fn - functions); }
+const char *fg_function_name(const fg_function *fn) { return fg_catalog_name(fg_function_index(fn)); }
 
 const fg_function *fg_function_find(const char *name)
 {
-    for (int i = 0; i < N_FUNCTIONS; i++)
-        if (!strcmp(functions[i].name, name) || !strcmp(functions[i].short_name, name))
-            return &functions[i];
-    return NULL;
+    int i = fg_catalog_find(name);
+    return i < 0 ? NULL : &functions[i];
 }
 
 /* --- the invocation path --- */
@@ -357,7 +354,7 @@ static int check_fields(call *c)
 static void add_identity(call *c, cJSON *res)
 {
     cJSON_AddStringToObject(res, "status", "success");
-    cJSON_AddStringToObject(res, "function", c->fn->name);
+    cJSON_AddStringToObject(res, "function", fg_function_name(c->fn));
     cJSON_AddStringToObject(res, "node", c->node->prof.name);
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(c->req, "request_id");
     if (cJSON_IsString(rid) || cJSON_IsNumber(rid))
@@ -444,5 +441,5 @@ fail:
     /* Reference convention: a handled error is a 200 whose status says
      * "error"; 422 and an internal 500 keep their codes. */
     if (node->site->reference_errors && status != 422 && status < 500) status = 200;
-    fg_reply_error(out, status, fn->name, node->prof.name, "%s", c.err.msg);
+    fg_reply_error(out, status, fg_function_name(fn), node->prof.name, "%s", c.err.msg);
 }

@@ -5,7 +5,7 @@
  * The spin re-reads the monotonic clock (a vDSO call, tens of ns) between
  * short runs of integer work; the deadline is wall time, so the reply's
  * exec_ms is ~factor x the real work whatever else the machine does.
- * Function names are resolved with fg_function_find, so a profile takes
+ * Function names are resolved by the catalog, so a profile takes
  * exactly the names /invoke/<name> routes on. */
 #include "slowdown.h"
 
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "functions.h"
+#include "catalog.h"
 
 /* Written by the spin so the compiler must keep its work (a local volatile
  * that is never read trips clang's -Wunused-but-set-variable). */
@@ -47,12 +47,12 @@ int fg_slowdown_spec_parse(const cJSON *v, const char *where, fg_slowdown_spec *
     for (const cJSON *k = v->child; k; k = k->next) {
         double *slot = &s->all;
         if (strcmp(k->string, "*") != 0) {
-            const fg_function *fn = fg_function_find(k->string);
-            if (!fn)
+            int fn = fg_catalog_find(k->string);
+            if (fn < 0)
                 return fg_err_set(err, "%s: \"slowdown\": unknown function \"%.64s\" (a name "
                                   "/invoke/ takes, e.g. recognizer__extract, or \"*\")",
                                   where, k->string);
-            slot = &s->fn[fg_function_index(fn)];
+            slot = &s->fn[fn];
         }
         /* "extract" and "recognizer__extract" are one function. */
         if (!isnan(*slot))
@@ -76,7 +76,7 @@ double fg_slowdown_resolve(const fg_slowdown_spec *node, const fg_slowdown_spec 
         size_t k = 0;
         while (isnan(order[k])) k++;
         factor[i] = order[k];
-        if (i < fg_function_count()) least = fmin(least, factor[i]);
+        if (i < fg_catalog_count()) least = fmin(least, factor[i]);
     }
     return least;
 }
@@ -106,11 +106,11 @@ int fg_tail_delay_parse(const cJSON *v, const char *where, fg_tail_delay *t, fg_
                                   "[%g, %g]", where, FG_TAIL_ADD_MS_MIN, FG_TAIL_ADD_MS_MAX);
             out.add_ms = k->valuedouble;
         } else if (!strcmp(k->string, "function")) {
-            const fg_function *fn = cJSON_IsString(k) ? fg_function_find(k->valuestring) : NULL;
-            if (!fn)
+            int fn = cJSON_IsString(k) ? fg_catalog_find(k->valuestring) : -1;
+            if (fn < 0)
                 return fg_err_set(err, "%s: \"tail_delay\": \"function\" must name a function "
                                   "/invoke/ takes, e.g. recognizer__extract", where);
-            out.function = fg_function_index(fn);
+            out.function = fn;
         } else {
             return fg_err_set(err, "%s: \"tail_delay\": unknown key \"%.32s\" (every, add_ms, "
                               "function)", where, k->string);
@@ -123,14 +123,13 @@ int fg_tail_delay_parse(const cJSON *v, const char *where, fg_tail_delay *t, fg_
 }
 
 void fg_slowdown_describe(cJSON *o, const double factor[FG_MAX_FUNCTIONS],
-                          const fg_tail_delay *t, const fg_function *only)
+                          const fg_tail_delay *t, int only)
 {
     double least = FG_SLOWDOWN_MAX;
     cJSON *fns = cJSON_CreateObject();
-    for (int i = 0; i < fg_function_count(); i++) {
-        const fg_function *fn = fg_function_at(i);
-        if (only && fn != only) continue;
-        cJSON_AddNumberToObject(fns, fg_function_name(fn), factor[i]);
+    for (int i = 0; i < fg_catalog_count(); i++) {
+        if (only >= 0 && i != only) continue;
+        cJSON_AddNumberToObject(fns, fg_catalog_name(i), factor[i]);
         least = fmin(least, factor[i]);
     }
     /* Kept a number, the least factor: `flowgate ab --b-slowdown F` asks
@@ -145,5 +144,5 @@ void fg_slowdown_describe(cJSON *o, const double factor[FG_MAX_FUNCTIONS],
     cJSON_AddNumberToObject(tail, "every", t->every);
     cJSON_AddNumberToObject(tail, "add_ms", t->add_ms);
     if (t->function >= 0)
-        cJSON_AddStringToObject(tail, "function", fg_function_name(fg_function_at(t->function)));
+        cJSON_AddStringToObject(tail, "function", fg_catalog_name(t->function));
 }

@@ -66,9 +66,8 @@ int fg_tail_delay_parse(const cJSON *v, const char *where, fg_tail_delay *t, fg_
 /* Adds the knobs in force to a GET / body: "slowdown" (the least factor,
  * the field `flowgate ab --b-slowdown` checks), "slowdown_functions" (every
  * hosted function's factor) and "tail_delay" (the knob, or null). only is
- * the one hosted function (container mode) or NULL. */
-struct fg_function;
+ * the catalog index of the one hosted function (container mode) or -1. */
 void fg_slowdown_describe(cJSON *o, const double factor[FG_MAX_FUNCTIONS],
-                          const fg_tail_delay *t, const struct fg_function *only);
+                          const fg_tail_delay *t, int only);
 
 #endif

@@ -60,7 +60,8 @@ char *fg_status_health_json(fg_node *n)
         cJSON_AddNumberToObject(o, "workers", n->prof.workers);
     }
     /* So a run can tell a deliberately slowed node from a slow machine. */
-    fg_slowdown_describe(o, n->prof.fn_slowdown, &n->prof.tail, n->site->only);
+    fg_slowdown_describe(o, n->prof.fn_slowdown, &n->prof.tail,
+                         n->site->only ? fg_function_index(n->site->only) : -1);
     /* So a run on the same machine counts this process's CPU as its own,
      * not as other processes' contention (noise_sampler.h). */
     cJSON_AddNumberToObject(o, "pid", (double)getpid());
