@@ -13,7 +13,7 @@ endif()
 foreach(src ${UNIT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
-  target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate PkgConfig::CMOCKA)
+  target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate flowgate_test_internals PkgConfig::CMOCKA)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS unit
     ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp"
@@ -37,7 +37,12 @@ endif()
 # The flags `flowgate run` and `ab` share (--data-dir) are tested with the
 # config they build; run_flags.c belongs to the tool, not the library.
 target_sources(test_config PRIVATE ${CMAKE_SOURCE_DIR}/src/cli/run_flags.c)
-target_include_directories(test_config PRIVATE ${CMAKE_SOURCE_DIR}/src/cli)
+# Every #include against the README's module graph, and proof the check
+# can fail (a copy of the tree with two includes out of bounds).
+add_test(NAME module_graph COMMAND ${CMAKE_SOURCE_DIR}/.ci/check-modules ${CMAKE_SOURCE_DIR})
+add_test(NAME module_graph_catches
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/check_modules_catches.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(module_graph module_graph_catches PROPERTIES LABELS unit)
 # The compose file, offline: docker-compose validates it without an engine.
 add_test(NAME compose_config
   COMMAND docker-compose -f ${CMAKE_SOURCE_DIR}/fixtures/containers/compose.yaml config -q)
@@ -58,7 +63,7 @@ file(GLOB HTTP_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/http/test_*.c)
 foreach(src ${HTTP_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
-  target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate PkgConfig::CMOCKA)
+  target_link_libraries(${name} flowgate_server flowgate_fixtures flowgate flowgate_test_internals PkgConfig::CMOCKA)
   add_test(NAME ${name} COMMAND ${name})
   # The HTTP tests share one server and assert on its counters: one at a time.
   set_tests_properties(${name} PROPERTIES LABELS http FIXTURES_REQUIRED http_server
@@ -74,7 +79,7 @@ if(FLOWGATE_FUZZ)
     add_executable(${name} ${src})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(${name} flowgate_server flowgate)
+    target_link_libraries(${name} flowgate_server flowgate flowgate_test_internals)
     # libFuzzer writes new inputs into the first corpus directory: keep
     # them in the build tree, read the seeds from the source tree.
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})

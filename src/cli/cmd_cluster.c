@@ -1,5 +1,5 @@
 /* cmd_cluster.c — `flowgate cluster up|down|status`: the node set as Docker
- * containers (the work is in src/run/containers.c). `up` writes the
+ * containers (the work is in src/targets/containers.c). `up` writes the
  * endpoints file that `flowgate run --endpoints` and the suites use;
  * `status` checks the containers that file names. */
 #include <stdio.h>

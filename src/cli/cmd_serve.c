@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "server.h"
+#include "flowgate/server.h"
 
 static void usage(FILE *out)
 {

@@ -19,7 +19,7 @@
 
 #include "flowgate/limits.h"
 #include "flowgate/parse.h"
-#include "server.h"
+#include "flowgate/server.h"
 #include "slowdown.h"
 
 static void usage(FILE *out)

@@ -3,7 +3,7 @@
  * nodes run elsewhere and are known by URL), the shared dictionary and word list
  * (loaded once, read-only afterwards), the nodes and their daemons, and the
  * endpoints file, written atomically only once every daemon listens. */
-#include "server.h"
+#include "flowgate/server.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "functions.h"
-#include "node.h"
+#include "server/functions.h"
+#include "server/node.h"
 
 static fg_site site;
 static fg_node node;

@@ -24,8 +24,8 @@
 #include "flowgate/common.h"
 #include "flowgate/imagegen.h"
 #include "http_client.h"
-#include "growbuf.h"
-#include "node.h"
+#include "server/growbuf.h"
+#include "server/node.h"
 
 #define MAX_TEST_NODES 16
 

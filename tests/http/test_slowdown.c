@@ -43,9 +43,9 @@
 #include "flowgate/b64.h"
 #include "flowgate/common.h"
 #include "flowgate/imagegen.h"
-#include "functions.h"
+#include "server/functions.h"
 #include "http_client.h"
-#include "node.h"
+#include "server/node.h"
 
 extern char **environ;
 

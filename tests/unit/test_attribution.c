@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/driver/attribution.h"
+#include "driver/attribution.h"
 
 static cJSON *reply(double exec, double queue, double transfer)
 {

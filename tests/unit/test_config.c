@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "flowgate/config.h"
-#include "run_flags.h"
+#include "cli/run_flags.h"
 
 static const char *const ENV_VARS[] = {
     "LOG_LEVEL", "DEFAULT_INPUT_SIZE", "DEFAULT_CONCURRENCY", "DEFAULT_REQUESTS",

@@ -23,8 +23,8 @@
 #include "flowgate/engine.h"
 #include "flowgate/hist.h"
 #include "flowgate/image.h"
-#include "../../src/driver/instance.h"
-#include "../../src/driver/metrics.h"
+#include "driver/instance.h"
+#include "driver/metrics.h"
 
 #define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 

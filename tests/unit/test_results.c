@@ -19,7 +19,7 @@
 
 #include "flowgate/results.h"
 #include "flowgate/workflow.h"
-#include "../../src/driver/metrics.h"
+#include "driver/metrics.h"
 
 static char dir[256];
 

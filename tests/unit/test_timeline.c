@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/driver/metrics.h"
+#include "driver/metrics.h"
 
 #define T0_MONO 5000.0              /* monotonic ms at the experiment's start */
 #define T0_UNIX 1767225600000.0     /* 2026-01-01T00:00:00Z in unix ms */

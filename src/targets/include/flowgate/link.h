@@ -1,12 +1,12 @@
 /* link.h — a node's emulated network link, changed on the running server
- * (PUT /link, GET /link; link_control.c): what the network scenarios vary
+ * (PUT /link, GET /link; link.c): what the network scenarios vary
  * between cells. */
 #ifndef FLOWGATE_LINK_H
 #define FLOWGATE_LINK_H
 #include "flowgate/cluster.h"
 
 /* Sets node `node`'s emulated egress link (bandwidth, 0 = uncapped; added
- * latency) on the running server with PUT /link (link_control.c) and, once
+ * latency) on the running server with PUT /link (link.c) and, once
  * the server confirms it, in c. An error naming the node when the
  * endpoints are per function or the server has no link control. */
 int fg_cluster_set_node_link(fg_cluster *c, int node, double bandwidth_mbit, double latency_ms,

@@ -1,4 +1,4 @@
-/* link_control.c — sets the emulated link of a running node: PUT /link on
+/* link.c — sets the emulated link of a running node: PUT /link on
  * flowgate's own node server (embedded or a container), which applies it
  * to the node's egress token bucket at once. A scenario's network is thus
  * set on the cluster it runs against without restarting anything; a

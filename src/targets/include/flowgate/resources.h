@@ -1,8 +1,8 @@
 /* resources.h — per-node CPU and memory over an experiment, sampled once a
  * second from each endpoint's GET /stats (flowgate-functions serves it:
- * cumulative invocation CPU and the serving process's RSS). Internal to
- * the driver: the engine starts it with the experiment and puts its series
- * in the results entry. */
+ * cumulative invocation CPU and the serving process's RSS). The engine
+ * (src/driver) starts it with each experiment and puts its series in the
+ * results entry. */
 #ifndef FLOWGATE_RESOURCES_H
 #define FLOWGATE_RESOURCES_H
 #include <cjson/cJSON.h>
