@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "flowgate/json.h"
-#include "flowgate/plot.h"
+#include "flowgate/latest_results.h"
 #include "flowgate/results.h"
 
 static int listed(const char *list, const char *part)

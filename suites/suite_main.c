@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "flowgate/plot.h"
+#include "flowgate/latest_results.h"
 #include "flowgate/results.h"
 
 static int usage(void)

@@ -1,7 +1,7 @@
 /* cmd_plot.c — `flowgate plot`: charts of one run, or of the newest run, or
  * of every run written since a stamp file (what the perf ctest fixture
  * uses to plot exactly the runs of one ctest session). The work is in
- * plot.c; this file only picks the results files. */
+ * src/charts; this file only picks the results files. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +9,9 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "flowgate/charts.h"
 #include "flowgate/config.h"
-#include "flowgate/plot.h"
+#include "flowgate/latest_results.h"
 
 static void usage(FILE *out)
 {

@@ -16,7 +16,7 @@
 
 #include "commands.h"
 #include "flowgate/engine.h"
-#include "flowgate/plot.h"
+#include "flowgate/latest_results.h"
 #include "flowgate/results.h"
 #include "flowgate/runner.h"
 #include "flowgate/scenarios.h"

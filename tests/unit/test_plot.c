@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flowgate/charts.h"
+#include "flowgate/latest_results.h"
 #include "flowgate/plot.h"
 #include "flowgate/results.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "flowgate/plot.h"
+#include "flowgate/charts.h"
 #include "flowgate/results.h"
 #include "flowgate/scenario_report.h"
 

@@ -4,7 +4,9 @@
  * were) for the table and the curves, and the entries themselves for what
  * a summary does not hold (latency samples for the CDFs, the critical-path
  * parts). Each scenario varies one factor; it is found from the cells
- * rather than named in the file, so a new scenario needs no code. */
+ * rather than named in the file, so a new scenario needs no code.
+ * It shares only the gnuplot runner and the bottleneck rows with the
+ * run's charts (plot.c); charts.c decides which of the two a file gets. */
 #include "flowgate/scenario_report.h"
 
 #include <math.h>
@@ -13,8 +15,9 @@
 #include <string.h>
 
 #include "flowgate/json.h"
-#include "flowgate/plot.h"
 #include "flowgate/results.h"
+#include "bottleneck.h"
+#include "gnuplot.h"
 
 #define MAX_CELLS 512
 #define MAX_SCHEDS 8
@@ -171,7 +174,7 @@ static int cmp_cell(const void *a, const void *b)
 
 static FILE *open_in(const char *dir, const char *name, fg_err *err)
 {
-    char path[1200];
+    char path[1300];   /* dir: up to the caller's 1200 */
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) fg_err_set(err, "%s: cannot write", path);
@@ -242,11 +245,9 @@ static int write_scenario(const cJSON *results, const char *dir, sc_cell *cells,
     for (int i = 0; i < n; i++) {
         double p[N_PARTS];
         if (!cell_parts(results, cells[i].id, p, NULL)) continue;
-        int dom = 0;
-        for (int k = 1; k < N_PARTS; k++)
-            if (p[k] > p[dom]) dom = k;
-        fprintf(f, "\"%.6g %s\" %.6g %.6g %.6g %.6g \"%s\"\n", cells[i].x,
-                scheds[cells[i].sched_index], p[0], p[1], p[2], p[3], fg_plot_parts[dom]);
+        char label[96];
+        snprintf(label, sizeof label, "%.6g %s", cells[i].x, scheds[cells[i].sched_index]);
+        fg_plot_bottleneck_row(f, label, p);
         counts->bottleneck_rows++;
     }
     return close_file(f, dir, "bottleneck.dat", err);
@@ -265,17 +266,13 @@ static void table_rows(FILE *md, const cJSON *results, const sc_cell *cells, int
         double p[N_PARTS], wait = 0;
         if (cell_parts(results, cells[i].id, p, &wait)) {
             double sum = 0;
-            int dom = 0, service = 0;
-            for (int k = 0; k < N_PARTS; k++) {
-                sum += p[k];
-                if (p[k] > p[dom]) dom = k;
-            }
+            for (int k = 0; k < N_PARTS; k++) sum += p[k];
+            int dom = fg_plot_dominant_part(p);
             double share = sum > 0 ? p[dom] / sum * 100 : 0;
             /* The slot wait (inside queue) grows with whatever makes the
              * service slow: the service's largest part names the cause. */
             p[FG_PLOT_PART_QUEUE] -= fmin(wait, p[FG_PLOT_PART_QUEUE]);
-            for (int k = 1; k < N_PARTS; k++)
-                if (p[k] > p[service]) service = k;
+            int service = fg_plot_dominant_part(p);
             if (sum > 0 && service != dom)
                 snprintf(bound, sizeof bound, "%s (%.0f %%), service: %s", fg_plot_parts[dom], share,
                          fg_plot_parts[service]);

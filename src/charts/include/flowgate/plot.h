@@ -1,6 +1,8 @@
-/* plot.h — charts of a run. A results file (read through results.h only)
- * becomes whitespace-separated data files in <out>/<run-id>/, and the
- * gnuplot scripts in plots/ (one .gp per chart) render each of them to PNG and SVG:
+/* plot.h — the charts of a run. A results document (read through
+ * results.h only) becomes whitespace-separated data files in a directory,
+ * and the gnuplot scripts in plots/ (one .gp per chart) render each of
+ * them to PNG and SVG (charts.h picks the directory and which results
+ * get these charts):
  *
  *   throughput.dat   blocks per (scheduler, size): concurrency throughput_rps
  *   latency.dat      blocks per (scheduler, concurrency): size p50 p95 p99
@@ -23,19 +25,13 @@
 #include <cjson/cJSON.h>
 #include "flowgate/common.h"
 
-/* The critical-path parts of a results entry's "bottleneck", in the order
- * the charts stack them (the driver's attribution writes the same names). */
-enum { FG_PLOT_PART_EXEC, FG_PLOT_PART_TRANSFER, FG_PLOT_PART_QUEUE, FG_PLOT_PART_DRIVER,
-       FG_PLOT_PARTS };
-extern const char *const fg_plot_parts[FG_PLOT_PARTS];
-
 /* Requests drawn in the timeline chart. */
 #define FG_PLOT_TIMELINE_REQUESTS 20
 
 typedef struct fg_plot_summary {
     char run_id[64];
     char category[32];
-    char dir[1024];          /* <out>/<run-id> */
+    char dir[1024];          /* where the data files and charts are */
     int cells;               /* distinct cells with data */
     int n_schedulers;
     int conc_min, conc_max;  /* the axes' extent, so one-point axes get a range */
@@ -56,26 +52,8 @@ typedef struct fg_plot_summary {
 int fg_plot_write_data(const cJSON *results, const char *results_path, const char *dir,
                        fg_plot_summary *s, fg_err *err);
 
-/* Where the .gp scripts are: $FLOWGATE_PLOTS, else the source tree's plots/. */
-const char *fg_plot_scripts_dir(void);
-
-/* Runs plots/<chart>.gp with gnuplot, the variables `vars` set first
- * (gnuplot -e). Every chart module renders through it. */
-int fg_plot_gnuplot(const char *chart, const char *vars, fg_err *err);
-/* No quote or newline: s can go inside '...' in gnuplot variables. */
-int fg_plot_safe_for_gnuplot(const char *s);
-
 /* Runs gnuplot on every script for the data in s->dir. Missing gnuplot →
  * -1 with "gnuplot not found: install gnuplot-nox". */
 int fg_plot_render(const fg_plot_summary *s, fg_err *err);
-
-/* Load + write data + render: the whole `flowgate plot RESULTS.json`. */
-int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summary *s, fg_err *err);
-
-/* The newest results file (by mtime) in dir whose run.category equals
- * category (any when NULL or ""); baseline.json and files that do not load
- * as results are skipped. */
-int fg_plot_latest_results(const char *dir, const char *category, char *path, size_t path_size,
-                           fg_err *err);
 
 #endif
