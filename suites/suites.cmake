@@ -110,7 +110,7 @@ set_tests_properties(thresholds_catch_2x PROPERTIES
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
 
-# The A/B gates (`flowgate ab`, src/cli/cmd_ab.c). Each starts its own
+# The A/B gates (`flowgate ab`, src/run/ab_sides.c). Each starts its own
 # servers (two per run, separate processes), so none needs perf_server;
 # RUN_SERIAL because they measure. Budgets keep the whole CI run (2 cores)
 # well under 20 minutes: a smoke pair takes ~10 s, so 120 s holds the 3 pairs
