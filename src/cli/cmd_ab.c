@@ -86,14 +86,14 @@ static void usage(FILE *out)
         "Runs the category's matrix (default smoke) against system A and system B in\n"
         "interleaved pairs (cell by cell: A,B in even pairs, B,A in odd ones) and gates B\n"
         "against A with the paired comparison of `flowgate compare`.\n"
-        "  --a-/--b-nodes F      nodes profile of that side's embedded server\n"
+        "  --a-/--b-nodes F      nodes file of that side's embedded server\n"
         "  --a-/--b-server BIN   flowgate-functions binary of that side (e.g. the previous\n"
         "                        commit's build)\n"
         "  --a-/--b-endpoints F  an already running deployment instead\n"
-        "  --a-/--b-data D       that side's data files (dictionary, nodes profile, workflow,\n"
+        "  --a-/--b-data D       that side's data files (dictionary, nodes file, workflow,\n"
         "                        e.g. the previous commit's data/); the matrix and the\n"
         "                        generated images are the same for both sides\n"
-        "  --b-slowdown F        B = A's profile with every function F times as slow\n"
+        "  --b-slowdown F        B = A's nodes file with every function F times as slow\n"
         "                        (the server's \"slowdown\" knob; to measure the gate's power)\n"
         "  Without system flags both sides are the default embedded server: an A/A run.\n"
         "  --budget S            stop before a pair that would end after S s (default 300)\n"
@@ -231,12 +231,12 @@ static int side_config(const fg_run_config *base, const ab_side *s, const char *
         return -1;
     if (s->endpoints)
         return run_flags_copy_path(out->endpoints, sizeof out->endpoints, "endpoints", s->endpoints, err);
-    if (s->nodes && run_flags_copy_path(out->nodes_profile, sizeof out->nodes_profile, "nodes", s->nodes, err))
+    if (s->nodes && run_flags_copy_path(out->nodes_file, sizeof out->nodes_file, "nodes", s->nodes, err))
         return -1;
     if (s->server && run_flags_copy_path(out->server_bin, sizeof out->server_bin, "server", s->server, err))
         return -1;
-    if (!out->nodes_profile[0])
-        snprintf(out->nodes_profile, sizeof out->nodes_profile, "%s/nodes.json",
+    if (!out->nodes_file[0])
+        snprintf(out->nodes_file, sizeof out->nodes_file, "%s/nodes.json",
                  fg_config_data_dir(out));
     return 0;
 }
@@ -333,7 +333,7 @@ static void describe(const fg_run_config *c, char *out, size_t size)
         snprintf(out, size, "endpoints %s", c->endpoints);
     else
         snprintf(out, size, "embedded %s, nodes %s", c->server_bin[0] ? c->server_bin
-                 : "flowgate-functions", c->nodes_profile);
+                 : "flowgate-functions", c->nodes_file);
 }
 
 /* results/ab-<stamp>[-n], claimed with mkdir so two runs never share it. */
@@ -559,8 +559,8 @@ int cmd_ab(int argc, char **argv)
         goto out;
     if (f.b_slowdown > 0) {
         /* B's own profile if given, else A's: "B is A, F times as slow". */
-        const char *from = f.b.nodes ? cfg[1].nodes_profile
-                         : cfg[0].endpoints[0] ? NULL : cfg[0].nodes_profile;
+        const char *from = f.b.nodes ? cfg[1].nodes_file
+                         : cfg[0].endpoints[0] ? NULL : cfg[0].nodes_file;
         if (!from) {
             fg_err_set(&err, "--b-slowdown needs a nodes profile to slow down: A is a running "
                        "deployment, so give B one with --b-nodes");
@@ -568,7 +568,7 @@ int cmd_ab(int argc, char **argv)
         }
         snprintf(slow_profile, sizeof slow_profile, "%s/B-nodes.json", dir);
         if (write_slowdown_profile(from, f.b_slowdown, slow_profile, &err) != 0 ||
-            run_flags_copy_path(cfg[1].nodes_profile, sizeof cfg[1].nodes_profile, "B's nodes profile",
+            run_flags_copy_path(cfg[1].nodes_file, sizeof cfg[1].nodes_file, "B's nodes file",
                       slow_profile, &err) != 0)
             goto out;
     }

@@ -93,7 +93,7 @@ static void cal_invoke(void *ctx, int f, const char *body, size_t len, double in
     k->input_mb = input_mb;
     for (int attempt = 0; got < k->reps && attempt < k->reps * 3 + 8; attempt++) {
         fg_invoke_result one;
-        fg_cluster_invoke(k->c, node, k->wf->nodes[f].id, body, len, CAL_TIMEOUT_S, &one);
+        fg_cluster_invoke(k->c, node, k->wf->steps[f].id, body, len, CAL_TIMEOUT_S, &one);
         if (!one.ok) {
             if (!r->ok) {
                 fg_invoke_result_free(r);
@@ -199,9 +199,9 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "flowgate calibrate: %s\n", err.msg);
         return 2;
     }
-    if (wf.n_nodes > FG_MAX_FUNCTIONS) {
+    if (wf.n_steps > FG_MAX_FUNCTIONS) {
         fprintf(stderr, "flowgate calibrate: %s: %d functions, a profile holds at most %d\n",
-                wf.path, wf.n_nodes, FG_MAX_FUNCTIONS);
+                wf.path, wf.n_steps, FG_MAX_FUNCTIONS);
         fg_workflow_free(&wf);
         return 2;
     }
@@ -271,11 +271,11 @@ int cmd_calibrate(int argc, char **argv)
         p->calibrated = 1;
         p->n_nodes = c.n_nodes < FG_MAX_NODES ? c.n_nodes : FG_MAX_NODES;
         for (int n = 0; n < p->n_nodes; n++) snprintf(p->nodes[n], sizeof p->nodes[n], "%s", c.nodes[n].name);
-        p->n_functions = wf.n_nodes;
+        p->n_functions = wf.n_steps;
         printf("%-24s %-10s %10s %8s %7s %6s  %s\n", "function", "node", "alpha_ms", "eta", "R2", "points",
                "median exec_ms per size");
-        for (int f = 0; f < wf.n_nodes; f++) {
-            snprintf(p->functions[f], sizeof p->functions[f], "%s", wf.nodes[f].id);
+        for (int f = 0; f < wf.n_steps; f++) {
+            snprintf(p->functions[f], sizeof p->functions[f], "%s", wf.steps[f].id);
             for (int n = 0; n < p->n_nodes; n++) {
                 int np = k->n_points[f][n];
                 double alpha = NAN, eta = NAN, r2 = NAN;
@@ -303,7 +303,7 @@ int cmd_calibrate(int argc, char **argv)
                     snprintf(pts, sizeof pts, "not measured: %s",
                              k->last_error[f][n][0] ? k->last_error[f][n] : "no warm answer");
                 }
-                printf("%-24s %-10s %10s %8s %7s %6d  %s\n", wf.nodes[f].id, c.nodes[n].name, a, e, r, np, pts);
+                printf("%-24s %-10s %10s %8s %7s %6d  %s\n", wf.steps[f].id, c.nodes[n].name, a, e, r, np, pts);
             }
         }
         if (fg_profile_save(out_path, p, &err) != 0) {
