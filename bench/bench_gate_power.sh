@@ -1,11 +1,11 @@
 #!/bin/sh
 # bench_gate_power.sh — the power table of the A/B gate (`flowgate ab`) on
 # realistic changes, on this machine. A row is one change of system B: a
-# nodes profile derived from data/nodes.json by bench/gate_power_rows.py
+# nodes file derived from data/nodes.json by bench/gate_power_rows.py
 # (B's --b-nodes; A is always data/nodes.json), and for *_noisy rows a noisy
 # neighbour, one `yes > /dev/null` busy loop started before and killed after
 # each trial (and on any exit). Rows:
-#   aa_quiet      A/A: B's profile is A's (every FAIL is a false alarm)
+#   aa_quiet      A/A: B's nodes file is A's (every FAIL is a false alarm)
 #   aa_noisy      A/A with the busy loop
 #   aa_noisy2     A/A with two busy loops (both cores of the reference machine)
 #   every_fn_10   "slowdown": {"*": 1.1}            every function +10 %
@@ -21,7 +21,7 @@
 # trial (kept in results/bench/gate_power/busiest-<matrix>); before any
 # trial of the matrix ran, the node with the most workers (node3 for
 # data/nodes.json, which is also the busiest of `ours` on smoke); BENCH_BUSY_NODE
-# overrides. Every profile is checked by starting flowgate-functions on it.
+# overrides. Every nodes file is checked by starting flowgate-functions on it.
 #
 # A trial is one whole `flowgate ab MATRIX --b-nodes ROW.json` with its
 # sequential stopping and budget, so its time is what a user waits for a

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gate_power_rows.py — the JSON side of bench/bench_gate_power.sh.
 
-  profile BASE ROW BUSY_NODE   print ROW's B nodes profile: BASE (data/nodes.json)
+  profile BASE ROW BUSY_NODE   print ROW's B nodes file: BASE (data/nodes.json)
                                with one realistic change (ROWS below), said in
                                its "_comment"; BUSY_NODE is the baseline's
                                busiest node (node_1_3, worker_fewer)
@@ -47,7 +47,7 @@ def node(prof, name):
     for n in prof.get("nodes", []):
         if n.get("name") == name:
             return n
-    die("no node '%s' in the profile (nodes: %s)"
+    die("no node '%s' in the nodes file (nodes: %s)"
         % (name, ", ".join(str(n.get("name")) for n in prof.get("nodes", []))))
 
 

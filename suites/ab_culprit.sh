@@ -1,6 +1,6 @@
 #!/bin/sh
 # ab_culprit.sh — proof that a regressed cell names its culprit: B is A's
-# nodes profile with one function, recognizer__extract, 1.5x as slow (the
+# nodes file with one function, recognizer__extract, 1.5x as slow (the
 # server's per-function knob). `flowgate ab smoke` must exit 1 and the
 # first function its culprit names (verdict.json: the regressed cell's
 # functions[0], ranked by added time) must be recognizer__extract exec.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ab_gate.sh — the CI regression gate: `flowgate ab` of HEAD (B) against the
 # previous commit (A: its function server and its data files — dictionary,
-# censor list, nodes profile, workflow — built and extracted by
+# censor list, nodes file, workflow — built and extracted by
 # prev_server.sh, the ab_prev_server fixture), on the `gate` category (the
 # diagonal of standard: 0.1 MB c1, 1 MB c5, 2 MB c10, spanning size and
 # concurrency in 3 cells), within a time budget. B's data is HEAD's
@@ -18,7 +18,7 @@ a_server=$(cat "$work/a_server" 2>/dev/null) && a_data=$(cat "$work/a_data" 2>/d
 }
 echo "ab_gate: $(cat "$work/a_note"); B is HEAD ($head_server, ${FLOWGATE_DATA:-data})"
 unset FLOWGATE_ENDPOINTS
-# --a-nodes as well as --a-data: A's profile whatever order ab applies its
+# --a-nodes as well as --a-data: A's nodes file whatever order ab applies its
 # side flags in (a path given explicitly always wins over a data default).
 set -- gate --a-server "$a_server" --a-data "$a_data" --a-nodes "$a_data/nodes.json" \
     --b-server "$head_server" --budget "$budget" --results-dir "$results"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # ab_slowdown.sh — proof that the A/B gate catches a real, modest
-# regression: B is A's profile with every function 1.5x as slow (the
+# regression: B is A's nodes file with every function 1.5x as slow (the
 # server's --slowdown knob, as CPU work). `flowgate ab smoke` must exit 1
 # and name the smoke cell a regression; the relative threshold of THRESHOLDS
 # (B's median under 1.25x A's, pair by pair) must fail.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # prev_server.sh — the A side of the CI regression gate (ab_gate): the
 # previous commit's flowgate-functions and data files (WORK/src/data: the
-# dictionary, censor list, nodes profile, workflows and thresholds, as that
+# dictionary, censor list, nodes file, workflows and thresholds, as that
 # commit shipped them), built from `git archive HEAD~1` into WORK/src and
 # WORK/build (only that target, with the B side's build type:
 # an A/B of two optimisation levels would gate the compiler, not the change).

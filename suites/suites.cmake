@@ -98,7 +98,7 @@ set_tests_properties(gate_goes_red PROPERTIES
   ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_RESULTS_DIR=${CMAKE_BINARY_DIR}/gate-red;FLOWGATE_SUITE=$<TARGET_FILE:flowgate-suite>;FLOWGATE_ENDPOINTS=;FLOWGATE_CONFIG=")
 
 # The shipped thresholds catch a 2x slowdown (the server's knob) of the
-# smoke cell: `flowgate run smoke` against a 2x profile must fail on p50.
+# smoke cell: `flowgate run smoke` against a 2x nodes file must fail on p50.
 add_test(NAME thresholds_catch_2x
   COMMAND ${CMAKE_SOURCE_DIR}/suites/thresholds_catch_2x.sh ${CMAKE_BINARY_DIR}/catch-2x
           $<TARGET_FILE:flowgate-cli> ${CMAKE_SOURCE_DIR}/data)
@@ -161,7 +161,7 @@ set_tests_properties(ab_gate PROPERTIES
   ENVIRONMENT "${AB_ENV}")
 
 # Proofs that the A/B gate decides. A/A: two separate servers of the same
-# binary and profile must not be red (no regression; inconclusive is
+# binary and nodes file must not be red (no regression; inconclusive is
 # skipped, as for ab_gate).
 add_test(NAME ab_aa_passes
   COMMAND $<TARGET_FILE:flowgate-cli> ab smoke --budget ${AB_PROOF_BUDGET}
@@ -291,7 +291,7 @@ set_tests_properties(workflow_check_recognizer PROPERTIES
   ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=")
 
 # `flowgate calibrate` on the text workflow: its functions measured on each
-# node from the workflow file alone, and a profile written with both.
+# node from the workflow file alone, and a calibration profile written with both.
 add_test(NAME workflow_calibrate_text
   COMMAND sh -c "'$<TARGET_FILE:flowgate-cli>' calibrate --workflow '${CMAKE_SOURCE_DIR}/data/workflows/text.json' --reps 2 --out '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json' && grep -q '\"recognizer__translate\"' '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json' && grep -q '\"recognizer__censor\"' '${CMAKE_BINARY_DIR}/workflow-calibrate/text.json'")
 set_tests_properties(workflow_calibrate_text PROPERTIES

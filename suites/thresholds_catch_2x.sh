@@ -1,6 +1,6 @@
 #!/bin/sh
 # thresholds_catch_2x.sh — proof that the shipped thresholds decide: the
-# smoke cell against the default node profile with every function twice as
+# smoke cell against the default nodes file with every function twice as
 # slow (the server's "slowdown" knob) must fail data/thresholds.json on its
 # median, with the table naming p50_ms. (The same cell at normal speed is
 # suite_smoke, which must pass them.) On a machine other processes keep

@@ -1,6 +1,8 @@
-/* variant.c — the variant names (variant.h). */
+/* variant.c — the variant names (variant.h): the only place they are
+ * spelled out. */
 #include "flowgate/variant.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const variant_names[FG_VARIANT_COUNT] = {
@@ -20,4 +22,16 @@ int fg_variant_parse(const char *name, fg_variant *out)
             return 0;
         }
     return -1;
+}
+
+const char *fg_variant_list(const char *sep, char *out, size_t size)
+{
+    size_t len = 0;
+    if (size) out[0] = 0;
+    for (int v = 0; v < FG_VARIANT_COUNT && len < size; v++) {
+        int n = snprintf(out + len, size - len, "%s%s", v ? sep : "", variant_names[v]);
+        if (n < 0) break;
+        len += (size_t)n;
+    }
+    return out;
 }

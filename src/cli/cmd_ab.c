@@ -7,7 +7,7 @@
  *
  * Without system flags A and B are two separate servers of the same binary
  * and profile: an A/A run, which must not fail. --b-slowdown F makes B the
- * A profile with every node F times as slow. Ctrl-C (or SIGTERM): the
+ * A nodes file with every node F times as slow. Ctrl-C (or SIGTERM): the
  * running cell ends, marked interrupted; no other starts; the run fails.
  * Exit: 0 no regression, 1 a regression (or a missing, failed or
  * interrupted cell), 2 bad input or setup, 3 inconclusive (0 with
@@ -46,14 +46,14 @@ static void usage(FILE *out)
         "Runs the category's matrix (default smoke) against system A and system B in\n"
         "interleaved pairs (cell by cell: A,B in even pairs, B,A in odd ones) and gates B\n"
         "against A with the paired comparison of `flowgate compare`.\n"
-        "  --a-/--b-nodes F      nodes profile of that side's embedded server\n"
+        "  --a-/--b-nodes F      nodes file of that side's embedded server\n"
         "  --a-/--b-server BIN   flowgate-functions binary of that side (e.g. the previous\n"
         "                        commit's build)\n"
         "  --a-/--b-endpoints F  an already running deployment instead\n"
-        "  --a-/--b-data D       that side's data files (dictionary, nodes profile, workflow,\n"
+        "  --a-/--b-data D       that side's data files (dictionary, nodes file, workflow,\n"
         "                        e.g. the previous commit's data/); the matrix and the\n"
         "                        generated images are the same for both sides\n"
-        "  --b-slowdown F        B = A's profile with every function F times as slow\n"
+        "  --b-slowdown F        B = A's nodes file with every function F times as slow\n"
         "                        (the server's \"slowdown\" knob; to measure the gate's power)\n"
         "  Without system flags both sides are the default embedded server: an A/A run.\n"
         "  --budget S            stop before a pair that would end after S s (default 300)\n"

@@ -50,7 +50,7 @@ static void print_fit(const fg_calibration *k, const fg_workflow *wf)
                 used += (size_t)snprintf(pts + used, sizeof pts - used, "%s%.2fMB:%.4g", i ? " " : "",
                                          k->size_mb[f][n][i], k->exec_ms[f][n][i]);
             if (np == 0) snprintf(pts, sizeof pts, "not measured: %s", k->error[f][n]);
-            printf("%-24s %-10s %10s %8s %7s %6d  %s\n", wf->nodes[f].id, p->nodes[n], a, e, r, np, pts);
+            printf("%-24s %-10s %10s %8s %7s %6d  %s\n", wf->steps[f].id, p->nodes[n], a, e, r, np, pts);
         }
 }
 

@@ -54,16 +54,16 @@ typedef struct check_ctx {
     const fg_workflow *wf;
     int node;
     int working_only;
-    int works_everywhere[FG_WF_MAX_NODES];
+    int works_everywhere[FG_WF_MAX_STEPS];
     int total, ok;
 } check_ctx;
 
-static void check_invoke(void *ctx, int fn, const char *body, size_t len, double input_mb,
+static void check_invoke(void *ctx, int step, const char *body, size_t len, double input_mb,
                          fg_invoke_result *r)
 {
     (void)input_mb;
     check_ctx *k = ctx;
-    const char *name = k->wf->nodes[fn].id;
+    const char *name = k->wf->steps[step].id;
     char url[512];
     if (k->c->mode == FG_CLUSTER_FUNCTIONS &&
         fg_cluster_invoke_url(k->c, k->node, name, url, sizeof url) != 0) {
@@ -73,19 +73,19 @@ static void check_invoke(void *ctx, int fn, const char *body, size_t len, double
     fg_cluster_invoke(k->c, k->node, name, body, len, CHECK_TIMEOUT_S, r);
 }
 
-static void check_report(void *ctx, int fn, const fg_invoke_result *r)
+static void check_report(void *ctx, int step, const fg_invoke_result *r)
 {
     check_ctx *k = ctx;
     k->total++;
     k->ok += r->ok;
-    if (!r->ok) k->works_everywhere[fn] = 0;
+    if (!r->ok) k->works_everywhere[step] = 0;
     if (k->working_only) return;
     char rtt[32], exec[32], http[16];
     fmt_ms(r->rtt_ms, rtt, sizeof rtt);
     fmt_ms(r->exec_ms, exec, sizeof exec);
     if (r->http_code) snprintf(http, sizeof http, "%ld", r->http_code);
     else snprintf(http, sizeof http, "-");
-    printf("%-24s %-10s %-6s %5s %10s %10s  %s\n", k->wf->nodes[fn].id, k->c->nodes[k->node].name,
+    printf("%-24s %-10s %-6s %5s %10s %10s  %s\n", k->wf->steps[step].id, k->c->nodes[k->node].name,
            r->ok ? "ok" : "FAIL", http, rtt, exec, r->ok ? "" : r->error);
     fflush(stdout);
 }
@@ -171,7 +171,7 @@ int cmd_check(int argc, char **argv)
     }
 
     check_ctx k = {.c = &c, .wf = &wf, .working_only = working_only};
-    for (int f = 0; f < wf.n_nodes; f++) k.works_everywhere[f] = 1;
+    for (int f = 0; f < wf.n_steps; f++) k.works_everywhere[f] = 1;
     const fg_probe_ops ops = {check_invoke, check_report};
     int rc = 0;
     for (int n = 0; n < c.n_nodes && rc == 0; n++) {
@@ -185,8 +185,8 @@ int cmd_check(int argc, char **argv)
     fg_cluster_stop(&c);
 
     if (rc == 0 && working_only) {
-        for (int f = 0; f < wf.n_nodes; f++)
-            if (k.works_everywhere[f]) printf("%s\n", wf.nodes[f].id);
+        for (int f = 0; f < wf.n_steps; f++)
+            if (k.works_everywhere[f]) printf("%s\n", wf.steps[f].id);
     } else if (rc == 0) {
         printf("\n%d/%d invocations succeeded%s\n", k.ok, k.total,
                k.ok == k.total ? "; every function works on every node." : ".");

@@ -18,8 +18,8 @@ static void usage(FILE *out)
             "                           [--cpus-total N] [--endpoints-out F] [--deadline S]\n"
             "       flowgate cluster down [--id ID]\n"
             "       flowgate cluster status [--endpoints F]\n"
-            "  up      one container per node of the profile (default <data>/nodes.json) from\n"
-            "          the image (default " FG_CONTAINERS_DEFAULT_IMAGE "), --network host,\n"
+            "  up      one container per node of the nodes file (default <data>/nodes.json)\n"
+            "          from the image (default " FG_CONTAINERS_DEFAULT_IMAGE "), --network host,\n"
             "          node i on 127.0.0.1:(base port + i) (default %d), CPU caps = the nodes'\n"
             "          \"cores\" shares of N cores (default: this machine's), memory caps =\n"
             "          \"memory_mb\"; waits until healthy; writes the endpoints file\n"
@@ -52,7 +52,7 @@ static int up(int argc, char **argv)
         const char *v = argv[++i];
         fg_err perr;
         double d = 0;
-        if (!strcmp(a, "--nodes")) o.nodes_profile = v;
+        if (!strcmp(a, "--nodes")) o.nodes_file = v;
         else if (!strcmp(a, "--image")) o.image = v;
         else if (!strcmp(a, "--id")) o.id = v;
         else if (!strcmp(a, "--endpoints-out")) o.endpoints_out = v;

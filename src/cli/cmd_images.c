@@ -16,13 +16,14 @@
 
 static void usage(FILE *out)
 {
+    char variants[96];
     fprintf(out,
             "usage: flowgate images [--dir DIR] [--sizes 0.1,0.5,1,2,5,10]\n"
-            "                       [--variants clean,adult,violence,illegal_text]\n"
+            "                       [--variants %s]\n"
             "  --dir DIR        where the PNGs go (default: <data>/images)\n"
             "  --sizes LIST     target sizes in MB (1 MB = 1048576 bytes), %g..%g\n"
             "  --variants LIST  which variants (default: all)\n",
-            MIN_MB, MAX_MB);
+            fg_variant_list(",", variants, sizeof variants), MIN_MB, MAX_MB);
 }
 
 static int variant_item(const char *what, const char *item, int i, void *ctx, fg_err *err)
@@ -30,9 +31,10 @@ static int variant_item(const char *what, const char *item, int i, void *ctx, fg
     (void)i;
     int *chosen = ctx;
     fg_variant v;
+    char variants[96];
     if (fg_variant_parse(item, &v) != 0)
-        return fg_err_set(err, "%s: unknown variant '%s' (clean, adult, violence, illegal_text)",
-                          what, item);
+        return fg_err_set(err, "%s: unknown variant '%s' (%s)", what, item,
+                          fg_variant_list(", ", variants, sizeof variants));
     chosen[v] = 1;
     return 0;
 }

@@ -60,7 +60,7 @@ static void usage(FILE *out)
         "                     [--arrival constant|poisson] [--seed N]] [--timeout S]\n"
         "                    [--bandwidth-mbit X] [--latency-ms Y]\n"
         "                    [--retries N] [--inline] [--repeats N]\n"
-        "                    [--variant clean|adult|violence|illegal_text]\n"
+        "                    [--variant %s]\n"
         "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
         "                    [--workflow F] [--data-dir D] [--no-thresholds]\n"
         "                    [--inconclusive=fail|pass]\n"
@@ -76,7 +76,7 @@ static void usage(FILE *out)
         "--ci: the file's scaled-down \"ci\" settings (the ctest run).\n"
         "--workflow picks the workflow file (default data/workflows/recognizer.json); one\n"
         "whose payload is JSON or a file has no size axis: one cell per concurrency.\n"
-        "--data-dir D: the system's data files come from D (nodes profile, workflow and\n"
+        "--data-dir D: the system's data files come from D (nodes file, workflow and\n"
         "thresholds unless given, the embedded server's dictionary and censor list); the\n"
         "matrix and the generated images stay this data directory's.\n"
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
@@ -90,7 +90,7 @@ static void usage(FILE *out)
         "(other processes' share of the cores, x 1/(1 - share), share capped at 0.25);\n"
         "beyond 0.25 a failing time or rate check is inconclusive, not failed.\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
-        "input or setup, 3 inconclusive (machine busy; --inconclusive=pass makes it 0).\n", (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);
+        "input or setup, 3 inconclusive (machine busy; --inconclusive=pass makes it 0).\n", fg_variant_list("|", (char[96]){""}, 96), (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);
 }
 
 static int build_config(const char *category, const cmd_flags *f, fg_run_config *c, fg_err *err)

@@ -10,7 +10,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: flowgate serve [--nodes FILE] [--endpoints-out FILE] [--bind ADDR] [--data DIR]\n"
-            "  runs every node of the profile (default <data>/nodes.json) until Ctrl-C\n");
+            "  runs every node of the nodes file (default <data>/nodes.json) until Ctrl-C\n");
 }
 
 int cmd_serve(int argc, char **argv)

@@ -143,7 +143,7 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
     const struct { const char *flag, *value; char *dst; size_t size; } paths[] = {
         {"--endpoints", f->endpoints, c->endpoints, sizeof c->endpoints},
         {"--results-dir", f->results_dir, c->results_dir, sizeof c->results_dir},
-        {"--nodes", f->nodes, c->nodes_profile, sizeof c->nodes_profile},
+        {"--nodes", f->nodes, c->nodes_file, sizeof c->nodes_file},
         {"--profile", f->profile, c->profile, sizeof c->profile},
         {"--server-bin", f->server_bin, c->server_bin, sizeof c->server_bin},
         {"--workflow", f->workflow, c->workflow, sizeof c->workflow},
@@ -154,9 +154,10 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
             return -1;
     /* After the path flags: --nodes/--workflow given beside it stay. */
     if (f->data_dir && fg_config_set_data_dir(c, "--data-dir", f->data_dir, err) != 0) return -1;
+    char variants[96];
     if (f->variant && fg_variant_parse(f->variant, &c->variant) != 0)
-        return fg_err_set(err, "--variant: unknown variant '%s' (known: clean, adult, violence, "
-                          "illegal_text)", f->variant);
+        return fg_err_set(err, "--variant: unknown variant '%s' (known: %s)", f->variant,
+                          fg_variant_list(", ", variants, sizeof variants));
     if (f->requests >= 0) c->requests = f->requests;
     if (f->warmup >= 0) c->warmup = f->warmup;
     if (f->repeats >= 0) c->repeats = f->repeats;

@@ -23,11 +23,11 @@ static double reported_ms(const cJSON *response, const char *key)
                                                                              : 0.0;
 }
 
-void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, double received,
+void fg_attr_record(fg_attr_request *r, int step, double queued, double sent, double received,
                     const cJSON *response)
 {
-    if (fn < 0 || fn >= FG_WF_MAX_NODES) return;
-    fg_attr_span *s = &r->fn[fn];
+    if (step < 0 || step >= FG_WF_MAX_STEPS) return;
+    fg_attr_span *s = &r->step[step];
     s->queued = queued;
     s->sent = sent;
     s->received = received;
@@ -38,13 +38,13 @@ void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, doub
 }
 
 /* The latest answer at or before t, other than skip; -1 when none. */
-static int released_by(const fg_attr_request *r, int n_fn, int skip, double t)
+static int released_by(const fg_attr_request *r, int n_steps, int skip, double t)
 {
     int best = -1;
-    for (int i = 0; i < n_fn; i++) {
-        const fg_attr_span *s = &r->fn[i];
+    for (int i = 0; i < n_steps; i++) {
+        const fg_attr_span *s = &r->step[i];
         if (i == skip || !s->done || s->received > t) continue;
-        if (best < 0 || s->received > r->fn[best].received) best = i;
+        if (best < 0 || s->received > r->step[best].received) best = i;
     }
     return best;
 }
@@ -60,7 +60,7 @@ static void split_span(const fg_attr_span *s, double out[FG_ATTR_PARTS])
     out[FG_ATTR_DRIVER] += fmax(0.0, s->sent - s->queued);
 }
 
-int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
+int fg_attr_critical_path(const fg_attr_request *r, int n_steps, double intended,
                           double held_until, double end, double out[FG_ATTR_PARTS])
 {
     memset(out, 0, sizeof(double) * FG_ATTR_PARTS);
@@ -69,23 +69,23 @@ int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
     double held = fg_attr_held_ms(intended, held_until, end);
     out[FG_ATTR_QUEUE] = held;
     intended += held;
-    if (n_fn > FG_WF_MAX_NODES) n_fn = FG_WF_MAX_NODES;
-    int cur = released_by(r, n_fn, -1, INFINITY);
+    if (n_steps > FG_WF_MAX_STEPS) n_steps = FG_WF_MAX_STEPS;
+    int cur = released_by(r, n_steps, -1, INFINITY);
     if (cur < 0) {
         out[FG_ATTR_DRIVER] = fmax(0.0, end - intended);
         return 0;
     }
-    double tail = end - r->fn[cur].received;
+    double tail = end - r->step[cur].received;
     int on_path = 0;
     /* Each step goes strictly back in time (a released function was queued
-     * after its releaser answered), so the walk ends; n_fn bounds it too. */
-    while (cur >= 0 && on_path < n_fn) {
-        const fg_attr_span *s = &r->fn[cur];
+     * after its releaser answered), so the walk ends; n_steps bounds it too. */
+    while (cur >= 0 && on_path < n_steps) {
+        const fg_attr_span *s = &r->step[cur];
         split_span(s, out);
         on_path++;
-        int prev = released_by(r, n_fn, cur, s->queued);
-        if (prev >= 0 && r->fn[prev].received >= s->received) prev = -1;
-        double from = prev >= 0 ? r->fn[prev].received : intended;
+        int prev = released_by(r, n_steps, cur, s->queued);
+        if (prev >= 0 && r->step[prev].received >= s->received) prev = -1;
+        double from = prev >= 0 ? r->step[prev].received : intended;
         out[FG_ATTR_DRIVER] += fmax(0.0, s->queued - from);
         cur = prev;
     }

@@ -29,11 +29,11 @@ typedef struct fg_attr_span {
     int done;
 } fg_attr_span;
 
-/* One request: the answered span of each function of the workflow. */
-typedef struct fg_attr_request { fg_attr_span fn[FG_WF_MAX_NODES]; } fg_attr_request;
+/* One request: the answered span of each step of the workflow. */
+typedef struct fg_attr_request { fg_attr_span step[FG_WF_MAX_STEPS]; } fg_attr_request;
 
-/* Function fn answered successfully with response (may be NULL). */
-void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, double received,
+/* Step `step` answered successfully with response (may be NULL). */
+void fg_attr_record(fg_attr_request *r, int step, double queued, double sent, double received,
                     const cJSON *response);
 
 /* The request's critical path from intended (its intended send) to end
@@ -47,7 +47,7 @@ void fg_attr_record(fg_attr_request *r, int fn, double queued, double sent, doub
  * clock's rounding) are scaled down to fit it; what the server did not
  * report stays in transfer. Returns the number of functions on the path
  * (0: nothing answered, out all driver). */
-int fg_attr_critical_path(const fg_attr_request *r, int n_fn, double intended,
+int fg_attr_critical_path(const fg_attr_request *r, int n_steps, double intended,
                           double held_until, double end, double out[FG_ATTR_PARTS]);
 
 /* The part of queue that was the wait for an in-flight slot (what

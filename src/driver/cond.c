@@ -5,14 +5,14 @@
  *   and     := not  (("AND" | "&&") not)*
  *   not     := ("NOT" | "!") not | cmp
  *   cmp     := primary (("==" | "!=" | "<" | "<=" | ">" | ">=") primary)?
- *   primary := "(" or ")" | number | true | false | 'string' | node.output
+ *   primary := "(" or ")" | number | true | false | 'string' | step.output
  *
  * Keywords are case-insensitive. References are checked against the
- * workflow at parse time (known node, one of its "out" names), so a typo
+ * workflow at parse time (known step, one of its "out" names), so a typo
  * fails when the workflow loads, not in the middle of a run. Parse errors
  * carry the 1-based character position.
  *
- * Evaluation reads node outputs through a lookup callback. Both sides of
+ * Evaluation reads step outputs through a lookup callback. Both sides of
  * AND/OR are always evaluated: a missing output is a malformed function
  * response and is reported even when the other side already decides. */
 #include "flowgate/workflow.h"
@@ -31,8 +31,8 @@ struct fg_cond {
     cond_kind kind;
     cond_cmp cmp;
     fg_cond *a, *b;
-    int node;          /* C_REF */
-    char *ref;         /* C_REF: "node.output" as written */
+    int step;          /* C_REF */
+    char *ref;         /* C_REF: "step.output" as written */
     const char *output;/* C_REF: points into ref, after the dot */
     double num;        /* C_NUM, C_BOOL (0/1) */
     char *str;         /* C_STR */
@@ -132,17 +132,17 @@ static fg_cond *fail(parser *p, const char *what)
     return NULL;
 }
 
-static fg_cond *node_new(cond_kind k)
+static fg_cond *cond_new(cond_kind k)
 {
     fg_cond *c = calloc(1, sizeof *c);
-    if (c) { c->kind = k; c->node = -1; }
+    if (c) { c->kind = k; c->step = -1; }
     return c;
 }
 
 static fg_cond *binary(cond_kind k, fg_cond *a, fg_cond *b)
 {
     if (!a || !b) { fg_cond_free(a); fg_cond_free(b); return NULL; }
-    fg_cond *c = node_new(k);
+    fg_cond *c = cond_new(k);
     if (!c) { fg_cond_free(a); fg_cond_free(b); return NULL; }
     c->a = a;
     c->b = b;
@@ -157,17 +157,17 @@ static fg_cond *parse_ref(parser *p)
     size_t n = p->next - p->pos;
     const char *dot = memchr(s, '.', n);
     if (!dot || dot == s || dot == s + n - 1 || memchr(dot + 1, '.', (size_t)(s + n - dot - 1)))
-        return fail(p, "expected a reference 'node.output'");
+        return fail(p, "expected a reference 'step.output'");
     size_t id_len = (size_t)(dot - s);
     const fg_workflow *wf = p->wf;
-    int node = -1;
-    for (int i = 0; wf && i < wf->n_nodes; i++)
-        if (strlen(wf->nodes[i].id) == id_len && !strncmp(wf->nodes[i].id, s, id_len))
-            node = i;
-    if (node < 0) {
+    int step = -1;
+    for (int i = 0; wf && i < wf->n_steps; i++)
+        if (strlen(wf->steps[i].id) == id_len && !strncmp(wf->steps[i].id, s, id_len))
+            step = i;
+    if (step < 0) {
         if (!p->failed) {
             p->failed = 1;
-            fg_err_set(p->err, "condition '%s': at position %zu: unknown node '%.*s'",
+            fg_err_set(p->err, "condition '%s': at position %zu: unknown step '%.*s'",
                        p->text, p->pos + 1, (int)id_len, s);
         }
         return NULL;
@@ -175,21 +175,21 @@ static fg_cond *parse_ref(parser *p)
     const char *out = dot + 1;
     size_t out_len = n - id_len - 1;
     int known = 0;
-    for (int i = 0; i < wf->nodes[node].n_out; i++)
-        if (strlen(wf->nodes[node].out[i].name) == out_len &&
-            !strncmp(wf->nodes[node].out[i].name, out, out_len))
+    for (int i = 0; i < wf->steps[step].n_out; i++)
+        if (strlen(wf->steps[step].out[i].name) == out_len &&
+            !strncmp(wf->steps[step].out[i].name, out, out_len))
             known = 1;
     if (!known) {
         if (!p->failed) {
             p->failed = 1;
-            fg_err_set(p->err, "condition '%s': at position %zu: node '%s' has no output '%.*s'",
-                       p->text, p->pos + 1, wf->nodes[node].id, (int)out_len, out);
+            fg_err_set(p->err, "condition '%s': at position %zu: step '%s' has no output '%.*s'",
+                       p->text, p->pos + 1, wf->steps[step].id, (int)out_len, out);
         }
         return NULL;
     }
-    fg_cond *c = node_new(C_REF);
+    fg_cond *c = cond_new(C_REF);
     if (!c) return NULL;
-    c->node = node;
+    c->step = step;
     c->ref = strndup(s, n);
     if (!c->ref) { free(c); return NULL; }
     c->output = c->ref + id_len + 1;
@@ -209,20 +209,20 @@ static fg_cond *parse_primary(parser *p)
         advance(p);
         return c;
     case T_NUM:
-        c = node_new(C_NUM);
+        c = cond_new(C_NUM);
         if (!c) return NULL;
         c->num = strtod(p->text + p->pos, NULL);
         advance(p);
         return c;
     case T_TRUE:
     case T_FALSE:
-        c = node_new(C_BOOL);
+        c = cond_new(C_BOOL);
         if (!c) return NULL;
         c->num = p->tok == T_TRUE;
         advance(p);
         return c;
     case T_STR:
-        c = node_new(C_STR);
+        c = cond_new(C_STR);
         if (!c) return NULL;
         c->str = strndup(p->text + p->pos + 1, p->next - p->pos - 2);
         if (!c->str) { free(c); return NULL; }
@@ -260,7 +260,7 @@ static fg_cond *parse_not(parser *p)
     advance(p);
     fg_cond *a = parse_not(p);
     if (!a) return NULL;
-    fg_cond *c = node_new(C_NOT);
+    fg_cond *c = cond_new(C_NOT);
     if (!c) { fg_cond_free(a); return NULL; }
     c->a = a;
     return c;
@@ -350,7 +350,7 @@ static int eval_value(const fg_cond *c, evaluator *e, value *out)
     case C_BOOL: out->kind = V_BOOL; out->num = c->num; return 0;
     case C_STR: out->kind = V_STR; out->str = c->str; return 0;
     case C_REF: {
-        const cJSON *j = e->lookup ? e->lookup(e->ctx, c->node, c->output) : NULL;
+        const cJSON *j = e->lookup ? e->lookup(e->ctx, c->step, c->output) : NULL;
         if (!j) {
             if (!e->failed) fg_err_set(e->err, "condition: output %s is missing", c->ref);
             e->failed = 1;
@@ -446,22 +446,22 @@ int fg_cond_eval(const fg_cond *c, fg_cond_lookup lookup, void *ctx, fg_err *err
     return eval(c, &e);
 }
 
-static void collect(const fg_cond *c, int *nodes, int max, int *n)
+static void collect(const fg_cond *c, int *steps, int max, int *n)
 {
     if (!c) return;
     if (c->kind == C_REF) {
         for (int i = 0; i < *n; i++)
-            if (nodes[i] == c->node) return;
-        if (*n < max) nodes[(*n)++] = c->node;
+            if (steps[i] == c->step) return;
+        if (*n < max) steps[(*n)++] = c->step;
         return;
     }
-    collect(c->a, nodes, max, n);
-    collect(c->b, nodes, max, n);
+    collect(c->a, steps, max, n);
+    collect(c->b, steps, max, n);
 }
 
-int fg_cond_nodes(const fg_cond *c, int *nodes, int max)
+int fg_cond_steps(const fg_cond *c, int *steps, int max)
 {
     int n = 0;
-    collect(c, nodes, max, &n);
+    collect(c, steps, max, &n);
     return n;
 }

@@ -6,7 +6,7 @@
  * arrival schedule, arrival.h: a fixed rate, Poisson gaps, or stages;
  * latency counts from the intended time, so a slow server cannot
  * hide its queue: coordinated omission corrected as in wrk2). Each instance
- * is a state machine (instance.c); whenever one of its functions becomes
+ * is a state machine (instance.c); whenever one of its steps becomes
  * ready the engine asks the scheduler for a node, builds the request and
  * adds an easy handle to the multi handle. curl_multi_poll sleeps until a
  * socket is ready, curl's own timer fires or the next open-loop send is due.
@@ -35,7 +35,7 @@
  * Easy handles are pooled per endpoint (node, or function URL) and reused,
  * so connections stay alive across invocations; each is set up once with
  * its endpoint's settings (fg_http_endpoint: http or https, TLS, headers,
- * no proxy unless the endpoints file names one). The body of a node
+ * no proxy unless the endpoints file names one). The body of a step
  * reading the workflow inputs is the payload's shared buffer
  * (CURLOPT_POSTFIELDS, never copied); other
  * bodies are small JSON objects. Response bodies are bounded
@@ -110,7 +110,7 @@ typedef struct run_instance {
 typedef struct invocation {
     struct invocation *prev, *next;     /* live list, or the throttled list */
     run_instance *ri;
-    int fn, node, slot, attempt;        /* slot: the endpoint (handle pool, settings) */
+    int step, node, slot, attempt;      /* slot: the endpoint (handle pool, settings) */
     double first_sent;                  /* the first send of a throttled chain */
     double due;                         /* throttled: resend at this time */
     CURL *easy;
@@ -151,8 +151,8 @@ typedef struct engine {
     uint64_t warm_finished;
     int saw_cold_field;                 /* some reply carried "cold_start" */
     uint64_t streak;                    /* replies since the last cold start */
-    uint64_t fn_streak[FG_WF_MAX_NODES];
-    unsigned char fn_cold[FG_WF_MAX_NODES];   /* cold-started during the warm-up */
+    uint64_t step_streak[FG_WF_MAX_STEPS];
+    unsigned char step_cold[FG_WF_MAX_STEPS];   /* cold-started during the warm-up */
     /* Measured instances. */
     uint64_t target;                    /* N (closed) or scheduled slots (open) */
     uint64_t measured_started, measured_finished;
@@ -241,28 +241,28 @@ static void free_invocation(invocation *inv)
 
 /* Failure before anything was sent (no node, no URL, no input): the
  * instance fails with this class. */
-static void give_up(engine *e, run_instance *ri, int fn, fg_fail_class cls, const char *msg)
+static void give_up(engine *e, run_instance *ri, int step, fg_fail_class cls, const char *msg)
 {
-    fg_instance_fail(&ri->sm, fn);
+    fg_instance_fail(&ri->sm, step);
     if (ri->fail_class < 0) ri->fail_class = (int)cls;
-    if (ri->kind == KIND_MEASURED) fg_metrics_error(&e->m, cls, e->wf->nodes[fn].id, msg);
+    if (ri->kind == KIND_MEASURED) fg_metrics_error(&e->m, cls, e->wf->steps[step].id, msg);
 }
 
 /* The invocation sent, or NULL when it could not be (the instance was
  * failed with the reason). */
-static invocation *send_invocation(engine *e, run_instance *ri, int fn, int attempt, double queued)
+static invocation *send_invocation(engine *e, run_instance *ri, int step, int attempt, double queued)
 {
-    const char *function = e->wf->nodes[fn].id;
+    const char *function = e->wf->steps[step].id;
     fg_err err = {{0}};
     cJSON *body_json = NULL;
     int uses_payload = 0, n_inputs = 0;
     fg_instance_input inputs[FG_WF_MAX_FANIN];
-    if (fg_instance_request(&ri->sm, fn, ri->request_id, &body_json, &uses_payload, inputs,
+    if (fg_instance_request(&ri->sm, step, ri->request_id, &body_json, &uses_payload, inputs,
                             &n_inputs, &err) != 0) {
-        give_up(e, ri, fn, FG_FAIL_MALFORMED, err.msg);
+        give_up(e, ri, step, FG_FAIL_MALFORMED, err.msg);
         return NULL;
     }
-    fg_sched_request sr = {.request_id = ri->index, .fn = fn, .function = function,
+    fg_sched_request sr = {.request_id = ri->index, .step = step, .function = function,
                            .n_inputs = n_inputs, .prev_node = ri->prev_node};
     for (int i = 0; i < n_inputs; i++) {
         sr.inputs[i].node = node_by_name(e->c, inputs[i].node_name);
@@ -273,13 +273,13 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
     char url[512];
     if (node < 0 || node >= e->n_nodes) {
         cJSON_Delete(body_json);
-        give_up(e, ri, fn, FG_FAIL_CONNECT, "the scheduler found no node");
+        give_up(e, ri, step, FG_FAIL_CONNECT, "the scheduler found no node");
         return NULL;
     }
     int slot = fg_cluster_endpoint_index(e->c, node, function);
     if (slot < 0 || fg_cluster_invoke_url(e->c, node, function, url, sizeof url) != 0) {
         cJSON_Delete(body_json);
-        give_up(e, ri, fn, FG_FAIL_CONNECT, "no URL for this function in the endpoints");
+        give_up(e, ri, step, FG_FAIL_CONNECT, "no URL for this function in the endpoints");
         return NULL;
     }
     invocation *inv = calloc(1, sizeof *inv);
@@ -290,11 +290,11 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
         free(body);
         free(inv);
         if (h) handle_put(e, slot, h);
-        give_up(e, ri, fn, FG_FAIL_CLIENT, "out of memory for a request");
+        give_up(e, ri, step, FG_FAIL_CLIENT, "out of memory for a request");
         return NULL;
     }
     inv->ri = ri;
-    inv->fn = fn;
+    inv->step = step;
     inv->node = node;
     inv->slot = slot;
     inv->attempt = attempt;
@@ -302,8 +302,8 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
     inv->body = body;
     inv->queued = queued;
     inv->resp.limit = FG_MAX_RESPONSE_BYTES;
-    const char *data = uses_payload ? e->p->body[fn] : body;
-    size_t len = uses_payload ? e->p->body_len[fn] : strlen(body);
+    const char *data = uses_payload ? e->p->body[step] : body;
+    size_t len = uses_payload ? e->p->body_len[step] : strlen(body);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -316,7 +316,7 @@ static invocation *send_invocation(engine *e, run_instance *ri, int fn, int atte
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
         handle_put(e, slot, h);
         free_invocation(inv);
-        give_up(e, ri, fn, FG_FAIL_CLIENT, "libcurl refused the transfer");
+        give_up(e, ri, step, FG_FAIL_CLIENT, "libcurl refused the transfer");
         return NULL;
     }
     e->nodes[node].inflight++;
@@ -349,7 +349,7 @@ static void finish_instance(engine *e, run_instance *ri)
         /* Held at the cap (queue_at_cap), the wait for a slot is queueing;
          * otherwise a late start is the driver's. */
         double held_until = e->x->queue_at_cap ? ri->started : ri->intended;
-        fg_attr_critical_path(&ri->attr, e->wf->n_nodes, ri->intended, held_until, end, parts);
+        fg_attr_critical_path(&ri->attr, e->wf->n_steps, ri->intended, held_until, end, parts);
         if (ri->kind == KIND_MEASURED)
             fg_attr_add(&e->m.attr, parts, fg_attr_held_ms(ri->intended, held_until, end));
         if (ri->timeline)
@@ -371,9 +371,9 @@ static void finish_instance(engine *e, run_instance *ri)
 /* Sends whatever became ready; ends the instance when nothing is left. */
 static void pump(engine *e, run_instance *ri)
 {
-    int fn;
+    int step;
     double now = fg_now_mono_ms();
-    while ((fn = fg_instance_next_ready(&ri->sm)) >= 0) send_invocation(e, ri, fn, 0, now);
+    while ((step = fg_instance_next_ready(&ri->sm)) >= 0) send_invocation(e, ri, step, 0, now);
     if (fg_instance_finished(&ri->sm)) finish_instance(e, ri);
 }
 
@@ -411,7 +411,7 @@ static int start_instance(engine *e, instance_kind kind, double intended, fg_err
 /* ---- warm-up ---------------------------------------------------------- */
 
 /* A warm-up reply: does it report a cold start? */
-static void warm_observe(engine *e, int fn, const cJSON *resp)
+static void warm_observe(engine *e, int step, const cJSON *resp)
 {
     const cJSON *cold = cJSON_GetObjectItemCaseSensitive(resp, "cold_start");
     if (!cJSON_IsBool(cold)) return;   /* this endpoint does not say */
@@ -419,19 +419,19 @@ static void warm_observe(engine *e, int fn, const cJSON *resp)
     if (cJSON_IsTrue(cold)) {
         e->m.warmup_cold_starts++;
         e->streak = 0;
-        e->fn_streak[fn] = 0;
-        e->fn_cold[fn] = 1;
+        e->step_streak[step] = 0;
+        e->step_cold[step] = 1;
     } else {
         e->streak++;
-        e->fn_streak[fn]++;
+        e->step_streak[step]++;
     }
 }
 
 static int warm_enough(const engine *e)
 {
     if (e->streak < e->warm_k) return 0;
-    for (int i = 0; i < e->wf->n_nodes; i++)
-        if (e->fn_cold[i] && e->fn_streak[i] < e->warm_k) return 0;
+    for (int i = 0; i < e->wf->n_steps; i++)
+        if (e->step_cold[i] && e->step_streak[i] < e->warm_k) return 0;
     return 1;
 }
 
@@ -514,7 +514,7 @@ static fg_fail_class classify_transport(engine *e, invocation *inv, CURLcode rc,
 static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **resp,
                               int *ok, char *msg, size_t msg_size)
 {
-    const char *function = e->wf->nodes[inv->fn].id;
+    const char *function = e->wf->steps[inv->step].id;
     *ok = 0;
     *resp = NULL;
     if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -572,10 +572,10 @@ static int throttle(engine *e, invocation *inv, double wait_ms, double received)
     if (wait_ms > FG_RETRY_AFTER_CAP_MS) wait_ms = FG_RETRY_AFTER_CAP_MS;
     if (received + wait_ms - inv->first_sent >= e->x->timeout_s * 1000.0) return 0;
     run_instance *ri = inv->ri;
-    if (ri->kind == KIND_MEASURED) fg_metrics_retry(&e->m, inv->fn);
+    if (ri->kind == KIND_MEASURED) fg_metrics_retry(&e->m, inv->step);
     const char *node_name = e->c->mode == FG_CLUSTER_NODES ? e->c->nodes[inv->node].name
                                                           : "functions";
-    fg_timeline_span(&e->tl, ri->timeline, e->wf->nodes[inv->fn].id, node_name, inv->queued,
+    fg_timeline_span(&e->tl, ri->timeline, e->wf->steps[inv->step].id, node_name, inv->queued,
                      inv->sent, received, NULL, "throttled");
     free(inv->body);
     inv->body = NULL;
@@ -608,7 +608,7 @@ static double resend_throttled(engine *e, double now)
         }
         unlink_throttled(e, inv);
         run_instance *ri = inv->ri;
-        invocation *again = send_invocation(e, ri, inv->fn, inv->attempt, inv->due);
+        invocation *again = send_invocation(e, ri, inv->step, inv->attempt, inv->due);
         if (again) again->first_sent = inv->first_sent;   /* latency from the first send */
         free_invocation(inv);
         pump(e, ri);
@@ -625,7 +625,7 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
     e->nodes[inv->node].inflight--;
     double received = fg_now_mono_ms();
     run_instance *ri = inv->ri;
-    const char *function = e->wf->nodes[inv->fn].id;
+    const char *function = e->wf->steps[inv->step].id;
 
     char msg[600];
     int ok;
@@ -638,11 +638,11 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
         cJSON_Delete(resp);
         return;
     }
-    if (ok && ri->kind == KIND_WARMUP) warm_observe(e, inv->fn, resp);
+    if (ok && ri->kind == KIND_WARMUP) warm_observe(e, inv->step, resp);
     int lost_instance = 0;   /* a switch could not be evaluated: no retry helps */
     if (ok) {
         fg_err err = {{0}};
-        int r = fg_instance_complete(&ri->sm, inv->fn, resp, &err);
+        int r = fg_instance_complete(&ri->sm, inv->step, resp, &err);
         if (r != 0) {
             ok = 0;
             cls = FG_FAIL_MALFORMED;
@@ -651,14 +651,14 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
         }
     }
     if (ri->kind == KIND_MEASURED) {
-        fg_metrics_invocation(&e->m, inv->fn, inv->node, ok, cls, received - inv->first_sent, resp);
+        fg_metrics_invocation(&e->m, inv->step, inv->node, ok, cls, received - inv->first_sent, resp);
         if (!ok) fg_metrics_error(&e->m, cls, function, msg);
     }
     const char *node_name = e->c->mode == FG_CLUSTER_NODES ? e->c->nodes[inv->node].name
                                                           : "functions";
     fg_timeline_span(&e->tl, ri->timeline, function, node_name, inv->queued, inv->sent,
                      received, resp, ok ? "ok" : fg_fail_class_names[cls]);
-    if (ok) fg_attr_record(&ri->attr, inv->fn, inv->queued, inv->sent, received, resp);
+    if (ok) fg_attr_record(&ri->attr, inv->step, inv->queued, inv->sent, received, resp);
     cJSON_Delete(resp);
 
     if (ok) {
@@ -666,9 +666,9 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
     } else if (lost_instance) {
         if (ri->fail_class < 0) ri->fail_class = (int)cls;
     } else if (inv->attempt < e->x->retries && !fg_stop_requested()) {
-        send_invocation(e, ri, inv->fn, inv->attempt + 1, received);
+        send_invocation(e, ri, inv->step, inv->attempt + 1, received);
     } else {
-        fg_instance_fail(&ri->sm, inv->fn);
+        fg_instance_fail(&ri->sm, inv->step);
         if (ri->fail_class < 0) ri->fail_class = (int)cls;
     }
     free_invocation(inv);
@@ -909,10 +909,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
                           "%s data", x->id, x->inline_data ? "by-reference" : "inline",
                           x->inline_data ? "inline" : "by-reference");
     if (fg_instance_check_workflow(wf, err) != 0) return -1;
-    for (int i = 0; i < wf->n_nodes; i++)
-        if (wf->nodes[i].n_in > 0 && wf->nodes[i].in[0].src_node == FG_WF_INPUTS && !p->body[i])
+    for (int i = 0; i < wf->n_steps; i++)
+        if (wf->steps[i].n_in > 0 && wf->steps[i].in[0].src_step == FG_WF_INPUTS && !p->body[i])
             return fg_err_set(err, "%s: the payload has no body for %s: it was loaded for "
-                              "another workflow", x->id, wf->nodes[i].id);
+                              "another workflow", x->id, wf->steps[i].id);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return fg_err_set(err, "libcurl initialisation failed");
 

@@ -1,10 +1,10 @@
 /* instance.c — one workflow instance as a state machine over the DAG.
  *
- * Each function is idle, ready, running or done. Completing a function
- * stores its outputs (taken out of the response by the node's mappings)
+ * Each step is idle, ready, running or done. Completing a step
+ * stores its outputs (taken out of the response by the step's mappings)
  * and rescans the edges: a plain link fires when all its sources are done;
- * a switch is evaluated once every node its condition and its links read is
- * done, on the real outputs, and only the taken branch's links fire. A node
+ * a switch is evaluated once every step its condition and its links read is
+ * done, on the real outputs, and only the taken branch's links fire. A step
  * runs at most once, when the first link into it fires. The instance is
  * finished when nothing runs and nothing is ready — which after a failure
  * means when the functions still in flight have answered. No I/O here: the
@@ -14,7 +14,7 @@
  * every mapped output present, and every output another function reads
  * of the type the function API takes — a string (a base64 image or text)
  * or, by reference, a blob reference {"node": string, "key": string}. So a
- * reply with a missing or wrong-typed field is charged to the function that
+ * reply with a missing or wrong-typed field is charged to the step that
  * produced it, not to the next one, whose request would have been refused. */
 #include "instance.h"
 
@@ -23,29 +23,29 @@
 
 int fg_instance_check_workflow(const fg_workflow *wf, fg_err *err)
 {
-    if (wf->n_nodes > FG_WF_MAX_NODES)
-        return fg_err_set(err, "%s: %d nodes, more than %d", wf->path ? wf->path : wf->name,
-                          wf->n_nodes, FG_WF_MAX_NODES);
-    for (int i = 0; i < wf->n_nodes; i++) {
-        const fg_wf_node *n = &wf->nodes[i];
+    if (wf->n_steps > FG_WF_MAX_STEPS)
+        return fg_err_set(err, "%s: %d steps, more than %d", wf->path ? wf->path : wf->name,
+                          wf->n_steps, FG_WF_MAX_STEPS);
+    for (int i = 0; i < wf->n_steps; i++) {
+        const fg_wf_step *n = &wf->steps[i];
         if (n->n_in > FG_WF_MAX_FANIN)
             return fg_err_set(err, "%s: more than %d inputs", n->id, FG_WF_MAX_FANIN);
         for (int k = 0; k < n->n_in; k++)
-            if ((n->in[k].src_node == FG_WF_INPUTS) != (n->in[0].src_node == FG_WF_INPUTS))
+            if ((n->in[k].src_step == FG_WF_INPUTS) != (n->in[0].src_step == FG_WF_INPUTS))
                 return fg_err_set(err, "%s: reads the workflow inputs together with other "
-                                  "nodes' outputs; its body is built once from the inputs",
+                                  "steps' outputs; its body is built once from the inputs",
                                   n->id);
     }
     return 0;
 }
 
-static int has_incoming(const fg_workflow *wf, int node)
+static int has_incoming(const fg_workflow *wf, int step)
 {
     for (int e = 0; e < wf->n_edges; e++) {
         const fg_wf_edge *ed = &wf->edges[e];
-        for (int l = 0; l < ed->n_links; l++) if (ed->links[l].to == node) return 1;
-        for (int l = 0; l < ed->n_then; l++) if (ed->then_links[l].to == node) return 1;
-        for (int l = 0; l < ed->n_else; l++) if (ed->else_links[l].to == node) return 1;
+        for (int l = 0; l < ed->n_links; l++) if (ed->links[l].to == step) return 1;
+        for (int l = 0; l < ed->n_then; l++) if (ed->then_links[l].to == step) return 1;
+        for (int l = 0; l < ed->n_else; l++) if (ed->else_links[l].to == step) return 1;
     }
     return 0;
 }
@@ -59,15 +59,15 @@ int fg_instance_init(fg_instance *in, const fg_workflow *wf, int by_ref, fg_err 
     in->branch = malloc(wf->n_edges > 0 ? (size_t)wf->n_edges : 1);
     if (!in->branch) return fg_err_set(err, "out of memory");
     memset(in->branch, -1, wf->n_edges > 0 ? (size_t)wf->n_edges : 1);
-    for (int i = 0; i < wf->n_nodes; i++)
-        in->fn_state[i] = has_incoming(wf, i) ? FG_FN_IDLE : FG_FN_READY;
+    for (int i = 0; i < wf->n_steps; i++)
+        in->step_state[i] = has_incoming(wf, i) ? FG_STEP_IDLE : FG_STEP_READY;
     return 0;
 }
 
 void fg_instance_free(fg_instance *in)
 {
     if (!in || !in->wf) return;
-    for (int i = 0; i < in->wf->n_nodes; i++) cJSON_Delete(in->outputs[i]);
+    for (int i = 0; i < in->wf->n_steps; i++) cJSON_Delete(in->outputs[i]);
     free(in->branch);
     memset(in, 0, sizeof *in);
 }
@@ -75,9 +75,9 @@ void fg_instance_free(fg_instance *in)
 int fg_instance_next_ready(fg_instance *in)
 {
     if (in->failed) return -1;
-    for (int i = 0; i < in->wf->n_nodes; i++)
-        if (in->fn_state[i] == FG_FN_READY) {
-            in->fn_state[i] = FG_FN_RUNNING;
+    for (int i = 0; i < in->wf->n_steps; i++)
+        if (in->step_state[i] == FG_STEP_READY) {
+            in->step_state[i] = FG_STEP_RUNNING;
             in->n_running++;
             return i;
         }
@@ -113,15 +113,15 @@ static cJSON *response_item(cJSON *response, const char *source, cJSON **parent)
 
 /* Takes one output out of the response; a second output with the same
  * source shares the value already taken. */
-static int take_output(fg_instance *in, int fn, cJSON *response, const char *name,
+static int take_output(fg_instance *in, int step, cJSON *response, const char *name,
                        const char *source, fg_err *err)
 {
-    cJSON *outs = in->outputs[fn];
+    cJSON *outs = in->outputs[step];
     cJSON *parent;
     cJSON *item = response_item(response, source, &parent);
     if (!item) {
-        /* Already taken by an earlier output of this node with the same source? */
-        const fg_wf_node *n = &in->wf->nodes[fn];
+        /* Already taken by an earlier output of this step with the same source? */
+        const fg_wf_step *n = &in->wf->steps[step];
         for (int k = 0; k < n->n_out + n->n_blob_out; k++) {
             const fg_wf_mapping *m = k < n->n_out ? &n->out[k] : &n->blob_out[k - n->n_out];
             const cJSON *got = cJSON_GetObjectItemCaseSensitive(outs, m->name);
@@ -131,7 +131,7 @@ static int take_output(fg_instance *in, int fn, cJSON *response, const char *nam
             }
         }
         return fg_err_set(err, "%s: response lacks %s (output '%s')",
-                          in->wf->nodes[fn].id, source, name);
+                          in->wf->steps[step].id, source, name);
     }
     cJSON_DetachItemViaPointer(parent, item);
     cJSON_AddItemToObject(outs, name, item);
@@ -139,10 +139,10 @@ static int take_output(fg_instance *in, int fn, cJSON *response, const char *nam
 }
 
 /* Every output the response must carry, checked before anything changes,
- * so that a bad response leaves the function running (it may be re-sent). */
-static int outputs_present(const fg_instance *in, int fn, cJSON *response, fg_err *err)
+ * so that a bad response leaves the step running (it may be re-sent). */
+static int outputs_present(const fg_instance *in, int step, cJSON *response, fg_err *err)
 {
-    const fg_wf_node *n = &in->wf->nodes[fn];
+    const fg_wf_step *n = &in->wf->steps[step];
     cJSON *parent;
     for (int k = 0; k < n->n_out; k++) {
         const fg_wf_mapping *blob =
@@ -167,17 +167,17 @@ static const char *json_type(const cJSON *v)
          : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object" : "invalid";
 }
 
-/* The outputs of fn that other functions send in their requests, checked
+/* The outputs of step that other steps send in their requests, checked
  * for the type those requests need. */
-static int outputs_typed(const fg_instance *in, int fn, cJSON *response, fg_err *err)
+static int outputs_typed(const fg_instance *in, int step, cJSON *response, fg_err *err)
 {
-    const fg_wf_node *n = &in->wf->nodes[fn];
+    const fg_wf_step *n = &in->wf->steps[step];
     cJSON *parent;
-    for (int j = 0; j < in->wf->n_nodes; j++) {
-        const fg_wf_node *succ = &in->wf->nodes[j];
+    for (int j = 0; j < in->wf->n_steps; j++) {
+        const fg_wf_step *succ = &in->wf->steps[j];
         for (int k = 0; k < succ->n_in; k++) {
             const fg_wf_mapping *m = &succ->in[k];
-            if (m->src_node != fn) continue;
+            if (m->src_step != step) continue;
             const fg_wf_mapping *blob =
                 in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, m->src_field) : NULL;
             const fg_wf_mapping *plain = find_mapping(n->out, n->n_out, m->src_field);
@@ -201,51 +201,51 @@ static int outputs_typed(const fg_instance *in, int fn, cJSON *response, fg_err 
     return 0;
 }
 
-static int map_outputs(fg_instance *in, int fn, cJSON *response, fg_err *err)
+static int map_outputs(fg_instance *in, int step, cJSON *response, fg_err *err)
 {
-    const fg_wf_node *n = &in->wf->nodes[fn];
-    in->outputs[fn] = cJSON_CreateObject();
-    if (!in->outputs[fn]) return fg_err_set(err, "out of memory");
+    const fg_wf_step *n = &in->wf->steps[step];
+    in->outputs[step] = cJSON_CreateObject();
+    if (!in->outputs[step]) return fg_err_set(err, "out of memory");
     for (int k = 0; k < n->n_out; k++) {
         const fg_wf_mapping *blob =
             in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, n->out[k].name) : NULL;
         const char *source = blob ? blob->source : n->out[k].source;
-        if (take_output(in, fn, response, n->out[k].name, source, err) != 0) return -1;
+        if (take_output(in, step, response, n->out[k].name, source, err) != 0) return -1;
     }
     if (in->by_ref)
         for (int k = 0; k < n->n_blob_out; k++)
             if (!find_mapping(n->out, n->n_out, n->blob_out[k].name) &&
-                take_output(in, fn, response, n->blob_out[k].name, n->blob_out[k].source, err) != 0)
+                take_output(in, step, response, n->blob_out[k].name, n->blob_out[k].source, err) != 0)
                 return -1;
     return 0;
 }
 
-static const cJSON *lookup_output(void *ctx, int node, const char *output)
+static const cJSON *lookup_output(void *ctx, int step, const char *output)
 {
     const fg_instance *in = ctx;
-    if (node < 0 || node >= in->wf->n_nodes || !in->outputs[node]) return NULL;
-    return cJSON_GetObjectItemCaseSensitive(in->outputs[node], output);
+    if (step < 0 || step >= in->wf->n_steps || !in->outputs[step]) return NULL;
+    return cJSON_GetObjectItemCaseSensitive(in->outputs[step], output);
 }
 
 static int sources_done(const fg_instance *in, const fg_wf_link *l)
 {
     for (int i = 0; i < l->n_from; i++)
-        if (l->from[i] < 0 || in->fn_state[l->from[i]] != FG_FN_DONE) return 0;
+        if (l->from[i] < 0 || in->step_state[l->from[i]] != FG_STEP_DONE) return 0;
     return 1;
 }
 
 static void fire(fg_instance *in, const fg_wf_link *l)
 {
-    if (l->to >= 0 && sources_done(in, l) && in->fn_state[l->to] == FG_FN_IDLE)
-        in->fn_state[l->to] = FG_FN_READY;
+    if (l->to >= 0 && sources_done(in, l) && in->step_state[l->to] == FG_STEP_IDLE)
+        in->step_state[l->to] = FG_STEP_READY;
 }
 
 static int switch_inputs_done(const fg_instance *in, const fg_wf_edge *ed)
 {
-    int nodes[FG_WF_MAX_NODES];
-    int n = fg_cond_nodes(ed->cond, nodes, FG_WF_MAX_NODES);
+    int steps[FG_WF_MAX_STEPS];
+    int n = fg_cond_steps(ed->cond, steps, FG_WF_MAX_STEPS);
     for (int i = 0; i < n; i++)
-        if (nodes[i] < 0 || in->fn_state[nodes[i]] != FG_FN_DONE) return 0;
+        if (steps[i] < 0 || in->step_state[steps[i]] != FG_STEP_DONE) return 0;
     for (int l = 0; l < ed->n_then; l++) if (!sources_done(in, &ed->then_links[l])) return 0;
     for (int l = 0; l < ed->n_else; l++) if (!sources_done(in, &ed->else_links[l])) return 0;
     return 1;
@@ -272,29 +272,29 @@ static int advance(fg_instance *in, fg_err *err)
     return 0;
 }
 
-int fg_instance_complete(fg_instance *in, int fn, cJSON *response, fg_err *err)
+int fg_instance_complete(fg_instance *in, int step, cJSON *response, fg_err *err)
 {
-    if (fn < 0 || fn >= in->wf->n_nodes || in->fn_state[fn] != FG_FN_RUNNING)
-        return fg_err_set(err, "function %d completed but was not running", fn);
-    if (!cJSON_IsObject(response) || outputs_present(in, fn, response, err) != 0 ||
-        outputs_typed(in, fn, response, err) != 0) {
+    if (step < 0 || step >= in->wf->n_steps || in->step_state[step] != FG_STEP_RUNNING)
+        return fg_err_set(err, "step %d completed but was not running", step);
+    if (!cJSON_IsObject(response) || outputs_present(in, step, response, err) != 0 ||
+        outputs_typed(in, step, response, err) != 0) {
         if (!cJSON_IsObject(response))
-            fg_err_set(err, "%s: response is not a JSON object", in->wf->nodes[fn].id);
+            fg_err_set(err, "%s: response is not a JSON object", in->wf->steps[step].id);
         return -1;
     }
-    in->fn_state[fn] = FG_FN_DONE;
+    in->step_state[step] = FG_STEP_DONE;
     in->n_running--;
-    if (map_outputs(in, fn, response, err) != 0 || (!in->failed && advance(in, err) != 0)) {
+    if (map_outputs(in, step, response, err) != 0 || (!in->failed && advance(in, err) != 0)) {
         in->failed = 1;
         return -2;
     }
     return 0;
 }
 
-void fg_instance_fail(fg_instance *in, int fn)
+void fg_instance_fail(fg_instance *in, int step)
 {
-    if (fn >= 0 && fn < in->wf->n_nodes && in->fn_state[fn] == FG_FN_RUNNING) {
-        in->fn_state[fn] = FG_FN_DONE;
+    if (step >= 0 && step < in->wf->n_steps && in->step_state[step] == FG_STEP_RUNNING) {
+        in->step_state[step] = FG_STEP_DONE;
         in->n_running--;
     }
     in->failed = 1;
@@ -304,8 +304,8 @@ int fg_instance_finished(const fg_instance *in)
 {
     if (in->n_running > 0) return 0;
     if (in->failed) return 1;
-    for (int i = 0; i < in->wf->n_nodes; i++)
-        if (in->fn_state[i] == FG_FN_READY) return 0;
+    for (int i = 0; i < in->wf->n_steps; i++)
+        if (in->step_state[i] == FG_STEP_READY) return 0;
     return 1;
 }
 
@@ -315,15 +315,15 @@ int fg_instance_branch(const fg_instance *in, int edge)
     return in->branch[edge];
 }
 
-int fg_instance_request(const fg_instance *in, int fn, const char *request_id,
+int fg_instance_request(const fg_instance *in, int step, const char *request_id,
                         cJSON **body, int *uses_payload,
                         fg_instance_input *inputs, int *n_inputs, fg_err *err)
 {
-    const fg_wf_node *n = &in->wf->nodes[fn];
+    const fg_wf_step *n = &in->wf->steps[step];
     *body = NULL;
     *uses_payload = 0;
     *n_inputs = 0;
-    if (n->n_in >= 1 && n->in[0].src_node == FG_WF_INPUTS) {
+    if (n->n_in >= 1 && n->in[0].src_step == FG_WF_INPUTS) {
         *uses_payload = 1;
         inputs[0] = (fg_instance_input){NULL, -1.0};
         *n_inputs = 1;
@@ -333,15 +333,15 @@ int fg_instance_request(const fg_instance *in, int fn, const char *request_id,
     if (!b) return fg_err_set(err, "out of memory");
     for (int k = 0; k < n->n_in && k < FG_WF_MAX_FANIN; k++) {
         const fg_wf_mapping *m = &n->in[k];
-        int src = m->src_node;
-        const cJSON *value = (src >= 0 && src < in->wf->n_nodes && in->outputs[src])
+        int src = m->src_step;
+        const cJSON *value = (src >= 0 && src < in->wf->n_steps && in->outputs[src])
             ? cJSON_GetObjectItemCaseSensitive(in->outputs[src], m->src_field) : NULL;
         if (!value) {
             cJSON_Delete(b);
             return fg_err_set(err, "%s: input '%s' (%s) has not been produced", n->id,
                               m->name, m->source);
         }
-        const fg_wf_node *producer = &in->wf->nodes[src];
+        const fg_wf_step *producer = &in->wf->steps[src];
         int as_ref = in->by_ref && find_mapping(producer->blob_out, producer->n_blob_out,
                                                 m->src_field);
         fg_instance_input where = {NULL, 0.0};

@@ -29,7 +29,7 @@ int fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, f
     m->errors = cJSON_CreateArray();
     m->branches = calloc(wf->n_edges > 0 ? (size_t)wf->n_edges : 1, sizeof *m->branches);
     int ok = m->e2e && m->warmup_e2e && m->errors && m->branches;
-    for (int i = 0; ok && i < wf->n_nodes && i < FG_WF_MAX_NODES; i++) {
+    for (int i = 0; ok && i < wf->n_steps && i < FG_WF_MAX_STEPS; i++) {
         fg_fn_metrics *f = &m->fn[i];
         f->latency = fg_hist_new();
         f->exec = fg_hist_new();
@@ -56,7 +56,7 @@ void fg_metrics_free(fg_metrics *m)
 {
     fg_hist_free(m->e2e);
     fg_hist_free(m->warmup_e2e);
-    for (int i = 0; i < FG_WF_MAX_NODES; i++) {
+    for (int i = 0; i < FG_WF_MAX_STEPS; i++) {
         fg_hist_free(m->fn[i].latency);
         fg_hist_free(m->fn[i].exec);
         fg_hist_free(m->fn[i].queue);
@@ -74,11 +74,11 @@ static void record_number(fg_hist *h, const cJSON *response, const char *field)
     if (cJSON_IsNumber(v) && v->valuedouble >= 0) fg_hist_record(h, v->valuedouble);
 }
 
-void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_class cls,
+void fg_metrics_invocation(fg_metrics *m, int step, int node, int ok, fg_fail_class cls,
                            double latency_ms, const cJSON *response)
 {
-    if (fn < 0 || fn >= m->wf->n_nodes) return;
-    fg_fn_metrics *f = &m->fn[fn];
+    if (step < 0 || step >= m->wf->n_steps) return;
+    fg_fn_metrics *f = &m->fn[step];
     f->invocations++;
     if (node >= 0 && node < m->n_nodes) m->node_invocations[node]++;
     if (!ok) {
@@ -103,9 +103,9 @@ void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_clas
     }
 }
 
-void fg_metrics_retry(fg_metrics *m, int fn)
+void fg_metrics_retry(fg_metrics *m, int step)
 {
-    if (fn >= 0 && fn < m->wf->n_nodes) m->fn[fn].retries_429_503++;
+    if (step >= 0 && step < m->wf->n_steps) m->fn[step].retries_429_503++;
 }
 
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg)
@@ -175,7 +175,7 @@ static cJSON *counts_json(const fg_counts *c)
 static cJSON *functions_json(const fg_metrics *m)
 {
     cJSON *fns = cJSON_CreateObject();
-    for (int i = 0; i < m->wf->n_nodes; i++) {
+    for (int i = 0; i < m->wf->n_steps; i++) {
         const fg_fn_metrics *f = &m->fn[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "invocations", (double)f->invocations);
@@ -190,7 +190,7 @@ static cJSON *functions_json(const fg_metrics *m)
         if (f->saw_cold_start) cJSON_AddNumberToObject(o, "cold_starts", (double)f->cold_starts);
         /* resends after a 429/503 with Retry-After; their waits are in latency_ms */
         cJSON_AddNumberToObject(o, "retries_429_503", (double)f->retries_429_503);
-        cJSON_AddItemToObject(fns, m->wf->nodes[i].id, o);
+        cJSON_AddItemToObject(fns, m->wf->steps[i].id, o);
     }
     return fns;
 }
@@ -241,7 +241,7 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     cJSON_AddNumberToObject(e, "drain", m->drain);
     uint64_t cold = 0;
     int saw_cold = 0;
-    for (int i = 0; i < m->wf->n_nodes; i++) {
+    for (int i = 0; i < m->wf->n_steps; i++) {
         cold += m->fn[i].cold_starts;
         saw_cold |= m->fn[i].saw_cold_start;
     }

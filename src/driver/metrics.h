@@ -35,7 +35,7 @@ typedef struct fg_metrics {
     double warmup_duration_s;
     fg_hist *e2e, *warmup_e2e;
     double *samples; size_t n_samples, cap_samples;
-    fg_fn_metrics fn[FG_WF_MAX_NODES];
+    fg_fn_metrics fn[FG_WF_MAX_STEPS];   /* per step, by its function: "functions.<id>" */
     uint64_t node_invocations[FG_MAX_NODES];
     char node_names[FG_MAX_NODES][32];
     int n_nodes;
@@ -50,10 +50,10 @@ int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, 
 void fg_metrics_free(fg_metrics *m);
 
 /* One answered (or failed) measured invocation. response may be NULL. */
-void fg_metrics_invocation(fg_metrics *m, int fn, int node, int ok, fg_fail_class cls,
+void fg_metrics_invocation(fg_metrics *m, int step, int node, int ok, fg_fail_class cls,
                            double latency_ms, const cJSON *response);
 /* One measured invocation answered 429/503 with Retry-After and resent. */
-void fg_metrics_retry(fg_metrics *m, int fn);
+void fg_metrics_retry(fg_metrics *m, int step);
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg);
 /* One finished instance: ok, or failed with class cls (timeouts count apart).
  * A measured one extends the window to end_ms. */

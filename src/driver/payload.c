@@ -7,12 +7,12 @@
  *   json       an inline object, one field per workflow input;
  *   json_file  the same object read from a file.
  *
- * Each node that reads the inputs gets its whole request body built here,
+ * Each step that reads the inputs gets its whole request body built here,
  * once: its "in" fields from the inputs, plus "by_ref" when it has blob
- * outputs (as for any other node, instance.c). For a file the body
+ * outputs (as for any other step, instance.c). For a file the body
  * {"<field>":"<base64>"[,"by_ref":…]} is one allocation with the base64
  * encoded by EVP_EncodeBlock straight into its place, and the file's bytes
- * are freed at once, so a run holds the body and nothing else; nodes whose
+ * are freed at once, so a run holds the body and nothing else; steps whose
  * bodies would be the same share one. The engine hands a body to libcurl
  * with CURLOPT_POSTFIELDS (no copy). The SHA-256 of the input bytes (the
  * file's, or the JSON object as printed) is recorded in the results, so
@@ -38,31 +38,31 @@ static void sha256_hex(const unsigned char *data, size_t len, char out[65])
     for (unsigned i = 0; i < md_len; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* The first node from i on that reads the workflow inputs (wf->n_nodes:
- * none left); -1 when one reads them together with other nodes' outputs
+/* The first step from i on that reads the workflow inputs (wf->n_steps:
+ * none left); -1 when one reads them together with other steps' outputs
  * (the engine sends its body as built here, so it reads nothing else). */
 static int next_reader(const fg_workflow *wf, int i, fg_err *err)
 {
-    for (; i < wf->n_nodes; i++) {
-        const fg_wf_node *n = &wf->nodes[i];
+    for (; i < wf->n_steps; i++) {
+        const fg_wf_step *n = &wf->steps[i];
         int inputs = 0;
-        for (int k = 0; k < n->n_in; k++) inputs += n->in[k].src_node == FG_WF_INPUTS;
+        for (int k = 0; k < n->n_in; k++) inputs += n->in[k].src_step == FG_WF_INPUTS;
         if (inputs && inputs != n->n_in)
-            return fg_err_set(err, "%s: %s reads the workflow inputs together with other nodes' "
-                              "outputs; a node reading the inputs reads nothing else",
+            return fg_err_set(err, "%s: %s reads the workflow inputs together with other steps' "
+                              "outputs; a step reading the inputs reads nothing else",
                               wf->path ? wf->path : wf->name, n->id);
         if (inputs) return i;
     }
     return i;
 }
 
-static const char *by_ref_tail(const fg_wf_node *n, int by_ref)
+static const char *by_ref_tail(const fg_wf_step *n, int by_ref)
 {
     if (n->n_blob_out == 0) return "}";
     return by_ref ? ",\"by_ref\":true}" : ",\"by_ref\":false}";
 }
 
-/* The bytes as base64 in the body of every node that reads them. */
+/* The bytes as base64 in the body of every step that reads them. */
 static int build_blob_bodies(const fg_workflow *wf, const char *path, fg_buf *bytes, fg_payload *p,
                              fg_err *err)
 {
@@ -70,17 +70,17 @@ static int build_blob_bodies(const fg_workflow *wf, const char *path, fg_buf *by
     if (bytes->len > (size_t)1 << 30)
         return fg_err_set(err, "%s: %zu bytes, too large for one request", path, bytes->len);
     size_t b64_len = 4 * ((bytes->len + 2) / 3);
-    for (int i = 0; (i = next_reader(wf, i, err)) < wf->n_nodes; i++) {
+    for (int i = 0; (i = next_reader(wf, i, err)) < wf->n_steps; i++) {
         if (i < 0) return -1;
-        const fg_wf_node *n = &wf->nodes[i];
+        const fg_wf_step *n = &wf->steps[i];
         if (n->n_in != 1)
             return fg_err_set(err, "%s: %s reads the %s input into %d fields; a file goes into one",
                               wf->path ? wf->path : wf->name, n->id,
                               fg_payload_kind_name(wf->payload.kind), n->n_in);
         const char *tail = by_ref_tail(n, p->by_ref);
         for (int j = 0; j < i && !p->body[i]; j++)
-            if (p->body[j] && !strcmp(wf->nodes[j].in[0].name, n->in[0].name) &&
-                !strcmp(by_ref_tail(&wf->nodes[j], p->by_ref), tail)) {
+            if (p->body[j] && !strcmp(wf->steps[j].in[0].name, n->in[0].name) &&
+                !strcmp(by_ref_tail(&wf->steps[j], p->by_ref), tail)) {
                 p->body[i] = p->body[j];
                 p->body_len[i] = p->body_len[j];
             }
@@ -132,7 +132,7 @@ static int load_blob(const fg_workflow *wf, const char *path, int is_image, fg_p
     return rc;
 }
 
-/* The JSON inputs object: each reading node's fields from it. */
+/* The JSON inputs object: each reading step's fields from it. */
 static int build_json_bodies(const fg_workflow *wf, const char *where, const cJSON *value,
                              fg_payload *p, fg_err *err)
 {
@@ -141,9 +141,9 @@ static int build_json_bodies(const fg_workflow *wf, const char *where, const cJS
     p->input_len = strlen(printed);
     sha256_hex((const unsigned char *)printed, p->input_len, p->sha256);
     free(printed);
-    for (int i = 0; (i = next_reader(wf, i, err)) < wf->n_nodes; i++) {
+    for (int i = 0; (i = next_reader(wf, i, err)) < wf->n_steps; i++) {
         if (i < 0) return -1;
-        const fg_wf_node *n = &wf->nodes[i];
+        const fg_wf_step *n = &wf->steps[i];
         cJSON *body = cJSON_CreateObject();
         for (int k = 0; body && k < n->n_in; k++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(value, n->in[k].src_field);
@@ -201,7 +201,7 @@ int fg_payload_load(const fg_workflow *wf, const char *image_path, int inline_da
         rc = fg_err_set(err, "%s: unknown payload kind %d", wf->name, (int)wf->payload.kind);
     }
     if (rc == 0 && fg_payload_max_body(p) == 0)
-        rc = fg_err_set(err, "%s: no node reads the workflow inputs", wf->path ? wf->path : wf->name);
+        rc = fg_err_set(err, "%s: no step reads the workflow inputs", wf->path ? wf->path : wf->name);
     if (rc != 0) {
         fg_payload_free(p);
         return -1;
@@ -213,12 +213,12 @@ int fg_payload_load(const fg_workflow *wf, const char *image_path, int inline_da
 void fg_payload_free(fg_payload *p)
 {
     if (!p) return;
-    for (int i = 0; i < FG_WF_MAX_NODES; i++) {
+    for (int i = 0; i < FG_WF_MAX_STEPS; i++) {
         int shared = 0;
         for (int j = 0; j < i; j++) shared |= p->body[j] == p->body[i];
         if (!shared) free(p->body[i]);
     }
-    for (int i = 0; i < FG_WF_MAX_NODES; i++) {
+    for (int i = 0; i < FG_WF_MAX_STEPS; i++) {
         p->body[i] = NULL;
         p->body_len[i] = 0;
     }
@@ -228,7 +228,7 @@ void fg_payload_free(fg_payload *p)
 size_t fg_payload_max_body(const fg_payload *p)
 {
     size_t m = 0;
-    for (int i = 0; i < FG_WF_MAX_NODES; i++)
+    for (int i = 0; i < FG_WF_MAX_STEPS; i++)
         if (p->body[i] && p->body_len[i] > m) m = p->body_len[i];
     return m;
 }

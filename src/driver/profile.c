@@ -9,7 +9,7 @@
  * equally at every size, the way the runtime's errors compound.
  *
  * Without calibration the fallback is used: alpha_f,n = base_f / speed_n,
- * eta = 1, where base_f is the node's "cost_ms" in the workflow file (ms for
+ * eta = 1, where base_f is f's step's "cost_ms" in the workflow file (ms for
  * 1 MB on an average node; the recognizer's are rounded from the embedded
  * server, where OCR dominates) and speed_n =
  * workers_n / mean workers: the only per-node fact known before measuring is
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A node without "cost_ms" in the workflow file gets a middling cost. */
+/* A step without "cost_ms" in the workflow file gets a middling cost. */
 #define UNKNOWN_BASE_MS 50.0
 
 void fg_profile_fallback(fg_profile *p, const fg_cluster *c, const fg_workflow *wf)
@@ -36,12 +36,12 @@ void fg_profile_fallback(fg_profile *p, const fg_cluster *c, const fg_workflow *
         mean_workers += c->nodes[n].workers > 0 ? c->nodes[n].workers : 1;
     }
     if (p->n_nodes) mean_workers /= p->n_nodes;
-    int nf = wf ? wf->n_nodes : 0;
+    int nf = wf ? wf->n_steps : 0;
     if (nf > FG_MAX_FUNCTIONS) nf = FG_MAX_FUNCTIONS;
     p->n_functions = nf;
     for (int f = 0; f < nf; f++) {
-        snprintf(p->functions[f], sizeof p->functions[f], "%s", wf->nodes[f].id);
-        double base = wf->nodes[f].cost_ms > 0 ? wf->nodes[f].cost_ms : UNKNOWN_BASE_MS;
+        snprintf(p->functions[f], sizeof p->functions[f], "%s", wf->steps[f].id);
+        double base = wf->steps[f].cost_ms > 0 ? wf->steps[f].cost_ms : UNKNOWN_BASE_MS;
         for (int n = 0; n < p->n_nodes; n++) {
             int w = c->nodes[n].workers > 0 ? c->nodes[n].workers : 1;
             double speed = w / mean_workers;

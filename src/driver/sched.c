@@ -12,7 +12,7 @@
  *                node hands its colours to the next up node.
  *   faaspr       groups are derived from the DAG once: the longest path by
  *                expected cost (mean alpha over nodes) is group 0, then the
- *                longest path through the nodes left, and so on. Per request,
+ *                longest path through the steps left, and so on. Per request,
  *                a group is placed when its first function is scheduled, on
  *                the node with the most free workers (ties: more workers,
  *                then lower index); when every node is saturated, a smooth
@@ -52,17 +52,17 @@ typedef enum { POLICY_OURS, POLICY_FAASPR, POLICY_PALETTE, POLICY_ROUND_ROBIN } 
 typedef struct placement {
     uint64_t request_id;
     uint64_t last_use;       /* 0 = empty slot */
-    signed char node[FG_WF_MAX_NODES];   /* per group; -1 = not placed yet */
+    signed char node[FG_WF_MAX_STEPS];   /* per group; -1 = not placed yet */
 } placement;
 
 struct fg_scheduler {
     policy kind;
-    int n_fn;                /* workflow nodes */
+    int n_steps;             /* workflow steps */
     int n_nodes;             /* cluster nodes */
-    double alpha[FG_WF_MAX_NODES][FG_MAX_NODES];
-    double eta[FG_WF_MAX_NODES][FG_MAX_NODES];
+    double alpha[FG_WF_MAX_STEPS][FG_MAX_NODES];
+    double eta[FG_WF_MAX_STEPS][FG_MAX_NODES];
     unsigned rr_cursor;
-    int group_of[FG_WF_MAX_NODES];
+    int group_of[FG_WF_MAX_STEPS];
     int n_groups;
     int wrr_current[FG_MAX_NODES];
     /* ours: predicted exec of the in-flight work per node, and the
@@ -88,18 +88,18 @@ static int profile_col(const fg_profile *p, const char *node)
     return -1;
 }
 
-/* Cost model per (workflow node, cluster node): the profile's cell when it
+/* Cost model per (workflow step, cluster node): the profile's cell when it
  * was measured, the fallback's otherwise. */
 static void build_costs(fg_scheduler *s, const fg_workflow *wf, const fg_cluster *c,
                         const fg_profile *profile)
 {
     fg_profile *fallback = malloc(sizeof *fallback);
     if (fallback) fg_profile_fallback(fallback, c, wf);
-    for (int f = 0; f < s->n_fn; f++)
+    for (int f = 0; f < s->n_steps; f++)
         for (int n = 0; n < s->n_nodes; n++) {
             double a = NAN, e = NAN;
             if (profile && c) {
-                int row = profile_row(profile, wf->nodes[f].id);
+                int row = profile_row(profile, wf->steps[f].id);
                 int col = profile_col(profile, c->nodes[n].name);
                 if (row >= 0 && col >= 0) {
                     a = profile->alpha[row][col];
@@ -119,14 +119,15 @@ static void build_costs(fg_scheduler *s, const fg_workflow *wf, const fg_cluster
 
 /* ---- faaspr groups ------------------------------------------------------ */
 
-static void add_links(const fg_wf_link *links, int n, int succ[][FG_WF_MAX_NODES], int *n_succ, int n_fn)
+static void add_links(const fg_wf_link *links, int n, int succ[][FG_WF_MAX_STEPS], int *n_succ,
+                      int n_steps)
 {
     for (int i = 0; i < n; i++) {
         int to = links[i].to;
-        if (to < 0 || to >= n_fn) continue;
+        if (to < 0 || to >= n_steps) continue;
         for (int k = 0; k < links[i].n_from; k++) {
             int from = links[i].from[k];
-            if (from < 0 || from >= n_fn || from == to) continue;
+            if (from < 0 || from >= n_steps || from == to) continue;
             int dup = 0;
             for (int j = 0; j < n_succ[from]; j++) dup |= succ[from][j] == to;
             if (!dup) succ[from][n_succ[from]++] = to;
@@ -134,10 +135,10 @@ static void add_links(const fg_wf_link *links, int n, int succ[][FG_WF_MAX_NODES
     }
 }
 
-/* Longest path (by cost) through unassigned nodes, memoised depth-first;
+/* Longest path (by cost) through unassigned steps, memoised depth-first;
  * the workflow loader guarantees a DAG. best[v] = cost of the best path
- * starting at v, next[v] = its second node. */
-static double longest_from(int v, int succ[][FG_WF_MAX_NODES], const int *n_succ, const double *cost,
+ * starting at v, next[v] = its second step. */
+static double longest_from(int v, int succ[][FG_WF_MAX_STEPS], const int *n_succ, const double *cost,
                            const int *assigned, double *best, int *next)
 {
     if (best[v] >= 0) return best[v];
@@ -159,27 +160,27 @@ static double longest_from(int v, int succ[][FG_WF_MAX_NODES], const int *n_succ
 
 static void derive_groups(fg_scheduler *s, const fg_workflow *wf)
 {
-    int n = s->n_fn;
-    int succ[FG_WF_MAX_NODES][FG_WF_MAX_NODES];
-    int n_succ[FG_WF_MAX_NODES] = {0};
+    int n = s->n_steps;
+    int succ[FG_WF_MAX_STEPS][FG_WF_MAX_STEPS];
+    int n_succ[FG_WF_MAX_STEPS] = {0};
     for (int e = 0; e < wf->n_edges; e++) {
         const fg_wf_edge *edge = &wf->edges[e];
         add_links(edge->links, edge->n_links, succ, n_succ, n);
         add_links(edge->then_links, edge->n_then, succ, n_succ, n);
         add_links(edge->else_links, edge->n_else, succ, n_succ, n);
     }
-    double cost[FG_WF_MAX_NODES];
+    double cost[FG_WF_MAX_STEPS];
     for (int f = 0; f < n; f++) {
         double sum = 0;
         for (int k = 0; k < s->n_nodes; k++) sum += s->alpha[f][k];
         cost[f] = s->n_nodes ? sum / s->n_nodes : 1.0;
     }
-    int assigned[FG_WF_MAX_NODES] = {0};
+    int assigned[FG_WF_MAX_STEPS] = {0};
     int left = n;
     s->n_groups = 0;
     while (left > 0) {
-        double best[FG_WF_MAX_NODES];
-        int next[FG_WF_MAX_NODES];
+        double best[FG_WF_MAX_STEPS];
+        int next[FG_WF_MAX_STEPS];
         for (int f = 0; f < n; f++) best[f] = -1;
         int start = -1;
         double start_cost = -1;
@@ -216,9 +217,9 @@ fg_scheduler *fg_sched_new(const char *name, const fg_workflow *wf,
         fg_err_set(err, "unknown scheduler '%s' (known: ours, faaspr, palette, round_robin)", name);
         return NULL;
     }
-    if (wf && wf->n_nodes > FG_WF_MAX_NODES) {
-        fg_err_set(err, "workflow %s: %d nodes, at most %d supported", wf->name ? wf->name : "?",
-                   wf->n_nodes, FG_WF_MAX_NODES);
+    if (wf && wf->n_steps > FG_WF_MAX_STEPS) {
+        fg_err_set(err, "workflow %s: %d steps, at most %d supported", wf->name ? wf->name : "?",
+                   wf->n_steps, FG_WF_MAX_STEPS);
         return NULL;
     }
     fg_scheduler *s = calloc(1, sizeof *s);
@@ -227,7 +228,7 @@ fg_scheduler *fg_sched_new(const char *name, const fg_workflow *wf,
         return NULL;
     }
     s->kind = kind;
-    s->n_fn = wf ? wf->n_nodes : 0;
+    s->n_steps = wf ? wf->n_steps : 0;
     s->n_nodes = c ? (c->n_nodes < FG_MAX_NODES ? c->n_nodes : FG_MAX_NODES) : 0;
     if (wf) build_costs(s, wf, c, profile);
     if (kind == POLICY_FAASPR) {
@@ -338,7 +339,7 @@ static placement *placement_for(fg_scheduler *s, uint64_t request_id)
 static int pick_faaspr(fg_scheduler *s, const fg_sched_request *req, const fg_node_state *nodes,
                        int n, int skip_down)
 {
-    int group = req->fn >= 0 && req->fn < s->n_fn ? s->group_of[req->fn] : 0;
+    int group = req->step >= 0 && req->step < s->n_steps ? s->group_of[req->step] : 0;
     placement *p = placement_for(s, req->request_id);
     int placed = p->node[group];
     if (placed >= 0 && placed < n && (!skip_down || nodes[placed].up)) return placed;
@@ -364,9 +365,9 @@ static double exec_ms(const fg_scheduler *s, const fg_sched_request *req, int i)
     for (int k = 0; k < req->n_inputs; k++) size += req->inputs[k].mb > 0 ? req->inputs[k].mb : 0;
     if (size < 1e-3) size = 1e-3;   /* text and flags: a token size */
     double alpha = 50.0, eta = 1.0;
-    if (req->fn >= 0 && req->fn < s->n_fn && i < s->n_nodes) {
-        alpha = s->alpha[req->fn][i];
-        eta = s->eta[req->fn][i];
+    if (req->step >= 0 && req->step < s->n_steps && i < s->n_nodes) {
+        alpha = s->alpha[req->step][i];
+        eta = s->eta[req->step][i];
     }
     return alpha * pow(size, eta);
 }
@@ -442,9 +443,9 @@ int fg_sched_pick(fg_scheduler *s, const fg_sched_request *req,
     return 0;
 }
 
-/* The faaspr group of a workflow node (tests and reports); -1 otherwise. */
-int fg_sched_group_of(const fg_scheduler *s, int fn)
+/* The faaspr group of a workflow step (tests and reports); -1 otherwise. */
+int fg_sched_group_of(const fg_scheduler *s, int step)
 {
-    if (s->kind != POLICY_FAASPR || fn < 0 || fn >= s->n_fn) return -1;
-    return s->group_of[fn];
+    if (s->kind != POLICY_FAASPR || step < 0 || step >= s->n_steps) return -1;
+    return s->group_of[step];
 }

@@ -2,16 +2,18 @@
  * everything the orchestrator relies on, so that a broken file fails at
  * load time with one line naming the file and the element:
  *
- *   data/workflows/x.json: edges[2].to: unknown node 'recognizer__foo'
+ *   data/workflows/x.json: edges[2].to: unknown step 'recognizer__foo'
  *
  * Checks, in order: JSON shape and known keys (typos do not pass silently;
- * keys starting with '_' are comments), node ids (unique, plain names),
- * mappings ("in" reads "$inputs.x" or "$node.output" of a known output,
- * "out"/"blob_out" read "result.<path>"), edges (known nodes, END only as
+ * keys starting with '_' are comments), step ids (unique, plain names),
+ * mappings ("in" reads "$inputs.x" or "$step.output" of a known output,
+ * "out"/"blob_out" read "result.<path>"), edges (known steps, END only as
  * a target, fan-in and size limits), conditions (parsed by cond.c), then
- * the graph: no cycle, every node reachable (a node without incoming link
- * is an entry node and may read only $inputs), and every "$node.output"
- * produced by a node that has completed on every path to the reader.
+ * the graph: no cycle, every step reachable (a step without incoming link
+ * is an entry step and may read only $inputs), and every "$step.output"
+ * produced by a step that has completed on every path to the reader.
+ * The list of steps is "steps", or "nodes" in older files (workflow.h):
+ * errors name its elements by the key the file uses.
  * The payload is checked here as far as the file alone allows (kind, keys,
  * an inline value's fields against the declared inputs); files it names
  * are read by payload.c, once per run. */
@@ -26,6 +28,7 @@
 
 typedef struct loader {
     const char *path;
+    const char *steps_key;   /* "steps", or the older "nodes": as the file spells it */
     fg_workflow *wf;
     fg_err *err;
 } loader;
@@ -71,10 +74,10 @@ static int check_keys(loader *ld, const cJSON *obj, const char *where, const cha
     return 0;
 }
 
-int fg_workflow_node_index(const fg_workflow *wf, const char *id)
+int fg_workflow_step_index(const fg_workflow *wf, const char *id)
 {
-    for (int i = 0; wf && id && i < wf->n_nodes; i++)
-        if (wf->nodes[i].id && !strcmp(wf->nodes[i].id, id)) return i;
+    for (int i = 0; wf && id && i < wf->n_steps; i++)
+        if (wf->steps[i].id && !strcmp(wf->steps[i].id, id)) return i;
     return -1;
 }
 
@@ -115,12 +118,12 @@ static int is_result_path(const char *s)
 }
 
 /* Parses an "in"/"out"/"blob_out" object into mappings; references of
- * "in" are resolved later, once every node's outputs are known. */
-static int parse_mappings(loader *ld, int node, const cJSON *obj, const char *key,
+ * "in" are resolved later, once every step's outputs are known. */
+static int parse_mappings(loader *ld, int step, const cJSON *obj, const char *key,
                           fg_wf_mapping **out, int *n_out)
 {
     char where[160];
-    snprintf(where, sizeof where, "nodes[%d].%s", node, key);
+    snprintf(where, sizeof where, "%s[%d].%s", ld->steps_key, step, key);
     if (!cJSON_IsObject(obj)) return wf_fail(ld, "%s: must be an object", where);
     int n = cJSON_GetArraySize(obj);
     *out = calloc((size_t)(n ? n : 1), sizeof **out);
@@ -134,7 +137,7 @@ static int parse_mappings(loader *ld, int node, const cJSON *obj, const char *ke
         fg_wf_mapping *mp = &(*out)[*n_out];
         mp->name = strdup(m->string);
         mp->source = strdup(m->valuestring);
-        mp->src_node = node;
+        mp->src_step = step;
         (*n_out)++;
         if (!mp->name || !mp->source) return wf_fail(ld, "%s: out of memory", where);
         if (strcmp(key, "in")) {
@@ -148,37 +151,39 @@ static int parse_mappings(loader *ld, int node, const cJSON *obj, const char *ke
     return 0;
 }
 
-static int resolve_in(loader *ld, int node)
+static int resolve_in(loader *ld, int step)
 {
     fg_workflow *wf = ld->wf;
-    fg_wf_node *nd = &wf->nodes[node];
-    for (int i = 0; i < nd->n_in; i++) {
-        fg_wf_mapping *m = &nd->in[i];
+    fg_wf_step *st = &wf->steps[step];
+    const char *key = ld->steps_key;
+    for (int i = 0; i < st->n_in; i++) {
+        fg_wf_mapping *m = &st->in[i];
         const char *s = m->source;
         const char *dot = s[0] == '$' ? strchr(s, '.') : NULL;
         if (!dot || dot == s + 1 || !dot[1] || strchr(dot + 1, '.'))
-            return wf_fail(ld, "nodes[%d].in.%s: bad mapping '%s', expected '$node.output' or '$inputs.name'",
-                           node, m->name, s);
+            return wf_fail(ld, "%s[%d].in.%s: bad mapping '%s', expected '$step.output' or '$inputs.name'",
+                           key, step, m->name, s);
         char producer[128];
         size_t n = (size_t)(dot - s - 1);
         if (n >= sizeof producer)
-            return wf_fail(ld, "nodes[%d].in.%s: '%s': node id too long", node, m->name, s);
+            return wf_fail(ld, "%s[%d].in.%s: '%s': step id too long", key, step, m->name, s);
         memcpy(producer, s + 1, n);
         producer[n] = 0;
         const char *field = dot + 1;
         if (!strcmp(producer, "inputs")) {
             if (input_index(wf, field) < 0)
-                return wf_fail(ld, "nodes[%d].in.%s: '%s': the workflow has no input '%s'",
-                               node, m->name, s, field);
-            m->src_node = FG_WF_INPUTS;
+                return wf_fail(ld, "%s[%d].in.%s: '%s': the workflow has no input '%s'",
+                               key, step, m->name, s, field);
+            m->src_step = FG_WF_INPUTS;
         } else {
-            int p = fg_workflow_node_index(wf, producer);
+            int p = fg_workflow_step_index(wf, producer);
             if (p < 0)
-                return wf_fail(ld, "nodes[%d].in.%s: '%s': unknown node '%s'", node, m->name, s, producer);
-            if (find_mapping(wf->nodes[p].out, wf->nodes[p].n_out, field) < 0)
-                return wf_fail(ld, "nodes[%d].in.%s: '%s': node '%s' has no output '%s'",
-                               node, m->name, s, producer, field);
-            m->src_node = p;
+                return wf_fail(ld, "%s[%d].in.%s: '%s': unknown step '%s'", key, step, m->name, s,
+                               producer);
+            if (find_mapping(wf->steps[p].out, wf->steps[p].n_out, field) < 0)
+                return wf_fail(ld, "%s[%d].in.%s: '%s': step '%s' has no output '%s'",
+                               key, step, m->name, s, producer, field);
+            m->src_step = p;
         }
         m->src_field = strdup(field);
         if (!m->src_field) return wf_fail(ld, "out of memory");
@@ -186,21 +191,22 @@ static int resolve_in(loader *ld, int node)
     return 0;
 }
 
-static int parse_nodes(loader *ld, const cJSON *nodes)
+static int parse_steps(loader *ld, const cJSON *steps)
 {
     static const char *const keys[] = {"id", "in", "out", "blob_out", "cost_ms", NULL};
     fg_workflow *wf = ld->wf;
-    if (!cJSON_IsArray(nodes)) return wf_fail(ld, "nodes: missing or not an array");
-    int n = cJSON_GetArraySize(nodes);
-    if (n == 0) return wf_fail(ld, "nodes: empty");
-    if (n > FG_WF_MAX_NODES)
-        return wf_fail(ld, "nodes: %d nodes, over the limit of %d", n, FG_WF_MAX_NODES);
-    wf->nodes = calloc((size_t)n, sizeof *wf->nodes);
-    if (!wf->nodes) return wf_fail(ld, "out of memory");
+    const char *key = ld->steps_key;
+    if (!cJSON_IsArray(steps)) return wf_fail(ld, "%s: missing or not an array", key);
+    int n = cJSON_GetArraySize(steps);
+    if (n == 0) return wf_fail(ld, "%s: empty", key);
+    if (n > FG_WF_MAX_STEPS)
+        return wf_fail(ld, "%s: %d steps, over the limit of %d", key, n, FG_WF_MAX_STEPS);
+    wf->steps = calloc((size_t)n, sizeof *wf->steps);
+    if (!wf->steps) return wf_fail(ld, "out of memory");
     int i = 0;
-    for (const cJSON *jn = nodes->child; jn; jn = jn->next, i++) {
+    for (const cJSON *jn = steps->child; jn; jn = jn->next, i++) {
         char where[32];
-        snprintf(where, sizeof where, "nodes[%d]", i);
+        snprintf(where, sizeof where, "%s[%d]", key, i);
         if (!cJSON_IsObject(jn)) return wf_fail(ld, "%s: must be an object", where);
         if (check_keys(ld, jn, where, keys)) return -1;
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(jn, "id");
@@ -209,58 +215,58 @@ static int parse_nodes(loader *ld, const cJSON *nodes)
             return wf_fail(ld, "%s.id: must be a name of letters, digits, '_' and '-'", where);
         if (!strcmp(id->valuestring, "END") || !strcmp(id->valuestring, "inputs"))
             return wf_fail(ld, "%s.id: '%s' is reserved", where, id->valuestring);
-        if (fg_workflow_node_index(wf, id->valuestring) >= 0)
-            return wf_fail(ld, "%s.id: duplicate node id '%s'", where, id->valuestring);
-        fg_wf_node *nd = &wf->nodes[i];
-        wf->n_nodes = i + 1;
-        nd->id = strdup(id->valuestring);
-        if (!nd->id) return wf_fail(ld, "out of memory");
+        if (fg_workflow_step_index(wf, id->valuestring) >= 0)
+            return wf_fail(ld, "%s.id: duplicate step id '%s'", where, id->valuestring);
+        fg_wf_step *st = &wf->steps[i];
+        wf->n_steps = i + 1;
+        st->id = strdup(id->valuestring);
+        if (!st->id) return wf_fail(ld, "out of memory");
         const cJSON *cost = cJSON_GetObjectItemCaseSensitive(jn, "cost_ms");
         if (cost) {
             if (!cJSON_IsNumber(cost) || !(cost->valuedouble > 0) || !(cost->valuedouble < 1e9))
-                return wf_fail(ld, "%s (%s).cost_ms: must be a number > 0", where, nd->id);
-            nd->cost_ms = cost->valuedouble;
+                return wf_fail(ld, "%s (%s).cost_ms: must be a number > 0", where, st->id);
+            st->cost_ms = cost->valuedouble;
         }
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(jn, "in");
         const cJSON *out = cJSON_GetObjectItemCaseSensitive(jn, "out");
         const cJSON *blob = cJSON_GetObjectItemCaseSensitive(jn, "blob_out");
-        if (!in) return wf_fail(ld, "%s (%s): missing 'in'", where, nd->id);
-        if (!out) return wf_fail(ld, "%s (%s): missing 'out'", where, nd->id);
-        if (parse_mappings(ld, i, in, "in", &nd->in, &nd->n_in) ||
-            parse_mappings(ld, i, out, "out", &nd->out, &nd->n_out))
+        if (!in) return wf_fail(ld, "%s (%s): missing 'in'", where, st->id);
+        if (!out) return wf_fail(ld, "%s (%s): missing 'out'", where, st->id);
+        if (parse_mappings(ld, i, in, "in", &st->in, &st->n_in) ||
+            parse_mappings(ld, i, out, "out", &st->out, &st->n_out))
             return -1;
         if (blob) {
-            if (parse_mappings(ld, i, blob, "blob_out", &nd->blob_out, &nd->n_blob_out)) return -1;
-            for (int b = 0; b < nd->n_blob_out; b++)
-                if (find_mapping(nd->out, nd->n_out, nd->blob_out[b].name) < 0)
-                    return wf_fail(ld, "nodes[%d].blob_out.%s: no output '%s' in \"out\"",
-                                   i, nd->blob_out[b].name, nd->blob_out[b].name);
+            if (parse_mappings(ld, i, blob, "blob_out", &st->blob_out, &st->n_blob_out)) return -1;
+            for (int b = 0; b < st->n_blob_out; b++)
+                if (find_mapping(st->out, st->n_out, st->blob_out[b].name) < 0)
+                    return wf_fail(ld, "%s[%d].blob_out.%s: no output '%s' in \"out\"",
+                                   key, i, st->blob_out[b].name, st->blob_out[b].name);
         }
     }
-    for (i = 0; i < wf->n_nodes; i++)
+    for (i = 0; i < wf->n_steps; i++)
         if (resolve_in(ld, i)) return -1;
     return 0;
 }
 
-/* "from": a node id or an array of them (fan-in). */
+/* "from": a step id or an array of them (fan-in). */
 static int parse_from(loader *ld, const cJSON *from, const char *where, fg_wf_link *link)
 {
     if (!from) return wf_fail(ld, "%s: missing 'from'", where);
     const cJSON *one = cJSON_IsString(from) ? from : NULL;
     if (!one && !cJSON_IsArray(from))
-        return wf_fail(ld, "%s.from: must be a node id or an array of node ids", where);
+        return wf_fail(ld, "%s.from: must be a step id or an array of step ids", where);
     int n = one ? 1 : cJSON_GetArraySize(from);
     if (n == 0) return wf_fail(ld, "%s.from: empty", where);
     if (n > FG_WF_MAX_FANIN)
-        return wf_fail(ld, "%s.from: %d nodes, over the fan-in limit of %d", where, n, FG_WF_MAX_FANIN);
+        return wf_fail(ld, "%s.from: %d steps, over the fan-in limit of %d", where, n, FG_WF_MAX_FANIN);
     int k = 0;
     for (const cJSON *f = one ? one : from->child; f; f = one ? NULL : f->next, k++) {
-        if (!cJSON_IsString(f)) return wf_fail(ld, "%s.from[%d]: must be a node id", where, k);
-        int idx = fg_workflow_node_index(ld->wf, f->valuestring);
+        if (!cJSON_IsString(f)) return wf_fail(ld, "%s.from[%d]: must be a step id", where, k);
+        int idx = fg_workflow_step_index(ld->wf, f->valuestring);
         if (idx < 0) {
             if (!strcmp(f->valuestring, "END"))
                 return wf_fail(ld, "%s.from: END can only be a target", where);
-            return wf_fail(ld, "%s.from: unknown node '%s'", where, f->valuestring);
+            return wf_fail(ld, "%s.from: unknown step '%s'", where, f->valuestring);
         }
         for (int j = 0; j < k; j++)
             if (link->from[j] == idx)
@@ -288,21 +294,21 @@ static int parse_links(loader *ld, const cJSON *obj, const char *where,
     if (!to) return wf_fail(ld, "%s: missing 'to'", where);
     const cJSON *one = cJSON_IsString(to) ? to : NULL;
     if (!one && !cJSON_IsArray(to))
-        return wf_fail(ld, "%s.to: must be a node id, END or an array of them", where);
+        return wf_fail(ld, "%s.to: must be a step id, END or an array of them", where);
     int n = one ? 1 : cJSON_GetArraySize(to);
     if (n == 0) return wf_fail(ld, "%s.to: empty", where);
-    if (*n_links + n > FG_WF_MAX_NODES * 2)
-        return wf_fail(ld, "%s.to: over the limit of %d links per edge", where, FG_WF_MAX_NODES * 2);
+    if (*n_links + n > FG_WF_MAX_STEPS * 2)
+        return wf_fail(ld, "%s.to: over the limit of %d links per edge", where, FG_WF_MAX_STEPS * 2);
     fg_wf_link *grown = realloc(*links, (size_t)(*n_links + n) * sizeof *grown);
     if (!grown) return wf_fail(ld, "out of memory");
     *links = grown;
     int k = 0;
     for (const cJSON *t = one ? one : to->child; t; t = one ? NULL : t->next, k++) {
-        if (!cJSON_IsString(t)) return wf_fail(ld, "%s.to[%d]: must be a node id or END", where, k);
-        int idx = strcmp(t->valuestring, "END") ? fg_workflow_node_index(ld->wf, t->valuestring)
+        if (!cJSON_IsString(t)) return wf_fail(ld, "%s.to[%d]: must be a step id or END", where, k);
+        int idx = strcmp(t->valuestring, "END") ? fg_workflow_step_index(ld->wf, t->valuestring)
                                                  : FG_WF_END;
         if (idx == -1 && strcmp(t->valuestring, "END"))
-            return wf_fail(ld, "%s.to: unknown node '%s'", where, t->valuestring);
+            return wf_fail(ld, "%s.to: unknown step '%s'", where, t->valuestring);
         for (int j = 0; j < *n_links; j++)
             if ((*links)[j].to == idx && idx != FG_WF_END && (*links)[j].n_from == base.n_from &&
                 !memcmp((*links)[j].from, base.from, sizeof base.from[0] * (size_t)base.n_from))
@@ -393,9 +399,9 @@ static void each_link(const fg_workflow *wf, void (*fn)(const fg_wf_link *, void
 }
 
 typedef struct graph {
-    uint32_t succ[FG_WF_MAX_NODES];    /* bit j: a link from i to j */
-    int incoming[FG_WF_MAX_NODES];
-    int mentioned[FG_WF_MAX_NODES];
+    uint32_t succ[FG_WF_MAX_STEPS];    /* bit j: a link from i to j */
+    int incoming[FG_WF_MAX_STEPS];
+    int mentioned[FG_WF_MAX_STEPS];
 } graph;
 
 static void add_link(const fg_wf_link *l, void *arg)
@@ -416,17 +422,17 @@ static int find_cycle(loader *ld, const graph *g, int v, int *state, int *stack,
 {
     state[v] = 1;
     stack[depth] = v;
-    for (int w = 0; w < ld->wf->n_nodes; w++) {
+    for (int w = 0; w < ld->wf->n_steps; w++) {
         if (!(g->succ[v] & (1u << w))) continue;
         if (state[w] == 1) {
             char path[400] = "";
             int start = 0;
             while (stack[start] != w) start++;
             for (int k = start; k <= depth; k++) {
-                strncat(path, ld->wf->nodes[stack[k]].id, sizeof path - strlen(path) - 1);
+                strncat(path, ld->wf->steps[stack[k]].id, sizeof path - strlen(path) - 1);
                 strncat(path, " → ", sizeof path - strlen(path) - 1);
             }
-            strncat(path, ld->wf->nodes[w].id, sizeof path - strlen(path) - 1);
+            strncat(path, ld->wf->steps[w].id, sizeof path - strlen(path) - 1);
             return wf_fail(ld, "edges: cycle through %s", path);
         }
         if (state[w] == 0 && find_cycle(ld, g, w, state, stack, depth + 1)) return -1;
@@ -442,36 +448,36 @@ static int check_graph(loader *ld)
     memset(&g, 0, sizeof g);
     each_link(wf, add_link, &g);
 
-    int state[FG_WF_MAX_NODES] = {0}, stack[FG_WF_MAX_NODES + 1];
-    for (int v = 0; v < wf->n_nodes; v++)
+    int state[FG_WF_MAX_STEPS] = {0}, stack[FG_WF_MAX_STEPS + 1];
+    for (int v = 0; v < wf->n_steps; v++)
         if (state[v] == 0 && find_cycle(ld, &g, v, state, stack, 0)) return -1;
 
-    /* Without cycles every node is reachable from some entry node by walking
-     * links backwards; what remains is to check each entry node is a real
+    /* Without cycles every step is reachable from some entry step by walking
+     * links backwards; what remains is to check each entry step is a real
      * entry: it must be connected and read nothing but the inputs. */
-    for (int v = 0; v < wf->n_nodes; v++) {
+    for (int v = 0; v < wf->n_steps; v++) {
         if (g.incoming[v]) continue;
-        if (!g.mentioned[v] && wf->n_nodes > 1)
-            return wf_fail(ld, "nodes[%d] '%s': unreachable: no edge leads to or from it",
-                           v, wf->nodes[v].id);
-        for (int i = 0; i < wf->nodes[v].n_in; i++)
-            if (wf->nodes[v].in[i].src_node >= 0)
-                return wf_fail(ld, "nodes[%d] '%s': unreachable: no edge leads to it, yet it reads '%s'",
-                               v, wf->nodes[v].id, wf->nodes[v].in[i].source);
+        if (!g.mentioned[v] && wf->n_steps > 1)
+            return wf_fail(ld, "%s[%d] '%s': unreachable: no edge leads to or from it",
+                           ld->steps_key, v, wf->steps[v].id);
+        for (int i = 0; i < wf->steps[v].n_in; i++)
+            if (wf->steps[v].in[i].src_step >= 0)
+                return wf_fail(ld, "%s[%d] '%s': unreachable: no edge leads to it, yet it reads '%s'",
+                               ld->steps_key, v, wf->steps[v].id, wf->steps[v].in[i].source);
     }
 
-    /* done_before[v]: nodes certain to have completed whenever v runs. A
-     * node runs when any link into it fires, so this is the intersection
+    /* done_before[v]: steps certain to have completed whenever v runs. A
+     * step runs when any link into it fires, so this is the intersection
      * over its incoming links of what each link's sources guarantee. */
-    uint32_t done_before[FG_WF_MAX_NODES] = {0};
-    int order[FG_WF_MAX_NODES], n_order = 0, indeg[FG_WF_MAX_NODES] = {0};
-    for (int v = 0; v < wf->n_nodes; v++)
-        for (int w = 0; w < wf->n_nodes; w++)
+    uint32_t done_before[FG_WF_MAX_STEPS] = {0};
+    int order[FG_WF_MAX_STEPS], n_order = 0, indeg[FG_WF_MAX_STEPS] = {0};
+    for (int v = 0; v < wf->n_steps; v++)
+        for (int w = 0; w < wf->n_steps; w++)
             if (g.succ[v] & (1u << w)) indeg[w]++;
-    for (int v = 0; v < wf->n_nodes; v++)
+    for (int v = 0; v < wf->n_steps; v++)
         if (!indeg[v]) order[n_order++] = v;
     for (int k = 0; k < n_order; k++)
-        for (int w = 0; w < wf->n_nodes; w++)
+        for (int w = 0; w < wf->n_steps; w++)
             if ((g.succ[order[k]] & (1u << w)) && --indeg[w] == 0) order[n_order++] = w;
     for (int k = 0; k < n_order; k++) {
         int v = order[k];
@@ -490,13 +496,13 @@ static int check_graph(loader *ld)
                 }
         }
     }
-    for (int v = 0; v < wf->n_nodes; v++)
-        for (int i = 0; i < wf->nodes[v].n_in; i++) {
-            int p = wf->nodes[v].in[i].src_node;
+    for (int v = 0; v < wf->n_steps; v++)
+        for (int i = 0; i < wf->steps[v].n_in; i++) {
+            int p = wf->steps[v].in[i].src_step;
             if (p >= 0 && !(done_before[v] & (1u << p)))
-                return wf_fail(ld, "nodes[%d].in.%s: '%s': node '%s' does not always run before '%s'",
-                               v, wf->nodes[v].in[i].name, wf->nodes[v].in[i].source,
-                               wf->nodes[p].id, wf->nodes[v].id);
+                return wf_fail(ld, "%s[%d].in.%s: '%s': step '%s' does not always run before '%s'",
+                               ld->steps_key, v, wf->steps[v].in[i].name, wf->steps[v].in[i].source,
+                               wf->steps[p].id, wf->steps[v].id);
         }
     return 0;
 }
@@ -579,7 +585,8 @@ static int parse_payload(loader *ld, const cJSON *p)
 
 static int parse_root(loader *ld, const cJSON *root)
 {
-    static const char *const keys[] = {"name", "inputs", "payload", "nodes", "edges", NULL};
+    static const char *const keys[] = {"name", "inputs", "payload", "steps", "nodes", "edges",
+                                       NULL};
     fg_workflow *wf = ld->wf;
     if (!cJSON_IsObject(root)) return wf_fail(ld, "not a JSON object");
     if (check_keys(ld, root, "workflow", keys)) return -1;
@@ -605,8 +612,13 @@ static int parse_root(loader *ld, const cJSON *root)
     }
 
     if (parse_payload(ld, cJSON_GetObjectItemCaseSensitive(root, "payload"))) return -1;
-    if (!cJSON_GetObjectItemCaseSensitive(root, "nodes")) return wf_fail(ld, "missing 'nodes'");
-    if (parse_nodes(ld, cJSON_GetObjectItemCaseSensitive(root, "nodes"))) return -1;
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    const cJSON *older = cJSON_GetObjectItemCaseSensitive(root, "nodes");
+    if (steps && older)
+        return wf_fail(ld, "both 'steps' and 'nodes' (its older spelling): keep one");
+    if (!steps && !older) return wf_fail(ld, "missing 'steps'");
+    ld->steps_key = steps ? "steps" : "nodes";
+    if (parse_steps(ld, steps ? steps : older)) return -1;
     if (!cJSON_GetObjectItemCaseSensitive(root, "edges")) return wf_fail(ld, "missing 'edges'");
     if (parse_edges(ld, cJSON_GetObjectItemCaseSensitive(root, "edges"))) return -1;
     return check_graph(ld);
@@ -617,7 +629,7 @@ int fg_workflow_parse(const char *json_text, const char *path_for_errors,
 {
     memset(wf, 0, sizeof *wf);
     const char *path = path_for_errors ? path_for_errors : "workflow";
-    loader ld = {.path = path, .wf = wf, .err = err};
+    loader ld = {.path = path, .steps_key = "steps", .wf = wf, .err = err};
     cJSON *root = cJSON_ParseWithOpts(json_text ? json_text : "", NULL, 1);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
@@ -654,13 +666,13 @@ static void free_mappings(fg_wf_mapping *m, int n)
 void fg_workflow_free(fg_workflow *wf)
 {
     if (!wf) return;
-    for (int i = 0; i < wf->n_nodes; i++) {
-        free(wf->nodes[i].id);
-        free_mappings(wf->nodes[i].in, wf->nodes[i].n_in);
-        free_mappings(wf->nodes[i].out, wf->nodes[i].n_out);
-        free_mappings(wf->nodes[i].blob_out, wf->nodes[i].n_blob_out);
+    for (int i = 0; i < wf->n_steps; i++) {
+        free(wf->steps[i].id);
+        free_mappings(wf->steps[i].in, wf->steps[i].n_in);
+        free_mappings(wf->steps[i].out, wf->steps[i].n_out);
+        free_mappings(wf->steps[i].blob_out, wf->steps[i].n_blob_out);
     }
-    free(wf->nodes);
+    free(wf->steps);
     for (int i = 0; i < wf->n_edges; i++) {
         free(wf->edges[i].links);
         free(wf->edges[i].cond_text);

@@ -55,12 +55,12 @@ static int side_config(const fg_run_config *base, const fg_ab_side *s, const cha
         return -1;
     if (s->endpoints)
         return copy_path(out->endpoints, sizeof out->endpoints, "endpoints", s->endpoints, err);
-    if (s->nodes && copy_path(out->nodes_profile, sizeof out->nodes_profile, "nodes", s->nodes, err))
+    if (s->nodes && copy_path(out->nodes_file, sizeof out->nodes_file, "nodes", s->nodes, err))
         return -1;
     if (s->server && copy_path(out->server_bin, sizeof out->server_bin, "server", s->server, err))
         return -1;
-    if (!out->nodes_profile[0])
-        snprintf(out->nodes_profile, sizeof out->nodes_profile, "%s/nodes.json",
+    if (!out->nodes_file[0])
+        snprintf(out->nodes_file, sizeof out->nodes_file, "%s/nodes.json",
                  fg_config_data_dir(out));
     return 0;
 }
@@ -98,7 +98,7 @@ static int write_slowdown_profile(const char *from, double factor, const char *t
     cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
     if (!cJSON_IsObject(root) || !cJSON_IsArray(nodes)) {
         cJSON_Delete(root);
-        return fg_err_set(err, "%s: not a nodes profile (an object with a \"nodes\" array)", from);
+        return fg_err_set(err, "%s: not a nodes file (an object with a \"nodes\" array)", from);
     }
     double top = number_or(root, "slowdown", 1);
     cJSON *n;
@@ -155,7 +155,7 @@ static void describe(const fg_run_config *c, char *out, size_t size)
         snprintf(out, size, "endpoints %s", c->endpoints);
     else
         snprintf(out, size, "embedded %s, nodes %s", c->server_bin[0] ? c->server_bin
-                 : "flowgate-functions", c->nodes_profile);
+                 : "flowgate-functions", c->nodes_file);
 }
 
 /* results/ab-<stamp>[-n], claimed with mkdir so two runs never share it. */
@@ -345,15 +345,15 @@ static int configure_sides(const fg_ab_sides_opts *f, ab_run *a, fg_err *err)
         return -1;
     if (f->b_slowdown > 0) {
         /* B's own profile if given, else A's: "B is A, F times as slow". */
-        const char *from = f->side[1].nodes ? cfg[1].nodes_profile
-                         : cfg[0].endpoints[0] ? NULL : cfg[0].nodes_profile;
+        const char *from = f->side[1].nodes ? cfg[1].nodes_file
+                         : cfg[0].endpoints[0] ? NULL : cfg[0].nodes_file;
         if (!from)
-            return fg_err_set(err, "--b-slowdown needs a nodes profile to slow down: A is a "
+            return fg_err_set(err, "--b-slowdown needs a nodes file to slow down: A is a "
                               "running deployment, so give B one with --b-nodes");
         char slow_profile[800];
         snprintf(slow_profile, sizeof slow_profile, "%s/B-nodes.json", a->dir);
         if (write_slowdown_profile(from, f->b_slowdown, slow_profile, err) != 0 ||
-            copy_path(cfg[1].nodes_profile, sizeof cfg[1].nodes_profile, "B's nodes profile",
+            copy_path(cfg[1].nodes_file, sizeof cfg[1].nodes_file, "B's nodes file",
                       slow_profile, err) != 0)
             return -1;
     }

@@ -55,7 +55,7 @@ static void cal_invoke(void *ctx, int f, const char *body, size_t len, double in
     k->input_mb = input_mb;
     for (int attempt = 0; got < k->reps && attempt < k->reps * 3 + 8; attempt++) {
         fg_invoke_result one;
-        fg_cluster_invoke(k->c, node, k->wf->nodes[f].id, body, len, CAL_TIMEOUT_S, &one);
+        fg_cluster_invoke(k->c, node, k->wf->steps[f].id, body, len, CAL_TIMEOUT_S, &one);
         if (!one.ok) {
             if (!r->ok) {
                 fg_invoke_result_free(r);
@@ -148,9 +148,9 @@ static void fit(fg_calibration *o, const char *name, const fg_cluster *c, const 
     p->calibrated = 1;
     p->n_nodes = c->n_nodes < FG_MAX_NODES ? c->n_nodes : FG_MAX_NODES;
     for (int n = 0; n < p->n_nodes; n++) snprintf(p->nodes[n], sizeof p->nodes[n], "%s", c->nodes[n].name);
-    p->n_functions = wf->n_nodes;
-    for (int f = 0; f < wf->n_nodes; f++) {
-        snprintf(p->functions[f], sizeof p->functions[f], "%s", wf->nodes[f].id);
+    p->n_functions = wf->n_steps;
+    for (int f = 0; f < wf->n_steps; f++) {
+        snprintf(p->functions[f], sizeof p->functions[f], "%s", wf->steps[f].id);
         for (int n = 0; n < p->n_nodes; n++) {
             int np = o->n_points[f][n];
             double alpha = NAN, eta = NAN, r2 = NAN;
@@ -177,8 +177,8 @@ static void fit(fg_calibration *o, const char *name, const fg_cluster *c, const 
 fg_calibration *fg_calibrate(const fg_calibrate_opts *o, FILE *progress, fg_err *err)
 {
     const fg_workflow *wf = o->wf;
-    if (wf->n_nodes > FG_MAX_FUNCTIONS) {
-        fg_err_set(err, "%s: %d functions, a profile holds at most %d", wf->path, wf->n_nodes,
+    if (wf->n_steps > FG_MAX_FUNCTIONS) {
+        fg_err_set(err, "%s: %d functions, a profile holds at most %d", wf->path, wf->n_steps,
                    FG_MAX_FUNCTIONS);
         return NULL;
     }

@@ -20,7 +20,10 @@
  * closed loop, an input size the server's body limit can never accept.
  *
  * Paths in a config file are used as written (relative to the working
- * directory), like paths given on the command line.
+ * directory), like paths given on the command line. "nodes_file" (the
+ * embedded server's nodes) was "nodes_profile" in older files; either
+ * spelling is read, both at once are refused. "profile" is the calibration
+ * profile of the `ours` scheduler, a different file.
  *
  * A category is either axes (input_sizes_mb x concurrency) or an explicit
  * "cells" list of [size_mb, concurrency] pairs: a matrix that spans sizes
@@ -52,12 +55,12 @@ static void set_path(char *dst, size_t size, const char *a, const char *b)
 /* The defaults that follow data_dir (fg_config_set_data_dir). Images do
  * not: they are the driver's generated inputs, the same for every system. */
 static const struct { size_t off; const char *file; } data_defaults[] = {
-    {offsetof(fg_run_config, nodes_profile), "/nodes.json"},
+    {offsetof(fg_run_config, nodes_file), "/nodes.json"},
     {offsetof(fg_run_config, workflow), "/workflows/recognizer.json"},
     {offsetof(fg_run_config, thresholds), "/thresholds.json"},
 };
 #define N_DATA_DEFAULTS (sizeof data_defaults / sizeof data_defaults[0])
-#define FIELD_SIZE sizeof ((fg_run_config *)0)->nodes_profile
+#define FIELD_SIZE sizeof ((fg_run_config *)0)->nodes_file
 
 const char *fg_config_data_dir(const fg_run_config *c)
 {
@@ -526,13 +529,15 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         return 0;
     }
     if (!strcmp(k, "variant")) {
+        char names[96];
         if (!cJSON_IsString(v) || fg_variant_parse(v->valuestring, &c->variant))
-            return key_fail(f, k, "expected one of clean, adult, violence, illegal_text");
+            return key_fail(f, k, "expected one of %s", fg_variant_list(", ", names, sizeof names));
         return 0;
     }
     static const struct { const char *key; size_t off; } paths[] = {
         {"endpoints", offsetof(fg_run_config, endpoints)},
-        {"nodes_profile", offsetof(fg_run_config, nodes_profile)},
+        {"nodes_file", offsetof(fg_run_config, nodes_file)},
+        {"nodes_profile", offsetof(fg_run_config, nodes_file)},   /* the older spelling */
         {"workflow", offsetof(fg_run_config, workflow)},
         {"profile", offsetof(fg_run_config, profile)},
         {"thresholds", offsetof(fg_run_config, thresholds)},
@@ -545,7 +550,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
             return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
                     "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, arrival, seed, "
-                    "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, inconclusive, endpoints, nodes_profile, workflow, profile, "
+                    "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, inconclusive, endpoints, nodes_file, workflow, profile, "
                     "thresholds, results_dir, images_dir, server_bin, data_dir)");
 }
 
@@ -566,6 +571,11 @@ int fg_config_apply_file(fg_run_config *c, const char *path, fg_err *err)
             rc = fg_err_set(err, "%s: category: %s", path, inner);
         }
     }
+    /* "nodes_profile" is the older spelling of "nodes_file": one of them. */
+    if (!rc && cJSON_GetObjectItemCaseSensitive(root, "nodes_file") &&
+        cJSON_GetObjectItemCaseSensitive(root, "nodes_profile"))
+        rc = key_fail(&f, "nodes_profile", "the older spelling of nodes_file, which is set too: "
+                      "keep one");
     for (const cJSON *v = rc ? NULL : root->child; v && !rc; v = v->next)
         if (v->string[0] != '_') rc = apply_key(&next, &f, v);
     /* Open loop takes both; either alone (or "rate_rps": 0 beside a
@@ -604,7 +614,7 @@ int fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *sour
         return 0;
     }
     char path[1024];
-    if (c->nodes_profile[0]) snprintf(path, sizeof path, "%s", c->nodes_profile);
+    if (c->nodes_file[0]) snprintf(path, sizeof path, "%s", c->nodes_file);
     else snprintf(path, sizeof path, "%s/nodes.json", fg_config_data_dir(c));
     cJSON *root = fg_json_load_object(path, 1 << 20, err);
     if (!root) return -1;
@@ -647,7 +657,7 @@ int fg_config_check(const fg_run_config *c, fg_err *err)
     double limit;
     char source[1200];
     fg_err why;
-    /* An unreadable profile is reported by the server start, with its path. */
+    /* An unreadable nodes file is reported by the server start, with its path. */
     if (fg_config_body_limit(c, &limit, source, sizeof source, &why) != 0) return 0;
     for (int i = 0; i < c->n_sizes; i++) {
         double body = fg_upload_body_max_bytes(c->sizes_mb[i]);

@@ -44,6 +44,7 @@
 #include "flowgate/embedded.h"
 #include "flowgate/link.h"
 #include "flowgate/blobshare.h"
+#include "flowgate/probe.h"
 #include "flowgate/limits.h"
 
 struct fg_runner {
@@ -192,7 +193,7 @@ static cJSON *config_json(const fg_runner *r)
     if (c->bandwidth_mbit >= 0) cJSON_AddNumberToObject(o, "bandwidth_mbit", c->bandwidth_mbit);
     if (c->latency_ms >= 0) cJSON_AddNumberToObject(o, "latency_ms", c->latency_ms);
     cJSON_AddStringToObject(o, "endpoints", c->endpoints);
-    cJSON_AddStringToObject(o, "nodes_profile", c->nodes_profile);
+    cJSON_AddStringToObject(o, "nodes_profile", c->nodes_file);   /* the results key keeps its name */
     cJSON_AddStringToObject(o, "workflow", c->workflow);
     cJSON_AddStringToObject(o, "profile", c->profile);
     cJSON_AddStringToObject(o, "thresholds", c->thresholds);
@@ -250,14 +251,17 @@ static void check_blob_sharing(fg_runner *r, char *why, size_t why_size)
 {
     why[0] = 0;
     if (r->cluster.mode != FG_CLUSTER_NODES || r->cluster_started || r->cfg.inline_data) return;
+    fg_blob_probe probe;
+    /* A workflow that hands no blob on sends nothing by reference. */
+    if (fg_blob_probe_from_workflow(&r->wf, &probe) != 0) return;
     char reason[700];
-    int shared = fg_cluster_blobs_shared(&r->cluster, 30, reason, sizeof reason);
+    int shared = fg_cluster_blobs_shared(&r->cluster, &probe, 30, reason, sizeof reason);
     if (shared == 0) {
         r->inline_fallback = 1;
         snprintf(why, why_size, "%s", reason);
         fg_log(FG_LOG_WARN, "%s: %s; sending the image inline instead (inline_data true). To "
                "measure by-reference transfers, start the nodes as one process: "
-               "flowgate-functions --nodes PROFILE --endpoints-out FILE", r->cfg.endpoints, reason);
+               "flowgate-functions --nodes NODES_FILE --endpoints-out FILE", r->cfg.endpoints, reason);
     } else if (shared < 0 && !fg_stop_requested()) {
         fg_log(FG_LOG_WARN, "%s: cannot tell whether the nodes can fetch each other's blobs "
                "(%s); if requests fail with \"input_ref: unknown node\", run with --inline",
@@ -265,7 +269,7 @@ static void check_blob_sharing(fg_runner *r, char *why, size_t why_size)
     }
 }
 
-/* The body limit the requests must respect: the nodes profile's when the
+/* The body limit the requests must respect: the nodes file's when the
  * server was started here; for an endpoints file the smallest
  * "max_body_bytes" the nodes report on GET / (unknown when one does not). */
 static void find_body_limit(fg_runner *r)
@@ -337,7 +341,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         if (fg_cluster_load_endpoints(cfg->endpoints, &r->cluster, err) != 0) goto fail;
     } else {
         char nodes[1024];
-        if (cfg->nodes_profile[0]) snprintf(nodes, sizeof nodes, "%s", cfg->nodes_profile);
+        if (cfg->nodes_file[0]) snprintf(nodes, sizeof nodes, "%s", cfg->nodes_file);
         else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_config_data_dir(cfg));
         if (fg_cluster_start_embedded_data(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL,
                                            cfg->data_dir[0] ? cfg->data_dir : NULL,

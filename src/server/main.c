@@ -1,6 +1,6 @@
 /* main.c — `flowgate-functions`: argument parsing around the server
  * library. Node mode (--nodes FILE, the default with <data>/nodes.json) or
- * container mode (--function NAME --port P), or one node of a profile
+ * container mode (--function NAME --port P), or one node of a nodes file
  * (--node NAME [--port P] --peer OTHER=URL ..., one node per container,
  * the others reached by URL); --slowdown F slows every
  * function by a known factor (slowdown.h); --bandwidth-mbit/--latency-ms
@@ -30,10 +30,10 @@ static void usage(FILE *out)
             "                          [--bind ADDR] [--data DIR] [--endpoints-out FILE]\n"
             "                          [--slowdown F] [--reference-errors]\n"
             "                          [--bandwidth-mbit X] [--latency-ms Y]\n"
-            "  --nodes FILE          node profile (default <data>/nodes.json)\n"
-            "  --node NAME           serve only node NAME of the profile (one node per\n"
+            "  --nodes FILE          nodes file (default <data>/nodes.json)\n"
+            "  --node NAME           serve only node NAME of the nodes file (one node per\n"
             "                        container); --port P overrides its port\n"
-            "  --peer NAME=URL       with --node: where another node of the profile answers\n"
+            "  --peer NAME=URL       with --node: where another node of the file answers\n"
             "                        (its blobs are fetched from URL/blob/KEY); one per node\n"
             "  --function NAME       container mode: serve one function, e.g. recognizer__adult\n"
             "  --port P              container mode port (0 = ephemeral)\n"
@@ -42,10 +42,10 @@ static void usage(FILE *out)
             "  --endpoints-out FILE  write the endpoints JSON once listening\n"
             "  --slowdown F          every function takes ~F x its real exec time (F >= 1):\n"
             "                        after the work it burns CPU for (F-1) x that time;\n"
-            "                        overrides the profile's \"slowdown\" (known-effect knob)\n"
+            "                        overrides the nodes file's \"slowdown\" (known-effect knob)\n"
             "  --bandwidth-mbit X    node mode: every node's egress link, X Mbit/s shared by its\n"
-            "                        concurrent responses (0: no cap); overrides the profile\n"
-            "  --latency-ms Y        node mode: Y ms added to every response; overrides the profile\n"
+            "                        concurrent responses (0: no cap); overrides the nodes file\n"
+            "  --latency-ms Y        node mode: Y ms added to every response; overrides the file\n"
             "  --parent-pid PID      stop when process PID (the driver that started us) exits\n"
             "  --reference-errors    container mode: answer a handled error (bad input, bad\n"
             "                        image) HTTP 200 with \"status\":\"error\", as the reference\n"
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--function")) o.function = v;
         else if (!strcmp(a, "--node")) o.node = v;
         else if (!strcmp(a, "--peer")) {
-            if (o.n_peers >= FG_MAX_NODES) return bad("%s", "--peer: more peers than a profile has nodes");
+            if (o.n_peers >= FG_MAX_NODES) return bad("%s", "--peer: more peers than a nodes file has nodes");
             o.peers[o.n_peers++] = v;
         }
         else if (!strcmp(a, "--bind")) o.bind_addr = v;

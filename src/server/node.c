@@ -54,21 +54,21 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return fg_err_set(err, "node profile: invalid JSON");
+        return fg_err_set(err, "nodes file: invalid JSON");
     }
     int rc = -1;
     double max_body_mb = 0, max_pixels = 0, ttl = 0;
     fg_slowdown_spec top;
     double top_factors[FG_MAX_FUNCTIONS];
     p->tail.function = -1;
-    if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "node profile", err) ||
+    if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "nodes file", err) ||
         get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10, &max_pixels,
-                   "node profile", err) ||
-        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "node profile", err) ||
+                   "nodes file", err) ||
+        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "nodes file", err) ||
         fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "slowdown"),
-                               "node profile", &top, err) ||
+                               "nodes file", &top, err) ||
         fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(root, "tail_delay"),
-                            "node profile", &p->tail, err))
+                            "nodes file", &p->tail, err))
         goto out;
     p->max_body_bytes = (size_t)(max_body_mb * FG_MB);
     p->max_pixels = (uint64_t)max_pixels;
@@ -77,11 +77,11 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
 
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
     if (!cJSON_IsArray(nodes) || cJSON_GetArraySize(nodes) == 0) {
-        fg_err_set(err, "node profile: \"nodes\" must be a non-empty array");
+        fg_err_set(err, "nodes file: \"nodes\" must be a non-empty array");
         goto out;
     }
     if (cJSON_GetArraySize(nodes) > FG_MAX_NODES) {
-        fg_err_set(err, "node profile: %d nodes, at most %d", cJSON_GetArraySize(nodes),
+        fg_err_set(err, "nodes file: %d nodes, at most %d", cJSON_GetArraySize(nodes),
                    FG_MAX_NODES);
         goto out;
     }
@@ -89,7 +89,7 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     cJSON_ArrayForEach(n, nodes) {
         fg_node_profile *np = &p->nodes[p->n_nodes];
         char where[64];
-        snprintf(where, sizeof where, "node profile: nodes[%d]", p->n_nodes);
+        snprintf(where, sizeof where, "nodes file: nodes[%d]", p->n_nodes);
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
         if (!cJSON_IsObject(n) || !cJSON_IsString(name) || !name->valuestring[0] ||
             strlen(name->valuestring) >= sizeof np->name) {

@@ -71,7 +71,7 @@ static int select_node(const fg_server_opts *opts, fg_site *site, fg_err *err)
     int keep = -1;
     for (int i = 0; i < p->n_nodes; i++)
         if (!strcmp(p->nodes[i].name, opts->node)) keep = i;
-    if (keep < 0) return fg_err_set(err, "--node: no node \"%s\" in the profile", opts->node);
+    if (keep < 0) return fg_err_set(err, "--node: no node \"%s\" in the nodes file", opts->node);
     for (int k = 0; k < opts->n_peers; k++) {
         const char *spec = opts->peers[k], *eq = strchr(spec, '=');
         size_t name_len = eq ? (size_t)(eq - spec) : 0;
@@ -84,7 +84,7 @@ static int select_node(const fg_server_opts *opts, fg_site *site, fg_err *err)
             if (strlen(p->nodes[i].name) == name_len && !strncmp(p->nodes[i].name, spec, name_len))
                 idx = i;
         if (idx < 0 || idx == keep)
-            return fg_err_set(err, "--peer '%.80s': not another node of the profile", spec);
+            return fg_err_set(err, "--peer '%.80s': not another node of the nodes file", spec);
         if (fg_site_find_peer(site, p->nodes[idx].name))
             return fg_err_set(err, "--peer %s given twice", p->nodes[idx].name);
         fg_peer *peer = &site->peers[site->n_peers++];
@@ -94,7 +94,7 @@ static int select_node(const fg_server_opts *opts, fg_site *site, fg_err *err)
     }
     for (int i = 0; i < p->n_nodes; i++)
         if (i != keep && !fg_site_find_peer(site, p->nodes[i].name))
-            return fg_err_set(err, "--node %s: node %s of the profile has no --peer URL",
+            return fg_err_set(err, "--node %s: node %s of the nodes file has no --peer URL",
                               opts->node, p->nodes[i].name);
     p->nodes[0] = p->nodes[keep];
     p->n_nodes = 1;

@@ -8,7 +8,7 @@
  * replies: exec_ms becomes ~F*t. The extra time is CPU work (a spin on the
  * monotonic clock), not a sleep, so it competes for the cores and holds the
  * worker slot like the code of a slower build would: queueing and
- * contention grow as they would in a real regression. In a nodes profile
+ * contention grow as they would in a real regression. In a nodes file
  * "slowdown" (top level and per node) is a number, every function's factor,
  * or an object of function names (as /invoke/<name> takes them) or "*" to
  * factors. A function's factor is the first of: the node's entry for it,
@@ -45,7 +45,7 @@ typedef struct fg_slowdown_spec {
 } fg_slowdown_spec;
 
 /* v is the "slowdown" item or NULL (absent: the spec says nothing). where
- * prefixes the one-line error ("node profile: nodes[1]"). */
+ * prefixes the one-line error ("nodes file: nodes[1]"). */
 int fg_slowdown_spec_parse(const cJSON *v, const char *where, fg_slowdown_spec *s, fg_err *err);
 
 /* Every function's factor, node level over top level (either may be NULL);

@@ -19,9 +19,12 @@
  *    first node, then read through its ref by a function on every other
  *    node. A node that can fetch the first node's blob is in the first
  *    node's process (a port belongs to one process), so n-1 probes cover
- *    every pair. The probe costs one small upload and n-1 small adult
- *    classifications, before any measurement. */
-#include "flowgate/cluster.h"
+ *    every pair. The probe costs one small upload and n-1 small reads
+ *    (for the recognizer: adult classifications), before any measurement.
+ *    Which functions it calls, and the request field and answer path they
+ *    use, come from the workflow (fg_blob_probe, filled by
+ *    fg_blob_probe_from_workflow): this file knows no function by name. */
+#include "flowgate/blobshare.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -33,9 +36,6 @@
 #include "flowgate/image.h"
 #include "flowgate/http_client.h"
 #include "flowgate/invoke.h"
-
-#define PROBE_UPLOAD "recognizer__upload"
-#define PROBE_READER "recognizer__adult"   /* accepts input_ref, cheap on 8x8 */
 
 /* The port of a URL (the scheme's when none is written; -1 unreadable),
  * by libcurl's parser, so http and https URLs read alike. */
@@ -90,8 +90,8 @@ static int by_peers(const fg_cluster *c, cJSON **info, const char **names, char 
     return 1;
 }
 
-/* {"img_b64":"<8x8 PNG>","by_ref":true}, or NULL. */
-static char *probe_upload_body(size_t *len)
+/* {"<field>":"<8x8 PNG>","by_ref":true}, or NULL. */
+static char *probe_upload_body(const char *field, size_t *len)
 {
     fg_image img;
     fg_buf png = {0};
@@ -106,7 +106,7 @@ static char *probe_upload_body(size_t *len)
     fg_buf_free(&png);
     if (!b64) return NULL;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "img_b64", b64);
+    cJSON_AddStringToObject(o, field, b64);
     cJSON_AddTrueToObject(o, "by_ref");
     free(b64);
     char *text = cJSON_PrintUnformatted(o);
@@ -115,27 +115,47 @@ static char *probe_upload_body(size_t *len)
     return text;
 }
 
-static int by_probe(const fg_cluster *c, cJSON **info, double timeout_s, char *why, size_t size)
+/* The item at a dotted path ("ref", "a.b") of an answer; NULL when absent. */
+static const cJSON *at_path(const cJSON *o, const char *path)
+{
+    char key[128];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key) return NULL;
+        memcpy(key, path, n);
+        key[n] = 0;
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
+static int by_probe(const fg_cluster *c, const fg_blob_probe *probe, cJSON **info,
+                    double timeout_s, char *why, size_t size)
 {
     for (int i = 0; info && i < c->n_nodes; i++)
-        if (!has_function(info[i], PROBE_UPLOAD) || !has_function(info[i], PROBE_READER)) {
+        if (!has_function(info[i], probe->upload) || !has_function(info[i], probe->reader)) {
             snprintf(why, size, "node %s does not host %s and %s, which the probe needs",
-                     c->nodes[i].name, PROBE_UPLOAD, PROBE_READER);
+                     c->nodes[i].name, probe->upload, probe->reader);
             return -1;
         }
     size_t len = 0;
-    char *body = probe_upload_body(&len);
+    char *body = probe_upload_body(probe->field, &len);
     if (!body) {
         snprintf(why, size, "cannot build the probe image (out of memory)");
         return -1;
     }
     fg_invoke_result up;
-    fg_cluster_invoke(c, 0, PROBE_UPLOAD, body, len, timeout_s, &up);
+    fg_cluster_invoke(c, 0, probe->upload, body, len, timeout_s, &up);
     free(body);
-    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(up.response, "ref");
+    const cJSON *ref = at_path(up.response, probe->ref_path);
     if (!up.ok || !cJSON_IsObject(ref)) {
-        snprintf(why, size, "probe upload to node %s failed: %.300s", c->nodes[0].name,
-                 up.ok ? "no \"ref\" in the answer" : up.error);
+        if (up.ok)
+            snprintf(why, size, "probe upload to node %s failed: no \"%s\" in the answer",
+                     c->nodes[0].name, probe->ref_path);
+        else
+            snprintf(why, size, "probe upload to node %s failed: %.300s", c->nodes[0].name,
+                     up.error);
         fg_invoke_result_free(&up);
         return -1;
     }
@@ -151,7 +171,7 @@ static int by_probe(const fg_cluster *c, cJSON **info, double timeout_s, char *w
     int verdict = 1;
     for (int b = 1; b < c->n_nodes && verdict == 1; b++) {
         fg_invoke_result r;
-        fg_cluster_invoke(c, b, PROBE_READER, read_body, strlen(read_body), timeout_s, &r);
+        fg_cluster_invoke(c, b, probe->reader, read_body, strlen(read_body), timeout_s, &r);
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(r.response, "message");
         const char *m = cJSON_IsString(msg) ? msg->valuestring : "";
         if (!r.ok && (strstr(m, "input_ref") || strstr(m, "not found on"))) {
@@ -170,14 +190,16 @@ static int by_probe(const fg_cluster *c, cJSON **info, double timeout_s, char *w
     return verdict;
 }
 
-int fg_cluster_blobs_probe(const fg_cluster *c, double timeout_s, char *why, size_t why_size)
+int fg_cluster_blobs_probe(const fg_cluster *c, const fg_blob_probe *probe, double timeout_s,
+                           char *why, size_t why_size)
 {
     snprintf(why, why_size, "%s", "");
     if (c->mode != FG_CLUSTER_NODES || c->n_nodes < 2) return 1;
-    return by_probe(c, NULL, timeout_s, why, why_size);
+    return by_probe(c, probe, NULL, timeout_s, why, why_size);
 }
 
-int fg_cluster_blobs_shared(const fg_cluster *c, double timeout_s, char *why, size_t why_size)
+int fg_cluster_blobs_shared(const fg_cluster *c, const fg_blob_probe *probe, double timeout_s,
+                            char *why, size_t why_size)
 {
     snprintf(why, why_size, "%s", "");
     if (c->mode != FG_CLUSTER_NODES || c->n_nodes < 2) return 1;
@@ -205,7 +227,7 @@ int fg_cluster_blobs_shared(const fg_cluster *c, double timeout_s, char *why, si
     }
     if (verdict == 1)
         verdict = have_peers ? by_peers(c, info, names, why, why_size)
-                             : by_probe(c, info, timeout_s, why, why_size);
+                             : by_probe(c, probe, info, timeout_s, why, why_size);
     for (int i = 0; i < c->n_nodes; i++) cJSON_Delete(info[i]);
     return verdict;
 }

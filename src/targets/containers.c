@@ -2,8 +2,8 @@
  * and checking it (containers.h).
  *
  * Every docker command runs by posix_spawnp with an argument vector: names,
- * labels and paths from the profile or the command line are arguments, never
- * parts of a shell string. The only shell string is the health command run
+ * labels and paths from the nodes file or the command line are arguments,
+ * never parts of a shell string. The only shell string is the health command run
  * inside the container, built from a port number. Output is read through a
  * pipe with a deadline, so a hung engine cannot hang the tool. */
 #include "flowgate/containers.h"
@@ -125,15 +125,15 @@ int fg_containers_plan_make(const fg_containers_opts *o, fg_containers_plan *p, 
         return fg_err_set(err, "base port %d: must be 1024..%d", base_port, 65535 - FG_MAX_NODES);
 
     char dflt[1024];
-    const char *path = o->nodes_profile;
+    const char *path = o->nodes_file;
     if (!path) {
         snprintf(dflt, sizeof dflt, "%s/nodes.json", fg_data_dir());
         path = dflt;
     }
     /* Mounted into each container: docker wants an absolute path. */
-    if (!realpath(path, p->profile))
-        return fg_err_set(err, "nodes profile '%s': %s", path, strerror(errno));
-    cJSON *root = fg_json_load_object(p->profile, 1 << 20, err);
+    if (!realpath(path, p->nodes_file))
+        return fg_err_set(err, "nodes file '%s': %s", path, strerror(errno));
+    cJSON *root = fg_json_load_object(p->nodes_file, 1 << 20, err);
     if (!root) return -1;
     int rc = -1;
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
@@ -226,9 +226,9 @@ int fg_containers_run_argv(const fg_containers_plan *p, int i, char *store, size
     ARG("--health-timeout"); ARG("2s");
     ARG("--health-retries"); ARG("3");
     ARG("--health-start-period"); ARG("10s");
-    ARG("--volume"); ARG("%s:%s:ro", p->profile, FG_CONTAINERS_PROFILE_PATH);
+    ARG("--volume"); ARG("%s:%s:ro", p->nodes_file, FG_CONTAINERS_NODES_FILE_PATH);
     ARG("%s", p->image);
-    ARG("--nodes"); ARG("%s", FG_CONTAINERS_PROFILE_PATH);
+    ARG("--nodes"); ARG("%s", FG_CONTAINERS_NODES_FILE_PATH);
     ARG("--node"); ARG("%s", c->node);
     ARG("--port"); ARG("%d", c->port);
     for (int k = 0; k < p->n; k++) {

@@ -113,17 +113,17 @@ static void terminate_child(pid_t pid)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 }
 
-int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
+int fg_cluster_start_embedded(const char *nodes_file, const char *server_bin,
                               double deadline_s, fg_cluster *c, fg_err *err)
 {
-    return fg_cluster_start_embedded_net(nodes_profile, server_bin, -1, -1, deadline_s, c, err);
+    return fg_cluster_start_embedded_net(nodes_file, server_bin, -1, -1, deadline_s, c, err);
 }
 
-int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_bin,
+int fg_cluster_start_embedded_net(const char *nodes_file, const char *server_bin,
                                   double bandwidth_mbit, double latency_ms, double deadline_s,
                                   fg_cluster *c, fg_err *err)
 {
-    return fg_cluster_start_embedded_data(nodes_profile, server_bin, NULL, bandwidth_mbit,
+    return fg_cluster_start_embedded_data(nodes_file, server_bin, NULL, bandwidth_mbit,
                                           latency_ms, deadline_s, c, err);
 }
 
@@ -153,7 +153,7 @@ static char **env_with_data(const char *dir)
     return envp;
 }
 
-int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server_bin,
+int fg_cluster_start_embedded_data(const char *nodes_file, const char *server_bin,
                                    const char *data_dir, double bandwidth_mbit,
                                    double latency_ms, double deadline_s, fg_cluster *c,
                                    fg_err *err)
@@ -170,8 +170,8 @@ int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server
     } else if (find_server_bin(bin, sizeof bin, err) != 0) {
         return -1;
     }
-    if (access(nodes_profile, R_OK) != 0)
-        return fg_err_set(err, "nodes profile '%s': %s", nodes_profile, strerror(errno));
+    if (access(nodes_file, R_OK) != 0)
+        return fg_err_set(err, "nodes file '%s': %s", nodes_file, strerror(errno));
 
     const char *tmp = getenv("TMPDIR");
     char dir[512];
@@ -193,7 +193,7 @@ int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server
     char bw[32], lat[32];
     snprintf(bw, sizeof bw, "%.17g", bandwidth_mbit);
     snprintf(lat, sizeof lat, "%.17g", latency_ms);
-    char *argv[12] = {bin, "--nodes", (char *)nodes_profile, "--endpoints-out", endpoints,
+    char *argv[12] = {bin, "--nodes", (char *)nodes_file, "--endpoints-out", endpoints,
                       "--parent-pid", parent, NULL};
     int argc = 7;
     /* The run's network conditions; the endpoints file the server writes
@@ -279,7 +279,7 @@ void fg_cluster_stop(fg_cluster *c)
     }
 }
 
-int fg_cluster_resolve(const char *endpoints, const char *nodes_profile,
+int fg_cluster_resolve(const char *endpoints, const char *nodes_file,
                        double deadline_s, fg_cluster *c, fg_err *err)
 {
     if (!endpoints || !*endpoints) endpoints = getenv("FLOWGATE_ENDPOINTS");
@@ -287,12 +287,12 @@ int fg_cluster_resolve(const char *endpoints, const char *nodes_profile,
         if (fg_cluster_load_endpoints(endpoints, c, err) != 0) return -1;
         return fg_cluster_health(c, deadline_s, err);
     }
-    char profile[1024];
-    if (!nodes_profile || !*nodes_profile) {
-        snprintf(profile, sizeof profile, "%s/nodes.json", fg_data_dir());
-        nodes_profile = profile;
+    char default_file[1024];
+    if (!nodes_file || !*nodes_file) {
+        snprintf(default_file, sizeof default_file, "%s/nodes.json", fg_data_dir());
+        nodes_file = default_file;
     }
-    return fg_cluster_start_embedded(nodes_profile, NULL, deadline_s, c, err);
+    return fg_cluster_start_embedded(nodes_file, NULL, deadline_s, c, err);
 }
 
 /* ---- /proc -------------------------------------------------------------- */

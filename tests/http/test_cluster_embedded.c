@@ -30,16 +30,34 @@
 #include "http_client.h"
 #include "flowgate/embedded.h"
 #include "flowgate/blobshare.h"
+#include "flowgate/probe.h"
 
 static char server_bin[1024];
-static char nodes_profile[1024];
+static char nodes_file[1024];
+/* What the blob probe calls: from the shipped recognizer workflow. */
+static fg_workflow recognizer;
+static fg_blob_probe probe;
 
 static int setup(void **state)
 {
     (void)state;
     const char *bin = getenv("FLOWGATE_BIN");
     snprintf(server_bin, sizeof server_bin, "%s/flowgate-functions", bin && *bin ? bin : ".");
-    snprintf(nodes_profile, sizeof nodes_profile, "%s/nodes.json", fg_data_dir());
+    snprintf(nodes_file, sizeof nodes_file, "%s/nodes.json", fg_data_dir());
+    char path[1024];
+    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
+    fg_err err = {{0}};
+    if (fg_workflow_load(path, &recognizer, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return fg_blob_probe_from_workflow(&recognizer, &probe);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fg_workflow_free(&recognizer);
     return 0;
 }
 
@@ -48,7 +66,7 @@ static void test_start_health_sample_stop(void **state)
     (void)state;
     fg_cluster c;
     fg_err err = {{0}};
-    if (fg_cluster_start_embedded(nodes_profile, server_bin, 20.0, &c, &err) != 0) fail_msg("%s", err.msg);
+    if (fg_cluster_start_embedded(nodes_file, server_bin, 20.0, &c, &err) != 0) fail_msg("%s", err.msg);
     pid_t pid = c.server_pid;
     assert_true(pid > 0);
     char dir[sizeof c.server_dir];
@@ -69,9 +87,9 @@ static void test_start_health_sample_stop(void **state)
     if (fg_cluster_health(&c, 5.0, &err) != 0) fail_msg("%s", err.msg);
     /* One process: every node fetches every other node's blobs. */
     char why[700];
-    int shared = fg_cluster_blobs_shared(&c, 10.0, why, sizeof why);
+    int shared = fg_cluster_blobs_shared(&c, &probe, 10.0, why, sizeof why);
     if (shared != 1) fail_msg("one process, blobs shared: got %d: %s", shared, why);
-    shared = fg_cluster_blobs_probe(&c, 10.0, why, sizeof why);
+    shared = fg_cluster_blobs_probe(&c, &probe, 10.0, why, sizeof why);
     if (shared != 1) fail_msg("one process, probe: got %d: %s", shared, why);
 
     fg_proc_sample s;
@@ -97,7 +115,7 @@ static void test_default_binary_next_to_executable(void **state)
     /* The test runs from the build directory, where flowgate-functions is. */
     fg_cluster c;
     fg_err err = {{0}};
-    if (fg_cluster_start_embedded(nodes_profile, NULL, 20.0, &c, &err) != 0) fail_msg("%s", err.msg);
+    if (fg_cluster_start_embedded(nodes_file, NULL, 20.0, &c, &err) != 0) fail_msg("%s", err.msg);
     pid_t pid = c.server_pid;
     fg_cluster_stop(&c);
     assert_int_equal(kill(pid, 0), -1);
@@ -115,7 +133,7 @@ static void test_server_dies_with_driver(void **state)
         fg_cluster c;
         fg_err err;
         pid_t server = -1;
-        if (fg_cluster_start_embedded(nodes_profile, server_bin, 20.0, &c, &err) == 0)
+        if (fg_cluster_start_embedded(nodes_file, server_bin, 20.0, &c, &err) == 0)
             server = c.server_pid;
         (void)!write(fds[1], &server, sizeof server);
         pause();   /* killed below, never stops its cluster */
@@ -144,23 +162,23 @@ static void test_bogus_server_binary(void **state)
     (void)state;
     fg_cluster c;
     fg_err err = {{0}};
-    assert_int_equal(fg_cluster_start_embedded(nodes_profile, "/nonexistent/flowgate-functions", 5.0, &c, &err), -1);
+    assert_int_equal(fg_cluster_start_embedded(nodes_file, "/nonexistent/flowgate-functions", 5.0, &c, &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent/flowgate-functions"));
     assert_non_null(strstr(err.msg, "No such file"));
     assert_int_equal(c.server_pid, 0);
 
     /* a binary that exits at once: the error says so, quickly */
     double t0 = fg_now_mono_ms();
-    assert_int_equal(fg_cluster_start_embedded(nodes_profile, "/bin/false", 10.0, &c, &err), -1);
+    assert_int_equal(fg_cluster_start_embedded(nodes_file, "/bin/false", 10.0, &c, &err), -1);
     assert_true(fg_now_mono_ms() - t0 < 5000);
     assert_non_null(strstr(err.msg, "/bin/false"));
     assert_non_null(strstr(err.msg, "exited with status 1"));
 
-    /* a missing profile is named before anything starts */
+    /* a missing nodes file is named before anything starts */
     assert_int_equal(fg_cluster_start_embedded("/nonexistent/nodes.json", server_bin, 5.0, &c, &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent/nodes.json"));
 
-    /* a profile the server refuses: its own last log line reaches the error */
+    /* a nodes file the server refuses: its own last log line reaches the error */
     char bad[] = "/tmp/test_cluster_embedded_XXXXXX";
     int fd = mkstemp(bad);
     assert_true(fd >= 0);
@@ -206,10 +224,10 @@ static void test_separate_servers_fall_back_to_inline(void **state)
     fg_cluster both;
     if (fg_cluster_load_endpoints(endpoints, &both, &err) != 0) fail_msg("%s", err.msg);
     char why[700];
-    assert_int_equal(fg_cluster_blobs_shared(&both, 10.0, why, sizeof why), 0);
+    assert_int_equal(fg_cluster_blobs_shared(&both, &probe, 10.0, why, sizeof why), 0);
     assert_non_null(strstr(why, "node right"));
     assert_non_null(strstr(why, "cannot fetch the blobs of node left"));
-    assert_int_equal(fg_cluster_blobs_probe(&both, 10.0, why, sizeof why), 0);
+    assert_int_equal(fg_cluster_blobs_probe(&both, &probe, 10.0, why, sizeof why), 0);
     assert_non_null(strstr(why, "not found on node0"));
 
     /* A smoke cell through the runner, round robin so that steps cross
@@ -294,7 +312,7 @@ static void test_data_dir_reaches_server(void **state)
     fclose(f);
     fg_cluster c;
     fg_err err = {{0}};
-    if (fg_cluster_start_embedded_data(nodes_profile, server_bin, dir, -1, -1, 20.0, &c, &err) != 0)
+    if (fg_cluster_start_embedded_data(nodes_file, server_bin, dir, -1, -1, 20.0, &c, &err) != 0)
         fail_msg("%s", err.msg);
     char url[512];
     assert_int_equal(fg_cluster_invoke_url(&c, 0, "recognizer__translate", url, sizeof url), 0);
@@ -312,7 +330,7 @@ static void test_data_dir_reaches_server(void **state)
     cJSON_Delete(res);
 
     /* A data directory that is not one: one line naming it. */
-    assert_int_equal(fg_cluster_start_embedded_data(nodes_profile, server_bin, "/nonexistent/data",
+    assert_int_equal(fg_cluster_start_embedded_data(nodes_file, server_bin, "/nonexistent/data",
                                                     -1, -1, 5.0, &c, &err), -1);
     assert_non_null(strstr(err.msg, "/nonexistent/data"));
 }
@@ -327,5 +345,5 @@ int main(void)
         cmocka_unit_test(test_separate_servers_fall_back_to_inline),
         cmocka_unit_test(test_data_dir_reaches_server),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

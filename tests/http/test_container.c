@@ -227,14 +227,14 @@ static void test_bad_arguments(void **state)
     char profile[1024];
     snprintf(profile, sizeof profile, "%s/nodes.json", fg_data_dir());
     char *no_node[] = {bin, "--nodes", profile, "--node", "nodeX", NULL};
-    expect_exit_2(no_node, "--node: no node \"nodeX\" in the profile");
+    expect_exit_2(no_node, "--node: no node \"nodeX\" in the nodes file");
     char *no_peer[] = {bin, "--nodes", profile, "--node", "node1", "--port", "0", NULL};
-    expect_exit_2(no_peer, "node node0 of the profile has no --peer URL");
+    expect_exit_2(no_peer, "node node0 of the nodes file has no --peer URL");
     char *bad_peer[] = {bin, "--nodes", profile, "--node", "node1", "--peer", "node0", NULL};
     expect_exit_2(bad_peer, "--peer 'node0': expected NAME=http://HOST:PORT");
     char *self_peer[] = {bin, "--nodes", profile, "--node", "node1", "--peer",
                          "node1=http://127.0.0.1:1", NULL};
-    expect_exit_2(self_peer, "not another node of the profile");
+    expect_exit_2(self_peer, "not another node of the nodes file");
     char *stray_peer[] = {bin, "--peer", "node1=http://127.0.0.1:1", NULL};
     expect_exit_2(stray_peer, "--peer needs --node");
 }

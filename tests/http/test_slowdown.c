@@ -484,9 +484,9 @@ static void test_profile_slowdown(void **state)
     assert_true(p.nodes[1].slowdown == 2.0);
 
     expect_profile_error("{\"slowdown\":0.5,\"nodes\":[{\"name\":\"a\",\"workers\":1}]}",
-                         "node profile: \"slowdown\" must be a number in [1, 100]");
+                         "nodes file: \"slowdown\" must be a number in [1, 100]");
     expect_profile_error("{\"slowdown\":\"x\",\"nodes\":[{\"name\":\"a\",\"workers\":1}]}",
-                         "node profile: \"slowdown\" must be a number in [1, 100]");
+                         "nodes file: \"slowdown\" must be a number in [1, 100]");
     expect_profile_error("{\"nodes\":[{\"name\":\"a\",\"workers\":1,\"slowdown\":0}]}",
                          "nodes[0]: \"slowdown\" must be a number in [1, 100]");
     expect_profile_error("{\"nodes\":[{\"name\":\"a\",\"workers\":1,\"slowdown\":101}]}",
@@ -543,7 +543,7 @@ static void test_profile_function_slowdown(void **state)
 
     expect_profile_error("{\"slowdown\":{\"recognizer__extrct\":1.3},\"nodes\":"
                          "[{\"name\":\"a\",\"workers\":1}]}",
-                         "node profile: \"slowdown\": unknown function \"recognizer__extrct\"");
+                         "nodes file: \"slowdown\": unknown function \"recognizer__extrct\"");
     expect_profile_error("{\"nodes\":[{\"name\":\"a\",\"workers\":1,"
                          "\"slowdown\":{\"nope\":2}}]}",
                          "nodes[0]: \"slowdown\": unknown function \"nope\"");
@@ -551,7 +551,7 @@ static void test_profile_function_slowdown(void **state)
                          "\"slowdown\":{\"extract\":0.5}}]}",
                          "nodes[0]: \"slowdown\": \"extract\" must be a number in [1, 100]");
     expect_profile_error("{\"slowdown\":{\"*\":\"x\"},\"nodes\":[{\"name\":\"a\",\"workers\":1}]}",
-                         "node profile: \"slowdown\": \"*\" must be a number in [1, 100]");
+                         "nodes file: \"slowdown\": \"*\" must be a number in [1, 100]");
     expect_profile_error("{\"slowdown\":{\"recognizer__adult\":101},\"nodes\":"
                          "[{\"name\":\"a\",\"workers\":1}]}",
                          "\"recognizer__adult\" must be a number in [1, 100]");
@@ -607,7 +607,7 @@ static void test_profile_tail_delay(void **state)
 #undef TAIL_NODE
     expect_profile_error("{\"tail_delay\":{\"every\":-1,\"add_ms\":5},\"nodes\":"
                          "[{\"name\":\"a\",\"workers\":1}]}",
-                         "node profile: \"tail_delay\": \"every\" must be an integer");
+                         "nodes file: \"tail_delay\": \"every\" must be an integer");
 }
 
 int main(void)

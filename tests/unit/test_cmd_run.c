@@ -170,25 +170,25 @@ static void test_new_flags_range_checked(void **state)
 static void test_bad_workflow_payloads(void **state)
 {
     (void)state;
-#define ONE_NODE "\"nodes\":[{\"id\":\"recognizer__translate\",\"in\":{\"text\":\"$inputs.t\"},\"out\":{}}],\"edges\":[]}"
+#define ONE_STEP "\"steps\":[{\"id\":\"recognizer__translate\",\"in\":{\"text\":\"$inputs.t\"},\"out\":{}}],\"edges\":[]}"
     char wf[128], in[128];
     expect_refused("/nonexistent/wf.json: cannot open",
                    (const char *const[]){"--no-thresholds", "--workflow", "/nonexistent/wf.json", NULL});
-    write_file("kind.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},\"payload\":{\"kind\":\"csv\"}," ONE_NODE,
+    write_file("kind.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},\"payload\":{\"kind\":\"csv\"}," ONE_STEP,
                wf, sizeof wf);
     expect_refused("kind.json: payload.kind: unknown kind 'csv'",
                    (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
     write_file("missing.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},"
-               "\"payload\":{\"kind\":\"json_file\",\"path\":\"no-such-input.json\"}," ONE_NODE,
+               "\"payload\":{\"kind\":\"json_file\",\"path\":\"no-such-input.json\"}," ONE_STEP,
                wf, sizeof wf);
     expect_refused("no-such-input.json: cannot open", (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
     write_file("in.json", "{\"t\": \"hola\",", in, sizeof in);
     write_file("broken.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},"
-               "\"payload\":{\"kind\":\"json_file\",\"path\":\"in.json\"}," ONE_NODE,
+               "\"payload\":{\"kind\":\"json_file\",\"path\":\"in.json\"}," ONE_STEP,
                wf, sizeof wf);
     expect_refused("in.json: invalid JSON near byte", (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});
     write_file("extra.json", "{\"name\":\"x\",\"inputs\":{\"t\":\"s\"},"
-               "\"payload\":{\"kind\":\"json\",\"value\":{\"t\":\"a\",\"u\":1}}," ONE_NODE,
+               "\"payload\":{\"kind\":\"json\",\"value\":{\"t\":\"a\",\"u\":1}}," ONE_STEP,
                wf, sizeof wf);
     expect_refused("payload.value: field 'u' is not an input of workflow 'x'",
                    (const char *const[]){"--no-thresholds", "--workflow", wf, NULL});

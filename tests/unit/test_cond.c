@@ -12,13 +12,13 @@
 #include "flowgate/workflow.h"
 
 static fg_workflow wf;
-static cJSON *outputs;   /* {"a": {...}, "b": {...}}: what the nodes returned */
+static cJSON *outputs;   /* {"a": {...}, "b": {...}}: what the steps returned */
 
 static int setup(void **state)
 {
     (void)state;
     static const char *json =
-        "{\"name\":\"t\",\"inputs\":{\"img\":\"blob\"},\"nodes\":["
+        "{\"name\":\"t\",\"inputs\":{\"img\":\"blob\"},\"steps\":["
         "{\"id\":\"a\",\"in\":{},\"out\":{\"t\":\"result.t\",\"f\":\"result.f\",\"n\":\"result.n\","
         "\"zero\":\"result.zero\",\"s\":\"result.s\",\"empty\":\"result.empty\",\"nul\":\"result.nul\","
         "\"arr\":\"result.arr\",\"gone\":\"result.gone\"}},"
@@ -42,9 +42,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static const cJSON *lookup(void *ctx, int node, const char *output)
+static const cJSON *lookup(void *ctx, int step, const char *output)
 {
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, wf.nodes[node].id);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, wf.steps[step].id);
     return cJSON_GetObjectItemCaseSensitive(o, output);
 }
 
@@ -175,12 +175,12 @@ static void test_parse_errors(void **state)
     expect_parse_error("(a.t", "at position 5: expected ')', found the end");
     expect_parse_error("a.t == == 1", "at position 8:");
     expect_parse_error("a.t 'x'", "at position 5: expected OR, AND or the end, found ''x''");
-    expect_parse_error("a.nope", "at position 1: node 'a' has no output 'nope'");
-    expect_parse_error("a.t OR zz.t", "at position 8: unknown node 'zz'");
+    expect_parse_error("a.nope", "at position 1: step 'a' has no output 'nope'");
+    expect_parse_error("a.t OR zz.t", "at position 8: unknown step 'zz'");
     expect_parse_error("a.s == 'abc", "at position 8: unterminated string");
     expect_parse_error("a.n < 1 < 2", "comparisons do not chain");
-    expect_parse_error("flag", "at position 1: expected a reference 'node.output'");
-    expect_parse_error("a.t.x", "expected a reference 'node.output'");
+    expect_parse_error("flag", "at position 1: expected a reference 'step.output'");
+    expect_parse_error("a.t.x", "expected a reference 'step.output'");
     expect_parse_error("a.t # 1", "at position 5: expected OR, AND or the end, found '#'");
     expect_parse_error("a.t AND # 1", "at position 9: unexpected character");
     expect_parse_error("   ", "empty");
@@ -189,21 +189,21 @@ static void test_parse_errors(void **state)
     assert_null(fg_cond_parse(NULL, &wf, &err));
 }
 
-static void test_cond_nodes(void **state)
+static void test_cond_steps(void **state)
 {
     (void)state;
     fg_err err = {""};
     fg_cond *c = fg_cond_parse("b.flag OR a.t AND NOT b.flag OR a.n > 1", &wf, &err);
     assert_non_null(c);
-    int nodes[4] = {-9, -9, -9, -9};
-    assert_int_equal(fg_cond_nodes(c, nodes, 4), 2);
-    assert_int_equal(nodes[0], 1);
-    assert_int_equal(nodes[1], 0);
-    assert_int_equal(nodes[2], -9);
-    assert_int_equal(fg_cond_nodes(c, nodes, 1), 1);
+    int steps[4] = {-9, -9, -9, -9};
+    assert_int_equal(fg_cond_steps(c, steps, 4), 2);
+    assert_int_equal(steps[0], 1);
+    assert_int_equal(steps[1], 0);
+    assert_int_equal(steps[2], -9);
+    assert_int_equal(fg_cond_steps(c, steps, 1), 1);
     fg_cond_free(c);
     c = fg_cond_parse("1 == 1", &wf, &err);
-    assert_int_equal(fg_cond_nodes(c, nodes, 4), 0);
+    assert_int_equal(fg_cond_steps(c, steps, 4), 0);
     fg_cond_free(c);
 }
 
@@ -216,7 +216,7 @@ int main(void)
         cmocka_unit_test(test_truthiness),
         cmocka_unit_test(test_eval_errors),
         cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_cond_nodes),
+        cmocka_unit_test(test_cond_steps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -81,7 +81,7 @@ static void test_defaults(void **state)
     snprintf(want, sizeof want, "%s/workflows/recognizer.json", fg_data_dir());
     assert_string_equal(c.workflow, want);
     snprintf(want, sizeof want, "%s/nodes.json", fg_data_dir());
-    assert_string_equal(c.nodes_profile, want);
+    assert_string_equal(c.nodes_file, want);
     snprintf(want, sizeof want, "%s/thresholds.json", fg_data_dir());
     assert_string_equal(c.thresholds, want);
     snprintf(want, sizeof want, "%s/images", fg_data_dir());
@@ -332,7 +332,7 @@ static void test_file_all_keys(void **state)
     write_cfg("{\"_comment\":\"x\",\"concurrency\":[3,7],\"category\":\"large_input\","
               "\"requests\":12,\"warmup\":0,\"timeout_s\":5.5,\"retries\":2,\"inline\":true,"
               "\"variant\":\"illegal_text\",\"repeats\":3,\"endpoints\":\"e.json\","
-              "\"nodes_profile\":\"n.json\",\"workflow\":\"w.json\",\"profile\":\"p.json\","
+              "\"nodes_file\":\"n.json\",\"workflow\":\"w.json\",\"profile\":\"p.json\","
               "\"thresholds\":\"t.json\",\"results_dir\":\"r\",\"images_dir\":\"i\","
               "\"rate_rps\":20,\"duration_s\":30,\"schedulers\":[\"ours\"],\"warmup_s\":12.5,"
               "\"max_inflight\":64,\"server_bin\":\"/opt/fg/flowgate-functions\"}");
@@ -356,7 +356,7 @@ static void test_file_all_keys(void **state)
     assert_int_equal(c.variant, FG_VARIANT_ILLEGAL_TEXT);
     assert_int_equal(c.repeats, 3);
     assert_string_equal(c.endpoints, "e.json");
-    assert_string_equal(c.nodes_profile, "n.json");
+    assert_string_equal(c.nodes_file, "n.json");
     assert_string_equal(c.workflow, "w.json");
     assert_string_equal(c.profile, "p.json");
     assert_string_equal(c.thresholds, "t.json");
@@ -373,6 +373,35 @@ static void test_file_all_keys(void **state)
     assert_int_equal(c.n_sizes, 2);
     assert_true(c.sizes_mb[0] == 0.25);
     assert_string_equal(c.category, "large_input");   /* earlier layers stay */
+}
+
+/* "nodes_file" names the embedded server's nodes; "nodes_profile" is its
+ * older spelling and still read; both in one file is an error. "profile"
+ * (the calibration profile) is another file and stays apart. */
+static void test_file_nodes_file_key(void **state)
+{
+    (void)state;
+    fg_run_config c;
+    fg_err err = {""};
+    fg_config_defaults(&c);
+    write_cfg("{\"nodes_file\":\"new.json\",\"profile\":\"cal.json\"}");
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
+    assert_string_equal(c.nodes_file, "new.json");
+    assert_string_equal(c.profile, "cal.json");
+
+    fg_config_defaults(&c);
+    write_cfg("{\"nodes_profile\":\"old.json\"}");
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), 0);
+    assert_string_equal(c.nodes_file, "old.json");
+    assert_string_equal(c.profile, "");
+
+    fg_config_defaults(&c);
+    fg_run_config before = c;
+    write_cfg("{\"nodes_file\":\"new.json\",\"nodes_profile\":\"old.json\"}");
+    assert_int_equal(fg_config_apply_file(&c, cfg_path, &err), -1);
+    assert_non_null(strstr(err.msg, ": nodes_profile: the older spelling of nodes_file, which is "
+                                    "set too: keep one"));
+    assert_memory_equal(&c, &before, sizeof c);
 }
 
 static void expect_file_error(const char *json, const char *needle)
@@ -525,7 +554,7 @@ static void test_check_across_layers(void **state)
                            "base64-encoded is an upload body of up to 82.4 MiB, over the server's "
                            "64 MiB body limit (the default for endpoints of unknown limit); "
                            "sizes up to 46.6 MB fit");
-    c.endpoints[0] = 0;   /* embedded: the nodes profile's max_body_mb */
+    c.endpoints[0] = 0;   /* embedded: the nodes file's max_body_mb */
     expect_check_error(&c, "64 MiB body limit (max_body_mb in ");
     c.sizes_mb[0] = 46.6;
     assert_int_equal(fg_config_check(&c, &err), 0);
@@ -535,7 +564,7 @@ static void test_check_across_layers(void **state)
     /* A profile with a larger limit accepts 60 MB; one without the key
      * gets the server's default of 64. */
     write_cfg("{\"max_body_mb\": 128, \"nodes\": []}");
-    snprintf(c.nodes_profile, sizeof c.nodes_profile, "%s", cfg_path);
+    snprintf(c.nodes_file, sizeof c.nodes_file, "%s", cfg_path);
     c.sizes_mb[0] = 60;
     assert_int_equal(fg_config_check(&c, &err), 0);
     double limit = 0;
@@ -648,13 +677,13 @@ static void test_data_dir(void **state)
     assert_int_equal(fg_config_set_data_dir(&c, "test", "/prev/data", &err), 0);
     assert_string_equal(c.data_dir, "/prev/data");
     assert_string_equal(fg_config_data_dir(&c), "/prev/data");
-    assert_string_equal(c.nodes_profile, "/prev/data/nodes.json");
+    assert_string_equal(c.nodes_file, "/prev/data/nodes.json");
     assert_string_equal(c.workflow, "/prev/data/workflows/recognizer.json");
     assert_string_equal(c.thresholds, "/prev/data/thresholds.json");
     assert_string_equal(c.images_dir, images);
     /* Set again: the defaults follow once more. */
     assert_int_equal(fg_config_set_data_dir(&c, "test", "other", &err), 0);
-    assert_string_equal(c.nodes_profile, "other/nodes.json");
+    assert_string_equal(c.nodes_file, "other/nodes.json");
     expect_parse_error(fg_config_set_data_dir(&c, "test", "", &err), &err, "test: ", "empty");
 
     /* Config key: an explicit workflow before or after it stays. */
@@ -665,7 +694,7 @@ static void test_data_dir(void **state)
     assert_string_equal(c.data_dir, "/prev/data");
     assert_string_equal(c.workflow, "mine.json");
     assert_string_equal(c.thresholds, "t.json");
-    assert_string_equal(c.nodes_profile, "/prev/data/nodes.json");
+    assert_string_equal(c.nodes_file, "/prev/data/nodes.json");
     write_cfg("{\"data_dir\": 3}");
     fg_config_defaults(&c);
     expect_parse_error(fg_config_apply_file(&c, cfg_path, &err), &err, cfg_path, "data_dir: expected a string");
@@ -682,7 +711,7 @@ static void test_data_dir(void **state)
     for (int i = 1; i < 5; i++) assert_int_equal(run_flags_take(&f, 5, argv, &i, &err), 1);
     assert_int_equal(run_flags_apply(&f, "smoke", &c, &err), 0);
     assert_string_equal(c.data_dir, "/prev/data");
-    assert_string_equal(c.nodes_profile, "n.json");
+    assert_string_equal(c.nodes_file, "n.json");
     assert_string_equal(c.thresholds, "/prev/data/thresholds.json");
     char *missing[] = {"run", "--data-dir"};
     run_flags_init(&f);
@@ -760,6 +789,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_overrides_env, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_file_all_keys, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_file_errors, clear_env, cleanup),
+        cmocka_unit_test_setup_teardown(test_file_nodes_file_key, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_requests_for, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_check_across_layers, clear_env, cleanup),
         cmocka_unit_test_setup_teardown(test_duplicate_keys, clear_env, cleanup),

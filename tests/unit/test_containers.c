@@ -38,7 +38,7 @@ static void test_plan_caps(void **state)
 {
     (void)state;
     write_profile(reference);
-    fg_containers_opts o = {.nodes_profile = profile, .id = "t1", .cpus_total = 4,
+    fg_containers_opts o = {.nodes_file = profile, .id = "t1", .cpus_total = 4,
                             .base_port = 20000};
     fg_containers_plan p;
     fg_err err;
@@ -53,7 +53,7 @@ static void test_plan_caps(void **state)
     assert_int_equal(p.c[3].port, 20003);
     assert_string_equal(p.c[1].name, "flowgate-t1-node1");
     assert_string_equal(p.image, FG_CONTAINERS_DEFAULT_IMAGE);
-    assert_true(p.profile[0] == '/');
+    assert_true(p.nodes_file[0] == '/');
 
     /* Without "cores" the workers are the shares; memory has a default. */
     write_profile("{\"nodes\":[{\"name\":\"a\",\"workers\":1},{\"name\":\"b\",\"workers\":3}]}");
@@ -75,7 +75,7 @@ static void test_run_argv(void **state)
 {
     (void)state;
     write_profile(reference);
-    fg_containers_opts o = {.nodes_profile = profile, .id = "t2", .cpus_total = 2,
+    fg_containers_opts o = {.nodes_file = profile, .id = "t2", .cpus_total = 2,
                             .image = "flowgate-functions:abc"};
     fg_containers_plan p;
     assert_int_equal(fg_containers_plan_make(&o, &p, NULL), 0);
@@ -103,7 +103,7 @@ static void test_endpoints_round_trip(void **state)
 {
     (void)state;
     write_profile(reference);
-    fg_containers_opts o = {.nodes_profile = profile, .id = "t3", .image = "img:1"};
+    fg_containers_opts o = {.nodes_file = profile, .id = "t3", .image = "img:1"};
     fg_containers_plan p;
     assert_int_equal(fg_containers_plan_make(&o, &p, NULL), 0);
     cJSON *e = fg_containers_endpoints_json(&p);
@@ -139,7 +139,7 @@ static void expect_plan_error(const char *json, const char *id, const char *imag
                               const char *message)
 {
     if (json) write_profile(json);
-    fg_containers_opts o = {.nodes_profile = profile, .id = id, .image = image};
+    fg_containers_opts o = {.nodes_file = profile, .id = id, .image = image};
     fg_containers_plan p;
     fg_err err = {{0}};
     assert_int_equal(fg_containers_plan_make(&o, &p, &err), -1);
@@ -162,11 +162,11 @@ static void test_bad_input(void **state)
                       "cores > 0");
     expect_plan_error("not json", NULL, NULL, profile);
     unlink(profile);
-    fg_containers_opts o = {.nodes_profile = "/nonexistent/nodes.json"};
+    fg_containers_opts o = {.nodes_file = "/nonexistent/nodes.json"};
     fg_containers_plan p;
     fg_err err;
     assert_int_equal(fg_containers_plan_make(&o, &p, &err), -1);
-    assert_non_null(strstr(err.msg, "nodes profile '/nonexistent/nodes.json'"));
+    assert_non_null(strstr(err.msg, "nodes file '/nonexistent/nodes.json'"));
 }
 
 /* A stand-in docker: `ps` prints $FAKE/ps (exit $FAKE/rc), `inspect`

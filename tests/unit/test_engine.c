@@ -42,13 +42,13 @@ static int load_workflow(void **state)
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
-    UP = fg_workflow_node_index(&wf, "recognizer__upload");
-    ADULT = fg_workflow_node_index(&wf, "recognizer__adult");
-    VIOL = fg_workflow_node_index(&wf, "recognizer__violence");
-    EXT = fg_workflow_node_index(&wf, "recognizer__extract");
-    TR = fg_workflow_node_index(&wf, "recognizer__translate");
-    CEN = fg_workflow_node_index(&wf, "recognizer__censor");
-    MOS = fg_workflow_node_index(&wf, "recognizer__mosaic");
+    UP = fg_workflow_step_index(&wf, "recognizer__upload");
+    ADULT = fg_workflow_step_index(&wf, "recognizer__adult");
+    VIOL = fg_workflow_step_index(&wf, "recognizer__violence");
+    EXT = fg_workflow_step_index(&wf, "recognizer__extract");
+    TR = fg_workflow_step_index(&wf, "recognizer__translate");
+    CEN = fg_workflow_step_index(&wf, "recognizer__censor");
+    MOS = fg_workflow_step_index(&wf, "recognizer__mosaic");
     SWITCH1 = SWITCH2 = -1;
     for (int e = 0; e < wf.n_edges; e++)
         if (wf.edges[e].type == FG_EDGE_SWITCH) {
@@ -304,7 +304,7 @@ static void test_clean_path(void **state)
     assert_int_equal(fg_instance_branch(&in, SWITCH2), 0);
     assert_int_equal(ready_now(&in), 0u);
     assert_true(fg_instance_finished(&in));
-    assert_int_equal(in.fn_state[MOS], FG_FN_IDLE);
+    assert_int_equal(in.step_state[MOS], FG_STEP_IDLE);
     fg_instance_free(&in);
 }
 
@@ -328,7 +328,7 @@ static void test_adult_takes_mosaic(void **state)
     /* by_ref: the mosaic answers with a ref, not the image. */
     complete(&in, MOS, "{\"status\":\"success\",\"ref\":{\"node\":\"node2\",\"key\":\"m\",\"bytes\":9}}");
     assert_true(fg_instance_finished(&in));
-    assert_int_equal(in.fn_state[EXT], FG_FN_IDLE);
+    assert_int_equal(in.step_state[EXT], FG_STEP_IDLE);
     assert_int_equal(fg_instance_branch(&in, SWITCH2), -1);
     fg_instance_free(&in);
 }
@@ -404,7 +404,7 @@ static void test_bad_response_keeps_function_running(void **state)
     assert_non_null(strstr(err.msg, "ref"));
     cJSON_Delete(r);
     /* Still running: it may be re-sent; nothing else became ready. */
-    assert_int_equal(in.fn_state[UP], FG_FN_RUNNING);
+    assert_int_equal(in.step_state[UP], FG_STEP_RUNNING);
     assert_false(fg_instance_finished(&in));
     assert_int_equal(ready_now(&in), 0u);
     /* A retry that succeeds continues the workflow. */
@@ -433,7 +433,7 @@ static void test_wrong_typed_output_is_the_producers(void **state)
     r = json("{\"status\":\"success\",\"ref\":{\"node\":\"node1\",\"key\":7}}");
     assert_int_equal(fg_instance_complete(&in, UP, r, &err), -1);
     cJSON_Delete(r);
-    assert_int_equal(in.fn_state[UP], FG_FN_RUNNING);
+    assert_int_equal(in.step_state[UP], FG_STEP_RUNNING);
     complete(&in, UP, UPLOAD_REF);
     assert_int_equal(ready_now(&in), (1u << ADULT) | (1u << VIOL));
     complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":0.1}");
@@ -446,8 +446,8 @@ static void test_wrong_typed_output_is_the_producers(void **state)
     assert_non_null(strstr(err.msg, "read by recognizer__translate"));
     assert_non_null(strstr(err.msg, "got a number"));
     cJSON_Delete(r);
-    assert_int_equal(in.fn_state[EXT], FG_FN_RUNNING);
-    assert_int_equal(in.fn_state[TR], FG_FN_IDLE);
+    assert_int_equal(in.step_state[EXT], FG_STEP_RUNNING);
+    assert_int_equal(in.step_state[TR], FG_STEP_IDLE);
     fg_instance_free(&in);
 
     /* Inline: the cleaned image itself must be a string. */
@@ -474,7 +474,7 @@ static void test_failure_waits_for_siblings(void **state)
     assert_true(fg_instance_finished(&in));
     assert_int_equal(ready_now(&in), 0u);
     assert_int_equal(fg_instance_branch(&in, SWITCH1), -1);
-    assert_int_equal(in.fn_state[EXT], FG_FN_IDLE);
+    assert_int_equal(in.step_state[EXT], FG_STEP_IDLE);
     fg_instance_free(&in);
 }
 
@@ -623,19 +623,19 @@ static void test_payload_must_match_the_data_mode(void **state)
 }
 
 /* A payload built for another workflow has no body for this one's entry
- * node: refused before any request, naming the node. */
+ * step: refused before any request, naming the step. */
 static void test_payload_must_match_the_workflow(void **state)
 {
     (void)state;
     fg_cluster c;
     dead_cluster(&c);
-    /* Its input reader is its second node: no body at index 0, where the
+    /* Its input reader is its second step: no body at index 0, where the
      * recognizer's upload is. */
     fg_workflow other;
     fg_err err = {""};
     assert_int_equal(fg_workflow_parse("{\"name\":\"t\",\"inputs\":{\"s\":\"string\"},"
                                        "\"payload\":{\"kind\":\"json\",\"value\":{\"s\":\"a\"}},"
-                                       "\"nodes\":[{\"id\":\"a\",\"in\":{\"x\":\"$b.y\"},\"out\":{}},"
+                                       "\"steps\":[{\"id\":\"a\",\"in\":{\"x\":\"$b.y\"},\"out\":{}},"
                                        "{\"id\":\"b\",\"in\":{\"x\":\"$inputs.s\"},"
                                        "\"out\":{\"y\":\"result.y\"}}],"
                                        "\"edges\":[{\"type\":\"sequential\",\"from\":\"b\",\"to\":\"a\"}]}",

@@ -1,7 +1,7 @@
 /* test_payload.c — the workflow inputs (payload.c) for each payload kind
  * but the image (test_engine.c covers that one byte for byte): the body
- * each reading node is sent, the input's identity (size, SHA-256), bodies
- * shared between nodes, and each bad payload refused with one line naming
+ * each reading step is sent, the input's identity (size, SHA-256), bodies
+ * shared between steps, and each bad payload refused with one line naming
  * the file and the problem. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,14 +70,14 @@ static void hex_sha256(const void *data, size_t len, char out[65])
 /* a reads both inputs under its own field names; b reads a's output. */
 #define TEXT_WF(payload) \
     "{'name':'t','inputs':{'text':'string','lang':'string'},'payload':" payload "," \
-    "'nodes':[{'id':'a','in':{'t':'$inputs.text','target_lang':'$inputs.lang'}," \
+    "'steps':[{'id':'a','in':{'t':'$inputs.text','target_lang':'$inputs.lang'}," \
     "'out':{'y':'result.y'}},{'id':'b','in':{'x':'$a.y'},'out':{}}]," \
     "'edges':[{'type':'sequential','from':'a','to':'b'}]}"
 
 static void check_text_body(const fg_payload *p, const char *value_json)
 {
     assert_non_null(p->body[0]);
-    assert_null(p->body[1]);   /* b reads a node's output, built per request */
+    assert_null(p->body[1]);   /* b reads a step's output, built per request */
     assert_int_equal(strlen(p->body[0]), p->body_len[0]);
     assert_string_equal(p->body[0], "{\"t\":\"hola mundo\",\"target_lang\":\"en\"}");
     /* The identity is the inputs object as printed. */
@@ -119,8 +119,8 @@ static void test_json_file(void **state)
     fg_workflow_free(&wf);
 }
 
-/* A file's bytes, base64, in the one field the node reads them into;
- * "by_ref" only for a node with blob outputs, as the engine does. */
+/* A file's bytes, base64, in the one field the step reads them into;
+ * "by_ref" only for a step with blob outputs, as the engine does. */
 static void test_file_bytes(void **state)
 {
     (void)state;
@@ -129,7 +129,7 @@ static void test_file_bytes(void **state)
     write_file("data.bin", bytes, sizeof bytes);
     fg_workflow wf;
     workflow("{'name':'f','inputs':{'blob':'bytes'},'payload':{'kind':'file','path':'data.bin'},"
-             "'nodes':[{'id':'a','in':{'data_b64':'$inputs.blob'},'out':{'y':'result.y'},"
+             "'steps':[{'id':'a','in':{'data_b64':'$inputs.blob'},'out':{'y':'result.y'},"
              "'blob_out':{'y':'result.ref'}},"
              "{'id':'b','in':{'data_b64':'$inputs.blob'},'out':{}},"
              "{'id':'c','in':{'data_b64':'$inputs.blob'},'out':{}}],"
@@ -207,29 +207,29 @@ static void test_bad_payloads(void **state)
                       "short.json: missing input 'lang'");
 #define FILE_WF(file) \
     "{'name':'f','inputs':{'blob':'bytes'},'payload':{'kind':'file','path':'" file "'}," \
-    "'nodes':[{'id':'a','in':{'data_b64':'$inputs.blob'},'out':{}}],'edges':[]}"
+    "'steps':[{'id':'a','in':{'data_b64':'$inputs.blob'},'out':{}}],'edges':[]}"
     snprintf(path, sizeof path, "%s/empty.bin: empty file", dir);
     expect_load_error(FILE_WF("empty.bin"), NULL, path);
     snprintf(path, sizeof path, "%s/nope.bin", dir);
     expect_load_error(FILE_WF("nope.bin"), NULL, path);
     /* The image kind needs the run's test image, and it must be a PNG. */
     expect_load_error("{'name':'r','inputs':{'img':'blob'},"
-                      "'nodes':[{'id':'a','in':{'img_b64':'$inputs.img'},'out':{}}],'edges':[]}",
+                      "'steps':[{'id':'a','in':{'img_b64':'$inputs.img'},'out':{}}],'edges':[]}",
                       NULL, "an image payload needs the test image");
     snprintf(path, sizeof path, "%s/extra.json", dir);
     expect_load_error("{'name':'r','inputs':{'img':'blob'},"
-                      "'nodes':[{'id':'a','in':{'img_b64':'$inputs.img'},'out':{}}],'edges':[]}",
+                      "'steps':[{'id':'a','in':{'img_b64':'$inputs.img'},'out':{}}],'edges':[]}",
                       path, "not a PNG");
-    /* A node reading the inputs reads nothing else (its body is built here). */
+    /* A step reading the inputs reads nothing else (its body is built here). */
     expect_load_error("{'name':'m','inputs':{'text':'s'},'payload':{'kind':'json','value':{'text':'a'}},"
-                      "'nodes':[{'id':'a','in':{'t':'$inputs.text'},'out':{'y':'result.y'}},"
+                      "'steps':[{'id':'a','in':{'t':'$inputs.text'},'out':{'y':'result.y'}},"
                       "{'id':'b','in':{'t':'$inputs.text','u':'$a.y'},'out':{}}],"
                       "'edges':[{'type':'sequential','from':'a','to':'b'}]}",
-                      NULL, "b reads the workflow inputs together with other nodes' outputs");
+                      NULL, "b reads the workflow inputs together with other steps' outputs");
     /* A file goes into one field. */
     write_file("one.bin", "xyz", 3);
     expect_load_error("{'name':'f','inputs':{'blob':'b'},'payload':{'kind':'file','path':'one.bin'},"
-                      "'nodes':[{'id':'a','in':{'x':'$inputs.blob','y':'$inputs.blob'},'out':{}}],"
+                      "'steps':[{'id':'a','in':{'x':'$inputs.blob','y':'$inputs.blob'},'out':{}}],"
                       "'edges':[]}", NULL, "a reads the file input into 2 fields");
 }
 
@@ -237,7 +237,7 @@ static void test_bad_payloads(void **state)
 static void test_shipped_workflows(void **state)
 {
     (void)state;
-    static const struct { const char *file; fg_payload_kind kind; int n_nodes; } shipped[] = {
+    static const struct { const char *file; fg_payload_kind kind; int n_steps; } shipped[] = {
         {"text.json", FG_PAYLOAD_JSON_FILE, 2},
         {"single.json", FG_PAYLOAD_JSON, 1},
     };
@@ -248,7 +248,7 @@ static void test_shipped_workflows(void **state)
         fg_err err = {""};
         if (fg_workflow_load(path, &wf, &err) != 0) fail_msg("%s", err.msg);
         assert_int_equal(wf.payload.kind, shipped[i].kind);
-        assert_int_equal(wf.n_nodes, shipped[i].n_nodes);
+        assert_int_equal(wf.n_steps, shipped[i].n_steps);
         fg_payload p;
         if (fg_payload_load(&wf, NULL, 0, &p, &err) != 0) fail_msg("%s", err.msg);
         cJSON *body = cJSON_Parse(p.body[0]);

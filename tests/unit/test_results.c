@@ -327,15 +327,15 @@ static void test_unreported_fields_absent(void **state)
     (void)state;
     fed f;
     fed_init(&f);
-    /* upload (node 0): a reference-style reply, neither cold_start nor
-     * transfer_bytes; adult (node 1): both. */
+    /* upload (step 0): a reference-style reply, neither cold_start nor
+     * transfer_bytes; adult (step 1): both. */
     cJSON *bare = cJSON_Parse("{\"status\":\"success\",\"exec_ms\":3}");
     cJSON *full = cJSON_Parse("{\"status\":\"success\",\"exec_ms\":3,\"cold_start\":false,"
                               "\"transfer_ms\":1,\"transfer_bytes\":500}");
     int up = -1, adult = -1;
-    for (int i = 0; i < f.wf.n_nodes; i++) {
-        if (!strcmp(f.wf.nodes[i].id, "recognizer__upload")) up = i;
-        if (!strcmp(f.wf.nodes[i].id, "recognizer__adult")) adult = i;
+    for (int i = 0; i < f.wf.n_steps; i++) {
+        if (!strcmp(f.wf.steps[i].id, "recognizer__upload")) up = i;
+        if (!strcmp(f.wf.steps[i].id, "recognizer__adult")) adult = i;
     }
     assert_true(up >= 0 && adult >= 0);
     fg_metrics_invocation(&f.m, up, 0, 1, FG_FAIL_TIMEOUT, 10, bare);
@@ -377,7 +377,7 @@ static void test_cold_start_counted_once_seen(void **state)
     cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
     double v;
     char path[128];
-    snprintf(path, sizeof path, "functions.%s.cold_starts", f.wf.nodes[0].id);
+    snprintf(path, sizeof path, "functions.%s.cold_starts", f.wf.steps[0].id);
     assert_int_equal(fg_results_metric(e, path, &v), 0);
     assert_true(v == 2);
     assert_int_equal(fg_results_metric(e, "cold_starts", &v), 0);

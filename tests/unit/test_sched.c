@@ -23,7 +23,7 @@ static char *fn_ids[N_FN] = {"recognizer__upload", "recognizer__adult", "recogni
                              "recognizer__mosaic"};
 /* The workflow file's "cost_ms" (as in recognizer.json): the fallback's base costs. */
 static const double fn_cost_ms[N_FN] = {50, 60, 60, 450, 0.1, 0.1, 110};
-static fg_wf_node wf_nodes[N_FN];
+static fg_wf_step wf_steps[N_FN];
 static fg_wf_link par_links[2], then1[1], else1[1], seq1[1], seq2[1], then2[1], else2[1];
 static fg_wf_edge wf_edges[5];
 static fg_workflow wf;
@@ -48,7 +48,7 @@ static void build_workflow(void)
 {
     memset(&wf, 0, sizeof wf);
     for (int i = 0; i < N_FN; i++)
-        wf_nodes[i] = (fg_wf_node){.id = fn_ids[i], .cost_ms = fn_cost_ms[i]};
+        wf_steps[i] = (fg_wf_step){.id = fn_ids[i], .cost_ms = fn_cost_ms[i]};
     par_links[0] = link1(UPLOAD, ADULT);
     par_links[1] = link1(UPLOAD, VIOLENCE);
     then1[0] = link2(ADULT, VIOLENCE, MOSAIC);
@@ -65,8 +65,8 @@ static void build_workflow(void)
     wf_edges[4] = (fg_wf_edge){.type = FG_EDGE_SWITCH, .then_links = then2, .n_then = 1,
                                .else_links = else2, .n_else = 1};
     wf.name = "recognizer";
-    wf.nodes = wf_nodes;
-    wf.n_nodes = N_FN;
+    wf.steps = wf_steps;
+    wf.n_steps = N_FN;
     wf.edges = wf_edges;
     wf.n_edges = 5;
 }
@@ -91,9 +91,9 @@ static void build_cluster(fg_cluster *c, fg_node_state *st, int uniform)
     }
 }
 
-static fg_sched_request request(uint64_t id, int fn, int input_node, double mb)
+static fg_sched_request request(uint64_t id, int step, int input_node, double mb)
 {
-    fg_sched_request r = {.request_id = id, .fn = fn, .function = fn_ids[fn], .prev_node = -1};
+    fg_sched_request r = {.request_id = id, .step = step, .function = fn_ids[step], .prev_node = -1};
     r.inputs[0] = (fg_sched_input){.node = input_node, .mb = mb};
     r.n_inputs = 1;
     return r;
@@ -229,10 +229,10 @@ static void test_faaspr_recognizer_file_groups(void **state)
     build_cluster(&c, st, 0);
     fg_scheduler *s = fg_sched_new("faaspr", &real, &c, NULL, &err);
     assert_non_null(s);
-    int extract = fg_workflow_node_index(&real, "recognizer__extract");
-    int censor = fg_workflow_node_index(&real, "recognizer__censor");
-    int upload = fg_workflow_node_index(&real, "recognizer__upload");
-    int violence = fg_workflow_node_index(&real, "recognizer__violence");
+    int extract = fg_workflow_step_index(&real, "recognizer__extract");
+    int censor = fg_workflow_step_index(&real, "recognizer__censor");
+    int upload = fg_workflow_step_index(&real, "recognizer__upload");
+    int violence = fg_workflow_step_index(&real, "recognizer__violence");
     assert_int_equal(fg_sched_group_of(s, extract), 0);
     assert_int_equal(fg_sched_group_of(s, censor), 0);
     assert_int_equal(fg_sched_group_of(s, upload), 0);
@@ -552,9 +552,9 @@ static void test_fallback(void **state)
         assert_true(fabs(p.alpha[f][0] - fn_cost_ms[f] / (3 / 2.5)) < 1e-9);
     }
     /* A node without cost_ms gets the middling 50 ms, whatever its name. */
-    wf_nodes[EXTRACT].cost_ms = 0;
+    wf_steps[EXTRACT].cost_ms = 0;
     fg_profile_fallback(&p, &c, &wf);
-    wf_nodes[EXTRACT].cost_ms = fn_cost_ms[EXTRACT];
+    wf_steps[EXTRACT].cost_ms = fn_cost_ms[EXTRACT];
     assert_true(fabs(p.alpha[EXTRACT][0] - 50 / (3 / 2.5)) < 1e-9);
 }
 

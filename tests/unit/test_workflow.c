@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowgate/probe.h"
 #include "flowgate/workflow.h"
 
 /* Test JSON is written with ' for " to stay readable. */
@@ -22,7 +23,7 @@ static char *dq(const char *s)
     return out;
 }
 
-#define NODES_ABC \
+#define STEPS_ABC \
     "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}}," \
     "{'id':'b','in':{'x':'$a.y'},'out':{'flag':'result.flag'}}," \
     "{'id':'c','in':{'x':'$a.y'},'out':{'z':'result.z'}}"
@@ -30,7 +31,7 @@ static char *dq(const char *s)
     "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],'else':[{'from':'b','to':'END'}]}"
 
 static const char *GOOD =
-    "{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    "{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
     "'edges':[{'type':'sequential','from':'a','to':'b','shuffle_mb':1.5}," SWITCH_BC "]}";
 
 /* Parses s (with ' for "); returns rc and leaves the message in err. */
@@ -53,51 +54,57 @@ static void expect_error(const char *s, const char *needle)
         fail();
     }
     /* A failed load leaves nothing allocated behind. */
-    assert_null(wf.nodes);
-    assert_int_equal(wf.n_nodes, 0);
+    assert_null(wf.steps);
+    assert_int_equal(wf.n_steps, 0);
+}
+
+/* Loads data/workflows/<file>, which must load. */
+static void load_shipped(const char *file, fg_workflow *wf)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workflows/%s", fg_data_dir(), file);
+    fg_err err = {""};
+    int rc = fg_workflow_load(path, wf, &err);
+    if (rc) print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
 }
 
 static void test_recognizer_structure(void **state)
 {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
     fg_workflow wf;
-    fg_err err = {""};
-    int rc = fg_workflow_load(path, &wf, &err);
-    if (rc) print_error("%s\n", err.msg);
-    assert_int_equal(rc, 0);
+    load_shipped("recognizer.json", &wf);
     assert_string_equal(wf.name, "recognizer");
     assert_int_equal(wf.n_inputs, 1);
     assert_string_equal(wf.inputs[0], "img");
-    assert_int_equal(wf.n_nodes, 7);
+    assert_int_equal(wf.n_steps, 7);
 
-    int up = fg_workflow_node_index(&wf, "recognizer__upload");
-    int adult = fg_workflow_node_index(&wf, "recognizer__adult");
-    int viol = fg_workflow_node_index(&wf, "recognizer__violence");
-    int ext = fg_workflow_node_index(&wf, "recognizer__extract");
-    int tr = fg_workflow_node_index(&wf, "recognizer__translate");
-    int cen = fg_workflow_node_index(&wf, "recognizer__censor");
-    int mos = fg_workflow_node_index(&wf, "recognizer__mosaic");
+    int up = fg_workflow_step_index(&wf, "recognizer__upload");
+    int adult = fg_workflow_step_index(&wf, "recognizer__adult");
+    int viol = fg_workflow_step_index(&wf, "recognizer__violence");
+    int ext = fg_workflow_step_index(&wf, "recognizer__extract");
+    int tr = fg_workflow_step_index(&wf, "recognizer__translate");
+    int cen = fg_workflow_step_index(&wf, "recognizer__censor");
+    int mos = fg_workflow_step_index(&wf, "recognizer__mosaic");
     assert_true(up >= 0 && adult >= 0 && viol >= 0 && ext >= 0 && tr >= 0 && cen >= 0 && mos >= 0);
-    assert_int_equal(fg_workflow_node_index(&wf, "recognizer__nope"), -1);
+    assert_int_equal(fg_workflow_step_index(&wf, "recognizer__nope"), -1);
 
     /* Mappings: upload reads the workflow input, translate reads extract. */
-    assert_int_equal(wf.nodes[up].n_in, 1);
-    assert_int_equal(wf.nodes[up].in[0].src_node, FG_WF_INPUTS);
-    assert_string_equal(wf.nodes[up].in[0].src_field, "img");
-    assert_string_equal(wf.nodes[up].out[0].src_field, "img_clean_b64");
-    assert_int_equal(wf.nodes[up].n_blob_out, 1);
-    assert_string_equal(wf.nodes[up].blob_out[0].src_field, "ref");
-    assert_int_equal(wf.nodes[tr].in[0].src_node, ext);
-    assert_string_equal(wf.nodes[tr].in[0].src_field, "text");
-    assert_int_equal(wf.nodes[cen].in[0].src_node, tr);
-    assert_string_equal(wf.nodes[cen].in[0].src_field, "translated_text");
-    assert_int_equal(wf.nodes[mos].in[0].src_node, up);
-    assert_string_equal(wf.nodes[mos].blob_out[0].name, "mosaic");
-    assert_int_equal(wf.nodes[cen].n_out, 2);
-    assert_string_equal(wf.nodes[cen].out[0].name, "illegal_text");
-    assert_string_equal(wf.nodes[cen].out[0].src_field, "illegal");
+    assert_int_equal(wf.steps[up].n_in, 1);
+    assert_int_equal(wf.steps[up].in[0].src_step, FG_WF_INPUTS);
+    assert_string_equal(wf.steps[up].in[0].src_field, "img");
+    assert_string_equal(wf.steps[up].out[0].src_field, "img_clean_b64");
+    assert_int_equal(wf.steps[up].n_blob_out, 1);
+    assert_string_equal(wf.steps[up].blob_out[0].src_field, "ref");
+    assert_int_equal(wf.steps[tr].in[0].src_step, ext);
+    assert_string_equal(wf.steps[tr].in[0].src_field, "text");
+    assert_int_equal(wf.steps[cen].in[0].src_step, tr);
+    assert_string_equal(wf.steps[cen].in[0].src_field, "translated_text");
+    assert_int_equal(wf.steps[mos].in[0].src_step, up);
+    assert_string_equal(wf.steps[mos].blob_out[0].name, "mosaic");
+    assert_int_equal(wf.steps[cen].n_out, 2);
+    assert_string_equal(wf.steps[cen].out[0].name, "illegal_text");
+    assert_string_equal(wf.steps[cen].out[0].src_field, "illegal");
 
     assert_int_equal(wf.n_edges, 6);
     const fg_wf_edge *par = &wf.edges[0];
@@ -113,10 +120,10 @@ static void test_recognizer_structure(void **state)
     assert_int_equal(sw->type, FG_EDGE_SWITCH);
     assert_string_equal(sw->cond_text, "recognizer__adult.is_adult OR recognizer__violence.illegal");
     assert_non_null(sw->cond);
-    int nodes[4];
-    assert_int_equal(fg_cond_nodes(sw->cond, nodes, 4), 2);
-    assert_int_equal(nodes[0], adult);
-    assert_int_equal(nodes[1], viol);
+    int steps[4];
+    assert_int_equal(fg_cond_steps(sw->cond, steps, 4), 2);
+    assert_int_equal(steps[0], adult);
+    assert_int_equal(steps[1], viol);
     assert_int_equal(sw->n_then, 1);
     assert_int_equal(sw->then_links[0].n_from, 2);
     assert_int_equal(sw->then_links[0].to, mos);
@@ -138,7 +145,7 @@ static void test_recognizer_structure(void **state)
     assert_true(wf.edges[5].links[0].shuffle_mb == 2.0);
 
     fg_workflow_free(&wf);
-    assert_null(wf.nodes);
+    assert_null(wf.steps);
 }
 
 static void test_good_inline(void **state)
@@ -147,10 +154,77 @@ static void test_good_inline(void **state)
     fg_workflow wf;
     fg_err err;
     assert_int_equal(parse(GOOD, &wf, &err), 0);
-    assert_int_equal(wf.n_nodes, 3);
+    assert_int_equal(wf.n_steps, 3);
     assert_string_equal(wf.path, "t.json");
     assert_true(wf.edges[0].links[0].shuffle_mb == 1.5);
     assert_true(wf.edges[1].then_links[0].shuffle_mb == 0);
+    fg_workflow_free(&wf);
+}
+
+/* "nodes" is the older spelling of "steps": the same DAG, errors named as
+ * the file names them; a file with both is refused. */
+static void test_steps_older_spelling(void **state)
+{
+    (void)state;
+    const char *older =
+        "{'name':'t','inputs':{'img':'blob'},'nodes':[" STEPS_ABC "],"
+        "'edges':[{'type':'sequential','from':'a','to':'b','shuffle_mb':1.5}," SWITCH_BC "]}";
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse(older, &wf, &err), 0);
+    assert_int_equal(wf.n_steps, 3);
+    assert_string_equal(wf.steps[1].id, "b");
+    assert_int_equal(wf.steps[1].in[0].src_step, 0);
+    assert_int_equal(wf.edges[1].then_links[0].to, 2);
+    fg_workflow_free(&wf);
+
+    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{}},"
+                 "{'id':'a','in':{},'out':{}}],'edges':[]}",
+                 "t.json: nodes[1].id: duplicate step id 'a'");
+    expect_error("{'name':'t','inputs':{},'nodes':[],'edges':[]}", "t.json: nodes: empty");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
+                 "'nodes':[" STEPS_ABC "],'edges':[]}",
+                 "t.json: both 'steps' and 'nodes' (its older spelling): keep one");
+    expect_error("{'name':'t','inputs':{},'steps':[],'nodes':[],'edges':[]}",
+                 "both 'steps' and 'nodes'");
+}
+
+/* The blob probe's two functions come from the workflow: the first step
+ * storing an input as a blob and the first step reading only that. */
+static void test_blob_probe_from_workflow(void **state)
+{
+    (void)state;
+    fg_workflow wf;
+    load_shipped("recognizer.json", &wf);
+    fg_blob_probe p;
+    assert_int_equal(fg_blob_probe_from_workflow(&wf, &p), 0);
+    assert_string_equal(p.upload, "recognizer__upload");
+    assert_string_equal(p.field, "img_b64");
+    assert_string_equal(p.ref_path, "ref");
+    assert_string_equal(p.reader, "recognizer__adult");
+    fg_workflow_free(&wf);
+
+    /* No blob outputs: nothing to probe. */
+    load_shipped("text.json", &wf);
+    assert_int_equal(fg_blob_probe_from_workflow(&wf, &p), -1);
+    fg_workflow_free(&wf);
+
+    /* A reader of the blob beside another input is passed over; a nested
+     * reference path is kept as written after "result.". */
+    fg_err err;
+    assert_int_equal(parse("{'name':'t','inputs':{'img':'blob'},'steps':["
+                           "{'id':'up','in':{'f':'$inputs.img'},'out':{'o':'result.img'},"
+                           "'blob_out':{'o':'result.stored.ref'}},"
+                           "{'id':'x','in':{'f':'$inputs.img'},'out':{'p':'result.p'}},"
+                           "{'id':'both','in':{'a':'$up.o','b':'$x.p'},'out':{}},"
+                           "{'id':'one','in':{'a':'$up.o'},'out':{}}],"
+                           "'edges':[{'type':'parallel','from':['up','x'],'to':'both'},"
+                           "{'type':'sequential','from':'up','to':'one'}]}", &wf, &err), 0);
+    assert_int_equal(fg_blob_probe_from_workflow(&wf, &p), 0);
+    assert_string_equal(p.upload, "up");
+    assert_string_equal(p.field, "f");
+    assert_string_equal(p.ref_path, "stored.ref");
+    assert_string_equal(p.reader, "one");
     fg_workflow_free(&wf);
 }
 
@@ -171,21 +245,21 @@ static void test_invalid_json(void **state)
     expect_error("{} trailing", "invalid JSON");
 }
 
-static void test_unknown_node_in_edge(void **state)
+static void test_unknown_step_in_edge(void **state)
 {
     (void)state;
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'recognizer__foo'}," SWITCH_BC "]}",
-                 "t.json: edges[0].to: unknown node 'recognizer__foo'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "t.json: edges[0].to: unknown step 'recognizer__foo'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'zz','to':'b'}," SWITCH_BC "]}",
-                 "edges[0].from: unknown node 'zz'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "edges[0].from: unknown step 'zz'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'},"
                  "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],"
                  "'else':[{'from':['b','q'],'to':'END'}]}]}",
-                 "edges[1].else[0].from: unknown node 'q'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "edges[1].else[0].from: unknown step 'q'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'END','to':'b'}," SWITCH_BC "]}",
                  "edges[0].from: END can only be a target");
 }
@@ -196,27 +270,27 @@ static void test_mappings(void **state)
     const char *edges = "'edges':[{'type':'sequential','from':'a','to':'b'}]}";
     char buf[1024];
 #define WF2(b_in, b_out) \
-    (snprintf(buf, sizeof buf, "{'name':'t','inputs':{'img':'blob'},'nodes':[" \
+    (snprintf(buf, sizeof buf, "{'name':'t','inputs':{'img':'blob'},'steps':[" \
               "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}}," \
               "{'id':'b','in':%s,'out':%s}],%s", b_in, b_out, edges), buf)
-    expect_error(WF2("{'x':'$q.y'}", "{}"), "t.json: nodes[1].in.x: '$q.y': unknown node 'q'");
-    expect_error(WF2("{'x':'$a.nope'}", "{}"), "nodes[1].in.x: '$a.nope': node 'a' has no output 'nope'");
+    expect_error(WF2("{'x':'$q.y'}", "{}"), "t.json: steps[1].in.x: '$q.y': unknown step 'q'");
+    expect_error(WF2("{'x':'$a.nope'}", "{}"), "steps[1].in.x: '$a.nope': step 'a' has no output 'nope'");
     expect_error(WF2("{'x':'$inputs.nope'}", "{}"), "the workflow has no input 'nope'");
-    expect_error(WF2("{'x':'a.y'}", "{}"), "nodes[1].in.x: bad mapping 'a.y'");
-    expect_error(WF2("{'x':'$a'}", "{}"), "nodes[1].in.x: bad mapping '$a'");
+    expect_error(WF2("{'x':'a.y'}", "{}"), "steps[1].in.x: bad mapping 'a.y'");
+    expect_error(WF2("{'x':'$a'}", "{}"), "steps[1].in.x: bad mapping '$a'");
     expect_error(WF2("{'x':'$a.y.z'}", "{}"), "bad mapping '$a.y.z'");
-    expect_error(WF2("{'x':3}", "{}"), "nodes[1].in.x: must be a string");
-    expect_error(WF2("{'x':'$a.y'}", "{'o':'y'}"), "nodes[1].out.o: bad mapping 'y'");
-    expect_error(WF2("{'x':'$a.y'}", "{'o':'result.'}"), "nodes[1].out.o: bad mapping");
-    expect_error(WF2("{'x':'$a.y'}", "{'o':'result.a..b'}"), "nodes[1].out.o: bad mapping");
-    expect_error(WF2("{'x':'$a.y'}", "[]"), "nodes[1].out: must be an object");
-    /* A node may not read its own output. */
-    expect_error(WF2("{'x':'$b.o'}", "{'o':'result.o'}"), "node 'b' does not always run before 'b'");
+    expect_error(WF2("{'x':3}", "{}"), "steps[1].in.x: must be a string");
+    expect_error(WF2("{'x':'$a.y'}", "{'o':'y'}"), "steps[1].out.o: bad mapping 'y'");
+    expect_error(WF2("{'x':'$a.y'}", "{'o':'result.'}"), "steps[1].out.o: bad mapping");
+    expect_error(WF2("{'x':'$a.y'}", "{'o':'result.a..b'}"), "steps[1].out.o: bad mapping");
+    expect_error(WF2("{'x':'$a.y'}", "[]"), "steps[1].out: must be an object");
+    /* A step may not read its own output. */
+    expect_error(WF2("{'x':'$b.o'}", "{'o':'result.o'}"), "step 'b' does not always run before 'b'");
     /* Nested result paths are fine. */
     fg_workflow wf;
     fg_err err;
     assert_int_equal(parse(WF2("{'x':'$a.y'}", "{'o':'result.a.b'}"), &wf, &err), 0);
-    assert_string_equal(wf.nodes[1].out[0].src_field, "a.b");
+    assert_string_equal(wf.steps[1].out[0].src_field, "a.b");
     fg_workflow_free(&wf);
 #undef WF2
 }
@@ -224,20 +298,20 @@ static void test_mappings(void **state)
 static void test_blob_out_must_name_an_output(void **state)
 {
     (void)state;
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':["
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':["
                  "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'},'blob_out':{'w':'result.ref'}}],"
                  "'edges':[]}",
-                 "nodes[0].blob_out.w: no output 'w'");
+                 "steps[0].blob_out.w: no output 'w'");
 }
 
 static void test_cycle(void **state)
 {
     (void)state;
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'}," SWITCH_BC ","
                  "{'type':'sequential','from':'c','to':'b'}]}",
                  "t.json: edges: cycle through b → c → b");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'}," SWITCH_BC ","
                  "{'type':'sequential','from':'c','to':'c'}]}",
                  "cycle through c → c");
@@ -247,33 +321,33 @@ static void test_unreachable(void **state)
 {
     (void)state;
     /* d appears in no edge. */
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC ","
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC ","
                  "{'id':'d','in':{'x':'$inputs.img'},'out':{}}],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'}," SWITCH_BC "]}",
-                 "t.json: nodes[3] 'd': unreachable: no edge leads to or from it");
+                 "t.json: steps[3] 'd': unreachable: no edge leads to or from it");
     /* Nothing leads to b, which needs a's output: it could never start. */
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'c'}," SWITCH_BC "]}",
-                 "nodes[1] 'b': unreachable: no edge leads to it, yet it reads '$a.y'");
+                 "steps[1] 'b': unreachable: no edge leads to it, yet it reads '$a.y'");
     /* c runs after a, but reads b's flag on a path that skips b. */
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':["
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':["
                  "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}},"
                  "{'id':'b','in':{'x':'$a.y'},'out':{'flag':'result.flag'}},"
                  "{'id':'c','in':{'x':'$b.flag'},'out':{}}],"
                  "'edges':[{'type':'parallel','from':'a','to':['b','c']}]}",
-                 "nodes[2].in.x: '$b.flag': node 'b' does not always run before 'c'");
+                 "steps[2].in.x: '$b.flag': step 'b' does not always run before 'c'");
     /* d can be reached through b or through c; only one path runs c. */
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC ","
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC ","
                  "{'id':'d','in':{'x':'$c.z'},'out':{}}],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'},"
                  "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],"
                  "'else':[{'from':'b','to':'d'}]},"
                  "{'type':'sequential','from':'c','to':'d'}]}",
-                 "nodes[3].in.x: '$c.z': node 'c' does not always run before 'd'");
+                 "steps[3].in.x: '$c.z': step 'c' does not always run before 'd'");
     /* Reading a's output there is fine: a precedes d on every path. */
     fg_workflow wf;
     fg_err err;
-    assert_int_equal(parse("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC ","
+    assert_int_equal(parse("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC ","
                            "{'id':'d','in':{'x':'$a.y','f':'$b.flag'},'out':{}}],"
                            "'edges':[{'type':'sequential','from':'a','to':'b'},"
                            "{'type':'switch','condition':'b.flag','then':[{'from':'b','to':'c'}],"
@@ -285,45 +359,45 @@ static void test_unreachable(void **state)
 static void test_bad_condition(void **state)
 {
     (void)state;
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'},"
                  "{'type':'switch','condition':'b.flag AND','then':[{'from':'b','to':'c'}],'else':[]}]}",
                  "t.json: edges[1].condition 'b.flag AND': at position 11:");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'},"
                  "{'type':'switch','condition':'b.flg','then':[{'from':'b','to':'c'}],'else':[]}]}",
-                 "edges[1].condition 'b.flg': at position 1: node 'b' has no output 'flg'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "edges[1].condition 'b.flg': at position 1: step 'b' has no output 'flg'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b'},"
                  "{'type':'switch','condition':'x.flag','then':[{'from':'b','to':'c'}],'else':[]}]}",
-                 "unknown node 'x'");
+                 "unknown step 'x'");
 }
 
 static void test_missing_fields(void **state)
 {
     (void)state;
-    expect_error("{'inputs':{},'nodes':[],'edges':[]}", "t.json: missing 'name'");
-    expect_error("{'name':'t','nodes':[],'edges':[]}", "missing 'inputs'");
-    expect_error("{'name':'t','inputs':{},'edges':[]}", "missing 'nodes'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "]}", "missing 'edges'");
-    expect_error("{'name':'t','inputs':{},'nodes':[],'edges':[]}", "nodes: empty");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'in':{},'out':{}}],'edges':[]}",
-                 "t.json: nodes[0]: missing 'id'");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','out':{}}],'edges':[]}",
-                 "nodes[0] (a): missing 'in'");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{}}],'edges':[]}",
-                 "nodes[0] (a): missing 'out'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'inputs':{},'steps':[],'edges':[]}", "t.json: missing 'name'");
+    expect_error("{'name':'t','steps':[],'edges':[]}", "missing 'inputs'");
+    expect_error("{'name':'t','inputs':{},'edges':[]}", "missing 'steps'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "]}", "missing 'edges'");
+    expect_error("{'name':'t','inputs':{},'steps':[],'edges':[]}", "steps: empty");
+    expect_error("{'name':'t','inputs':{},'steps':[{'in':{},'out':{}}],'edges':[]}",
+                 "t.json: steps[0]: missing 'id'");
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'a','out':{}}],'edges':[]}",
+                 "steps[0] (a): missing 'in'");
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'a','in':{}}],'edges':[]}",
+                 "steps[0] (a): missing 'out'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'from':'a','to':'b'}]}", "edges[0]: missing 'type'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','to':'b'}]}", "edges[0]: missing 'from'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a'}]}", "edges[0]: missing 'to'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'switch','then':[],'else':[]}]}", "edges[0]: missing 'condition'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'switch','condition':'b.flag','then':[]}]}", "edges[0]: missing 'else'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'fork','from':'a','to':'b'}]}",
                  "edges[0].type: 'fork', expected parallel, sequential or switch");
 }
@@ -331,25 +405,25 @@ static void test_missing_fields(void **state)
 static void test_duplicate_and_unknown_keys(void **state)
 {
     (void)state;
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{}},"
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'a','in':{},'out':{}},"
                  "{'id':'a','in':{},'out':{}}],'edges':[]}",
-                 "t.json: nodes[1].id: duplicate node id 'a'");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'END','in':{},'out':{}}],'edges':[]}",
-                 "nodes[0].id: 'END' is reserved");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a.b','in':{},'out':{}}],'edges':[]}",
-                 "nodes[0].id: must be a name");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{},'outs':{}}],'edges':[]}",
-                 "nodes[0]: unknown key 'outs'");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+                 "t.json: steps[1].id: duplicate step id 'a'");
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'END','in':{},'out':{}}],'edges':[]}",
+                 "steps[0].id: 'END' is reserved");
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'a.b','in':{},'out':{}}],'edges':[]}",
+                 "steps[0].id: must be a name");
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'a','in':{},'out':{},'outs':{}}],'edges':[]}",
+                 "steps[0]: unknown key 'outs'");
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b','shufle_mb':1}]}",
                  "edges[0]: unknown key 'shufle_mb'");
-    expect_error("{'name':'t','inputs':{},'nodes':[{'id':'a','in':{},'out':{}}],'edges':[],'edge':[]}",
+    expect_error("{'name':'t','inputs':{},'steps':[{'id':'a','in':{},'out':{}}],'edges':[],'edge':[]}",
                  "workflow: unknown key 'edge'");
     /* '_' keys are comments. */
     fg_workflow wf;
     fg_err err;
     assert_int_equal(parse("{'_comment':'x','name':'t','inputs':{},"
-                           "'nodes':[{'_c':1,'id':'a','in':{},'out':{}}],'edges':[]}", &wf, &err), 0);
+                           "'steps':[{'_c':1,'id':'a','in':{},'out':{}}],'edges':[]}", &wf, &err), 0);
     fg_workflow_free(&wf);
 }
 
@@ -357,13 +431,13 @@ static void test_limits_and_types(void **state)
 {
     (void)state;
     char buf[8192];
-    int n = snprintf(buf, sizeof buf, "{'name':'t','inputs':{},'nodes':[");
-    for (int i = 0; i <= FG_WF_MAX_NODES; i++)
+    int n = snprintf(buf, sizeof buf, "{'name':'t','inputs':{},'steps':[");
+    for (int i = 0; i <= FG_WF_MAX_STEPS; i++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "%s{'id':'n%d','in':{},'out':{}}", i ? "," : "", i);
     snprintf(buf + n, sizeof buf - (size_t)n, "],'edges':[]}");
-    expect_error(buf, "nodes: 33 nodes, over the limit of 32");
+    expect_error(buf, "steps: 33 steps, over the limit of 32");
 
-    n = snprintf(buf, sizeof buf, "{'name':'t','inputs':{},'nodes':[");
+    n = snprintf(buf, sizeof buf, "{'name':'t','inputs':{},'steps':[");
     for (int i = 0; i < 10; i++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "{'id':'n%d','in':{},'out':{}},", i);
     n += snprintf(buf + n, sizeof buf - (size_t)n, "{'id':'sink','in':{},'out':{}}],"
@@ -371,24 +445,24 @@ static void test_limits_and_types(void **state)
     for (int i = 0; i < 10; i++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "%s'n%d'", i ? "," : "", i);
     snprintf(buf + n, sizeof buf - (size_t)n, "]}]}");
-    expect_error(buf, "edges[0].from: 10 nodes, over the fan-in limit of 8");
+    expect_error(buf, "edges[0].from: 10 steps, over the fan-in limit of 8");
 
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':'a','to':'b','shuffle_mb':-1}]}",
                  "edges[0].shuffle_mb: must be a number >= 0");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'sequential','from':['a','a'],'to':'b'}]}",
                  "edges[0].from: 'a' listed twice");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],"
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],"
                  "'edges':[{'type':'parallel','from':'a','to':['b','b']}]}",
                  "edges[0].to: 'b' listed twice");
-    expect_error("{'name':'t','inputs':{'img':'blob'},'nodes':[" NODES_ABC "],'edges':{}}",
+    expect_error("{'name':'t','inputs':{'img':'blob'},'steps':[" STEPS_ABC "],'edges':{}}",
                  "edges: missing or not an array");
 }
 
-/* One entry node reading the inputs, with a payload object spliced in. */
+/* One entry step reading the inputs, with a payload object spliced in. */
 #define WF_PAYLOAD(inputs, payload) \
-    "{'name':'t','inputs':" inputs ",'payload':" payload ",'nodes':[" \
+    "{'name':'t','inputs':" inputs ",'payload':" payload ",'steps':[" \
     "{'id':'a','cost_ms':12.5,'in':{'text':'$inputs.text'},'out':{'y':'result.y'}}],'edges':[]}"
 
 static void test_payload_kinds(void **state)
@@ -399,14 +473,14 @@ static void test_payload_kinds(void **state)
     /* Absent: the generated test image, as the recognizer always had. */
     assert_int_equal(parse(GOOD, &wf, &err), 0);
     assert_int_equal(wf.payload.kind, FG_PAYLOAD_IMAGE);
-    assert_true(wf.nodes[0].cost_ms == 0);
+    assert_true(wf.steps[0].cost_ms == 0);
     fg_workflow_free(&wf);
 
     assert_int_equal(parse(WF_PAYLOAD("{'text':'string'}", "{'kind':'json','value':{'text':'hola'}}"),
                            &wf, &err), 0);
     assert_int_equal(wf.payload.kind, FG_PAYLOAD_JSON);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(wf.payload.value, "text")->valuestring, "hola");
-    assert_true(wf.nodes[0].cost_ms == 12.5);
+    assert_true(wf.steps[0].cost_ms == 12.5);
     assert_null(wf.payload.path);
     fg_workflow_free(&wf);
 
@@ -450,12 +524,12 @@ static void test_payload_bad(void **state)
          "payload: unknown key 'path' (known: kind)"},
         {WF_PAYLOAD("{'text':'string','lang':'string'}", "{'kind':'image'}"),
          "payload: kind 'image' is one input, the workflow declares 2"},
-        {"{'name':'t','inputs':{'text':'s'},'nodes':[{'id':'a','cost_ms':0,"
+        {"{'name':'t','inputs':{'text':'s'},'steps':[{'id':'a','cost_ms':0,"
          "'in':{'text':'$inputs.text'},'out':{}}],'edges':[]}",
-         "nodes[0] (a).cost_ms: must be a number > 0"},
-        {"{'name':'t','inputs':{'text':'s'},'nodes':[{'id':'a','cost_ms':'5',"
+         "steps[0] (a).cost_ms: must be a number > 0"},
+        {"{'name':'t','inputs':{'text':'s'},'steps':[{'id':'a','cost_ms':'5',"
          "'in':{'text':'$inputs.text'},'out':{}}],'edges':[]}",
-         "nodes[0] (a).cost_ms: must be a number > 0"},
+         "steps[0] (a).cost_ms: must be a number > 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_error(cases[i].workflow, cases[i].says);
@@ -466,9 +540,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recognizer_structure),
         cmocka_unit_test(test_good_inline),
+        cmocka_unit_test(test_steps_older_spelling),
+        cmocka_unit_test(test_blob_probe_from_workflow),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_invalid_json),
-        cmocka_unit_test(test_unknown_node_in_edge),
+        cmocka_unit_test(test_unknown_step_in_edge),
         cmocka_unit_test(test_mappings),
         cmocka_unit_test(test_blob_out_must_name_an_output),
         cmocka_unit_test(test_cycle),

@@ -4,6 +4,7 @@
  * cairo. */
 #ifndef FLOWGATE_VARIANT_H
 #define FLOWGATE_VARIANT_H
+#include <stddef.h>
 
 typedef enum fg_variant {
     FG_VARIANT_CLEAN = 0,      /* both switches take the benign branch */
@@ -15,5 +16,9 @@ typedef enum fg_variant {
 
 const char *fg_variant_name(fg_variant v);           /* "clean", "adult", ... */
 int fg_variant_parse(const char *name, fg_variant *out);
+/* Every name in order, joined by sep ("clean, adult, violence,
+ * illegal_text" with ", "), for usage lines and errors: the one list the
+ * commands print. Returns out (truncated to size). */
+const char *fg_variant_list(const char *sep, char *out, size_t size);
 
 #endif

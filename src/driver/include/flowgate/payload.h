@@ -8,17 +8,17 @@
 
 /* The workflow's inputs (its "payload": a test image, inline JSON, a JSON
  * file or a file's bytes), loaded once and shared by every request: for
- * each node that reads the inputs, its whole ready-made request body,
+ * each step that reads the inputs, its whole ready-made request body,
  * never copied. A file's bytes are dropped once encoded (an image is first
  * checked, fully decoded), so the bodies are the only copy held during the
- * run; nodes whose bodies would be identical share one. */
+ * run; steps whose bodies would be identical share one. */
 typedef struct fg_payload {
     fg_payload_kind kind;
     size_t input_len;      /* bytes of the input: the file's, or the JSON inputs as printed */
     char sha256[65];       /* hex SHA-256 of those bytes; "" when unknown */
-    char *body[FG_WF_MAX_NODES];      /* per node reading the inputs; NULL for the others */
-    size_t body_len[FG_WF_MAX_NODES];
-    int by_ref;            /* the bodies ask nodes with blob outputs to keep them */
+    char *body[FG_WF_MAX_STEPS];      /* per step reading the inputs; NULL for the others */
+    size_t body_len[FG_WF_MAX_STEPS];
+    int by_ref;            /* the bodies ask steps with blob outputs to keep them */
     double mb;             /* input_len in MB */
     fg_variant variant;
 } fg_payload;

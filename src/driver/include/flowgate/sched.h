@@ -53,7 +53,7 @@ typedef struct fg_sched_input {
 
 typedef struct fg_sched_request {
     uint64_t request_id;   /* workflow instance */
-    int fn;                /* workflow node index */
+    int step;              /* workflow step index (its function: `function`) */
     const char *function;
     fg_sched_input inputs[FG_WF_MAX_FANIN];
     int n_inputs;
@@ -74,8 +74,8 @@ void fg_sched_free(fg_scheduler *s);
 
 extern const char *const fg_sched_names[];
 
-/* faaspr: the group (0 = the critical path) a workflow node belongs to;
+/* faaspr: the group (0 = the critical path) a workflow step belongs to;
  * -1 for other policies. */
-int fg_sched_group_of(const fg_scheduler *s, int fn);   /* NULL-terminated */
+int fg_sched_group_of(const fg_scheduler *s, int step);   /* NULL-terminated */
 
 #endif

@@ -1,11 +1,14 @@
 /* workflow.h — the workflow DAG (data/workflows/<name>.json) and its switch
  * conditions. The loader validates everything the orchestrator relies on:
- * known node ids, no cycles, every node reachable from an entry node, and
+ * known step ids, no cycles, every step reachable from an entry step, and
  * parsable conditions; errors name the file and the element.
+ *
+ * Words: a "step" is an element of the DAG (it calls the function named by
+ * its id); a "node" is a host that runs functions (cluster.h, nodes.json).
  *
  * File format (see data/workflows/recognizer.json):
  *   { "name": "recognizer", "inputs": {"img": "blob"},
- *     "nodes": [ { "id": "recognizer__upload",
+ *     "steps": [ { "id": "recognizer__upload",
  *                  "in":  { "img_b64": "$inputs.img" },          request field <- source
  *                  "out": { "img_b64": "result.img_clean_b64" },  output name <- response path
  *                  "blob_out": { "img_b64": "result.ref" } }, ... ],  same output, by reference
@@ -16,7 +19,10 @@
  *                  "then": [ {"from": ["b","c"], "to": "e",   "shuffle_mb": 0.0002} ],
  *                  "else": [ {"from": ["b","c"], "to": "END", "shuffle_mb": 0.0003} ] } ] }
  *
- * A node may also carry "cost_ms": its expected execution time in ms for a
+ * "steps" was called "nodes" in older files: the loader accepts either
+ * spelling (errors then name the elements as the file does), never both.
+ *
+ * A step may also carry "cost_ms": its expected execution time in ms for a
  * 1 MB input on an average node, the `ours` scheduler's cost model before
  * calibration (profile.c); absent, a middling 50 ms.
  *
@@ -29,17 +35,17 @@
  * Relative paths are read from the workflow file's directory. Only the image
  * kind follows the input-size axis; the others are one fixed input.
  *
- * Semantics the orchestrator follows: entry nodes (no incoming link) start at
- * once; a link fires when all its `from` nodes have completed; a switch is
- * evaluated once all nodes its condition and links name have completed, and
- * only the taken branch's links fire; a node runs when any link into it has
+ * Semantics the orchestrator follows: entry steps (no incoming link) start at
+ * once; a link fires when all its `from` steps have completed; a switch is
+ * evaluated once all steps its condition and links name have completed, and
+ * only the taken branch's links fire; a step runs when any link into it has
  * fired; the workflow ends when nothing runs and nothing is ready. */
 #ifndef FLOWGATE_WORKFLOW_H
 #define FLOWGATE_WORKFLOW_H
 #include <cjson/cJSON.h>
 #include "flowgate/common.h"
 
-#define FG_WF_MAX_NODES 32
+#define FG_WF_MAX_STEPS 32
 #define FG_WF_MAX_FANIN 8
 #define FG_WF_MAX_EDGES 64
 #define FG_WF_END (-1)
@@ -47,25 +53,25 @@
 
 typedef struct fg_wf_mapping {
     char *name;        /* request field (in) or output name (out) */
-    char *source;      /* as written: "$node.output", "$inputs.x", "result.a.b" */
-    int src_node;      /* in: producing node index, or FG_WF_INPUTS;
-                          out/blob_out: the node itself */
+    char *source;      /* as written: "$step.output", "$inputs.x", "result.a.b" */
+    int src_step;      /* in: producing step index, or FG_WF_INPUTS;
+                          out/blob_out: the step itself */
     char *src_field;   /* in: output name of the producer (or input name);
                           out/blob_out: response path after "result." ("a.b") */
 } fg_wf_mapping;
 
-typedef struct fg_wf_node {
+typedef struct fg_wf_step {
     char *id;
     double cost_ms;          /* expected ms at 1 MB; 0: not given */
     fg_wf_mapping *in;       int n_in;
     fg_wf_mapping *out;      int n_out;
     fg_wf_mapping *blob_out; int n_blob_out;  /* outputs that can travel by reference */
-} fg_wf_node;
+} fg_wf_step;
 
 typedef struct fg_wf_link {
     int from[FG_WF_MAX_FANIN];
     int n_from;
-    int to;              /* node index or FG_WF_END */
+    int to;              /* step index or FG_WF_END */
     double shuffle_mb;
 } fg_wf_link;
 
@@ -98,7 +104,7 @@ typedef struct fg_workflow {
     char *name;
     char *path;
     char **inputs;          int n_inputs;
-    fg_wf_node *nodes;      int n_nodes;
+    fg_wf_step *steps;      int n_steps;
     fg_wf_edge *edges;      int n_edges;
     fg_wf_payload payload;
 } fg_workflow;
@@ -107,7 +113,7 @@ int  fg_workflow_load(const char *path, fg_workflow *wf, fg_err *err);
 int  fg_workflow_parse(const char *json_text, const char *path_for_errors,
                        fg_workflow *wf, fg_err *err);
 void fg_workflow_free(fg_workflow *wf);
-int  fg_workflow_node_index(const fg_workflow *wf, const char *id);  /* -1 if unknown */
+int  fg_workflow_step_index(const fg_workflow *wf, const char *id);  /* -1 if unknown */
 /* A JSON payload's value: an object with exactly the declared inputs as
  * fields; errors start with `where`. */
 int  fg_workflow_inputs_check(const fg_workflow *wf, const cJSON *value, const char *where,
@@ -116,16 +122,16 @@ int  fg_workflow_inputs_check(const fg_workflow *wf, const cJSON *value, const c
 /* Conditions: OR, AND, NOT (also ||, &&, !), parentheses, comparisons
  * == != < <= > >= against numbers, true/false and 'strings'; a bare
  * reference is truthy when it is true, a non-zero number or a non-empty
- * string. References are "<node id>.<output name>". */
+ * string. References are "<step id>.<output name>". */
 fg_cond *fg_cond_parse(const char *text, const fg_workflow *wf, fg_err *err);
 void fg_cond_free(fg_cond *c);
 
-/* Looks up a node's output by name; returns NULL when missing. */
-typedef const cJSON *(*fg_cond_lookup)(void *ctx, int node, const char *output);
+/* Looks up a step's output by name; returns NULL when missing. */
+typedef const cJSON *(*fg_cond_lookup)(void *ctx, int step, const char *output);
 /* 1 true, 0 false, -1 when a referenced output is missing (err says which). */
 int fg_cond_eval(const fg_cond *c, fg_cond_lookup lookup, void *ctx, fg_err *err);
 
-/* The nodes a condition reads, for readiness checks. Returns the count. */
-int fg_cond_nodes(const fg_cond *c, int *nodes, int max);
+/* The steps a condition reads, for readiness checks. Returns the count. */
+int fg_cond_steps(const fg_cond *c, int *steps, int max);
 
 #endif

@@ -4,7 +4,7 @@
  * makes this one call.
  *
  * Systems: each side is an embedded server (its own flowgate-functions
- * process, `server`, started from the nodes profile `nodes`) or an already
+ * process, `server`, started from the nodes file `nodes`) or an already
  * running deployment (`endpoints`). b_slowdown F makes B the profile (B's
  * own, else A's) with every node F times as slow (the server's known-effect
  * knob), written to <results>/ab-<id>/B-nodes.json and checked on B's

@@ -46,8 +46,8 @@ typedef struct fg_run_config {
     int max_inflight;      /* open loop: most instances in flight; 0 = default (1024) */
     fg_arrival_kind arrival;   /* open loop: constant (default) or poisson */
     uint64_t seed;         /* Poisson's seed, FG_ARRIVAL_DEFAULT_SEED unless set */
-    double bandwidth_mbit; /* >= 0: every embedded node's egress cap (0: none); -1 = the profile's */
-    double latency_ms;     /* >= 0: every embedded node's added latency; -1 = the profile's */
+    double bandwidth_mbit; /* >= 0: every embedded node's egress cap (0: none); -1 = the nodes file's */
+    double latency_ms;     /* >= 0: every embedded node's added latency; -1 = the nodes file's */
     double timeout_s;      /* per invocation, default 60 */
     int retries;           /* default 0 */
     int inline_data;       /* 1: send img_b64 inline (seed-style containers) */
@@ -61,7 +61,8 @@ typedef struct fg_run_config {
                             * a run whose verdict the machine's load left open
                             * exits 0 instead of 3 (default "fail") */
     char endpoints[512];   /* empty: start the embedded server */
-    char nodes_profile[512];
+    char nodes_file[512];  /* the embedded server's nodes (data/nodes.json): config key
+                            * "nodes_file" (older spelling "nodes_profile"), --nodes */
     char workflow[512];
     char profile[512];     /* calibration profile for `ours`; empty: fallback */
     char thresholds[512];
@@ -69,7 +70,7 @@ typedef struct fg_run_config {
     char images_dir[512];
     char server_bin[512];  /* flowgate-functions to start; empty: next to the
                             * flowgate binary, then $FLOWGATE_BIN */
-    char data_dir[512];    /* the system's data files (nodes profile, workflow,
+    char data_dir[512];    /* the system's data files (nodes file, workflow,
                             * thresholds, the server's dictionary and censor
                             * list); empty: fg_data_dir(). Set it with
                             * fg_config_set_data_dir so the defaults follow. */
@@ -101,10 +102,10 @@ int  fg_config_set_schedulers(fg_run_config *c, const char *what, const char *li
  * upload body fits the server's body limit (fg_config_body_limit). */
 int  fg_config_check(const fg_run_config *c, fg_err *err);
 /* The server's request body limit in bytes: max_body_mb of the nodes
- * profile when flowgate starts the server itself (64 when the profile does
+ * file when flowgate starts the server itself (64 when the file does
  * not set it), FG_DEFAULT_MAX_BODY_MB for an endpoints file (the limit of
  * separately started servers is not known). `source` names where it came
- * from. -1 only when the profile cannot be read or is not JSON. */
+ * from. -1 only when the nodes file cannot be read or is not JSON. */
 int  fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *source,
                           size_t source_size, fg_err *err);
 /* The largest upload request body of an input of size_mb: the image
@@ -116,7 +117,7 @@ double fg_upload_body_max_bytes(double size_mb);
  * never below FG_MIN_CELL_REQUESTS nor below C. */
 int  fg_config_requests_for(const fg_run_config *c, int concurrency);
 
-/* Sets data_dir and moves the nodes profile, workflow and thresholds that
+/* Sets data_dir and moves the nodes file, workflow and thresholds that
  * still hold the defaults of the current data directory to dir's; a path
  * set explicitly (key or flag) stays, whichever layer set it first. The
  * matrix (categories.json), scenarios and generated images stay the

@@ -1,9 +1,9 @@
 /* containers.h — the heterogeneous node set as Docker containers.
  *
- * `flowgate cluster up` starts one container per node of a nodes profile
+ * `flowgate cluster up` starts one container per node of a nodes file
  * (data/nodes.json): the flowgate-functions image serving that node alone
  * (--node NAME --peer OTHER=URL ...), --network host on a 127.0.0.1 port,
- * a CPU cap (--cpus) and a memory cap (--memory) from the profile, labels
+ * a CPU cap (--cpus) and a memory cap (--memory) from the nodes file, labels
  * flowgate.cluster=<id> and flowgate.node=<name>, and a health check. It
  * writes a nodes-mode endpoints file that names the cluster, so a run
  * against it records each node's CPU and memory from the engine.
@@ -11,7 +11,7 @@
  * The docker client runs by fork/exec with an argument vector (no shell, no
  * string built from user input); the engine is the one DOCKER_HOST names.
  *
- * CPU caps: a node's "cores" in the profile (the reference cluster's
+ * CPU caps: a node's "cores" in the nodes file (the reference cluster's
  * 11.75 / 8 / 4.125 / 17.25) as a share of their sum, times the cores of
  * this machine (or --cpus-total); without "cores", the share of "workers".
  * Memory: the node's "memory_mb" (default 256 + 192 per worker + its blob
@@ -26,10 +26,10 @@
 #define FG_CONTAINERS_DEFAULT_ID "flowgate"
 #define FG_CONTAINERS_DEFAULT_IMAGE "flowgate-functions:latest"
 #define FG_CONTAINERS_DEFAULT_PORT 18100
-#define FG_CONTAINERS_PROFILE_PATH "/etc/flowgate/nodes.json"   /* inside a container */
+#define FG_CONTAINERS_NODES_FILE_PATH "/etc/flowgate/nodes.json"   /* inside a container */
 
 typedef struct fg_containers_opts {
-    const char *nodes_profile;   /* NULL = <data>/nodes.json */
+    const char *nodes_file;      /* NULL = <data>/nodes.json */
     const char *image;           /* NULL = FG_CONTAINERS_DEFAULT_IMAGE */
     const char *id;              /* NULL = FG_CONTAINERS_DEFAULT_ID */
     int base_port;               /* node i listens on base_port + i; 0 = default */
@@ -52,12 +52,12 @@ typedef struct fg_container_plan {
 typedef struct fg_containers_plan {
     char id[48];
     char image[256];
-    char profile[1024];          /* absolute path, mounted read-only */
+    char nodes_file[1024];       /* absolute path, mounted read-only */
     fg_container_plan c[FG_MAX_NODES];
     int n;
 } fg_containers_plan;
 
-/* Reads the profile and works out every container (no docker involved). */
+/* Reads the nodes file and works out every container (no docker involved). */
 int fg_containers_plan_make(const fg_containers_opts *o, fg_containers_plan *p, fg_err *err);
 
 /* The docker run argument vector of container i (NULL-terminated, strings

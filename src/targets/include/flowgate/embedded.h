@@ -6,19 +6,19 @@
 #define FLOWGATE_EMBEDDED_H
 #include "flowgate/cluster.h"
 
-/* Starts flowgate-functions --nodes PROFILE on loopback ephemeral ports,
+/* Starts flowgate-functions --nodes NODES_FILE on loopback ephemeral ports,
  * waits until every node answers GET / (deadline_s), fills c. server_bin
  * NULL = next to the running binary, then $FLOWGATE_BIN. */
-int fg_cluster_start_embedded(const char *nodes_profile, const char *server_bin,
+int fg_cluster_start_embedded(const char *nodes_file, const char *server_bin,
                               double deadline_s, fg_cluster *c, fg_err *err);
 /* The same with every node's egress bandwidth (Mbit/s, 0 none) and added
- * latency (ms) set over the profile; a value < 0 keeps the profile's. */
-int fg_cluster_start_embedded_net(const char *nodes_profile, const char *server_bin,
+ * latency (ms) set over the nodes file's; a value < 0 keeps the file's. */
+int fg_cluster_start_embedded_net(const char *nodes_file, const char *server_bin,
                                   double bandwidth_mbit, double latency_ms, double deadline_s,
                                   fg_cluster *c, fg_err *err);
 /* The same with the server's data directory (dictionary, censor list):
  * data_dir NULL = the one it would find itself ($FLOWGATE_DATA, ...). */
-int fg_cluster_start_embedded_data(const char *nodes_profile, const char *server_bin,
+int fg_cluster_start_embedded_data(const char *nodes_file, const char *server_bin,
                                    const char *data_dir, double bandwidth_mbit,
                                    double latency_ms, double deadline_s, fg_cluster *c,
                                    fg_err *err);
@@ -28,8 +28,8 @@ void fg_cluster_stop(fg_cluster *c);
 
 /* The cluster the CLI uses: the endpoints file (argument, else
  * $FLOWGATE_ENDPOINTS) health-checked, else the embedded server started with
- * nodes_profile (NULL = <data>/nodes.json). Stop it with fg_cluster_stop. */
-int fg_cluster_resolve(const char *endpoints, const char *nodes_profile,
+ * nodes_file (NULL = <data>/nodes.json). Stop it with fg_cluster_stop. */
+int fg_cluster_resolve(const char *endpoints, const char *nodes_file,
                        double deadline_s, fg_cluster *c, fg_err *err);
 
 /* CPU seconds (user+sys) and current/peak RSS of the started server, from
