@@ -67,6 +67,47 @@ static cJSON *load(const char *path)
     return root;
 }
 
+/* The verdict per cell (a regression with its culprit), then the tally. */
+static void print_report(const char *const paths[2], const fg_compare_opts *opts,
+                         const fg_compare_report *report, int inconclusive_pass)
+{
+    char tail[32] = "watched";
+    if (opts->p95_margin > 0) snprintf(tail, sizeof tail, "%.0f %%", 100 * opts->p95_margin);
+    printf("compare %s (BASE) vs %s (NEW): %s, alpha %g over %d tests, beta %g; margins centre "
+           "%.0f %%, throughput %.0f %%, tail %s, success -%.0f points\n", paths[0], paths[1],
+           opts->paired ? "paired repeats" : "unpaired repeats", opts->alpha, report->tests,
+           opts->beta, 100 * opts->p50_margin, 100 * opts->throughput_margin, tail,
+           100 * opts->success_tolerance);
+    char line[2048], culprit[4096];
+    for (int i = 0; i < report->n; i++) {
+        const fg_cell_compare *c = &report->cells[i];
+        fg_compare_format(c, line, sizeof line);
+        printf("%s\n", line);
+        if (c->verdict == FG_VERDICT_REGRESSION) {
+            fg_compare_format_culprit(c, culprit, sizeof culprit);
+            fputs(culprit, stdout);
+        }
+        if (c->verdict == FG_VERDICT_UNLIKE) {
+            if (c->id_shared)
+                fprintf(stderr, "flowgate compare: unlike cells: %s [%s] %s\n", c->experiment_id,
+                        c->category[0] ? c->category : "no category", c->reason);
+            else
+                fprintf(stderr, "flowgate compare: unlike cells: %s %s\n", c->experiment_id,
+                        c->reason);
+        }
+    }
+    if (report->reason[0]) printf("compare: %s\n", report->reason);
+    printf("compare: %d cells: %d regression, %d no regression, %d inconclusive, %d missing, "
+           "%d extra, %d failed, %d interrupted, %d unlike: %s%s\n", report->n,
+           report->count[FG_VERDICT_REGRESSION], report->count[FG_VERDICT_NO_REGRESSION],
+           report->count[FG_VERDICT_INCONCLUSIVE], report->count[FG_VERDICT_MISSING],
+           report->count[FG_VERDICT_EXTRA], report->count[FG_VERDICT_FAILED],
+           report->count[FG_VERDICT_INTERRUPTED], report->unlike,
+           report->unlike ? "BAD INPUT" : fg_outcome_label(report->outcome),
+           report->outcome == FG_OUTCOME_INCONCLUSIVE && inconclusive_pass
+               ? " (passed as asked: --inconclusive=pass)" : "");
+}
+
 int cmd_compare(int argc, char **argv)
 {
     const char *paths[2] = {NULL, NULL}, *tolerances = NULL, *alpha_arg = NULL, *beta_arg = NULL;
@@ -123,41 +164,7 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "flowgate compare: %s\n", err.msg);
         goto out;
     }
-    char tail[32] = "watched";
-    if (opts.p95_margin > 0) snprintf(tail, sizeof tail, "%.0f %%", 100 * opts.p95_margin);
-    printf("compare %s (BASE) vs %s (NEW): %s, alpha %g over %d tests, beta %g; margins centre "
-           "%.0f %%, throughput %.0f %%, tail %s, success -%.0f points\n", paths[0], paths[1],
-           opts.paired ? "paired repeats" : "unpaired repeats", opts.alpha, report.tests,
-           opts.beta, 100 * opts.p50_margin, 100 * opts.throughput_margin, tail,
-           100 * opts.success_tolerance);
-    char line[2048], culprit[4096];
-    for (int i = 0; i < report.n; i++) {
-        const fg_cell_compare *c = &report.cells[i];
-        fg_compare_format(c, line, sizeof line);
-        printf("%s\n", line);
-        if (c->verdict == FG_VERDICT_REGRESSION) {
-            fg_compare_format_culprit(c, culprit, sizeof culprit);
-            fputs(culprit, stdout);
-        }
-        if (c->verdict == FG_VERDICT_UNLIKE) {
-            if (c->id_shared)
-                fprintf(stderr, "flowgate compare: unlike cells: %s [%s] %s\n", c->experiment_id,
-                        c->category[0] ? c->category : "no category", c->reason);
-            else
-                fprintf(stderr, "flowgate compare: unlike cells: %s %s\n", c->experiment_id,
-                        c->reason);
-        }
-    }
-    if (report.reason[0]) printf("compare: %s\n", report.reason);
-    printf("compare: %d cells: %d regression, %d no regression, %d inconclusive, %d missing, "
-           "%d extra, %d failed, %d interrupted, %d unlike: %s%s\n", report.n,
-           report.count[FG_VERDICT_REGRESSION], report.count[FG_VERDICT_NO_REGRESSION],
-           report.count[FG_VERDICT_INCONCLUSIVE], report.count[FG_VERDICT_MISSING],
-           report.count[FG_VERDICT_EXTRA], report.count[FG_VERDICT_FAILED],
-           report.count[FG_VERDICT_INTERRUPTED], report.unlike,
-           report.unlike ? "BAD INPUT" : fg_outcome_label(report.outcome),
-           report.outcome == FG_OUTCOME_INCONCLUSIVE && inconclusive_pass
-               ? " (passed as asked: --inconclusive=pass)" : "");
+    print_report(paths, &opts, &report, inconclusive_pass);
     rc = report.unlike ? FG_EXIT_BAD_INPUT
        : report.outcome == FG_OUTCOME_FAIL ? FG_EXIT_FAIL
        : report.outcome == FG_OUTCOME_INCONCLUSIVE && !inconclusive_pass ? FG_EXIT_INCONCLUSIVE
