@@ -3,18 +3,13 @@
  * (thresholds_suggest.h), keeping the default and category lists of the
  * file it starts from. The result is checked like any thresholds file
  * before it is written, so what it writes always loads. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "commands.h"
 #include "flowgate/config.h"
-#include "flowgate/machine.h"
-#include "flowgate/results.h"
-#include "flowgate/thresholds.h"
 #include "flowgate/thresholds_suggest.h"
 
 #define MAX_FILES 256
@@ -30,32 +25,6 @@ static void usage(FILE *out)
         "  --from F  the thresholds file to start from (default <data>/thresholds.json): its\n"
         "            default and category lists are kept, its cells replaced where measured\n"
         "  --out F   write there (atomically); default: print to stdout\n");
-}
-
-/* The runs were measured on this machine; the file's numbers are in its
- * "machine"'s units (thresholds.h). A file without one gets this machine's
- * probe; a file with one gets bounds converted to its units (the loader
- * has put this machine's factor in it), so the cells it already holds stay
- * comparable with the new ones. */
-static int in_reference_units(cJSON *doc, fg_suggest_factors *f, fg_err *err)
-{
-    cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "machine");
-    if (!m) {
-        double probe = fg_machine_probe_ms();
-        if (!(probe > 0)) return fg_err_set(err, "the machine probe failed (zlib)");
-        m = cJSON_AddObjectToObject(doc, "machine");
-        cJSON_AddNumberToObject(m, "probe_ms", round(probe * 100) / 100);
-        cJSON_AddStringToObject(m, "probe", FG_MACHINE_PROBE_NAME);
-        return 0;
-    }
-    const cJSON *factor = cJSON_GetObjectItemCaseSensitive(m, "factor");
-    if (cJSON_IsNumber(factor)) {
-        f->p50 /= factor->valuedouble;
-        f->p95 /= factor->valuedouble;
-        f->throughput *= factor->valuedouble;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(m, "factor");   /* this machine's, not the file's */
-    return 0;
 }
 
 int cmd_thresholds(int argc, char **argv)
@@ -115,25 +84,10 @@ int cmd_thresholds(int argc, char **argv)
         snprintf(from_default, sizeof from_default, "%s/thresholds.json", fg_data_dir());
         from = from_default;
     }
-    int rc = 2;
-    cJSON *runs[MAX_FILES] = {0};
+    int rc = 2, written = 0;
     char *text = NULL;
-    cJSON *doc = fg_thresholds_load(from, &err);
+    cJSON *doc = fg_thresholds_suggest_file(from, paths, n, &f, &written, &err);
     if (!doc) goto fail;
-    for (int i = 0; i < n; i++)
-        if (!(runs[i] = fg_results_load(paths[i], &err))) goto fail;
-    cJSON *cells = cJSON_GetObjectItemCaseSensitive(doc, "cells");
-    if (!cells) cells = cJSON_AddObjectToObject(doc, "cells");
-    fg_suggest_factors here = f;
-    if (in_reference_units(doc, &here, &err) != 0) goto fail;
-    int written = fg_thresholds_suggest((const cJSON *const *)runs, n, &here, cells, &err);
-    if (written < 0) goto fail;
-    if (written == 0) {
-        fg_err_set(&err, "no measured cell in the %d file%s given (every entry interrupted or "
-                   "without latency samples)", n, n == 1 ? "" : "s");
-        goto fail;
-    }
-    if (fg_thresholds_check(doc, &err) != 0) goto fail;
     if (!(text = cJSON_Print(doc))) {
         fg_err_set(&err, "out of memory");
         goto fail;
@@ -154,7 +108,6 @@ fail:
     fprintf(stderr, "flowgate thresholds: %s\n", err.msg);
 done:
     free(text);
-    for (int i = 0; i < n; i++) cJSON_Delete(runs[i]);
     cJSON_Delete(doc);
     return rc;
 }

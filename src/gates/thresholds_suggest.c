@@ -2,7 +2,9 @@
  * thresholds_suggest.h). Entries are gathered per experiment_id in one
  * pass over every file, then each id's medians become three bounds. */
 #include "flowgate/thresholds_suggest.h"
+#include "flowgate/machine.h"
 #include "flowgate/results.h"
+#include "flowgate/thresholds.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -113,4 +115,59 @@ int fg_thresholds_suggest(const cJSON *const *results, int n, const fg_suggest_f
     }
     free(v);
     return written;
+}
+
+/* The runs were measured on this machine; the file's numbers are in its
+ * "machine"'s units (thresholds.h). A file without one gets this machine's
+ * probe; a file with one gets bounds converted to its units (the loader
+ * has put this machine's factor in it), so the cells it already holds stay
+ * comparable with the new ones. */
+static int in_reference_units(cJSON *doc, fg_suggest_factors *f, fg_err *err)
+{
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "machine");
+    if (!m) {
+        double probe = fg_machine_probe_ms();
+        if (!(probe > 0)) return fg_err_set(err, "the machine probe failed (zlib)");
+        m = cJSON_AddObjectToObject(doc, "machine");
+        cJSON_AddNumberToObject(m, "probe_ms", round(probe * 100) / 100);
+        cJSON_AddStringToObject(m, "probe", FG_MACHINE_PROBE_NAME);
+        return 0;
+    }
+    const cJSON *factor = cJSON_GetObjectItemCaseSensitive(m, "factor");
+    if (cJSON_IsNumber(factor)) {
+        f->p50 /= factor->valuedouble;
+        f->p95 /= factor->valuedouble;
+        f->throughput *= factor->valuedouble;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "factor");   /* this machine's, not the file's */
+    return 0;
+}
+
+cJSON *fg_thresholds_suggest_file(const char *from, const char *const *paths, int n,
+                                  const fg_suggest_factors *f, int *written, fg_err *err)
+{
+    cJSON **runs = calloc((size_t)(n > 0 ? n : 1), sizeof *runs);
+    cJSON *doc = runs ? fg_thresholds_load(from, err) : NULL;
+    if (!runs) fg_err_set(err, "out of memory");
+    int ok = doc != NULL;
+    for (int i = 0; ok && i < n; i++) ok = (runs[i] = fg_results_load(paths[i], err)) != NULL;
+    cJSON *cells = ok ? cJSON_GetObjectItemCaseSensitive(doc, "cells") : NULL;
+    if (ok && !cells) cells = cJSON_AddObjectToObject(doc, "cells");
+    fg_suggest_factors here = *f;
+    ok = ok && in_reference_units(doc, &here, err) == 0;
+    if (ok) *written = fg_thresholds_suggest((const cJSON *const *)runs, n, &here, cells, err);
+    if (ok && *written < 0) ok = 0;
+    if (ok && *written == 0) {
+        fg_err_set(err, "no measured cell in the %d file%s given (every entry interrupted or "
+                   "without latency samples)", n, n == 1 ? "" : "s");
+        ok = 0;
+    }
+    ok = ok && fg_thresholds_check(doc, err) == 0;
+    for (int i = 0; runs && i < n; i++) cJSON_Delete(runs[i]);
+    free(runs);
+    if (!ok) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
 }

@@ -29,6 +29,15 @@ void fg_suggest_factors_defaults(fg_suggest_factors *f);
 int fg_thresholds_suggest(const cJSON *const *results, int n, const fg_suggest_factors *f,
                           cJSON *cells_out, fg_err *err);
 
+/* The whole method of `flowgate thresholds suggest`: the thresholds file
+ * `from` with its cells replaced by bounds from the n results files where
+ * measured (its default and category lists kept), in the units of its
+ * "machine" (a file without one gets this machine's probe), checked like
+ * any thresholds file so what it returns always loads. *written: the cells
+ * written. NULL and err otherwise. */
+cJSON *fg_thresholds_suggest_file(const char *from, const char *const *paths, int n,
+                                  const fg_suggest_factors *f, int *written, fg_err *err);
+
 /* A bound rounded outward to two significant digits, so the file reads
  * "p50_ms < 77" rather than "p50_ms < 76.5568": up for an upper bound,
  * down for a lower one. */
