@@ -413,7 +413,8 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     if (res) add_identity(&c, res);
     status = res ? fn->run(&c, res) : fg_fail(&c.err, 500, "out of memory");
     /* Inside the slot, like the code of a slower build (slowdown.h). */
-    fg_slowdown_burn(fg_now_mono_ms() - t0, node->prof.fn_slowdown[fg_function_index(fn)]);
+    double slowdown_ms =
+        fg_slowdown_burn(fg_now_mono_ms() - t0, node->prof.fn_slowdown[fg_function_index(fn)]);
     /* The tail is a sleep, not a burn: real tails are mostly waiting (a GC
      * pause, a page-in, a stalled disk or neighbour), and a sleep adds
      * exactly add_ms of latency without taking a core from the other
@@ -428,6 +429,9 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
         goto fail;
     }
     add_timings(&c, res, recv_ms, queue_ms, exec_start, exec_end, exec_ms);
+    /* What the knob added, inside exec_ms: the known effect, shown so a test
+     * or a user can tell it from the work (absent when the knob is off). */
+    if (slowdown_ms > 0) cJSON_AddNumberToObject(res, "slowdown_ms", ms3(slowdown_ms));
     fg_reply_json(out, 200, res);
     fg_node_count(node, fg_function_index(fn), 1, c.cold_start, fg_now_thread_cpu_ms() - cpu0);
     free(c.out_b64);

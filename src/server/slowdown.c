@@ -19,12 +19,13 @@
  * that is never read trips clang's -Wunused-but-set-variable). */
 static volatile uint64_t burn_sink;
 
-void fg_slowdown_burn(double work_ms, double factor)
+double fg_slowdown_burn(double work_ms, double factor)
 {
-    if (!(factor > 1.0) || !(work_ms > 0)) return;
-    double deadline = fg_now_mono_ms() + (factor - 1.0) * work_ms;
-    while (fg_now_mono_ms() < deadline)
+    if (!(factor > 1.0) || !(work_ms > 0)) return 0;
+    double start = fg_now_mono_ms(), now = start, deadline = start + (factor - 1.0) * work_ms;
+    while ((now = fg_now_mono_ms()) < deadline)
         for (uint64_t i = 0; i < 256; i++) burn_sink += i * i;
+    return now - start;
 }
 
 static int is_factor(const cJSON *v)

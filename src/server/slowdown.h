@@ -33,9 +33,9 @@
 #define FG_TAIL_ADD_MS_MIN 1.0      /* under a millisecond it is scheduling noise */
 #define FG_TAIL_ADD_MS_MAX 60000.0
 
-/* Burns CPU until (factor-1)*work_ms have passed since now. factor <= 1
- * returns at once. */
-void fg_slowdown_burn(double work_ms, double factor);
+/* Burns CPU until (factor-1)*work_ms have passed since now and returns the
+ * ms it burned (never less than that; 0 when factor <= 1). */
+double fg_slowdown_burn(double work_ms, double factor);
 
 /* What one level of a profile (the top or a node) says of "slowdown":
  * NAN where it says nothing. Indexed like fg_function_at. */
