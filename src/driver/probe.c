@@ -48,7 +48,7 @@ static int probe_one(fg_instance *in, const fg_payload *p, int step, const fg_pr
     if (fg_instance_request(in, step, "probe", &body, &uses_payload, inputs, &n_inputs, &err) != 0 ||
         (!uses_payload && !(text = cJSON_PrintUnformatted(body)))) {
         cJSON_Delete(body);
-        snprintf(r->error, sizeof r->error, "request not built: %s",
+        snprintf(r->error, sizeof r->error, "request not built: %.480s",
                  err.msg[0] ? err.msg : "out of memory");
         return 0;
     }

@@ -30,7 +30,7 @@
 
 typedef struct row {
     char cell[160];
-    char threshold[200];
+    char threshold[256];   /* two metric names (96) and a number fit whole */
     char actual[40];
     const char *result;     /* PASS, FAIL, SKIP, INCONCLUSIVE or "-" (no thresholds) */
     char note[160];
@@ -157,7 +157,7 @@ static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *r
     t->cells++;
     for (int i = 0; i < nt; i++) {
         if (vs[i].skipped || vs[i].pass) continue;
-        char why[160];
+        char why[256];   /* a metric name (96) and the note's first 140 fit whole */
         snprintf(why, sizeof why, "%s: %.140s", vs[i].t.metric, vs[i].note);
         if (vs[i].inconclusive) t->inconclusive++;
         entry_outcome(t, index, vs[i].inconclusive ? FG_OUTCOME_INCONCLUSIVE : FG_OUTCOME_FAIL,
