@@ -157,8 +157,8 @@ static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *r
     t->cells++;
     for (int i = 0; i < nt; i++) {
         if (vs[i].skipped || vs[i].pass) continue;
-        char why[256];   /* a metric name (96) and the note's first 140 fit whole */
-        snprintf(why, sizeof why, "%s: %.140s", vs[i].t.metric, vs[i].note);
+        char why[160];
+        snprintf(why, sizeof why, "%.60s: %.95s", vs[i].t.metric, vs[i].note);
         if (vs[i].inconclusive) t->inconclusive++;
         entry_outcome(t, index, vs[i].inconclusive ? FG_OUTCOME_INCONCLUSIVE : FG_OUTCOME_FAIL,
                       why);

@@ -25,6 +25,7 @@
 #include "flowgate/cluster.h"
 #include "flowgate/limits.h"
 #include "flowgate/json.h"
+#include "tls_files.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -272,8 +273,8 @@ static int read_headers(const char *what, const cJSON *hs, fg_endpoint_opts *o, 
     return 0;
 }
 
-static int read_tls_file(const char *what, const char *key, const cJSON *v, char *dst,
-                         size_t size, fg_err *err)
+static int read_tls_file(const char *what, const char *key, fg_tls_file_kind kind,
+                         const cJSON *v, char *dst, size_t size, fg_err *err)
 {
     if (!v) return 0;
     if (!cJSON_IsString(v) || !*v->valuestring)
@@ -283,6 +284,9 @@ static int read_tls_file(const char *what, const char *key, const cJSON *v, char
     if (access(v->valuestring, R_OK) != 0)
         return fg_err_set(err, "%s.tls.%s: '%s' cannot be read: %s", what, key, v->valuestring,
                           strerror(errno));
+    char why[128];
+    if (fg_tls_file_check(v->valuestring, kind, why, sizeof why) != 0)
+        return fg_err_set(err, "%s.tls.%s: '%s': %s", what, key, v->valuestring, why);
     snprintf(dst, size, "%s", v->valuestring);
     return 0;
 }
@@ -301,11 +305,11 @@ static int read_tls(const char *what, const cJSON *t, fg_endpoint_opts *o, fg_er
     if (insecure && !cJSON_IsBool(insecure))
         return fg_err_set(err, "%s.tls.insecure: expected true or false", what);
     if (insecure) o->insecure = cJSON_IsTrue(insecure);
-    if (read_tls_file(what, "ca_file", cJSON_GetObjectItemCaseSensitive(t, "ca_file"), o->ca_file,
+    if (read_tls_file(what, "ca_file", FG_TLS_CA, cJSON_GetObjectItemCaseSensitive(t, "ca_file"), o->ca_file,
                       sizeof o->ca_file, err) != 0 ||
-        read_tls_file(what, "cert_file", cJSON_GetObjectItemCaseSensitive(t, "cert_file"),
+        read_tls_file(what, "cert_file", FG_TLS_CERT, cJSON_GetObjectItemCaseSensitive(t, "cert_file"),
                       o->cert_file, sizeof o->cert_file, err) != 0 ||
-        read_tls_file(what, "key_file", cJSON_GetObjectItemCaseSensitive(t, "key_file"),
+        read_tls_file(what, "key_file", FG_TLS_KEY, cJSON_GetObjectItemCaseSensitive(t, "key_file"),
                       o->key_file, sizeof o->key_file, err) != 0)
         return -1;
     if (o->key_file[0] && !o->cert_file[0])

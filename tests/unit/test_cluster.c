@@ -279,18 +279,36 @@ static void test_header_values_redacted(void **state)
     unsetenv("FG_TEST_SECRET");
 }
 
+/* A throwaway certificate and key (plain, and the key encrypted) made by
+ * the openssl tool into dir; 0 when made. */
+static int make_tls_files(const char *cert, const char *key, const char *enc_key)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+             "-keyout '%s' -out '%s' 2>/dev/null && "
+             "openssl pkey -in '%s' -out '%s' -aes256 -passout pass:secret 2>/dev/null",
+             key, cert, key, enc_key);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 static void test_tls_settings(void **state)
 {
     (void)state;
-    char ca[192], text[1024];
+    char ca[192], garbage[192], key[192], enc_key[192], text[1400];
     snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-    FILE *f = fopen(ca, "w");
+    snprintf(garbage, sizeof garbage, "%s/garbage.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(enc_key, sizeof enc_key, "%s/enc_key.pem", dir);
+    if (make_tls_files(ca, key, enc_key) != 0) fail_msg("openssl could not make a certificate");
+    FILE *f = fopen(garbage, "w");
     assert_non_null(f);
-    fputs("not checked at load, only that it can be read\n", f);
+    fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", f);
     fclose(f);
     snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"tls\":{\"ca_file\":\"%s\"},\"nodes\":["
              "{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\"},"
-             "{\"name\":\"b\",\"url\":\"https://127.0.0.1:8444\",\"tls\":{\"insecure\":true}}]}", ca);
+             "{\"name\":\"b\",\"url\":\"https://127.0.0.1:8444\",\"tls\":{\"insecure\":true,"
+             "\"cert_file\":\"%s\",\"key_file\":\"%s\"}}]}", ca, ca, key);
     write_endpoints(text);
     fg_cluster c;
     fg_err err = {{0}};
@@ -299,21 +317,42 @@ static void test_tls_settings(void **state)
     assert_int_equal(c.endpoint[0].insecure, 0);
     assert_int_equal(c.endpoint[1].insecure, 1);
     assert_string_equal(c.endpoint[1].ca_file, ca);   /* the file's, kept */
+    assert_string_equal(c.endpoint[1].key_file, key);
 
     assert_refused("{\"mode\":\"nodes\",\"tls\":{\"ca_file\":\"/nonexistent/ca.pem\"},"
                    "\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\"}]}",
                    "tls.ca_file", "/nonexistent/ca.pem");
+    /* Files that exist but hold no certificate or key: refused at load,
+     * not retried as failed handshakes until the health wait gives up. */
+    snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"tls\":{\"ca_file\":\"%s\"},"
+             "\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\"}]}", garbage);
+    assert_refused(text, "tls.ca_file", "no PEM certificate in it");
+    snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":"
+             "\"https://127.0.0.1:8443\",\"tls\":{\"cert_file\":\"%s\",\"key_file\":\"%s\"}}]}",
+             key, key);
+    assert_refused(text, "nodes[0].tls.cert_file", "no PEM certificate in it");
+    snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":"
+             "\"https://127.0.0.1:8443\",\"tls\":{\"cert_file\":\"%s\",\"key_file\":\"%s\"}}]}",
+             ca, ca);
+    assert_refused(text, "nodes[0].tls.key_file", "no PEM private key in it");
+    snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":"
+             "\"https://127.0.0.1:8443\",\"tls\":{\"cert_file\":\"%s\",\"key_file\":\"%s\"}}]}",
+             ca, enc_key);
+    assert_refused(text, "nodes[0].tls.key_file", "encrypted");
     assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
                    "\"tls\":{\"cert_file\":\"/nonexistent/c.pem\",\"key_file\":\"/nonexistent/k.pem\"}}]}",
                    "nodes[0].tls.cert_file", "cannot be read");
     snprintf(text, sizeof text, "{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
-             "\"tls\":{\"key_file\":\"%s\"}}]}", ca);
+             "\"tls\":{\"key_file\":\"%s\"}}]}", key);
     assert_refused(text, "key_file", "without cert_file");
     assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
                    "\"tls\":{\"insecure\":\"yes\"}}]}", "tls.insecure", NULL);
     assert_refused("{\"mode\":\"nodes\",\"nodes\":[{\"name\":\"a\",\"url\":\"https://127.0.0.1:8443\","
                    "\"tls\":{\"verify\":false}}]}", "tls", "unknown key 'verify'");
     unlink(ca);
+    unlink(garbage);
+    unlink(key);
+    unlink(enc_key);
 }
 
 static void test_path_and_success(void **state)
