@@ -88,3 +88,12 @@ if(FLOWGATE_FUZZ)
     set_tests_properties(${name} PROPERTIES LABELS fuzz)
   endforeach()
 endif()
+
+# Every bad input of `flowgate run` is one line and exit 2 before anything is
+# measured (tests/bad_inputs.sh); against the HTTP test server a step no node
+# runs is refused after the health wait, before the first request.
+add_test(NAME bad_inputs COMMAND ${CMAKE_SOURCE_DIR}/tests/bad_inputs.sh $<TARGET_FILE:flowgate-cli>)
+set_tests_properties(bad_inputs PROPERTIES LABELS http FIXTURES_REQUIRED http_server
+  RESOURCE_LOCK http_server
+  ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp;FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=${CMAKE_BINARY_DIR}/http-test/endpoints.json"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR})

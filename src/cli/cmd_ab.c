@@ -89,6 +89,7 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
     memset(f, 0, sizeof *f);
     run_flags_init(&f->run);
     fg_ab_sides_opts *o = &f->ab;
+    o->server = &run_flags_server_checks;
     o->alpha = o->beta = -1;
     o->budget_s = FG_AB_DEFAULT_BUDGET_S;
     o->min_pairs = FG_AB_DEFAULT_MIN_PAIRS;

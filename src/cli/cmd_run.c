@@ -163,6 +163,11 @@ static int run_scenarios(const cmd_flags *f)
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         return 2;
     }
+    if (fg_run_preflight(&cfg, &run_flags_server_checks, &err) != 0) {
+        fprintf(stderr, "flowgate run: %s\n", err.msg);
+        fg_scenarios_free(&plan);
+        return 2;
+    }
     cJSON *thresholds = NULL;
     if (!f->no_thresholds && !(thresholds = fg_thresholds_load(cfg.thresholds, &err))) {
         fprintf(stderr, "flowgate run: thresholds: %s\n", err.msg);
@@ -211,6 +216,12 @@ int cmd_run(int argc, char **argv)
     }
     fg_log_threshold = run_cfg.log_level;
 
+    /* Every input before the machine probe (thresholds) and the server. */
+    for (int i = 0; i < n_parts; i++)
+        if (fg_run_preflight(&parts[i], &run_flags_server_checks, &err) != 0) {
+            fprintf(stderr, "flowgate run: %s\n", err.msg);
+            return 2;
+        }
     cJSON *thresholds = NULL;
     if (!flags.no_thresholds && run_cfg.thresholds[0]) {
         /* Checked before the run, so a typo costs nothing. */

@@ -1,6 +1,7 @@
 /* run_flags.c — the flags `flowgate run` and `flowgate ab` share (design in
  * run_flags.h). Upper bounds are the same as a config file's. */
 #include "run_flags.h"
+#include "flowgate/server.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -195,3 +196,6 @@ int run_flags_load_workflow(const char *path, fg_workflow *wf, fg_err *err)
     fg_config_defaults(&defaults);
     return fg_workflow_load(path ? path : defaults.workflow, wf, err);
 }
+
+const fg_preflight_server run_flags_server_checks = {fg_server_check_nodes_file,
+                                                     fg_server_runs_function};

@@ -37,4 +37,9 @@ int run_flags_copy_path(char *dst, size_t size, const char *flag, const char *sr
  * path is NULL; for the commands that take --workflow outside a run. */
 int run_flags_load_workflow(const char *path, fg_workflow *wf, fg_err *err);
 
+/* The embedded server's checks for fg_run_preflight: the tool links the
+ * server, the run library does not. */
+#include "flowgate/preflight.h"
+extern const fg_preflight_server run_flags_server_checks;
+
 #endif

@@ -6,6 +6,7 @@
  * is in place before the servers start, so a stop always ends in
  * fg_runner_close, which stops them. */
 #include "flowgate/ab_sides.h"
+#include "flowgate/preflight.h"
 
 #include <errno.h>
 #include <math.h>
@@ -331,10 +332,12 @@ static int configure_sides(const fg_ab_sides_opts *f, ab_run *a, fg_err *err)
     fg_run_config *cfg = a->cfg;
     /* Checked before anything is created; the check repeats below with
      * the real results directories. */
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
         if (side_config(base, &f->side[s], base->results_dir, &cfg[s], err) != 0 ||
             check_side(&cfg[s], s, err) != 0)
             return -1;
+        if (fg_run_preflight(&cfg[s], f->server, err) != 0) return side_error(s, err);
+    }
     if (make_ab_dir(base->results_dir, a->id, sizeof a->id, a->dir, sizeof a->dir, err) != 0)
         return -1;
     char sub[2][800];

@@ -67,6 +67,25 @@ const char *fg_config_data_dir(const fg_run_config *c)
     return c->data_dir[0] ? c->data_dir : fg_data_dir();
 }
 
+/* An explicit path, else the data directory's default for that field. */
+static const char *path_or_default(const fg_run_config *c, const char *field, const char *file,
+                                   char *out, size_t size)
+{
+    if (field[0]) snprintf(out, size, "%s", field);
+    else snprintf(out, size, "%s%s", fg_config_data_dir(c), file);
+    return out;
+}
+
+const char *fg_config_workflow_path(const fg_run_config *c, char *out, size_t size)
+{
+    return path_or_default(c, c->workflow, "/workflows/recognizer.json", out, size);
+}
+
+const char *fg_config_nodes_file_path(const fg_run_config *c, char *out, size_t size)
+{
+    return path_or_default(c, c->nodes_file, "/nodes.json", out, size);
+}
+
 int fg_config_set_data_dir(fg_run_config *c, const char *what, const char *dir, fg_err *err)
 {
     if (!*dir) return fg_err_set(err, "%s: empty data directory", what);
@@ -614,9 +633,7 @@ int fg_config_body_limit(const fg_run_config *c, double *limit_bytes, char *sour
         return 0;
     }
     char path[1024];
-    if (c->nodes_file[0]) snprintf(path, sizeof path, "%s", c->nodes_file);
-    else snprintf(path, sizeof path, "%s/nodes.json", fg_config_data_dir(c));
-    cJSON *root = fg_json_load_object(path, 1 << 20, err);
+    cJSON *root = fg_json_load_object(fg_config_nodes_file_path(c, path, sizeof path), 1 << 20, err);
     if (!root) return -1;
     const cJSON *mb = cJSON_GetObjectItemCaseSensitive(root, "max_body_mb");
     if (cJSON_IsNumber(mb) && mb->valuedouble > 0) {

@@ -269,6 +269,19 @@ static void check_blob_sharing(fg_runner *r, char *why, size_t why_size)
     }
 }
 
+/* GET / of node i of the cluster: its description, or NULL. */
+static cJSON *node_info(const fg_runner *r, int i, fg_err *err)
+{
+    char url[300];
+    snprintf(url, sizeof url, "%s/", r->cluster.nodes[i].url);
+    long code;
+    cJSON *info = NULL;
+    if (fg_http_get_json_opts(url, fg_cluster_endpoint(&r->cluster, i), 1, 5, &code, &info,
+                              err) != 0)
+        return NULL;
+    return info;
+}
+
 /* The body limit the requests must respect: the nodes file's when the
  * server was started here; for an endpoints file the smallest
  * "max_body_bytes" the nodes report on GET / (unknown when one does not). */
@@ -284,13 +297,8 @@ static void find_body_limit(fg_runner *r)
     if (r->cluster.mode != FG_CLUSTER_NODES) return;
     double limit = 0;
     for (int i = 0; i < r->cluster.n_nodes; i++) {
-        char url[300];
-        snprintf(url, sizeof url, "%s/", r->cluster.nodes[i].url);
-        long code;
-        cJSON *info;
-        if (fg_http_get_json_opts(url, fg_cluster_endpoint(&r->cluster, i), 1, 5, &code, &info,
-                                  &err) != 0)
-            return;
+        cJSON *info = node_info(r, i, &err);
+        if (!info) return;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(info, "max_body_bytes");
         double v = cJSON_IsNumber(m) ? m->valuedouble : 0;
         cJSON_Delete(info);
@@ -300,6 +308,41 @@ static void find_body_limit(fg_runner *r)
     r->body_limit = limit;
     snprintf(r->body_limit_source, sizeof r->body_limit_source,
              "max_body_bytes reported by the nodes of %.500s", r->cfg.endpoints);
+}
+
+static int lists_function(const cJSON *functions, const char *step)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, functions) {
+        if (!cJSON_IsString(f)) continue;
+        const char *name = f->valuestring, *sep = strstr(name, "__");
+        if (!strcmp(name, step) || (sep && !strcmp(sep + 2, step))) return 1;
+    }
+    return 0;
+}
+
+/* Nodes that list their functions on GET / (flowgate-functions does) must
+ * list every step's: a workflow naming a function no node runs is refused
+ * before the first request, not sent to come back 404. Nodes that list
+ * nothing are taken at their word. */
+static int check_steps_served(const fg_runner *r, fg_err *err)
+{
+    if (r->cluster.mode != FG_CLUSTER_NODES) return 0;
+    for (int i = 0; i < r->cluster.n_nodes; i++) {
+        fg_err ignored;
+        cJSON *info = node_info(r, i, &ignored);
+        const cJSON *fns = cJSON_GetObjectItemCaseSensitive(info, "functions");
+        for (int s = 0; cJSON_IsArray(fns) && s < r->wf.n_steps; s++)
+            if (!lists_function(fns, r->wf.steps[s].id)) {
+                fg_err_set(err, "%s: workflow step '%s' is not a function node %s runs (GET / "
+                           "lists its functions)", r->wf.path, r->wf.steps[s].id,
+                           r->cluster.nodes[i].name);
+                cJSON_Delete(info);
+                return -1;
+            }
+        cJSON_Delete(info);
+    }
+    return 0;
 }
 
 static void restore_links(fg_runner *r);
@@ -329,9 +372,8 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     r->cfg = *cfg;
     snprintf(r->category, sizeof r->category, "%s", cfg->category);
     char path[1024];
-    if (cfg->workflow[0]) snprintf(path, sizeof path, "%s", cfg->workflow);
-    else snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_config_data_dir(cfg));
-    if (fg_workflow_load(path, &r->wf, err) != 0) goto fail;
+    if (fg_workflow_load(fg_config_workflow_path(cfg, path, sizeof path), &r->wf, err) != 0)
+        goto fail;
     r->wf_loaded = 1;
     /* A fixed input (JSON, a file) is read now: a missing or broken one is
      * one error before any server starts or any results file exists. */
@@ -341,8 +383,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         if (fg_cluster_load_endpoints(cfg->endpoints, &r->cluster, err) != 0) goto fail;
     } else {
         char nodes[1024];
-        if (cfg->nodes_file[0]) snprintf(nodes, sizeof nodes, "%s", cfg->nodes_file);
-        else snprintf(nodes, sizeof nodes, "%s/nodes.json", fg_config_data_dir(cfg));
+        fg_config_nodes_file_path(cfg, nodes, sizeof nodes);
         if (fg_cluster_start_embedded_data(nodes, cfg->server_bin[0] ? cfg->server_bin : NULL,
                                            cfg->data_dir[0] ? cfg->data_dir : NULL,
                                            cfg->bandwidth_mbit, cfg->latency_ms, 30, &r->cluster,
@@ -351,7 +392,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         r->cluster_started = 1;
     }
     /* Generous: a cluster still starting its OCR engines may be slow to answer. */
-    if (fg_cluster_health(&r->cluster, 30, err) != 0) goto fail;
+    if (fg_cluster_health(&r->cluster, 30, err) != 0 || check_steps_served(r, err) != 0) goto fail;
     char fallback_why[700];
     check_blob_sharing(r, fallback_why, sizeof fallback_why);
     if (fg_stop_requested()) {

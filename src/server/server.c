@@ -234,3 +234,11 @@ int fg_server_run_foreground(const fg_server_opts *opts, int verbose, fg_err *er
     fg_server_stop(s);
     return 0;
 }
+
+int fg_server_check_nodes_file(const char *path, fg_err *err)
+{
+    fg_site_profile p;
+    return fg_site_profile_load(path, &p, err);
+}
+
+int fg_server_runs_function(const char *name) { return fg_function_find(name) != NULL; }

@@ -26,6 +26,7 @@
 #include "flowgate/ab.h"
 #include "flowgate/config.h"
 #include "flowgate/finish.h"
+#include "flowgate/preflight.h"
 
 typedef struct fg_ab_side {
     const char *nodes, *server, *endpoints, *data;   /* NULL: not given */
@@ -42,6 +43,7 @@ typedef struct fg_ab_sides_opts {
     double alpha, beta;               /* <= 0: the tolerances' or compare.h's defaults */
     const char *tolerances;           /* NULL: the default margins */
     const char *thresholds;           /* NULL: no threshold table */
+    const fg_preflight_server *server; /* the embedded server's checks (preflight.h) */
 } fg_ab_sides_opts;
 
 /* Sets up both sides, runs fg_ab_run, prints the progress (each entry,

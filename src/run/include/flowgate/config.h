@@ -127,6 +127,10 @@ int  fg_config_requests_for(const fg_run_config *c, int concurrency);
 int  fg_config_set_data_dir(fg_run_config *c, const char *what, const char *dir, fg_err *err);
 /* data_dir when set, else fg_data_dir(). */
 const char *fg_config_data_dir(const fg_run_config *c);
+/* The workflow file and the nodes file the run uses: the path set, else the
+ * data directory's default. Written to out, which is returned. */
+const char *fg_config_workflow_path(const fg_run_config *c, char *out, size_t size);
+const char *fg_config_nodes_file_path(const fg_run_config *c, char *out, size_t size);
 
 /* The cells a run measures, in order: the explicit list when n_cells > 0,
  * else sizes x concurrency (size outer). Returns the count, at most max. */

@@ -33,6 +33,12 @@ typedef struct fg_server_opts {
     int n_peers;
 } fg_server_opts;
 
+/* The nodes file checked as the server will read it (0, or -1 and one
+ * line naming the file and the key), without starting anything. */
+int fg_server_check_nodes_file(const char *path, fg_err *err);
+/* 1 when the server runs a function of that name (/invoke/<name>). */
+int fg_server_runs_function(const char *name);
+
 /* Loads everything, starts listening, writes the endpoints file. */
 fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err);
 /* Stops the daemons (waiting for requests in flight) and frees it all. */
