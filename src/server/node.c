@@ -29,24 +29,10 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
+#include "jsonnum.h"
 #include "slowdown.h"
 
 /* --- profile --- */
-
-static int get_number(const cJSON *o, const char *key, double def, double min, double max,
-                      double *out, const char *where, fg_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) {
-        if (isnan(def)) return fg_err_set(err, "%s: missing \"%s\"", where, key);
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max))
-        return fg_err_set(err, "%s: \"%s\" must be a number in [%g, %g]", where, key, min, max);
-    *out = v->valuedouble;
-    return 0;
-}
 
 int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err)
 {
@@ -61,10 +47,11 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     fg_slowdown_spec top;
     double top_factors[FG_MAX_FUNCTIONS];
     p->tail.function = -1;
-    if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "node profile", err) ||
-        get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10, &max_pixels,
-                   "node profile", err) ||
-        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "node profile", err) ||
+    const char *top_where = "node profile";
+    if (fg_json_get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, top_where, err) ||
+        fg_json_get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10,
+                           &max_pixels, top_where, err) ||
+        fg_json_get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, top_where, err) ||
         fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "slowdown"),
                                "node profile", &top, err) ||
         fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(root, "tail_delay"),
@@ -105,11 +92,11 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
         double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0;
         fg_slowdown_spec own;
         np->tail = p->tail;
-        if (get_number(n, "port", 0, 0, 65535, &port, where, err) ||
-            get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
-            get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
-            get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
-            get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err) ||
+        if (fg_json_get_number(n, "port", 0, 0, 65535, &port, where, err) ||
+            fg_json_get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
+            fg_json_get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
+            fg_json_get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
+            fg_json_get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err) ||
             fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(n, "slowdown"), where,
                                    &own, err) ||
             fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(n, "tail_delay"), where,
@@ -261,8 +248,8 @@ int fg_node_link_set_json(fg_node *n, const char *json, size_t len, fg_err *err)
             goto out;
         }
     fg_node_link_get(n, &bw, &lat);
-    if (get_number(o, "bandwidth_mbit", bw, 0, 1e7, &bw, "link", err) ||
-        get_number(o, "latency_ms", lat, 0, 60000, &lat, "link", err))
+    if (fg_json_get_number(o, "bandwidth_mbit", bw, 0, 1e7, &bw, "link", err) ||
+        fg_json_get_number(o, "latency_ms", lat, 0, 60000, &lat, "link", err))
         goto out;
     /* A new rate starts from a full (small) bucket, as after an idle link. */
     pthread_mutex_lock(&n->link_mu);
