@@ -18,7 +18,9 @@
  * with, the bucket is shared.
  *
  * The tail knob's counter (slowdown.h) is one per node, under the node's
- * lock, so which invocation is delayed depends only on their order. */
+ * lock, so which invocation is delayed depends only on their order.
+ * The memory budget's keys and the faults block are read by their own
+ * files (budget.c, faults.c); a node starts with its own state of each. */
 #include "node.h"
 
 #include <errno.h>
@@ -46,6 +48,7 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     double max_body_mb = 0, max_pixels = 0, ttl = 0;
     fg_slowdown_spec top;
     double top_factors[FG_MAX_FUNCTIONS];
+    fg_budget_defaults limits;
     p->tail.function = -1;
     const char *top_where = "node profile";
     if (fg_json_get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, top_where, err) ||
@@ -55,7 +58,10 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
         fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "slowdown"),
                                "node profile", &top, err) ||
         fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(root, "tail_delay"),
-                            "node profile", &p->tail, err))
+                            "node profile", &p->tail, err) ||
+        fg_fault_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "faults"),
+                            "node profile: \"faults\"", &p->faults, err) ||
+        fg_budget_defaults_parse(root, &limits, err))
         goto out;
     p->max_body_bytes = (size_t)(max_body_mb * FG_MB);
     p->max_pixels = (uint64_t)max_pixels;
@@ -75,8 +81,9 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     const cJSON *n;
     cJSON_ArrayForEach(n, nodes) {
         fg_node_profile *np = &p->nodes[p->n_nodes];
-        char where[64];
+        char where[64], faults_where[80];
         snprintf(where, sizeof where, "node profile: nodes[%d]", p->n_nodes);
+        snprintf(faults_where, sizeof faults_where, "%s: \"faults\"", where);
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
         if (!cJSON_IsObject(n) || !cJSON_IsString(name) || !name->valuestring[0] ||
             strlen(name->valuestring) >= sizeof np->name) {
@@ -92,6 +99,7 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
         double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0;
         fg_slowdown_spec own;
         np->tail = p->tail;
+        np->faults = p->faults;
         if (fg_json_get_number(n, "port", 0, 0, 65535, &port, where, err) ||
             fg_json_get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
             fg_json_get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
@@ -100,7 +108,10 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
             fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(n, "slowdown"), where,
                                    &own, err) ||
             fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(n, "tail_delay"), where,
-                                &np->tail, err))
+                                &np->tail, err) ||
+            fg_fault_spec_parse(cJSON_GetObjectItemCaseSensitive(n, "faults"), faults_where,
+                                &np->faults, err) ||
+            fg_budget_profile_parse(n, &limits, p->max_body_bytes, where, &np->limits, err))
             goto out;
         np->port = (int)port;
         np->workers = (int)workers;
@@ -140,6 +151,8 @@ int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err 
     memset(n, 0, sizeof *n);
     n->prof = *prof;
     n->site = site;
+    if (fg_faults_init(&n->faults, &prof->faults, prof->name, err) != 0) return -1;
+    fg_budget_init(&n->budget, &prof->limits);
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->slot_free, NULL);
     pthread_mutex_init(&n->link_mu, NULL);
@@ -168,6 +181,8 @@ void fg_node_destroy(fg_node *n)
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->slot_free);
     pthread_mutex_destroy(&n->link_mu);
+    fg_budget_destroy(&n->budget);
+    fg_faults_destroy(&n->faults);
     free(n->workers);
     free(n->idle);
     fg_blobstore_free(n->blobs);
