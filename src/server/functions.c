@@ -12,6 +12,10 @@
  * and the tail knob's counted invocations sleep after that, both still
  * inside the slot and in exec_ms (slowdown.h).
  *
+ * The wrong_type fault (faults.h) swaps the first field the function
+ * added for a value of another type, in the reply tree before printing:
+ * the reply stays valid JSON and every other field is real.
+ *
  * Container mode is a drop-in for a reference container: it also takes the
  * reference's input names (upload "data", extract/mosaic "img_clean",
  * censor "translated_text"), renamed to ours before the checks; stamps
@@ -385,10 +389,24 @@ static void add_timings(call *c, cJSON *res, double recv_ms, double queue_ms,
     }
 }
 
-void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
-               fg_reply *out)
+/* Replaces the first field after `after` with a value of another type. */
+static int swap_type(cJSON *res, cJSON *after)
+{
+    cJSON *first = after ? after->next : NULL;
+    if (!first) return 0;
+    cJSON *wrong = cJSON_IsNumber(first) ? cJSON_CreateString("42") : cJSON_CreateNumber(42);
+    if (wrong && (wrong->string = strdup(first->string)) &&
+        cJSON_ReplaceItemViaPointer(res, first, wrong))
+        return 1;
+    cJSON_Delete(wrong);
+    return 0;
+}
+
+static int invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
+                  int wrong_type, fg_reply *out)
 {
     call c = {.node = node, .fn = fn};
+    int swapped = 0;
     double cpu0 = fg_now_thread_cpu_ms();
     c.req = cJSON_ParseWithLength((const char *)body->data, body->len);
     fg_buf_free(body);
@@ -410,7 +428,11 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     c.worker = fg_node_acquire(node, &queue_ms);
     double exec_start = fg_now_unix_ms(), t0 = fg_now_mono_ms();
     cJSON *res = cJSON_CreateObject();
-    if (res) add_identity(&c, res);
+    cJSON *identity_end = NULL;     /* the last identity field */
+    if (res) {
+        add_identity(&c, res);
+        identity_end = res->child ? res->child->prev : NULL;
+    }
     status = res ? fn->run(&c, res) : fg_fail(&c.err, 500, "out of memory");
     /* Inside the slot, like the code of a slower build (slowdown.h). */
     double slowdown_ms =
@@ -428,6 +450,7 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
         cJSON_Delete(res);
         goto fail;
     }
+    if (wrong_type) swapped = swap_type(res, identity_end);
     add_timings(&c, res, recv_ms, queue_ms, exec_start, exec_end, exec_ms);
     /* What the knob added, inside exec_ms: the known effect, shown so a test
      * or a user can tell it from the work (absent when the knob is off). */
@@ -436,7 +459,7 @@ void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_m
     fg_node_count(node, fg_function_index(fn), 1, c.cold_start, fg_now_thread_cpu_ms() - cpu0);
     free(c.out_b64);
     cJSON_Delete(c.req);
-    return;
+    return swapped;
 fail:
     fg_node_count(node, fg_function_index(fn), 0, c.cold_start, fg_now_thread_cpu_ms() - cpu0);
     fg_input_release(&c.in);
@@ -446,4 +469,17 @@ fail:
      * "error"; 422 and an internal 500 keep their codes. */
     if (node->site->reference_errors && status != 422 && status < 500) status = 200;
     fg_reply_error(out, status, fg_function_name(fn), node->prof.name, "%s", c.err.msg);
+    return 0;
+}
+
+void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
+               fg_reply *out)
+{
+    invoke(node, fn, body, recv_ms, 0, out);
+}
+
+int fg_invoke_wrong_type(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
+                         fg_reply *out)
+{
+    return invoke(node, fn, body, recv_ms, 1, out);
 }

@@ -20,4 +20,11 @@ int fg_function_index(const fg_function *fn);
 void fg_invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
                fg_reply *out);
 
+/* fg_invoke with the wrong_type fault (faults.h): a successful reply
+ * carries a value of the wrong type in its first output field (the first
+ * after status, function, node and request_id): the number 42, or the
+ * string "42" where the value is a number. Returns 1 when it did. */
+int fg_invoke_wrong_type(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,
+                         fg_reply *out);
+
 #endif

@@ -1,5 +1,6 @@
 /* http.h — a node's HTTP face: one libmicrohttpd daemon per node, a thread
- * per connection, routes / /stats /blob/<key> /invoke[/<function>]. */
+ * per connection, routes / /stats /blob/<key> /invoke[/<function>] /link
+ * /faults. */
 #ifndef FLOWGATE_SERVER_HTTP_H
 #define FLOWGATE_SERVER_HTTP_H
 #include "node.h"

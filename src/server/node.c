@@ -18,7 +18,9 @@
  * with, the bucket is shared.
  *
  * The tail knob's counter (slowdown.h) is one per node, under the node's
- * lock, so which invocation is delayed depends only on their order. */
+ * lock, so which invocation is delayed depends only on their order.
+ * The memory budget's keys and the faults block are read by their own
+ * files (budget.c, faults.c); a node starts with its own state of each. */
 #include "node.h"
 
 #include <errno.h>
@@ -29,24 +31,10 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
+#include "jsonnum.h"
 #include "slowdown.h"
 
 /* --- profile --- */
-
-static int get_number(const cJSON *o, const char *key, double def, double min, double max,
-                      double *out, const char *where, fg_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) {
-        if (isnan(def)) return fg_err_set(err, "%s: missing \"%s\"", where, key);
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max))
-        return fg_err_set(err, "%s: \"%s\" must be a number in [%g, %g]", where, key, min, max);
-    *out = v->valuedouble;
-    return 0;
-}
 
 int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err)
 {
@@ -60,15 +48,20 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     double max_body_mb = 0, max_pixels = 0, ttl = 0;
     fg_slowdown_spec top;
     double top_factors[FG_MAX_FUNCTIONS];
+    fg_budget_defaults limits;
     p->tail.function = -1;
-    if (get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, "nodes file", err) ||
-        get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10, &max_pixels,
-                   "nodes file", err) ||
-        get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, "nodes file", err) ||
+    const char *top_where = "nodes file";
+    if (fg_json_get_number(root, "max_body_mb", 64, 1, 4096, &max_body_mb, top_where, err) ||
+        fg_json_get_number(root, "max_pixels", (double)FG_DEFAULT_MAX_PIXELS, 1, 1e10,
+                           &max_pixels, top_where, err) ||
+        fg_json_get_number(root, "blob_ttl_s", 300, 0.001, 1e7, &ttl, top_where, err) ||
         fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "slowdown"),
                                "nodes file", &top, err) ||
         fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(root, "tail_delay"),
-                            "nodes file", &p->tail, err))
+                            "nodes file", &p->tail, err) ||
+        fg_fault_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "faults"),
+                            "nodes file: \"faults\"", &p->faults, err) ||
+        fg_budget_defaults_parse(root, &limits, err))
         goto out;
     p->max_body_bytes = (size_t)(max_body_mb * FG_MB);
     p->max_pixels = (uint64_t)max_pixels;
@@ -88,8 +81,9 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
     const cJSON *n;
     cJSON_ArrayForEach(n, nodes) {
         fg_node_profile *np = &p->nodes[p->n_nodes];
-        char where[64];
+        char where[64], faults_where[80];
         snprintf(where, sizeof where, "nodes file: nodes[%d]", p->n_nodes);
+        snprintf(faults_where, sizeof faults_where, "%s: \"faults\"", where);
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
         if (!cJSON_IsObject(n) || !cJSON_IsString(name) || !name->valuestring[0] ||
             strlen(name->valuestring) >= sizeof np->name) {
@@ -105,15 +99,19 @@ int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_e
         double port = 0, workers = 0, bw = 0, lat = 0, store_mb = 0;
         fg_slowdown_spec own;
         np->tail = p->tail;
-        if (get_number(n, "port", 0, 0, 65535, &port, where, err) ||
-            get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
-            get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
-            get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
-            get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err) ||
+        np->faults = p->faults;
+        if (fg_json_get_number(n, "port", 0, 0, 65535, &port, where, err) ||
+            fg_json_get_number(n, "workers", NAN, 1, 256, &workers, where, err) ||
+            fg_json_get_number(n, "bandwidth_mbit", 0, 0, 1e7, &bw, where, err) ||
+            fg_json_get_number(n, "latency_ms", 0, 0, 60000, &lat, where, err) ||
+            fg_json_get_number(n, "blob_store_mb", 512, 1, 1 << 20, &store_mb, where, err) ||
             fg_slowdown_spec_parse(cJSON_GetObjectItemCaseSensitive(n, "slowdown"), where,
                                    &own, err) ||
             fg_tail_delay_parse(cJSON_GetObjectItemCaseSensitive(n, "tail_delay"), where,
-                                &np->tail, err))
+                                &np->tail, err) ||
+            fg_fault_spec_parse(cJSON_GetObjectItemCaseSensitive(n, "faults"), faults_where,
+                                &np->faults, err) ||
+            fg_budget_profile_parse(n, &limits, p->max_body_bytes, where, &np->limits, err))
             goto out;
         np->port = (int)port;
         np->workers = (int)workers;
@@ -153,6 +151,8 @@ int fg_node_init(fg_node *n, const fg_node_profile *prof, fg_site *site, fg_err 
     memset(n, 0, sizeof *n);
     n->prof = *prof;
     n->site = site;
+    if (fg_faults_init(&n->faults, &prof->faults, prof->name, err) != 0) return -1;
+    fg_budget_init(&n->budget, &prof->limits);
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->slot_free, NULL);
     pthread_mutex_init(&n->link_mu, NULL);
@@ -181,6 +181,8 @@ void fg_node_destroy(fg_node *n)
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->slot_free);
     pthread_mutex_destroy(&n->link_mu);
+    fg_budget_destroy(&n->budget);
+    fg_faults_destroy(&n->faults);
     free(n->workers);
     free(n->idle);
     fg_blobstore_free(n->blobs);
@@ -261,8 +263,8 @@ int fg_node_link_set_json(fg_node *n, const char *json, size_t len, fg_err *err)
             goto out;
         }
     fg_node_link_get(n, &bw, &lat);
-    if (get_number(o, "bandwidth_mbit", bw, 0, 1e7, &bw, "link", err) ||
-        get_number(o, "latency_ms", lat, 0, 60000, &lat, "link", err))
+    if (fg_json_get_number(o, "bandwidth_mbit", bw, 0, 1e7, &bw, "link", err) ||
+        fg_json_get_number(o, "latency_ms", lat, 0, 60000, &lat, "link", err))
         goto out;
     /* A new rate starts from a full (small) bucket, as after an idle link. */
     pthread_mutex_lock(&n->link_mu);

@@ -1,5 +1,6 @@
 /* node.h — one emulated node: its profile, its worker slots (each with a
- * warm OCR engine), its blob store, its egress link and its counters; and
+ * warm OCR engine), its blob store, its egress link, its memory budget,
+ * its injected faults and its counters; and
  * the process-wide state every node shares (limits, dictionary, word list,
  * the sibling nodes a blob reference may point at). */
 #ifndef FLOWGATE_SERVER_NODE_H
@@ -10,6 +11,8 @@
 #include "flowgate/censor.h"
 #include "flowgate/ocr.h"
 #include "flowgate/translate.h"
+#include "budget.h"
+#include "faults.h"
 #include "slowdown.h"
 
 typedef struct fg_node_profile {
@@ -25,6 +28,8 @@ typedef struct fg_node_profile {
     double slowdown;
     double fn_slowdown[FG_MAX_FUNCTIONS];
     fg_tail_delay tail;
+    fg_budget_profile limits;   /* memory_mb and what it bounds (budget.h) */
+    fg_fault_spec faults;       /* the faults in force at start (faults.h) */
 } fg_node_profile;
 
 typedef struct fg_site_profile {
@@ -33,13 +38,16 @@ typedef struct fg_site_profile {
     double blob_ttl_s;
     double slowdown;            /* the least factor the top level gives a function */
     fg_tail_delay tail;         /* the top level's, every node's default */
+    fg_fault_spec faults;       /* the top level's, every node's default */
     fg_node_profile nodes[FG_MAX_NODES];
     int n_nodes;
 } fg_site_profile;
 
 /* "slowdown" (a factor >= 1 or an object of function names to factors,
- * default 1) and "tail_delay" may be given at the top level and per node;
- * a node's own value wins (per function, for slowdown: slowdown.h). */
+ * default 1), "tail_delay" and "faults" may be given at the top level and
+ * per node; a node's own value wins (per function, for slowdown:
+ * slowdown.h). So may the budget's keys (budget.h); "memory_mb" is the
+ * node's own. */
 int fg_site_profile_parse(const char *json, size_t len, fg_site_profile *p, fg_err *err);
 int fg_site_profile_load(const char *path, fg_site_profile *p, fg_err *err);
 
@@ -97,6 +105,9 @@ struct fg_node {
     uint64_t per_function[FG_MAX_FUNCTIONS];
     double cpu_ms;              /* thread CPU spent handling invocations */
     uint64_t tail_seen;         /* invocations the tail knob has counted */
+
+    fg_budget budget;           /* bodies in flight and connections (budget.h) */
+    fg_faults faults;           /* what is injected now, and the counts (faults.h) */
 };
 
 /* Gives every function of np the factor f (--slowdown, container mode). */

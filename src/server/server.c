@@ -2,7 +2,10 @@
  * single node for container mode, or one node of a nodes file whose other
  * nodes run elsewhere and are known by URL), the shared dictionary and word list
  * (loaded once, read-only afterwards), the nodes and their daemons, and the
- * endpoints file, written atomically only once every daemon listens. */
+ * endpoints file, written atomically only once every daemon listens.
+ * Before the daemons start, the process's open-file limit is raised and
+ * every node's connection cap fitted in it (budget.h): a daemon that runs
+ * out of descriptors can only drop connections, not answer them. */
 #include "flowgate/server.h"
 
 #include <pthread.h>
@@ -41,7 +44,20 @@ static void container_profile(const fg_function *fn, int port, fg_site_profile *
     np->blob_store_bytes = (size_t)(512 * FG_MB);
     fg_node_profile_set_slowdown(np, p->slowdown = 1);
     np->tail.function = p->tail.function = -1;
+    /* A container's memory is not known here: the defaults (budget.h). */
+    fg_budget_profile_parse(NULL, NULL, p->max_body_bytes, np->name, &np->limits, NULL);
     p->n_nodes = 1;
+}
+
+static int fit_connections(fg_site_profile *p, fg_err *err)
+{
+    fg_budget_profile *limits[FG_MAX_NODES];
+    const char *names[FG_MAX_NODES];
+    for (int i = 0; i < p->n_nodes; i++) {
+        limits[i] = &p->nodes[i].limits;
+        names[i] = p->nodes[i].name;
+    }
+    return fg_budget_fit_fds(limits, names, p->n_nodes, err);
 }
 
 static int hosts(const fg_site *site, const char *name)
@@ -184,7 +200,9 @@ fg_server *fg_server_start(const fg_server_opts *opts, fg_err *err)
         if (opts->bandwidth_mbit >= 0) s->site.profile.nodes[i].bandwidth_mbit = opts->bandwidth_mbit;
         if (opts->latency_ms >= 0) s->site.profile.nodes[i].latency_ms = opts->latency_ms;
     }
-    if (load_text_data(&s->site, data_dir, err) != 0) goto fail;
+    if (fit_connections(&s->site.profile, err) != 0 ||
+        load_text_data(&s->site, data_dir, err) != 0)
+        goto fail;
     s->site.nodes = s->nodes;
     s->site.n_nodes = s->site.profile.n_nodes;
     for (; s->n_ready < s->site.n_nodes; s->n_ready++)

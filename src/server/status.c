@@ -1,6 +1,7 @@
 /* status.c — a node's GET / and GET /stats bodies: its profile, the
- * functions it hosts, the known-effect knobs in force (slowdown.h) and a
- * snapshot of its counters and blob store.
+ * functions it hosts, the known-effect knobs and the faults in force
+ * (slowdown.h, faults.h) and a snapshot of its counters, its memory
+ * budget (budget.h) and its blob store; GET /faults, the faults' counts.
  * /stats also carries what a resource sampler needs (resources.h in the
  * driver): the CPU its invocations used (cpu_s, cumulative) and the
  * serving process's resident memory. A node has no memory of its own when
@@ -32,6 +33,13 @@ static long process_rss_kb(void)
     return kb;
 }
 
+static char *print(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
 char *fg_status_link_json(fg_node *n)
 {
     double bandwidth_mbit, latency_ms;
@@ -40,9 +48,15 @@ char *fg_status_link_json(fg_node *n)
     cJSON_AddStringToObject(o, "node", n->prof.name);
     cJSON_AddNumberToObject(o, "bandwidth_mbit", bandwidth_mbit);
     cJSON_AddNumberToObject(o, "latency_ms", latency_ms);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return text;
+    return print(o);
+}
+
+char *fg_status_faults_json(fg_node *n)
+{
+    cJSON *o = fg_faults_json(&n->faults,
+                              n->site->only ? fg_function_index(n->site->only) : -1);
+    cJSON_AddStringToObject(o, "node", n->prof.name);
+    return print(o);
 }
 
 char *fg_status_health_json(fg_node *n)
@@ -62,12 +76,13 @@ char *fg_status_health_json(fg_node *n)
     /* So a run can tell a deliberately slowed node from a slow machine. */
     fg_slowdown_describe(o, n->prof.fn_slowdown, &n->prof.tail,
                          n->site->only ? fg_function_index(n->site->only) : -1);
+    /* So a run can tell injected failures from real ones (GET /faults
+     * has them per function and kind). */
+    fg_faults_describe(o, &n->faults);
     /* So a run on the same machine counts this process's CPU as its own,
      * not as other processes' contention (noise_sampler.h). */
     cJSON_AddNumberToObject(o, "pid", (double)getpid());
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return print(o);
 }
 
 char *fg_status_stats_json(fg_node *n)
@@ -92,6 +107,7 @@ char *fg_status_stats_json(fg_node *n)
         cJSON_AddNumberToObject(o, "process_rss_kb", (double)rss);
         cJSON_AddNumberToObject(o, "process_nodes", n->site->n_nodes);
     }
+    fg_budget_describe(o, &n->budget);
     cJSON_AddNumberToObject(o, "blobs", (double)bs.count);
     cJSON_AddNumberToObject(o, "blob_bytes", (double)bs.bytes);
     cJSON_AddNumberToObject(o, "blob_max_bytes", (double)bs.max_bytes);
@@ -103,7 +119,5 @@ char *fg_status_stats_json(fg_node *n)
     for (int i = 0; i < fg_function_count(); i++)
         cJSON_AddNumberToObject(fns, fg_function_name(fg_function_at(i)),
                                 (double)k.per_function[i]);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return print(o);
 }
