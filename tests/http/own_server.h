@@ -36,11 +36,9 @@ static inline void own_path(const own_server *s, const char *suffix, char *out, 
     snprintf(out, size, "%s/%s%s", s->dir, s->tag, suffix);
 }
 
-/* The url of node n in the server's endpoints file, "" until it is written. */
-static inline void own_server_url(const own_server *s, int n, char *out, size_t size)
+/* The url of node n in an endpoints file, "" when it is not complete. */
+static inline void endpoints_file_url(const char *path, int n, char *out, size_t size)
 {
-    char path[512];
-    own_path(s, "-endpoints.json", path, sizeof path);
     out[0] = 0;
     fg_buf text;
     if (fg_read_file(path, 1 << 20, &text, NULL) != 0) return;
@@ -50,6 +48,14 @@ static inline void own_server_url(const own_server *s, int n, char *out, size_t 
     const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(node, "url"));
     if (url) snprintf(out, size, "%s", url);
     cJSON_Delete(root);
+}
+
+/* The url of node n in the server's endpoints file, "" until it is written. */
+static inline void own_server_url(const own_server *s, int n, char *out, size_t size)
+{
+    char path[512];
+    own_path(s, "-endpoints.json", path, sizeof path);
+    endpoints_file_url(path, n, out, size);
 }
 
 /* Starts the server on profile (JSON text). 0 once it listens, -1 with a

@@ -45,6 +45,7 @@
 #include "flowgate/imagegen.h"
 #include "server/functions.h"
 #include "http_client.h"
+#include "own_server.h"
 #include "server/node.h"
 
 extern char **environ;
@@ -101,29 +102,14 @@ static int wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The url of node n in an endpoints file, or "" when it is not complete. */
-static void node_url(const char *path, int n, char *out, size_t size)
-{
-    out[0] = 0;
-    fg_buf text;
-    fg_err err;
-    if (fg_read_file(path, 1 << 20, &text, &err) != 0) return;
-    cJSON *root = cJSON_ParseWithLength((const char *)text.data, text.len);
-    fg_buf_free(&text);
-    const cJSON *node = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "nodes"), n);
-    const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(node, "url"));
-    if (url) snprintf(out, size, "%s", url);
-    cJSON_Delete(root);
-}
-
-static void first_url(const char *path, char *out, size_t size) { node_url(path, 0, out, size); }
+static void first_url(const char *path, char *out, size_t size) { endpoints_file_url(path, 0, out, size); }
 
 /* node_url of dir/name; 1 when found, else 0 with a line on stderr. */
 static int nth_url(const char *dir, const char *name, int n, char *out, size_t size)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    node_url(path, n, out, size);
+    endpoints_file_url(path, n, out, size);
     if (!out[0]) fprintf(stderr, "test_slowdown: no node %d in %s\n", n, path);
     return out[0] != 0;
 }
