@@ -126,8 +126,13 @@ static void entry_outcome(fg_threshold_table *t, int index, fg_outcome o, const 
     if (index < 0 || index >= t->n_entries) return;
     t->entry_outcome[index] = fg_outcome_combine(t->entry_outcome[index], o);
     if (o != FG_OUTCOME_PASS && (o == FG_OUTCOME_FAIL || !t->entry_reason[index][0]) &&
-        t->entry_outcome[index] == o && why)
-        snprintf(t->entry_reason[index], sizeof t->entry_reason[index], "%s", why);
+        t->entry_outcome[index] == o && why) {
+        /* cut to the field (a cut, not an error: the reason is a note) */
+        size_t n = strlen(why);
+        if (n >= sizeof t->entry_reason[index]) n = sizeof t->entry_reason[index] - 1;
+        memcpy(t->entry_reason[index], why, n);
+        t->entry_reason[index][n] = 0;
+    }
 }
 
 static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *run_category,
