@@ -209,6 +209,15 @@ static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *r
             t->checks--;     /* counted apart: neither passed nor failed */
         }
     }
+    /* Counts that break an accounting identity (README "Results") are no
+     * data to pass: the driver said so in the entry. */
+    const cJSON *bad = cJSON_GetObjectItemCaseSensitive(e, "accounting_error");
+    if (cJSON_IsString(bad)) {
+        char why[200];
+        snprintf(why, sizeof why, "accounting error: %.170s", bad->valuestring);
+        entry_outcome(t, index, FG_OUTCOME_FAIL, why);
+        if (verdict_row(rows, n, cap, cell, why, t, err) != 0) return -1;
+    }
     /* Thresholds over a repeat that was cut short judge partial data. */
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted"))) {
         entry_outcome(t, index, FG_OUTCOME_FAIL, "interrupted: partial data, no verdict");
