@@ -58,12 +58,17 @@
  * instance's from its intended start, so the waits are never hidden. Out
  * of budget, the answer is an "http" failure like any other.
  *
- * Accounting: each finished measured instance is exactly one of ok, failed
- * or timed_out (a failed instance counts as timed_out when its failure was
- * a timeout). A stop request (Ctrl-C) aborts what is in flight; those
- * measured instances are counted as "interrupted", apart from the three,
- * and open-loop slots that never came due are "unsent"; so scheduled =
- * sent + interrupted + dropped + unsent. */
+ * Accounting (metrics.h, README "Results"): an instance is "sent" when it
+ * starts, and ends as exactly one of ok, failed, timed_out (a failed
+ * instance counts as timed_out when its failure was a timeout) or, cut off
+ * by a stop request (Ctrl-C aborts what is in flight), interrupted:
+ * sent = ok + failed + timed_out + interrupted. Of the measured slots
+ * ("scheduled": N closed, the arrival schedule open), each is sent, dropped
+ * at the in-flight cap, or unsent (never came due, or never started,
+ * before a stop): scheduled = sent + dropped + unsent. The warm-up keeps
+ * the same counts apart (its schedule is open-ended: no unsent); drain
+ * instances are counted only as "drain". The identities are checked where
+ * the entry is built (fg_metrics_entry). */
 #include "flowgate/engine.h"
 
 #include <curl/curl.h>
@@ -82,6 +87,7 @@
 #include "flowgate/http_client.h"
 #include "flowgate/log.h"
 #include "flowgate/embedded.h"
+#include "fdlimit.h"
 
 #define TIMELINE_MAX_REQUESTS 200
 #define POLL_MAX_MS 100
@@ -387,6 +393,7 @@ static int start_instance(engine *e, instance_kind kind, double intended, fg_err
     }
     ri->index = e->started++;
     ri->kind = kind;
+    if (kind != KIND_DRAIN) fg_metrics_sent(&e->m, kind == KIND_WARMUP);
     if (kind == KIND_MEASURED) {
         /* Closed loop: the window opens at the first measured start. */
         if (e->measured_started++ == 0 && !e->open) e->m.window_start = intended;
@@ -676,8 +683,8 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
 }
 
 /* Aborts the transfers of the instances that match (all when all is set,
- * else the drain ones) and drops those instances; measured ones cut short
- * are counted as interrupted. */
+ * else the drain ones) and drops those instances; measured and warm-up ones
+ * cut short are counted as interrupted. */
 static void abort_instances(engine *e, int all)
 {
     for (invocation *inv = e->live_inv, *next; inv; inv = next) {
@@ -699,7 +706,7 @@ static void abort_instances(engine *e, int all)
     for (run_instance *ri = e->live, *next; ri; ri = next) {
         next = ri->next;
         if (!all && ri->kind != KIND_DRAIN) continue;
-        if (ri->kind == KIND_MEASURED) e->m.interrupted++;
+        if (ri->kind != KIND_DRAIN) fg_metrics_interrupted(&e->m, ri->kind == KIND_WARMUP);
         fg_timeline_outcome(&e->tl, ri->timeline, all ? "interrupted" : "aborted", now);
         unlink_instance(e, ri);
     }
@@ -757,7 +764,7 @@ static int start_open(engine *e, double now, fg_err *err)
         instance_kind kind = e->measuring ? KIND_MEASURED : KIND_WARMUP;
         if (kind == KIND_MEASURED) e->measured_due++;
         if (e->live_instances >= (cap > 0 ? cap : e->max_inflight)) {
-            if (kind == KIND_MEASURED) e->m.dropped++;
+            fg_metrics_dropped(&e->m, kind == KIND_WARMUP);
             continue;
         }
         if (start_instance(e, kind, due, err) != 0) return -1;
@@ -822,7 +829,9 @@ static int run_loop(engine *e, fg_err *err)
         wait = fmin(wait, next_due - now);
         curl_multi_poll(e->multi, NULL, 0, wait > 0 ? (int)ceil(wait) : 0, NULL);
     }
-    if (e->open) e->m.unsent = (long long)(e->target - e->measured_due);
+    /* What never went out: open loop, the slots that never came due;
+     * closed loop, the instances never started. */
+    e->m.unsent = (long long)(e->target - (e->open ? e->measured_due : e->measured_started));
     progress(e, 1);
     return 0;
 }
@@ -884,6 +893,55 @@ static int open_schedule(engine *e, fg_err *err)
     return 0;
 }
 
+/* Requests the driver itself could not make (class client: no descriptor,
+ * no memory) say nothing of the system, so the terminal says why, in one
+ * line with the first such error, beside the summary's failed count. */
+static void client_failures_said(const engine *e)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < e->wf->n_steps; i++) n += e->m.fn[i].errors[FG_FAIL_CLIENT];
+    if (n == 0) return;
+    const char *first = "";
+    const cJSON *err;
+    cJSON_ArrayForEach(err, e->m.errors) {
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(err, "class");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
+        if (cJSON_IsString(cls) && !strcmp(cls->valuestring, "client") && cJSON_IsString(msg)) {
+            first = msg->valuestring;
+            break;
+        }
+    }
+    fg_log(FG_LOG_WARN, "%s: %llu invocations failed in the driver itself (client)%s%s",
+           e->x->id, (unsigned long long)n, *first ? ": " : "", first);
+}
+
+/* The connection cache this experiment may keep, after holding its load
+ * against the descriptor limit (fdlimit.h); -1 (err set) when it cannot run. */
+static long fd_budget(const engine *e, int n_endpoints, fg_err *err)
+{
+    const fg_experiment *x = e->x;
+    long instances = x->concurrency;
+    char load[64];
+    snprintf(load, sizeof load, "concurrency %d", x->concurrency);
+    if (e->open) {
+        instances = 0;
+        for (int i = 0; i < (x->n_stages ? x->n_stages : 1); i++) {
+            long cap = x->n_stages && x->stages[i].concurrency > 0 ? x->stages[i].concurrency
+                                                                  : e->max_inflight;
+            if (cap > instances) instances = cap;
+        }
+        snprintf(load, sizeof load, "%ld in flight", instances);
+    }
+    /* The closed loop keeps 4 connections an instance alive (idle ones to
+     * every node), the open loop 2: fewer only where the limit says so. */
+    fg_fd_plan plan = {instances,
+                       e->wf->max_parallel > 0 ? e->wf->max_parallel : e->wf->n_steps,
+                       (e->open ? 2L * e->max_inflight : 4L * x->concurrency) + 16,
+                       n_endpoints + FG_FD_FILES, load,
+                       e->open ? "--max-inflight (or the stages' concurrency)" : "the concurrency"};
+    return fg_fd_fit(&plan, fg_fd_open_count(), x->id, err);
+}
+
 int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cluster *c,
                       const fg_payload *p, const fg_profile *profile, cJSON **entry,
                       fg_err *err)
@@ -943,20 +1001,17 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     /* Every in-flight request has its own connection (the server runs one
-     * thread per connection); keep them all alive in the cache. An
-     * instance has at most two functions in flight at once (the parallel
-     * pair), hence the factor. */
-    long in_flight = e.open ? 2L * e.max_inflight : (long)x->concurrency * 4;
+     * thread per connection); keep them all alive in the cache, as far as
+     * the descriptor limit allows (fdlimit.h: raised if it can be, the
+     * experiment refused if even the load's connections do not fit). */
+    long cache = fd_budget(&e, n_slots, err);
+    if (cache < 0) goto out;
     curl_multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, in_flight + 16);
+    curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, cache);
 
     if (e.open && open_schedule(&e, err) != 0) goto out;
-    if (e.open) {
-        e.target = fg_arrival_total(&e.arr);
-        e.m.scheduled = (long long)e.target;
-    } else {
-        e.target = (uint64_t)(x->requests > 0 ? x->requests : 0);
-    }
+    e.target = e.open ? fg_arrival_total(&e.arr) : (uint64_t)(x->requests > 0 ? x->requests : 0);
+    e.m.scheduled = (long long)e.target;
     /* Server usage of this experiment alone: CPU as a difference, the peak
      * RSS since a reset (kept as the whole-life peak if the kernel refuses). */
     fg_proc_sample before, after;
@@ -982,26 +1037,17 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     if (sampled && fg_cluster_proc_sample(c, &after) == 0)
         usage = (fg_server_usage){1, after.cpu_s - before.cpu_s, after.peak_rss_kb};
 
-    /* The invariants every report relies on. */
-    const fg_counts *mc = &e.m.measured;
-    long long sent_or_cut = (long long)mc->sent + e.m.interrupted;
-    if (mc->sent != mc->ok + mc->failed + mc->timed_out ||
-        (uint64_t)sent_or_cut != e.measured_started ||
-        (e.open && e.m.scheduled != sent_or_cut + e.m.dropped + e.m.unsent)) {
-        fg_err_set(err, "%s: accounting error: sent %d = ok %d + failed %d + timed_out %d, "
-                   "interrupted %d, started %llu, scheduled %lld, dropped %lld, unsent %lld",
-                   x->id, mc->sent, mc->ok, mc->failed, mc->timed_out, e.m.interrupted,
-                   (unsigned long long)e.measured_started, e.m.scheduled, e.m.dropped,
-                   e.m.unsent);
-        goto out;
-    }
+    /* A timeline that could not be written is said, on the terminal and in
+     * the entry, never lost. */
     const char *timeline = NULL;
+    fg_err terr = {{0}};
     if (x->timeline_path[0]) {
-        fg_err terr = {{0}};
         if (fg_timeline_write(&e.tl, x->timeline_path, &terr) == 0) timeline = x->timeline_path;
-        else fg_log(FG_LOG_WARN, "timeline not written: %s", terr.msg);
+        else fg_log(FG_LOG_WARN, "%s: timeline not written: %s", x->id, terr.msg);
     }
+    client_failures_said(&e);
     *entry = fg_metrics_entry(&e.m, x, p, &usage, timeline);
+    if (*entry && terr.msg[0]) cJSON_AddStringToObject(*entry, "timeline_error", terr.msg);
     if (*entry && e.resources) {
         cJSON_AddItemToObject(*entry, "resources", e.resources);
         e.resources = NULL;

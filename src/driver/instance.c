@@ -10,14 +10,16 @@
  * means when the functions still in flight have answered. No I/O here: the
  * engine feeds responses in, the unit tests feed canned ones.
  *
- * A reply is checked when it arrives for what its successors will need:
- * every mapped output present, and every output another function reads
- * of the type the function API takes — a string (a base64 image or text)
- * or, by reference, a blob reference {"node": string, "key": string}. So a
- * reply with a missing or wrong-typed field is charged to the step that
- * produced it, not to the next one, whose request would have been refused. */
+ * A reply is checked when it arrives: every mapped output present and of
+ * its type (workflow.h, "Output types": declared in the workflow file; an
+ * untyped one another function reads must be a string, what the function
+ * API takes; by reference a blob reference {"node": string, "key": string}).
+ * So a reply with a missing or wrong-typed field is charged to the step that
+ * produced it — the last step of the workflow too — not to the next one,
+ * whose request would have been refused. */
 #include "instance.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,36 +169,76 @@ static const char *json_type(const cJSON *v)
          : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object" : "invalid";
 }
 
-/* The outputs of step that other steps send in their requests, checked
- * for the type those requests need. */
+/* Standard base64 with its padding (RFC 4648): what a "blob" output is
+ * inline. One pass over the characters, no decoding. */
+static int is_base64(const char *s)
+{
+    size_t n = 0, pad = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+        int alpha = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '+' || *p == '/';
+        if (*p == '=') pad++;
+        else if (!alpha || pad) return 0;   /* padding only at the end */
+    }
+    return n % 4 == 0 && pad <= 2;
+}
+
+static int is_blob_ref(const cJSON *v)
+{
+    return cJSON_IsObject(v) &&
+           cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "node")) &&
+           cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "key"));
+}
+
+/* The first step reading output `name` of step, or NULL. */
+static const fg_wf_step *reader_of(const fg_workflow *wf, int step, const char *name)
+{
+    for (int j = 0; j < wf->n_steps; j++)
+        for (int k = 0; k < wf->steps[j].n_in; k++)
+            if (wf->steps[j].in[k].src_step == step && !strcmp(wf->steps[j].in[k].src_field, name))
+                return &wf->steps[j];
+    return NULL;
+}
+
+/* Every output of step checked against its type before anything reads it
+ * (workflow.h, "Output types"): the declared one; untyped, a string when
+ * another step sends it on, anything when none does; by reference, a blob
+ * reference. */
 static int outputs_typed(const fg_instance *in, int step, cJSON *response, fg_err *err)
 {
     const fg_wf_step *n = &in->wf->steps[step];
     cJSON *parent;
-    for (int j = 0; j < in->wf->n_steps; j++) {
-        const fg_wf_step *succ = &in->wf->steps[j];
-        for (int k = 0; k < succ->n_in; k++) {
-            const fg_wf_mapping *m = &succ->in[k];
-            if (m->src_step != step) continue;
-            const fg_wf_mapping *blob =
-                in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, m->src_field) : NULL;
-            const fg_wf_mapping *plain = find_mapping(n->out, n->n_out, m->src_field);
-            const char *source = blob ? blob->source : plain ? plain->source : NULL;
-            const cJSON *v = source ? response_item(response, source, &parent) : NULL;
-            if (!v) continue;   /* absence is outputs_present's to report */
-            if (blob) {
-                const cJSON *node = cJSON_GetObjectItemCaseSensitive(v, "node");
-                const cJSON *key = cJSON_GetObjectItemCaseSensitive(v, "key");
-                if (!cJSON_IsObject(v) || !cJSON_IsString(node) || !cJSON_IsString(key))
-                    return fg_err_set(err, "%s: %s (output '%s', read by %s) must be a blob "
-                                      "reference {\"node\":…,\"key\":…}, got %s", n->id,
-                                      source, m->src_field, succ->id, json_type(v));
-            } else if (!cJSON_IsString(v)) {
-                return fg_err_set(err, "%s: %s (output '%s', read by %s) must be a string, "
-                                  "got %s", n->id, source, m->src_field, succ->id,
-                                  json_type(v));
-            }
+    for (int k = 0; k < n->n_out; k++) {
+        const fg_wf_mapping *out = &n->out[k];
+        const fg_wf_mapping *blob =
+            in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, out->name) : NULL;
+        const char *source = blob ? blob->source : out->source;
+        const cJSON *v = response_item(response, source, &parent);
+        if (!v) continue;   /* absence is outputs_present's to report */
+        const fg_wf_step *reader = reader_of(in->wf, step, out->name);
+        fg_wf_type type = out->type == FG_WF_ANY && reader ? FG_WF_STRING : out->type;
+        const char *want = NULL;
+        if (blob) {
+            if (!is_blob_ref(v)) want = "a blob reference {\"node\":…,\"key\":…}";
+        } else switch (type) {
+        case FG_WF_ANY: break;
+        case FG_WF_STRING: if (!cJSON_IsString(v)) want = "a string"; break;
+        case FG_WF_NUMBER: if (!cJSON_IsNumber(v)) want = "a number"; break;
+        case FG_WF_BOOLEAN: if (!cJSON_IsBool(v)) want = "a boolean"; break;
+        case FG_WF_OBJECT: if (!cJSON_IsObject(v)) want = "an object"; break;
+        case FG_WF_ARRAY: if (!cJSON_IsArray(v)) want = "an array"; break;
+        case FG_WF_BLOB:
+            if (!cJSON_IsString(v) || !is_base64(v->valuestring))
+                want = "a blob (a padded base64 string)";
+            break;
         }
+        if (!want) continue;
+        char who[160] = "";
+        if (reader) snprintf(who, sizeof who, ", read by %s", reader->id);
+        return fg_err_set(err, "%s: %s (output '%s'%s) must be %s, got %s", n->id, source,
+                          out->name, who, want,
+                          !blob && type == FG_WF_BLOB && cJSON_IsString(v)
+                              ? "a string that is not base64" : json_type(v));
     }
     return 0;
 }

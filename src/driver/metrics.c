@@ -10,10 +10,13 @@
  * n/a; a rate without a measured window is absent. */
 #include "metrics.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "flowgate/log.h"
 
 
 #define MAX_ERRORS_KEPT 20
@@ -118,11 +121,22 @@ void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, co
     cJSON_AddItemToArray(m->errors, e);
 }
 
+void fg_metrics_sent(fg_metrics *m, int warmup) { (warmup ? &m->warmup : &m->measured)->sent++; }
+
+void fg_metrics_dropped(fg_metrics *m, int warmup)
+{
+    (warmup ? &m->warmup : &m->measured)->dropped++;
+}
+
+void fg_metrics_interrupted(fg_metrics *m, int warmup)
+{
+    (warmup ? &m->warmup : &m->measured)->interrupted++;
+}
+
 void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
                          double latency_ms, double end_ms)
 {
     fg_counts *c = warmup ? &m->warmup : &m->measured;
-    c->sent++;
     if (ok) c->ok++;
     else if (cls == FG_FAIL_TIMEOUT) c->timed_out++;
     else c->failed++;
@@ -162,6 +176,32 @@ cJSON *fg_hist_json(const fg_hist *h)
     return o;
 }
 
+static int counts_check(const fg_counts *c, const char *phase, char *why, size_t why_size)
+{
+    if (c->sent == c->ok + c->failed + c->timed_out + c->interrupted) return 0;
+    snprintf(why, why_size, "%s: sent %d != ok %d + failed %d + timed_out %d + interrupted %d",
+             phase, c->sent, c->ok, c->failed, c->timed_out, c->interrupted);
+    return -1;
+}
+
+int fg_metrics_check(const fg_metrics *m, char *why, size_t why_size)
+{
+    const fg_counts *c = &m->measured;
+    if (counts_check(c, "requests", why, why_size) || counts_check(&m->warmup, "warmup", why, why_size))
+        return -1;
+    if (m->scheduled != (long long)c->sent + c->dropped + m->unsent) {
+        snprintf(why, why_size, "requests: scheduled %lld != sent %d + dropped %d + unsent %lld",
+                 m->scheduled, c->sent, c->dropped, m->unsent);
+        return -1;
+    }
+    if (fg_hist_count(m->e2e) != (uint64_t)c->ok) {
+        snprintf(why, why_size, "latency_ms: %llu samples for %d ok requests",
+                 (unsigned long long)fg_hist_count(m->e2e), c->ok);
+        return -1;
+    }
+    return 0;
+}
+
 static cJSON *counts_json(const fg_counts *c)
 {
     cJSON *o = cJSON_CreateObject();
@@ -169,6 +209,8 @@ static cJSON *counts_json(const fg_counts *c)
     cJSON_AddNumberToObject(o, "ok", c->ok);
     cJSON_AddNumberToObject(o, "failed", c->failed);
     cJSON_AddNumberToObject(o, "timed_out", c->timed_out);
+    cJSON_AddNumberToObject(o, "interrupted", c->interrupted);
+    cJSON_AddNumberToObject(o, "dropped", c->dropped);
     return o;
 }
 
@@ -231,13 +273,18 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     if (p->sha256[0]) cJSON_AddStringToObject(e, "payload_sha256", p->sha256);
 
     cJSON *req = counts_json(&m->measured);
-    if (m->interrupted) cJSON_AddNumberToObject(req, "interrupted", m->interrupted);
-    if (open) {
-        cJSON_AddNumberToObject(req, "scheduled", (double)m->scheduled);
-        cJSON_AddNumberToObject(req, "dropped", (double)m->dropped);
-        cJSON_AddNumberToObject(req, "unsent", (double)m->unsent);
-    }
+    cJSON_AddNumberToObject(req, "scheduled", (double)m->scheduled);
+    cJSON_AddNumberToObject(req, "unsent", (double)m->unsent);
     cJSON_AddItemToObject(e, "requests", req);
+    /* The identities every report relies on. A violation is a bug in the
+     * engine: loud where assertions are on (debug builds), recorded in the
+     * entry everywhere, never silently passed on as data. */
+    char why[256];
+    if (fg_metrics_check(m, why, sizeof why) != 0) {
+        fg_log(FG_LOG_ERROR, "%s: accounting identity violated: %s", x->id, why);
+        assert(!"accounting identity violated");
+        cJSON_AddStringToObject(e, "accounting_error", why);
+    }
     cJSON_AddNumberToObject(e, "drain", m->drain);
     uint64_t cold = 0;
     int saw_cold = 0;
@@ -254,10 +301,14 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     }
     cJSON_AddItemToObject(warm, "latency_ms", fg_hist_json(m->warmup_e2e));
     cJSON_AddItemToObject(e, "warmup", warm);
-    if (m->stopped || m->interrupted) cJSON_AddTrueToObject(e, "interrupted");
+    if (m->stopped || m->measured.interrupted || m->warmup.interrupted)
+        cJSON_AddTrueToObject(e, "interrupted");
 
+    /* Over the requests that got an answer (or gave up): an interrupted one
+     * says nothing about the system. */
     const fg_counts *c = &m->measured;
-    if (c->sent > 0) cJSON_AddNumberToObject(e, "success_rate", (double)c->ok / c->sent);
+    int completed = c->ok + c->failed + c->timed_out;
+    if (completed > 0) cJSON_AddNumberToObject(e, "success_rate", (double)c->ok / completed);
     else cJSON_AddNullToObject(e, "success_rate");
     /* The steady-state window: first measured start (closed loop) or due
      * time (open loop) to the last measured completion. */

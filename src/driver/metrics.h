@@ -12,7 +12,11 @@
 #include "attribution.h"
 
 
-typedef struct fg_counts { int sent, ok, failed, timed_out; } fg_counts;
+/* Where every request of a phase ended (README "Results"): each one sent is
+ * exactly one of ok, failed, timed_out, interrupted (cut off by a stop
+ * request); a slot the open loop could not send for its in-flight cap is
+ * dropped. */
+typedef struct fg_counts { int sent, ok, failed, timed_out, interrupted, dropped; } fg_counts;
 
 typedef struct fg_fn_metrics {
     uint64_t invocations, errors[FG_FAIL_CLASSES], cold_starts;
@@ -25,11 +29,13 @@ typedef struct fg_fn_metrics {
 typedef struct fg_metrics {
     const fg_workflow *wf;
     fg_counts measured, warmup;
-    int interrupted;                   /* measured instances cut short by a stop request */
     int stopped;                       /* a stop request ended the experiment early */
     int drain;                         /* instances started only to hold concurrency at C */
-    int open;                          /* open loop: the three counts below are reported */
-    long long scheduled, dropped, unsent;
+    int open;                          /* open loop */
+    /* Measured: the slots planned (N closed, rate x duration or the stages
+     * open) and those never sent (never came due before a stop, or, closed
+     * loop, never started). scheduled = sent + dropped + unsent. */
+    long long scheduled, unsent;
     uint64_t warmup_cold_starts;
     const char *warmup_stop_reason;    /* "warm", "time_cap", "count"; NULL: never stopped */
     double warmup_duration_s;
@@ -55,10 +61,23 @@ void fg_metrics_invocation(fg_metrics *m, int step, int node, int ok, fg_fail_cl
 /* One measured invocation answered 429/503 with Retry-After and resent. */
 void fg_metrics_retry(fg_metrics *m, int step);
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg);
+/* One instance sent (started), of the warm-up or measured; and one slot
+ * dropped at the in-flight cap instead. */
+void fg_metrics_sent(fg_metrics *m, int warmup);
+void fg_metrics_dropped(fg_metrics *m, int warmup);
 /* One finished instance: ok, or failed with class cls (timeouts count apart).
  * A measured one extends the window to end_ms. */
 void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
                          double latency_ms, double end_ms);
+/* One sent instance cut off by a stop request. */
+void fg_metrics_interrupted(fg_metrics *m, int warmup);
+
+/* The accounting identities (README "Results"), measured and warm-up:
+ *   sent = ok + failed + timed_out + interrupted
+ *   scheduled = sent + dropped + unsent            (measured)
+ *   latency samples = ok                           (measured)
+ * 0 when they hold; else -1 with the first one violated, in numbers, in why. */
+int fg_metrics_check(const fg_metrics *m, char *why, size_t why_size);
 
 typedef struct fg_server_usage { int known; double cpu_s; long peak_rss_kb; } fg_server_usage;
 

@@ -7,11 +7,14 @@
  * Checks, in order: JSON shape and known keys (typos do not pass silently;
  * keys starting with '_' are comments), step ids (unique, plain names),
  * mappings ("in" reads "$inputs.x" or "$step.output" of a known output,
- * "out"/"blob_out" read "result.<path>"), edges (known steps, END only as
+ * "out"/"blob_out" read "result.<path>", an "out" entry may declare its
+ * type, and a blob_out output is a blob), edges (known steps, END only as
  * a target, fan-in and size limits), conditions (parsed by cond.c), then
  * the graph: no cycle, every step reachable (a step without incoming link
  * is an entry step and may read only $inputs), and every "$step.output"
- * produced by a step that has completed on every path to the reader.
+ * produced by a step that has completed on every path to the reader. The
+ * loader also records how many steps of one instance can be in flight at
+ * once (max_parallel, for the driver's descriptor budget).
  * The list of steps is "steps", or "nodes" in older files (workflow.h):
  * errors name its elements by the key the file uses.
  * The payload is checked here as far as the file alone allows (kind, keys,
@@ -117,6 +120,33 @@ static int is_result_path(const char *s)
     return 1;
 }
 
+const char *fg_wf_type_name(fg_wf_type t)
+{
+    static const char *const names[] = {"any", "string", "number", "boolean", "object",
+                                        "array", "blob"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : NULL;
+}
+
+/* A typed "out" entry: {"from": "result.<path>", "type": "<type>"}. */
+static int parse_typed(loader *ld, const cJSON *m, const char *where, const cJSON **from,
+                       fg_wf_type *type)
+{
+    static const char *const keys[] = {"from", "type", NULL};
+    if (check_keys(ld, m, where, keys)) return -1;
+    *from = cJSON_GetObjectItemCaseSensitive(m, "from");
+    if (!*from) return wf_fail(ld, "%s: missing 'from'", where);
+    if (!cJSON_IsString(*from)) return wf_fail(ld, "%s.from: must be a string", where);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "type");
+    if (!t) return wf_fail(ld, "%s: missing 'type'", where);
+    for (int i = FG_WF_STRING; cJSON_IsString(t) && fg_wf_type_name((fg_wf_type)i); i++)
+        if (!strcmp(t->valuestring, fg_wf_type_name((fg_wf_type)i))) {
+            *type = (fg_wf_type)i;
+            return 0;
+        }
+    return wf_fail(ld, "%s.type: unknown type '%s' (known: string, number, boolean, object, "
+                   "array, blob)", where, cJSON_IsString(t) ? t->valuestring : "(not a string)");
+}
+
 /* Parses an "in"/"out"/"blob_out" object into mappings; references of
  * "in" are resolved later, once every step's outputs are known. */
 static int parse_mappings(loader *ld, int step, const cJSON *obj, const char *key,
@@ -132,12 +162,22 @@ static int parse_mappings(loader *ld, int step, const cJSON *obj, const char *ke
         if (m->string[0] == '_') continue;
         if (!is_name(m->string))
             return wf_fail(ld, "%s: bad name '%s' (letters, digits, '_' and '-')", where, m->string);
-        if (!cJSON_IsString(m))
-            return wf_fail(ld, "%s.%s: must be a string", where, m->string);
+        fg_wf_type type = FG_WF_ANY;
+        const cJSON *from = m;
+        if (!strcmp(key, "out") && cJSON_IsObject(m)) {
+            char at[200];
+            snprintf(at, sizeof at, "%s.%s", where, m->string);
+            if (parse_typed(ld, m, at, &from, &type)) return -1;
+        } else if (!cJSON_IsString(m)) {
+            return wf_fail(ld, "%s.%s: must be a string%s", where, m->string,
+                           strcmp(key, "out") ? ""
+                           : " or {\"from\": \"result.<field>\", \"type\": \"<type>\"}");
+        }
         fg_wf_mapping *mp = &(*out)[*n_out];
         mp->name = strdup(m->string);
-        mp->source = strdup(m->valuestring);
+        mp->source = strdup(from->valuestring);
         mp->src_step = step;
+        mp->type = type;
         (*n_out)++;
         if (!mp->name || !mp->source) return wf_fail(ld, "%s: out of memory", where);
         if (strcmp(key, "in")) {
@@ -237,10 +277,16 @@ static int parse_steps(loader *ld, const cJSON *steps)
             return -1;
         if (blob) {
             if (parse_mappings(ld, i, blob, "blob_out", &st->blob_out, &st->n_blob_out)) return -1;
-            for (int b = 0; b < st->n_blob_out; b++)
-                if (find_mapping(st->out, st->n_out, st->blob_out[b].name) < 0)
+            for (int b = 0; b < st->n_blob_out; b++) {
+                int o = find_mapping(st->out, st->n_out, st->blob_out[b].name);
+                if (o < 0)
                     return wf_fail(ld, "%s[%d].blob_out.%s: no output '%s' in \"out\"",
                                    key, i, st->blob_out[b].name, st->blob_out[b].name);
+                if (st->out[o].type != FG_WF_ANY && st->out[o].type != FG_WF_BLOB)
+                    return wf_fail(ld, "%s[%d].out.%s: type '%s', but it is in \"blob_out\": "
+                                   "an output passed by reference is a blob", key, i,
+                                   st->out[o].name, fg_wf_type_name(st->out[o].type));
+            }
         }
     }
     for (i = 0; i < wf->n_steps; i++)
@@ -441,6 +487,40 @@ static int find_cycle(loader *ld, const graph *g, int v, int *state, int *stack,
     return 0;
 }
 
+/* Kuhn's augmenting path from left vertex v over the pairs "u before w". */
+static int augment(const uint32_t *before, int n, int v, uint32_t *seen, int *match)
+{
+    for (int w = 0; w < n; w++) {
+        if (!(before[v] & (1u << w)) || (*seen & (1u << w))) continue;
+        *seen |= 1u << w;
+        if (match[w] < 0 || augment(before, n, match[w], seen, match)) {
+            match[w] = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The most steps that can be in flight at once: the width of the order
+ * "a link path leads from u to w", which by Dilworth's theorem is n minus
+ * a maximum matching of the pairs (u before w). */
+static int max_parallel(const fg_workflow *wf, const graph *g)
+{
+    int n = wf->n_steps;
+    uint32_t before[FG_WF_MAX_STEPS];
+    for (int v = 0; v < n; v++) before[v] = g->succ[v];
+    for (int k = 0; k < n; k++)   /* transitive closure */
+        for (int v = 0; v < n; v++)
+            if (before[v] & (1u << k)) before[v] |= before[k];
+    int match[FG_WF_MAX_STEPS], matched = 0;
+    for (int w = 0; w < n; w++) match[w] = -1;
+    for (int v = 0; v < n; v++) {
+        uint32_t seen = 0;
+        matched += augment(before, n, v, &seen, match);
+    }
+    return n - matched;
+}
+
 static int check_graph(loader *ld)
 {
     fg_workflow *wf = ld->wf;
@@ -451,6 +531,7 @@ static int check_graph(loader *ld)
     int state[FG_WF_MAX_STEPS] = {0}, stack[FG_WF_MAX_STEPS + 1];
     for (int v = 0; v < wf->n_steps; v++)
         if (state[v] == 0 && find_cycle(ld, &g, v, state, stack, 0)) return -1;
+    wf->max_parallel = max_parallel(wf, &g);
 
     /* Without cycles every step is reachable from some entry step by walking
      * links backwards; what remains is to check each entry step is a real

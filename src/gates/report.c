@@ -126,8 +126,13 @@ static void entry_outcome(fg_threshold_table *t, int index, fg_outcome o, const 
     if (index < 0 || index >= t->n_entries) return;
     t->entry_outcome[index] = fg_outcome_combine(t->entry_outcome[index], o);
     if (o != FG_OUTCOME_PASS && (o == FG_OUTCOME_FAIL || !t->entry_reason[index][0]) &&
-        t->entry_outcome[index] == o && why)
-        snprintf(t->entry_reason[index], sizeof t->entry_reason[index], "%s", why);
+        t->entry_outcome[index] == o && why) {
+        /* cut to the field (a cut, not an error: the reason is a note) */
+        size_t n = strlen(why);
+        if (n >= sizeof t->entry_reason[index]) n = sizeof t->entry_reason[index] - 1;
+        memcpy(t->entry_reason[index], why, n);
+        t->entry_reason[index][n] = 0;
+    }
 }
 
 static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *run_category,
@@ -203,6 +208,15 @@ static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *r
             t->skipped++;
             t->checks--;     /* counted apart: neither passed nor failed */
         }
+    }
+    /* Counts that break an accounting identity (README "Results") are no
+     * data to pass: the driver said so in the entry. */
+    const cJSON *bad = cJSON_GetObjectItemCaseSensitive(e, "accounting_error");
+    if (cJSON_IsString(bad)) {
+        char why[200];
+        snprintf(why, sizeof why, "accounting error: %.170s", bad->valuestring);
+        entry_outcome(t, index, FG_OUTCOME_FAIL, why);
+        if (verdict_row(rows, n, cap, cell, why, t, err) != 0) return -1;
     }
     /* Thresholds over a repeat that was cut short judge partial data. */
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted"))) {

@@ -203,8 +203,8 @@ static const char *const fn_counts[] = {"invocations", "cold_starts", "transfer_
                                         "retries_429_503", NULL};
 static const char *const request_keys[] = {"sent", "ok", "failed", "timed_out", "scheduled",
                                            "dropped", "unsent", "interrupted", NULL};
-static const char *const warmup_keys[] = {"sent", "ok", "failed", "timed_out", "cold_starts",
-                                          "duration_s", NULL};
+static const char *const warmup_keys[] = {"sent", "ok", "failed", "timed_out", "interrupted",
+                                          "dropped", "cold_starts", "duration_s", NULL};
 static const char *const window_keys[] = {"start_s", "end_s", NULL};
 static const char *const server_keys[] = {"cpu_s", "peak_rss_kb", NULL};
 

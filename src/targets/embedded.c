@@ -6,7 +6,9 @@
  * for every node to answer GET /. A stop request (Ctrl-C) ends that wait
  * promptly: the child is stopped and the start fails with
  * FG_HEALTH_INTERRUPTED. Only a server this process started is ever
- * signalled. CPU and memory of that child are read from /proc. */
+ * signalled. CPU and memory of that child are read from /proc. The child
+ * is started with its soft descriptor limit at the hard one, whatever this
+ * process's soft limit is. */
 #define _GNU_SOURCE   /* nftw */
 #include "flowgate/embedded.h"
 #include "flowgate/stop.h"
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -209,7 +212,20 @@ int fg_cluster_start_embedded_data(const char *nodes_file, const char *server_bi
     argv[argc] = NULL;
     char **envp = data_dir ? env_with_data(data_dir) : environ;
     pid_t pid;
+    /* The server gets its own descriptor limit, the hard one: it holds a
+     * connection per in-flight request and more for blob fetches, and must
+     * not inherit a low soft limit of the shell (unanswered requests would
+     * hold a run to its timeout). posix_spawn has no attribute for it, so
+     * the soft limit is raised around the spawn and this process's put back
+     * (the driver sets its own per experiment). */
+    struct rlimit own;
+    int raised = 0;
+    if (getrlimit(RLIMIT_NOFILE, &own) == 0 && own.rlim_cur < own.rlim_max) {
+        struct rlimit up = {own.rlim_max, own.rlim_max};
+        raised = setrlimit(RLIMIT_NOFILE, &up) == 0;
+    }
     int rc = envp ? posix_spawn(&pid, bin, &fa, NULL, argv, envp) : ENOMEM;
+    if (raised) setrlimit(RLIMIT_NOFILE, &own);
     posix_spawn_file_actions_destroy(&fa);
     if (envp && envp != environ) {
         free(envp[0]);

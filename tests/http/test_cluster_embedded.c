@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -335,6 +336,54 @@ static void test_data_dir_reaches_server(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/data"));
 }
 
+/* The soft descriptor limit of process pid, from /proc/<pid>/limits; -1. */
+static long soft_nofile(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+    FILE *f = fopen(path, "r");
+    long soft = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Max open files", 14)) sscanf(line + 14, "%ld", &soft);
+    if (f) fclose(f);
+    return soft;
+}
+
+/* The server does not inherit a low soft descriptor limit: it starts with
+ * its hard one, and the driver's own soft limit is as it was. Checked in a
+ * child that lowers its soft limit first (setrlimit). */
+static void test_server_gets_its_own_fd_limit(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max <= 64) skip();
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct rlimit low = {64, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &low) != 0) _exit(2);
+        fg_cluster c;
+        fg_err err = {{0}};
+        if (fg_cluster_start_embedded(nodes_file, server_bin, 20.0, &c, &err) != 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            _exit(3);
+        }
+        long server = soft_nofile(c.server_pid), own = soft_nofile(getpid());
+        fg_cluster_stop(&c);
+        if (server != (long)rl.rlim_max || own != 64) {
+            fprintf(stderr, "server soft limit %ld (want %ld), own %ld (want 64)\n", server,
+                    (long)rl.rlim_max, own);
+            _exit(4);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_bogus_server_binary),
         cmocka_unit_test(test_separate_servers_fall_back_to_inline),
         cmocka_unit_test(test_data_dir_reaches_server),
+        cmocka_unit_test(test_server_gets_its_own_fd_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,8 +2,8 @@
  * ctest fixture server, found through FLOWGATE_ENDPOINTS): each image
  * variant drives the workflow down its own branches, every request is
  * accounted as exactly one of ok / failed / timed_out, a dead node's
- * failures are classed "connect", the driver running out of file
- * descriptors is classed "client" (never the node's), a tiny timeout is
+ * failures are classed "connect", a soft file descriptor limit too low
+ * for the load is raised before anything is sent, a tiny timeout is
  * counted as timed_out, inline data and the open loop work, the warm-up
  * stops by state, proxy variables are ignored, and the runner writes a
  * results file that the results reader accepts. */
@@ -282,10 +282,13 @@ static int highest_fd(void)
     return top;
 }
 
-/* The driver out of descriptors (as under `ulimit -n 40`): the requests it
- * could not make are the client's failures, not the healthy nodes'
- * "connect" errors, and every request is still accounted for. */
-static void test_fd_exhaustion_is_client_side(void **state)
+/* The reported case (`ulimit -Sn 40`, concurrency 30: failures classed
+ * client, then a timeline lost to "Too many open files") against the real
+ * nodes: a soft limit that leaves three descriptors free, with the hard
+ * limit to spare, is raised before anything is sent, so every request
+ * succeeds and none fails in the driver. (Descriptors running out during a
+ * run anyway are still the client's: test_engine_faults.) */
+static void test_low_soft_fd_limit_is_raised(void **state)
 {
     (void)state;
     fg_payload p;
@@ -297,9 +300,9 @@ static void test_fd_exhaustion_is_client_side(void **state)
     x.warmup = 0;
     struct rlimit old, low;
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-    low = old;
-    /* Two for libcurl's wake-up pair, one for a connection; 8 in flight. */
     int top = highest_fd();
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < (rlim_t)top + 200) skip();
+    low = old;
     low.rlim_cur = (rlim_t)top + 1 + 3;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
     /* Fill the holes below the highest descriptor, so exactly three are free. */
@@ -313,23 +316,19 @@ static void test_fd_exhaustion_is_client_side(void **state)
     cJSON *e = NULL;
     fg_err err = {""};
     int rc = fg_experiment_run(&x, &wf, &cluster, &p, NULL, &e, &err);
+    struct rlimit after;
+    getrlimit(RLIMIT_NOFILE, &after);
     for (int i = 0; i < n_fillers; i++) close(fillers[i]);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
     if (rc) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);
     check_accounting(e);
+    /* 8 instances x 2 steps at once, the descriptors open and the margin. */
+    assert_true(after.rlim_cur >= (rlim_t)top + 16 + 32);
     assert_int_equal(num(e, "requests/sent"), 16);
-    int client = 0, connect = 0;
+    assert_int_equal(num(e, "requests/ok"), 16);
     const cJSON *f;
-    cJSON_ArrayForEach(f, at(e, "functions")) {
-        client += num(f, "errors/client");
-        connect += num(f, "errors/connect");
-    }
-    assert_true(client >= 1);
-    assert_int_equal(connect, 0);
-    const cJSON *first = cJSON_GetArrayItem(at(e, "errors"), 0);
-    assert_string_equal(at(first, "class")->valuestring, "client");
-    assert_non_null(strstr(at(first, "message")->valuestring, "Too many open files"));
+    cJSON_ArrayForEach(f, at(e, "functions")) assert_int_equal(num(f, "errors/client"), 0);
     cJSON_Delete(e);
     fg_payload_free(&p);
 }
@@ -505,7 +504,7 @@ int main(void)
         cmocka_unit_test(test_illegal_text_takes_second_switch),
         cmocka_unit_test(test_inline_data),
         cmocka_unit_test(test_dead_node_is_connect_failure),
-        cmocka_unit_test(test_fd_exhaustion_is_client_side),
+        cmocka_unit_test(test_low_soft_fd_limit_is_raised),
         cmocka_unit_test(test_tiny_timeout_is_timed_out),
         cmocka_unit_test(test_proxy_variables_ignored),
         cmocka_unit_test(test_open_loop),

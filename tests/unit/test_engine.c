@@ -460,6 +460,106 @@ static void test_wrong_typed_output_is_the_producers(void **state)
     fg_instance_free(&in);
 }
 
+/* Completing step with response must fail as malformed-to-be, naming
+ * every needle; the step stays running. */
+static void refused(fg_instance *in, int step, const char *response, const char *const *needles)
+{
+    cJSON *r = json(response);
+    fg_err err = {""};
+    assert_int_equal(fg_instance_complete(in, step, r, &err), -1);
+    for (int i = 0; needles[i]; i++)
+        if (!strstr(err.msg, needles[i])) fail_msg("'%s' lacks '%s'", err.msg, needles[i]);
+    cJSON_Delete(r);
+    assert_int_equal(in->step_state[step], FG_STEP_RUNNING);
+}
+
+/* The declared types (workflow.h, "Output types") hold for every output,
+ * read by another step or not — the last step's too. */
+static void test_declared_types_checked(void **state)
+{
+    (void)state;
+    fg_instance in;
+    fg_err err = {""};
+    assert_int_equal(fg_instance_init(&in, &wf, 0, &err), 0);
+    assert_int_equal(ready_now(&in), 1u << UP);
+    /* blob, inline: a padded base64 string. */
+    refused(&in, UP, "{\"status\":\"success\",\"img_clean_b64\":\"QUJ\"}",
+            (const char *[]){"recognizer__upload", "must be a blob", "not base64", NULL});
+    refused(&in, UP, "{\"status\":\"success\",\"img_clean_b64\":\"QU=D\"}",
+            (const char *[]){"not base64", NULL});
+    refused(&in, UP, "{\"status\":\"success\",\"img_clean_b64\":true}",
+            (const char *[]){"must be a blob", "got a boolean", NULL});
+    complete(&in, UP, "{\"status\":\"success\",\"img_clean_b64\":\"QUI=\"}");
+    assert_int_equal(ready_now(&in), (1u << ADULT) | (1u << VIOL));
+    /* Outputs only a switch reads, or nobody: boolean and number. */
+    refused(&in, ADULT, "{\"status\":\"success\",\"is_adult\":\"no\",\"confidence\":0.1}",
+            (const char *[]){"recognizer__adult", "is_adult", "must be a boolean", "got a string",
+                             NULL});
+    refused(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":\"0.1\"}",
+            (const char *[]){"confidence", "must be a number", NULL});
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":false,\"confidence\":0.1}");
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.1}");
+    assert_int_equal(ready_now(&in), 1u << EXT);
+    complete(&in, EXT, "{\"status\":\"success\",\"text\":\"HOLA\"}");
+    assert_int_equal(ready_now(&in), 1u << TR);
+    complete(&in, TR, "{\"status\":\"success\",\"translated_text\":\"HELLO\"}");
+    assert_int_equal(ready_now(&in), 1u << CEN);
+    /* censor's filtered_text is read by no step: still a string. */
+    refused(&in, CEN, "{\"status\":\"success\",\"illegal\":false,\"filtered_text\":42}",
+            (const char *[]){"recognizer__censor", "filtered_text", "must be a string",
+                             "got a number", NULL});
+    complete(&in, CEN, "{\"status\":\"success\",\"illegal\":true,\"filtered_text\":\"x\"}");
+    assert_int_equal(ready_now(&in), 1u << MOS);
+    /* The last step: mosaic's image. */
+    refused(&in, MOS, "{\"status\":\"success\",\"mosaic_img_b64\":[1]}",
+            (const char *[]){"recognizer__mosaic", "must be a blob", "got an array", NULL});
+    complete(&in, MOS, "{\"status\":\"success\",\"mosaic_img_b64\":\"REVG\"}");
+    assert_true(fg_instance_finished(&in));
+    assert_false(in.failed);
+    fg_instance_free(&in);
+
+    /* By reference the last step's blob is a reference, read or not. */
+    assert_int_equal(fg_instance_init(&in, &wf, 1, &err), 0);
+    upload_by_ref(&in);
+    complete(&in, ADULT, "{\"status\":\"success\",\"is_adult\":true,\"confidence\":0.9}");
+    complete(&in, VIOL, "{\"status\":\"success\",\"illegal\":false,\"confidence\":0.1}");
+    assert_int_equal(ready_now(&in), 1u << MOS);
+    refused(&in, MOS, "{\"status\":\"success\",\"ref\":\"m1\"}",
+            (const char *[]){"recognizer__mosaic", "blob reference", NULL});
+    complete(&in, MOS, "{\"status\":\"success\",\"ref\":{\"node\":\"node0\",\"key\":\"m\"}}");
+    assert_true(fg_instance_finished(&in));
+    fg_instance_free(&in);
+}
+
+/* An untyped output (an older file) is checked as before: a string when
+ * another step sends it on, anything when none does. */
+static void test_untyped_outputs(void **state)
+{
+    (void)state;
+    static const char *const text =
+        "{\"name\":\"u\",\"inputs\":{\"t\":\"string\"},\"payload\":{\"kind\":\"json\","
+        "\"value\":{\"t\":\"x\"}},\"steps\":["
+        "{\"id\":\"a\",\"in\":{\"t\":\"$inputs.t\"},\"out\":{\"o\":\"result.o\"}},"
+        "{\"id\":\"b\",\"in\":{\"t\":\"$a.o\"},\"out\":{\"free\":\"result.free\"}}],"
+        "\"edges\":[{\"type\":\"sequential\",\"from\":\"a\",\"to\":\"b\"}]}";
+    fg_workflow u;
+    fg_err err = {""};
+    assert_int_equal(fg_workflow_parse(text, "u.json", &u, &err), 0);
+    assert_int_equal(u.steps[0].out[0].type, FG_WF_ANY);
+    fg_instance in;
+    assert_int_equal(fg_instance_init(&in, &u, 0, &err), 0);
+    assert_int_equal(fg_instance_next_ready(&in), 0);
+    refused(&in, 0, "{\"status\":\"success\",\"o\":1}",
+            (const char *[]){"read by b", "must be a string", NULL});
+    complete(&in, 0, "{\"status\":\"success\",\"o\":\"s\"}");
+    assert_int_equal(fg_instance_next_ready(&in), 1);
+    complete(&in, 1, "{\"status\":\"success\",\"free\":{\"any\":[1]}}");
+    assert_true(fg_instance_finished(&in));
+    assert_false(in.failed);
+    fg_instance_free(&in);
+    fg_workflow_free(&u);
+}
+
 static void test_failure_waits_for_siblings(void **state)
 {
     (void)state;
@@ -745,6 +845,8 @@ int main(void)
         cmocka_unit_test(test_inline_sends_the_image),
         cmocka_unit_test(test_bad_response_keeps_function_running),
         cmocka_unit_test(test_wrong_typed_output_is_the_producers),
+        cmocka_unit_test(test_declared_types_checked),
+        cmocka_unit_test(test_untyped_outputs),
         cmocka_unit_test(test_failure_waits_for_siblings),
         cmocka_unit_test(test_empty_statistics_carry_only_count),
         cmocka_unit_test(test_percentiles_only_when_resolvable),

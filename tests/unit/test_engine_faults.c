@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,11 +56,19 @@ typedef struct fake_cfg {
     int truncate_upload;     /* upload: Content-Length says 100 bytes more than sent */
     int early_413;           /* upload: 413 once the headers are in, then a reset */
     int delay_ms;            /* before every reply */
+    int error_every;         /* every n-th request answers "status":"error" */
+    int translate_number;    /* translate replies "translated_text": 42 */
+    int exhaust_below;       /* > 0: the first request leaves the process (the driver
+                              * too) no descriptor until the server stops: every
+                              * number below this one is held and the soft limit
+                              * lowered to it (numbers freed above it stay unusable) */
     int stop_at;             /* the n-th request (1-based) asks the engine to stop */
 } fake_cfg;
 
 static struct {
     int fd, port;
+    int fillers[4096], n_fillers;   /* exhaust_fds: the descriptors taken */
+    struct rlimit saved_limit;
     pthread_t thread;
     volatile int quit;
     fake_cfg cfg;
@@ -101,7 +111,9 @@ static const char *reply_for(const char *fn, char *buf, size_t size)
     else if (!strcmp(fn, "recognizer__violence")) fields = "\"illegal\":false,\"confidence\":0.1";
     else if (!strcmp(fn, "recognizer__extract"))
         fields = c->extract_text_number ? "\"text\":42" : "\"text\":\"HOLA MUNDO\"";
-    else if (!strcmp(fn, "recognizer__translate")) fields = "\"translated_text\":\"hello world\"";
+    else if (!strcmp(fn, "recognizer__translate"))
+        fields = c->translate_number ? "\"translated_text\":42"
+                                     : "\"translated_text\":\"hello world\"";
     else if (!strcmp(fn, "recognizer__censor"))
         fields = "\"illegal\":false,\"filtered_text\":\"hello world\"";
     else if (!strcmp(fn, "recognizer__mosaic"))
@@ -111,6 +123,28 @@ static const char *reply_for(const char *fn, char *buf, size_t size)
         snprintf(cold_field, sizeof cold_field, ",\"cold_start\":%s", cold ? "true" : "false");
     snprintf(buf, size, "{\"status\":\"success\",\"exec_ms\":1.0%s,%s}", cold_field, fields);
     return buf;
+}
+
+/* Holds every free descriptor number below `below` (the first free number
+ * when the experiment started: what is open below it stays open during the
+ * run) and lowers the soft limit to it, so that neither the driver's next
+ * socket nor this server's next accept gets one, even after connections
+ * above it close: the driver out of descriptors mid-run. fake_stop gives
+ * everything back. */
+static void exhaust_fds(int below)
+{
+    getrlimit(RLIMIT_NOFILE, &srv.saved_limit);
+    srv.n_fillers = 0;
+    for (int fd; srv.n_fillers < 4095 && (fd = open("/dev/null", O_RDONLY)) >= 0;) {
+        if (fd >= below) {
+            close(fd);
+            break;
+        }
+        srv.fillers[srv.n_fillers++] = fd;
+    }
+    struct rlimit low = srv.saved_limit;
+    low.rlim_cur = (rlim_t)below;
+    setrlimit(RLIMIT_NOFILE, &low);
 }
 
 static void serve_one(int fd)
@@ -133,7 +167,11 @@ static void serve_one(int fd)
     for (char *h = buf; h && h < end; h = strstr(h, "\r\n"), h = h ? h + 2 : NULL)
         if (!strncasecmp(h, "Content-Length:", 15)) length = strtoull(h + 15, NULL, 10);
     const char *fn = strncmp(path, "/invoke/", 8) ? "" : path + 8;
-    if (++srv.requests == srv.cfg.stop_at) fg_stop_request();
+    /* Only invocations count (not the resource sampler's GET /stats). */
+    if (*fn) {
+        if (++srv.requests == srv.cfg.stop_at) fg_stop_request();
+        if (srv.cfg.exhaust_below && srv.requests == 1) exhaust_fds(srv.cfg.exhaust_below);
+    }
 
     if (srv.cfg.early_413 && !strcmp(fn, "recognizer__upload")) {
         /* Refuse from the headers, as a server with a body limit does,
@@ -156,7 +194,10 @@ static void serve_one(int fd)
     }
     if (srv.cfg.delay_ms) usleep((useconds_t)srv.cfg.delay_ms * 1000);
     char reply[512];
-    reply_for(fn, reply, sizeof reply);
+    if (*fn && srv.cfg.error_every && srv.requests % srv.cfg.error_every == 0)
+        snprintf(reply, sizeof reply, "{\"status\":\"error\",\"message\":\"on purpose\"}");
+    else
+        reply_for(fn, reply, sizeof reply);
     size_t claimed = strlen(reply);
     if (srv.cfg.truncate_upload && !strcmp(fn, "recognizer__upload")) claimed += 100;
     send_reply(fd, 200, reply, claimed);
@@ -169,7 +210,10 @@ static void *serve(void *arg)
         struct pollfd pfd = {srv.fd, POLLIN, 0};
         if (poll(&pfd, 1, 50) <= 0) continue;
         int fd = accept(srv.fd, NULL, NULL);
-        if (fd < 0) continue;
+        if (fd < 0) {
+            usleep(1000);   /* EMFILE (exhaust_fds): the queue stays readable */
+            continue;
+        }
         serve_one(fd);
         close(fd);
     }
@@ -198,6 +242,11 @@ static void fake_stop(void)
     srv.quit = 1;
     pthread_join(srv.thread, NULL);
     close(srv.fd);
+    if (srv.cfg.exhaust_below && srv.requests > 0) {
+        for (int i = 0; i < srv.n_fillers; i++) close(srv.fillers[i]);
+        setrlimit(RLIMIT_NOFILE, &srv.saved_limit);
+        srv.n_fillers = 0;
+    }
 }
 
 /* One node at the fake server; workers sets the warm-up's K (with C). */
@@ -286,6 +335,34 @@ static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload 
     return run_entry(x, &wf, c, p);
 }
 
+/* x against a fake server answering as cfg says, one node of `workers`
+ * slots, the small image as payload: fg_experiment_run's result. */
+static int run_raw(const fake_cfg *cfg, int workers, const fg_experiment *x, cJSON **entry,
+                   fg_err *err)
+{
+    fake_start(cfg);
+    fg_cluster c;
+    fake_cluster(&c, workers);
+    fg_payload p;
+    small_payload(&p);
+    int rc = fg_experiment_run(x, &wf, &c, &p, NULL, entry, err);
+    fake_stop();
+    fg_payload_free(&p);
+    return rc;
+}
+
+/* The same for an experiment that must run: the entry, its identities checked. */
+static cJSON *run_fake(const fake_cfg *cfg, int workers, const fg_experiment *x)
+{
+    cJSON *e = NULL;
+    fg_err err = {""};
+    int rc = run_raw(cfg, workers, x, &e, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    check_accounting(e);
+    return e;
+}
+
 /* ---- warm-up by state ------------------------------------------------- */
 
 static void test_warmup_runs_until_warm(void **state)
@@ -324,17 +401,10 @@ static void test_warmup_time_cap(void **state)
 {
     (void)state;
     fake_cfg cfg = {.cold_always = 1};
-    fake_start(&cfg);
-    fg_cluster c;
-    fake_cluster(&c, 2);
-    fg_payload p;
-    small_payload(&p);
     fg_experiment x;
     experiment(&x, 2, 4, 1);
     x.warmup_s = 0.3;
-    cJSON *e = run(&x, &c, &p);
-    fake_stop();
-    check_accounting(e);
+    cJSON *e = run_fake(&cfg, 2, &x);
     /* Never warm: the cap ends the warm-up, and the measured data carry
      * (and report) a cold start per instance. */
     assert_string_equal(str(e, "warmup/stop_reason"), "time_cap");
@@ -343,23 +413,15 @@ static void test_warmup_time_cap(void **state)
     assert_int_equal(num(e, "cold_starts"), 4);
     assert_int_equal(num(e, "functions/recognizer__extract/cold_starts"), 4);
     cJSON_Delete(e);
-    fg_payload_free(&p);
 }
 
 static void test_warmup_count_without_cold_field(void **state)
 {
     (void)state;
     fake_cfg cfg = {.no_cold_field = 1};
-    fake_start(&cfg);
-    fg_cluster c;
-    fake_cluster(&c, 8);
-    fg_payload p;
-    small_payload(&p);
     fg_experiment x;
     experiment(&x, 2, 4, 3);
-    cJSON *e = run(&x, &c, &p);
-    fake_stop();
-    check_accounting(e);
+    cJSON *e = run_fake(&cfg, 8, &x);
     assert_string_equal(str(e, "warmup/stop_reason"), "count");
     assert_true(num(e, "warmup/sent") >= 3);
     assert_int_equal(num(e, "warmup/cold_starts"), 0);
@@ -367,30 +429,21 @@ static void test_warmup_count_without_cold_field(void **state)
     assert_null(at(e, "cold_starts"));
     assert_int_equal(num(e, "requests/ok"), 4);
     cJSON_Delete(e);
-    fg_payload_free(&p);
 }
 
 static void test_no_warmup(void **state)
 {
     (void)state;
     fake_cfg cfg = {.cold_first = 1};
-    fake_start(&cfg);
-    fg_cluster c;
-    fake_cluster(&c, 2);
-    fg_payload p;
-    small_payload(&p);
     fg_experiment x;
     experiment(&x, 1, 3, 0);
-    cJSON *e = run(&x, &c, &p);
-    fake_stop();
-    check_accounting(e);
+    cJSON *e = run_fake(&cfg, 2, &x);
     assert_string_equal(str(e, "warmup/stop_reason"), "count");
     assert_int_equal(num(e, "warmup/sent"), 0);
     assert_near(num(e, "warmup/duration_s"), 0, 1e-9);
     /* The one cold start is measured, and said. */
     assert_int_equal(num(e, "cold_starts"), 1);
     cJSON_Delete(e);
-    fg_payload_free(&p);
 }
 
 /* ---- the closed-loop window ------------------------------------------- */
@@ -399,17 +452,10 @@ static void test_closed_window_and_drain(void **state)
 {
     (void)state;
     fake_cfg cfg = {.cold_first = 2};
-    fake_start(&cfg);
-    fg_cluster c;
-    fake_cluster(&c, 3);
-    fg_payload p;
-    small_payload(&p);
     fg_experiment x;
     experiment(&x, 3, 7, 2);
     snprintf(x.timeline_path, sizeof x.timeline_path, "timelines-faults-%d.json", (int)getpid());
-    cJSON *e = run(&x, &c, &p);
-    fake_stop();
-    check_accounting(e);
+    cJSON *e = run_fake(&cfg, 3, &x);
     assert_int_equal(num(e, "requests/sent"), 7);
     assert_int_equal(num(e, "requests/ok"), 7);
     double start = num(e, "window/start_s"), end = num(e, "window/end_s");
@@ -454,7 +500,6 @@ static void test_closed_window_and_drain(void **state)
     assert_int_equal(drain, num(e, "drain"));
     cJSON_Delete(tl);
     cJSON_Delete(e);
-    fg_payload_free(&p);
 }
 
 /* ---- the open loop ---------------------------------------------------- */
@@ -497,15 +542,9 @@ static cJSON *run_interrupted(const fake_cfg *cfg, const fg_experiment *x)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        fake_start(cfg);
-        fg_cluster c;
-        fake_cluster(&c, 2);
-        fg_payload p;
-        small_payload(&p);
         cJSON *entry = NULL;
         fg_err err = {""};
-        int rc = fg_experiment_run(x, &wf, &c, &p, NULL, &entry, &err);
-        fake_stop();
+        int rc = run_raw(cfg, 2, x, &entry, &err);
         if (rc != 0) {
             fprintf(stderr, "%s\n", err.msg);
             _exit(3);
@@ -516,7 +555,6 @@ static cJSON *run_interrupted(const fake_cfg *cfg, const fg_experiment *x)
         fclose(f);
         free(text);
         cJSON_Delete(entry);
-        fg_payload_free(&p);
         _exit(0);
     }
     int status = 0;
@@ -578,10 +616,73 @@ static void test_closed_loop_interrupted_in_warmup(void **state)
     check_accounting(e);
     assert_true(cJSON_IsTrue(at(e, "interrupted")));
     assert_int_equal(num(e, "requests/sent"), 0);
-    assert_null(at(e, "requests/scheduled"));   /* closed loop: N is the plan */
+    /* Closed loop: N is the plan, and none of it went out. */
+    assert_int_equal(num(e, "requests/scheduled"), 5);
+    assert_int_equal(num(e, "requests/unsent"), 5);
+    /* The warm-up request the stop cut off is counted, as interrupted. */
+    assert_true(num(e, "warmup/interrupted") >= 1);
     assert_null(at(e, "wall_s"));
     assert_null(at(e, "throughput_rps"));
     cJSON_Delete(e);
+}
+
+/* ---- every request in exactly one term ---------------------------------- */
+
+/* Many runs, closed and open loop, each stopped at the k-th request the
+ * server receives (k drawn from a seeded generator, so the same runs every
+ * time; a k past the run's end lets it finish), with failures mixed in:
+ * whatever was in flight, sent = ok + failed + timed_out + interrupted and
+ * scheduled = sent + dropped + unsent hold, measured and warm-up
+ * (check_accounting). The stop point is a count of request events, not a
+ * time, so a busy machine changes what is in flight, never the verdict. */
+static void test_accounting_under_random_stops(void **state)
+{
+    (void)state;
+    uint64_t seed = 20261206;
+    int stopped = 0, finished = 0;
+    for (int run = 0; run < 24; run++) {
+        uint64_t r1 = fg_mix64(seed + 3 * (uint64_t)run), r2 = fg_mix64(r1), r3 = fg_mix64(r2);
+        int open = run % 2;
+        fake_cfg cfg = {.error_every = r2 % 2 ? 7 : 0};
+        fg_experiment x;
+        int requests = 3 + (int)(r1 % 8);
+        int warmup = (int)((r2 >> 8) % 3);
+        experiment(&x, 1 + (int)((r1 >> 8) % 4), open ? 0 : requests, warmup);
+        x.retries = (int)(r3 % 2);
+        x.warmup_s = 5;
+        /* About six requests per instance (the recognizer, nothing flagged). */
+        int expected = 6 * (requests + warmup + x.concurrency);
+        if (open) {
+            x.rate_rps = 100 + (double)(r3 >> 8 & 0xff);
+            x.duration_s = requests / x.rate_rps;
+            x.max_inflight = (int)((r3 >> 16) % 3) ? 1 + (int)((r3 >> 18) % 3) : 0;
+            x.queue_at_cap = (int)((r3 >> 20) % 2);
+            x.arrival = (r3 >> 21) % 2 ? FG_ARRIVAL_POISSON : FG_ARRIVAL_CONSTANT;
+            x.seed = r3;
+        }
+        cfg.stop_at = 1 + (int)((r1 >> 16) % (uint64_t)(expected + expected / 4));
+        print_message("run %d: %s loop, C %d, %d requests, warm-up %d, stop at request %d, "
+                      "error every %d, retries %d, cap %d%s\n", run, open ? "open" : "closed",
+                      x.concurrency, requests, warmup, cfg.stop_at, cfg.error_every, x.retries,
+                      x.max_inflight, x.queue_at_cap ? " (queue)" : "");
+        cJSON *e = run_interrupted(&cfg, &x);
+        check_accounting(e);
+        int cut = cJSON_IsTrue(at(e, "interrupted"));
+        stopped += cut;
+        finished += !cut;
+        if (!cut) {
+            /* Nothing left out when nothing stopped it. */
+            assert_int_equal(num(e, "requests/unsent"), 0);
+            assert_int_equal(num(e, "requests/interrupted"), 0);
+            assert_int_equal(num(e, "warmup/interrupted"), 0);
+        }
+        if (!open) assert_int_equal(num(e, "requests/scheduled"), requests);
+        cJSON_Delete(e);
+    }
+    /* The draw covers both: runs cut short and runs that finished. */
+    print_message("%d runs stopped, %d finished\n", stopped, finished);
+    assert_true(stopped > 0);
+    assert_true(finished > 0);
 }
 
 /* ---- failure classes -------------------------------------------------- */
@@ -600,16 +701,9 @@ static void test_truncated_body_is_malformed(void **state)
 {
     (void)state;
     fake_cfg cfg = {.truncate_upload = 1};
-    fake_start(&cfg);
-    fg_cluster c;
-    fake_cluster(&c, 2);
-    fg_payload p;
-    small_payload(&p);
     fg_experiment x;
     experiment(&x, 2, 3, 0);
-    cJSON *e = run(&x, &c, &p);
-    fake_stop();
-    check_accounting(e);
+    cJSON *e = run_fake(&cfg, 2, &x);
     assert_int_equal(num(e, "requests/failed"), 3);
     assert_int_equal(num(e, "functions/recognizer__upload/errors/malformed"), 3);
     assert_int_equal(errors_of(e, "connect"), 0);
@@ -617,7 +711,6 @@ static void test_truncated_body_is_malformed(void **state)
     assert_string_equal(str(first, "class"), "malformed");
     assert_non_null(strstr(str(first, "message"), "truncated"));
     cJSON_Delete(e);
-    fg_payload_free(&p);
 }
 
 static void test_413_while_sending_is_http(void **state)
@@ -648,17 +741,10 @@ static void test_wrong_typed_output_charged_to_producer(void **state)
 {
     (void)state;
     fake_cfg cfg = {.extract_text_number = 1};
-    fake_start(&cfg);
-    fg_cluster c;
-    fake_cluster(&c, 2);
-    fg_payload p;
-    small_payload(&p);
     fg_experiment x;
     experiment(&x, 2, 3, 0);
     x.retries = 1;
-    cJSON *e = run(&x, &c, &p);
-    fake_stop();
-    check_accounting(e);
+    cJSON *e = run_fake(&cfg, 2, &x);
     assert_int_equal(num(e, "requests/failed"), 3);
     /* extract answered "text": 42; translate (which needs a string) was
      * never sent: the fault is extract's, each try of it. */
@@ -668,7 +754,6 @@ static void test_wrong_typed_output_charged_to_producer(void **state)
     assert_string_equal(str(first, "function"), "recognizer__extract");
     assert_non_null(strstr(str(first, "message"), "must be a string"));
     cJSON_Delete(e);
-    fg_payload_free(&p);
 }
 
 static void test_wrong_typed_ref_charged_to_upload(void **state)
@@ -694,6 +779,203 @@ static void test_wrong_typed_ref_charged_to_upload(void **state)
     fg_payload_free(&p);
 }
 
+/* ---- descriptor limits -------------------------------------------------- */
+
+/* In a child with RLIMIT_NOFILE at soft/hard (hard 0: keep it), runs x
+ * against the fake server; exits 0 when the experiment ran, 10 when it was
+ * refused with a message holding every needle, else something else (what
+ * went wrong on stderr). The child's soft limit after the run goes to
+ * *soft_after through a file. */
+static int run_limited(long soft, long hard, const fg_experiment *x, const char *const *needles,
+                       long *soft_after)
+{
+    char path[256];
+    snprintf(path, sizeof path, "test_engine_faults_limit_%d.txt", (int)getpid());
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = (rlim_t)soft;
+        if (hard) rl.rlim_max = (rlim_t)hard;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(5);
+        fake_cfg cfg = {0};
+        cJSON *entry = NULL;
+        fg_err err = {""};
+        int rc = run_raw(&cfg, 2, x, &entry, &err);
+        getrlimit(RLIMIT_NOFILE, &rl);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "%ld\n", (long)rl.rlim_cur);
+            fclose(f);
+        }
+        if (rc == 0) {
+            int all_ok = num(entry, "requests/ok") == x->requests;
+            cJSON_Delete(entry);
+            _exit(all_ok ? 0 : 6);
+        }
+        fprintf(stderr, "%s\n", err.msg);
+        for (int i = 0; needles && needles[i]; i++)
+            if (!strstr(err.msg, needles[i])) _exit(7);
+        _exit(10);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%ld", soft_after) != 1) *soft_after = -1;
+        fclose(f);
+        unlink(path);
+    }
+    return WEXITSTATUS(status);
+}
+
+/* The reported case, scaled to the fake server: a soft limit of 40 with
+ * 30 instances in flight, 2 connections each. With a hard limit to spare
+ * the soft one is raised and every request succeeds; with the hard limit
+ * at 40 too the experiment is refused before it sends anything, one line
+ * naming the numbers and `ulimit -n`. */
+static void test_descriptor_limit(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    fg_experiment x;
+    experiment(&x, 30, 60, 0);
+    long after = -1;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 400) {
+        print_message("hard descriptor limit %ld: the raise is not tested\n", (long)rl.rlim_max);
+    } else {
+        assert_int_equal(run_limited(40, 0, &x, NULL, &after), 0);
+        /* 60 connections, a cache of 4 x 30 + 16 wanted: raised well past 40. */
+        assert_true(after >= 40 + 60 + 32);
+    }
+    static const char *const needles[] = {"exp_input0.1mb_conc30_round_robin: too few file descriptors",
+                                          "60 connections at once (concurrency 30 x 2 per instance)",
+                                          "the limit is 40 (hard 40)", "ulimit -n",
+                                          "lower the concurrency", NULL};
+    assert_int_equal(run_limited(40, 40, &x, needles, &after), 10);
+    assert_int_equal(after, 40);
+    /* The open loop's cap is the load there. */
+    experiment(&x, 1, 0, 0);
+    x.rate_rps = 50;
+    x.duration_s = 0.1;
+    x.max_inflight = 25;
+    static const char *const open_needles[] = {"50 connections at once (25 in flight x 2",
+                                               "--max-inflight", NULL};
+    assert_int_equal(run_limited(40, 40, &x, open_needles, &after), 10);
+}
+
+/* The driver out of descriptors during a run (past the check at its start:
+ * another part of the process took them): the requests it could not make
+ * are the client's failures, never the healthy node's "connect" errors,
+ * and every request is still accounted for. The fake server takes every
+ * descriptor at the first request; the requests already connected wait
+ * unanswered until their (short) timeout. */
+static void test_fd_exhaustion_is_client_side(void **state)
+{
+    (void)state;
+    /* The first free number now: below it, what stays open all run. */
+    int first_free = open("/dev/null", O_RDONLY);
+    assert_true(first_free >= 0);
+    close(first_free);
+    fake_cfg cfg = {.exhaust_below = first_free + 1};   /* the listening socket takes it */
+    fg_experiment x;
+    experiment(&x, 8, 16, 0);
+    x.timeout_s = 1;
+    cJSON *e = run_fake(&cfg, 2, &x);
+    assert_int_equal(num(e, "requests/sent"), 16);
+    /* Every instance needs new connections the driver cannot open. */
+    assert_int_equal(num(e, "requests/ok"), 0);
+    assert_true(errors_of(e, "client") >= 1);
+    assert_int_equal(errors_of(e, "connect"), 0);
+    const cJSON *err;
+    int said = 0;
+    cJSON_ArrayForEach(err, at(e, "errors"))
+        if (!strcmp(str(err, "class"), "client")) {
+            assert_non_null(strstr(str(err, "message"), "Too many open files"));
+            said = 1;
+        }
+    assert_true(said);
+    cJSON_Delete(e);
+}
+
+/* A timeline that cannot be written is said in the entry (and on stderr),
+ * and the entry names no timeline file. */
+static void test_timeline_write_failure_recorded(void **state)
+{
+    (void)state;
+    fake_cfg cfg = {0};
+    fg_experiment x;
+    experiment(&x, 1, 2, 0);
+    /* A regular file where a directory must be: not even root writes there. */
+    char block[128];
+    snprintf(block, sizeof block, "test_engine_faults_block_%d", (int)getpid());
+    FILE *f = fopen(block, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(x.timeline_path, sizeof x.timeline_path, "%s/timelines/t.json", block);
+    cJSON *e = run_fake(&cfg, 2, &x);
+    unlink(block);
+    assert_int_equal(num(e, "requests/ok"), 2);
+    assert_null(at(e, "timeline"));
+    assert_non_null(strstr(str(e, "timeline_error"), block));
+    cJSON_Delete(e);
+}
+
+/* A shipped workflow (by file name, with its own JSON payload) against a
+ * fake server answering as cfg says: 6 requests at concurrency 2. */
+static cJSON *run_shipped(const char *file, const fake_cfg *cfg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/workflows/%s", fg_data_dir(), file);
+    fg_err err = {""};
+    fg_workflow w;
+    fg_payload p;
+    if (fg_workflow_load(path, &w, &err) != 0 || fg_payload_load(&w, NULL, 0, &p, &err) != 0)
+        fail_msg("%s", err.msg);
+    fake_start(cfg);
+    fg_cluster c;
+    fake_cluster(&c, 2);
+    fg_experiment x;
+    experiment(&x, 2, 6, 0);
+    cJSON *e = run_entry(&x, &w, &c, &p);
+    fake_stop();
+    check_accounting(e);
+    fg_payload_free(&p);
+    fg_workflow_free(&w);
+    return e;
+}
+
+/* The declared type holds for the last function too: a translate answering
+ * a number where its workflow declares a string is malformed, whether
+ * nothing reads it (single.json, where it is the only function) or censor
+ * does (text.json). */
+static void test_wrong_type_of_the_last_function(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"single.json", "text.json"};
+    for (int f = 0; f < 2; f++) {
+        fake_cfg cfg = {.translate_number = 1};
+        cJSON *e = run_shipped(files[f], &cfg);
+        assert_int_equal(num(e, "requests/ok"), 0);
+        assert_int_equal(num(e, "requests/failed"), 6);
+        assert_int_equal(num(e, "functions/recognizer__translate/errors/malformed"), 6);
+        if (f == 1) assert_int_equal(num(e, "functions/recognizer__censor/invocations"), 0);
+        const cJSON *first = cJSON_GetArrayItem(at(e, "errors"), 0);
+        assert_string_equal(str(first, "class"), "malformed");
+        assert_string_equal(str(first, "function"), "recognizer__translate");
+        assert_non_null(strstr(str(first, "message"), "must be a string, got a number"));
+        cJSON_Delete(e);
+        /* The same workflow answered as declared: every request ok. */
+        cfg.translate_number = 0;
+        e = run_shipped(files[f], &cfg);
+        assert_int_equal(num(e, "requests/ok"), 6);
+        cJSON_Delete(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,10 +988,15 @@ int main(void)
         cmocka_unit_test(test_open_loop_interrupted_between_sends),
         cmocka_unit_test(test_open_loop_interrupted_in_warmup),
         cmocka_unit_test(test_closed_loop_interrupted_in_warmup),
+        cmocka_unit_test(test_accounting_under_random_stops),
         cmocka_unit_test(test_truncated_body_is_malformed),
         cmocka_unit_test(test_413_while_sending_is_http),
         cmocka_unit_test(test_wrong_typed_output_charged_to_producer),
         cmocka_unit_test(test_wrong_typed_ref_charged_to_upload),
+        cmocka_unit_test(test_wrong_type_of_the_last_function),
+        cmocka_unit_test(test_descriptor_limit),
+        cmocka_unit_test(test_timeline_write_failure_recorded),
+        cmocka_unit_test(test_fd_exhaustion_is_client_side),
     };
     return cmocka_run_group_tests(tests, load_workflow, free_workflow);
 }

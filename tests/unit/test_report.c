@@ -274,6 +274,28 @@ static void test_no_cells_and_interrupted(void **state)
     cJSON_Delete(doc);
 }
 
+/* An entry whose counts break an accounting identity (the driver recorded
+ * accounting_error) is no data: its cell fails, naming the identity. */
+static void test_accounting_error_fails_the_cell(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse("{\"default\": [\"p95_ms < 10000\"]}");
+    cJSON *root = results("20261127-021507");
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "experiments"), 0);
+    cJSON_AddStringToObject(first, "accounting_error",
+                            "requests: sent 10 != ok 9 + failed 0 + timed_out 0 + interrupted 0");
+    fg_threshold_table t;
+    fg_err err = {{0}};
+    assert_int_equal(fg_report_thresholds(root, doc, &t, &err), 0);
+    assert_int_equal(t.failed, 1);
+    assert_has(t.markdown, "| exp_input0.1mb_conc1_ours | accounting error: requests: sent 10 != "
+                           "ok 9 + failed 0 + timed_out 0 + interrupted 0 | - | **FAIL** | |");
+    assert_has(t.markdown, "| exp_input1.0mb_conc5_ours | p95_ms < 10000 | 6200 | PASS | |");
+    fg_threshold_table_free(&t);
+    cJSON_Delete(root);
+    cJSON_Delete(doc);
+}
+
 /* "p95_ms < 1.25 * base.p95_ms" against the same cell of a base run. */
 static void test_relative_thresholds(void **state)
 {
@@ -346,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_no_cells_and_interrupted),
+        cmocka_unit_test(test_accounting_error_fails_the_cell),
         cmocka_unit_test(test_relative_thresholds),
         cmocka_unit_test(test_unresolved_percentile),
     };

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,7 +342,9 @@ static void test_unreported_fields_absent(void **state)
     fg_metrics_invocation(&f.m, up, 0, 1, FG_FAIL_TIMEOUT, 10, bare);
     fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, full);
     fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, full);
+    fg_metrics_sent(&f.m, 0);
     fg_metrics_workflow(&f.m, 0, 1, FG_FAIL_TIMEOUT, 20, 20);
+    f.m.scheduled = 1;
     f.m.window_start = 0;
     cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
     assert_non_null(e);
@@ -395,7 +398,11 @@ static void test_no_completion_no_throughput(void **state)
     fed_init(&f);
     /* Three sent over a 900 ms window, none completed. */
     f.m.window_start = 100;
-    for (int i = 0; i < 3; i++) fg_metrics_workflow(&f.m, 0, 0, FG_FAIL_HTTP, 300, 1000);
+    for (int i = 0; i < 3; i++) {
+        fg_metrics_sent(&f.m, 0);
+        fg_metrics_workflow(&f.m, 0, 0, FG_FAIL_HTTP, 300, 1000);
+    }
+    f.m.scheduled = 3;
     cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
     double v;
     assert_int_equal(fg_results_metric(e, "sent", &v), 0);
@@ -405,6 +412,76 @@ static void test_no_completion_no_throughput(void **state)
     assert_null(cJSON_GetObjectItemCaseSensitive(e, "throughput_rps"));
     assert_int_equal(fg_results_metric(e, "throughput_rps", &v), -1);
     cJSON_Delete(e);
+    fed_free(&f);
+}
+
+/* The identities, term by term: each violation is named with its numbers;
+ * an entry built from violating counts says so (accounting_error) where
+ * assertions are off, and aborts where they are on. */
+static void test_accounting_identities(void **state)
+{
+    (void)state;
+    fed f;
+    fed_init(&f);
+    char why[256];
+    /* Closed loop, N = 4: two ok, one failed, one cut off; warm-up: one
+     * ok, one cut off, one slot dropped. */
+    f.m.scheduled = 4;
+    for (int i = 0; i < 4; i++) fg_metrics_sent(&f.m, 0);
+    fg_metrics_workflow(&f.m, 0, 1, FG_FAIL_HTTP, 10, 10);
+    fg_metrics_workflow(&f.m, 0, 1, FG_FAIL_HTTP, 10, 10);
+    fg_metrics_workflow(&f.m, 0, 0, FG_FAIL_HTTP, 10, 10);
+    fg_metrics_interrupted(&f.m, 0);
+    fg_metrics_sent(&f.m, 1);
+    fg_metrics_sent(&f.m, 1);
+    fg_metrics_workflow(&f.m, 1, 1, FG_FAIL_HTTP, 10, 10);
+    fg_metrics_interrupted(&f.m, 1);
+    fg_metrics_dropped(&f.m, 1);
+    assert_int_equal(fg_metrics_check(&f.m, why, sizeof why), 0);
+    cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
+    double v;
+    assert_int_equal(fg_results_metric(e, "requests.sent", &v), 0);
+    assert_true(v == 4);
+    assert_int_equal(fg_results_metric(e, "requests.interrupted", &v), 0);
+    assert_true(v == 1);
+    assert_int_equal(fg_results_metric(e, "requests.unsent", &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(fg_results_metric(e, "warmup.interrupted", &v), 0);
+    assert_true(v == 1);
+    assert_int_equal(fg_results_metric(e, "warmup.dropped", &v), 0);
+    assert_true(v == 1);
+    /* Success over the requests that completed: 2 of 3, not 2 of 4. */
+    assert_int_equal(fg_results_metric(e, "success_rate", &v), 0);
+    assert_true(fabs(v - 2.0 / 3.0) < 1e-9);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted")));
+    assert_null(cJSON_GetObjectItemCaseSensitive(e, "accounting_error"));
+    cJSON_Delete(e);
+
+    /* Each identity broken in turn. */
+    f.m.measured.interrupted = 0;
+    assert_int_equal(fg_metrics_check(&f.m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "requests: sent 4 != ok 2 + failed 1 + timed_out 0 + interrupted 0"));
+    f.m.measured.interrupted = 1;
+    f.m.warmup.interrupted = 0;
+    assert_int_equal(fg_metrics_check(&f.m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "warmup: sent 2"));
+    f.m.warmup.interrupted = 1;
+    f.m.scheduled = 5;
+    assert_int_equal(fg_metrics_check(&f.m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "scheduled 5 != sent 4 + dropped 0 + unsent 0"));
+    f.m.unsent = 1;
+    assert_int_equal(fg_metrics_check(&f.m, why, sizeof why), 0);
+    f.m.measured.ok = 3;
+    f.m.measured.failed = 0;
+    assert_int_equal(fg_metrics_check(&f.m, why, sizeof why), -1);
+    assert_non_null(strstr(why, "2 samples for 3 ok"));
+#ifdef NDEBUG
+    e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
+    const cJSON *bad = cJSON_GetObjectItemCaseSensitive(e, "accounting_error");
+    assert_true(cJSON_IsString(bad));
+    assert_non_null(strstr(bad->valuestring, "2 samples for 3 ok"));
+    cJSON_Delete(e);
+#endif
     fed_free(&f);
 }
 
@@ -418,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_find_in_category),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_accounting_identities),
         cmocka_unit_test(test_unreported_fields_absent),
         cmocka_unit_test(test_cold_start_counted_once_seen),
         cmocka_unit_test(test_no_completion_no_throughput),

@@ -259,7 +259,8 @@ static void test_known_metrics(void **state)
         "functions.x.cold_starts", "functions.x.transfer_bytes", "functions.x.errors.timeout",
         "functions.x.errors.client", "requests.sent", "requests.timed_out", "requests.scheduled",
         "requests.dropped", "requests.unsent", "warmup.ok", "warmup.cold_starts",
-        "warmup.duration_s", "warmup.latency_ms.p95", "window.start_s", "window.end_s",
+        "warmup.duration_s", "warmup.interrupted", "warmup.dropped", "warmup.latency_ms.p95",
+        "window.start_s", "window.end_s",
         "nodes.node1.invocations", "server.cpu_s", "server.peak_rss_kb",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {

@@ -295,6 +295,113 @@ static void test_mappings(void **state)
 #undef WF2
 }
 
+/* "out" entries carry their type: {"from": path, "type": T}; the bare path
+ * (older files) is untyped. Every mistake is named. */
+static void test_output_types(void **state)
+{
+    (void)state;
+    char buf[1024];
+#define WF_OUT(out, blob) \
+    (snprintf(buf, sizeof buf, "{'name':'t','inputs':{'img':'blob'},'steps':[" \
+              "{'id':'a','in':{'x':'$inputs.img'},'out':%s%s}],'edges':[]}", out, blob), buf)
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse(WF_OUT("{'s':{'from':'result.s','type':'string'},"
+                                  "'n':{'type':'number','from':'result.a.n'},"
+                                  "'b':{'from':'result.b','type':'boolean'},"
+                                  "'o':{'from':'result.o','type':'object'},"
+                                  "'l':{'from':'result.l','type':'array'},"
+                                  "'i':{'from':'result.i','type':'blob'},"
+                                  "'u':'result.u'}", ",'blob_out':{'i':'result.ref'}"),
+                           &wf, &err), 0);
+    static const fg_wf_type want[] = {FG_WF_STRING, FG_WF_NUMBER, FG_WF_BOOLEAN, FG_WF_OBJECT,
+                                      FG_WF_ARRAY, FG_WF_BLOB, FG_WF_ANY};
+    assert_int_equal(wf.steps[0].n_out, 7);
+    for (int i = 0; i < 7; i++) assert_int_equal(wf.steps[0].out[i].type, want[i]);
+    assert_string_equal(wf.steps[0].out[1].src_field, "a.n");
+    assert_string_equal(wf.steps[0].out[6].src_field, "u");
+    assert_int_equal(wf.steps[0].blob_out[0].type, FG_WF_ANY);
+    assert_string_equal(fg_wf_type_name(FG_WF_BLOB), "blob");
+    fg_workflow_free(&wf);
+
+    expect_error(WF_OUT("{'s':{'from':'result.s','type':'text'}}", ""),
+                 "steps[0].out.s.type: unknown type 'text' (known: string, number, boolean, "
+                 "object, array, blob)");
+    expect_error(WF_OUT("{'s':{'from':'result.s','type':7}}", ""), "unknown type '(not a string)'");
+    expect_error(WF_OUT("{'s':{'from':'result.s','type':'any'}}", ""), "unknown type 'any'");
+    expect_error(WF_OUT("{'s':{'from':'result.s'}}", ""), "steps[0].out.s: missing 'type'");
+    expect_error(WF_OUT("{'s':{'type':'string'}}", ""), "steps[0].out.s: missing 'from'");
+    expect_error(WF_OUT("{'s':{'from':1,'type':'string'}}", ""), "steps[0].out.s.from: must be a string");
+    expect_error(WF_OUT("{'s':{'from':'s','type':'string'}}", ""), "steps[0].out.s: bad mapping 's'");
+    expect_error(WF_OUT("{'s':{'from':'result.s','type':'string','size':3}}", ""),
+                 "steps[0].out.s: unknown key 'size' (known: from, type)");
+    expect_error(WF_OUT("{'s':3}", ""), "steps[0].out.s: must be a string or {");
+    /* An output passed by reference is a blob. */
+    expect_error(WF_OUT("{'i':{'from':'result.i','type':'string'}}", ",'blob_out':{'i':'result.ref'}"),
+                 "steps[0].out.i: type 'string', but it is in \"blob_out\"");
+    /* Only "out" takes types: "in" and "blob_out" stay paths. */
+    expect_error(WF_OUT("{'i':'result.i'}", ",'blob_out':{'i':{'from':'result.ref','type':'blob'}}"),
+                 "steps[0].blob_out.i: must be a string");
+#undef WF_OUT
+}
+
+/* The most steps of one instance in flight at once (what the descriptor
+ * budget multiplies the load by): the widest set no link path orders. */
+static void test_max_parallel(void **state)
+{
+    (void)state;
+    static const struct { const char *file; int width; } shipped[] = {
+        {"recognizer.json", 2},   /* adult with violence */
+        {"text.json", 1}, {"single.json", 1}};
+    for (int i = 0; i < 3; i++) {
+        fg_workflow wf;
+        load_shipped(shipped[i].file, &wf);
+        assert_int_equal(wf.max_parallel, shipped[i].width);
+        fg_workflow_free(&wf);
+    }
+    fg_workflow wf;
+    fg_err err;
+    assert_int_equal(parse(GOOD, &wf, &err), 0);
+    assert_int_equal(wf.max_parallel, 1);   /* a -> b -> (switch) c: a chain */
+    fg_workflow_free(&wf);
+    assert_int_equal(parse("{'name':'t','inputs':{'img':'blob'},'steps':["
+                           "{'id':'a','in':{'x':'$inputs.img'},'out':{'y':'result.y'}},"
+                           "{'id':'b','in':{'x':'$a.y'},'out':{}},"
+                           "{'id':'c','in':{'x':'$a.y'},'out':{'z':'result.z'}},"
+                           "{'id':'d','in':{'x':'$c.z'},'out':{}},"
+                           "{'id':'e','in':{'x':'$a.y'},'out':{}}],"
+                           "'edges':[{'type':'parallel','from':'a','to':['b','c','e']},"
+                           "{'type':'sequential','from':'c','to':'d'}]}", &wf, &err), 0);
+    /* a fans out to b, c and e, c leads to d: b, c (or d) and e at once */
+    assert_int_equal(wf.max_parallel, 3);
+    fg_workflow_free(&wf);
+}
+
+/* The shipped workflows declare every output's type. */
+static void test_shipped_outputs_typed(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"recognizer.json", "text.json", "single.json"};
+    for (int f = 0; f < 3; f++) {
+        fg_workflow wf;
+        load_shipped(files[f], &wf);
+        for (int i = 0; i < wf.n_steps; i++)
+            for (int k = 0; k < wf.steps[i].n_out; k++)
+                if (wf.steps[i].out[k].type == FG_WF_ANY)
+                    fail_msg("%s: %s.%s has no type", files[f], wf.steps[i].id,
+                             wf.steps[i].out[k].name);
+        fg_workflow_free(&wf);
+    }
+    fg_workflow wf;
+    load_shipped("recognizer.json", &wf);
+    int up = fg_workflow_step_index(&wf, "recognizer__upload");
+    int cen = fg_workflow_step_index(&wf, "recognizer__censor");
+    assert_int_equal(wf.steps[up].out[0].type, FG_WF_BLOB);
+    assert_int_equal(wf.steps[cen].out[0].type, FG_WF_BOOLEAN);
+    assert_int_equal(wf.steps[cen].out[1].type, FG_WF_STRING);
+    fg_workflow_free(&wf);
+}
+
 static void test_blob_out_must_name_an_output(void **state)
 {
     (void)state;
@@ -546,6 +653,9 @@ int main(void)
         cmocka_unit_test(test_invalid_json),
         cmocka_unit_test(test_unknown_step_in_edge),
         cmocka_unit_test(test_mappings),
+        cmocka_unit_test(test_output_types),
+        cmocka_unit_test(test_shipped_outputs_typed),
+        cmocka_unit_test(test_max_parallel),
         cmocka_unit_test(test_blob_out_must_name_an_output),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_unreachable),

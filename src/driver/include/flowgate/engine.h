@@ -42,14 +42,18 @@ typedef struct fg_experiment {
 
 /* Runs one experiment; *entry receives the results JSON entry (caller
  * frees). Fails only when the experiment could not run at all (e.g.
- * unknown scheduler); failed requests are results, not errors. */
+ * unknown scheduler, or a file descriptor limit too low for its load even
+ * after raising the soft limit to the hard one: the message names the
+ * numbers and `ulimit -n`); failed requests are results, not errors. */
 int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf,
                       const fg_cluster *c, const fg_payload *p,
                       const fg_profile *profile, cJSON **entry, fg_err *err);
 
 /* A stop request (stop.h, Ctrl-C) aborts the experiment's in-flight
- * requests; they are reported as "requests.interrupted" (apart from sent =
- * ok + failed + timed_out) with "interrupted": true. No new experiment
+ * requests; they are reported as "requests.interrupted" (warm-up ones as
+ * "warmup.interrupted"), one of the terms of sent = ok + failed +
+ * timed_out + interrupted, and the slots never sent as "unsent" (scheduled
+ * = sent + dropped + unsent), with "interrupted": true. No new experiment
  * should start after it. */
 
 #endif

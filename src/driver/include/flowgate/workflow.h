@@ -10,7 +10,8 @@
  *   { "name": "recognizer", "inputs": {"img": "blob"},
  *     "steps": [ { "id": "recognizer__upload",
  *                  "in":  { "img_b64": "$inputs.img" },          request field <- source
- *                  "out": { "img_b64": "result.img_clean_b64" },  output name <- response path
+ *                  "out": { "img_b64": {"from": "result.img_clean_b64", "type": "blob"} },
+ *                                                  output name <- response path, and its type
  *                  "blob_out": { "img_b64": "result.ref" } }, ... ],  same output, by reference
  *     "payload": {"kind": "image"},                                what the inputs are (below)
  *     "edges": [ { "type": "parallel",   "from": "a", "to": ["b","c"], "shuffle_mb": 3.05 },
@@ -18,6 +19,25 @@
  *                { "type": "switch", "condition": "b.is_adult OR c.illegal",
  *                  "then": [ {"from": ["b","c"], "to": "e",   "shuffle_mb": 0.0002} ],
  *                  "else": [ {"from": ["b","c"], "to": "END", "shuffle_mb": 0.0003} ] } ] }
+ *
+ * Output types. An "out" entry is {"from": "result.<path>", "type": T} or,
+ * untyped, the bare path string (older files; still read). T is one of
+ *   "string"   a JSON string (text)
+ *   "number"   a JSON number
+ *   "boolean"  true or false
+ *   "object"   a JSON object
+ *   "array"    a JSON array
+ *   "blob"     binary data (an image): inline a base64 string (RFC 4648,
+ *              padded); when the run passes data by reference and the step
+ *              names the output in "blob_out", the blob reference found
+ *              there, {"node": string, "key": string, ...}
+ * Every answer is checked against the types of the step's outputs before
+ * anything reads them, the last step's too: a mapped field of another type
+ * makes the invocation "malformed", charged to the step that answered. An
+ * untyped output that another step reads must be a string (what the
+ * function API takes); an untyped output nobody reads may be anything. An
+ * output listed in "blob_out" is of type blob (declared or not; another
+ * declared type is an error at load). A "blob_out" entry is a bare path.
  *
  * "steps" was called "nodes" in older files: the loader accepts either
  * spelling (errors then name the elements as the file does), never both.
@@ -51,6 +71,15 @@
 #define FG_WF_END (-1)
 #define FG_WF_INPUTS (-2)
 
+/* The type an output is declared with ("type" of an "out" entry). */
+typedef enum fg_wf_type {
+    FG_WF_ANY = 0,     /* untyped (a bare path) */
+    FG_WF_STRING, FG_WF_NUMBER, FG_WF_BOOLEAN, FG_WF_OBJECT, FG_WF_ARRAY, FG_WF_BLOB
+} fg_wf_type;
+
+/* "string", ...; "any" for FG_WF_ANY; NULL out of range. */
+const char *fg_wf_type_name(fg_wf_type t);
+
 typedef struct fg_wf_mapping {
     char *name;        /* request field (in) or output name (out) */
     char *source;      /* as written: "$step.output", "$inputs.x", "result.a.b" */
@@ -58,6 +87,8 @@ typedef struct fg_wf_mapping {
                           out/blob_out: the step itself */
     char *src_field;   /* in: output name of the producer (or input name);
                           out/blob_out: response path after "result." ("a.b") */
+    fg_wf_type type;   /* out: the declared type (FG_WF_ANY when untyped);
+                          in, blob_out: FG_WF_ANY */
 } fg_wf_mapping;
 
 typedef struct fg_wf_step {
@@ -107,6 +138,10 @@ typedef struct fg_workflow {
     fg_wf_step *steps;      int n_steps;
     fg_wf_edge *edges;      int n_edges;
     fg_wf_payload payload;
+    int max_parallel;       /* most steps of one instance in flight at once: the
+                             * widest set of steps no link path orders (every
+                             * switch branch counted as if taken: an upper
+                             * bound); set by the loader */
 } fg_workflow;
 
 int  fg_workflow_load(const char *path, fg_workflow *wf, fg_err *err);
