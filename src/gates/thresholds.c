@@ -516,11 +516,11 @@ static void explain_missing(const cJSON *e, const char *prefix, const char *metr
     snprintf(note, size, "%s%s = n/a (not in the results)", prefix, metric);
 }
 
-/* 1 for an absolute bound a busy machine pushes a cell against: an upper
- * bound on a time, a lower bound on a rate. */
+/* 1 for a bound a busy machine pushes a cell against: an upper bound on a
+ * time, a lower bound on a rate; absolute, or relative to a base run (the
+ * cell's own contention against its base's, below). */
 static int contended(const fg_threshold *t)
 {
-    if (t->relative) return 0;
     fg_metric_unit u = fg_metric_unit_of(t->metric);
     if (u == FG_UNIT_TIME) return t->cmp == FG_CMP_LT || t->cmp == FG_CMP_LE;
     if (u == FG_UNIT_RATE) return t->cmp == FG_CMP_GT || t->cmp == FG_CMP_GE;
@@ -543,27 +543,33 @@ fg_outcome fg_thresholds_outcome(const fg_threshold_verdict *v, int n)
     return o;
 }
 
+/* A time limit times f, a rate limit divided by it. */
+static double widened(const fg_threshold *t, double limit, double f)
+{
+    return fg_metric_unit_of(t->metric) == FG_UNIT_TIME ? limit * f : limit / f;
+}
+
 int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experiment,
                             const cJSON *base_experiment, fg_threshold_verdict *out)
 {
     int failed = 0;
     double share = noise_share(experiment);
-    double factor = fg_noise_time_factor(share);
+    /* A relative bound compares two entries: only the contention the cell
+     * had beyond its base's can push it (a busier base only helps it). */
+    double base_factor = base_experiment ? fg_noise_time_factor(noise_share(base_experiment)) : 1;
     for (int i = 0; i < n; i++) {
         fg_threshold_verdict *v = &out[i];
         memset(v, 0, sizeof *v);
         v->t = ts[i];
         v->actual = v->limit = NAN;
         v->noise_share = share;
-        double actual, base = NAN;
+        double actual, base = NAN, written;
         int busy = contended(&ts[i]);
+        double over = ts[i].relative ? base_factor : 1;   /* what the base already had */
+        double factor = fmax(1.0, fg_noise_time_factor(share) / over);
         if (lookup(experiment, ts[i].metric, &actual) == 0) v->actual = actual;
         if (!ts[i].relative) {
-            /* The run got (1 - share) of the cores it expects. */
-            v->limit = ts[i].limit;
-            if (busy && factor != 1.0)
-                v->limit = fg_metric_unit_of(ts[i].metric) == FG_UNIT_TIME ? ts[i].limit * factor
-                                                                           : ts[i].limit / factor;
+            written = ts[i].limit;
         } else if (!base_experiment) {
             v->skipped = 1;
             snprintf(v->note, sizeof v->note, "skipped: no base");
@@ -575,20 +581,18 @@ int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experime
                 failed++;
                 continue;
             }
-            v->limit = ts[i].limit * base;
+            written = ts[i].limit * base;
         }
+        /* The run got (1 - share) of the cores it expects. */
+        v->limit = busy && factor != 1.0 ? widened(&ts[i], written, factor) : written;
         if (isnan(v->actual)) {
             explain_missing(experiment, "", ts[i].metric, v->note, sizeof v->note);
         } else {
             v->pass = holds(v->actual, ts[i].cmp, v->limit);
-            if (ts[i].relative)
-                snprintf(v->note, sizeof v->note, "limit %.6g = %g x base %.6g", v->limit,
-                         ts[i].limit, base);
-            else if (!v->pass && busy && fg_noise_beyond(share)) {
+            if (!v->pass && busy && fg_noise_beyond(share)) {
                 /* Open only if the contention could explain the miss. */
-                double x = fg_noise_explain_factor(share);
-                double most = fg_metric_unit_of(ts[i].metric) == FG_UNIT_TIME ? ts[i].limit * x
-                                                                              : ts[i].limit / x;
+                double most = widened(&ts[i], written,
+                                      fmax(1.0, fg_noise_explain_factor(share) / over));
                 v->inconclusive = holds(v->actual, ts[i].cmp, most);
                 if (v->inconclusive)
                     snprintf(v->note, sizeof v->note,
@@ -599,10 +603,14 @@ int fg_thresholds_eval_base(const fg_threshold *ts, int n, const cJSON *experime
                     snprintf(v->note, sizeof v->note,
                              "fails even allowing for the machine's load (other processes %.0f %% "
                              "of the cores: limit at most %.6g)", share * 100, most);
-            } else if (busy && factor != 1.0)
+            } else if (busy && factor != 1.0) {
                 snprintf(v->note, sizeof v->note,
                          "limit %.6g widened from %.6g: other processes used %.0f %% of the cores",
-                         v->limit, ts[i].limit, share * 100);
+                         v->limit, written, share * 100);
+            } else if (ts[i].relative) {
+                snprintf(v->note, sizeof v->note, "limit %.6g = %g x base %.6g", v->limit,
+                         ts[i].limit, base);
+            }
         }
         failed += !v->pass && !v->inconclusive;
     }

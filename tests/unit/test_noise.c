@@ -178,6 +178,44 @@ static void test_busy_failing_p50_is_inconclusive(void **state)
     assert_float_equal(fg_noise_explain_factor(1.0), 10.0, 1e-9);
 }
 
+/* A bound relative to a base run (A/B threshold tables) is pushed only by
+ * the contention the cell had beyond its base's: the ab_aa_passes run
+ * that went red under a load average of 9-17 (B's p50 89.9 ms against
+ * 2 x A's 43.6) is now widened or open, and a quiet pair stays red. */
+static void test_relative_bound_and_contention(void **state)
+{
+    (void)state;
+    fg_threshold t;
+    fg_threshold_verdict v;
+    assert_int_equal(fg_threshold_parse("p50_ms < 2 * base.p50_ms", &t, NULL), 0);
+    cJSON *a = entry(43.6, 20, 1.0, 0.0), *b = entry(89.9, 20, 1.0, 0.15);
+    /* B had 15 % more of the machine taken: limit 87.2 / 0.85 = 102.6. */
+    assert_int_equal(fg_thresholds_eval_base(&t, 1, b, a, &v), 0);
+    assert_true(v.pass);
+    assert_float_equal(v.limit, 2 * 43.6 / 0.85, 1e-9);
+    cJSON_Delete(b);
+    /* As busy as its base: nothing to widen; red. */
+    cJSON_Delete(a);
+    a = entry(43.6, 20, 1.0, 0.15);
+    b = entry(89.9, 20, 1.0, 0.15);
+    assert_int_equal(fg_thresholds_eval_base(&t, 1, b, a, &v), 1);
+    assert_float_equal(v.limit, 2 * 43.6, 1e-9);
+    cJSON_Delete(b);
+    cJSON_Delete(a);
+    /* B far busier than the bounds allow, a miss its load explains: open. */
+    a = entry(43.6, 20, 1.0, 0.0);
+    b = entry(120, 20, 1.0, 0.5);
+    assert_int_equal(fg_thresholds_eval_base(&t, 1, b, a, &v), 0);
+    assert_true(v.inconclusive && !v.pass);
+    cJSON_Delete(b);
+    /* ... and a miss it cannot explain (2 x 43.6 / 0.5 = 174 ms): red. */
+    b = entry(400, 20, 1.0, 0.5);
+    assert_int_equal(fg_thresholds_eval_base(&t, 1, b, a, &v), 1);
+    assert_false(v.inconclusive);
+    cJSON_Delete(b);
+    cJSON_Delete(a);
+}
+
 static void test_quiet_failing_p50_fails(void **state)
 {
     (void)state;
@@ -309,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_share_between),
         cmocka_unit_test(test_rule_constants),
         cmocka_unit_test(test_busy_failing_p50_is_inconclusive),
+        cmocka_unit_test(test_relative_bound_and_contention),
         cmocka_unit_test(test_quiet_failing_p50_fails),
         cmocka_unit_test(test_busy_success_rate_failure_fails),
         cmocka_unit_test(test_widening_within_limit),
