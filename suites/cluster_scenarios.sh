@@ -1,5 +1,5 @@
 #!/bin/sh
-# cluster_scenarios.sh — the six scenarios (CI scale, `ours`) against a
+# cluster_scenarios.sh — the scenarios (CI scale, `ours`) against a
 # running cluster, e.g. the docker label's containers: each cell's network
 # is set on the nodes by PUT /link, so Vary-Input must come out network-
 # bound there as on the embedded server (the links really were applied),

@@ -226,7 +226,7 @@ foreach(cat smoke standard)
     ENVIRONMENT "${PERF_ENV};FLOWGATE_CONFIG=${CMAKE_BINARY_DIR}/docker-suite.json;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/docker_${cat}.xml")
 endforeach()
 
-# The six scenarios on the containers (CI scale, as suite_scenarios): each
+# The scenarios on the containers (CI scale, as suite_scenarios): each
 # cell's network set on the running nodes (PUT /link), Vary-Input network-
 # bound and Vary-Concurrency compute-bound there too, and the nodes' links
 # as they were afterwards (suites/cluster_scenarios.sh). Own results dir:
@@ -303,7 +303,7 @@ set_tests_properties(workflow_calibrate_text PROPERTIES
 
 # The scenario experiments (data/scenarios.json) as one cmocka group, scaled
 # down by the file's "ci" block (--ci: fewer requests, a short warm-up cap,
-# one replicate, `ours`) so the six run in about 4 minutes on 2 cores. Rates,
+# one replicate, `ours`) so all eight run in a few minutes on 2 cores. Rates,
 # in-flight caps and network conditions stay as the file says. The suite
 # starts its own server (FLOWGATE_ENDPOINTS empty) and sets each cell's
 # network on it (PUT /link), so it needs no perf_server; --override: a ctest run measures, never keeps

@@ -211,10 +211,16 @@ static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *r
     }
     /* Counts that break an accounting identity (README "Results") are no
      * data to pass: the driver said so in the entry. */
-    const cJSON *bad = cJSON_GetObjectItemCaseSensitive(e, "accounting_error");
-    if (cJSON_IsString(bad)) {
+    static const struct { const char *key, *label; } accounting[] = {
+        {"accounting_error", "accounting error"},
+        /* injected faults the driver did not count as injected (faults_check.h) */
+        {"fault_accounting_error", "fault accounting"},
+    };
+    for (size_t k = 0; k < sizeof accounting / sizeof accounting[0]; k++) {
+        const cJSON *bad = cJSON_GetObjectItemCaseSensitive(e, accounting[k].key);
+        if (!cJSON_IsString(bad)) continue;
         char why[200];
-        snprintf(why, sizeof why, "accounting error: %.170s", bad->valuestring);
+        snprintf(why, sizeof why, "%s: %.150s", accounting[k].label, bad->valuestring);
         entry_outcome(t, index, FG_OUTCOME_FAIL, why);
         if (verdict_row(rows, n, cap, cell, why, t, err) != 0) return -1;
     }

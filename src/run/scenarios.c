@@ -17,6 +17,9 @@
  * recorded seed. Resume compares identities as JSON (cJSON_Compare), so
  * any change of schedule, network, scale or seed reruns the cell. */
 #include "flowgate/scenarios.h"
+#include "flowgate/faults.h"
+#include "flowgate/faults_check.h"
+#include "flowgate/stop.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,10 +32,41 @@
 
 static const char *const scenario_keys[] = {"name", "input_mb", "concurrency", "rate_rps",
                                             "requests", "stages", "bandwidth_mbit",
-                                            "latency_ms", "inline", "_comment", NULL};
+                                            "latency_ms", "inline", "faults", "retries",
+                                            "timeout_s", "_comment", NULL};
 static const char *const top_keys[] = {"_comment", "replicates", "schedulers", "arrival", "seed",
                                        "min_requests", "warmup", "warmup_s", "ci", "scenarios",
                                        NULL};
+
+/* "faults": the block every node gets for the cell (checked by the server
+ * when it is set: its one line names the key); "retries" and "timeout_s":
+ * the driver's, so a hang is a timeout and retries can recover. */
+static int read_faults(const cJSON *s, const char *where, fg_scenario_cell *t, fg_err *err)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(s, "faults");
+    const cJSON *retries = cJSON_GetObjectItemCaseSensitive(s, "retries");
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(s, "timeout_s");
+    if (f) {
+        if (!cJSON_IsObject(f)) return fg_err_set(err, "%s: \"faults\" must be an object", where);
+        char *text = cJSON_PrintUnformatted(f);
+        if (!text) return fg_err_set(err, "out of memory");
+        int fits = strlen(text) < sizeof t->faults;
+        if (fits) snprintf(t->faults, sizeof t->faults, "%s", text);
+        free(text);
+        if (!fits) return fg_err_set(err, "%s: \"faults\": longer than %zu bytes", where,
+                                     sizeof t->faults - 1);
+    }
+    if (retries && (!cJSON_IsNumber(retries) || retries->valuedouble < 0 ||
+                    retries->valuedouble > 10 || retries->valuedouble != (int)retries->valuedouble))
+        return fg_err_set(err, "%s: \"retries\" must be an integer from 0 to 10", where);
+    t->retries = retries ? retries->valueint : -1;
+    if (timeout && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble >= FG_MIN_POSITIVE) ||
+                    timeout->valuedouble > 3600))
+        return fg_err_set(err, "%s: \"timeout_s\" must be a number from %g to 3600", where,
+                          FG_MIN_POSITIVE);
+    t->timeout_s = timeout ? timeout->valuedouble : 0;
+    return 0;
+}
 
 static int known(const char *const *keys, const char *k)
 {
@@ -120,6 +154,7 @@ static int expand(fg_scenario_plan *p, const cJSON *s, int index, const fg_run_c
     const cJSON *inl = cJSON_GetObjectItemCaseSensitive(s, "inline");
     if (inl && !cJSON_IsBool(inl)) return fg_err_set(err, "%s: \"inline\" must be true or false", where);
     t.inline_data = cJSON_IsTrue(inl);
+    if (read_faults(s, where, &t, err) != 0) return -1;
     const cJSON *stages = cJSON_GetObjectItemCaseSensitive(s, "stages");
     int n_conc = 0, n_rates = 0, requests = 0;
     if (stages) {
@@ -350,6 +385,9 @@ cJSON *fg_scenario_identity(const fg_scenario_plan *p, const fg_scenario_cell *c
     cJSON_AddNumberToObject(o, "bandwidth_mbit", c->bandwidth_mbit);
     if (c->inline_data) cJSON_AddTrueToObject(o, "inline");
     cJSON_AddNumberToObject(o, "latency_ms", c->latency_ms);
+    if (c->faults[0]) cJSON_AddItemToObject(o, "faults", cJSON_Parse(c->faults));
+    if (c->retries >= 0) cJSON_AddNumberToObject(o, "retries", c->retries);
+    if (c->timeout_s > 0) cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
     cJSON_AddStringToObject(o, "scheduler", c->scheduler);
     cJSON_AddNumberToObject(o, "replicates", p->replicates);
     return o;
@@ -436,6 +474,41 @@ static int save_summary(fg_runner *r, const fg_scenario_cell *c, cJSON *identity
     return fg_runner_save(r, "scenario_cells", cells, err);
 }
 
+/* Each replicate with the faults set afresh (the server's counts restart),
+ * then the counts read back and held against the entry's (faults_check.h).
+ * No warm-up: every invocation the servers see is one the entry counts. */
+static int run_with_faults(fg_runner *r, fg_experiment *x, int replicates, const char *faults,
+                           fg_err *err)
+{
+    const fg_cluster *cl = fg_runner_cluster(r);
+    x->warmup = 0;
+    int rc = 0;
+    for (int k = 0; k < replicates && rc == 0 && !fg_stop_requested(); k++) {
+        const cJSON *entry = NULL;
+        fg_runner_set_repeat(r, k);
+        if (fg_cluster_set_faults(cl, faults, err) != 0 ||
+            fg_runner_experiment(r, x, 1, &entry, err) != 0) {
+            rc = -1;
+            break;
+        }
+        cJSON *seen = fg_cluster_faults_seen(cl, err);
+        if (!seen) {
+            rc = -1;
+            break;
+        }
+        cJSON *e = (cJSON *)entry;
+        char why[300];
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "interrupted")) &&
+            fg_faults_account(e, seen, why, sizeof why) != 0)
+            cJSON_AddStringToObject(e, "fault_accounting_error", why);
+        cJSON_AddItemToObject(e, "faults", seen);
+    }
+    fg_runner_set_repeat(r, 0);
+    fg_err ignored;
+    if (fg_cluster_set_faults(cl, "{}", rc ? &ignored : err) != 0 && rc == 0) rc = -1;
+    return rc;
+}
+
 int fg_scenario_run_cell(fg_runner *r, const fg_scenario_plan *p, const fg_scenario_cell *c,
                          const cJSON *prior, int override, int *resumed, int *first, int *count,
                          fg_err *err)
@@ -468,7 +541,11 @@ int fg_scenario_run_cell(fg_runner *r, const fg_scenario_plan *p, const fg_scena
         x.warmup = p->warmup;
         x.warmup_s = p->warmup_s;
         x.queue_at_cap = 1;
-        if (fg_runner_experiment(r, &x, p->replicates, NULL, err) != 0) goto fail;
+        if (c->retries >= 0) x.retries = c->retries;
+        if (c->timeout_s > 0) x.timeout_s = c->timeout_s;
+        if (c->faults[0] ? run_with_faults(r, &x, p->replicates, c->faults, err) != 0
+                         : fg_runner_experiment(r, &x, p->replicates, NULL, err) != 0)
+            goto fail;
         for (int i = *first; i < cJSON_GetArraySize(exps); i++)
             cJSON_AddItemToObject(cJSON_GetArrayItem(exps, i), "scenario",
                                   cJSON_Duplicate(identity, 1));

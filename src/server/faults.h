@@ -22,8 +22,9 @@
  *                 without a worker slot, then the connection is closed;
  *                 a client that gives up first ends the hold
  *   drip          the real answer, sent at bytes_per_s (default 1024)
- *   wrong_type    the real answer with its first output field's value
- *                 replaced by the number 42 (still valid JSON)
+ *   wrong_type    the real answer with every output field's value
+ *                 replaced by 42 ("42" for a number; still valid JSON),
+ *                 so whatever a workflow maps is of the wrong type
  *   reset         the connection closed without an answer
  * "down_s": S refuses every request to the node (the connection closed,
  * no answer) for S seconds from when the block is set, except /faults

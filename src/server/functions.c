@@ -12,9 +12,9 @@
  * and the tail knob's counted invocations sleep after that, both still
  * inside the slot and in exec_ms (slowdown.h).
  *
- * The wrong_type fault (faults.h) swaps the first field the function
- * added for a value of another type, in the reply tree before printing:
- * the reply stays valid JSON and every other field is real.
+ * The wrong_type fault (faults.h) swaps every field the function added
+ * for a value of another type, in the reply tree before printing: the
+ * reply stays valid JSON with its identity and timings real.
  *
  * Container mode is a drop-in for a reference container: it also takes the
  * reference's input names (upload "data", extract/mosaic "img_clean",
@@ -389,17 +389,23 @@ static void add_timings(call *c, cJSON *res, double recv_ms, double queue_ms,
     }
 }
 
-/* Replaces the first field after `after` with a value of another type. */
+/* Replaces every field after `after` (the function's outputs) with a value
+ * of another type: whichever of them a workflow maps, it is wrong, so the
+ * fault is malformed for every workflow. 1 when at least one was. */
 static int swap_type(cJSON *res, cJSON *after)
 {
-    cJSON *first = after ? after->next : NULL;
-    if (!first) return 0;
-    cJSON *wrong = cJSON_IsNumber(first) ? cJSON_CreateString("42") : cJSON_CreateNumber(42);
-    if (wrong && (wrong->string = strdup(first->string)) &&
-        cJSON_ReplaceItemViaPointer(res, first, wrong))
-        return 1;
-    cJSON_Delete(wrong);
-    return 0;
+    int swapped = 0;
+    for (cJSON *field = after ? after->next : NULL, *next; field; field = next) {
+        next = field->next;
+        cJSON *wrong = cJSON_IsNumber(field) ? cJSON_CreateString("42") : cJSON_CreateNumber(42);
+        if (wrong && (wrong->string = strdup(field->string)) &&
+            cJSON_ReplaceItemViaPointer(res, field, wrong)) {
+            swapped = 1;
+            continue;
+        }
+        cJSON_Delete(wrong);
+    }
+    return swapped;
 }
 
 static int invoke(fg_node *node, const fg_function *fn, fg_buf *body, double recv_ms,

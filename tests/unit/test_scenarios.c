@@ -1,5 +1,5 @@
 /* test_scenarios.c — the scenario file and its statistics (scenarios.c):
- * data/scenarios.json expands into the issue's six scenarios (cells per
+ * data/scenarios.json expands into the six scenarios and the two fault ones (cells per
  * axis value and scheduler, the spike's two stages), the request scale
  * shrinks counts only, one scenario can be picked by name, every bad
  * file is refused in one line naming the problem, and the per-cell
@@ -42,8 +42,8 @@ static void test_shipped_file(void **state)
     fg_scenario_plan p;
     fg_err err;
     if (fg_scenarios_load(NULL, NULL, &c, NULL, 0, 0, &p, &err) != 0) fail_msg("%s", err.msg);
-    /* (1 + 4 + 4 + 5 + 3 + 1) cells x 4 schedulers */
-    assert_int_equal(p.n_cells, 18 * 4);
+    /* (1 + 4 + 4 + 5 + 3 + 1 + 1 + 1) cells x 4 schedulers */
+    assert_int_equal(p.n_cells, 20 * 4);
     assert_int_equal(p.replicates, 3);
     const fg_scenario_cell *b = find(&p, "sc_Burst-Spike_input2.0mb_staged_palette");
     assert_int_equal(b->n_stages, 2);
@@ -56,6 +56,17 @@ static void test_shipped_file(void **state)
     assert_int_equal(v->stages[0].requests, 30);
     assert_int_equal(find(&p, "sc_Small-Msgs_input0.1mb_conc20_rate80_faaspr")->stages[0].requests,
                      1200);
+    /* The fault scenarios: the block for every node, the driver's retries and timeout. */
+    const fg_scenario_cell *f = find(&p, "sc_Faults-Retried_input0.1mb_conc10_rate10_ours");
+    assert_non_null(f);
+    char block[sizeof f->faults];
+    snprintf(block, sizeof block, "%s", f->faults);
+    assert_non_null(strstr(block, "\"kind\":\"reset\""));
+    assert_int_equal(f->retries, 2);
+    assert_true(f->timeout_s == 3);
+    f = find(&p, "sc_Faults_input0.1mb_conc10_rate10_ours");
+    assert_int_equal(f->retries, -1);   /* the run's */
+    assert_string_equal(find(&p, "sc_Baseline-CleanNet_input5.0mb_conc5_rate2_ours")->faults, "");
     fg_scenarios_free(&p);
 
     /* Scaled: counts shrink (never below min_requests), rates do not. */
@@ -70,10 +81,10 @@ static void test_shipped_file(void **state)
     assert_int_equal(p.cells[0].stages[0].requests, 5);   /* ceil(3) -> min_requests 5 */
     fg_scenarios_free(&p);
 
-    /* --ci: the file's "ci" block: all six, scaled down, `ours`, 1 replicate. */
+    /* --ci: the file's "ci" block: all eight, scaled down, `ours`, 1 replicate. */
     c = base_cfg(1);
     if (fg_scenarios_load(NULL, NULL, &c, NULL, 0, 1, &p, &err) != 0) fail_msg("%s", err.msg);
-    assert_int_equal(p.n_cells, 18);
+    assert_int_equal(p.n_cells, 20);
     assert_int_equal(p.replicates, 1);
     assert_true(p.request_scale < 1 && p.warmup_s > 0);
     const fg_scenario_cell *s = find(&p, "sc_Small-Msgs_input0.1mb_conc20_rate80_ours");

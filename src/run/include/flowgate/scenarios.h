@@ -24,6 +24,9 @@ typedef struct fg_scenario_cell {
     double bandwidth_mbit, latency_ms;
     int inline_data;           /* data travels in every request, as the reference's
                                 * containers take it (the scenario's "inline") */
+    char faults[1024];         /* "": none; the block every node gets (faults.h) */
+    int retries;               /* -1: the run's */
+    double timeout_s;          /* 0: the run's */
     char scheduler[32];
 } fg_scenario_cell;
 
