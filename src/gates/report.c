@@ -127,7 +127,7 @@ static void entry_outcome(fg_threshold_table *t, int index, fg_outcome o, const 
     t->entry_outcome[index] = fg_outcome_combine(t->entry_outcome[index], o);
     if (o != FG_OUTCOME_PASS && (o == FG_OUTCOME_FAIL || !t->entry_reason[index][0]) &&
         t->entry_outcome[index] == o && why)
-        snprintf(t->entry_reason[index], sizeof t->entry_reason[index], "%s", why);
+        snprintf(t->entry_reason[index], sizeof t->entry_reason[index], "%.159s", why);
 }
 
 static int cell_rows(const cJSON *exps, const cJSON *e, int index, const char *run_category,
