@@ -53,7 +53,11 @@ cmd_run() {
   install_missing
   build build
   local rc=0
+  # Ctrl-C: flowgate finishes its results file and exits 1; the script then
+  # stops too, instead of going on to plot the interrupted run.
+  trap 'exit 130' INT TERM
   ./build/flowgate run standard "$@" || rc=$?
+  trap - INT TERM
   # Plots are rendered even when a gate failed: they show why.
   ./build/flowgate plot --latest
   return $rc
@@ -75,7 +79,8 @@ cmd_test() {
   ctest --test-dir build-fuzz -L fuzz --output-on-failure || rc=1
   ctest --test-dir build -L perf -LE scale --output-on-failure || rc=1
   FLOWGATE_REQUEST_SCALE=$scale ctest --test-dir build -L scale --output-on-failure || rc=1
-  # The six scenarios, scaled down by the test itself (suites/suites.cmake).
+  # The scenarios (the two fault ones too), scaled down by the test itself
+  # (suites/suites.cmake).
   ctest --test-dir build -L scenarios --output-on-failure || rc=1
   # The node set as containers: the fixture starts a Docker engine when none
   # answers and stops it after (fixtures/containers/ctest.sh).

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const fg_fail_class_names[FG_FAIL_CLASSES] = {
@@ -167,6 +168,34 @@ int fg_results_create(const char *path, const cJSON *root, fg_err *err)
     }
     unlink(tmp);
     return rc;
+}
+
+int fg_results_create_run(const char *dir, int scale_prefix, cJSON *root, char *path,
+                          size_t path_size, fg_err *err)
+{
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(root, "run");
+    if (!cJSON_IsObject(run)) return fg_err_set(err, "results: no run object");
+    if (fg_mkdirs(dir, err) != 0) return -1;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[24], id[40];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int n = 1; n <= 1000; n++) {
+        if (n == 1) snprintf(id, sizeof id, "%s", stamp);
+        else snprintf(id, sizeof id, "%s-%d", stamp, n);
+        if ((size_t)snprintf(path, path_size, "%s/%sexperiment_results_%s.json", dir,
+                             scale_prefix ? "scale_" : "", id) >= path_size)
+            return fg_err_set(err, "%s: path too long", dir);
+        cJSON *v = cJSON_CreateString(id);
+        if (cJSON_GetObjectItemCaseSensitive(run, "id"))
+            cJSON_ReplaceItemInObjectCaseSensitive(run, "id", v);
+        else
+            cJSON_AddItemToObject(run, "id", v);
+        int rc = fg_results_create(path, root, err);
+        if (rc <= 0) return rc;
+    }
+    return fg_err_set(err, "%s: cannot create: 1000 runs in one second", path);
 }
 
 const cJSON *fg_results_experiments(const cJSON *root)

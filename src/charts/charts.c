@@ -10,6 +10,8 @@
 #include "flowgate/json.h"
 #include "flowgate/results.h"
 #include "flowgate/scenario_report.h"
+#include "flowgate/stop.h"
+#include "gnuplot.h"
 
 static int usable_as_dir(const char *name)
 {
@@ -52,28 +54,17 @@ static int plot_category(cJSON *root, const char *category, const char *results_
     return rc;
 }
 
-int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summary *s, fg_err *err)
+/* The charts of root into dir (the staging folder): a scenario report, one
+ * set of run charts, or a set per category. */
+static int plot_into(cJSON *root, const char *results_path, const char *dir, fg_plot_summary *s,
+                     fg_err *err)
 {
-    cJSON *root = fg_results_load(results_path, err);
-    if (!root) return -1;
-    const char *id = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "id");
-    char dir[1024];
-    if (!usable_as_dir(id)) {
-        cJSON_Delete(root);
-        return fg_err_set(err, "%s: run.id missing or not usable as a directory name", results_path);
-    }
-    snprintf(dir, sizeof dir, "%s/%s", out_root, id);
-
     /* Scenario runs vary rate and network as well as size and concurrency:
      * they get their own per-scenario charts and table. */
     if (fg_scenario_report_applies(root)) {
         memset(s, 0, sizeof *s);
-        snprintf(s->dir, sizeof s->dir, "%s", dir);
-        snprintf(s->run_id, sizeof s->run_id, "%s", id);
         snprintf(s->category, sizeof s->category, "scenarios");
-        int rc = fg_scenario_report(root, dir, 1, &s->cells, err);
-        cJSON_Delete(root);
-        return rc;
+        return fg_scenario_report(root, dir, 1, &s->cells, err);
     }
 
     /* A scale file holds several categories whose cells can share an id
@@ -91,25 +82,47 @@ int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summ
         for (int i = 0; i < n_cats; i++) seen |= !strcmp(cats[i], c);
         if (!seen && n_cats < 16) cats[n_cats++] = c;
     }
-    int rc = 0;
-    if (n_cats <= 1) {
-        rc = run_charts(root, results_path, dir, s, err);
-    } else {
-        int cells = 0;
-        for (int i = 0; i < n_cats && rc == 0; i++) {
-            char sub[1200];
-            if (!usable_as_dir(cats[i])) {
-                rc = fg_err_set(err, "%s: category '%s' not usable as a directory name",
-                                results_path, cats[i]);
-                break;
-            }
-            snprintf(sub, sizeof sub, "%s/%s", dir, cats[i]);
-            rc = plot_category(root, cats[i], results_path, sub, s, err);
-            cells += s->cells;
-        }
-        s->cells = cells;
-        snprintf(s->dir, sizeof s->dir, "%s", dir);
+    if (n_cats <= 1) return run_charts(root, results_path, dir, s, err);
+    int cells = 0, rc = 0;
+    for (int i = 0; i < n_cats && rc == 0; i++) {
+        char sub[1400];
+        if (!usable_as_dir(cats[i]))
+            return fg_err_set(err, "%s: category '%s' not usable as a directory name",
+                              results_path, cats[i]);
+        snprintf(sub, sizeof sub, "%s/%s", dir, cats[i]);
+        rc = plot_category(root, cats[i], results_path, sub, s, err);
+        cells += s->cells;
     }
+    s->cells = cells;
+    return rc;
+}
+
+int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summary *s, fg_err *err)
+{
+    cJSON *root = fg_results_load(results_path, err);
+    if (!root) return -1;
+    const char *id = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "id");
+    char dir[1024];
+    if (!usable_as_dir(id)) {
+        cJSON_Delete(root);
+        return fg_err_set(err, "%s: run.id missing or not usable as a directory name", results_path);
+    }
+    snprintf(dir, sizeof dir, "%s/%s", out_root, id);
+    /* Everything is drawn in a staging folder and moved into dir whole
+     * (gnuplot.h): a stop or a failure leaves no partial file. */
+    fg_plot_stage st;
+    int rc = fg_plot_stage_open(&st, dir, err);
+    if (rc == 0) {
+        rc = plot_into(root, results_path, st.tmp, s, err);
+        if (rc == 0 && fg_stop_requested()) rc = fg_err_set(err, "%s", FG_PLOT_INTERRUPTED);
+        fg_err close_err;
+        if (fg_plot_stage_close(&st, rc == 0, &close_err) != 0 && rc == 0) {
+            *err = close_err;
+            rc = -1;
+        }
+    }
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    snprintf(s->run_id, sizeof s->run_id, "%s", id);
     cJSON_Delete(root);
     if (rc != 0) return -1;
     if (s->cells == 0) return fg_err_set(err, "%s: no measured cells to plot", results_path);

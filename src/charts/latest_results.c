@@ -22,8 +22,9 @@ static int newer_first(const void *a, const void *b)
     return (x->tv_nsec < y->tv_nsec) - (x->tv_nsec > y->tv_nsec);
 }
 
-int fg_plot_latest_results(const char *dir, const char *category, char *path, size_t path_size,
-                           fg_err *err)
+/* The newest of category; with_cells: only a file holding experiments. */
+static int latest(const char *dir, const char *category, int with_cells, char *path,
+                  size_t path_size, fg_err *err)
 {
     DIR *d = opendir(dir);
     if (!d) return fg_err_set(err, "%s: cannot open: %s", dir, strerror(errno));
@@ -54,7 +55,8 @@ int fg_plot_latest_results(const char *dir, const char *category, char *path, si
         cJSON *root = fg_results_load(list[i].path, NULL);
         if (!root) continue;
         const char *cat = fg_json_string(cJSON_GetObjectItemCaseSensitive(root, "run"), "category");
-        if (!category || !*category || (cat && !strcmp(cat, category))) {
+        if ((!category || !*category || (cat && !strcmp(cat, category))) &&
+            (!with_cells || cJSON_GetArraySize(fg_results_experiments(root)) > 0)) {
             snprintf(path, path_size, "%s", list[i].path);
             rc = 0;
         }
@@ -62,7 +64,19 @@ int fg_plot_latest_results(const char *dir, const char *category, char *path, si
     }
     free(list);
     if (rc != 0)
-        fg_err_set(err, "%s: no results file%s%s", dir, category && *category ? " of category " : "",
-                   category && *category ? category : "");
+        fg_err_set(err, "%s: no results file%s%s%s", dir, with_cells ? " with experiments" : "",
+                   category && *category ? " of category " : "", category && *category ? category : "");
     return rc;
+}
+
+int fg_plot_latest_results(const char *dir, const char *category, char *path, size_t path_size,
+                           fg_err *err)
+{
+    return latest(dir, category, 0, path, path_size, err);
+}
+
+int fg_latest_results_with_cells(const char *dir, const char *category, char *path,
+                                 size_t path_size, fg_err *err)
+{
+    return latest(dir, category, 1, path, path_size, err);
 }

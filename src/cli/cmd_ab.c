@@ -7,8 +7,10 @@
  *
  * Without system flags A and B are two separate servers of the same binary
  * and profile: an A/A run, which must not fail. --b-slowdown F makes B the
- * A nodes file with every node F times as slow. Ctrl-C (or SIGTERM): the
- * running cell ends, marked interrupted; no other starts; the run fails.
+ * A nodes file with every node F times as slow. Ctrl-C (or SIGTERM) at any
+ * moment (the catcher is installed first): the running cell ends, marked
+ * interrupted; no other starts; the run fails with one line saying where
+ * (ab_sides.h), both sides' results files marked interrupted.
  * Exit: 0 no regression, 1 a regression (or a missing, failed or
  * interrupted cell), 2 bad input or setup, 3 inconclusive (0 with
  * --inconclusive=pass). */
@@ -78,6 +80,8 @@ static void usage(FILE *out)
         "culprit: the functions and critical-path parts that account for the added time.\n"
         "Writes results/ab-<id>/{A,B}/experiment_results_*.json, verdict.txt, verdict.json\n"
         "and junit.xml (a regression is a failure, inconclusive a skipped testcase).\n"
+        "Ctrl-C (SIGTERM) at any moment: exit 1, one line on stderr saying where it\n"
+        "stopped, both sides' results files marked interrupted.\n"
         "Exit: 0 no regression, 1 a regression (or missing, failed or interrupted cells),\n"
         "2 bad input or setup, 3 inconclusive.\n");
 }
@@ -170,6 +174,8 @@ static int parse_args(int argc, char **argv, const char **category, ab_flags *f,
 
 int cmd_ab(int argc, char **argv)
 {
+    /* First: a stop at any moment from here ends as a stop (finish.h). */
+    fg_run_catch_stop();
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);

@@ -1,7 +1,9 @@
 /* cmd_plot.c — `flowgate plot`: charts of one run, or of the newest run, or
  * of every run written since a stamp file (what the perf ctest fixture
  * uses to plot exactly the runs of one ctest session). The work is in
- * src/charts; this file only picks the results files. */
+ * src/charts; this file only picks the results files. Ctrl-C (SIGTERM):
+ * gnuplot is stopped, the temporaries removed (charts.h), exit 1 with one
+ * line; a second one kills. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,9 @@
 #include "commands.h"
 #include "flowgate/charts.h"
 #include "flowgate/config.h"
+#include "flowgate/finish.h"
 #include "flowgate/latest_results.h"
+#include "flowgate/stop.h"
 
 static void usage(FILE *out)
 {
@@ -23,14 +27,29 @@ static void usage(FILE *out)
             "  --since STAMP    every results file modified after the file STAMP\n"
             "  --out DIR        charts go to DIR/<run-id>/ (default plots)\n"
             "  --results DIR    results directory (default $FLOWGATE_RESULTS_DIR or results)\n"
-            "Needs gnuplot (Debian: gnuplot-nox).\n");
+            "Needs gnuplot (Debian: gnuplot-nox). A chart appears only whole; Ctrl-C keeps\n"
+            "the finished ones, removes the rest and exits 1.\n");
+}
+
+/* A stop (Ctrl-C, SIGTERM): one line, exit 1. */
+static int interrupted(const char *path, const char *dir)
+{
+    if (dir && *dir)
+        fprintf(stderr, "flowgate plot: interrupted during plots of %s; the charts finished "
+                "before it are in %s, no partial file left\n", path, dir);
+    else
+        fprintf(stderr, "flowgate plot: interrupted during plots, before %s\n", path);
+    return FG_EXIT_FAIL;
 }
 
 static int plot_one(const char *path, const char *out)
 {
     fg_plot_summary s;
+    memset(&s, 0, sizeof s);
     fg_err err = {{0}};
+    if (fg_stop_requested()) return interrupted(path, NULL);
     if (fg_plot_results(path, out, &s, &err) != 0) {
+        if (fg_stop_requested()) return interrupted(path, s.dir);
         fprintf(stderr, "flowgate plot: %s\n", err.msg);
         return 2;
     }
@@ -66,8 +85,13 @@ static int plot_since(const char *results_dir, const char *stamp_path, const cha
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", results_dir, de->d_name);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !newer_than(&st, &stamp)) continue;
-        if (plot_one(path, out) != 0) rc = 2;
+        int one = plot_one(path, out);
         plotted++;
+        if (one == FG_EXIT_FAIL) {   /* stopped: that file's line said so */
+            rc = one;
+            break;
+        }
+        if (one != 0) rc = 2;
     }
     closedir(d);
     if (!plotted) printf("flowgate plot: no results written since %s: nothing to plot\n", stamp_path);
@@ -76,6 +100,8 @@ static int plot_since(const char *results_dir, const char *stamp_path, const cha
 
 int cmd_plot(int argc, char **argv)
 {
+    /* First: a stop at any moment ends as a stop, its temporaries removed. */
+    fg_run_catch_stop();
     const char *path = NULL, *out = "plots", *since = NULL, *category = NULL, *results_dir = NULL;
     int latest = 0;
     for (int i = 1; i < argc; i++) {

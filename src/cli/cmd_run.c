@@ -5,19 +5,21 @@
  * per experiment, then check the thresholds (finish.h).
  *
  * `scale` runs large_input, high_concurrency and extreme in sequence into
- * one scale_experiment_results_<id>.json; `test` is smoke. Ctrl-C (or
- * SIGTERM) ends the current experiment early (its unfinished requests are
- * reported as interrupted), keeps every finished one and stops the embedded
- * server; a second one kills.
- * The results file exists (valid JSON, run.interrupted) from the moment
- * the endpoints are healthy, so even a run stopped before its first cell
- * leaves one; an interrupted run never prints "all thresholds pass".
+ * one scale_experiment_results_<id>.json; `test` is smoke. The stop catcher
+ * is the first thing installed and stays until the process exits: Ctrl-C
+ * (or SIGTERM) at any moment ends the current experiment early (its
+ * unfinished requests are reported as interrupted), keeps every finished
+ * one, stops the embedded server and ends with one line on stderr,
+ * "flowgate run: interrupted <where>; results: <path> (<cells>)"; a
+ * second one kills. The results file exists (valid JSON) from the moment
+ * the endpoints are healthy; a run stopped before that still leaves one
+ * (finished, run.interrupted, no experiments); an interrupted run never
+ * prints "all thresholds pass" and its file's run.outcome is "fail".
  * Exit: 0 all thresholds pass, 1 a threshold failed or the run was
- * interrupted (also during the health wait), 2 bad input or setup, 3 no
- * check failed but some were inconclusive because other processes took
- * more of the machine than the bounds allow (thresholds.h);
- * --inconclusive=pass (config "inconclusive", FLOWGATE_INCONCLUSIVE) makes
- * that 0.
+ * interrupted, 2 bad input or setup, 3 no check failed but some were
+ * inconclusive because other processes took more of the machine than the
+ * bounds allow (thresholds.h); --inconclusive=pass (config "inconclusive",
+ * FLOWGATE_INCONCLUSIVE) makes that 0.
  *
  * `flowgate run scenarios [NAME] [--override] [--ci]`: the scenario
  * experiments of data/scenarios.json (scenarios.h). The network changes per
@@ -33,6 +35,8 @@
 #include "commands.h"
 #include "run_flags.h"
 #include "flowgate/config.h"
+#include "flowgate/finish.h"
+#include "flowgate/stop.h"
 #include "flowgate/matrix_run.h"
 #include "flowgate/latest_results.h"
 #include "flowgate/results.h"
@@ -89,6 +93,8 @@ static void usage(FILE *out)
 "Time and rate bounds are widened by the contention measured during each cell\n"
         "(other processes' share of the cores, x 1/(1 - share), share capped at 0.25);\n"
         "beyond 0.25 a failing time or rate check is inconclusive, not failed.\n"
+        "Ctrl-C (SIGTERM) at any moment: the run ends early, its results file (always\n"
+        "written, marked interrupted) and one line on stderr saying where it stopped.\n"
         "Exit: 0 thresholds pass, 1 a threshold failed or the run was interrupted, 2 bad\n"
         "input or setup, 3 inconclusive (machine busy; --inconclusive=pass makes it 0).\n", fg_variant_list("|", (char[96]){""}, 96), (unsigned long long)FG_ARRIVAL_DEFAULT_SEED);
 }
@@ -135,7 +141,7 @@ static cJSON *load_prior(const char *dir, int override)
 {
     char path[1024];
     fg_err err;
-    if (override || fg_plot_latest_results(dir, "scenarios", path, sizeof path, &err) != 0)
+    if (override || fg_latest_results_with_cells(dir, "scenarios", path, sizeof path, &err) != 0)
         return NULL;
     cJSON *prior = fg_results_load(path, &err);
     if (prior) printf("resuming from %s (--override reruns every cell)\n", path);
@@ -163,9 +169,11 @@ static int run_scenarios(const cmd_flags *f)
         fprintf(stderr, "flowgate run: %s\n", err.msg);
         return 2;
     }
+    const fg_run_output o = {stdout, stderr, "flowgate run"};
     if (fg_run_preflight(&cfg, &run_flags_server_checks, &err) != 0) {
-        fprintf(stderr, "flowgate run: %s\n", err.msg);
         fg_scenarios_free(&plan);
+        if (fg_stop_requested()) return fg_run_stopped_early(&cfg, &o);
+        fprintf(stderr, "flowgate run: %s\n", err.msg);
         return 2;
     }
     cJSON *thresholds = NULL;
@@ -177,7 +185,6 @@ static int run_scenarios(const cmd_flags *f)
     printf("scenarios: %d cells x %d replicates, request scale %g\n", plan.n_cells,
            plan.replicates, plan.request_scale);
     cJSON *prior = load_prior(cfg.results_dir, f->override);
-    const fg_run_output o = {stdout, stderr, "flowgate run"};
     int status = fg_scenarios_run(&cfg, &plan, prior, f->override, thresholds, &o);
     cJSON_Delete(prior);
     cJSON_Delete(thresholds);
@@ -187,6 +194,8 @@ static int run_scenarios(const cmd_flags *f)
 
 int cmd_run(int argc, char **argv)
 {
+    /* First: a stop at any moment from here ends as a stop (finish.h). */
+    fg_run_catch_stop();
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -216,9 +225,12 @@ int cmd_run(int argc, char **argv)
     }
     fg_log_threshold = run_cfg.log_level;
 
-    /* Every input before the machine probe (thresholds) and the server. */
+    const fg_run_output o = {stdout, stderr, "flowgate run"};
+    /* Every input before the machine probe (thresholds) and the server; a
+     * stop that cut a check short is a stop, not bad input. */
     for (int i = 0; i < n_parts; i++)
         if (fg_run_preflight(&parts[i], &run_flags_server_checks, &err) != 0) {
+            if (fg_stop_requested()) return fg_run_stopped_early(&run_cfg, &o);
             fprintf(stderr, "flowgate run: %s\n", err.msg);
             return 2;
         }
@@ -232,7 +244,6 @@ int cmd_run(int argc, char **argv)
         }
     }
 
-    const fg_run_output o = {stdout, stderr, "flowgate run"};
     int status = fg_matrix_run(&run_cfg, parts, n_parts, thresholds, &o);
     cJSON_Delete(thresholds);
     return status;

@@ -107,6 +107,10 @@ static int regression_shown(const ab_state *st)
     return 0;
 }
 
+/* The stops that decided every cell there was to decide: compared by
+ * address, so no string comparison can be misjudged as constant. */
+static const char stop_regression[] = "a regression is shown", stop_decided[] = "every cell decided";
+
 /* The pairs, until a stop (ab.h). */
 static int run_pairs(ab_state *st, double t0, const char **stop, fg_err *err)
 {
@@ -152,11 +156,11 @@ static int run_pairs(ab_state *st, double t0, const char **stop, fg_err *err)
             sys->on_look(sys->ctx, st->pairs, p->n_cells - open, p->n_cells,
                          (sys->now_ms(sys->ctx) - t0) / 1000.0);
         if (regression_shown(st)) {
-            *stop = "a regression is shown";
+            *stop = stop_regression;
             return 0;
         }
         if (open == 0) {
-            *stop = "every cell decided";
+            *stop = stop_decided;
             return 0;
         }
     }
@@ -202,8 +206,7 @@ int fg_ab_run(const fg_ab_plan *plan, const fg_ab_systems *sys, fg_ab_result *ou
     int rc = run_pairs(&st, t0, &stop, err);
     /* A stop off the schedule (budget, request, a look that was not the
      * last) ends with a final look spending what is left. */
-    int decided_stop = !strcmp(stop, "a regression is shown") ||
-                       !strcmp(stop, "every cell decided");
+    int decided_stop = stop == stop_regression || stop == stop_decided;
     if (rc == 0 && !decided_stop && st.pairs > 0 && !(st.last_look == st.pairs && st.last_final))
         rc = look(&st, 1, err);
     if (rc != 0) {

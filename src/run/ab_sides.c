@@ -21,6 +21,8 @@
 #include "flowgate/compare.h"
 #include "flowgate/engine.h"
 #include "flowgate/http_client.h"
+#include "flowgate/log.h"
+#include "flowgate/results.h"
 #include "flowgate/runner.h"
 #include "flowgate/thresholds.h"
 #include "flowgate/stop.h"
@@ -192,6 +194,8 @@ typedef struct ab_sides {
     fg_runner *r[2];
     const ab_cell *cells;
     FILE *out;
+    int opening;     /* the side whose runner is opening (the health wait's) */
+    int last_side;   /* the side that ran the last cell, -1 none yet */
 } ab_sides;
 
 static int sides_run_cell(void *ctx, int side, int cell, int pair, const cJSON **entry,
@@ -200,6 +204,7 @@ static int sides_run_cell(void *ctx, int side, int cell, int pair, const cJSON *
     ab_sides *s = ctx;
     const ab_cell *c = &s->cells[cell];
     fg_runner_set_repeat(s->r[side], pair);
+    s->last_side = side;
     *entry = NULL;
     return fg_runner_cell(s->r[side], c->mb, c->concurrency, c->scheduler, entry, err);
 }
@@ -246,10 +251,10 @@ static void print_look(void *ctx, int pairs, int decided, int cells, double elap
     fflush(out);
 }
 
-/* Prints the verdict and writes verdict.txt, verdict.json and junit.xml
- * into dir. */
+/* Prints the verdict (out NULL: not) and writes verdict.txt, verdict.json
+ * and junit.xml into dir. */
 static int write_verdict(const fg_ab_plan *plan, const fg_ab_result *res, const char *id,
-                         char desc[2][1200], const char *dir, FILE *out, fg_err *err)
+                         char desc[][1200], const char *dir, FILE *out, fg_err *err)
 {
     char *body = fg_ab_format(plan, res);
     cJSON *json = fg_ab_to_json(plan, res);
@@ -266,7 +271,7 @@ static int write_verdict(const fg_ab_plan *plan, const fg_ab_result *res, const 
     fprintf(tf, "ab %s: A = %s\nab %s: B = %s\n%s", id, desc[0], id, desc[1], body);
     fclose(tf);
     free(body);
-    fputs(text, out);
+    if (out) fputs(text, out);
     char path[1024];
     snprintf(path, sizeof path, "%s/verdict.txt", dir);
     int rc = fg_write_file_atomic(path, text, strlen(text), err);
@@ -279,7 +284,7 @@ static int write_verdict(const fg_ab_plan *plan, const fg_ab_result *res, const 
     free(junit);
     free(text);
     free(json_text);
-    if (rc == 0) fprintf(out, "verdict: %s/verdict.txt\n", dir);
+    if (rc == 0 && out) fprintf(out, "verdict: %s/verdict.txt\n", dir);
     return rc;
 }
 
@@ -410,29 +415,78 @@ static int judge(const fg_ab_sides_opts *f, ab_run *a, const fg_ab_result *res, 
 }
 
 /* Both runners, the pairs, the verdict. The exit status, or -1 on a
- * setup error. */
+ * setup error. A stop before both runners are open returns 1 (the caller
+ * says where). */
 static int run_pairs(const fg_ab_sides_opts *f, ab_run *a, FILE *out, fg_err *err)
 {
     ab_sides *sides = &a->sides;
-    for (int s = 0; s < 2; s++)
-        if (!(sides->r[s] = fg_runner_open(&a->cfg[s], err))) return side_error(s, err);
+    for (int s = 0; s < 2; s++) {
+        sides->opening = s;
+        if (fg_stop_requested()) return FG_EXIT_FAIL;
+        if (!(sides->r[s] = fg_runner_open(&a->cfg[s], err)))
+            return fg_stop_requested() ? FG_EXIT_FAIL : side_error(s, err);
+    }
     if (f->b_slowdown > 0 && check_slowdown(fg_runner_cluster(sides->r[1]), f->b_slowdown, err) != 0)
-        return -1;
+        return fg_stop_requested() ? FG_EXIT_FAIL : -1;
     /* A fixed input (JSON, a file) has no size axis: the first size's
      * cells (sizes are the outer loop) are all there is. */
     if (!fg_runner_input_sized(sides->r[0]))
         a->plan.n_cells = f->base->n_concurrency * f->base->n_schedulers;
     print_header(f, a, out);
 
+    fg_stop_set_phase(FG_RUN_PHASE_CELLS);
     fg_ab_systems sys = {sides_run_cell, sides_results, sides_stop_requested, sides_now_ms,
                          print_entry, print_look, sides};
     fg_ab_result res;
     memset(&res, 0, sizeof res);
-    if (fg_ab_run(&a->plan, &sys, &res, err) != 0) return -1;
+    if (fg_ab_run(&a->plan, &sys, &res, err) != 0) return fg_stop_requested() ? FG_EXIT_FAIL : -1;
+    fg_stop_set_phase(FG_RUN_PHASE_TABLE);
     int status = write_verdict(&a->plan, &res, a->id, a->desc, a->dir, out, err) == 0
                ? judge(f, a, &res, out, err) : -1;
+    if (!res.interrupted && fg_stop_requested()) {
+        /* The stop came during the verdict: its files say interrupted
+         * (the verdict printed before stands on the screen only). */
+        res.interrupted = 1;
+        res.stop = "interrupted";
+        res.outcome = FG_OUTCOME_FAIL;
+        status = write_verdict(&a->plan, &res, a->id, a->desc, a->dir, NULL, err) == 0
+               ? FG_EXIT_FAIL : -1;
+    }
     fg_ab_result_free(&res);
     return status;
+}
+
+/* Where a stop came in an A/B run, in words (finish.h's, the side named). */
+static void ab_stop_where(const ab_run *a, char *out, size_t size)
+{
+    int phase = fg_stop_phase_at_request();
+    const ab_sides *sides = &a->sides;
+    if (phase == FG_RUN_PHASE_HEALTH) {
+        snprintf(out, size, "%s (side %c)", fg_run_phase_words(phase), "AB"[sides->opening]);
+        return;
+    }
+    if (phase == FG_RUN_PHASE_TABLE) {
+        snprintf(out, size, "during the verdict");
+        return;
+    }
+    snprintf(out, size, "%s", fg_run_phase_words(phase));
+    if (phase != FG_RUN_PHASE_CELLS) return;
+    const cJSON *last[2] = {NULL, NULL};
+    for (int s = 0; s < 2; s++) {
+        const cJSON *exps = sides->r[s] ? fg_results_experiments(fg_runner_results(sides->r[s]))
+                                        : NULL;
+        last[s] = cJSON_GetArrayItem(exps, cJSON_GetArraySize(exps) - 1);
+        char prefix[4] = {"AB"[s], ' ', 0, 0};
+        if (last[s] && fg_run_entry_where(last[s], prefix, out, size)) return;
+    }
+    int s = sides->last_side;
+    if (s < 0 || !last[s]) {
+        snprintf(out, size, "before the first cell");
+        return;
+    }
+    char prefix[4] = {"AB"[s], ' ', 0, 0}, name[200];
+    fg_run_entry_name(last[s], prefix, name, sizeof name);
+    snprintf(out, size, "between cells, after %s", name);
 }
 
 int fg_ab_sides_run(const fg_ab_sides_opts *f, const fg_run_output *o)
@@ -447,24 +501,42 @@ int fg_ab_sides_run(const fg_ab_sides_opts *f, const fg_run_output *o)
         return FG_EXIT_BAD_INPUT;
     }
     a->sides.out = o->out;
-    int status = -1, signals_set = 0;
-    fg_run_stop stop;
-    if (plan_cells(f, a, &err) == 0 && configure_sides(f, a, &err) == 0) {
-        fg_run_catch_stop(&stop);
-        signals_set = 1;
-        status = run_pairs(f, a, o->out, &err);
-    }
-    if (signals_set) fg_run_release_stop(&stop);
-    if (status < 0) {
-        fprintf(o->errs, "%s: %s\n", o->who, err.msg);
-        status = FG_EXIT_BAD_INPUT;
-    }
+    a->sides.last_side = -1;
+    /* Bad input is said as such, stop or not; from the sides on, a stop
+     * ends the run as interrupted, a failure after it taken as its. */
+    int status = -1, set_up = plan_cells(f, a, &err) == 0 && configure_sides(f, a, &err) == 0;
+    if (set_up) status = run_pairs(f, a, o->out, &err);
+    int stopped = set_up && fg_stop_requested();
+    if (status < 0 && stopped) fg_log(FG_LOG_DEBUG, "after the stop: %s", err.msg);
+    if (status < 0 && !stopped) fprintf(o->errs, "%s: %s\n", o->who, err.msg);
+    if (status < 0) status = stopped ? FG_EXIT_FAIL : FG_EXIT_BAD_INPUT;
+
+    char where[300] = "", cells[2][64], path[1024];
+    if (stopped) ab_stop_where(a, where, sizeof where);
+    fg_stop_set_phase(FG_RUN_PHASE_SAVE);
     for (int s = 0; s < 2; s++) {
-        fg_err close_err;
-        if (a->sides.r[s] && fg_runner_close(a->sides.r[s], &close_err) != 0) {
-            fprintf(o->errs, "%s: side %c: %s\n", o->who, "AB"[s], close_err.msg);
-            status = FG_EXIT_BAD_INPUT;
+        fg_err close_err = {{0}};
+        fg_runner *r = a->sides.r[s];
+        if (r) {
+            if (stopped) fg_run_mark_interrupted((cJSON *)fg_runner_results(r), where);
+            fg_run_cells_words(fg_runner_results(r), cells[s], sizeof cells[s]);
+            if (fg_runner_close(r, &close_err) != 0) {
+                fprintf(o->errs, "%s: side %c: %s\n", o->who, "AB"[s], close_err.msg);
+                status = FG_EXIT_BAD_INPUT;
+            }
+        } else if (stopped) {
+            /* The side never opened: it still has its results file. */
+            snprintf(cells[s], sizeof cells[s], "no cells");
+            if (fg_run_write_stopped(&a->cfg[s], where, path, sizeof path, &close_err) != 0) {
+                fprintf(o->errs, "%s: side %c: %s\n", o->who, "AB"[s], close_err.msg);
+                status = FG_EXIT_BAD_INPUT;
+            }
         }
+    }
+    if (stopped) {
+        fprintf(o->errs, "%s: interrupted %s; results: %s (A: %s; B: %s)\n", o->who, where, a->dir,
+                cells[0], cells[1]);
+        if (status != FG_EXIT_BAD_INPUT) status = FG_EXIT_FAIL;
     }
     free(a->cells);
     cJSON_Delete(a->tol_doc);

@@ -7,10 +7,14 @@
 #include <stdio.h>
 
 #include "flowgate/engine.h"
+#include "flowgate/log.h"
 #include "flowgate/stop.h"
 
 /* Every cell of one category's matrix, the category recorded in its
- * entries; -1 on a setup error. */
+ * entries; -1 on a setup error, 1 when a stop ended it before its last
+ * cell, 0 when every cell ran. A failure after a stop is the stop's (an
+ * aborted transfer, a cut wait): the run ends as interrupted, the error
+ * only logged. */
 static int run_cells(fg_runner *r, const fg_run_config *c, FILE *out, fg_err *err)
 {
     fg_runner_set_category(r, c->category);
@@ -24,7 +28,7 @@ static int run_cells(fg_runner *r, const fg_run_config *c, FILE *out, fg_err *er
         for (int k = 0; k < c->n_concurrency; k++) cells[n++] = (fg_cell){c->sizes_mb[0], c->concurrency[k]};
     for (int i = 0; i < n; i++)
         for (int j = 0; j < c->n_schedulers; j++) {
-            if (fg_stop_requested()) return 0;
+            if (fg_stop_requested()) return 1;
             const cJSON *results = fg_runner_results(r);
             int before = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(results, "experiments"));
             const cJSON *entry;
@@ -33,6 +37,10 @@ static int run_cells(fg_runner *r, const fg_run_config *c, FILE *out, fg_err *er
             const cJSON *exps = cJSON_GetObjectItemCaseSensitive(results, "experiments");
             for (int e = before; e < cJSON_GetArraySize(exps); e++)
                 fg_run_print_summary(out, cJSON_GetArrayItem(exps, e));
+            if (rc != 0 && fg_stop_requested()) {
+                fg_log(FG_LOG_DEBUG, "after the stop: %s", err->msg);
+                return 1;
+            }
             if (rc != 0) return -1;
         }
     return 0;
@@ -42,28 +50,25 @@ int fg_matrix_run(const fg_run_config *run_cfg, const fg_run_config *parts, int 
                   const cJSON *thresholds, const fg_run_output *o)
 {
     fg_err err = {{0}};
-    /* Installed before the cluster starts: SIGTERM (e.g. from `timeout`)
-     * ends the run like Ctrl-C, so the embedded server is always stopped
-     * and finished results kept; dying on it would leave the server behind. */
-    fg_run_stop stop;
-    fg_run_catch_stop(&stop);
-
-    fg_runner *r = fg_runner_open(run_cfg, &err);
+    /* The caller's catcher is in place (fg_run_catch_stop): a stop before
+     * the runner has a results file still leaves one. */
+    fg_runner *r = fg_stop_requested() ? NULL : fg_runner_open(run_cfg, &err);
     if (!r) {
-        fg_run_release_stop(&stop);
+        if (fg_stop_requested()) {
+            if (err.msg[0]) fg_log(FG_LOG_DEBUG, "after the stop: %s", err.msg);
+            return fg_run_stopped_early(run_cfg, o);
+        }
         fprintf(o->errs, "%s: %s\n", o->who, err.msg);
-        return fg_stop_requested() ? 1 : 2;   /* Ctrl-C while waiting: interrupted */
+        return FG_EXIT_BAD_INPUT;
     }
 
-    int status = 0;
-    for (int i = 0; i < n_parts && status == 0; i++)
-        if (run_cells(r, &parts[i], o->out, &err) != 0) {
+    fg_stop_set_phase(FG_RUN_PHASE_CELLS);
+    int status = 0, rc = 0;
+    for (int i = 0; i < n_parts && rc == 0; i++)
+        if ((rc = run_cells(r, &parts[i], o->out, &err)) < 0) {
             fprintf(o->errs, "%s: %s\n", o->who, err.msg);
-            status = 2;
+            status = FG_EXIT_BAD_INPUT;
         }
-    int interrupted = fg_stop_requested();
-    fg_run_release_stop(&stop);
-
-    return fg_run_finish(r, thresholds, run_cfg->results_dir, interrupted, status,
+    return fg_run_finish(r, thresholds, run_cfg->results_dir, rc == 0, status,
                          run_cfg->inconclusive_pass, o);
 }

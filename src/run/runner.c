@@ -379,6 +379,9 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
      * one error before any server starts or any results file exists. */
     if (!fg_runner_input_sized(r) && ensure_payload(r, 0, err) != 0) goto fail;
 
+    /* From the nodes' start to their answer: the health wait (stop.h). */
+    int phase = fg_stop_phase();
+    fg_stop_set_phase(FG_RUN_PHASE_HEALTH);
     if (cfg->endpoints[0]) {
         if (fg_cluster_load_endpoints(cfg->endpoints, &r->cluster, err) != 0) goto fail;
     } else {
@@ -399,6 +402,7 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         fg_err_set(err, "%s", FG_HEALTH_INTERRUPTED);
         goto fail;
     }
+    fg_stop_set_phase(phase);
     find_body_limit(r);
     /* Inline data or a body limit found since: the fixed input rechecked. */
     if (!fg_runner_input_sized(r) && ensure_payload(r, 0, err) != 0) goto fail;
@@ -416,17 +420,10 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
 
     start_noise(r);
 
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char id_stamp[24];
-    strftime(id_stamp, sizeof id_stamp, "%Y%m%d-%H%M%S", &tm);
-    if (fg_mkdirs(cfg->results_dir, err) != 0) goto fail;
-
     r->root = cJSON_CreateObject();
     cJSON_AddStringToObject(r->root, "schema", FG_RESULTS_SCHEMA);
     r->run = cJSON_AddObjectToObject(r->root, "run");
-    cJSON_AddStringToObject(r->run, "id", id_stamp);   /* the claimed name's, below */
+    cJSON_AddStringToObject(r->run, "id", "");   /* the claimed name's, below */
     cJSON_AddStringToObject(r->run, "category", cfg->category);
     cJSON_AddStringToObject(r->run, "workflow", r->wf.name);
     cJSON_AddStringToObject(r->run, "payload_kind", fg_payload_kind_name(r->wf.payload.kind));
@@ -455,20 +452,11 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     /* Two runs started in the same second must not overwrite each other:
      * the name gets -2, -3 ... when it is taken. The file is created whole
      * (experiments: [], interrupted false), so it is valid JSON from now on. */
-    for (int n = 1;; n++) {
-        if (n == 1) snprintf(r->run_id, sizeof r->run_id, "%s", id_stamp);
-        else snprintf(r->run_id, sizeof r->run_id, "%s-%d", id_stamp, n);
-        snprintf(r->path, sizeof r->path, "%s/%sexperiment_results_%s.json", cfg->results_dir,
-                 cfg->scale_prefix ? "scale_" : "", r->run_id);
-        cJSON_ReplaceItemInObjectCaseSensitive(r->run, "id", cJSON_CreateString(r->run_id));
-        int rc = fg_results_create(r->path, r->root, err);
-        if (rc == 0) break;
-        if (rc < 0) goto fail;
-        if (n >= 1000) {
-            fg_err_set(err, "%s: cannot create: 1000 runs in one second", r->path);
-            goto fail;
-        }
-    }
+    if (fg_results_create_run(cfg->results_dir, cfg->scale_prefix, r->root, r->path,
+                              sizeof r->path, err) != 0)
+        goto fail;
+    snprintf(r->run_id, sizeof r->run_id, "%s", cJSON_GetStringValue(
+                 cJSON_GetObjectItemCaseSensitive(r->run, "id")));
     return r;
 fail:
     runner_free(r);
@@ -898,12 +886,17 @@ const cJSON *fg_runner_results(const fg_runner *r)
     return r->root;
 }
 
+void fg_runner_end_cells(fg_runner *r)
+{
+    /* The machine after the last cell, while the run's servers still count as own. */
+    if (r->noise && r->noise_cells > 0 && !cJSON_GetObjectItemCaseSensitive(run_noise(r), "after"))
+        set_number(run_noise(r), "after", last_second(r, r->noise_last_end));
+}
+
 int fg_runner_close(fg_runner *r, fg_err *err)
 {
     if (!r) return 0;
-    /* The machine after the last cell, while the run's servers still count as own. */
-    if (r->noise && r->noise_cells > 0)
-        set_number(run_noise(r), "after", last_second(r, r->noise_last_end));
+    fg_runner_end_cells(r);
     char stamp[64];
     iso_time(stamp, sizeof stamp);
     cJSON *finished = cJSON_CreateString(stamp);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "flowgate/engine.h"
+#include "flowgate/log.h"
 #include "flowgate/results.h"
 #include "flowgate/stop.h"
 
@@ -40,26 +41,34 @@ int fg_scenarios_run(const fg_run_config *cfg, const fg_scenario_plan *plan, con
                      int override, const cJSON *thresholds, const fg_run_output *o)
 {
     fg_err err = {{0}};
-    fg_run_stop stop;
-    fg_run_catch_stop(&stop);
-
     /* The first cell's network from the start: no restart for it. */
     fg_run_config c = *cfg;
     c.bandwidth_mbit = plan->cells[0].bandwidth_mbit;
     c.latency_ms = plan->cells[0].latency_ms;
-    int status = 0;
-    fg_runner *r = fg_runner_open(&c, &err);
+    int status = 0, i = 0;
+    /* The caller's catcher is in place: a stop before the runner has its
+     * results file still leaves one. */
+    fg_runner *r = fg_stop_requested() ? NULL : fg_runner_open(&c, &err);
     if (!r) {
+        if (fg_stop_requested()) {
+            if (err.msg[0]) fg_log(FG_LOG_DEBUG, "after the stop: %s", err.msg);
+            return fg_run_stopped_early(&c, o);
+        }
         fprintf(o->errs, "%s: %s\n", o->who, err.msg);
-        fg_run_release_stop(&stop);
-        return fg_stop_requested() ? 1 : 2;
+        return FG_EXIT_BAD_INPUT;
     }
-    for (int i = 0; i < plan->n_cells && !fg_stop_requested(); i++) {
+    fg_stop_set_phase(FG_RUN_PHASE_CELLS);
+    for (; i < plan->n_cells && !fg_stop_requested(); i++) {
         int resumed, first, count;
         if (fg_scenario_run_cell(r, plan, &plan->cells[i], prior, override, &resumed, &first,
                                  &count, &err) != 0) {
+            /* A failure after a stop is the stop's: the run ends as interrupted. */
+            if (fg_stop_requested()) {
+                fg_log(FG_LOG_DEBUG, "after the stop: %s", err.msg);
+                break;
+            }
             fprintf(o->errs, "%s: %s\n", o->who, err.msg);
-            status = 2;
+            status = FG_EXIT_BAD_INPUT;
             break;
         }
         const cJSON *exps = fg_results_experiments(fg_runner_results(r));
@@ -71,8 +80,6 @@ int fg_scenarios_run(const fg_run_config *cfg, const fg_scenario_plan *plan, con
         print_cell(o->out, plan->cells[i].id,
                    cJSON_GetArrayItem(cells, cJSON_GetArraySize(cells) - 1), resumed);
     }
-    status = fg_run_finish(r, thresholds, c.results_dir, fg_stop_requested(), status,
-                           c.inconclusive_pass, o);
-    fg_run_release_stop(&stop);
-    return status;
+    return fg_run_finish(r, thresholds, c.results_dir, i == plan->n_cells, status,
+                         c.inconclusive_pass, o);
 }

@@ -23,6 +23,13 @@ int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* at
  * half written), and never over an existing file: 1 when path exists
  * already (the caller picks another name), 0 created, -1 error. */
 int    fg_results_create(const char *path, const cJSON *root, fg_err *err);
+/* Creates a new run's file in dir (made if missing) with fg_results_create:
+ * [scale_]experiment_results_<id>.json, <id> the local time's
+ * YYYYmmdd-HHMMSS, then -2, -3 ... while the name is taken (two runs in one
+ * second). run.id in root is set to the id taken, before the file is
+ * written; *path gets the file's name. 0, or -1 on an error. */
+int    fg_results_create_run(const char *dir, int scale_prefix, cJSON *root, char *path,
+                             size_t path_size, fg_err *err);
 /* 1 when name (a file name, no directory) is a finished run's results
  * file, [scale_]experiment_results_<id>.json with <id> digits and '-'
  * (runner.c's stamp): never the writers' temporaries (<name>.new.<pid>,

@@ -11,7 +11,11 @@
 
 /* Load + write data + render. s: what was drawn; for a scenario run only
  * dir, run_id, category ("scenarios") and cells (the scenarios charted);
- * for several categories, cells summed over them and dir the run's. */
+ * for several categories, cells summed over them and dir the run's. Every
+ * file is written under a temporary name in dir's staging folder and
+ * renamed into dir only whole (a chart once gnuplot drew it): a failure
+ * or a stop (stop.h; the error then reads "interrupted") leaves the
+ * charts finished before it and no partial or empty file. */
 int fg_plot_results(const char *results_path, const char *out_root, fg_plot_summary *s, fg_err *err);
 
 #endif

@@ -10,5 +10,10 @@
  * as results are skipped. */
 int fg_plot_latest_results(const char *dir, const char *category, char *path, size_t path_size,
                            fg_err *err);
+/* The same among files holding at least one experiment: what a run
+ * resumes from, so a run stopped before its first cell (its file has none)
+ * does not hide the one before it. */
+int fg_latest_results_with_cells(const char *dir, const char *category, char *path,
+                                 size_t path_size, fg_err *err);
 
 #endif

@@ -17,10 +17,15 @@
  * explicit list, or the axes), each for every scheduler; pairs are the
  * repeats (every runner call is one, its repeat index the pair).
  *
- * Ctrl-C (or SIGTERM): the running cell ends, marked interrupted; no other
- * starts; the run fails. Writes <results>/ab-<id>/{A,B}/ (each side's
- * results file), verdict.txt, verdict.json, junit.xml and, with a
- * thresholds file, B's threshold table against A. */
+ * Ctrl-C (or SIGTERM; the caller installed the catcher first,
+ * fg_run_catch_stop): the running cell ends, marked interrupted; no other
+ * starts; the run fails (exit 1) with one line on o->errs,
+ * "<who>: interrupted <where>; results: <dir> (A: <cells>; B: <cells>)";
+ * both sides' results files are marked interrupted, a side stopped before
+ * it opened gets one with no cells, and a stop during the verdict has the
+ * verdict files rewritten as interrupted. Writes <results>/ab-<id>/{A,B}/
+ * (each side's results file), verdict.txt, verdict.json, junit.xml and,
+ * with a thresholds file, B's threshold table against A. */
 #ifndef FLOWGATE_AB_SIDES_H
 #define FLOWGATE_AB_SIDES_H
 #include "flowgate/ab.h"

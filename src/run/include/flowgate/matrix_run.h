@@ -8,10 +8,12 @@
 #include "flowgate/config.h"
 #include "flowgate/finish.h"
 
-/* The whole run: the stop catcher, the runner opened with run_cfg, each
- * of the n_parts categories' cells, and fg_run_finish against thresholds
- * (NULL: none). Returns the exit status (finish.h); a stop while the
- * cluster comes up is 1, any other failure to open 2. */
+/* The whole run: the runner opened with run_cfg, each of the n_parts
+ * categories' cells, and fg_run_finish against thresholds (NULL: none).
+ * The caller installed the stop catcher first (fg_run_catch_stop): a stop
+ * before the runner has its results file still leaves one
+ * (fg_run_stopped_early). Returns the exit status (finish.h): 1 for any
+ * stop, 2 for a failure to open or a setup error. */
 int fg_matrix_run(const fg_run_config *run_cfg, const fg_run_config *parts, int n_parts,
                   const cJSON *thresholds, const fg_run_output *o);
 

@@ -10,6 +10,18 @@
 
 typedef struct fg_runner fg_runner;
 
+/* Where a run is (stop.h's phase), so the line a stopped run ends with can
+ * say where the stop came (finish.h puts it in words). The stop catcher
+ * sets SETUP, fg_runner_open HEALTH while the nodes start and answer (and
+ * back to what it found), the commands the rest. */
+typedef enum fg_run_phase {
+    FG_RUN_PHASE_SETUP = 1,   /* configuration, thresholds, workflow: before any request */
+    FG_RUN_PHASE_HEALTH,      /* the nodes starting, the health wait */
+    FG_RUN_PHASE_CELLS,       /* the cells, and the second after the last one */
+    FG_RUN_PHASE_TABLE,       /* the threshold table; an A/B run's verdict */
+    FG_RUN_PHASE_SAVE,        /* the final save of the results */
+} fg_run_phase;
+
 /* Loads the workflow, resolves or starts the cluster, health-checks it. */
 fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err);
 /* Runs one cell (ensures its image) and appends the entry to the run's
@@ -53,6 +65,10 @@ void fg_runner_set_category(fg_runner *r, const char *category);
  * first_repeat (A/B runs run one repeat per call and set the pair index). */
 void fg_runner_set_repeat(fg_runner *r, int first_repeat);
 const cJSON *fg_runner_results(const fg_runner *r);
+/* The cells are over: measures the machine in the second after the last
+ * one (run.noise.after; waits for it; a stop cuts the wait short).
+ * fg_runner_close does it if it was not done. */
+void fg_runner_end_cells(fg_runner *r);
 /* Writes the final results file, stops what open started. */
 int fg_runner_close(fg_runner *r, fg_err *err);
 

@@ -14,8 +14,9 @@
  * server). A cell prior (an earlier results document, NULL: none) holds
  * complete with the same identity is copied, not rerun, unless override.
  * Prints one line per replicate run and one per cell (mean ± sd [CI]),
- * then ends the run against thresholds (NULL: none). Returns the exit
- * status (finish.h). */
+ * then ends the run against thresholds (NULL: none). The caller installed
+ * the stop catcher first (fg_run_catch_stop), as for fg_matrix_run.
+ * Returns the exit status (finish.h). */
 int fg_scenarios_run(const fg_run_config *cfg, const fg_scenario_plan *plan, const cJSON *prior,
                      int override, const cJSON *thresholds, const fg_run_output *o);
 
