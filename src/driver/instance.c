@@ -200,6 +200,30 @@ static const fg_wf_step *reader_of(const fg_workflow *wf, int step, const char *
     return NULL;
 }
 
+
+/* What v should have been for a declared type, or NULL when it is one. */
+static const char *type_mismatch(fg_wf_type type, const cJSON *v)
+{
+    switch (type) {
+    case FG_WF_ANY:
+        return NULL;
+    case FG_WF_STRING:
+        return cJSON_IsString(v) ? NULL : "a string";
+    case FG_WF_NUMBER:
+        return cJSON_IsNumber(v) ? NULL : "a number";
+    case FG_WF_BOOLEAN:
+        return cJSON_IsBool(v) ? NULL : "a boolean";
+    case FG_WF_OBJECT:
+        return cJSON_IsObject(v) ? NULL : "an object";
+    case FG_WF_ARRAY:
+        return cJSON_IsArray(v) ? NULL : "an array";
+    case FG_WF_BLOB:
+        return cJSON_IsString(v) && is_base64(v->valuestring) ? NULL
+               : "a blob (a padded base64 string)";
+    }
+    return NULL;
+}
+
 /* Every output of step checked against its type before anything reads it
  * (workflow.h, "Output types"): the declared one; untyped, a string when
  * another step sends it on, anything when none does; by reference, a blob
@@ -217,21 +241,8 @@ static int outputs_typed(const fg_instance *in, int step, cJSON *response, fg_er
         if (!v) continue;   /* absence is outputs_present's to report */
         const fg_wf_step *reader = reader_of(in->wf, step, out->name);
         fg_wf_type type = out->type == FG_WF_ANY && reader ? FG_WF_STRING : out->type;
-        const char *want = NULL;
-        if (blob) {
-            if (!is_blob_ref(v)) want = "a blob reference {\"node\":…,\"key\":…}";
-        } else switch (type) {
-        case FG_WF_ANY: break;
-        case FG_WF_STRING: if (!cJSON_IsString(v)) want = "a string"; break;
-        case FG_WF_NUMBER: if (!cJSON_IsNumber(v)) want = "a number"; break;
-        case FG_WF_BOOLEAN: if (!cJSON_IsBool(v)) want = "a boolean"; break;
-        case FG_WF_OBJECT: if (!cJSON_IsObject(v)) want = "an object"; break;
-        case FG_WF_ARRAY: if (!cJSON_IsArray(v)) want = "an array"; break;
-        case FG_WF_BLOB:
-            if (!cJSON_IsString(v) || !is_base64(v->valuestring))
-                want = "a blob (a padded base64 string)";
-            break;
-        }
+        const char *want = blob ? (is_blob_ref(v) ? NULL : "a blob reference {\"node\":…,\"key\":…}")
+                                : type_mismatch(type, v);
         if (!want) continue;
         char who[160] = "";
         if (reader) snprintf(who, sizeof who, ", read by %s", reader->id);
