@@ -29,20 +29,27 @@ static inline size_t http_body_cb(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
+/* When header line p (len bytes) is `name` (e.g. "Allow:"), its value,
+ * trimmed, into dst. */
+static inline void http_header_value(const char *p, size_t len, const char *name, char *dst,
+                                     size_t size)
+{
+    size_t k = strlen(name);
+    if (len <= k || strncasecmp(p, name, k)) return;
+    size_t v = len - k;
+    const char *s = p + k;
+    while (v && *s == ' ') { s++; v--; }
+    while (v && (s[v - 1] == '\r' || s[v - 1] == '\n')) v--;
+    if (v >= size) v = size - 1;
+    memcpy(dst, s, v);
+    dst[v] = 0;
+}
+
 static inline size_t http_header_cb(char *p, size_t size, size_t n, void *ud)
 {
     http_resp *r = ud;
-    size_t len = size * n;
-    if (len > 6 && !strncasecmp(p, "Allow:", 6)) {
-        size_t v = len - 6;
-        const char *s = p + 6;
-        while (v && *s == ' ') { s++; v--; }
-        while (v && (s[v - 1] == '\r' || s[v - 1] == '\n')) v--;
-        if (v >= sizeof r->allow) v = sizeof r->allow - 1;
-        memcpy(r->allow, s, v);
-        r->allow[v] = 0;
-    }
-    return len;
+    http_header_value(p, size * n, "Allow:", r->allow, sizeof r->allow);
+    return size * n;
 }
 
 /* Prepares a handle; the caller may add options before http_perform. */

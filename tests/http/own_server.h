@@ -168,18 +168,9 @@ typedef struct own_reply {
 static inline size_t own_header_cb(char *p, size_t size, size_t n, void *ud)
 {
     own_reply *o = ud;
-    size_t len = size * n;
     http_header_cb(p, size, n, &o->r);
-    if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-        size_t v = len - 12;
-        const char *s = p + 12;
-        while (v && *s == ' ') { s++; v--; }
-        while (v && (s[v - 1] == '\r' || s[v - 1] == '\n')) v--;
-        if (v >= sizeof o->retry_after) v = sizeof o->retry_after - 1;
-        memcpy(o->retry_after, s, v);
-        o->retry_after[v] = 0;
-    }
-    return len;
+    http_header_value(p, size * n, "Retry-After:", o->retry_after, sizeof o->retry_after);
+    return size * n;
 }
 
 /* method base+path with body (NULL: none); timeout_ms 0: the client's
