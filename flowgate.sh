@@ -23,6 +23,7 @@ PACKAGES=(
   libpng-dev zlib1g-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
   libcairo2-dev fonts-dejavu-core gnuplot-nox curl time
   docker.io docker-compose mmdebstrap libyaml-dev
+  libsqlite3-dev libpq-dev postgresql chromium
 )
 JOBS=$(nproc 2>/dev/null || echo 2)
 
