@@ -21,6 +21,7 @@ static const struct {
     {"ab",        cmd_ab,        "ab [smoke|standard|...] [--a-server BIN --b-server BIN | --b-slowdown F ...]  A/B regression gate"},
     {"cluster",   cmd_cluster,   "cluster up|down|status [--nodes F] [--image I] [--id ID]  the nodes as Docker containers"},
     {"thresholds", cmd_thresholds, "thresholds suggest RESULTS.json...  per-cell bounds from measured runs"},
+    {"report",    cmd_report,    "report [RESULTS.json] [--ab DIR] [--out FILE] [--plots DIR]  the run's self-contained HTML page"},
 };
 
 static void usage(FILE *out)
