@@ -32,11 +32,11 @@ typedef struct fg_trend_mark {
     int kind;                /* FG_TREND_CHANGE or FG_TREND_AB */
 } fg_trend_mark;
 
-/* Ticks at most this many commits apart are all labelled; more are thinned. */
+/* Up to this many runs every tick is labelled; beyond, every ceil(n/20)-th. */
 #define FG_TREND_MAX_TICKS 20
 
 /* Writes and draws <dir>/trend_<cell>.{dat,png,svg} (dir is created); the
- * chart's stem ("trend_<cell>") goes to stem_out when given. -1 with one
+ * chart's stem is fg_trend_stem(cell). -1 with one
  * line for: no points, a mark past the last point or of an unknown kind, no
  * measured value at all, a cell or dir gnuplot cannot be given (a quote or
  * newline), gnuplot missing or failing. */
