@@ -34,6 +34,14 @@ else()
   set_tests_properties(ab_sim_10k PROPERTIES LABELS "gate;perf-smoke"
     ENVIRONMENT "FLOWGATE_SIM_RUNS=10000" TIMEOUT 900)
 endif()
+# The change points' power and false alarms by simulated histories
+# (test_changepoint.c): 2 000 series a case as a unit test, 20 000 in the
+# Release tree (label gate), where the figures are the claim.
+if(NOT (FLOWGATE_ASAN OR FLOWGATE_FUZZ))
+  add_test(NAME changepoint_sim COMMAND test_changepoint)
+  set_tests_properties(changepoint_sim PROPERTIES LABELS gate
+    ENVIRONMENT "FLOWGATE_SIM_SERIES=20000" TIMEOUT 600)
+endif()
 # The flags `flowgate run` and `ab` share (--data-dir) are tested with the
 # config they build; run_flags.c belongs to the tool, not the library.
 target_sources(test_config PRIVATE ${CMAKE_SOURCE_DIR}/src/cli/run_flags.c)
