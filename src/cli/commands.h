@@ -15,5 +15,6 @@ int cmd_baseline(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_thresholds(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif
