@@ -36,7 +36,10 @@ static int check(fg_db *db, PGresult *res, fg_err *err)
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return 0;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     db->unique_violation = state && !strcmp(state, "23505");
-    fail_text(db, err, res ? PQresultErrorMessage(res) : PQerrorMessage(conn_of(db)));
+    /* The primary message, without libpq's "ERROR:  " and its newline. */
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    fail_text(db, err, primary ? primary
+                       : res ? PQresultErrorMessage(res) : PQerrorMessage(conn_of(db)));
     PQclear(res);
     return -1;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "flowgate/results.h"
+#include "schema.h"
 #include "store.h"
 
 enum { METRICS_PER_STATEMENT = 200, PATH_MAX_CHARS = 480 };
@@ -120,6 +121,14 @@ static int add_leaves(metric_batch *b, const cJSON *obj, char *path, size_t len,
     return 0;
 }
 
+/* Cells after which an import fails (tests: a failure half-way); -1 never. */
+static int fail_after_cells = -1;
+
+void fg_history_test_fail_after_cells(int cells)
+{
+    fail_after_cells = cells;
+}
+
 /* ---- the rows -------------------------------------------------------------- */
 
 /* The fields a run's import needs, checked before anything is written. */
@@ -141,8 +150,10 @@ static int check_document(const cJSON *root, const char *path, const char *kind,
         if (!cJSON_IsObject(e) || !str_or(e, "experiment_id", NULL))
             return fg_err_set(err, "%s: experiments[%d] has no \"experiment_id\"", path, i);
         const cJSON *repeat = cJSON_GetObjectItemCaseSensitive(e, "repeat");
-        if (repeat && !cJSON_IsNumber(repeat))
-            return fg_err_set(err, "%s: experiments[%d]: \"repeat\" is not a number", path, i);
+        char whole[16];
+        if (repeat && !int_param(e, "repeat", whole, sizeof whole))
+            return fg_err_set(err, "%s: experiments[%d]: \"repeat\" is not a whole number", path,
+                              i);
     }
     return 0;
 }
@@ -234,8 +245,14 @@ int fg_history_import_tagged(fg_history *h, const cJSON *root, const char *path,
         return FG_HISTORY_ALREADY;
     }
     const cJSON *run_obj = cJSON_GetObjectItemCaseSensitive(root, "run");
-    for (const cJSON *e = fg_results_experiments(root)->child; e; e = e->next)
+    int cells = 0;
+    for (const cJSON *e = fg_results_experiments(root)->child; e; e = e->next, cells++) {
+        if (cells == fail_after_cells) {
+            fg_err_set(&why, "failure injected after %d cells", cells);
+            goto failed;
+        }
         if (insert_cell(db, run, run_obj, e, &why) != 0) goto failed;
+    }
     if (fg_db_commit(db, &why) != 0) goto failed;
     return FG_HISTORY_IMPORTED;
 failed:

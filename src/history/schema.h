@@ -22,5 +22,8 @@ int fg_history_migrate(fg_db *db, int target, fg_err *err);
  * flowgate left it), and the connection underneath. */
 fg_history *fg_history_open_at_version(const char *target, int version, fg_err *err);
 fg_db *fg_history_db(fg_history *h);
+/* For tests: imports fail after this many cells (-1: never), to show that
+ * a failure half-way leaves nothing behind. */
+void fg_history_test_fail_after_cells(int cells);
 
 #endif

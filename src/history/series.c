@@ -33,7 +33,7 @@ int fg_history_series_list(fg_history *h, const char *experiment_id, fg_history_
     int rc = fg_db_query(h->db,
         "SELECT DISTINCT r.workflow, c.category, c.experiment_id, r.machine_key, r.endpoint_mode,"
         " r.request_scale FROM cells c JOIN runs r ON r.id = c.run"
-        " WHERE ($1 IS NULL OR c.experiment_id = $1) AND r.kind IN ('run', 'suite')"
+        " WHERE (CAST($1 AS TEXT) IS NULL OR c.experiment_id = $1) AND r.kind IN ('run', 'suite')"
         " ORDER BY 1, 2, 3, 4, 5, 6", 1, params, &rows, err);
     if (rc == 0 && (*keys = alloc_array(rows.n_rows, sizeof **keys, err))) {
         for (int i = 0; i < rows.n_rows; i++) {
@@ -133,7 +133,8 @@ int fg_history_ab_list(fg_history *h, const char *experiment_id, fg_history_ab_m
         " c.verdict, c.centre_ratio, c.centre_ci_lo, c.centre_ci_hi, c.culprit_function,"
         " c.culprit_part, c.culprit_added_ms"
         " FROM ab_runs a JOIN ab_cells c ON c.ab_run = a.id"
-        " WHERE ($1 IS NULL OR c.experiment_id = $1) ORDER BY a.started, a.id, c.experiment_id",
+        " WHERE (CAST($1 AS TEXT) IS NULL OR c.experiment_id = $1)"
+        " ORDER BY a.started, a.id, c.experiment_id",
         1, params, &rows, err);
     fg_history_ab_mark *m = rc == 0 ? alloc_array(rows.n_rows, sizeof *m, err) : NULL;
     if (!m) {
