@@ -24,6 +24,10 @@ static fg_history *open_for(const char *results_dir, int *off, FILE *errs)
 int fg_history_append_run(const char *results_dir, const char *results_path, const char *kind,
                           FILE *errs)
 {
+    if (!results_path || !*results_path) {
+        if (errs) fprintf(errs, "history: no results file to add\n");
+        return -1;
+    }
     int off;
     fg_history *h = open_for(results_dir, &off, errs);
     if (!h) return off ? 0 : -1;

@@ -79,6 +79,8 @@ int fg_history_series(fg_history *h, const fg_history_key *key, const char *metr
     *points = NULL;
     *n = 0;
     if (!metric || !*metric) return fg_err_set(err, "no metric given");
+    /* The scale is matched within 1e-9: SQLite gives REALs back as text
+     * with 15 digits, so the key's value need not be the stored double. */
     char scale[40];
     fg_history_format_double(key->request_scale, scale, sizeof scale);
     const char *params[] = {key->workflow, key->category, key->experiment_id, key->machine_key,
@@ -88,7 +90,7 @@ int fg_history_series(fg_history *h, const fg_history_key *key, const char *metr
         "SELECT r.run_key, r.run_id, r.git_commit, r.branch, r.started, AVG(m.value), COUNT(*)"
         " FROM runs r JOIN cells c ON c.run = r.id JOIN metrics m ON m.cell = c.id"
         " WHERE r.workflow = $1 AND c.category = $2 AND c.experiment_id = $3"
-        " AND r.machine_key = $4 AND r.endpoint_mode = $5 AND r.request_scale = $6"
+        " AND r.machine_key = $4 AND r.endpoint_mode = $5 AND ABS(r.request_scale - $6) < 1e-9"
         " AND m.name = $7 AND r.kind IN ('run', 'suite') AND r.interrupted = 0"
         " AND c.outcome <> 'inconclusive'"
         " GROUP BY r.id, r.run_key, r.run_id, r.git_commit, r.branch, r.started"
