@@ -105,3 +105,19 @@ set_tests_properties(bad_inputs PROPERTIES LABELS http FIXTURES_REQUIRED http_se
   RESOURCE_LOCK http_server
   ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp;FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data;FLOWGATE_BIN=${CMAKE_BINARY_DIR};FLOWGATE_ENDPOINTS=${CMAKE_BINARY_DIR}/http-test/endpoints.json"
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+
+# The history store against a real PostgreSQL (label postgres): the fixture
+# postgres_server makes a throw-away cluster in the build tree on a free
+# loopback port and removes it afterwards, whatever the tests did
+# (tests/pg_ctl.sh); the store's cmocka runner reads the URL from the file
+# the fixture writes and runs every case of the SQLite run there.
+set(PG_TEST_DIR ${CMAKE_BINARY_DIR}/pg-test)
+add_test(NAME postgres_server_start COMMAND ${CMAKE_SOURCE_DIR}/tests/pg_ctl.sh start ${PG_TEST_DIR})
+add_test(NAME postgres_server_stop COMMAND ${CMAKE_SOURCE_DIR}/tests/pg_ctl.sh stop ${PG_TEST_DIR})
+set_tests_properties(postgres_server_start PROPERTIES FIXTURES_SETUP postgres_server LABELS postgres)
+set_tests_properties(postgres_server_stop PROPERTIES FIXTURES_CLEANUP postgres_server LABELS postgres)
+add_test(NAME test_history_store_pg COMMAND test_history_store)
+set_tests_properties(test_history_store_pg PROPERTIES LABELS postgres
+  FIXTURES_REQUIRED postgres_server
+  ENVIRONMENT "FLOWGATE_TEST_HISTORY_URL_FILE=${PG_TEST_DIR}/url;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR})

@@ -16,5 +16,6 @@ int cmd_ab(int argc, char **argv);
 int cmd_thresholds(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

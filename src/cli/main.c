@@ -20,6 +20,7 @@ static const struct {
     {"baseline",  cmd_baseline,  "baseline RESULTS.json  promote a run to results/baseline.json"},
     {"ab",        cmd_ab,        "ab [smoke|standard|...] [--a-server BIN --b-server BIN | --b-slowdown F ...]  A/B regression gate"},
     {"cluster",   cmd_cluster,   "cluster up|down|status [--nodes F] [--image I] [--id ID]  the nodes as Docker containers"},
+    {"history",   cmd_history,   "history import FILE|DIR... | runs  the performance history of every run"},
     {"thresholds", cmd_thresholds, "thresholds suggest RESULTS.json...  per-cell bounds from measured runs"},
     {"report",    cmd_report,    "report [RESULTS.json] [--ab DIR] [--out FILE] [--plots DIR]  the run's self-contained HTML page"},
 };

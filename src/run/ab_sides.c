@@ -15,11 +15,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "flowgate/compare.h"
 #include "flowgate/engine.h"
+#include "flowgate/history.h"
 #include "flowgate/http_client.h"
 #include "flowgate/log.h"
 #include "flowgate/results.h"
@@ -533,6 +535,12 @@ int fg_ab_sides_run(const fg_ab_sides_opts *f, const fg_run_output *o)
             }
         }
     }
+    /* With both sides' files closed, the verdict and the sides join the
+     * history (a run stopped before its verdict has none to add). */
+    char verdict_path[sizeof a->dir + 16];
+    snprintf(verdict_path, sizeof verdict_path, "%s/verdict.json", a->dir);
+    if (set_up && a->dir[0] && access(verdict_path, F_OK) == 0)
+        fg_history_append_ab(f->base->results_dir, a->dir, o->errs);
     if (stopped) {
         fprintf(o->errs, "%s: interrupted %s; results: %s (A: %s; B: %s)\n", o->who, where, a->dir,
                 cells[0], cells[1]);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "flowgate/engine.h"
+#include "flowgate/history.h"
 #include "flowgate/json.h"
 #include "flowgate/report.h"
 #include "flowgate/results.h"
@@ -303,6 +304,9 @@ int fg_run_finish(fg_runner *r, const cJSON *thresholds, const char *results_dir
         stopped = 1;
         snprintf(where, sizeof where, "%s", fg_run_phase_words(FG_RUN_PHASE_SAVE));
     }
+    /* The history gets the file as saved, outcomes and all; a history that
+     * cannot be written is said on one line and changes no exit status. */
+    fg_history_append_run(results_dir, path, "run", o->errs);
     if (judged && failed > 0) {
         fprintf(o->out, "%d threshold%s failed\n", failed, failed == 1 ? "" : "s");
         status = FG_EXIT_FAIL;
