@@ -11,7 +11,10 @@
 
 #include "commands.h"
 #include "flowgate/history.h"
+#include "flowgate/history_changes.h"
 #include "flowgate/history_target.h"
+#include "flowgate/outcome.h"
+#include "flowgate/parse.h"
 #include "flowgate/results.h"
 
 /* ---- import ---------------------------------------------------------------- */
@@ -129,6 +132,131 @@ static int history_runs(fg_history *h, int argc, char **argv)
     return 0;
 }
 
+/* ---- changes and check ---------------------------------------------------- */
+
+/* The options changes and check share, and check's own. */
+typedef struct judge_flags {
+    fg_history_query q;
+    double margin;
+    int window;
+    int inconclusive_pass;
+} judge_flags;
+
+static int parse_judge_flags(const char *who, int argc, char **argv, int for_check, judge_flags *f)
+{
+    memset(f, 0, sizeof *f);
+    f->margin = 0.05;
+    fg_err err = {{0}};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes_value = 1, bad = 0;
+        if (!strcmp(a, "--inconclusive=pass") || !strcmp(a, "--inconclusive=fail")) {
+            f->inconclusive_pass = !strcmp(a, "--inconclusive=pass");
+            takes_value = 0;
+            if (!for_check) bad = fg_err_set(&err, "%s: only check takes it", a);
+        } else if (!v) {
+            bad = fg_err_set(&err, "%s: %s", a, !strncmp(a, "--", 2) ? "needs a value"
+                                                   : "unexpected argument (--help lists them)");
+        } else if (!strcmp(a, "--cell")) {
+            f->q.experiment_id = v;
+        } else if (!strcmp(a, "--category")) {
+            f->q.category = v;
+        } else if (!strcmp(a, "--metric")) {
+            f->q.metric = v;
+        } else if (!strcmp(a, "--since")) {
+            f->q.since = v;
+        } else if (!strcmp(a, "--max-p")) {
+            bad = fg_parse_double("--max-p", v, 1e-12, 0.5, &f->q.cp.max_p, &err);
+        } else if (for_check && !strcmp(a, "--margin")) {
+            bad = fg_parse_double("--margin", v, 0, 10, &f->margin, &err);
+        } else if (for_check && !strcmp(a, "--window")) {
+            bad = fg_parse_int("--window", v, 1, 100000, &f->window, &err);
+        } else {
+            bad = fg_err_set(&err, "%s: unknown option (--help lists them)", a);
+        }
+        if (bad) {
+            fprintf(stderr, "flowgate history %s: %s\n", who, err.msg);
+            return -1;
+        }
+        i += takes_value;
+    }
+    return 0;
+}
+
+/* "standard/exp_input1.0mb_conc5_ours (recognizer, 2c vm, embedded x0.34)" */
+static void series_name(const fg_history_key *k, char *out, size_t size)
+{
+    char scale[32] = "";
+    if (k->request_scale != 1) snprintf(scale, sizeof scale, " x%g", k->request_scale);
+    snprintf(out, size, "%s/%s (%s, %s, %s%s)", k->category, k->experiment_id, k->workflow,
+             k->machine_key, k->endpoint_mode, scale);
+}
+
+static int history_changes(fg_history *h, int argc, char **argv)
+{
+    judge_flags f;
+    if (parse_judge_flags("changes", argc, argv, 0, &f) != 0) return 2;
+    fg_err err = {{0}};
+    fg_history_change *ch;
+    int n;
+    if (fg_history_changes(h, &f.q, &ch, &n, &err) != 0) {
+        fprintf(stderr, "flowgate history changes: %s\n", err.msg);
+        return 2;
+    }
+    for (int i = 0; i < n; i++) {
+        char name[1024];
+        series_name(&ch[i].key, name, sizeof name);
+        printf("%s %s: %+.1f %% [%+.1f, %+.1f] p=%.2g at %.10s (run %s, %s; run %d of %d), "
+               "%.4g -> %.4g\n", name, ch[i].metric, 100 * ch[i].cp.change,
+               100 * ch[i].cp.ci_lo, 100 * ch[i].cp.ci_hi, ch[i].cp.p,
+               ch[i].first.git_commit[0] ? ch[i].first.git_commit : "-", ch[i].first.run_id,
+               ch[i].first.started, (int)ch[i].cp.index + 1, ch[i].points, ch[i].cp.mean_before,
+               ch[i].cp.mean_after);
+    }
+    printf("history changes: %d change point%s\n", n, n == 1 ? "" : "s");
+    free(ch);
+    return 0;
+}
+
+static int history_check(fg_history *h, int argc, char **argv)
+{
+    judge_flags f;
+    if (parse_judge_flags("check", argc, argv, 1, &f) != 0) return 2;
+    fg_err err = {{0}};
+    fg_history_verdict *v;
+    int n;
+    if (fg_history_check(h, &f.q, f.margin, (size_t)f.window, &v, &n, &err) != 0) {
+        fprintf(stderr, "flowgate history check: %s\n", err.msg);
+        return 2;
+    }
+    int judged = 0, worse = 0;
+    for (int i = 0; i < n; i++) {
+        judged += v[i].judged;
+        if (!v[i].v.worse) continue;
+        worse++;
+        char name[1024];
+        series_name(&v[i].key, name, sizeof name);
+        printf("regression  %s %s: %+.1f %% [%+.1f, %+.1f] beyond the %g %% margin; the level "
+               "began at %.10s (run %s, %s), %d of %d runs since; before it up to %.10s\n",
+               name, v[i].metric, 100 * v[i].v.change, 100 * v[i].v.ci_lo, 100 * v[i].v.ci_hi,
+               100 * f.margin,
+               v[i].level_first.git_commit[0] ? v[i].level_first.git_commit : "-",
+               v[i].level_first.run_id, v[i].level_first.started,
+               v[i].points - (int)v[i].v.level_from, v[i].points,
+               v[i].reference_last.git_commit[0] ? v[i].reference_last.git_commit : "-");
+    }
+    fg_outcome outcome = worse ? FG_OUTCOME_FAIL : judged ? FG_OUTCOME_PASS
+                                                          : FG_OUTCOME_INCONCLUSIVE;
+    printf("history check: %s: %d series x metric%s judged, %d worse beyond %g %%; %d too short "
+           "to judge (< 6 runs)\n", fg_outcome_label(outcome), judged, judged == 1 ? "" : "s",
+           worse, 100 * f.margin, n - judged);
+    if (outcome == FG_OUTCOME_INCONCLUSIVE)
+        printf("history check: inconclusive: no series has enough runs to judge%s\n",
+               f.inconclusive_pass ? "; --inconclusive=pass: exit 0" : " (exit 3)");
+    free(v);
+    return fg_outcome_exit(outcome, f.inconclusive_pass);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static const struct {
@@ -140,6 +268,16 @@ static const struct {
                                "                       results files and A/B runs in a directory"},
     {"runs",   history_runs,   "runs                 list the runs: id, kind, commit, category, cells,\n"
                                "                       outcome"},
+    {"changes", history_changes,
+     "changes [--cell C] [--category K] [--metric M] [--since REV] [--max-p P]\n"
+     "                       the change points of each cell x metric series (default\n"
+     "                       metrics p50_ms, p95_ms, throughput_rps): magnitude, 95 %\n"
+     "                       interval, p, the first commit of the new level"},
+    {"check",  history_check,
+     "check [same options] [--margin F] [--window N] [--inconclusive=pass]\n"
+     "                       exit 1 when the newest runs (a level begun within the last N\n"
+     "                       runs, default 10) are worse than the level before by more\n"
+     "                       than F (default 0.05); 3 when no series is long enough"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,187 @@
+/* changes.c — the history's series run through the change-point search.
+ * Each series is read once per metric (fg_history_series), its values put
+ * in an array in run order, and handed to changepoint.c; the runs are kept
+ * so a change point can name the commit that began its level. Nothing here
+ * is statistics: the method and its defaults are changepoint.h's. */
+#include "flowgate/history_changes.h"
+#include <stdlib.h>
+#include <string.h>
+
+const char *const fg_history_default_metrics[FG_HISTORY_DEFAULT_METRICS] = {
+    "p50_ms", "p95_ms", "throughput_rps"};
+
+int fg_history_higher_is_worse(const char *metric)
+{
+    static const char *const lower_is_worse[] = {"throughput_rps", "success_rate", "requests.ok"};
+    for (size_t i = 0; i < sizeof lower_is_worse / sizeof *lower_is_worse; i++)
+        if (strcmp(metric, lower_is_worse[i]) == 0) return 0;
+    return 1;
+}
+
+/* The series keys of the query, filtered by category when it names one. */
+static int selected_keys(fg_history *h, const fg_history_query *q, fg_history_key **keys, int *n,
+                         fg_err *err)
+{
+    if (fg_history_series_list(h, q->experiment_id, keys, n, err) != 0) return -1;
+    if (!q->category) return 0;
+    int kept = 0;
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*keys)[i].category, q->category) == 0) (*keys)[kept++] = (*keys)[i];
+    *n = kept;
+    return 0;
+}
+
+/* One series' points and their values as doubles. 1 when the series has no
+ * run of q->since (skipped), 0, or -1. */
+static int load_series(fg_history *h, const fg_history_key *key, const char *metric,
+                       const char *since, fg_history_point **points, double **values, int *n,
+                       fg_err *err)
+{
+    *points = NULL;
+    *values = NULL;
+    fg_err miss;
+    if (fg_history_series(h, key, metric, since, points, n, since ? &miss : err) != 0) {
+        if (!since) return -1;
+        /* Told apart from a real failure by asking again without since. */
+        fg_history_point *all = NULL;
+        int n_all = 0;
+        if (fg_history_series(h, key, metric, NULL, &all, &n_all, err) != 0) return -1;
+        free(all);
+        return 1;
+    }
+    *values = malloc(sizeof **values * (*n > 0 ? (size_t)*n : 1));
+    if (!*values) {
+        free(*points);
+        *points = NULL;
+        return fg_err_set(err, "history: out of memory");
+    }
+    for (int i = 0; i < *n; i++) (*values)[i] = (*points)[i].value;
+    return 0;
+}
+
+/* Appends to a growing array of elements of size `size`. */
+static void *grow(void *array, int n, int *cap, size_t size)
+{
+    if (n < *cap) return array;
+    int want = *cap ? *cap * 2 : 16;
+    void *bigger = realloc(array, size * (size_t)want);
+    if (bigger) *cap = want;
+    return bigger;
+}
+
+static void name_series(fg_err *err, const fg_history_key *key, const char *metric)
+{
+    if (!err) return;
+    fg_err inner = *err;
+    fg_err_set(err, "%s/%s %s: %s", key->category, key->experiment_id, metric, inner.msg);
+}
+
+int fg_history_changes(fg_history *h, const fg_history_query *q, fg_history_change **out, int *n,
+                       fg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    fg_history_key *keys = NULL;
+    int n_keys = 0, cap = 0, rc = 0;
+    if (selected_keys(h, q, &keys, &n_keys, err) != 0) return -1;
+    for (int k = 0; k < n_keys && rc == 0; k++) {
+        int n_metrics = q->metric ? 1 : FG_HISTORY_DEFAULT_METRICS;
+        for (int m = 0; m < n_metrics && rc == 0; m++) {
+            const char *metric = q->metric ? q->metric : fg_history_default_metrics[m];
+            fg_history_point *points;
+            double *values;
+            int n_points, got = load_series(h, &keys[k], metric, q->since, &points, &values,
+                                            &n_points, err);
+            if (got != 0) {
+                rc = got < 0 ? -1 : 0;
+                continue;
+            }
+            fg_change_point *cps = NULL;
+            size_t n_cps = 0;
+            if (fg_changepoints(values, (size_t)n_points, &q->cp, &cps, &n_cps, err) != 0) {
+                name_series(err, &keys[k], metric);
+                rc = -1;
+            }
+            for (size_t c = 0; c < n_cps && rc == 0; c++) {
+                fg_history_change *bigger = grow(*out, *n, &cap, sizeof **out);
+                if (!bigger) {
+                    rc = fg_err_set(err, "history: out of memory");
+                    break;
+                }
+                *out = bigger;
+                fg_history_change *ch = &(*out)[(*n)++];
+                memset(ch, 0, sizeof *ch);
+                ch->key = keys[k];
+                snprintf(ch->metric, sizeof ch->metric, "%s", metric);
+                ch->cp = cps[c];
+                ch->first = points[cps[c].index];
+                ch->points = n_points;
+            }
+            free(cps);
+            free(points);
+            free(values);
+        }
+    }
+    free(keys);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int fg_history_check(fg_history *h, const fg_history_query *q, double margin, size_t window,
+                     fg_history_verdict **out, int *n, fg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    fg_history_key *keys = NULL;
+    int n_keys = 0, cap = 0, rc = 0;
+    if (selected_keys(h, q, &keys, &n_keys, err) != 0) return -1;
+    size_t min_segment = q->cp.min_segment ? q->cp.min_segment : 3;
+    for (int k = 0; k < n_keys && rc == 0; k++) {
+        int n_metrics = q->metric ? 1 : FG_HISTORY_DEFAULT_METRICS;
+        for (int m = 0; m < n_metrics && rc == 0; m++) {
+            const char *metric = q->metric ? q->metric : fg_history_default_metrics[m];
+            fg_history_point *points;
+            double *values;
+            int n_points, got = load_series(h, &keys[k], metric, q->since, &points, &values,
+                                            &n_points, err);
+            if (got != 0) {
+                rc = got < 0 ? -1 : 0;
+                continue;
+            }
+            fg_history_verdict *bigger = grow(*out, *n, &cap, sizeof **out);
+            if (!bigger) {
+                rc = fg_err_set(err, "history: out of memory");
+            } else {
+                *out = bigger;
+                fg_history_verdict *vd = &(*out)[(*n)++];
+                memset(vd, 0, sizeof *vd);
+                vd->key = keys[k];
+                snprintf(vd->metric, sizeof vd->metric, "%s", metric);
+                vd->points = n_points;
+                vd->judged = (size_t)n_points >= 2 * min_segment;
+                if (fg_changepoints_check(values, (size_t)n_points,
+                                          fg_history_higher_is_worse(metric), margin, window,
+                                          &q->cp, &vd->v, err) != 0) {
+                    name_series(err, &keys[k], metric);
+                    rc = -1;
+                } else if (vd->v.worse) {
+                    vd->level_first = points[vd->v.level_from];
+                    if (vd->v.reference_to > 0) vd->reference_last = points[vd->v.reference_to - 1];
+                }
+            }
+            free(points);
+            free(values);
+        }
+    }
+    free(keys);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
