@@ -4,7 +4,8 @@
 #   ./flowgate.sh run    install what is missing, build, run the standard category
 #                        on the embedded server, write results/ and plots/
 #   ./flowgate.sh test   install what is missing, build, run every test through ctest:
-#                        unit + HTTP tests under AddressSanitizer, the fuzzer (bounded),
+#                        unit + HTTP + PostgreSQL tests under AddressSanitizer, the
+#                        fuzzer (bounded),
 #                        then the perf suites (smoke, standard, scale categories),
 #                        the six scenarios scaled down (label scenarios), then
 #                        smoke + standard against the nodes as Docker containers
@@ -59,8 +60,13 @@ cmd_run() {
   trap 'exit 130' INT TERM
   ./build/flowgate run standard "$@" || rc=$?
   trap - INT TERM
-  # Plots are rendered even when a gate failed: they show why.
-  ./build/flowgate plot --latest
+  # Plots are rendered even when a gate failed: they show why. The run was
+  # appended to results/history.sqlite: its cells' trend charts and the
+  # report page (results/report_<run-id>.html) read it.
+  local post=0
+  ./build/flowgate plot --latest --history || post=$?
+  ./build/flowgate report || post=$?
+  [ $rc -eq 0 ] && rc=$post
   return $rc
 }
 
@@ -76,8 +82,11 @@ cmd_test() {
   local scale=${FLOWGATE_REQUEST_SCALE:-1}
   [ "${CI:-}" = "true" ] && [ -z "${FLOWGATE_REQUEST_SCALE:-}" ] && scale=0.34
   local rc=0
-  ctest --test-dir build-asan -L 'unit|http' --output-on-failure -j "$JOBS" || rc=1
+  ctest --test-dir build-asan -L 'unit|http|postgres' --output-on-failure -j "$JOBS" || rc=1
   ctest --test-dir build-fuzz -L fuzz --output-on-failure || rc=1
+  # The perf runs append to a history in the build tree (CI's own runs,
+  # imported again below: an import is idempotent).
+  export FLOWGATE_HISTORY="$PWD/build/history.sqlite"
   ctest --test-dir build -L perf -LE scale --output-on-failure || rc=1
   FLOWGATE_REQUEST_SCALE=$scale ctest --test-dir build -L scale --output-on-failure || rc=1
   # The scenarios (the two fault ones too), scaled down by the test itself
@@ -86,6 +95,9 @@ cmd_test() {
   # The node set as containers: the fixture starts a Docker engine when none
   # answers and stops it after (fixtures/containers/ctest.sh).
   ctest --test-dir build -L docker --output-on-failure || rc=1
+  ./build/flowgate history import results || rc=1
+  ./build/flowgate history runs | tail -n 1
+  ./build/flowgate history changes | tail -n 1
   return $rc
 }
 

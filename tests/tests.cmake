@@ -56,6 +56,14 @@ add_test(NAME compose_config
   COMMAND docker-compose -f ${CMAKE_SOURCE_DIR}/fixtures/containers/compose.yaml config -q)
 set_tests_properties(compose_config PROPERTIES LABELS unit)
 
+# The history gate over synthetic histories: green flat, red on a planted
+# step and a creep, inconclusive when too short; then trend chart and page.
+add_test(NAME history_check
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/history_check.sh $<TARGET_FILE:flowgate-cli>
+          ${CMAKE_BINARY_DIR}/history-check)
+set_tests_properties(history_check PROPERTIES LABELS unit
+  ENVIRONMENT "FLOWGATE_DATA=${CMAKE_SOURCE_DIR}/data")
+
 # The server for HTTP tests: its own ports, its own endpoints file.
 set(HTTP_ENDPOINTS ${CMAKE_BINARY_DIR}/http-test-endpoints.json)
 add_test(NAME http_server_start

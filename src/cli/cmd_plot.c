@@ -15,18 +15,23 @@
 #include "flowgate/config.h"
 #include "flowgate/finish.h"
 #include "flowgate/latest_results.h"
+#include "flowgate/report_trends.h"
+#include "flowgate/results.h"
 #include "flowgate/stop.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: flowgate plot [RESULTS.json | --latest [--category C] | --since STAMP] [--out DIR]\n"
+            "                     [--history]\n"
             "  RESULTS.json     a results file written by `flowgate run` or a suite\n"
             "  --latest         the newest results file in the results directory\n"
             "  --category C     with --latest: the newest of that category\n"
             "  --since STAMP    every results file modified after the file STAMP\n"
             "  --out DIR        charts go to DIR/<run-id>/ (default plots)\n"
             "  --results DIR    results directory (default $FLOWGATE_RESULTS_DIR or results)\n"
+            "  --history        also the trend charts of the run's cells from the history,\n"
+            "                   change points and A/B verdicts marked, in DIR/trends/\n"
             "Needs gnuplot (Debian: gnuplot-nox). A chart appears only whole; Ctrl-C keeps\n"
             "the finished ones, removes the rest and exits 1.\n");
 }
@@ -42,7 +47,37 @@ static int interrupted(const char *path, const char *dir)
     return FG_EXIT_FAIL;
 }
 
-static int plot_one(const char *path, const char *out)
+/* The trend charts of the run's cells, beside its charts (<plots>/trends). */
+static int plot_history(const char *path, const char *run_dir)
+{
+    fg_err err = {{0}};
+    cJSON *results = fg_results_load(path, &err);
+    if (!results) {
+        fprintf(stderr, "flowgate plot: %s\n", err.msg);
+        return 2;
+    }
+    char trends[1200];
+    const char *slash = strrchr(run_dir, '/');
+    snprintf(trends, sizeof trends, "%.*s/trends", slash ? (int)(slash - run_dir) : 1,
+             slash ? run_dir : ".");
+    fg_report_history rh;
+    int have = 0, rc = fg_report_history_of_run(path, results, trends, &rh, &have, &err);
+    cJSON_Delete(results);
+    if (rc != 0) {
+        fprintf(stderr, "flowgate plot: history: %s\n", err.msg);
+        return 2;
+    }
+    if (!have)
+        printf("trend charts: no history of %s (FLOWGATE_HISTORY off, or no run appended yet)\n",
+               path);
+    else
+        printf("trend charts of %d cell%s in %s (%zu change point%s)\n", rh.charts,
+               rh.charts == 1 ? "" : "s", trends, rh.n_changes, rh.n_changes == 1 ? "" : "s");
+    fg_report_history_free(&rh);
+    return 0;
+}
+
+static int plot_one(const char *path, const char *out, int with_history)
 {
     fg_plot_summary s;
     memset(&s, 0, sizeof s);
@@ -54,7 +89,7 @@ static int plot_one(const char *path, const char *out)
         return 2;
     }
     printf("plots of %s (%d cells) in %s\n", path, s.cells, s.dir);
-    return 0;
+    return with_history ? plot_history(path, s.dir) : 0;
 }
 
 static int newer_than(const struct stat *st, const struct stat *stamp)
@@ -85,7 +120,7 @@ static int plot_since(const char *results_dir, const char *stamp_path, const cha
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", results_dir, de->d_name);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !newer_than(&st, &stamp)) continue;
-        int one = plot_one(path, out);
+        int one = plot_one(path, out, 0);
         plotted++;
         if (one == FG_EXIT_FAIL) {   /* stopped: that file's line said so */
             rc = one;
@@ -103,7 +138,7 @@ int cmd_plot(int argc, char **argv)
     /* First: a stop at any moment ends as a stop, its temporaries removed. */
     fg_run_catch_stop();
     const char *path = NULL, *out = "plots", *since = NULL, *category = NULL, *results_dir = NULL;
-    int latest = 0;
+    int latest = 0, with_history = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -112,6 +147,8 @@ int cmd_plot(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--latest")) {
             latest = 1;
+        } else if (!strcmp(a, "--history")) {
+            with_history = 1;
         } else if ((!strcmp(a, "--out") || !strcmp(a, "--since") || !strcmp(a, "--category") ||
                     !strcmp(a, "--results")) && has_value) {
             const char **slot = !strcmp(a, "--out") ? &out : !strcmp(a, "--since") ? &since
@@ -133,7 +170,7 @@ int cmd_plot(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (path) return plot_one(path, out);
+    if (path) return plot_one(path, out, with_history);
 
     fg_run_config cfg;
     fg_err err = {{0}};
@@ -150,5 +187,5 @@ int cmd_plot(int argc, char **argv)
         fprintf(stderr, "flowgate plot: %s\n", err.msg);
         return 2;
     }
-    return plot_one(found, out);
+    return plot_one(found, out, with_history);
 }

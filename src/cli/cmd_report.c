@@ -1,7 +1,7 @@
 /* cmd_report.c — `flowgate report`: the report page of a run (the newest
  * when none is named). The page is built in src/report; this file reads
- * the flags and picks the results file. The change points come from the
- * history once it is wired in: until then the page says "no history". */
+ * the flags and picks the results file; the trend charts and change
+ * points come from the history the run was appended to (report_trends.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +9,8 @@
 #include "flowgate/config.h"
 #include "flowgate/latest_results.h"
 #include "flowgate/report_page.h"
+#include "flowgate/report_trends.h"
+#include "flowgate/results.h"
 
 static void usage(FILE *out)
 {
@@ -64,12 +66,32 @@ int cmd_report(int argc, char **argv)
         }
         o.results_path = found;
     }
-    fg_report_summary s;
-    if (fg_report_page(&o, &s, &err) != 0) {
+    cJSON *results = fg_results_load(o.results_path, &err);
+    if (!results) {
         fprintf(stderr, "flowgate report: %s\n", err.msg);
         return 2;
     }
-    printf("report of run %s: %s (%d charts, %d trend charts%s%s%s)\n", s.run_id, s.path, s.charts,
-           s.trend_charts, s.ab_dir[0] ? ", A/B " : "", s.ab_dir, s.charts_refused ? ", some charts refused" : "");
+    /* The trends sit beside the run's charts; a history that fails is said
+     * and the page made without it. */
+    char trends[1100];
+    snprintf(trends, sizeof trends, "%s/trends", o.plots_dir ? o.plots_dir : "plots");
+    fg_report_history rh;
+    if (fg_report_history_of_run(o.results_path, results, trends, &rh, &o.have_history, &err) != 0)
+        fprintf(stderr, "flowgate report: history: %s\n", err.msg);
+    cJSON_Delete(results);
+    o.changes = rh.changes;
+    o.n_changes = rh.n_changes;
+    fg_report_summary s;
+    int rc = fg_report_page(&o, &s, &err);
+    fg_report_history_free(&rh);
+    if (rc != 0) {
+        fprintf(stderr, "flowgate report: %s\n", err.msg);
+        return 2;
+    }
+    printf("report of run %s: %s (%d charts, %d trend charts, %s%s%s%s)\n", s.run_id, s.path,
+           s.charts, s.trend_charts, o.have_history ? "" : "no history",
+           o.have_history ? (o.n_changes ? "change points listed" : "no change points") : "",
+           s.ab_dir[0] ? ", A/B " : "", s.ab_dir);
+    if (s.charts_refused) printf("report: %d charts refused (see the page)\n", s.charts_refused);
     return 0;
 }

@@ -22,6 +22,12 @@ int fg_history_higher_is_worse(const char *metric)
 static int selected_keys(fg_history *h, const fg_history_query *q, fg_history_key **keys, int *n,
                          fg_err *err)
 {
+    if (q->key) {
+        if (!(*keys = malloc(sizeof **keys))) return fg_err_set(err, "history: out of memory");
+        **keys = *q->key;
+        *n = 1;
+        return 0;
+    }
     if (fg_history_series_list(h, q->experiment_id, keys, n, err) != 0) return -1;
     if (!q->category) return 0;
     int kept = 0;

@@ -158,6 +158,34 @@ static int check_document(const cJSON *root, const char *path, const char *kind,
     return 0;
 }
 
+/* "<cores>c <cpu model>", else "<cores>c <host>" (history.h). */
+static void machine_key(const cJSON *run, char *out, size_t size)
+{
+    char cores[16] = "0";
+    int_param(run, "cores", cores, sizeof cores);
+    snprintf(out, size, "%sc %s", cores, str_or(run, "cpu_model", str_or(run, "host", "")));
+}
+
+int fg_history_key_of(const cJSON *root, const cJSON *experiment, fg_history_key *key)
+{
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(root, "run");
+    if (!cJSON_IsObject(run) || !str_or(experiment, "experiment_id", NULL)) return -1;
+    memset(key, 0, sizeof *key);
+    snprintf(key->workflow, sizeof key->workflow, "%s", str_or(run, "workflow", ""));
+    snprintf(key->category, sizeof key->category, "%s",
+             str_or(experiment, "category", str_or(run, "category", "")));
+    snprintf(key->experiment_id, sizeof key->experiment_id, "%s",
+             str_or(experiment, "experiment_id", ""));
+    machine_key(run, key->machine_key, sizeof key->machine_key);
+    snprintf(key->endpoint_mode, sizeof key->endpoint_mode, "%s",
+             str_or(cJSON_GetObjectItemCaseSensitive(run, "endpoints"), "mode", ""));
+    const cJSON *scale = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(run, "config"), "request_scale");
+    key->request_scale = cJSON_IsNumber(scale) && isfinite(scale->valuedouble)
+                             ? scale->valuedouble : 1;
+    return 0;
+}
+
 /* Inserts the runs row; *id gets its id, "" when the run is there already. */
 static int insert_run(fg_db *db, const cJSON *root, const char *source, const char *kind,
                       const char *tag, char *id, size_t id_size, fg_err *err)
@@ -173,7 +201,7 @@ static int insert_run(fg_db *db, const cJSON *root, const char *source, const ch
     snprintf(key, sizeof key, "%s|%s|%s|%s%s%s", host, run_id, started, category, tag ? "|" : "",
              tag ? tag : "");
     int_param(run, "cores", cores, sizeof cores);
-    snprintf(machine, sizeof machine, "%sc %s", cores, str_or(run, "cpu_model", host));
+    machine_key(run, machine, sizeof machine);
     num_param(config, "request_scale", scale, sizeof scale);
     fg_history_now_utc(now, sizeof now);
     const char *params[] = {

@@ -94,6 +94,11 @@ typedef struct fg_history_key {
     double request_scale;
 } fg_history_key;
 
+/* The key of the series an experiment entry of a results document (root)
+ * belongs to, as an import would file it. 0, or -1 when root has no run
+ * object or the entry no experiment_id. */
+int fg_history_key_of(const cJSON *root, const cJSON *experiment, fg_history_key *key);
+
 /* One run's value in a series. */
 typedef struct fg_history_point {
     char run_key[320], run_id[64], git_commit[64], branch[128], started[40];

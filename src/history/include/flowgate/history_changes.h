@@ -19,6 +19,7 @@ enum { FG_HISTORY_DEFAULT_METRICS = 3 };
 int fg_history_higher_is_worse(const char *metric);
 
 typedef struct fg_history_query {
+    const fg_history_key *key;   /* one series exactly; NULL: those the fields below select */
     const char *experiment_id;   /* NULL: every cell */
     const char *category;        /* NULL: every category */
     const char *metric;          /* NULL: the default metrics */
