@@ -1,4 +1,4 @@
-/* machine.c — the machine-speed probe.
+/* machine.c — the machine-speed probe, and the name of the CPU.
  *
  * The workload is third-party library code only (zlib's deflate and
  * inflate over image-like bytes, the kind of integer work the functions'
@@ -10,12 +10,20 @@
  * 0.7 s: on a shared 2-vCPU machine a burst of other work (a server
  * starting, a test's teardown) inflated back-to-back rounds by 30 %, which
  * loosens every time bound by as much; a gap between rounds lets the best
- * one fall outside the burst. */
+ * one fall outside the burst.
+ *
+ * The CPU's name is what makes two CI runners "the same machine" for the
+ * performance history (history.h: machine_key): their host names differ
+ * on every job, their CPU model does not. It is read from /proc/cpuinfo,
+ * not from CPUID, so it is the same string the kernel shows (and it works
+ * on any architecture whose cpuinfo has a "model name"). */
 #include "flowgate/machine.h"
 #include "flowgate/common.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -57,4 +65,50 @@ done:
     free(z);
     free(back);
     return best;
+}
+
+/* Leading and trailing blanks off, every inner run of blanks one space:
+ * some kernels pad the model name ("Intel(R) Xeon(R) CPU  @ 2.20GHz"),
+ * and a key that differs by padding would split a series. */
+static void squeeze_blanks(char *s)
+{
+    char *w = s;
+    int blank = 1;   /* drops leading blanks */
+    for (const char *r = s; *r; r++) {
+        if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r') {
+            if (!blank) *w++ = ' ';
+            blank = 1;
+        } else {
+            *w++ = *r;
+            blank = 0;
+        }
+    }
+    if (w > s && w[-1] == ' ') w--;
+    *w = 0;
+}
+
+int fg_machine_cpu_model_in(const char *cpuinfo, char *out, size_t size)
+{
+    FILE *f = fopen(cpuinfo, "r");
+    if (!f) return -1;
+    char line[512];
+    int found = 0;
+    /* Every processor repeats the same name; the first is enough. */
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10)) continue;
+        char *colon = strchr(line + 10, ':');
+        /* "model name" and the colon have only blanks between them. */
+        if (!colon || strspn(line + 10, " \t") != (size_t)(colon - line - 10)) continue;
+        squeeze_blanks(colon + 1);
+        if (!colon[1]) continue;
+        snprintf(out, size, "%s", colon + 1);
+        found = 1;
+    }
+    fclose(f);
+    return found ? 0 : -1;
+}
+
+int fg_machine_cpu_model(char *out, size_t size)
+{
+    return fg_machine_cpu_model_in("/proc/cpuinfo", out, size);
 }

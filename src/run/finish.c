@@ -12,9 +12,12 @@
 #include "flowgate/engine.h"
 #include "flowgate/history.h"
 #include "flowgate/json.h"
+#include "flowgate/machine.h"
 #include "flowgate/report.h"
 #include "flowgate/results.h"
 #include "flowgate/stop.h"
+
+#include "git_info.h"
 
 /* When the catcher was installed: a run's start, for a results file
  * written before the run could open one. */
@@ -144,6 +147,13 @@ int fg_run_write_stopped(const fg_run_config *c, const char *where, char *path, 
     gethostname(host, sizeof host - 1);
     cJSON_AddStringToObject(run, "host", host);
     cJSON_AddNumberToObject(run, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    /* The same identity as a run the runner opened (runner.c), so a run
+     * stopped early still lands in its machine's and branch's history. */
+    char cpu[256], commit[128], branch[256];
+    if (fg_machine_cpu_model(cpu, sizeof cpu) == 0) cJSON_AddStringToObject(run, "cpu_model", cpu);
+    if (fg_git_info(commit, sizeof commit, branch, sizeof branch) == 0)
+        cJSON_AddStringToObject(run, "git_commit", commit);
+    if (branch[0]) cJSON_AddStringToObject(run, "git_branch", branch);
     fg_run_mark_interrupted(root, where);
     cJSON_AddArrayToObject(root, "experiments");
     int rc = fg_results_create_run(c->results_dir, c->scale_prefix, root, path, size, err);

@@ -13,6 +13,11 @@
  * leaves a file that says so, never an empty one; run.interrupted follows
  * the engine's stop flag at every save and in fg_runner_results.
  *
+ * The run says where it came from and on what kind of machine (git_info.h:
+ * run.git_commit, run.git_branch; machine.h: run.cpu_model): the history
+ * keys its series by CPU model, since a CI runner's host name is new on
+ * every job.
+ *
  * Nodes of an endpoints file that cannot fetch each other's blobs (separate
  * flowgate-functions processes, blobshare.c) would fail every cross-node
  * step; the run then sends the image inline, says so in one warning line
@@ -46,6 +51,9 @@
 #include "flowgate/blobshare.h"
 #include "flowgate/probe.h"
 #include "flowgate/limits.h"
+#include "flowgate/machine.h"
+
+#include "git_info.h"
 
 struct fg_runner {
     fg_run_config cfg;
@@ -83,71 +91,6 @@ static void iso_time(char *out, size_t size)
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(out, size, "%Y-%m-%dT%H:%M:%S%z", &tm);
-}
-
-static int is_sha(const char *s)
-{
-    if (strlen(s) != 40) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
-    return 1;
-}
-
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) s[--n] = 0;
-}
-
-/* The commit checked out in the source tree, read from .git without
- * running git; 0 when there is none (e.g. no commit yet). */
-static int git_commit(char *out, size_t size)
-{
-#ifdef FLOWGATE_SOURCE_DIR
-    char path[1024], line[512];
-    snprintf(path, sizeof path, "%s/.git/HEAD", FLOWGATE_SOURCE_DIR);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    int got = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    if (!got) return 0;
-    trim(line);
-    if (is_sha(line)) {
-        snprintf(out, size, "%s", line);
-        return 1;
-    }
-    if (strncmp(line, "ref: ", 5)) return 0;
-    char ref[512];
-    snprintf(ref, sizeof ref, "%s", line + 5);
-    snprintf(path, sizeof path, "%s/.git/%s", FLOWGATE_SOURCE_DIR, ref);
-    if ((f = fopen(path, "r"))) {
-        got = fgets(line, sizeof line, f) != NULL;
-        fclose(f);
-        trim(line);
-        if (got && is_sha(line)) {
-            snprintf(out, size, "%s", line);
-            return 1;
-        }
-    }
-    snprintf(path, sizeof path, "%s/.git/packed-refs", FLOWGATE_SOURCE_DIR);
-    if (!(f = fopen(path, "r"))) return 0;
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        trim(line);
-        char *space = strchr(line, ' ');
-        if (!space || strcmp(space + 1, ref)) continue;
-        *space = 0;
-        if (is_sha(line)) {
-            snprintf(out, size, "%s", line);
-            found = 1;
-        }
-    }
-    fclose(f);
-    return found;
-#else
-    (void)out; (void)size;
-    return 0;
-#endif
 }
 
 static int inline_data(const fg_runner *r);
@@ -434,8 +377,11 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
     gethostname(host, sizeof host - 1);
     cJSON_AddStringToObject(r->run, "host", host);
     cJSON_AddNumberToObject(r->run, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));
-    char commit[64];
-    if (git_commit(commit, sizeof commit)) cJSON_AddStringToObject(r->run, "git_commit", commit);
+    char cpu[256], commit[128], branch[256];
+    if (fg_machine_cpu_model(cpu, sizeof cpu) == 0) cJSON_AddStringToObject(r->run, "cpu_model", cpu);
+    if (fg_git_info(commit, sizeof commit, branch, sizeof branch) == 0)
+        cJSON_AddStringToObject(r->run, "git_commit", commit);
+    if (branch[0]) cJSON_AddStringToObject(r->run, "git_branch", branch);
     cJSON_AddItemToObject(r->run, "config", config_json(r));
     cJSON *scheds = cJSON_AddArrayToObject(r->run, "schedulers");
     for (int i = 0; i < cfg->n_schedulers; i++)
