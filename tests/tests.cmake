@@ -39,7 +39,7 @@ endif()
 # Release tree (label gate), where the figures are the claim.
 if(NOT (FLOWGATE_ASAN OR FLOWGATE_FUZZ))
   add_test(NAME changepoint_sim COMMAND test_changepoint)
-  set_tests_properties(changepoint_sim PROPERTIES LABELS gate
+  set_tests_properties(changepoint_sim PROPERTIES LABELS "gate;perf-smoke"
     ENVIRONMENT "FLOWGATE_SIM_SERIES=20000" TIMEOUT 600)
 endif()
 # The flags `flowgate run` and `ab` share (--data-dir) are tested with the

@@ -82,16 +82,27 @@ static void name_series(fg_err *err, const fg_history_key *key, const char *metr
     fg_err_set(err, "%s/%s %s: %s", key->category, key->experiment_id, metric, inner.msg);
 }
 
-int fg_history_changes(fg_history *h, const fg_history_query *q, fg_history_change **out, int *n,
-                       fg_err *err)
+/* One series of the query, loaded: what a visitor judges. */
+typedef struct series_view {
+    const fg_history_key *key;
+    const char *metric;
+    const fg_history_point *points;
+    const double *values;
+    int n;
+} series_view;
+
+typedef int (*series_visitor)(const series_view *s, void *ctx, fg_err *err);
+
+/* Calls visit for every series x metric the query selects that has runs
+ * (of since, when given), stopping at the first failure. */
+static int for_each_series(fg_history *h, const fg_history_query *q, series_visitor visit,
+                           void *ctx, fg_err *err)
 {
-    *out = NULL;
-    *n = 0;
     fg_history_key *keys = NULL;
-    int n_keys = 0, cap = 0, rc = 0;
+    int n_keys = 0, rc = 0;
     if (selected_keys(h, q, &keys, &n_keys, err) != 0) return -1;
+    int n_metrics = q->metric ? 1 : FG_HISTORY_DEFAULT_METRICS;
     for (int k = 0; k < n_keys && rc == 0; k++) {
-        int n_metrics = q->metric ? 1 : FG_HISTORY_DEFAULT_METRICS;
         for (int m = 0; m < n_metrics && rc == 0; m++) {
             const char *metric = q->metric ? q->metric : fg_history_default_metrics[m];
             fg_history_point *points;
@@ -102,92 +113,115 @@ int fg_history_changes(fg_history *h, const fg_history_query *q, fg_history_chan
                 rc = got < 0 ? -1 : 0;
                 continue;
             }
-            fg_change_point *cps = NULL;
-            size_t n_cps = 0;
-            if (fg_changepoints(values, (size_t)n_points, &q->cp, &cps, &n_cps, err) != 0) {
+            series_view s = {&keys[k], metric, points, values, n_points};
+            if (visit(&s, ctx, err) != 0) {
                 name_series(err, &keys[k], metric);
                 rc = -1;
             }
-            for (size_t c = 0; c < n_cps && rc == 0; c++) {
-                fg_history_change *bigger = grow(*out, *n, &cap, sizeof **out);
-                if (!bigger) {
-                    rc = fg_err_set(err, "history: out of memory");
-                    break;
-                }
-                *out = bigger;
-                fg_history_change *ch = &(*out)[(*n)++];
-                memset(ch, 0, sizeof *ch);
-                ch->key = keys[k];
-                snprintf(ch->metric, sizeof ch->metric, "%s", metric);
-                ch->cp = cps[c];
-                ch->first = points[cps[c].index];
-                ch->points = n_points;
-            }
-            free(cps);
             free(points);
             free(values);
         }
     }
     free(keys);
-    if (rc != 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
+    return rc;
+}
+
+/* A growing array of results, of either kind. */
+typedef struct found {
+    void *items;
+    int n, cap;
+    const fg_history_query *q;
+    double margin;
+    size_t window;
+} found;
+
+static void *next_item(found *f, size_t size, fg_err *err)
+{
+    void *bigger = grow(f->items, f->n, &f->cap, size);
+    if (!bigger) {
+        fg_err_set(err, "history: out of memory");
+        return NULL;
     }
+    f->items = bigger;
+    void *item = (char *)bigger + size * (size_t)f->n++;
+    memset(item, 0, size);
+    return item;
+}
+
+static int collect_changes(const series_view *s, void *ctx, fg_err *err)
+{
+    found *f = ctx;
+    fg_change_point *cps = NULL;
+    size_t n_cps = 0;
+    if (fg_changepoints(s->values, (size_t)s->n, &f->q->cp, &cps, &n_cps, err) != 0) return -1;
+    int rc = 0;
+    for (size_t c = 0; c < n_cps && rc == 0; c++) {
+        fg_history_change *ch = next_item(f, sizeof *ch, err);
+        if (!ch) {
+            rc = -1;
+            break;
+        }
+        ch->key = *s->key;
+        snprintf(ch->metric, sizeof ch->metric, "%s", s->metric);
+        ch->cp = cps[c];
+        ch->first = s->points[cps[c].index];
+        ch->points = s->n;
+    }
+    free(cps);
+    return rc;
+}
+
+static int judge_series(const series_view *s, void *ctx, fg_err *err)
+{
+    found *f = ctx;
+    fg_history_verdict *vd = next_item(f, sizeof *vd, err);
+    if (!vd) return -1;
+    size_t min_segment = f->q->cp.min_segment ? f->q->cp.min_segment : 3;
+    vd->key = *s->key;
+    snprintf(vd->metric, sizeof vd->metric, "%s", s->metric);
+    vd->points = s->n;
+    vd->judged = (size_t)s->n >= 2 * min_segment;
+    if (fg_changepoints_check(s->values, (size_t)s->n, fg_history_higher_is_worse(s->metric),
+                              f->margin, f->window, &f->q->cp, &vd->v, err) != 0)
+        return -1;
+    if (vd->v.worse) {
+        vd->level_first = s->points[vd->v.level_from];
+        if (vd->v.reference_to > 0) vd->reference_last = s->points[vd->v.reference_to - 1];
+    }
+    return 0;
+}
+
+static int run_query(fg_history *h, const fg_history_query *q, series_visitor visit, found *f,
+                     void **out, int *n, fg_err *err)
+{
+    f->q = q;
+    int rc = for_each_series(h, q, visit, f, err);
+    if (rc != 0) {
+        free(f->items);
+        f->items = NULL;
+        f->n = 0;
+    }
+    *out = f->items;
+    *n = f->n;
+    return rc;
+}
+
+int fg_history_changes(fg_history *h, const fg_history_query *q, fg_history_change **out, int *n,
+                       fg_err *err)
+{
+    found f = {0};
+    void *items;
+    int rc = run_query(h, q, collect_changes, &f, &items, n, err);
+    *out = items;
     return rc;
 }
 
 int fg_history_check(fg_history *h, const fg_history_query *q, double margin, size_t window,
                      fg_history_verdict **out, int *n, fg_err *err)
 {
-    *out = NULL;
-    *n = 0;
-    fg_history_key *keys = NULL;
-    int n_keys = 0, cap = 0, rc = 0;
-    if (selected_keys(h, q, &keys, &n_keys, err) != 0) return -1;
-    size_t min_segment = q->cp.min_segment ? q->cp.min_segment : 3;
-    for (int k = 0; k < n_keys && rc == 0; k++) {
-        int n_metrics = q->metric ? 1 : FG_HISTORY_DEFAULT_METRICS;
-        for (int m = 0; m < n_metrics && rc == 0; m++) {
-            const char *metric = q->metric ? q->metric : fg_history_default_metrics[m];
-            fg_history_point *points;
-            double *values;
-            int n_points, got = load_series(h, &keys[k], metric, q->since, &points, &values,
-                                            &n_points, err);
-            if (got != 0) {
-                rc = got < 0 ? -1 : 0;
-                continue;
-            }
-            fg_history_verdict *bigger = grow(*out, *n, &cap, sizeof **out);
-            if (!bigger) {
-                rc = fg_err_set(err, "history: out of memory");
-            } else {
-                *out = bigger;
-                fg_history_verdict *vd = &(*out)[(*n)++];
-                memset(vd, 0, sizeof *vd);
-                vd->key = keys[k];
-                snprintf(vd->metric, sizeof vd->metric, "%s", metric);
-                vd->points = n_points;
-                vd->judged = (size_t)n_points >= 2 * min_segment;
-                if (fg_changepoints_check(values, (size_t)n_points,
-                                          fg_history_higher_is_worse(metric), margin, window,
-                                          &q->cp, &vd->v, err) != 0) {
-                    name_series(err, &keys[k], metric);
-                    rc = -1;
-                } else if (vd->v.worse) {
-                    vd->level_first = points[vd->v.level_from];
-                    if (vd->v.reference_to > 0) vd->reference_last = points[vd->v.reference_to - 1];
-                }
-            }
-            free(points);
-            free(values);
-        }
-    }
-    free(keys);
-    if (rc != 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    found f = {.margin = margin, .window = window};
+    void *items;
+    int rc = run_query(h, q, judge_series, &f, &items, n, err);
+    *out = items;
     return rc;
 }

@@ -160,9 +160,11 @@ int fg_report_page(const fg_report_opts *o, fg_report_summary *summary, fg_err *
         fg_page_summary(&p);
         fg_page_thresholds(&p);
         fg_page_ab(&p, o->ab_dir);
-        fg_page_charts(&p, plots);
-        fg_page_trends(&p, plots);
+        /* What changed comes before the run's own charts, which are many
+         * and long: a reviewer reads the verdicts first. */
         fg_page_changes(&p, o);
+        fg_page_trends(&p, plots);
+        fg_page_charts(&p, plots);
         fputs("</main></body></html>\n", p.f);
         if (fclose(p.f) != 0) rc = fg_err_set(err, "report: out of memory");
     }

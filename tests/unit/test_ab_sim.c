@@ -29,22 +29,10 @@
 
 #include "flowgate/ab.h"
 #include "flowgate/common.h"
+#include "../sim_rng.h"
 #include "flowgate/spending.h"
 
 /* ---- deterministic noise ------------------------------------------------- */
-
-typedef struct rng { uint64_t s; } rng;
-
-static double uniform(rng *r)
-{
-    r->s = fg_mix64(r->s);
-    return ((r->s >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double normal(rng *r)
-{
-    return sqrt(-2.0 * log(uniform(r))) * cos(2 * M_PI * uniform(r));
-}
 
 /* ---- the synthetic systems ---------------------------------------------- */
 

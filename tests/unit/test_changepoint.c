@@ -21,21 +21,9 @@
 
 #include "flowgate/changepoint.h"
 #include "flowgate/common.h"
+#include "../sim_rng.h"
 
 /* ---- deterministic histories --------------------------------------------- */
-
-typedef struct rng { uint64_t s; } rng;
-
-static double uniform(rng *r)
-{
-    r->s = fg_mix64(r->s);
-    return ((r->s >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double normal(rng *r)
-{
-    return sqrt(-2.0 * log(uniform(r))) * cos(2 * M_PI * uniform(r));
-}
 
 typedef enum noise_model { NOISE_GAUSSIAN, NOISE_LOGNORMAL, NOISE_OUTLIERS } noise_model;
 

@@ -11,9 +11,9 @@
  *                  named culprit (verdict.json, verdict.txt): the given A/B
  *                  dir, else the newest ab-* beside the results whose B side
  *                  ran the same commit
- *   charts         the .svg files of <plots>/<run-id>/ and its subfolders
- *   trends         the .svg files of <plots>/trends/
  *   change points  the caller's list (from the history)
+ *   trends         the .svg files of <plots>/trends/
+ *   charts         the .svg files of <plots>/<run-id>/ and its subfolders
  *
  * with relative links to the JSON files. Every text taken from a file is
  * escaped; a missing part is said on the page, not an error. Named
