@@ -51,6 +51,7 @@ typedef struct cmd_flags {
     int override;              /* scenarios: rerun cells an earlier run holds */
     int ci;                    /* scenarios: the file's scaled-down "ci" settings */
     const char *scenario;      /* scenarios: only this one */
+    const char *segment;       /* --segment i/N: this driver's share of the open loop */
 } cmd_flags;
 
 static void usage(FILE *out)
@@ -86,6 +87,8 @@ static void usage(FILE *out)
         "--rate/--duration switch to an open loop (latency from the intended send time);\n"
         "--max-inflight caps its instances in flight (default 1024); --arrival poisson draws\n"
         "exponential gaps from --seed (default %llu, recorded in the results).\n"
+        "--segment i/N: this driver sends only slots g of the schedule with g mod N == i\n"
+        "(warm-up too); run N drivers 0/N..N-1/N together, then `flowgate merge` their files.\n"
         "--bandwidth-mbit/--latency-ms set every node's egress link (one shared token bucket\n"
         "per node) and added latency: the embedded server's, or by PUT /link those of\n"
         "flowgate-functions nodes named by --endpoints (restored after). Without --requests a\n"
@@ -102,6 +105,9 @@ static void usage(FILE *out)
 static int build_config(const char *category, const cmd_flags *f, fg_run_config *c, fg_err *err)
 {
     if (run_flags_apply(&f->run, category, c, err) != 0) return -1;
+    if (f->segment &&
+        fg_segment_parse(f->segment, &c->segment_index, &c->segment_count, err) != 0)
+        return -1;
     return fg_config_check(c, err);
 }
 
@@ -119,6 +125,11 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
         if (!strcmp(a, "--no-thresholds")) { f->no_thresholds = 1; continue; }
         if (!strcmp(a, "--override")) { f->override = 1; continue; }
         if (!strcmp(a, "--ci")) { f->ci = 1; continue; }
+        if (!strcmp(a, "--segment")) {
+            if (i + 1 >= argc) return fg_err_set(err, "--segment needs a value (i/N, e.g. 0/2)");
+            f->segment = argv[++i];
+            continue;
+        }
         if (a[0] == '-') return fg_err_set(err, "unknown option '%s' (flowgate run --help)", a);
         if (have_category && !strcmp(*category, "scenarios") && !f->scenario) {
             f->scenario = a;
@@ -129,6 +140,8 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
         have_category = 1;
     }
     if (!strcmp(*category, "test")) *category = "smoke";
+    if (f->segment && !strcmp(*category, "scenarios"))
+        return fg_err_set(err, "--segment is for a matrix run's open loop, not scenarios");
     if ((f->override || f->ci) && strcmp(*category, "scenarios"))
         return fg_err_set(err, "%s is for scenarios; it needs the scenarios category",
                           f->override ? "--override" : "--ci");

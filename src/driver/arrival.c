@@ -12,10 +12,17 @@
  * The generator is splitmix64: a few lines, fully specified, identical on
  * every platform and libc (rand_r and random are not), so a recorded seed
  * reproduces the sequence anywhere. The next due time is drawn when the
- * slot before is taken, so peeking never advances the generator. */
+ * slot before is taken, so peeking never advances the generator.
+ *
+ * A segment walks the whole schedule and stops only on its own slots
+ * (global index mod count == index): every gap is drawn, so the Poisson
+ * draws, stage boundaries and due times are those of the one schedule,
+ * and no arithmetic shortcut can drift from what the single driver does. */
 #include "flowgate/arrival.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,25 +69,71 @@ int fg_arrival_init(fg_arrival *a, fg_arrival_kind kind, uint64_t seed, const fg
     a->seed = seed;
     memcpy(a->stages, stages, (size_t)n_stages * sizeof *stages);
     a->n_stages = n_stages;
+    a->seg_count = 1;
     fg_arrival_restart(a, base_ms);
     return 0;
+}
+
+static void step(fg_arrival *a);
+
+/* Past the other segments' slots to this one's next. */
+static void skip_to_own(fg_arrival *a)
+{
+    while (a->seg_count > 1 && (int)(a->given % (uint64_t)a->seg_count) != a->seg_index) step(a);
 }
 
 void fg_arrival_restart(fg_arrival *a, double base_ms)
 {
     a->state = a->seed;
+    a->base = base_ms;
     a->stage = 0;
     a->in_stage = 0;
     a->stage_start = base_ms;
     a->next = base_ms;
     a->given = 0;
+    skip_to_own(a);
+}
+
+int fg_arrival_set_segment(fg_arrival *a, int index, int count, fg_err *err)
+{
+    if (count < 1 || count > FG_MAX_SEGMENTS || index < 0 || index >= count)
+        return fg_err_set(err, "segment %d/%d: needs 0 <= index < count <= %d", index, count,
+                          FG_MAX_SEGMENTS);
+    a->seg_index = index;
+    a->seg_count = count;
+    fg_arrival_restart(a, a->base);
+    return 0;
+}
+
+int fg_segment_parse(const char *spec, int *index, int *count, fg_err *err)
+{
+    const char *slash = spec ? strchr(spec, '/') : NULL;
+    char *end;
+    if (!slash || slash == spec || !isdigit((unsigned char)spec[0]) ||
+        !isdigit((unsigned char)slash[1]))
+        return fg_err_set(err, "--segment: '%s' is not i/N (e.g. 0/2: the first of two)",
+                          spec ? spec : "");
+    long i = strtol(spec, &end, 10);
+    if (end != slash) return fg_err_set(err, "--segment: '%s' is not i/N (e.g. 0/2)", spec);
+    long n = strtol(slash + 1, &end, 10);
+    if (*end) return fg_err_set(err, "--segment: '%s' is not i/N (e.g. 0/2)", spec);
+    if (n < 1 || n > FG_MAX_SEGMENTS)
+        return fg_err_set(err, "--segment: '%s': the count must be in 1..%d", spec, FG_MAX_SEGMENTS);
+    if (i >= n)
+        return fg_err_set(err, "--segment: '%s': the index counts from 0, so it must be below "
+                          "%ld", spec, n);
+    *index = (int)i;
+    *count = (int)n;
+    return 0;
 }
 
 uint64_t fg_arrival_total(const fg_arrival *a)
 {
     uint64_t n = 0;
     for (int i = 0; i < a->n_stages; i++) n += (uint64_t)a->stages[i].requests;
-    return n;
+    /* Slots g < n with g mod count == index. */
+    uint64_t count = (uint64_t)a->seg_count, index = (uint64_t)a->seg_index;
+    return n > index ? (n - index + count - 1) / count : 0;
 }
 
 double fg_arrival_peek(const fg_arrival *a, int *cap)
@@ -90,6 +143,13 @@ double fg_arrival_peek(const fg_arrival *a, int *cap)
 }
 
 void fg_arrival_take(fg_arrival *a)
+{
+    step(a);
+    skip_to_own(a);
+}
+
+/* One slot of the whole schedule, whoever's it is. */
+static void step(fg_arrival *a)
 {
     const fg_stage *s = &a->stages[a->stage];
     double gap_ms = a->kind == FG_ARRIVAL_POISSON

@@ -890,6 +890,19 @@ static int open_schedule(engine *e, fg_err *err)
     if (fg_arrival_init(&e->arr, x->arrival, x->seed, stages, n, 0, &why) != 0 ||
         fg_arrival_init(&e->warm_arr, x->arrival, x->seed ^ 0x5bd1e995ULL, &warm, 1, 0, &why) != 0)
         return fg_err_set(err, "%s: %s", x->id, why.msg);
+    /* A segment sends its share of the warm-up too, so N drivers together
+     * warm up at the schedule's rate, not N times it. */
+    if (x->segment_count > 0 &&
+        (fg_arrival_set_segment(&e->arr, x->segment_index, x->segment_count, &why) != 0 ||
+         fg_arrival_set_segment(&e->warm_arr, x->segment_index, x->segment_count, &why) != 0))
+        return fg_err_set(err, "%s: %s", x->id, why.msg);
+    if (fg_arrival_total(&e->arr) == 0) {
+        long long slots = 0;
+        for (int i = 0; i < n; i++) slots += stages[i].requests;
+        return fg_err_set(err, "%s: segment %d/%d gets no slot of the schedule's %lld: use "
+                          "fewer segments or a longer schedule", x->id, x->segment_index,
+                          x->segment_count, slots);
+    }
     return 0;
 }
 
@@ -985,7 +998,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     int rc = -1;
     e.sched = fg_sched_new(x->scheduler, wf, c, profile, err);
     if (!e.sched) goto out;
-    if (fg_metrics_init(&e.m, wf, c, err) != 0) goto out;
+    if (fg_metrics_init(&e.m, wf, c, fg_mix64(x->seed ^ 0x7e5e7401ULL), err) != 0) goto out;
     e.m.open = e.open;
     int workers = init_nodes(&e);
     e.warm_need = (uint64_t)(x->warmup > 0 ? x->warmup : 0);
@@ -1021,6 +1034,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     e.m.t0 = e.t0;
     if (e.open) fg_arrival_restart(&e.warm_arr, e.t0);
     double t0_unix = fg_now_unix_ms();
+    e.m.t0_unix = t0_unix;
     e.next_progress = e.t0 + PROGRESS_EVERY_MS;
     if (fg_timeline_init(&e.tl, x->id, x->repeat,
                          x->timeline_path[0] ? TIMELINE_MAX_REQUESTS : 0, e.t0, t0_unix) != 0) {

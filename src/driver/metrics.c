@@ -1,8 +1,12 @@
 /* metrics.c — collection of one experiment's measurements and their
  * rendering as the results entry (schema flowgate-results/1).
  *
- * Histograms hold latencies (log-linear, ≤ 1 % error); the raw end-to-end
- * samples are kept too, for statistical comparison between runs. Only
+ * Histograms hold latencies (log-linear, ≤ 1 % error) and give every
+ * percentile; they are written whole too ("*_hist", hist.h) so segment
+ * files merge exactly. Raw end-to-end samples are kept for statistical
+ * comparison between runs, as a uniform sample of at most
+ * FG_MAX_LATENCY_SAMPLES (reservoir.h) with the count recorded beside it:
+ * a long run's memory and file no longer grow with every request. Only
  * measured instances are recorded here (warm-up ones only in "warmup",
  * drain ones nowhere but their count). Nothing is invented: an empty
  * statistic is {"count":0}; a percentile the sample count cannot resolve
@@ -16,15 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowgate/limits.h"
 #include "flowgate/log.h"
 
 
 #define MAX_ERRORS_KEPT 20
 
-int fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, fg_err *err)
+int fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c,
+                    uint64_t sample_seed, fg_err *err)
 {
     memset(m, 0, sizeof *m);
     m->wf = wf;
+    fg_reservoir_init(&m->samples, FG_MAX_LATENCY_SAMPLES, sample_seed);
+    m->t0_unix = NAN;
     m->window_start = m->window_end = NAN;
     m->t0 = NAN;
     m->e2e = fg_hist_new();
@@ -65,7 +73,7 @@ void fg_metrics_free(fg_metrics *m)
         fg_hist_free(m->fn[i].queue);
         fg_hist_free(m->fn[i].transfer);
     }
-    free(m->samples);
+    fg_reservoir_free(&m->samples);
     free(m->branches);
     cJSON_Delete(m->errors);
     memset(m, 0, sizeof *m);
@@ -147,34 +155,10 @@ void fg_metrics_workflow(fg_metrics *m, int warmup, int ok, fg_fail_class cls,
     if (isnan(m->window_end) || end_ms > m->window_end) m->window_end = end_ms;
     if (!ok) return;
     fg_hist_record(m->e2e, latency_ms);
-    if (m->n_samples == m->cap_samples) {
-        size_t cap = m->cap_samples ? 2 * m->cap_samples : 64;
-        double *s = realloc(m->samples, cap * sizeof *s);
-        if (!s) return;   /* the histogram still has it */
-        m->samples = s;
-        m->cap_samples = cap;
-    }
-    m->samples[m->n_samples++] = latency_ms;
+    fg_reservoir_add(&m->samples, latency_ms);   /* out of memory: the histogram still has it */
 }
 
 static double round3(double v) { return round(v * 1000.0) / 1000.0; }
-
-cJSON *fg_hist_json(const fg_hist *h)
-{
-    cJSON *o = cJSON_CreateObject();
-    uint64_t n = fg_hist_count(h);
-    cJSON_AddNumberToObject(o, "count", (double)n);
-    if (n == 0) return o;
-    cJSON_AddNumberToObject(o, "min", round3(fg_hist_min(h)));
-    cJSON_AddNumberToObject(o, "mean", round3(fg_hist_mean(h)));
-    static const double ps[] = {50, 90, 95, 99};
-    static const char *const names[] = {"p50", "p90", "p95", "p99"};
-    for (int i = 0; i < 4; i++)
-        if (fg_percentile_resolvable(n, ps[i]))
-            cJSON_AddNumberToObject(o, names[i], round3(fg_hist_percentile(h, ps[i])));
-    cJSON_AddNumberToObject(o, "max", round3(fg_hist_max(h)));
-    return o;
-}
 
 static int counts_check(const fg_counts *c, const char *phase, char *why, size_t why_size)
 {
@@ -228,6 +212,10 @@ static cJSON *functions_json(const fg_metrics *m)
         cJSON_AddItemToObject(o, "exec_ms", fg_hist_json(f->exec));
         cJSON_AddItemToObject(o, "queue_ms", fg_hist_json(f->queue));
         cJSON_AddItemToObject(o, "transfer_ms", fg_hist_json(f->transfer));
+        cJSON_AddItemToObject(o, "latency_hist", fg_hist_to_json(f->latency));
+        cJSON_AddItemToObject(o, "exec_hist", fg_hist_to_json(f->exec));
+        cJSON_AddItemToObject(o, "queue_hist", fg_hist_to_json(f->queue));
+        cJSON_AddItemToObject(o, "transfer_hist", fg_hist_to_json(f->transfer));
         if (f->saw_transfer_bytes) cJSON_AddNumberToObject(o, "transfer_bytes", f->transfer_bytes);
         if (f->saw_cold_start) cJSON_AddNumberToObject(o, "cold_starts", (double)f->cold_starts);
         /* resends after a 429/503 with Retry-After; their waits are in latency_ms */
@@ -266,6 +254,11 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddStringToObject(arr, "at_cap", x->queue_at_cap ? "queue" : "drop");
     }
     cJSON_AddNumberToObject(e, "repeat", x->repeat);
+    if (x->segment_count > 0) {   /* this driver's share of the schedule (arrival.h) */
+        cJSON *seg = cJSON_AddObjectToObject(e, "segment");
+        cJSON_AddNumberToObject(seg, "index", x->segment_index);
+        cJSON_AddNumberToObject(seg, "count", x->segment_count);
+    }
     /* Identity: what else shapes the workload besides the id's size,
      * concurrency and scheduler. */
     cJSON_AddStringToObject(e, "workflow", m->wf->name ? m->wf->name : "");
@@ -300,6 +293,7 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddNumberToObject(warm, "duration_s", round3(m->warmup_duration_s));
     }
     cJSON_AddItemToObject(warm, "latency_ms", fg_hist_json(m->warmup_e2e));
+    cJSON_AddItemToObject(warm, "latency_hist", fg_hist_to_json(m->warmup_e2e));
     cJSON_AddItemToObject(e, "warmup", warm);
     if (m->stopped || m->measured.interrupted || m->warmup.interrupted)
         cJSON_AddTrueToObject(e, "interrupted");
@@ -317,6 +311,12 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON *w = cJSON_AddObjectToObject(e, "window");
         cJSON_AddNumberToObject(w, "start_s", round3((m->window_start - m->t0) / 1000.0));
         cJSON_AddNumberToObject(w, "end_s", round3((m->window_end - m->t0) / 1000.0));
+        /* The same on the wall clock, so the windows of drivers that ran
+         * apart can be joined (flowgate merge). */
+        if (isfinite(m->t0_unix)) {
+            cJSON_AddNumberToObject(w, "start_unix_ms", round3(m->t0_unix + m->window_start - m->t0));
+            cJSON_AddNumberToObject(w, "end_unix_ms", round3(m->t0_unix + m->window_end - m->t0));
+        }
         double wall_s = (m->window_end - m->window_start) / 1000.0;
         if (wall_s > 0) {
             cJSON_AddNumberToObject(e, "wall_s", round3(wall_s));
@@ -325,9 +325,12 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         }
     }
     cJSON_AddItemToObject(e, "latency_ms", fg_hist_json(m->e2e));
+    cJSON_AddItemToObject(e, "latency_hist", fg_hist_to_json(m->e2e));
     cJSON *samples = cJSON_AddArrayToObject(e, "latency_samples_ms");
-    for (size_t i = 0; i < m->n_samples; i++)
-        cJSON_AddItemToArray(samples, cJSON_CreateNumber(round3(m->samples[i])));
+    for (size_t i = 0; i < m->samples.n; i++)
+        cJSON_AddItemToArray(samples, cJSON_CreateNumber(round3(m->samples.v[i])));
+    /* The array is a uniform sample of this many. */
+    cJSON_AddNumberToObject(e, "latency_samples_total", (double)m->samples.total);
 
     cJSON_AddItemToObject(e, "functions", functions_json(m));
     cJSON *bottleneck = fg_attr_json(&m->attr);

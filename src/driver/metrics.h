@@ -7,6 +7,7 @@
 #include "flowgate/cluster.h"
 #include "flowgate/engine.h"
 #include "flowgate/hist.h"
+#include "flowgate/reservoir.h"
 #include "flowgate/results.h"   /* fg_fail_class */
 #include "flowgate/workflow.h"
 #include "attribution.h"
@@ -40,7 +41,9 @@ typedef struct fg_metrics {
     const char *warmup_stop_reason;    /* "warm", "time_cap", "count"; NULL: never stopped */
     double warmup_duration_s;
     fg_hist *e2e, *warmup_e2e;
-    double *samples; size_t n_samples, cap_samples;
+    /* The measured ok latencies: a uniform sample of at most
+     * FG_MAX_LATENCY_SAMPLES (its total: every one recorded). */
+    fg_reservoir samples;
     fg_fn_metrics fn[FG_WF_MAX_STEPS];   /* per step, by its function: "functions.<id>" */
     uint64_t node_invocations[FG_MAX_NODES];
     char node_names[FG_MAX_NODES][32];
@@ -48,11 +51,14 @@ typedef struct fg_metrics {
     int (*branches)[2];                /* per edge: [else, then] */
     cJSON *errors;                     /* first 20 */
     double t0;                         /* monotonic ms: the experiment's start */
+    double t0_unix;                    /* unix ms at t0: windows of drivers on one clock */
     double window_start, window_end;   /* monotonic ms; NAN until set */
     fg_attr_totals attr;               /* measured ok requests' critical paths */
 } fg_metrics;
 
-int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c, fg_err *err);
+/* sample_seed: the latency reservoir's generator (reproducible samples). */
+int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c,
+                     uint64_t sample_seed, fg_err *err);
 void fg_metrics_free(fg_metrics *m);
 
 /* One answered (or failed) measured invocation. response may be NULL. */
@@ -75,7 +81,7 @@ void fg_metrics_interrupted(fg_metrics *m, int warmup);
 /* The accounting identities (README "Results"), measured and warm-up:
  *   sent = ok + failed + timed_out + interrupted
  *   scheduled = sent + dropped + unsent            (measured)
- *   latency samples = ok                           (measured)
+ *   latency histogram count = ok                   (measured)
  * 0 when they hold; else -1 with the first one violated, in numbers, in why. */
 int fg_metrics_check(const fg_metrics *m, char *why, size_t why_size);
 
@@ -83,11 +89,6 @@ typedef struct fg_server_usage { int known; double cpu_s; long peak_rss_kb; } fg
 
 cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_payload *p,
                         const fg_server_usage *server, const char *timeline_path);
-
-/* Statistics object of a histogram: count, min, mean, max, and each
- * percentile the count can resolve (fg_percentile_resolvable); {"count":0}
- * when empty. */
-cJSON *fg_hist_json(const fg_hist *h);
 
 /* Timeline: per request its function spans, times in ms from t0. */
 typedef struct fg_timeline {

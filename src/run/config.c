@@ -658,6 +658,14 @@ int fg_config_check(const fg_run_config *c, fg_err *err)
         return fg_err_set(err, "max_inflight %d (--max-inflight) caps an open loop only; a "
                           "closed loop keeps exactly its concurrency in flight (set rate_rps and "
                           "duration_s, or drop it)", c->max_inflight);
+    /* A closed loop has no schedule to split: N drivers each holding C/N in
+     * flight is another experiment (the system sees the same C, but each
+     * driver's measured N and drain differ, and their windows do not add
+     * up to one closed loop's). Refused rather than silently changed. */
+    if (c->segment_count > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "segment %d/%d (--segment) splits an open loop's schedule: set "
+                          "rate_rps and duration_s (--rate, --duration); a closed loop has no "
+                          "schedule to split", c->segment_index, c->segment_count);
     if (c->arrival == FG_ARRIVAL_POISSON && !(c->rate_rps > 0))
         return fg_err_set(err, "arrival poisson (--arrival) shapes an open loop only: set "
                           "rate_rps and duration_s (--rate, --duration)");

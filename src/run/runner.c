@@ -383,6 +383,11 @@ fg_runner *fg_runner_open(const fg_run_config *cfg, fg_err *err)
         cJSON_AddStringToObject(r->run, "git_commit", commit);
     if (branch[0]) cJSON_AddStringToObject(r->run, "git_branch", branch);
     cJSON_AddItemToObject(r->run, "config", config_json(r));
+    if (cfg->segment_count > 0) {   /* one driver of several: flowgate merge joins them */
+        cJSON *seg = cJSON_AddObjectToObject(r->run, "segment");
+        cJSON_AddNumberToObject(seg, "index", cfg->segment_index);
+        cJSON_AddNumberToObject(seg, "count", cfg->segment_count);
+    }
     cJSON *scheds = cJSON_AddArrayToObject(r->run, "schedulers");
     for (int i = 0; i < cfg->n_schedulers; i++)
         cJSON_AddItemToArray(scheds, cJSON_CreateString(cfg->schedulers[i]));
@@ -521,6 +526,8 @@ int fg_runner_experiment_init(fg_runner *r, fg_experiment *x, double input_mb, i
     x->duration_s = cfg->duration_s;
     x->arrival = cfg->arrival;
     x->seed = cfg->seed;
+    x->segment_index = cfg->segment_index;
+    x->segment_count = cfg->segment_count;
     snprintf(x->scheduler, sizeof x->scheduler, "%s", scheduler);
     x->timeout_s = cfg->timeout_s;
     x->retries = cfg->retries;

@@ -306,7 +306,7 @@ static void fed_init(fed *f)
     snprintf(path, sizeof path, "%s/workflows/recognizer.json", fg_data_dir());
     if (fg_workflow_load(path, &f->wf, &err) != 0) fail_msg("%s", err.msg);
     f->cluster.mode = FG_CLUSTER_FUNCTIONS;
-    assert_int_equal(fg_metrics_init(&f->m, &f->wf, &f->cluster, &err), 0);
+    assert_int_equal(fg_metrics_init(&f->m, &f->wf, &f->cluster, 1, &err), 0);
     snprintf(f->x.id, sizeof f->x.id, "exp_input1.0mb_conc1_ours");
     f->x.concurrency = 1;
     f->m.t0 = 0;

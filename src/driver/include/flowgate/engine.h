@@ -31,6 +31,8 @@ typedef struct fg_experiment {
     int queue_at_cap;              /* open loop: a slot finding the cap full waits for a
                                     * free one (latency still from its due time)
                                     * instead of being dropped */
+    int segment_index, segment_count;   /* open loop: send only this segment of the
+                                         * schedule (arrival.h); count 0: no segment */
     char scheduler[32];
     double timeout_s;
     int retries;
