@@ -73,7 +73,7 @@ static char *serialise(const char *path, const cJSON *root, size_t *len, fg_err 
         return NULL;
     }
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, sizeof dir, "%s", path);   /* "": no directory to make */
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = 0;
@@ -95,6 +95,11 @@ static char *serialise(const char *path, const cJSON *root, size_t *len, fg_err 
     with_nl[(*len)++] = '\n';
     with_nl[*len] = 0;
     return with_nl;
+}
+
+char *fg_results_text(const cJSON *root, size_t *len, fg_err *err)
+{
+    return serialise("", root, len, err);
 }
 
 int fg_results_save(const char *path, const cJSON *root, fg_err *err)

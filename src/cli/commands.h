@@ -12,6 +12,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_thresholds(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);

@@ -17,6 +17,7 @@ static const struct {
     {"serve",     cmd_serve,     "serve [--nodes data/nodes.json]  run the embedded nodes in the foreground"},
     {"plot",      cmd_plot,      "plot RESULTS.json      render gnuplot charts into plots/<run-id>/"},
     {"compare",   cmd_compare,   "compare BASE.json NEW.json  regression verdict per cell"},
+    {"merge",     cmd_merge,     "merge SEGMENT.json... [-o F]  one run's results from its --segment i/N files"},
     {"baseline",  cmd_baseline,  "baseline RESULTS.json  promote a run to results/baseline.json"},
     {"ab",        cmd_ab,        "ab [smoke|standard|...] [--a-server BIN --b-server BIN | --b-slowdown F ...]  A/B regression gate"},
     {"cluster",   cmd_cluster,   "cluster up|down|status [--nodes F] [--image I] [--id ID]  the nodes as Docker containers"},

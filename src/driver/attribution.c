@@ -10,6 +10,8 @@
  * (summed part / summed latency), so long requests weigh as much as the
  * time they took. */
 #include "attribution.h"
+#include "flowgate/critical_path.h"
+#include "flowgate/json.h"
 
 #include <math.h>
 #include <string.h>
@@ -167,4 +169,25 @@ cJSON *fg_attr_json(const fg_attr_totals *t)
     int service = fg_attr_service_dominant(t);
     if (service >= 0) cJSON_AddStringToObject(o, "service_dominant", fg_attr_part_names[service]);
     return o;
+}
+
+cJSON *fg_bottleneck_merge(const cJSON *const *objs, int n)
+{
+    fg_attr_totals t = {0};
+    for (int i = 0; i < n; i++) {
+        double req = fg_json_number(objs[i], "requests");
+        const cJSON *mean = cJSON_GetObjectItemCaseSensitive(objs[i], "mean_ms");
+        if (!(req > 0) || !cJSON_IsObject(mean)) continue;
+        for (int k = 0; k < FG_ATTR_PARTS; k++) {
+            double ms = fg_json_number(mean, fg_attr_part_names[k]);
+            if (isfinite(ms)) {
+                t.sum[k] += ms * req;
+                t.latency += ms * req;   /* the parts add up to the latency */
+            }
+        }
+        double held = fg_json_number(objs[i], "slot_wait_ms");
+        if (isfinite(held)) t.held += held * req;
+        t.requests += (long)req;
+    }
+    return fg_attr_json(&t);
 }

@@ -3,13 +3,17 @@
  * exact Poisson due times of a seed (reference computed independently in
  * Python from the same definition), the mean and spread of exponential
  * gaps, constant-rate and staged timing with each stage's cap, and the
- * "stages" JSON with every bad case refused in one line. */
+ * "stages" JSON with every bad case refused in one line; segments: for
+ * constant, Poisson and staged schedules and N = 1, 2, 4, the union of the
+ * N segments' due times is the single schedule slot for slot (exact
+ * doubles), the counts partition it, and bad "i/N" specs are refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -163,6 +167,107 @@ static void test_stages_json(void **state)
     }
 }
 
+/* Due times of every slot of the schedule (segment index/count), in order. */
+static double *segment_times(fg_arrival_kind kind, const fg_stage *st, int n_st, int index,
+                             int count, uint64_t *n)
+{
+    fg_arrival a;
+    fg_err err;
+    assert_int_equal(fg_arrival_init(&a, kind, 99, st, n_st, 5.0, &err), 0);
+    assert_int_equal(fg_arrival_set_segment(&a, index, count, &err), 0);
+    *n = fg_arrival_total(&a);
+    double *t = malloc((*n ? *n : 1) * sizeof *t);
+    for (uint64_t i = 0; i < *n; i++) {
+        t[i] = fg_arrival_peek(&a, NULL);
+        fg_arrival_take(&a);
+    }
+    return t;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void test_segments_partition_the_schedule(void **state)
+{
+    (void)state;
+    const fg_stage one[] = {{1001, 200, 0}};
+    const fg_stage staged[] = {{7, 10, 2}, {13, 50, 0}, {5, 5, 3}};
+    const struct { const fg_stage *st; int n; } shapes[] = {{one, 1}, {staged, 3}};
+    const fg_arrival_kind kinds[] = {FG_ARRIVAL_CONSTANT, FG_ARRIVAL_POISSON};
+    for (size_t sh = 0; sh < 2; sh++)
+        for (size_t k = 0; k < 2; k++) {
+            uint64_t total;
+            double *whole = segment_times(kinds[k], shapes[sh].st, shapes[sh].n, 0, 1, &total);
+            for (int count = 1; count <= 4; count *= 2) {
+                double *all = malloc(total * sizeof *all);
+                uint64_t got = 0;
+                for (int i = 0; i < count; i++) {
+                    uint64_t n;
+                    double *t = segment_times(kinds[k], shapes[sh].st, shapes[sh].n, i, count, &n);
+                    /* Slot j of segment i is global slot i + j N, exactly. */
+                    for (uint64_t j = 0; j < n; j++) {
+                        assert_true(t[j] == whole[(uint64_t)i + j * (uint64_t)count]);
+                        all[got++] = t[j];
+                    }
+                    free(t);
+                }
+                assert_int_equal(got, total);   /* the counts partition it */
+                qsort(all, total, sizeof *all, cmp_double);
+                for (uint64_t g = 0; g < total; g++) assert_true(all[g] == whole[g]);
+                free(all);
+            }
+            free(whole);
+        }
+}
+
+static void test_segment_counts_and_caps(void **state)
+{
+    (void)state;
+    const fg_stage st[] = {{3, 10, 2}, {2, 10, 7}};
+    fg_arrival a;
+    fg_err err;
+    assert_int_equal(fg_arrival_init(&a, FG_ARRIVAL_CONSTANT, 1, st, 2, 0, &err), 0);
+    static const uint64_t expect4[] = {2, 1, 1, 1};   /* 5 slots over 4 segments */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(fg_arrival_set_segment(&a, i, 4, &err), 0);
+        assert_int_equal(fg_arrival_total(&a), expect4[i]);
+    }
+    /* More segments than slots: some get none. */
+    assert_int_equal(fg_arrival_set_segment(&a, 6, 8, &err), 0);
+    assert_int_equal(fg_arrival_total(&a), 0);
+    /* Segment 1/2 has slots 1 and 3 (stage 1, cap 2), then 5... (stage 2). */
+    assert_int_equal(fg_arrival_set_segment(&a, 1, 2, &err), 0);
+    int cap;
+    assert_true(fg_arrival_peek(&a, &cap) == 100.0 && cap == 2);
+    fg_arrival_take(&a);
+    assert_true(fg_arrival_peek(&a, &cap) == 300.0 && cap == 7);
+    assert_int_equal(fg_arrival_set_segment(&a, 2, 2, &err), -1);
+    assert_int_equal(fg_arrival_set_segment(&a, 0, 0, &err), -1);
+}
+
+static void test_segment_specs(void **state)
+{
+    (void)state;
+    int i = -1, n = -1;
+    fg_err err;
+    assert_int_equal(fg_segment_parse("0/2", &i, &n, &err), 0);
+    assert_true(i == 0 && n == 2);
+    assert_int_equal(fg_segment_parse("1/2", &i, &n, &err), 0);
+    assert_true(i == 1 && n == 2);
+    static const char *const bad[] = {"2/2", "x", "1/0", "1/", "/2", "-1/2", "1/2x", "1 /2",
+                                      "0/2000", "", "3"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(fg_segment_parse(bad[k], &i, &n, &err), -1);
+        assert_non_null(strstr(err.msg, "--segment"));
+        assert_null(strchr(err.msg, '\n'));
+    }
+    assert_int_equal(fg_segment_parse("2/2", &i, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "below 2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +277,9 @@ int main(void)
         cmocka_unit_test(test_constant_and_stages),
         cmocka_unit_test(test_bad_schedules),
         cmocka_unit_test(test_stages_json),
+        cmocka_unit_test(test_segments_partition_the_schedule),
+        cmocka_unit_test(test_segment_counts_and_caps),
+        cmocka_unit_test(test_segment_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

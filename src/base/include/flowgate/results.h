@@ -19,6 +19,9 @@ extern const char *const fg_fail_class_names[FG_FAIL_CLASSES];
 /* Loads and checks the schema tag and the required fields. */
 cJSON *fg_results_load(const char *path, fg_err *err);
 int    fg_results_save(const char *path, const cJSON *root, fg_err *err);  /* atomic */
+/* The text fg_results_save writes (ends in a newline; caller frees), for
+ * a command that writes results to stdout. */
+char  *fg_results_text(const cJSON *root, size_t *len, fg_err *err);
 /* Creates a new results file: complete or not at all (never seen empty or
  * half written), and never over an existing file: 1 when path exists
  * already (the caller picks another name), 0 created, -1 error. */
