@@ -38,6 +38,14 @@ static const char *const identity_keys[] = {
     "input_bytes", "payload_kind", "variant", "workflow", "inline_data", "payload_sha256",
 };
 
+/* cJSON_Compare says two absent members differ; here they agree. */
+static int same_member(const cJSON *a, const cJSON *b, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, key);
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, key);
+    return (!x && !y) || cJSON_Compare(x, y, 1);
+}
+
 static void put(cJSON *o, const char *key, cJSON *v)
 {
     if (cJSON_GetObjectItemCaseSensitive(o, key)) cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
@@ -111,8 +119,7 @@ static int check_same_run(const seg *s, const seg *first, fg_err *err)
                           s->count, first->name, first->count);
     static const char *const keys[] = {"category", "workflow"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(s->run, keys[k]),
-                           cJSON_GetObjectItemCaseSensitive(first->run, keys[k]), 1))
+        if (!same_member(s->run, first->run, keys[k]))
             return fg_err_set(err, "%s: run.%s differs from %s's: not the same run", s->name,
                               keys[k], first->name);
     cJSON *a = comparable_config(first->run), *b = comparable_config(s->run);
@@ -189,8 +196,7 @@ static const cJSON *segment_cell(const seg *s, const cJSON *e0, const seg *first
         return NULL;
     }
     for (size_t k = 0; k < sizeof identity_keys / sizeof identity_keys[0]; k++)
-        if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(e, identity_keys[k]),
-                           cJSON_GetObjectItemCaseSensitive(e0, identity_keys[k]), 1)) {
+        if (!same_member(e, e0, identity_keys[k])) {
             fg_err_set(err, "%s: %s: %s differs from %s's: not the same cell", s->name, name,
                        identity_keys[k], first->name);
             return NULL;

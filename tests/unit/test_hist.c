@@ -2,7 +2,10 @@
  * samples per distribution from a fixed-seed PRNG, percentiles compared
  * with the nearest-rank percentiles of the sorted samples (relative error
  * at most 1 %), min/max/mean exact, merge equal to recording both; and the
- * sample count each percentile needs before results report it. */
+ * sample count each percentile needs before results report it; the JSON
+ * form (fg_hist_to_json / fg_hist_from_json) round-trips exactly — counts,
+ * min, max, sum and every percentile identical — and refuses another
+ * scheme or inconsistent bins in one line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "flowgate/hist.h"
+#include "flowgate/reservoir.h"
 
 #define N 100000
 
@@ -205,6 +209,143 @@ static void test_percentile_resolvable(void **state)
     assert_false(fg_percentile_resolvable(1000000, -1));
 }
 
+/* Through the text, as a results file carries it. */
+static fg_hist *round_trip(const fg_hist *h, fg_err *err)
+{
+    cJSON *o = fg_hist_to_json(h);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON *back = cJSON_Parse(text);
+    fg_hist *r = fg_hist_from_json(back, "t", err);
+    cJSON_Delete(o);
+    cJSON_Delete(back);
+    free(text);
+    return r;
+}
+
+static void test_json_round_trip(void **state)
+{
+    (void)state;
+    fg_hist *h = fg_hist_new();
+    fg_err err;
+    fg_hist *r = round_trip(h, &err);   /* empty */
+    assert_non_null(r);
+    assert_int_equal(fg_hist_count(r), 0);
+    fg_hist_free(r);
+    rng_state = 11;
+    for (int i = 0; i < N; i++) fg_hist_record(h, i % 2 ? d_lognormal() : d_bimodal());
+    fg_hist_record(h, 1e12);
+    fg_hist_record(h, NAN);
+    r = round_trip(h, &err);
+    assert_non_null(r);
+    assert_int_equal(fg_hist_count(r), fg_hist_count(h));
+    assert_int_equal(fg_hist_out_of_range(r), fg_hist_out_of_range(h));
+    assert_true(fg_hist_min(r) == fg_hist_min(h));
+    assert_true(fg_hist_max(r) == fg_hist_max(h));
+    assert_true(fg_hist_mean(r) == fg_hist_mean(h));
+    for (double p = 0; p <= 100; p += 0.25)
+        assert_true(fg_hist_percentile(r, p) == fg_hist_percentile(h, p));
+    /* Sparse: far fewer pairs than buckets. */
+    cJSON *o = fg_hist_to_json(h);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(o, "bins")) < 2000);
+    cJSON_Delete(o);
+    fg_hist_free(r);
+    fg_hist_free(h);
+}
+
+static void test_json_refused(void **state)
+{
+    (void)state;
+    fg_hist *h = fg_hist_new();
+    fg_hist_record(h, 1.5);
+    fg_hist_record(h, 2.5);
+    fg_err err;
+    static const struct { const char *key, *json, *says; } bad[] = {
+        {"scheme", "\"log-linear/ns/sub64/exp44/v1\"", "scheme"},
+        {"count", "3", "add up"},
+        {"bins", "[[5000000, 2]]", "bin 0"},
+        {"bins", "[[900, 1], [800, 1]]", "ascending"},
+        {"bins", "[[900, 0], [901, 2]]", "count >= 1"},
+        {"min", "\"x\"", "min"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        cJSON *o = fg_hist_to_json(h);
+        cJSON_ReplaceItemInObject(o, bad[k].key, cJSON_Parse(bad[k].json));
+        fg_hist *r = fg_hist_from_json(o, "cell: latency_hist", &err);
+        if (r) fail_msg("case %zu accepted", k);
+        assert_non_null(strstr(err.msg, "cell: latency_hist"));
+        if (!strstr(err.msg, bad[k].says)) fail_msg("case %zu: %s", k, err.msg);
+        cJSON_Delete(o);
+    }
+    cJSON *o = fg_hist_to_json(h);
+    cJSON_DeleteItemFromObject(o, "scheme");
+    assert_null(fg_hist_from_json(o, "x", &err));
+    assert_null(fg_hist_from_json(NULL, "x", &err));
+    cJSON_Delete(o);
+    fg_hist_free(h);
+}
+
+/* The raw samples: at most cap kept, each value with the same chance. */
+static void test_reservoir(void **state)
+{
+    (void)state;
+    enum { CAP = 1000, STREAM = 200000 };
+    fg_reservoir r;
+    fg_reservoir_init(&r, CAP, 42);
+    for (int i = 0; i < 500; i++) fg_reservoir_add(&r, i);
+    assert_int_equal(r.n, 500);            /* below the cap: everything */
+    for (int i = 500; i < STREAM; i++) fg_reservoir_add(&r, i);
+    assert_int_equal(r.n, CAP);
+    assert_int_equal(r.total, STREAM);
+    assert_true(r.alloc <= CAP);           /* memory bounded by the cap */
+    /* Uniform over the stream: the kept indices' mean is n/2 within 4
+     * standard errors (sd of U(0,n) / sqrt(cap)), and each tenth of the
+     * stream holds a tenth of the sample (100 ± 40). */
+    double sum = 0;
+    int tenth[10] = {0};
+    for (size_t i = 0; i < r.n; i++) {
+        sum += r.v[i];
+        tenth[(int)(r.v[i] * 10 / STREAM)]++;
+    }
+    double se = STREAM / sqrt(12.0) / sqrt((double)CAP);
+    assert_true(fabs(sum / CAP - STREAM / 2.0) < 4 * se);
+    for (int k = 0; k < 10; k++) assert_true(tenth[k] > 60 && tenth[k] < 140);
+    /* Deterministic: the same seed keeps the same values. */
+    fg_reservoir r2;
+    fg_reservoir_init(&r2, CAP, 42);
+    for (int i = 0; i < STREAM; i++) fg_reservoir_add(&r2, i);
+    assert_memory_equal(r.v, r2.v, CAP * sizeof *r.v);
+
+    /* Merged: two streams of 3:1, each sampled; the union's sample takes
+     * them 3:1 (750 ± 60 from the first) and holds the summed total. */
+    fg_reservoir a, b, m;
+    fg_reservoir_init(&a, CAP, 1);
+    fg_reservoir_init(&b, CAP, 2);
+    for (int i = 0; i < 30000; i++) fg_reservoir_add(&a, 1.0);
+    for (int i = 0; i < 10000; i++) fg_reservoir_add(&b, 2.0);
+    fg_reservoir_init(&m, CAP, 3);
+    const double *vals[] = {a.v, b.v};
+    size_t lens[] = {a.n, b.n};
+    uint64_t totals[] = {a.total, b.total};
+    fg_err err;
+    assert_int_equal(fg_reservoir_merge(&m, vals, lens, totals, 2, &err), 0);
+    assert_int_equal(m.n, CAP);
+    assert_int_equal(m.total, 40000);
+    int from_a = 0;
+    for (size_t i = 0; i < m.n; i++) from_a += m.v[i] == 1.0;
+    assert_true(from_a > 690 && from_a < 810);
+    /* A sample smaller than its stream allows is refused. */
+    fg_reservoir bad;
+    fg_reservoir_init(&bad, CAP, 4);
+    lens[1] = 10;
+    assert_int_equal(fg_reservoir_merge(&bad, vals, lens, totals, 2, &err), -1);
+    fg_reservoir_free(&bad);
+    fg_reservoir_free(&m);
+    fg_reservoir_free(&a);
+    fg_reservoir_free(&b);
+    fg_reservoir_free(&r);
+    fg_reservoir_free(&r2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +357,9 @@ int main(void)
         cmocka_unit_test(test_microseconds),
         cmocka_unit_test(test_single_values_across_range),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_json_refused),
+        cmocka_unit_test(test_reservoir),
         cmocka_unit_test(test_empty_and_reset),
         cmocka_unit_test(test_out_of_range),
         cmocka_unit_test(test_percentile_resolvable),
