@@ -48,6 +48,10 @@ printf 'this is not a certificate\n' >"$tmp/garbage.pem"
 printf '{"max_body_mb": 64, "nodes": [{"name": "n0", "port": 0, "workers": 0}]}' >"$tmp/zero.json"
 printf '{"requests": "many"' >"$tmp/config.json"
 
+case_ "segment index too large" "below 2" single --rate 5 --duration 1 --segment 2/2
+case_ "segment not i/N" "not i/N" single --rate 5 --duration 1 --segment x
+case_ "segment count 0" "count must be" single --rate 5 --duration 1 --segment 1/0
+case_ "segment of a closed loop" "open loop" single --segment 0/2
 case_ "missing workflow file" "no-such-workflow.json" smoke --workflow "$tmp/no-such-workflow.json"
 case_ "workflow cycle" "cycle" smoke --workflow "$(wf cycle '{"name":"c","inputs":{"img":"blob"},"steps":[
   {"id":"recognizer__upload","in":{"img_b64":"$inputs.img"},"out":{"x":"result.x"}},

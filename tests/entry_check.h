@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "flowgate/limits.h"
 #include "flowgate/engine.h"
 #include "flowgate/workflow.h"
 
@@ -106,7 +107,11 @@ static inline void check_accounting(const cJSON *e)
     cJSON_ArrayForEach(n, at(e, "nodes")) node_total += num(n, "invocations");
     assert_int_equal(fn_total, node_total);
     assert_int_equal(num(e, "latency_ms/count"), num(e, "requests/ok"));
-    assert_int_equal(cJSON_GetArraySize(at(e, "latency_samples_ms")), num(e, "requests/ok"));
+    /* The samples: all of them up to the cap, a uniform sample past it. */
+    assert_int_equal(num(e, "latency_samples_total"), num(e, "requests/ok"));
+    assert_int_equal(cJSON_GetArraySize(at(e, "latency_samples_ms")),
+                     num(e, "requests/ok") < FG_MAX_LATENCY_SAMPLES ? num(e, "requests/ok")
+                                                                   : FG_MAX_LATENCY_SAMPLES);
 }
 
 #endif
