@@ -212,10 +212,14 @@ static cJSON *functions_json(const fg_metrics *m)
         cJSON_AddItemToObject(o, "exec_ms", fg_hist_json(f->exec));
         cJSON_AddItemToObject(o, "queue_ms", fg_hist_json(f->queue));
         cJSON_AddItemToObject(o, "transfer_ms", fg_hist_json(f->transfer));
-        cJSON_AddItemToObject(o, "latency_hist", fg_hist_to_json(f->latency));
-        cJSON_AddItemToObject(o, "exec_hist", fg_hist_to_json(f->exec));
-        cJSON_AddItemToObject(o, "queue_hist", fg_hist_to_json(f->queue));
-        cJSON_AddItemToObject(o, "transfer_hist", fg_hist_to_json(f->transfer));
+        /* Histograms whole, for exact merges; an empty one is left out
+         * (a merge reads absent as empty), which keeps files small. */
+        const struct { const char *key; const fg_hist *h; } hists[] = {
+            {"latency_hist", f->latency}, {"exec_hist", f->exec}, {"queue_hist", f->queue},
+            {"transfer_hist", f->transfer}};
+        for (size_t k = 0; k < sizeof hists / sizeof hists[0]; k++)
+            if (fg_hist_count(hists[k].h) || fg_hist_out_of_range(hists[k].h))
+                cJSON_AddItemToObject(o, hists[k].key, fg_hist_to_json(hists[k].h));
         if (f->saw_transfer_bytes) cJSON_AddNumberToObject(o, "transfer_bytes", f->transfer_bytes);
         if (f->saw_cold_start) cJSON_AddNumberToObject(o, "cold_starts", (double)f->cold_starts);
         /* resends after a 429/503 with Retry-After; their waits are in latency_ms */

@@ -104,10 +104,18 @@ static int left_out(const char *top_key)
            !strcmp(top_key, "latency_samples_ms");
 }
 
+/* Whole histograms ("latency_hist", "functions.f.exec_hist", …) are there
+ * for merging; their statistics beside them ("latency_ms") are what trends. */
+static int is_histogram(const char *key)
+{
+    size_t n = strlen(key);
+    return n >= 5 && !strcmp(key + n - 5, "_hist");
+}
+
 static int add_leaves(metric_batch *b, const cJSON *obj, char *path, size_t len, fg_err *err)
 {
     for (const cJSON *c = obj->child; c; c = c->next) {
-        if (!c->string || (len == 0 && left_out(c->string))) continue;
+        if (!c->string || (len == 0 && left_out(c->string)) || is_histogram(c->string)) continue;
         size_t klen = strlen(c->string), next = len + (len ? 1 : 0) + klen;
         if (next > PATH_MAX_CHARS) continue;
         if (len) path[len] = '.';

@@ -13,7 +13,13 @@
  * (older files lack some). Like ids with unlike identity are an error
  * (FG_VERDICT_UNLIKE: bad input), never a regression.
  *
- * Per repeat r of a cell, from its latency_samples_ms:
+ * Per repeat r of a cell, from its latency_samples_ms (every measured
+ * latency up to FG_MAX_LATENCY_SAMPLES, past it a uniform sample of that
+ * many, latency_samples_total saying how many there were): a uniform
+ * sample has the distribution of the whole, so its Harrell–Davis
+ * quantiles and rank statistics estimate the same quantities, with the
+ * spread of 10 000 values — far below the repeat-to-repeat spread that
+ * decides here.
  *   centre = log(Harrell–Davis median), tail = log(Harrell–Davis p95),
  *   throughput = log(throughput_rps) (absent: that repeat gives none).
  * Logs make ratios differences and the per-repeat spread near-symmetric.

@@ -26,7 +26,7 @@
  *     numeric leaf of the entry under its dotted path ("throughput_rps",
  *     "latency_ms.p50", "requests.sent", "functions.recognizer__extract.
  *     exec_ms.p95"); arrays, booleans and the bulky "resources",
- *     "timeline" and "latency_samples_ms" are left out
+ *     "timeline", "latency_samples_ms" and the histograms ("*_hist") are left out
  *   ab_runs  one row per A/B run (its directory's verdict.json)
  *     id, ab_key UNIQUE = host|ab id, ab_id (ab-<stamp>), host, started,
  *     commit_a, commit_b (each side's run.git_commit, '' if unknown),
