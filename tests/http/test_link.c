@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -37,6 +38,8 @@
 #include "http_client.h"
 #include "flowgate/embedded.h"
 #include "flowgate/link.h"
+#include "flowgate/noise.h"
+#include "flowgate/noise_sampler.h"
 
 extern char **environ;
 
@@ -210,14 +213,26 @@ static void test_link_changes_at_run_time(void **state)
     (void)state;
     fg_err err;
     double half_ms = g.bytes * 8 / (MBIT / 2 * 1e3);
+    /* The upper bounds are times: when other processes took the cores
+     * while they were measured, a miss is inconclusive, not red. */
+    fg_noise_sampler *noise = fg_noise_sampler_start(100, &err);
+    double t0 = fg_now_mono_ms();
     assert_int_equal(fg_cluster_set_node_link(&g.c, 0, MBIT / 2, 5, &err), 0);
     assert_true(g.c.nodes[0].bandwidth_mbit == MBIT / 2 && g.c.nodes[0].latency_ms == 5);
     double slow = median_fetch_ms();
     assert_int_equal(fg_cluster_set_node_link(&g.c, 0, MBIT, 0, &err), 0);
     double fast = median_fetch_ms();
+    fg_noise_share busy = {.share = NAN};
+    if (noise) fg_noise_sampler_share(noise, t0, fg_now_mono_ms(), 0, &busy);
+    fg_noise_sampler_stop(noise);
     printf("PUT /link: %.0f Mbit + 5 ms: %.1f ms (link alone %.1f ms); back at %.0f Mbit: "
-           "%.1f ms\n", MBIT / 2, slow, half_ms + 5, MBIT, fast);
+           "%.1f ms; other processes used %.0f %% of the cores\n", MBIT / 2, slow, half_ms + 5,
+           MBIT, fast, 100 * busy.share);
     assert_true(slow >= 0.9 * (half_ms + 5));
+    if (!(slow < 3 * (half_ms + 5) && fast < 0.75 * slow) && fg_noise_beyond(busy.share)) {
+        printf("inconclusive: the machine was too busy to time the link\n");
+        skip();
+    }
     assert_true(slow < 3 * (half_ms + 5));
     assert_true(fast < 0.75 * slow);
 }

@@ -100,7 +100,7 @@ static void run_segments(int n, char files[][600])
     size_t len = (size_t)snprintf(cmd, sizeof cmd, "cd '%s' && (", dir);
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(cmd + len, sizeof cmd - len,
-                                "nice -n 19 '%s' run single --workflow '%s/workflows/single.json' "
+                                "'%s' run single --workflow '%s/workflows/single.json' "
                                 "--rate " RATE " --duration " DURATION " --arrival poisson "
                                 "--seed 7 --segment %d/%d --results-dir '%s/n%d_%d' "
                                 "--no-thresholds > '%s/n%d_%d.log' 2>&1 & ",
@@ -117,7 +117,7 @@ static void run_segments(int n, char files[][600])
 static cJSON *merge(int n, char files[][600], const char *out)
 {
     char cmd[8192];
-    size_t len = (size_t)snprintf(cmd, sizeof cmd, "nice -n 19 '%s' merge", bin);
+    size_t len = (size_t)snprintf(cmd, sizeof cmd, "'%s' merge", bin);
     for (int i = 0; i < n; i++) len += (size_t)snprintf(cmd + len, sizeof cmd - len, " '%s'", files[i]);
     snprintf(cmd + len, sizeof cmd - len, " > '%s'", out);
     assert_int_equal(sh(cmd), 0);
@@ -159,14 +159,25 @@ static void test_merged_segments(void **state)
         assert_int_equal(num(e, "latency_ms", "count"), ok);
         assert_int_equal(num(e, NULL, "merged_segments"), n);
         double p50 = num(e, "latency_ms", "p50");
+        /* The merged file carries its noisiest segment's probe: a machine
+         * too busy for these runs' latencies makes the comparison with
+         * another run's inconclusive, said, never red or green. */
+        int busy = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(e, "noise"), "beyond_limit"));
+        char why[200] = "";
         if (!(p50 >= lo * 0.99 && p50 <= hi * 1.01))
-            fail_msg("N=%d: merged p50 %.3f outside the segments' [%.3f, %.3f]", n, p50, lo, hi);
-        if (n == 1) single_p50 = p50;
-        else if (!(p50 <= single_p50 * 2.5 && p50 >= single_p50 / 2.5))
-            fail_msg("N=%d: merged p50 %.3f vs one driver's %.3f", n, p50, single_p50);
+            snprintf(why, sizeof why, "N=%d: merged p50 %.3f outside the segments' [%.3f, %.3f]",
+                     n, p50, lo, hi);
+        if (n == 1) single_p50 = busy ? NAN : p50;
+        else if (busy || isnan(single_p50))
+            print_message("N=%d: inconclusive against one driver: the machine was busy\n", n);
+        else if (!why[0] && !(p50 <= single_p50 * 2.5 && p50 >= single_p50 / 2.5))
+            snprintf(why, sizeof why, "N=%d: merged p50 %.3f vs one driver's %.3f", n, p50,
+                     single_p50);
         print_message("N=%d: scheduled %d, ok %.0f, p50 %.3f ms, p95 %.3f ms, %.1f wf/s\n", n,
                       SLOTS, ok, p50, num(e, "latency_ms", "p95"), num(e, NULL, "throughput_rps"));
         cJSON_Delete(m);
+        if (why[0]) fail_msg("%s", why);
     }
     /* files holds the N = 4 run now. A segment short: exit 2 naming it. */
     char cmd[4096];
