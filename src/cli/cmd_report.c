@@ -78,12 +78,13 @@ int cmd_report(int argc, char **argv)
     fg_report_history rh;
     if (fg_report_history_of_run(o.results_path, results, trends, &rh, &o.have_history, &err) != 0)
         fprintf(stderr, "flowgate report: history: %s\n", err.msg);
-    cJSON_Delete(results);
+    o.results = results;
     o.changes = rh.changes;
     o.n_changes = rh.n_changes;
     fg_report_summary s;
     int rc = fg_report_page(&o, &s, &err);
     fg_report_history_free(&rh);
+    cJSON_Delete(results);
     if (rc != 0) {
         fprintf(stderr, "flowgate report: %s\n", err.msg);
         return 2;

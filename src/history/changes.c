@@ -22,12 +22,6 @@ int fg_history_higher_is_worse(const char *metric)
 static int selected_keys(fg_history *h, const fg_history_query *q, fg_history_key **keys, int *n,
                          fg_err *err)
 {
-    if (q->key) {
-        if (!(*keys = malloc(sizeof **keys))) return fg_err_set(err, "history: out of memory");
-        **keys = *q->key;
-        *n = 1;
-        return 0;
-    }
     if (fg_history_series_list(h, q->experiment_id, keys, n, err) != 0) return -1;
     if (!q->category) return 0;
     int kept = 0;
@@ -38,22 +32,18 @@ static int selected_keys(fg_history *h, const fg_history_query *q, fg_history_ke
 }
 
 /* One series' points and their values as doubles. 1 when the series has no
- * run of q->since (skipped), 0, or -1. */
+ * run of since (skipped), 0, or -1. */
 static int load_series(fg_history *h, const fg_history_key *key, const char *metric,
                        const char *since, fg_history_point **points, double **values, int *n,
                        fg_err *err)
 {
-    *points = NULL;
     *values = NULL;
     fg_err miss;
-    if (fg_history_series(h, key, metric, since, points, n, since ? &miss : err) != 0) {
-        if (!since) return -1;
-        /* Told apart from a real failure by asking again without since. */
-        fg_history_point *all = NULL;
-        int n_all = 0;
-        if (fg_history_series(h, key, metric, NULL, &all, &n_all, err) != 0) return -1;
-        free(all);
-        return 1;
+    int got = fg_history_series(h, key, metric, since, points, n, &miss);
+    if (got == FG_HISTORY_NO_SUCH_COMMIT) return 1;
+    if (got != 0) {
+        if (err) *err = miss;
+        return -1;
     }
     *values = malloc(sizeof **values * (*n > 0 ? (size_t)*n : 1));
     if (!*values) {
@@ -130,7 +120,7 @@ static int for_each_series(fg_history *h, const fg_history_query *q, series_visi
 typedef struct found {
     void *items;
     int n, cap;
-    const fg_history_query *q;
+    const fg_cp_opts *cp;
     double margin;
     size_t window;
 } found;
@@ -153,7 +143,7 @@ static int collect_changes(const series_view *s, void *ctx, fg_err *err)
     found *f = ctx;
     fg_change_point *cps = NULL;
     size_t n_cps = 0;
-    if (fg_changepoints(s->values, (size_t)s->n, &f->q->cp, &cps, &n_cps, err) != 0) return -1;
+    if (fg_changepoints(s->values, (size_t)s->n, f->cp, &cps, &n_cps, err) != 0) return -1;
     int rc = 0;
     for (size_t c = 0; c < n_cps && rc == 0; c++) {
         fg_history_change *ch = next_item(f, sizeof *ch, err);
@@ -176,13 +166,13 @@ static int judge_series(const series_view *s, void *ctx, fg_err *err)
     found *f = ctx;
     fg_history_verdict *vd = next_item(f, sizeof *vd, err);
     if (!vd) return -1;
-    size_t min_segment = f->q->cp.min_segment ? f->q->cp.min_segment : 3;
+    size_t min_segment = f->cp->min_segment ? f->cp->min_segment : 3;
     vd->key = *s->key;
     snprintf(vd->metric, sizeof vd->metric, "%s", s->metric);
     vd->points = s->n;
     vd->judged = (size_t)s->n >= 2 * min_segment;
     if (fg_changepoints_check(s->values, (size_t)s->n, fg_history_higher_is_worse(s->metric),
-                              f->margin, f->window, &f->q->cp, &vd->v, err) != 0)
+                              f->margin, f->window, f->cp, &vd->v, err) != 0)
         return -1;
     if (vd->v.worse) {
         vd->level_first = s->points[vd->v.level_from];
@@ -194,7 +184,7 @@ static int judge_series(const series_view *s, void *ctx, fg_err *err)
 static int run_query(fg_history *h, const fg_history_query *q, series_visitor visit, found *f,
                      void **out, int *n, fg_err *err)
 {
-    f->q = q;
+    f->cp = &q->cp;
     int rc = for_each_series(h, q, visit, f, err);
     if (rc != 0) {
         free(f->items);
@@ -224,4 +214,26 @@ int fg_history_check(fg_history *h, const fg_history_query *q, double margin, si
     int rc = run_query(h, q, judge_series, &f, &items, n, err);
     *out = items;
     return rc;
+}
+
+int fg_history_changes_of(const fg_history_key *key, const char *metric,
+                          const fg_history_point *points, int n, const fg_cp_opts *cp,
+                          fg_history_change **out, int *n_out, fg_err *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    double *values = malloc(sizeof *values * (n > 0 ? (size_t)n : 1));
+    if (!values) return fg_err_set(err, "history: out of memory");
+    for (int i = 0; i < n; i++) values[i] = points[i].value;
+    found f = {.cp = cp};
+    series_view s = {key, metric, points, values, n};
+    int rc = collect_changes(&s, &f, err);
+    free(values);
+    if (rc != 0) {
+        free(f.items);
+        return -1;
+    }
+    *out = f.items;
+    *n_out = f.n;
+    return 0;
 }

@@ -114,8 +114,11 @@ int fg_history_series(fg_history *h, const fg_history_key *key, const char *metr
     int from = 0;
     if (since_commit && *since_commit && (from = first_of_commit(p, count, since_commit)) < 0) {
         free(p);
-        return fg_err_set(err, "no run of commit %s in the series of %s", since_commit,
-                          key->experiment_id);
+        *points = NULL;
+        *n = 0;
+        fg_err_set(err, "no run of commit %s in the series of %s", since_commit,
+                   key->experiment_id);
+        return FG_HISTORY_NO_SUCH_COMMIT;
     }
     if (from > 0) memmove(p, p + from, (size_t)(count - from) * sizeof *p);
     *points = p;

@@ -120,12 +120,13 @@ int fg_report_page(const fg_report_opts *o, fg_report_summary *summary, fg_err *
     memset(sum, 0, sizeof *sum);
     if (!o || !o->results_path || !*o->results_path)
         return fg_err_set(err, "report: no results file given");
-    cJSON *results = fg_results_load(o->results_path, err);
+    cJSON *loaded = o->results ? NULL : fg_results_load(o->results_path, err);
+    const cJSON *results = o->results ? o->results : loaded;
     if (!results) return -1;
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
     const char *id = fg_json_string(run, "id");
     if (!usable_id(id)) {
-        cJSON_Delete(results);
+        cJSON_Delete(loaded);
         return fg_err_set(err, "%s: run.id missing or not usable in a file name", o->results_path);
     }
     fg_page p = {.results = results, .results_path = o->results_path, .sum = sum};
@@ -173,6 +174,6 @@ int fg_report_page(const fg_report_opts *o, fg_report_summary *summary, fg_err *
     else
         rc = -1;
     free(html);
-    cJSON_Delete(results);
+    cJSON_Delete(loaded);
     return rc;
 }

@@ -111,12 +111,25 @@ static void cell_history_free(cell_history *c)
 static int read_cell(fg_history *h, const fg_history_key *key, cell_history *c, fg_err *err)
 {
     memset(c, 0, sizeof *c);
-    for (int m = 0; m < FG_HISTORY_DEFAULT_METRICS; m++)
-        if (fg_history_series(h, key, fg_history_default_metrics[m], NULL, &c->series[m], &c->n[m],
-                              err) != 0)
+    for (int m = 0; m < FG_HISTORY_DEFAULT_METRICS; m++) {
+        const char *metric = fg_history_default_metrics[m];
+        fg_history_change *found;
+        int n_found;
+        if (fg_history_series(h, key, metric, NULL, &c->series[m], &c->n[m], err) != 0 ||
+            fg_history_changes_of(key, metric, c->series[m], c->n[m], NULL, &found, &n_found,
+                                  err) != 0)
             return -1;
-    fg_history_query q = {.key = key};
-    if (fg_history_changes(h, &q, &c->changes, &c->n_changes, err) != 0) return -1;
+        fg_history_change *all =
+            realloc(c->changes, sizeof *all * (size_t)(c->n_changes + n_found + 1));
+        if (!all) {
+            free(found);
+            return fg_err_set(err, "report: out of memory");
+        }
+        c->changes = all;
+        if (n_found) memcpy(all + c->n_changes, found, sizeof *found * (size_t)n_found);
+        c->n_changes += n_found;
+        free(found);
+    }
     return fg_history_ab_list(h, key->experiment_id, &c->ab, &c->n_ab, err);
 }
 

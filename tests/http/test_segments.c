@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "flowgate/json.h"
+#include "flowgate/latest_results.h"
 #include "flowgate/results.h"
 
 #define RATE "200"
@@ -69,14 +69,8 @@ static int sh(const char *cmd)
 /* The one results file in d. */
 static void results_in(const char *d, char *out, size_t size)
 {
-    DIR *dd = opendir(d);
-    assert_non_null(dd);
-    struct dirent *de;
-    out[0] = 0;
-    while ((de = readdir(dd)))
-        if (fg_results_is_file_name(de->d_name)) snprintf(out, size, "%s/%s", d, de->d_name);
-    closedir(dd);
-    if (!out[0]) fail_msg("no results file in %s", d);
+    fg_err err;
+    if (fg_plot_latest_results(d, NULL, out, size, &err) != 0) fail_msg("%s", err.msg);
 }
 
 static const cJSON *cell_of(const cJSON *root)

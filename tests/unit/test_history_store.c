@@ -416,7 +416,8 @@ static void test_series(void **state)
     assert_int_equal(n, 4);                             /* r1 r2 r3 r5 */
     assert_string_equal(p[3].run_id, "r5");
     free(p);
-    assert_int_equal(fg_history_series(h, k, "p50_ms", "deadbeef", &p, &n, &err), -1);
+    assert_int_equal(fg_history_series(h, k, "p50_ms", "deadbeef", &p, &n, &err),
+                     FG_HISTORY_NO_SUCH_COMMIT);
     assert_non_null(strstr(err.msg, "deadbeef"));
     free(keys);
     fg_history_close(h);

@@ -119,8 +119,10 @@ const char *fg_history_metric_path(const char *name);
 
 /* The series of metric for key, one point per run in order of started
  * (then import order). since_commit (a commit or a prefix of one; NULL =
- * all) starts it at the first run of that commit: -1 when no run of the
- * series has it. *points is malloc'ed (free()); 0 or -1. */
+ * all) starts it at the first run of that commit: FG_HISTORY_NO_SUCH_COMMIT
+ * (no points, err says so) when no run of the series has it. *points is
+ * malloc'ed (free()); 0, FG_HISTORY_NO_SUCH_COMMIT or -1. */
+enum { FG_HISTORY_NO_SUCH_COMMIT = 1 };
 int fg_history_series(fg_history *h, const fg_history_key *key, const char *metric,
                       const char *since_commit, fg_history_point **points, int *n, fg_err *err);
 

@@ -19,7 +19,6 @@ enum { FG_HISTORY_DEFAULT_METRICS = 3 };
 int fg_history_higher_is_worse(const char *metric);
 
 typedef struct fg_history_query {
-    const fg_history_key *key;   /* one series exactly; NULL: those the fields below select */
     const char *experiment_id;   /* NULL: every cell */
     const char *category;        /* NULL: every category */
     const char *metric;          /* NULL: the default metrics */
@@ -41,6 +40,12 @@ typedef struct fg_history_change {
  * which since does not occur is skipped. *out malloc'ed (free()); 0 or -1. */
 int fg_history_changes(fg_history *h, const fg_history_query *q, fg_history_change **out,
                        int *n, fg_err *err);
+
+/* The same for one series already read (fg_history_series of key and
+ * metric), for a caller that also draws it. cp NULL: the defaults. */
+int fg_history_changes_of(const fg_history_key *key, const char *metric,
+                          const fg_history_point *points, int n, const fg_cp_opts *cp,
+                          fg_history_change **out, int *n_out, fg_err *err);
 
 /* The check of one series × metric. */
 typedef struct fg_history_verdict {

@@ -21,6 +21,7 @@
 #ifndef FLOWGATE_REPORT_PAGE_H
 #define FLOWGATE_REPORT_PAGE_H
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "flowgate/common.h"
 
 /* A change point of one cell's metric, as the history found it. */
@@ -35,6 +36,7 @@ typedef struct fg_report_change {
 
 typedef struct fg_report_opts {
     const char *results_path;  /* the run's results file (required) */
+    const cJSON *results;      /* that file already loaded; NULL: the page loads it */
     const char *ab_dir;        /* an A/B verdict dir; NULL: look beside the results */
     const char *plots_dir;     /* charts root; NULL: "plots" */
     const char *out_path;      /* NULL: <results dir>/report_<run-id>.html */
