@@ -3,7 +3,8 @@
  *
  * The health wait gives up as soon as a stop is requested (Ctrl-C, stop.h):
  * between attempts, and inside one through the GET's own check, so a
- * 30 s wait on a hung endpoint never outlives the user's patience. */
+ * 30 s wait on a hung endpoint never outlives the user's patience. A refused
+ * TLS certificate ends the wait at once: it is a setting, not a slow start. */
 #include "flowgate/cluster.h"
 #include "flowgate/http_client.h"
 #include "flowgate/stop.h"
@@ -12,7 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* One GET /; on failure why names the reason. An endpoint whose success
+/* One GET /; on failure why names the reason (FG_HTTP_PERMANENT when
+ * retrying cannot help). An endpoint whose success
  * rule is "http2xx" is healthy on any 2xx: such platforms have no health
  * document. */
 static int health_once(const char *base, const fg_endpoint_opts *o, double timeout_s, char *why,
@@ -24,9 +26,10 @@ static int health_once(const char *base, const fg_endpoint_opts *o, double timeo
     cJSON *j;
     fg_err e;
     int any_2xx = o && o->success == FG_SUCCESS_HTTP2XX;
-    if (fg_http_get_json_opts(url, o, !any_2xx, timeout_s, &code, &j, &e) != 0) {
+    int rc = fg_http_get_json_opts(url, o, !any_2xx, timeout_s, &code, &j, &e);
+    if (rc != 0) {
         snprintf(why, why_size, "%.200s", e.msg);
-        return -1;
+        return rc;
     }
     if (any_2xx) {
         cJSON_Delete(j);
@@ -51,7 +54,12 @@ static int health_until(const char *label, const char *base, const fg_endpoint_o
         if (attempt_s > 2.0) attempt_s = 2.0;
         if (attempt_s < 0.2) attempt_s = 0.2;
         char last[256];
-        if (health_once(base, o, attempt_s, last, sizeof last) == 0) return 0;
+        int rc = health_once(base, o, attempt_s, last, sizeof last);
+        if (rc == 0) return 0;
+        if (rc == FG_HTTP_PERMANENT) {   /* a refused certificate: waiting cannot help */
+            snprintf(why, sizeof why, "%s", last);
+            break;
+        }
         /* The attempt the deadline cuts short can only say "timed out": it
          * does not replace the reason a whole attempt gave (a refused
          * certificate, an HTTP error) on a machine slow to answer. */

@@ -203,6 +203,14 @@ int fg_http_get_json(const char *url, double timeout_s, long *http_code, cJSON *
     return fg_http_get_json_opts(url, NULL, 1, timeout_s, http_code, out, err);
 }
 
+/* A refused certificate or key stays refused however long one waits. */
+static int tls_refused(CURLcode rc)
+{
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+           rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR ||
+           rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_SSL_CRL_BADFILE;
+}
+
 int fg_http_get_json_opts(const char *url, const fg_endpoint_opts *opts, int json_required,
                           double timeout_s, long *http_code, cJSON **out, fg_err *err)
 {
@@ -229,9 +237,10 @@ int fg_http_get_json_opts(const char *url, const fg_endpoint_opts *opts, int jso
     int ret = 0;
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         ret = fg_err_set(err, "%s: interrupted", url);
-    else if (rc != CURLE_OK)
+    else if (rc != CURLE_OK) {
         ret = fg_err_set(err, "%s%s%s", curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
-    else if (json_required ? *http_code != 200 : (*http_code < 200 || *http_code > 299))
+        if (tls_refused(rc)) ret = FG_HTTP_PERMANENT;
+    } else if (json_required ? *http_code != 200 : (*http_code < 200 || *http_code > 299))
         ret = fg_err_set(err, "HTTP %ld", *http_code);
     else if (!(*out = resp.data ? cJSON_ParseWithLength(resp.data, resp.len) : NULL) && json_required)
         ret = fg_err_set(err, "answer is not JSON");

@@ -74,7 +74,10 @@ int fg_http_put_opts(const char *url, const struct fg_endpoint_opts *opts, const
  * err: the transport error, "HTTP <code>", "answer is not JSON", or "<url>:
  * interrupted" when a stop was requested (fg_stop_request) while it
  * waited. The _opts form uses an endpoint's settings (NULL: defaults) and,
- * with json_required 0, accepts any 2xx (then *out may be NULL). */
+ * with json_required 0, accepts any 2xx (then *out may be NULL).
+ * FG_HTTP_PERMANENT (-2) instead of -1 when waiting cannot help: the peer's
+ * TLS certificate or key was refused (wrong CA, pin, client certificate). */
+#define FG_HTTP_PERMANENT (-2)
 int fg_http_get_json(const char *url, double timeout_s, long *http_code, cJSON **out,
                      fg_err *err);
 int fg_http_get_json_opts(const char *url, const struct fg_endpoint_opts *opts,
