@@ -8,8 +8,9 @@
  * hide its queue: coordinated omission corrected as in wrk2). Each instance
  * is a state machine (instance.c); whenever one of its steps becomes
  * ready the engine asks the scheduler for a node, builds the request and
- * adds an easy handle to the multi handle. curl_multi_poll sleeps until a
- * socket is ready, curl's own timer fires or the next open-loop send is due.
+ * adds an easy handle to the multi handle. The event loop (evloop.c: epoll
+ * under curl's socket interface) sleeps until a socket is ready, curl's own
+ * timer fires or the next open-loop send is due, to the microsecond.
  *
  * Phases. Warm-up instances run at the cell's load until the system is
  * warm, judged by state rather than by a count: at least `warmup` of them
@@ -87,6 +88,7 @@
 #include "flowgate/http_client.h"
 #include "flowgate/log.h"
 #include "flowgate/embedded.h"
+#include "flowgate/evloop.h"
 #include "fdlimit.h"
 
 #define TIMELINE_MAX_REQUESTS 200
@@ -138,6 +140,7 @@ typedef struct engine {
     fg_resources *sampler;              /* per-node CPU/RSS sampler, or NULL */
     cJSON *resources;                   /* its series once stopped, until the entry takes them */
     CURLM *multi;
+    fg_evloop loop;
     struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
     int n_nodes;
@@ -402,6 +405,7 @@ static int start_instance(engine *e, instance_kind kind, double intended, fg_err
     }
     ri->intended = intended;
     ri->started = fg_now_mono_ms();
+    if (kind == KIND_MEASURED && e->open) fg_pace_sent(&e->m.pace, intended, ri->started);
     ri->prev_node = -1;
     ri->fail_class = -1;
     snprintf(ri->request_id, sizeof ri->request_id, "%s-%d-%llu", e->x->id, e->x->repeat,
@@ -762,7 +766,10 @@ static int start_open(engine *e, double now, fg_err *err)
         if (e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)) break;
         fg_arrival_take(a);
         instance_kind kind = e->measuring ? KIND_MEASURED : KIND_WARMUP;
-        if (kind == KIND_MEASURED) e->measured_due++;
+        if (kind == KIND_MEASURED) {
+            e->measured_due++;
+            fg_pace_due(&e->m.pace, due);
+        }
         if (e->live_instances >= (cap > 0 ? cap : e->max_inflight)) {
             fg_metrics_dropped(&e->m, kind == KIND_WARMUP);
             continue;
@@ -801,8 +808,7 @@ static int run_loop(engine *e, fg_err *err)
         }
         double next_due = e->throttled ? resend_throttled(e, now) : INFINITY;
 
-        int running = 0;
-        curl_multi_perform(e->multi, &running);
+        fg_evloop_run_due(&e->loop);   /* starts the transfers just added */
         int handled = 0, left;
         CURLMsg *msg;
         /* After a stop request nothing more is recorded: a Ctrl-C from the
@@ -816,18 +822,17 @@ static int run_loop(engine *e, fg_err *err)
         progress(e, 0);
         if (handled) continue;   /* new work may be ready: send it first */
 
-        double wait = POLL_MAX_MS;
         now = fg_now_mono_ms();
-        if (!e->measuring) wait = fmin(wait, e->t0 + e->warm_cap_ms - now);
+        double until = now + POLL_MAX_MS;
+        if (!e->measuring) until = fmin(until, e->t0 + e->warm_cap_ms);
         if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target)) {
             int cap;
             double due = fg_arrival_peek(e->measuring ? &e->arr : &e->warm_arr, &cap);
             /* A slot queued at the cap waits for a completion, not for its time. */
             if (!(e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)))
-                wait = fmin(wait, due - now);
+                until = fmin(until, due);
         }
-        wait = fmin(wait, next_due - now);
-        curl_multi_poll(e->multi, NULL, 0, wait > 0 ? (int)ceil(wait) : 0, NULL);
+        fg_evloop_wait(&e->loop, fmin(until, next_due));
     }
     /* What never went out: open loop, the slots that never came due;
      * closed loop, the instances never started. */
@@ -845,6 +850,7 @@ static void engine_cleanup(engine *e)
         curl_slist_free_all(e->headers[i]);
     }
     if (e->multi) curl_multi_cleanup(e->multi);
+    fg_evloop_close(&e->loop);   /* after: the cleanup's last callbacks use it */
     fg_sched_free(e->sched);
     cJSON_Delete(fg_resources_stop(e->sampler));   /* a failed run keeps no series */
     cJSON_Delete(e->resources);
@@ -989,6 +995,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
 
     engine e;
     memset(&e, 0, sizeof e);
+    e.loop.epfd = -1;
     e.x = x;
     e.wf = wf;
     e.c = c;
@@ -1013,6 +1020,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         fg_err_set(err, "libcurl: out of memory");
         goto out;
     }
+
     /* Every in-flight request has its own connection (the server runs one
      * thread per connection); keep them all alive in the cache, as far as
      * the descriptor limit allows (fdlimit.h: raised if it can be, the
@@ -1021,6 +1029,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     if (cache < 0) goto out;
     curl_multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, cache);
+    if (fg_evloop_init(&e.loop, e.multi) != 0) {
+        fg_err_set(err, "epoll: %s", strerror(errno));
+        goto out;
+    }
 
     if (e.open && open_schedule(&e, err) != 0) goto out;
     e.target = e.open ? fg_arrival_total(&e.arr) : (uint64_t)(x->requests > 0 ? x->requests : 0);

@@ -39,7 +39,7 @@ int fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c,
     m->warmup_e2e = fg_hist_new();
     m->errors = cJSON_CreateArray();
     m->branches = calloc(wf->n_edges > 0 ? (size_t)wf->n_edges : 1, sizeof *m->branches);
-    int ok = m->e2e && m->warmup_e2e && m->errors && m->branches;
+    int ok = m->e2e && m->warmup_e2e && m->errors && m->branches && fg_pace_init(&m->pace) == 0;
     for (int i = 0; ok && i < wf->n_steps && i < FG_WF_MAX_STEPS; i++) {
         fg_fn_metrics *f = &m->fn[i];
         f->latency = fg_hist_new();
@@ -74,6 +74,7 @@ void fg_metrics_free(fg_metrics *m)
         fg_hist_free(m->fn[i].transfer);
     }
     fg_reservoir_free(&m->samples);
+    fg_pace_free(&m->pace);
     free(m->branches);
     cJSON_Delete(m->errors);
     memset(m, 0, sizeof *m);
@@ -330,6 +331,10 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     }
     cJSON_AddItemToObject(e, "latency_ms", fg_hist_json(m->e2e));
     cJSON_AddItemToObject(e, "latency_hist", fg_hist_to_json(m->e2e));
+    if (open) {   /* pace.h: did the driver keep to its schedule? */
+        cJSON *pace = fg_pace_json(&m->pace, x->queue_at_cap, fg_hist_percentile(m->e2e, 50));
+        if (pace) cJSON_AddItemToObject(e, "schedule", pace);
+    }
     cJSON *samples = cJSON_AddArrayToObject(e, "latency_samples_ms");
     for (size_t i = 0; i < m->samples.n; i++)
         cJSON_AddItemToArray(samples, cJSON_CreateNumber(round3(m->samples.v[i])));

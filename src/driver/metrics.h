@@ -11,6 +11,7 @@
 #include "flowgate/results.h"   /* fg_fail_class */
 #include "flowgate/workflow.h"
 #include "attribution.h"
+#include "pace.h"
 
 
 /* Where every request of a phase ended (README "Results"): each one sent is
@@ -54,6 +55,7 @@ typedef struct fg_metrics {
     double t0_unix;                    /* unix ms at t0: windows of drivers on one clock */
     double window_start, window_end;   /* monotonic ms; NAN until set */
     fg_attr_totals attr;               /* measured ok requests' critical paths */
+    fg_pace pace;                      /* open loop: due vs sent of the measured slots */
 } fg_metrics;
 
 /* sample_seed: the latency reservoir's generator (reproducible samples). */

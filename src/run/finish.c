@@ -223,6 +223,18 @@ void fg_run_print_summary(FILE *out, const cJSON *e)
     const cJSON *service = cJSON_GetObjectItemCaseSensitive(b, "service_dominant");
     if (cJSON_IsNumber(share) && cJSON_IsString(service) && strcmp(service->valuestring, dom->valuestring))
         fprintf(out, ", service bound by %s", service->valuestring);
+    /* Open loop (pace.h): the rate sent, how late, and a driver that fell
+     * behind its schedule said in capitals, never silently. */
+    const cJSON *sched = cJSON_GetObjectItemCaseSensitive(e, "schedule");
+    const cJSON *achieved = cJSON_GetObjectItemCaseSensitive(sched, "achieved_rps");
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(sched, "target_rps");
+    const cJSON *late = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(sched, "lateness_ms"), "p99");
+    if (cJSON_IsNumber(achieved) && cJSON_IsNumber(target))
+        fprintf(out, "  sent %.0f/s of %.0f/s", achieved->valuedouble, target->valuedouble);
+    if (cJSON_IsNumber(late)) fprintf(out, ", late p99 %.2f ms", late->valuedouble);
+    const cJSON *behind = cJSON_GetObjectItemCaseSensitive(sched, "behind");
+    if (cJSON_IsString(behind)) fprintf(out, "  DRIVER BEHIND SCHEDULE (%s)", behind->valuestring);
     /* Measured contention (noise.h): what the time bounds are widened by. */
     const cJSON *busy = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(e, "noise"), "foreign_cpu_share");

@@ -404,6 +404,33 @@ static void join_tallies(cJSON *m, const cJSON *const *es, int n)
     }
 }
 
+/* Open loop (the driver's pace.h): the drivers ran side by side, so slot
+ * counts and rates add; lateness merges bin by bin; the whole kept up only
+ * if every segment did, and each one behind is named. */
+static int join_schedule(cJSON *m, const cJSON *const *es, const seg *segs, int n,
+                         const char *cell, fg_err *err)
+{
+    cJSON *dst = cJSON_GetObjectItemCaseSensitive(m, "schedule");
+    if (!dst) return 0;
+    const cJSON *sub[FG_MAX_SEGMENTS];
+    children(es, n, "schedule", sub);
+    static const char *const sums[] = {"slots_due", "slots_sent", "target_rps", "achieved_rps"};
+    for (size_t k = 0; k < sizeof sums / sizeof sums[0]; k++) sum_key(dst, sub, n, sums[k]);
+    if (join_hist(sub, segs, n, "lateness_hist", "lateness_ms", dst, cell, err)) return -1;
+    if (!cJSON_GetObjectItemCaseSensitive(dst, "keeps_up")) return 0;
+    char behind[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < n && used < sizeof behind; i++) {
+        const char *why = fg_json_string(sub[i], "behind");
+        if (why) used += (size_t)snprintf(behind + used, sizeof behind - used, "%s%s: %s",
+                                          used ? "; " : "", segs[i].name, why);
+    }
+    put(dst, "keeps_up", cJSON_CreateBool(!behind[0]));
+    cJSON_DeleteItemFromObjectCaseSensitive(dst, "behind");
+    if (behind[0]) cJSON_AddStringToObject(dst, "behind", behind);
+    return 0;
+}
+
 static void join_rest(cJSON *m, const cJSON *const *es, int n)
 {
     const cJSON *parts[FG_MAX_SEGMENTS];
@@ -461,7 +488,8 @@ static cJSON *merge_cell(const cJSON *const *es, const seg *segs, int n, fg_err 
     }
     if (join_counts(m, es, segs, n, cell, err) ||
         join_hist(es, segs, n, "latency_hist", "latency_ms", m, cell, err) ||
-        join_samples(m, es, segs, n, cell, err) || join_functions(m, es, segs, n, cell, err)) {
+        join_samples(m, es, segs, n, cell, err) || join_functions(m, es, segs, n, cell, err) ||
+        join_schedule(m, es, segs, n, cell, err)) {
         cJSON_Delete(m);
         return NULL;
     }

@@ -45,6 +45,8 @@ static cJSON *function_obj(const fg_hist *h, double invocations, double http_err
     return f;
 }
 
+static double lateness(int s, int i) { return 0.01 * (i % 37) + (s ? 2.0 : 0.0) * (i % 50 == 0); }
+
 /* Segment s of 2, one cell: PER_SEGMENT ok and 2 failed requests. */
 static cJSON *segment(int s, int count)
 {
@@ -114,6 +116,19 @@ static cJSON *segment(int s, int count)
     cJSON_AddNumberToObject(mean, "queue", 0);
     cJSON_AddNumberToObject(mean, "driver", 1);
     cJSON_AddNumberToObject(b, "slot_wait_ms", 0);
+    /* The schedule (the driver's pace.h): segment 1 fell behind. */
+    cJSON *sc = cJSON_AddObjectToObject(e, "schedule");
+    cJSON_AddNumberToObject(sc, "slots_due", PER_SEGMENT + 3);
+    cJSON_AddNumberToObject(sc, "slots_sent", PER_SEGMENT + 2);
+    cJSON_AddNumberToObject(sc, "target_rps", 50);
+    cJSON_AddNumberToObject(sc, "achieved_rps", s ? 45 : 50);
+    fg_hist *late = fg_hist_new();
+    for (int i = 0; i < PER_SEGMENT + 2; i++) fg_hist_record(late, lateness(s, i));
+    cJSON_AddItemToObject(sc, "lateness_ms", fg_hist_json(late));
+    cJSON_AddItemToObject(sc, "lateness_hist", fg_hist_to_json(late));
+    fg_hist_free(late);
+    cJSON_AddBoolToObject(sc, "keeps_up", !s);
+    if (s) cJSON_AddStringToObject(sc, "behind", "sent 45/s of 50/s");
     cJSON_AddStringToObject(e, "outcome", "pass");
     cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "experiments"), e);
     fg_hist_free(h);
@@ -177,6 +192,22 @@ static void test_merged_figures(void **state)
     assert_true(fabs(at(e, "success_rate") - 600.0 / 604.0) < 1e-12);
     assert_int_equal(at(e, "latency_samples_total"), 2 * PER_SEGMENT);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "latency_samples_ms")), 2 * PER_SEGMENT);
+    /* Schedule: slots and rates add, lateness by bucket, segment 1 named. */
+    assert_int_equal(at(e, "schedule/slots_due"), 2 * (PER_SEGMENT + 3));
+    assert_int_equal(at(e, "schedule/slots_sent"), 2 * (PER_SEGMENT + 2));
+    assert_int_equal(at(e, "schedule/target_rps"), 100);
+    assert_int_equal(at(e, "schedule/achieved_rps"), 95);
+    fg_hist *late = fg_hist_new();
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < PER_SEGMENT + 2; i++) fg_hist_record(late, lateness(s, i));
+    expect = fg_hist_json(late);
+    assert_true(cJSON_Compare(expect, cJSON_GetObjectItem(cJSON_GetObjectItem(e, "schedule"),
+                                                          "lateness_ms"), 1));
+    cJSON_Delete(expect);
+    fg_hist_free(late);
+    const cJSON *sched = cJSON_GetObjectItem(e, "schedule");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(sched, "keeps_up")));
+    assert_string_equal(fg_json_string(sched, "behind"), "seg0.json: sent 45/s of 50/s");
     assert_int_equal(at(e, "merged_segments"), 2);
     assert_null(cJSON_GetObjectItem(e, "segment"));
     assert_null(cJSON_GetObjectItem(e, "outcome"));

@@ -22,7 +22,10 @@
  * latest end; window.*_unix_ms), so throughput_rps = merged ok / that span:
  * drivers started apart lower it, as they should — the system was not
  * under the whole load the whole time. A cell's noise is its noisiest
- * segment's; resource series, timelines and outcomes are left out (per
+ * segment's. The open loop's schedule: slots and rates add (the drivers
+ * ran side by side), lateness merges by bucket, keeps_up only if every
+ * segment kept up, "behind" names each one that did not. Resource
+ * series, timelines and outcomes are left out (per
  * driver; the segment files keep them; the merged file is judged anew).
  * The run object is segment 0's with run.merge {segments, sources} instead
  * of run.segment, and id "<id>-merge<N>". */

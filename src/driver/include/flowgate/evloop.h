@@ -1,0 +1,25 @@
+/* evloop.h — the engine's event loop: epoll driving a libcurl multi handle
+ * through its socket interface (curl_multi_socket_action). Public so that
+ * bench/curl_floor.c measures libcurl under the very loop the engine uses. */
+#ifndef FLOWGATE_EVLOOP_H
+#define FLOWGATE_EVLOOP_H
+#include <curl/curl.h>
+
+typedef struct fg_evloop {
+    CURLM *multi;
+    int epfd;
+    double curl_due;   /* monotonic ms when curl wants its timeout action; INFINITY: none */
+} fg_evloop;
+
+/* Takes over multi's socket and timer callbacks. 0, or -1 (errno set). */
+int  fg_evloop_init(fg_evloop *l, CURLM *multi);
+/* Runs curl's timeout action when it is due (e.g. handles just added). */
+void fg_evloop_run_due(fg_evloop *l);
+/* Sleeps until a socket is ready, curl's timer or deadline_ms (monotonic
+ * ms, sub-millisecond precise) comes, whichever is first, and hands what
+ * happened to curl. Returns early on a signal. */
+void fg_evloop_wait(fg_evloop *l, double deadline_ms);
+/* After curl_multi_cleanup (whose last callbacks still use the epoll set). */
+void fg_evloop_close(fg_evloop *l);
+
+#endif
