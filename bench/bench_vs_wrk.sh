@@ -24,11 +24,17 @@
 # "Requests/sec" (requests / run time); flowgate's throughput_rps (ok /
 # measurement window, warm-up excluded).
 #
+# The third contender, bench/curl_floor.c (target curl_floor, built here),
+# is libcurl alone under the engine's own event loop: the same POST again
+# on each connection as soon as its answer is in, nothing parsed or
+# recorded. It splits flowgate's distance to wrk into libcurl's share
+# (floor/wrk) and flowgate's own work on top (flowgate/floor).
+#
 # A measurement, not a gate: exit 0 whatever the ratio ("target >= 0.9x
 # wrk: met/not met" says where it stands), 2 when the setup fails (build,
 # tools, server, a run that did not complete). Every round is appended to
 # results/bench/vs_wrk.tsv (tag = git short hash, date, round, wrk_rps,
-# fg_rps, ratio, wrk_cpu_us, fg_cpu_us). hey would be a third contender; it
+# fg_rps, ratio, wrk_cpu_us, fg_cpu_us, floor_rps, floor_cpu_us). hey would be a third contender; it
 # is not packaged here, so it is left out.
 #
 # usage: bench/bench_vs_wrk.sh [BUILD_DIR]      (default: <source>/build)
@@ -51,6 +57,8 @@ target=0.9
 bench_name=bench_vs_wrk
 
 [ -x "$flowgate" ] && [ -x "$server" ] || { echo "$bench_name: build $build first" >&2; exit 2; }
+floor=$build/curl_floor
+cmake --build "$build" --target curl_floor >/dev/null || { echo "$bench_name: cannot build curl_floor" >&2; exit 2; }
 command -v wrk >/dev/null 2>&1 || { echo "$bench_name: wrk is missing (apt-get install wrk)" >&2; exit 2; }
 for n in "$rounds" "$wrk_s" "$requests"; do
     case $n in ''|*[!0-9]*|0) echo "$bench_name: BENCH_ROUNDS, BENCH_WRK_S, BENCH_REQUESTS must be positive integers" >&2; exit 2 ;; esac
@@ -131,6 +139,16 @@ run_flowgate() {   # run_flowgate ROUND: sets fg_rps fg_cpu_us
     fg_cpu_us=$(awk -v ms="$ms" -v n="$n" 'BEGIN { printf "%.2f", ms * 1000 / n }')
 }
 
+run_floor() {   # run_floor ROUND: sets floor_rps floor_cpu_us
+    o=$work/floor-$1.out
+    measured "$work/floor-$1.cpu" "$o" "$floor" "$function_url/invoke" 8 "$requests" "$(cat "$work/body.json")" ||
+        fail "curl_floor failed (round $1)" "$o"
+    floor_rps=$(sed -n 's/.* rps \([0-9.]*\)$/\1/p' "$o")
+    [ -n "$floor_rps" ] || fail "no rate in curl_floor's output (round $1)" "$o"
+    ms=$(cpu_ms "$work/floor-$1.cpu") || fail "no CPU figure for curl_floor (round $1)" "$work/floor-$1.cpu"
+    floor_cpu_us=$(awk -v ms="$ms" -v n="$requests" 'BEGIN { printf "%.2f", ms * 1000 / n }')
+}
+
 tag=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo untagged)
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 echo "flowgate vs wrk: $function at $function_url, 8 in flight, $rounds rounds" \
@@ -139,15 +157,15 @@ echo "flowgate vs wrk: $function at $function_url, 8 in flight, $rounds rounds" 
 r=1
 while [ "$r" -le "$rounds" ]; do
     if [ $((r % 2)) -eq 1 ]; then
-        order="wrk first"; run_wrk "$r"; run_flowgate "$r"
+        order="wrk first"; run_wrk "$r"; run_flowgate "$r"; run_floor "$r"
     else
-        order="flowgate first"; run_flowgate "$r"; run_wrk "$r"
+        order="flowgate first"; run_floor "$r"; run_flowgate "$r"; run_wrk "$r"
     fi
     ratio=$(awk -v f="$fg_rps" -v w="$wrk_rps" 'BEGIN { printf "%.3f", f / w }')
-    printf '%s\t%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\n' "$tag" "$date" "$r" "$wrk_rps" "$fg_rps" \
-        "$ratio" "$wrk_cpu_us" "$fg_cpu_us" >>"$work/rounds.tsv"
-    printf 'round %d/%d (%s): wrk %.0f req/s, flowgate %.0f wf/s, ratio %s; CPU per request: wrk %s us, flowgate %s us\n' \
-        "$r" "$rounds" "$order" "$wrk_rps" "$fg_rps" "$ratio" "$wrk_cpu_us" "$fg_cpu_us"
+    printf '%s\t%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%.1f\t%s\n' "$tag" "$date" "$r" "$wrk_rps" "$fg_rps" \
+        "$ratio" "$wrk_cpu_us" "$fg_cpu_us" "$floor_rps" "$floor_cpu_us" >>"$work/rounds.tsv"
+    printf 'round %d/%d (%s): wrk %.0f req/s, flowgate %.0f wf/s, ratio %s; libcurl floor %.0f req/s; CPU per request: wrk %s us, flowgate %s us, floor %s us\n' \
+        "$r" "$rounds" "$order" "$wrk_rps" "$fg_rps" "$ratio" "$floor_rps" "$wrk_cpu_us" "$fg_cpu_us" "$floor_cpu_us"
     r=$((r + 1))
 done
 
@@ -159,13 +177,15 @@ median() {
 ratio=$(median 6)
 range=$(cut -f 6 "$work/rounds.tsv" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')
 echo "median ratio flowgate/wrk: $ratio (min-max $range over $rounds rounds)"
-echo "median CPU per request: wrk $(median 7) us, flowgate $(median 8) us"
+echo "median CPU per request: wrk $(median 7) us, flowgate $(median 8) us, libcurl floor $(median 10) us"
+echo "libcurl floor: $(median 9) req/s, $(awk -v f="$(median 9)" -v w="$(median 4)" 'BEGIN { printf "%.3f", f / w }')x wrk;" \
+     "flowgate at $(awk -v g="$(median 5)" -v f="$(median 9)" 'BEGIN { printf "%.3f", g / f }')x the floor (medians)"
 if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r >= t) }'; then met=met; else met="not met"; fi
 echo "target >= ${target}x wrk: $met"
 
 mkdir -p "$src/results/bench"
 tsv=$src/results/bench/vs_wrk.tsv
-[ -s "$tsv" ] || printf 'tag\tdate\tround\twrk_rps\tfg_rps\tratio\twrk_cpu_us\tfg_cpu_us\n' >"$tsv"
+[ -s "$tsv" ] || printf 'tag\tdate\tround\twrk_rps\tfg_rps\tratio\twrk_cpu_us\tfg_cpu_us\tfloor_rps\tfloor_cpu_us\n' >"$tsv"
 cat "$work/rounds.tsv" >>"$tsv"
 echo "rounds appended to $tsv"
 exit 0
