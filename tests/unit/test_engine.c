@@ -829,6 +829,15 @@ static void test_open_loop_count(void **state)
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(entry, "mode")->valuestring, "open");
     /* The sends were paced: the last one is due at 250 ms. */
     assert_true(took >= 245);
+    /* The pace (pace.c): every slot due and sent, the schedule's own rate
+     * from the due times (exact), lateness for each one sent. */
+    assert_int_equal(num(entry, "schedule.slots_due"), 10);
+    assert_int_equal(num(entry, "schedule.slots_sent"), 10);
+    assert_int_equal(num(entry, "schedule.target_rps"), 40);
+    assert_true(num(entry, "schedule.achieved_rps") > 0);
+    assert_int_equal(num(entry, "schedule.lateness_ms.count"), 10);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(entry, "schedule"), "keeps_up"));
     cJSON_Delete(entry);
     fg_payload_free(&p);
 }
