@@ -10,9 +10,9 @@ set title sprintf("Driver memory, open loop %g wf/s for %d s — %s", rate, dura
 set xlabel "time since the driver started (s)"
 set ylabel "resident memory (MiB)"
 set datafile separator tab
-set key outside right top
+set key inside left center box opaque
 set grid xtics ytics lc rgb '#eeeeee'
-set xrange [0:*]
+set xrange [0:*] noextend
 set yrange [0:*]
 set arrow 1 from settle, graph 0 to settle, graph 1 nohead dt 3 lc rgb '#555555'
 set arrow 2 from window_end, graph 0 to window_end, graph 1 nohead dt 3 lc rgb '#555555'
