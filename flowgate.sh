@@ -9,7 +9,8 @@
 #                        then the perf suites (smoke, standard, scale categories),
 #                        the six scenarios scaled down (label scenarios), then
 #                        smoke + standard against the nodes as Docker containers
-#                        (a project-owned engine when none runs)
+#                        (a project-owned engine when none runs), and two
+#                        drivers as a Docker Swarm service, merged
 #
 # Each step does nothing when its work is already done: packages already
 # installed are not touched, builds are incremental. CI (.ci/run) calls
@@ -23,7 +24,7 @@ PACKAGES=(
   libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev
   libpng-dev zlib1g-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
   libcairo2-dev fonts-dejavu-core gnuplot-nox curl time
-  docker.io docker-compose mmdebstrap libyaml-dev
+  docker.io docker-compose mmdebstrap libyaml-dev jq
   libsqlite3-dev libpq-dev postgresql chromium
 )
 JOBS=$(nproc 2>/dev/null || echo 2)
