@@ -9,7 +9,8 @@
 #                        then the perf suites (smoke, standard, scale categories),
 #                        the six scenarios scaled down (label scenarios), then
 #                        smoke + standard against the nodes as Docker containers
-#                        (a project-owned engine when none runs)
+#                        (a project-owned engine when none runs), and two
+#                        drivers as a Docker Swarm service, merged
 #
 # Each step does nothing when its work is already done: packages already
 # installed are not touched, builds are incremental. CI (.ci/run) calls

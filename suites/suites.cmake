@@ -243,6 +243,22 @@ set_tests_properties(docker_scenarios PROPERTIES
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   ENVIRONMENT "${PERF_ENV};FLOWGATE_CONFIG=${CMAKE_BINARY_DIR}/docker-suite.json;FLOWGATE_SCHEDULERS=;FLOWGATE_REPLICATES=;CMOCKA_MESSAGE_OUTPUT=xml;CMOCKA_XML_FILE=${PERF_RESULTS}/junit/docker_scenarios.xml")
 
+# Many drivers on a real distributed engine: compose.yaml as a swarm stack,
+# two flowgate drivers as one replicated service, each its segment of one
+# open-loop schedule, merged and checked against it (fixtures/containers/
+# swarm.sh; it starts, joins and stops only what it needs). Outside the
+# docker_cluster fixture and after it: the stack's ports 18100-18103 are
+# the ones that fixture's containers hold.
+add_test(NAME docker_swarm
+  COMMAND ${CMAKE_SOURCE_DIR}/fixtures/containers/swarm.sh ${CMAKE_BINARY_DIR} $<TARGET_FILE:flowgate-cli>)
+set_tests_properties(docker_swarm PROPERTIES
+  SKIP_RETURN_CODE 3
+  LABELS "docker"
+  DEPENDS docker_cluster_down
+  RUN_SERIAL TRUE
+  TIMEOUT 1200
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+
 # A deployment shaped like the reference system's (one container per
 # function, their error convention and unix-second timestamps), driven in
 # "functions" mode; the timelines must read the seconds right.

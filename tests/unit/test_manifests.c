@@ -1,12 +1,18 @@
-/* test_manifests.c — the offline structural check of the Kubernetes
- * manifests (fixtures/containers/k8s/ (configmap, nodes, job .yaml)), with libyaml: every document
- * has apiVersion, kind and metadata.name; every node of data/nodes.json has
- * a Deployment serving that node alone (--node) with CPU and memory limits,
- * a readiness probe, a --peer for each other node at that node's Service,
- * and a Service selecting it on port 8100; the ConfigMap's endpoints.json
- * loads as an endpoints file naming those Services; the Job runs flowgate
- * against it and never restarts. A manifest broken in each of those ways
- * is reported, one line per problem.
+/* test_manifests.c — the offline structural check of the container
+ * manifests, with libyaml. Kubernetes (fixtures/containers/k8s/: configmap,
+ * nodes, job .yaml): every document has apiVersion, kind and metadata.name;
+ * every node of data/nodes.json has a Deployment serving that node alone
+ * (--node) with CPU and memory limits, a readiness probe, a --peer for each
+ * other node at that node's Service, and a Service selecting it on port
+ * 8100; the ConfigMap's endpoints.json loads as an endpoints file naming
+ * those Services; the Job runs flowgate against it and never restarts.
+ * The drivers (k8s/drivers/): an Indexed Job whose pods each send segment
+ * $(JOB_COMPLETION_INDEX)/N of one open-loop schedule, N = completions =
+ * parallelism, into their own directory of a claim the merge Job reads.
+ * compose.yaml (docker-compose and docker stack deploy): a service per
+ * node on its compose-endpoints.json port, peers, labels, caps and no
+ * restart under deploy:, and the host network for both tools. A file
+ * broken in each of those ways is reported, one line per problem.
  *
  * YAML becomes cJSON (scalars as strings) so the checks read like the rest
  * of the project's JSON code; anchors and aliases are refused (the
@@ -296,9 +302,194 @@ static void check_k8s(const cJSON *docs, const cJSON *profile, report *r)
         problem(r, "Job: args must be run ... --endpoints FILE");
 }
 
+/* The claim behind the volume mounted at a prefix of `path` in pod spec
+ * `spec` for container `c`; NULL when that mount is not a claim. */
+static const char *claim_under(const cJSON *spec, const cJSON *c, const char *path)
+{
+    const cJSON *m, *v;
+    cJSON_ArrayForEach(m, at(c, "volumeMounts")) {
+        const char *mp = str_at(m, "mountPath"), *name = str_at(m, "name");
+        if (!mp || !name || strncmp(path, mp, strlen(mp)) ||
+            (path[strlen(mp)] != '/' && path[strlen(mp)] != 0))
+            continue;
+        cJSON_ArrayForEach(v, at(spec, "volumes")) {
+            const char *vn = str_at(v, "name");
+            if (vn && !strcmp(vn, name)) return str_at(v, "persistentVolumeClaim.claimName");
+        }
+    }
+    return NULL;
+}
+
+/* The drivers (k8s/drivers/): an Indexed Job of N pods run together, pod i
+ * sending segment $(JOB_COMPLETION_INDEX)/N of one open-loop schedule into
+ * its own directory of a claim that exists, and a merge Job on that claim.
+ * The kubelet fills $(JOB_COMPLETION_INDEX) only in an Indexed Job. */
+static void check_drivers(const cJSON *docs, const cJSON *profile, report *r)
+{
+    (void)profile;
+    const cJSON *job = find(docs, "Job", "flowgate-drivers");
+    if (!job) {
+        problem(r, "no Job flowgate-drivers");
+        return;
+    }
+    const char *mode = str_at(job, "spec.completionMode");
+    if (!mode || strcmp(mode, "Indexed"))
+        problem(r, "Job flowgate-drivers: spec.completionMode must be Indexed "
+                "(JOB_COMPLETION_INDEX is the segment)");
+    const char *completions = str_at(job, "spec.completions");
+    const char *parallelism = str_at(job, "spec.parallelism");
+    int n = completions ? atoi(completions) : 0;
+    if (n < 1) problem(r, "Job flowgate-drivers: spec.completions must be the number of drivers");
+    if (!parallelism || atoi(parallelism) != n)
+        problem(r, "Job flowgate-drivers: spec.parallelism %s must equal spec.completions %s "
+                "(the drivers run together)", parallelism ? parallelism : "(none)",
+                completions ? completions : "(none)");
+    const char *restart = str_at(job, "spec.template.spec.restartPolicy");
+    if (!restart || strcmp(restart, "Never"))
+        problem(r, "Job flowgate-drivers: restartPolicy must be Never (a segment run twice "
+                "would send its slots twice)");
+    const cJSON *spec = at(job, "spec.template.spec");
+    const cJSON *c = at(spec, "containers.0");
+    const cJSON *args = at(c, "args");
+    if (!str_at(c, "image")) problem(r, "Job flowgate-drivers: container has no image");
+    if (arg_index(args, "run") != 0 || arg_index(args, "--endpoints") < 0)
+        problem(r, "Job flowgate-drivers: args must be run ... --endpoints FILE");
+    if (arg_index(args, "--rate") < 0 || arg_index(args, "--duration") < 0)
+        problem(r, "Job flowgate-drivers: --segment splits an open loop: args need --rate and "
+                "--duration");
+    char want[64];
+    snprintf(want, sizeof want, "$(JOB_COMPLETION_INDEX)/%d", n);
+    int k = arg_index(args, "--segment");
+    const char *seg = k >= 0 ? cJSON_GetStringValue(cJSON_GetArrayItem(args, k + 1)) : NULL;
+    if (!seg || strcmp(seg, want))
+        problem(r, "Job flowgate-drivers: args must hold --segment %s, not %s", want,
+                seg ? seg : "(none)");
+    k = arg_index(args, "--results-dir");
+    const char *dir = k >= 0 ? cJSON_GetStringValue(cJSON_GetArrayItem(args, k + 1)) : NULL;
+    const char *claim = NULL;
+    if (!dir || !strstr(dir, "$(JOB_COMPLETION_INDEX)"))
+        problem(r, "Job flowgate-drivers: --results-dir must name $(JOB_COMPLETION_INDEX) "
+                "(a directory per segment)");
+    else if (!(claim = claim_under(spec, c, dir)))
+        problem(r, "Job flowgate-drivers: --results-dir %s is not on a persistentVolumeClaim", dir);
+    else if (!find(docs, "PersistentVolumeClaim", claim))
+        problem(r, "Job flowgate-drivers: no PersistentVolumeClaim %s", claim);
+
+    const cJSON *merge = find(docs, "Job", "flowgate-merge");
+    if (!merge) {
+        problem(r, "no Job flowgate-merge");
+        return;
+    }
+    const cJSON *mspec = at(merge, "spec.template.spec"), *mc = at(mspec, "containers.0");
+    const char *script = str_at(mc, "args.0");
+    if (!script || !strstr(script, "flowgate merge "))
+        problem(r, "Job flowgate-merge: args must run flowgate merge");
+    const char *mclaim = claim_under(mspec, mc, "/results");
+    if (claim && (!mclaim || strcmp(mclaim, claim)))
+        problem(r, "Job flowgate-merge: must mount the claim %s at /results, as the drivers do",
+                claim);
+}
+
+/* The port of a base URL ("http://127.0.0.1:18100" -> "18100"). */
+static const char *url_port(const char *url)
+{
+    const char *p = strrchr(url, ':');
+    return p && p > url + 5 ? p + 1 : "";
+}
+
+/* compose.yaml, which both docker-compose and `docker stack deploy` run:
+ * a service per node of the profile serving that node alone on the port of
+ * its URL in compose-endpoints.json, with its peers at theirs, labelled as
+ * that file's cluster (flowgate cluster status), with CPU and memory caps
+ * and no restart under deploy:, a health check on its own port, and host
+ * networking both ways (network_mode for docker-compose; the default
+ * network declared as the external `host` for stack deploy, which ignores
+ * network_mode). docker-compose config -q checks the schema, not these. */
+static void check_compose(const cJSON *docs, const cJSON *profile, report *r)
+{
+    const cJSON *compose = cJSON_GetArrayItem(docs, 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../fixtures/containers/compose-endpoints.json", fg_data_dir());
+    fg_cluster ep;
+    fg_err err;
+    if (fg_cluster_load_endpoints(path, &ep, &err) != 0) {
+        problem(r, "compose-endpoints.json: %s", err.msg);
+        return;
+    }
+    const char *ext = str_at(compose, "networks.default.external");
+    const char *net = str_at(compose, "networks.default.name");
+    if (!ext || strcmp(ext, "true") || !net || strcmp(net, "host"))
+        problem(r, "compose.yaml: networks.default must be external: true, name: host "
+                "(stack deploy's host network)");
+    const cJSON *services = at(compose, "services"), *n;
+    cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(profile, "nodes")) {
+        const char *name = str_at(n, "name");
+        const cJSON *svc = name ? cJSON_GetObjectItemCaseSensitive(services, name) : NULL;
+        int e = -1;
+        for (int i = 0; name && i < ep.n_nodes; i++)
+            if (!strcmp(ep.nodes[i].name, name)) e = i;
+        if (!svc || e < 0) {
+            problem(r, "compose.yaml: node %s needs a service and a node in "
+                    "compose-endpoints.json", name ? name : "?");
+            continue;
+        }
+        const char *mode = str_at(svc, "network_mode");
+        if (!mode || strcmp(mode, "host"))
+            problem(r, "compose.yaml: service %s: network_mode must be host", name);
+        if (!str_at(svc, "image")) problem(r, "compose.yaml: service %s: no image", name);
+        const cJSON *labels = at(svc, "labels");
+        const char *lc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, "flowgate.cluster"));
+        const char *ln = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, "flowgate.node"));
+        if (!lc || strcmp(lc, ep.containers_cluster) || !ln || strcmp(ln, name))
+            problem(r, "compose.yaml: service %s: labels must be flowgate.cluster: %s, "
+                    "flowgate.node: %s", name, ep.containers_cluster, name);
+        static const char *const must[] = {"deploy.resources.limits.cpus",
+                                           "deploy.resources.limits.memory"};
+        for (int i = 0; i < 2; i++)
+            if (!str_at(svc, must[i])) problem(r, "compose.yaml: service %s: no %s", name, must[i]);
+        const char *restart = str_at(svc, "deploy.restart_policy.condition");
+        if (!restart || strcmp(restart, "none"))
+            problem(r, "compose.yaml: service %s: deploy.restart_policy.condition must be none",
+                    name);
+        const cJSON *cmd = at(svc, "command");
+        const char *port = url_port(ep.nodes[e].url);
+        int k = arg_index(cmd, "--node");
+        const char *v = k >= 0 ? cJSON_GetStringValue(cJSON_GetArrayItem(cmd, k + 1)) : NULL;
+        if (!v || strcmp(v, name)) problem(r, "compose.yaml: service %s: command must hold --node %s", name, name);
+        k = arg_index(cmd, "--port");
+        v = k >= 0 ? cJSON_GetStringValue(cJSON_GetArrayItem(cmd, k + 1)) : NULL;
+        if (!v || strcmp(v, port))
+            problem(r, "compose.yaml: service %s: command must hold --port %s (its URL in "
+                    "compose-endpoints.json)", name, port);
+        for (int i = 0; i < ep.n_nodes; i++) {
+            if (i == e) continue;
+            char peer[320];
+            snprintf(peer, sizeof peer, "%s=%s", ep.nodes[i].name, ep.nodes[i].url);
+            if (arg_index(cmd, peer) < 0)
+                problem(r, "compose.yaml: service %s: no --peer %s", name, peer);
+        }
+        char health[300];
+        snprintf(health, sizeof health, "%s/", ep.nodes[e].url);
+        if (arg_index(at(svc, "healthcheck.test"), health) < 0)
+            problem(r, "compose.yaml: service %s: healthcheck must GET %s", name, health);
+    }
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
-static const char *const files[] = {"configmap.yaml", "nodes.yaml", "job.yaml"};
+/* A set of files (paths under fixtures/containers/k8s/) and its check. */
+typedef void (*checker)(const cJSON *docs, const cJSON *profile, report *r);
+typedef struct manifest_set {
+    const char *files[4];
+    checker check;
+    int documents;   /* how many the shipped files hold */
+} manifest_set;
+
+/* 4 Deployments + 4 Services + ConfigMap + Job; PVC + 2 Jobs; the compose file. */
+static const manifest_set k8s = {{"configmap.yaml", "nodes.yaml", "job.yaml"}, check_k8s, 10};
+static const manifest_set drivers = {{"drivers/drivers-job.yaml", "drivers/merge-job.yaml"},
+                                     check_drivers, 3};
+static const manifest_set compose = {{"../compose.yaml"}, check_compose, 1};
 
 static char *read_text(const char *path)
 {
@@ -312,18 +503,19 @@ static char *read_text(const char *path)
     return s;
 }
 
-/* The documents of every manifest; with `edit`, one substring of one file
- * replaced first (the broken variants). */
-static cJSON *load_all(const char *file, const char *from, const char *to)
+/* The documents of every file of the set; with `file`, one substring of
+ * that file replaced first (the broken variants). */
+static cJSON *load_all(const manifest_set *set, const char *file, const char *from, const char *to)
 {
     cJSON *all = cJSON_CreateArray();
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    for (size_t i = 0; i < sizeof set->files / sizeof set->files[0] && set->files[i]; i++) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/../fixtures/containers/k8s/%s", fg_data_dir(), files[i]);
+        snprintf(path, sizeof path, "%s/../fixtures/containers/k8s/%s", fg_data_dir(),
+                 set->files[i]);
         char *text = read_text(path);
-        if (file && !strcmp(file, files[i])) {
+        if (file && !strcmp(file, set->files[i])) {
             char *hit = strstr(text, from);
-            assert_non_null(hit);
+            if (!hit) fail_msg("no '%s' in %s", from, path);
             char *edited = malloc(strlen(text) + strlen(to) + 1);
             sprintf(edited, "%.*s%s%s", (int)(hit - text), text, to, hit + strlen(from));
             free(text);
@@ -350,27 +542,43 @@ static cJSON *profile(void)
     return p;
 }
 
+static void expect_holds(const manifest_set *set)
+{
+    cJSON *docs = load_all(set, NULL, NULL, NULL), *p = profile();
+    report r = {{0}, 0};
+    set->check(docs, p, &r);
+    if (r.problems) fail_msg("%s", r.text);
+    assert_int_equal(cJSON_GetArraySize(docs), set->documents);
+    cJSON_Delete(docs);
+    cJSON_Delete(p);
+}
+
 static void test_manifests_hold(void **state)
 {
     (void)state;
-    cJSON *docs = load_all(NULL, NULL, NULL), *p = profile();
+    cJSON *p = profile();
+    /* The shipped counts assume the four-node profile. */
+    assert_int_equal(k8s.documents, 2 * cJSON_GetArraySize(cJSON_GetObjectItem(p, "nodes")) + 2);
+    cJSON_Delete(p);
+    expect_holds(&k8s);
+    expect_holds(&drivers);
+    expect_holds(&compose);
+}
+
+static void expect_problem_in(const manifest_set *set, const char *file, const char *from,
+                              const char *to, const char *line)
+{
+    cJSON *docs = load_all(set, file, from, to), *p = profile();
     report r = {{0}, 0};
-    check_k8s(docs, p, &r);
-    if (r.problems) fail_msg("%s", r.text);
-    /* 4 Deployments + 4 Services + ConfigMap + Job */
-    assert_int_equal(cJSON_GetArraySize(docs), 2 * cJSON_GetArraySize(cJSON_GetObjectItem(p, "nodes")) + 2);
+    set->check(docs, p, &r);
+    if (!strstr(r.text, line)) fail_msg("no '%s' in:\n%s", line, r.text);
     cJSON_Delete(docs);
     cJSON_Delete(p);
 }
 
 static void expect_problem(const char *file, const char *from, const char *to, const char *line)
 {
-    cJSON *docs = load_all(file, from, to), *p = profile();
-    report r = {{0}, 0};
-    check_k8s(docs, p, &r);
-    if (!strstr(r.text, line)) fail_msg("no '%s' in:\n%s", line, r.text);
-    cJSON_Delete(docs);
-    cJSON_Delete(p);
+    expect_problem_in(&k8s, file, from, to, line);
 }
 
 static void test_broken_manifests(void **state)
@@ -399,11 +607,64 @@ static void test_broken_manifests(void **state)
     assert_non_null(strstr(why, "aliases are not used"));
 }
 
+/* The drivers' index wiring, each way it can break. */
+static void test_broken_drivers(void **state)
+{
+    (void)state;
+    const char *job = "drivers/drivers-job.yaml";
+    expect_problem_in(&drivers, job, "completionMode: Indexed", "completionMode: NonIndexed",
+                      "Job flowgate-drivers: spec.completionMode must be Indexed");
+    expect_problem_in(&drivers, job, "  completionMode: Indexed\n", "",
+                      "Job flowgate-drivers: spec.completionMode must be Indexed");
+    expect_problem_in(&drivers, job, "\"$(JOB_COMPLETION_INDEX)/2\"", "\"0/2\"",
+                      "args must hold --segment $(JOB_COMPLETION_INDEX)/2, not 0/2");
+    expect_problem_in(&drivers, job, "completions: 2", "completions: 4",
+                      "args must hold --segment $(JOB_COMPLETION_INDEX)/4, not $(JOB_COMPLETION_INDEX)/2");
+    expect_problem_in(&drivers, job, "parallelism: 2", "parallelism: 1",
+                      "spec.parallelism 1 must equal spec.completions 2");
+    expect_problem_in(&drivers, job, "\"/results/segment-$(JOB_COMPLETION_INDEX)\"",
+                      "\"/results/segment\"", "--results-dir must name $(JOB_COMPLETION_INDEX)");
+    expect_problem_in(&drivers, job, "\"/results/segment-$(JOB_COMPLETION_INDEX)\"",
+                      "\"/tmp/segment-$(JOB_COMPLETION_INDEX)\"",
+                      "--results-dir /tmp/segment-$(JOB_COMPLETION_INDEX) is not on a persistentVolumeClaim");
+    expect_problem_in(&drivers, job, "\"--rate\", \"20\", ", "",
+                      "--segment splits an open loop: args need --rate and --duration");
+    expect_problem_in(&drivers, job, "name: flowgate-driver-results\n  labels",
+                      "name: other\n  labels", "no PersistentVolumeClaim flowgate-driver-results");
+    expect_problem_in(&drivers, "drivers/merge-job.yaml", "claimName: flowgate-driver-results",
+                      "claimName: other",
+                      "Job flowgate-merge: must mount the claim flowgate-driver-results at /results");
+}
+
+/* The compose file's stack and compose halves, and its agreement with
+ * compose-endpoints.json. */
+static void test_broken_compose(void **state)
+{
+    (void)state;
+    const char *f = "../compose.yaml";
+    expect_problem_in(&compose, f, "    name: host\n", "    name: bridge\n",
+                      "compose.yaml: networks.default must be external: true, name: host");
+    expect_problem_in(&compose, f, "\"--port\", \"18102\"", "\"--port\", \"18112\"",
+                      "service node2: command must hold --port 18102");
+    expect_problem_in(&compose, f, "\"node3=http://127.0.0.1:18103\"", "\"node3=http://127.0.0.1:18113\"",
+                      "service node0: no --peer node3=http://127.0.0.1:18103");
+    expect_problem_in(&compose, f, "          cpus: \"0.57\"\n", "",
+                      "service node0: no deploy.resources.limits.cpus");
+    expect_problem_in(&compose, f, "condition: none", "condition: any",
+                      "service node0: deploy.restart_policy.condition must be none");
+    expect_problem_in(&compose, f, "    network_mode: host\n", "    network_mode: bridge\n",
+                      "service node0: network_mode must be host");
+    expect_problem_in(&compose, f, "flowgate.cluster: compose", "flowgate.cluster: other",
+                      "service node0: labels must be flowgate.cluster: compose");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifests_hold),
         cmocka_unit_test(test_broken_manifests),
+        cmocka_unit_test(test_broken_drivers),
+        cmocka_unit_test(test_broken_compose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
