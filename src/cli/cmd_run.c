@@ -52,6 +52,7 @@ typedef struct cmd_flags {
     int ci;                    /* scenarios: the file's scaled-down "ci" settings */
     const char *scenario;      /* scenarios: only this one */
     const char *segment;       /* --segment i/N: this driver's share of the open loop */
+    const char *start_at;      /* --start-at T: unix time the first cell starts */
 } cmd_flags;
 
 static void usage(FILE *out)
@@ -89,6 +90,8 @@ static void usage(FILE *out)
         "exponential gaps from --seed (default %llu, recorded in the results).\n"
         "--segment i/N: this driver sends only slots g of the schedule with g mod N == i\n"
         "(warm-up too); run N drivers 0/N..N-1/N together, then `flowgate merge` their files.\n"
+        "--start-at T: the first cell starts at unix time T (seconds), so N drivers begin\n"
+        "their schedules together; a T already past is said and the run starts at once.\n"
         "--bandwidth-mbit/--latency-ms set every node's egress link (one shared token bucket\n"
         "per node) and added latency: the embedded server's, or by PUT /link those of\n"
         "flowgate-functions nodes named by --endpoints (restored after). Without --requests a\n"
@@ -107,6 +110,9 @@ static int build_config(const char *category, const cmd_flags *f, fg_run_config 
     if (run_flags_apply(&f->run, category, c, err) != 0) return -1;
     if (f->segment &&
         fg_segment_parse(f->segment, &c->segment_index, &c->segment_count, err) != 0)
+        return -1;
+    if (f->start_at && fg_start_at_parse(f->start_at, fg_now_unix_ms() / 1000.0,
+                                         &c->start_at_unix_s, err) != 0)
         return -1;
     return fg_config_check(c, err);
 }
@@ -128,6 +134,11 @@ static int parse_args(int argc, char **argv, const char **category, cmd_flags *f
         if (!strcmp(a, "--segment")) {
             if (i + 1 >= argc) return fg_err_set(err, "--segment needs a value (i/N, e.g. 0/2)");
             f->segment = argv[++i];
+            continue;
+        }
+        if (!strcmp(a, "--start-at")) {
+            if (i + 1 >= argc) return fg_err_set(err, "--start-at needs a unix time in seconds");
+            f->start_at = argv[++i];
             continue;
         }
         if (a[0] == '-') return fg_err_set(err, "unknown option '%s' (flowgate run --help)", a);

@@ -127,6 +127,20 @@ int fg_segment_parse(const char *spec, int *index, int *count, fg_err *err)
     return 0;
 }
 
+int fg_start_at_parse(const char *spec, double now_unix_s, double *out_unix_s, fg_err *err)
+{
+    char *end;
+    double t = spec && *spec ? strtod(spec, &end) : NAN;
+    if (!spec || !*spec || *end || !isfinite(t) || t <= 0)
+        return fg_err_set(err, "--start-at: '%s' is not a unix time in seconds (e.g. $(date +%%s))",
+                          spec ? spec : "");
+    if (t > now_unix_s + FG_START_AT_MAX_AHEAD_S)
+        return fg_err_set(err, "--start-at: %s is %.0f s ahead (more than a day: milliseconds "
+                          "instead of seconds?)", spec, t - now_unix_s);
+    *out_unix_s = t;
+    return 0;
+}
+
 uint64_t fg_arrival_total(const fg_arrival *a)
 {
     uint64_t n = 0;

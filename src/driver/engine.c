@@ -961,6 +961,23 @@ static long fd_budget(const engine *e, int n_endpoints, fg_err *err)
     return fg_fd_fit(&plan, fg_fd_open_count(), x->id, err);
 }
 
+/* N drivers given one start instant begin their schedules together, so
+ * their windows line up when merged. A stop request ends the wait; an
+ * instant already past is said (the drivers are not aligned), not hidden. */
+static int wait_for_start(const fg_experiment *x, fg_err *err)
+{
+    if (!(x->start_at_unix_ms > 0)) return 0;
+    double left = x->start_at_unix_ms - fg_now_unix_ms();
+    if (left < -1000.0)
+        fg_log(FG_LOG_WARN, "%s: the start instant passed %.1f s ago: starting now, not "
+               "aligned with the other drivers", x->id, -left / 1000.0);
+    while ((left = x->start_at_unix_ms - fg_now_unix_ms()) > 0) {
+        if (fg_stop_requested()) return fg_err_set(err, "%s: stopped before its start instant", x->id);
+        fg_sleep_ms(left < 100 ? left : 100);
+    }
+    return 0;
+}
+
 int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cluster *c,
                       const fg_payload *p, const fg_profile *profile, cJSON **entry,
                       fg_err *err)
@@ -1042,6 +1059,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     fg_proc_sample before, after;
     fg_cluster_reset_peak_rss(c);
     int sampled = fg_cluster_proc_sample(c, &before) == 0;
+    if (wait_for_start(x, err) != 0) goto out;
     e.t0 = fg_now_mono_ms();
     e.m.t0 = e.t0;
     if (e.open) fg_arrival_restart(&e.warm_arr, e.t0);

@@ -127,6 +127,7 @@ static cJSON *config_json(const fg_runner *r)
         if (c->arrival == FG_ARRIVAL_POISSON) cJSON_AddNumberToObject(o, "seed", (double)c->seed);
         if (c->max_inflight > 0) cJSON_AddNumberToObject(o, "max_inflight", c->max_inflight);
     }
+    if (c->start_at_unix_s > 0) cJSON_AddNumberToObject(o, "start_at_unix_s", c->start_at_unix_s);
     cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
     cJSON_AddNumberToObject(o, "retries", c->retries);
     cJSON_AddBoolToObject(o, "inline_data", inline_data(r) != 0);
@@ -713,6 +714,8 @@ int fg_runner_experiment(fg_runner *r, const fg_experiment *tmpl, int repeats,
     for (int k = 0; k < repeats && !fg_stop_requested(); k++) {
         fg_experiment x = *tmpl;
         x.repeat = r->first_repeat + k;
+        /* --start-at: the run's first experiment waits for the instant. */
+        x.start_at_unix_ms = cJSON_GetArraySize(r->experiments) == 0 ? cfg->start_at_unix_s * 1000.0 : 0;
         /* Poisson repeats draw their own arrivals, each from a recorded seed. */
         x.seed = tmpl->seed + (uint64_t)x.repeat;
         x.progress = isatty(STDERR_FILENO);

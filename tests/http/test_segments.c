@@ -12,7 +12,8 @@
  * catches a merge that loses or mis-weights a segment, not noise. A merge
  * short of a segment, or with a segment whose run was interrupted, exits 2
  * with one line naming it. Small: 3 batches of 2 s at 200/s of the light
- * single-function workflow. */
+ * single-function workflow. --start-at: drivers launched apart wait for
+ * one instant (test_start_at). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "flowgate/common.h"
 #include "flowgate/json.h"
 #include "flowgate/latest_results.h"
 #include "flowgate/results.h"
@@ -201,10 +203,61 @@ static void test_merged_segments(void **state)
     assert_int_equal(sh(cmd), 0);
 }
 
+/* --start-at: two drivers launched a second apart both wait for the one
+ * instant, so neither measures before it, and the run records it; an
+ * instant already past is said in one line and the run goes on. Checked
+ * by order (no window before the instant), never by how close the two
+ * windows came: that is the machine's business. */
+static void test_start_at(void **state)
+{
+    (void)state;
+    char cmd[8192];
+    double t = floor(fg_now_unix_ms() / 1000.0) + 4;
+    size_t len = (size_t)snprintf(cmd, sizeof cmd, "cd '%s' && (", dir);
+    for (int i = 0; i < 2; i++)
+        len += (size_t)snprintf(cmd + len, sizeof cmd - len,
+                                "%s'%s' run single --workflow '%s/workflows/single.json' "
+                                "--rate " RATE " --duration 1 --segment %d/2 --start-at %.0f "
+                                "--results-dir '%s/at_%d' --no-thresholds > '%s/at_%d.log' 2>&1 & ",
+                                i ? "sleep 1; " : "", bin, fg_data_dir(), i, t, dir, i, dir, i);
+    snprintf(cmd + len, sizeof cmd - len, "wait)");
+    assert_int_equal(sh(cmd), 0);
+    char files[2][600];
+    for (int i = 0; i < 2; i++) {
+        char d[300];
+        snprintf(d, sizeof d, "%s/at_%d", dir, i);
+        results_in(d, files[i], 600);
+        fg_err err;
+        cJSON *r = fg_results_load(files[i], &err);
+        if (!r) fail_msg("%s", err.msg);
+        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "run"), "config");
+        assert_true(num(cfg, NULL, "start_at_unix_s") == t);
+        double start = num(cell_of(r), "window", "start_unix_ms");
+        if (start < t * 1000.0) fail_msg("driver %d measured from %.0f, before the instant %.0f", i, start, t * 1000.0);
+        cJSON_Delete(r);
+    }
+    /* Same instant in both files: they merge. */
+    char out[300];
+    snprintf(out, sizeof out, "%s/merged_at.json", dir);
+    cJSON_Delete(merge(2, files, out));
+    /* An instant long past: one warning line, and the run goes on. */
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' run single --workflow '%s/workflows/single.json' "
+             "--rate " RATE " --duration 1 --start-at %.0f --results-dir '%s/late' "
+             "--no-thresholds > '%s/late.log' 2>&1 && grep -q 'the start instant passed' '%s/late.log'",
+             dir, bin, fg_data_dir(), t - 100, dir, dir, dir);
+    assert_int_equal(sh(cmd), 0);
+    /* Not a unix time in seconds: one line, exit 2. */
+    snprintf(cmd, sizeof cmd, "'%s' run single --start-at 1e20 > /dev/null 2> '%s/err'; test $? -eq 2 && "
+             "grep -q 'more than a day' '%s/err' && test $(wc -l < '%s/err') -eq 1", bin, dir, dir, dir);
+    assert_int_equal(sh(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merged_segments),
+        cmocka_unit_test(test_start_at),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

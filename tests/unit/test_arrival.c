@@ -268,9 +268,33 @@ static void test_segment_specs(void **state)
     assert_non_null(strstr(err.msg, "below 2"));
 }
 
+static void test_start_at_specs(void **state)
+{
+    (void)state;
+    const double now = 1.8e9;
+    double t = 0;
+    fg_err err;
+    assert_int_equal(fg_start_at_parse("1800000030", now, &t, &err), 0);
+    assert_true(t == 1800000030.0);
+    assert_int_equal(fg_start_at_parse("1800000030.25", now, &t, &err), 0);
+    assert_true(t == 1800000030.25);
+    /* Past: accepted here; the run says it and starts at once. */
+    assert_int_equal(fg_start_at_parse("1700000000", now, &t, &err), 0);
+    static const char *const bad[] = {"", "x", "17e8x", "0", "-5", "nan", "inf"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(fg_start_at_parse(bad[k], now, &t, &err), -1);
+        assert_non_null(strstr(err.msg, "not a unix time"));
+        assert_null(strchr(err.msg, '\n'));
+    }
+    /* Milliseconds by mistake: far more than a day ahead. */
+    assert_int_equal(fg_start_at_parse("1800000030000", now, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "more than a day"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_start_at_specs),
         cmocka_unit_test(test_generator_vector),
         cmocka_unit_test(test_poisson_exact_sequence),
         cmocka_unit_test(test_poisson_mean),

@@ -63,6 +63,12 @@ int fg_arrival_set_segment(fg_arrival *a, int index, int count, fg_err *err);
 /* "i/N" (e.g. "1/4"): -1 and one line naming the problem for anything
  * else ("2/2": index must be below the count; "x", "1/0", "1/", "-1/2"). */
 int fg_segment_parse(const char *spec, int *index, int *count, fg_err *err);
+/* --start-at's value: unix time in seconds (fractions allowed), read
+ * against now_unix_s. -1 and one line for anything that is not a number,
+ * or is more than FG_START_AT_MAX_AHEAD_S ahead (a typo, or milliseconds).
+ * A time already past is accepted: the run says so and starts at once. */
+#define FG_START_AT_MAX_AHEAD_S 86400.0
+int fg_start_at_parse(const char *spec, double now_unix_s, double *out_unix_s, fg_err *err);
 /* Slots of the whole schedule that are the segment's (all of them
  * without a segment). */
 uint64_t fg_arrival_total(const fg_arrival *a);

@@ -33,6 +33,8 @@ typedef struct fg_experiment {
                                     * instead of being dropped */
     int segment_index, segment_count;   /* open loop: send only this segment of the
                                          * schedule (arrival.h); count 0: no segment */
+    double start_at_unix_ms;   /* > 0: wait until this wall-clock instant before the
+                                * experiment starts (N drivers started together) */
     char scheduler[32];
     double timeout_s;
     int retries;
