@@ -1057,9 +1057,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     /* Server usage of this experiment alone: CPU as a difference, the peak
      * RSS since a reset (kept as the whole-life peak if the kernel refuses). */
     fg_proc_sample before, after;
+    /* The wait is not the experiment's: the server's usage starts after it. */
+    if (wait_for_start(x, err) != 0) goto out;
     fg_cluster_reset_peak_rss(c);
     int sampled = fg_cluster_proc_sample(c, &before) == 0;
-    if (wait_for_start(x, err) != 0) goto out;
     e.t0 = fg_now_mono_ms();
     e.m.t0 = e.t0;
     if (e.open) fg_arrival_restart(&e.warm_arr, e.t0);

@@ -232,7 +232,9 @@ void fg_run_print_summary(FILE *out, const cJSON *e)
         cJSON_GetObjectItemCaseSensitive(sched, "lateness_ms"), "p99");
     if (cJSON_IsNumber(achieved) && cJSON_IsNumber(target))
         fprintf(out, "  sent %.0f/s of %.0f/s", achieved->valuedouble, target->valuedouble);
-    if (cJSON_IsNumber(late)) fprintf(out, ", late p99 %.2f ms", late->valuedouble);
+    if (cJSON_IsNumber(late))
+        fprintf(out, "%slate p99 %.2f ms", cJSON_IsNumber(achieved) && cJSON_IsNumber(target) ? ", " : "  ",
+                late->valuedouble);
     const cJSON *behind = cJSON_GetObjectItemCaseSensitive(sched, "behind");
     if (cJSON_IsString(behind)) fprintf(out, "  DRIVER BEHIND SCHEDULE (%s)", behind->valuestring);
     /* Measured contention (noise.h): what the time bounds are widened by. */
