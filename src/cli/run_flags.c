@@ -35,6 +35,7 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
         {"--profile", offsetof(run_flags, profile)},
         {"--server-bin", offsetof(run_flags, server_bin)},
         {"--arrival", offsetof(run_flags, arrival)},
+        {"--transport", offsetof(run_flags, transport)},
         {"--workflow", offsetof(run_flags, workflow)},
         {"--data-dir", offsetof(run_flags, data_dir)},
     };
@@ -175,6 +176,9 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
     if (f->arrival && fg_arrival_kind_parse(f->arrival, &c->arrival) != 0)
         return fg_err_set(err, "--arrival: unknown process '%s' (known: constant, poisson)",
                           f->arrival);
+    if (f->transport && fg_transport_parse(f->transport, &c->transport) != 0)
+        return fg_err_set(err, "--transport: unknown transport '%s' (known: auto, libcurl)",
+                          f->transport);
     if (f->seed >= 0) c->seed = (uint64_t)f->seed;
     if (f->bandwidth_mbit >= 0) c->bandwidth_mbit = f->bandwidth_mbit;
     if (f->latency_ms >= 0) c->latency_ms = f->latency_ms;

@@ -1,5 +1,5 @@
-/* engine.c — the load generator: one experiment, one thread, one libcurl
- * multi handle.
+/* engine.c — the load generator: one experiment, one thread, one event
+ * loop carrying two transports.
  *
  * Workflow instances are started by the load model — closed loop (keep
  * `concurrency` instances in flight) or open loop (instances due on an
@@ -8,9 +8,15 @@
  * hide its queue: coordinated omission corrected as in wrk2). Each instance
  * is a state machine (instance.c); whenever one of its steps becomes
  * ready the engine asks the scheduler for a node, builds the request and
- * adds an easy handle to the multi handle. The event loop (evloop.c: epoll
- * under curl's socket interface) sleeps until a socket is ready, curl's own
- * timer fires or the next open-loop send is due, to the microsecond.
+ * sends it: plain http:// through the driver's own HTTP/1.1 (h1.c: head
+ * built once per URL, one send, http_parser; half libcurl's CPU a
+ * request), anything else (https, a proxy, signing, or --transport
+ * libcurl) as an easy handle on the multi handle. Both finish into one
+ * account (transfer: what either says of a request, then classify). The
+ * event loop (evloop.c: epoll under curl's socket interface, h1's sockets
+ * beside curl's) sleeps until a socket is ready, a timer (curl's, h1's
+ * earliest deadline) fires or the next open-loop send is due, to the
+ * microsecond.
  *
  * Phases. Warm-up instances run at the cell's load until the system is
  * warm, judged by state rather than by a count: at least `warmup` of them
@@ -33,12 +39,13 @@
  * dropped but waits, in order, for an instance to end; its latency still
  * counts from its due time, so the client-side queue is measured.
  *
- * Easy handles are pooled per endpoint (node, or function URL) and reused,
- * so connections stay alive across invocations; each is set up once with
+ * Connections stay alive across invocations: h1 keeps them per host,
+ * libcurl's easy handles are pooled per endpoint (node, or function URL)
+ * and reused; each is set up once with
  * its endpoint's settings (fg_http_endpoint: http or https, TLS, headers,
  * no proxy unless the endpoints file names one). The body of a step
  * reading the workflow inputs is the payload's shared buffer
- * (CURLOPT_POSTFIELDS, never copied); other
+ * (CURLOPT_POSTFIELDS, or h1's sendmsg: never copied); other
  * bodies are small JSON objects. Response bodies are bounded
  * (FG_MAX_RESPONSE_BYTES); a larger one is a malformed answer.
  *
@@ -76,6 +83,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +98,7 @@
 #include "flowgate/embedded.h"
 #include "flowgate/evloop.h"
 #include "fdlimit.h"
+#include "h1.h"
 
 #define TIMELINE_MAX_REQUESTS 200
 #define POLL_MAX_MS 100
@@ -121,7 +130,9 @@ typedef struct invocation {
     int step, node, slot, attempt;      /* slot: the endpoint (handle pool, settings) */
     double first_sent;                  /* the first send of a throttled chain */
     double due;                         /* throttled: resend at this time */
-    CURL *easy;
+    CURL *easy;                         /* the libcurl transfer, or NULL: */
+    fg_h1_req h1;                       /* the plain HTTP/1.1 one (h1.h) */
+    int via_h1;
     char *body;                         /* owned; NULL: the shared payload body */
     double queued, sent;
     int socket_errno;                   /* socket() failed with this; 0 none */
@@ -141,11 +152,20 @@ typedef struct engine {
     cJSON *resources;                   /* its series once stopped, until the entry takes them */
     CURLM *multi;
     fg_evloop loop;
+    fg_h1 h1;
+    int h1_allowed;                     /* not --transport libcurl */
+    /* Per endpoint and step, the h1 target (NULL: libcurl), once known. */
+    fg_h1_target *route[FG_MAX_ENDPOINTS][FG_WF_MAX_STEPS];
+    unsigned char routed[FG_MAX_ENDPOINTS][FG_WF_MAX_STEPS];
     struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
     int n_nodes;
     handle_pool pool[FG_MAX_ENDPOINTS];
     invocation *live_inv;
+    invocation *spare;                  /* recycled (new_invocation) */
+    char rid_prefix[160];               /* request ids: "<experiment>-<repeat>-" */
+    size_t rid_prefix_len;
+    int n_spare;
     invocation *throttled;              /* waiting out a Retry-After */
     run_instance *live;
     int live_instances;
@@ -166,11 +186,25 @@ typedef struct engine {
     uint64_t target;                    /* N (closed) or scheduled slots (open) */
     uint64_t measured_started, measured_finished;
     uint64_t measured_due;              /* open loop: slots that came due */
+    int finishing;                      /* the measured ones are done: draining */
     int failed_total;
     double t0, next_progress;
     fg_metrics m;
     fg_timeline tl;
 } engine;
+
+int fg_transport_parse(const char *name, fg_transport *out)
+{
+    if (!strcmp(name, "auto")) *out = FG_TRANSPORT_AUTO;
+    else if (!strcmp(name, "libcurl")) *out = FG_TRANSPORT_LIBCURL;
+    else return -1;
+    return 0;
+}
+
+const char *fg_transport_name(fg_transport t)
+{
+    return t == FG_TRANSPORT_LIBCURL ? "libcurl" : "auto";
+}
 
 /* ---- easy handles ---------------------------------------------------- */
 
@@ -241,11 +275,49 @@ static void unlink_invocation(engine *e, invocation *inv)
     if (inv->next) inv->next->prev = inv->prev;
 }
 
-static void free_invocation(invocation *inv)
+/* Invocations are recycled with their response buffer (one malloc of a
+ * few KiB less per request); a buffer grown past SPARE_RESP_MAX for a big
+ * answer is given back, so the spares hold little. */
+#define SPARE_MAX 4096
+#define SPARE_RESP_MAX (64 * 1024)
+
+static invocation *new_invocation(engine *e)
+{
+    invocation *inv = e->spare;
+    if (!inv) return calloc(1, sizeof *inv);
+    e->spare = inv->next;
+    e->n_spare--;
+    fg_http_body resp = inv->resp;
+    memset(inv, 0, offsetof(invocation, curl_error));
+    inv->curl_error[0] = 0;
+    inv->resp = resp;
+    return inv;
+}
+
+static void free_invocation(engine *e, invocation *inv)
 {
     free(inv->body);
-    fg_http_body_free(&inv->resp);
-    free(inv);
+    inv->body = NULL;
+    if (e->n_spare >= SPARE_MAX || inv->resp.cap > SPARE_RESP_MAX) fg_http_body_free(&inv->resp);
+    if (e->n_spare >= SPARE_MAX) {
+        free(inv);
+        return;
+    }
+    inv->resp.len = 0;
+    inv->resp.overflow = 0;
+    if (inv->resp.data) inv->resp.data[0] = 0;
+    inv->next = e->spare;
+    e->spare = inv;
+    e->n_spare++;
+}
+
+static invocation *track_invocation(engine *e, invocation *inv)
+{
+    e->nodes[inv->node].inflight++;
+    inv->next = e->live_inv;
+    if (e->live_inv) e->live_inv->prev = inv;
+    e->live_inv = inv;
+    return inv;
 }
 
 /* Failure before anything was sent (no node, no URL, no input): the
@@ -286,18 +358,26 @@ static invocation *send_invocation(engine *e, run_instance *ri, int step, int at
         return NULL;
     }
     int slot = fg_cluster_endpoint_index(e->c, node, function);
-    if (slot < 0 || fg_cluster_invoke_url(e->c, node, function, url, sizeof url) != 0) {
+    const fg_h1_target *target = slot >= 0 ? e->route[slot][step] : NULL;
+    /* The URL: libcurl's every time, h1's once (its request head). */
+    if (!target && (slot < 0 || fg_cluster_invoke_url(e->c, node, function, url, sizeof url) != 0)) {
         cJSON_Delete(body_json);
         give_up(e, ri, step, FG_FAIL_CONNECT, "no URL for this function in the endpoints");
         return NULL;
     }
-    invocation *inv = calloc(1, sizeof *inv);
+    if (!e->routed[slot][step]) {
+        e->routed[slot][step] = 1;
+        if (e->h1_allowed)
+            target = e->route[slot][step] =
+                fg_h1_target_new(&e->h1, url, fg_cluster_endpoint(e->c, slot));
+    }
+    invocation *inv = new_invocation(e);
     char *body = body_json ? cJSON_PrintUnformatted(body_json) : NULL;
     cJSON_Delete(body_json);
-    CURL *h = inv ? handle_get(e, slot) : NULL;
-    if (!inv || !h || (!uses_payload && !body)) {
+    CURL *h = inv && !target ? handle_get(e, slot) : NULL;
+    if (!inv || (!target && !h) || (!uses_payload && !body)) {
         free(body);
-        free(inv);
+        if (inv) free_invocation(e, inv);
         if (h) handle_put(e, slot, h);
         give_up(e, ri, step, FG_FAIL_CLIENT, "out of memory for a request");
         return NULL;
@@ -313,10 +393,17 @@ static invocation *send_invocation(engine *e, run_instance *ri, int step, int at
     inv->resp.limit = FG_MAX_RESPONSE_BYTES;
     const char *data = uses_payload ? e->p->body[step] : body;
     size_t len = uses_payload ? e->p->body_len[step] : strlen(body);
+    double timeout_ms = e->x->timeout_s * 1000.0;
+    if (target) {
+        inv->via_h1 = 1;
+        inv->sent = inv->first_sent = fg_now_mono_ms();
+        fg_h1_send(&e->h1, target, &inv->h1, data, len, &inv->resp, timeout_ms);
+        return track_invocation(e, inv);
+    }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(e->x->timeout_s * 1000.0 + 0.5));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_ms + 0.5));
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &inv->resp);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, inv);
     curl_easy_setopt(h, CURLOPT_PRIVATE, inv);
@@ -324,15 +411,11 @@ static invocation *send_invocation(engine *e, run_instance *ri, int step, int at
     inv->sent = inv->first_sent = fg_now_mono_ms();
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK) {
         handle_put(e, slot, h);
-        free_invocation(inv);
+        free_invocation(e, inv);
         give_up(e, ri, step, FG_FAIL_CLIENT, "libcurl refused the transfer");
         return NULL;
     }
-    e->nodes[node].inflight++;
-    inv->next = e->live_inv;
-    if (e->live_inv) e->live_inv->prev = inv;
-    e->live_inv = inv;
-    return inv;
+    return track_invocation(e, inv);
 }
 
 static void unlink_instance(engine *e, run_instance *ri)
@@ -386,6 +469,20 @@ static void pump(engine *e, run_instance *ri)
     if (fg_instance_finished(&ri->sm)) finish_instance(e, ri);
 }
 
+/* "<experiment>-<repeat>-<index>": the prefix is made once, the index
+ * written here (a printf per instance showed in the profile). */
+static void request_id(const engine *e, run_instance *ri)
+{
+    char digits[24];
+    int n = 0;
+    uint64_t v = ri->index;
+    do digits[n++] = (char)('0' + v % 10); while ((v /= 10) && n < (int)sizeof digits);
+    size_t at = e->rid_prefix_len;
+    memcpy(ri->request_id, e->rid_prefix, at);
+    while (n > 0 && at + 1 < sizeof ri->request_id) ri->request_id[at++] = digits[--n];
+    ri->request_id[at] = 0;
+}
+
 static int start_instance(engine *e, instance_kind kind, double intended, fg_err *err)
 {
     run_instance *ri = calloc(1, sizeof *ri);
@@ -408,8 +505,7 @@ static int start_instance(engine *e, instance_kind kind, double intended, fg_err
     if (kind == KIND_MEASURED && e->open) fg_pace_sent(&e->m.pace, intended, ri->started);
     ri->prev_node = -1;
     ri->fail_class = -1;
-    snprintf(ri->request_id, sizeof ri->request_id, "%s-%d-%llu", e->x->id, e->x->repeat,
-             (unsigned long long)ri->index);
+    request_id(e, ri);
     ri->timeline = fg_timeline_request(&e->tl, ri->index, kind_names[kind], intended);
     ri->next = e->live;
     if (e->live) e->live->prev = ri;
@@ -476,66 +572,125 @@ static const char *server_message(const invocation *inv, cJSON **parsed)
     return cJSON_IsString(message) ? message->valuestring : NULL;
 }
 
-/* A transfer that did not complete: whose fault, and what it was. */
-static fg_fail_class classify_transport(engine *e, invocation *inv, CURLcode rc, char *msg,
+/* A finished request as either transport tells it. */
+typedef enum transfer_kind {
+    TR_ANSWERED, TR_TIMEOUT, TR_NO_CONNECT, TR_BROKEN, TR_BAD_REPLY, TR_OVERFLOW, TR_CLIENT
+} transfer_kind;
+
+typedef struct transfer {
+    transfer_kind kind;
+    long code;               /* the status; 0: none arrived */
+    int partial;             /* some of the answer arrived */
+    int sys_errno;           /* the driver's own failure: what the system said */
+    double retry_after_ms;   /* an answered 429/503's Retry-After; -1 none */
+    char what[400];          /* the transport's words */
+} transfer;
+
+static void transfer_from_curl(const invocation *inv, CURLcode rc, transfer *t)
+{
+    t->code = 0;
+    t->sys_errno = 0;
+    t->retry_after_ms = -1;
+    curl_easy_getinfo(inv->easy, CURLINFO_RESPONSE_CODE, &t->code);
+    snprintf(t->what, sizeof t->what, "%s%s%s", curl_easy_strerror(rc),
+             inv->curl_error[0] ? ": " : "", inv->curl_error);
+    long os_errno = 0;
+    curl_easy_getinfo(inv->easy, CURLINFO_OS_ERRNO, &os_errno);
+    t->partial = rc == CURLE_PARTIAL_FILE || t->code;
+    if (rc == CURLE_OK) {
+        t->kind = TR_ANSWERED;
+        t->retry_after_ms = fg_http_retry_after_ms(inv->easy);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        t->kind = TR_TIMEOUT;
+    } else if (inv->resp.overflow) {
+        t->kind = TR_OVERFLOW;
+    } else if (inv->socket_errno || os_errno == EMFILE || os_errno == ENFILE ||
+               rc == CURLE_OUT_OF_MEMORY || rc == CURLE_FAILED_INIT || rc == CURLE_WRITE_ERROR) {
+        t->kind = TR_CLIENT;
+        t->sys_errno = inv->socket_errno ? inv->socket_errno : (int)os_errno;
+    } else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
+        t->kind = TR_NO_CONNECT;
+    } else {
+        t->kind = TR_BROKEN;
+    }
+}
+
+static void transfer_from_h1(const fg_h1_req *r, transfer *t)
+{
+    static const transfer_kind kinds[] = {
+        [FG_H1_COMPLETE] = TR_ANSWERED, [FG_H1_TIMEOUT] = TR_TIMEOUT,
+        [FG_H1_NO_CONNECT] = TR_NO_CONNECT, [FG_H1_BROKEN] = TR_BROKEN,
+        [FG_H1_BAD_REPLY] = TR_BAD_REPLY, [FG_H1_OVERFLOW] = TR_OVERFLOW,
+        [FG_H1_CLIENT] = TR_CLIENT};
+    t->kind = kinds[r->outcome];
+    t->code = r->status;
+    t->partial = r->partial;
+    t->sys_errno = r->outcome == FG_H1_CLIENT ? r->sys_errno : 0;
+    t->retry_after_ms = r->retry_after_ms;
+    const char *why = r->why ? r->why : r->sys_errno ? strerror(r->sys_errno) : "";
+    switch (r->outcome) {
+    case FG_H1_NO_CONNECT: snprintf(t->what, sizeof t->what, "could not connect: %s", why); break;
+    case FG_H1_BAD_REPLY: snprintf(t->what, sizeof t->what, "not an HTTP response: %s", why); break;
+    case FG_H1_CLIENT: snprintf(t->what, sizeof t->what, "no connection could be opened"); break;
+    default: snprintf(t->what, sizeof t->what, "%s", *why ? why : "the connection failed");
+    }
+}
+
+/* A transfer with no whole answer: whose fault, and what it was. */
+static fg_fail_class classify_transport(engine *e, invocation *inv, const transfer *t, char *msg,
                                         size_t msg_size)
 {
-    char what[400];
-    snprintf(what, sizeof what, "%s%s%s", curl_easy_strerror(rc),
-             inv->curl_error[0] ? ": " : "", inv->curl_error);
-    if (inv->resp.overflow) {
+    if (t->kind == TR_OVERFLOW) {
         snprintf(msg, msg_size, "response larger than %zu bytes", FG_MAX_RESPONSE_BYTES);
         return FG_FAIL_MALFORMED;
     }
-    long os_errno = 0;
-    curl_easy_getinfo(inv->easy, CURLINFO_OS_ERRNO, &os_errno);
-    if (inv->socket_errno || os_errno == EMFILE || os_errno == ENFILE ||
-        rc == CURLE_OUT_OF_MEMORY || rc == CURLE_FAILED_INIT || rc == CURLE_WRITE_ERROR) {
-        int en = inv->socket_errno ? inv->socket_errno : (int)os_errno;
+    if (t->kind == TR_CLIENT) {
+        int en = t->sys_errno;
         snprintf(msg, msg_size, "the driver could not make the request%s%s (%s)",
-                 en ? ": " : "", en ? strerror(en) : "", what);
+                 en ? ": " : "", en ? strerror(en) : "", t->what);
         return FG_FAIL_CLIENT;
     }
-    long code = 0;
-    curl_easy_getinfo(inv->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (t->kind == TR_BAD_REPLY) {
+        snprintf(msg, msg_size, "malformed response: %.400s", t->what);
+        return FG_FAIL_MALFORMED;
+    }
+    long code = t->code;
     if (code >= 100 && (code < 200 || code > 299)) {
         /* A status arrived before the transfer broke: typically a 413 for
          * a body the server will not read, sent with "Connection: close"
-         * while curl keeps sending until the reset ("Broken pipe"). The
-         * status is the answer. */
+         * while the driver keeps sending until the reset ("Broken pipe").
+         * The status is the answer. */
         cJSON *parsed;
         const char *text = server_message(inv, &parsed);
         snprintf(msg, msg_size, "HTTP %ld: %.160s (then the connection broke: %.300s)", code,
-                 text ? text : inv->resp.data ? inv->resp.data : "(no body)", what);
+                 text ? text : inv->resp.data ? inv->resp.data : "(no body)", t->what);
         cJSON_Delete(parsed);
         return FG_FAIL_HTTP;
     }
-    if (rc == CURLE_PARTIAL_FILE || code) {
-        /* Headers said how much would come; the connection ended first. */
-        if (code) snprintf(msg, msg_size, "truncated response (HTTP %ld): %.400s", code, what);
-        else snprintf(msg, msg_size, "truncated response: %.400s", what);
+    if (t->partial) {
+        /* Part of the answer came; the connection ended first. */
+        if (code) snprintf(msg, msg_size, "truncated response (HTTP %ld): %.400s", code, t->what);
+        else snprintf(msg, msg_size, "truncated response: %.400s", t->what);
         return FG_FAIL_MALFORMED;
     }
-    snprintf(msg, msg_size, "%s", what);
-    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-        e->nodes[inv->node].up = 0;
+    snprintf(msg, msg_size, "%s", t->what);
+    if (t->kind == TR_NO_CONNECT) e->nodes[inv->node].up = 0;
     return FG_FAIL_CONNECT;
 }
 
-static fg_fail_class classify(engine *e, invocation *inv, CURLcode rc, cJSON **resp,
+static fg_fail_class classify(engine *e, invocation *inv, const transfer *t, cJSON **resp,
                               int *ok, char *msg, size_t msg_size)
 {
     const char *function = e->wf->steps[inv->step].id;
     *ok = 0;
     *resp = NULL;
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
+    if (t->kind == TR_TIMEOUT) {
         snprintf(msg, msg_size, "no answer within %.0f ms", e->x->timeout_s * 1000.0);
         return FG_FAIL_TIMEOUT;
     }
-    if (rc != CURLE_OK) return classify_transport(e, inv, rc, msg, msg_size);
+    if (t->kind != TR_ANSWERED) return classify_transport(e, inv, t, msg, msg_size);
     e->nodes[inv->node].up = 1;
-    long code = 0;
-    curl_easy_getinfo(inv->easy, CURLINFO_RESPONSE_CODE, &code);
+    long code = t->code;
     const char *text = server_message(inv, resp);
     if (code < 200 || code > 299) {
         snprintf(msg, msg_size, "HTTP %ld: %.200s", code,
@@ -621,17 +776,14 @@ static double resend_throttled(engine *e, double now)
         run_instance *ri = inv->ri;
         invocation *again = send_invocation(e, ri, inv->step, inv->attempt, inv->due);
         if (again) again->first_sent = inv->first_sent;   /* latency from the first send */
-        free_invocation(inv);
+        free_invocation(e, inv);
         pump(e, ri);
     }
     return next_due;
 }
 
-static void on_done(engine *e, CURL *easy, CURLcode rc)
+static void on_done(engine *e, invocation *inv, const transfer *t)
 {
-    invocation *inv = NULL;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&inv);
-    curl_multi_remove_handle(e->multi, easy);
     unlink_invocation(e, inv);
     e->nodes[inv->node].inflight--;
     double received = fg_now_mono_ms();
@@ -641,10 +793,8 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
     char msg[600];
     int ok;
     cJSON *resp;
-    fg_fail_class cls = classify(e, inv, rc, &resp, &ok, msg, sizeof msg);
-    double wait_ms = !ok && cls == FG_FAIL_HTTP && rc == CURLE_OK ? fg_http_retry_after_ms(easy) : -1;
-    handle_put(e, inv->slot, easy);
-    inv->easy = NULL;
+    fg_fail_class cls = classify(e, inv, t, &resp, &ok, msg, sizeof msg);
+    double wait_ms = !ok && cls == FG_FAIL_HTTP && t->kind == TR_ANSWERED ? t->retry_after_ms : -1;
     if (wait_ms >= 0 && throttle(e, inv, wait_ms, received)) {
         cJSON_Delete(resp);
         return;
@@ -682,8 +832,28 @@ static void on_done(engine *e, CURL *easy, CURLcode rc)
         fg_instance_fail(&ri->sm, inv->step);
         if (ri->fail_class < 0) ri->fail_class = (int)cls;
     }
-    free_invocation(inv);
+    free_invocation(e, inv);
     pump(e, ri);
+}
+
+static void on_curl_done(engine *e, CURL *easy, CURLcode rc)
+{
+    invocation *inv = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&inv);
+    curl_multi_remove_handle(e->multi, easy);
+    transfer t;
+    transfer_from_curl(inv, rc, &t);
+    handle_put(e, inv->slot, easy);
+    inv->easy = NULL;
+    on_done(e, inv, &t);
+}
+
+static void on_h1_done(engine *e, fg_h1_req *r)
+{
+    invocation *inv = (invocation *)((char *)r - offsetof(invocation, h1));
+    transfer t;
+    transfer_from_h1(r, &t);
+    on_done(e, inv, &t);
 }
 
 /* Aborts the transfers of the instances that match (all when all is set,
@@ -694,17 +864,21 @@ static void abort_instances(engine *e, int all)
     for (invocation *inv = e->live_inv, *next; inv; inv = next) {
         next = inv->next;
         if (!all && inv->ri->kind != KIND_DRAIN) continue;
-        curl_multi_remove_handle(e->multi, inv->easy);
+        if (inv->via_h1) {
+            fg_h1_cancel(&e->h1, &inv->h1);
+        } else {
+            curl_multi_remove_handle(e->multi, inv->easy);
+            handle_put(e, inv->slot, inv->easy);
+        }
         e->nodes[inv->node].inflight--;
-        handle_put(e, inv->slot, inv->easy);
         unlink_invocation(e, inv);
-        free_invocation(inv);
+        free_invocation(e, inv);
     }
     for (invocation *inv = e->throttled, *next; inv; inv = next) {
         next = inv->next;
         if (!all && inv->ri->kind != KIND_DRAIN) continue;
         unlink_throttled(e, inv);
-        free_invocation(inv);
+        free_invocation(e, inv);
     }
     double now = fg_now_mono_ms();
     for (run_instance *ri = e->live, *next; ri; ri = next) {
@@ -787,7 +961,6 @@ static int measured_done(const engine *e)
 
 static int run_loop(engine *e, fg_err *err)
 {
-    int finishing = 0;
     for (;;) {
         if (fg_stop_requested()) {
             e->m.stopped = 1;
@@ -796,12 +969,12 @@ static int run_loop(engine *e, fg_err *err)
         }
         double now = fg_now_mono_ms();
         warm_check(e, now);
-        if (!finishing && measured_done(e)) {
+        if (!e->finishing && measured_done(e)) {
             /* The last measured instance is done: drain ones go. */
-            finishing = 1;
+            e->finishing = 1;
             abort_instances(e, 0);
         }
-        if (finishing) {
+        if (e->finishing) {
             if (e->live_instances == 0) break;
         } else if ((e->open ? start_open(e, now, err) : start_closed(e, err)) != 0) {
             return -1;
@@ -816,7 +989,13 @@ static int run_loop(engine *e, fg_err *err)
          * connections must not be counted as failures. */
         while (!fg_stop_requested() && (msg = curl_multi_info_read(e->multi, &left))) {
             if (msg->msg != CURLMSG_DONE) continue;
-            on_done(e, msg->easy_handle, msg->data.result);
+            on_curl_done(e, msg->easy_handle, msg->data.result);
+            handled++;
+        }
+        fg_h1_expire(&e->h1, fg_now_mono_ms());
+        fg_h1_req *answered;
+        while (!fg_stop_requested() && (answered = fg_h1_next_done(&e->h1))) {
+            on_h1_done(e, answered);
             handled++;
         }
         progress(e, 0);
@@ -825,14 +1004,14 @@ static int run_loop(engine *e, fg_err *err)
         now = fg_now_mono_ms();
         double until = now + POLL_MAX_MS;
         if (!e->measuring) until = fmin(until, e->t0 + e->warm_cap_ms);
-        if (e->open && !finishing && !(e->measuring && e->measured_due >= e->target)) {
+        if (e->open && !e->finishing && !(e->measuring && e->measured_due >= e->target)) {
             int cap;
             double due = fg_arrival_peek(e->measuring ? &e->arr : &e->warm_arr, &cap);
             /* A slot queued at the cap waits for a completion, not for its time. */
             if (!(e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)))
                 until = fmin(until, due);
         }
-        fg_evloop_wait(&e->loop, fmin(until, next_due));
+        fg_evloop_wait(&e->loop, fmin(fmin(until, next_due), fg_h1_next_deadline(&e->h1)));
     }
     /* What never went out: open loop, the slots that never came due;
      * closed loop, the instances never started. */
@@ -848,6 +1027,13 @@ static void engine_cleanup(engine *e)
         for (int k = 0; k < e->pool[i].n; k++) curl_easy_cleanup(e->pool[i].handles[k]);
         free(e->pool[i].handles);
         curl_slist_free_all(e->headers[i]);
+    }
+    fg_h1_free(&e->h1);
+    while (e->spare) {
+        invocation *inv = e->spare;
+        e->spare = inv->next;
+        fg_http_body_free(&inv->resp);
+        free(inv);
     }
     if (e->multi) curl_multi_cleanup(e->multi);
     fg_evloop_close(&e->loop);   /* after: the cleanup's last callbacks use it */
@@ -1050,6 +1236,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         fg_err_set(err, "epoll: %s", strerror(errno));
         goto out;
     }
+    fg_h1_init(&e.h1, &e.loop, cache);
+    snprintf(e.rid_prefix, sizeof e.rid_prefix, "%s-%d-", x->id, x->repeat);
+    e.rid_prefix_len = strlen(e.rid_prefix);
+    e.h1_allowed = x->transport != FG_TRANSPORT_LIBCURL;
 
     if (e.open && open_schedule(&e, err) != 0) goto out;
     e.target = e.open ? fg_arrival_total(&e.arr) : (uint64_t)(x->requests > 0 ? x->requests : 0);

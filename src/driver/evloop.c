@@ -13,7 +13,11 @@
  * The epoll set needs no per-socket state: a watch is changed with
  * EPOLL_CTL_MOD and added when the kernel says it is not there yet (a new
  * connection, once), and removed with EPOLL_CTL_DEL, whose failure on a
- * socket curl already closed is harmless. */
+ * socket curl already closed is harmless.
+ *
+ * The driver's own sockets share the set: their epoll data is the address
+ * of their handler, curl's the descriptor with the top bit set (no user
+ * space pointer has it), so one wait serves both. */
 #define _GNU_SOURCE
 #include "flowgate/evloop.h"
 #include "flowgate/common.h"
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 256
+#define CURL_SOCKET_TAG (1ULL << 63)
 
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
@@ -36,7 +41,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         return 0;
     }
     struct epoll_event ev = {0};
-    ev.data.fd = s;
+    ev.data.u64 = (uint64_t)(unsigned)s | CURL_SOCKET_TAG;
     if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
     if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
     if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
@@ -86,13 +91,31 @@ void fg_evloop_wait(fg_evloop *l, double deadline_ms)
     int n = epoll_pwait2(l->epfd, ev, MAX_EVENTS, &ts, NULL);
     int running;
     for (int i = 0; i < n; i++) {
+        if (!(ev[i].data.u64 & CURL_SOCKET_TAG)) {
+            fg_evloop_handler *h = ev[i].data.ptr;
+            h->on_ready(h, ev[i].events);
+            continue;
+        }
         int mask = 0;
         if (ev[i].events & (EPOLLIN | EPOLLHUP)) mask |= CURL_CSELECT_IN;
         if (ev[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
         if (ev[i].events & EPOLLERR) mask |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(l->multi, ev[i].data.fd, mask, &running);
+        curl_multi_socket_action(l->multi, (curl_socket_t)(ev[i].data.u64 & ~CURL_SOCKET_TAG),
+                                 mask, &running);
     }
     fg_evloop_run_due(l);
+}
+
+int fg_evloop_watch(fg_evloop *l, int fd, uint32_t events, fg_evloop_handler *h)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = h};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+    return errno == ENOENT ? epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) : -1;
+}
+
+void fg_evloop_unwatch(fg_evloop *l, int fd)
+{
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 void fg_evloop_close(fg_evloop *l)

@@ -526,6 +526,11 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
             return key_fail(f, k, "expected \"constant\" or \"poisson\"");
         return 0;
     }
+    if (!strcmp(k, "transport")) {
+        if (!cJSON_IsString(v) || fg_transport_parse(v->valuestring, &c->transport))
+            return key_fail(f, k, "expected \"auto\" or \"libcurl\"");
+        return 0;
+    }
     if (!strcmp(k, "seed")) {
         double seed = 0;
         if (file_num(f, v, 0, FG_MAX_SEED, &seed)) return -1;
@@ -569,7 +574,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
             return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
                     "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, arrival, seed, "
-                    "bandwidth_mbit, latency_ms, timeout_s, retries, inline, variant, repeats, inconclusive, endpoints, nodes_file, workflow, profile, "
+                    "bandwidth_mbit, latency_ms, timeout_s, transport, retries, inline, variant, repeats, inconclusive, endpoints, nodes_file, workflow, profile, "
                     "thresholds, results_dir, images_dir, server_bin, data_dir)");
 }
 

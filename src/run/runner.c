@@ -129,6 +129,7 @@ static cJSON *config_json(const fg_runner *r)
     }
     if (c->start_at_unix_s > 0) cJSON_AddNumberToObject(o, "start_at_unix_s", c->start_at_unix_s);
     cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
+    cJSON_AddStringToObject(o, "transport", fg_transport_name(c->transport));
     cJSON_AddNumberToObject(o, "retries", c->retries);
     cJSON_AddBoolToObject(o, "inline_data", inline_data(r) != 0);
     const char *variant = fg_variant_name(c->variant);
@@ -526,6 +527,7 @@ int fg_runner_experiment_init(fg_runner *r, fg_experiment *x, double input_mb, i
     x->rate_rps = cfg->rate_rps;
     x->duration_s = cfg->duration_s;
     x->arrival = cfg->arrival;
+    x->transport = cfg->transport;
     x->seed = cfg->seed;
     x->segment_index = cfg->segment_index;
     x->segment_count = cfg->segment_count;

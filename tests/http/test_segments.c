@@ -203,8 +203,9 @@ static void test_merged_segments(void **state)
     assert_int_equal(sh(cmd), 0);
 }
 
-/* --start-at: two drivers launched a second apart both wait for the one
- * instant, so neither measures before it, and the run records it; an
+/* --start-at: two drivers launched a second apart (through libcurl,
+ * --transport, recorded: the other cases take the default) both wait for
+ * the one instant, so neither measures before it, and the run records it; an
  * instant already past is said in one line and the run goes on. Checked
  * by order (no window before the instant), never by how close the two
  * windows came: that is the machine's business. */
@@ -218,7 +219,8 @@ static void test_start_at(void **state)
         len += (size_t)snprintf(cmd + len, sizeof cmd - len,
                                 "%s'%s' run single --workflow '%s/workflows/single.json' "
                                 "--rate " RATE " --duration 1 --segment %d/2 --start-at %.0f "
-                                "--results-dir '%s/at_%d' --no-thresholds > '%s/at_%d.log' 2>&1 & ",
+                                "--transport libcurl --results-dir '%s/at_%d' --no-thresholds "
+                                "> '%s/at_%d.log' 2>&1 & ",
                                 i ? "sleep 1; " : "", bin, fg_data_dir(), i, t, dir, i, dir, i);
     snprintf(cmd + len, sizeof cmd - len, "wait)");
     assert_int_equal(sh(cmd), 0);
@@ -233,6 +235,9 @@ static void test_start_at(void **state)
         const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(r, "run"), "config");
         assert_true(num(cfg, NULL, "start_at_unix_s") == t);
+        const cJSON *transport = cJSON_GetObjectItemCaseSensitive(cfg, "transport");
+        assert_true(cJSON_IsString(transport));
+        assert_string_equal(transport->valuestring, "libcurl");
         double start = num(cell_of(r), "window", "start_unix_ms");
         if (start < t * 1000.0) fail_msg("driver %d measured from %.0f, before the instant %.0f", i, start, t * 1000.0);
         cJSON_Delete(r);

@@ -234,6 +234,11 @@ static void test_arrival_network_scenarios(void **state)
     write_file("arr.json", "{\"arrival\": \"uniform\"}", cfg, sizeof cfg);
     expect_refused("arr.json: arrival: expected \"constant\" or \"poisson\"",
                    (const char *const[]){"--config", cfg, NULL});
+    expect_refused("--transport: unknown transport 'h2' (known: auto, libcurl)",
+                   (const char *const[]){"--transport", "h2", NULL});
+    write_file("tr.json", "{\"transport\": \"curl\"}", cfg, sizeof cfg);
+    expect_refused("tr.json: transport: expected \"auto\" or \"libcurl\"",
+                   (const char *const[]){"--config", cfg, NULL});
     expect_refused("--override is for scenarios; it needs the scenarios category",
                    (const char *const[]){"--override", NULL});
     expect_refused_in("run", "scenarios", "unknown scenario 'Nope'",

@@ -753,15 +753,17 @@ static void test_payload_must_match_the_workflow(void **state)
     fg_payload_free(&p);
 }
 
-static void test_connect_failures_are_accounted(void **state)
+/* Through either transport (the driver's own HTTP/1.1 for http://, and
+ * libcurl), a refused connection is accounted the same way. */
+static void connect_failures_are_accounted(fg_transport transport)
 {
-    (void)state;
     fg_cluster c;
     dead_cluster(&c);
     fg_payload p;
     small_payload(&p);
     fg_experiment x;
     base_experiment(&x, "round_robin");
+    x.transport = transport;
     x.retries = 1;
     cJSON *entry = NULL;
     fg_err err = {""};
@@ -804,6 +806,18 @@ static void test_connect_failures_are_accounted(void **state)
     }
     cJSON_Delete(entry);
     fg_payload_free(&p);
+}
+
+static void test_connect_failures_are_accounted(void **state)
+{
+    (void)state;
+    connect_failures_are_accounted(FG_TRANSPORT_AUTO);
+}
+
+static void test_connect_failures_are_accounted_libcurl(void **state)
+{
+    (void)state;
+    connect_failures_are_accounted(FG_TRANSPORT_LIBCURL);
 }
 
 static void test_open_loop_count(void **state)
@@ -863,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_payload_must_match_the_data_mode),
         cmocka_unit_test(test_payload_must_match_the_workflow),
         cmocka_unit_test(test_connect_failures_are_accounted),
+        cmocka_unit_test(test_connect_failures_are_accounted_libcurl),
         cmocka_unit_test(test_open_loop_count),
     };
     return cmocka_run_group_tests(tests, load_workflow, free_workflow);

@@ -13,13 +13,18 @@
  *     send; a stop between sends or during the warm-up counts the unsent;
  *   - failure classes: a truncated body is malformed, a 413 while the body
  *     is still being sent is http 413, a wrong-typed output is charged to
- *     the function that produced it. */
+ *     the function that produced it.
+ *
+ * Every case runs twice: through the driver's own HTTP/1.1 transport (the
+ * default for http://) and through libcurl (--transport libcurl, and what
+ * https takes), so both account for every request the same way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include "../entry_check.h"
+#include "../loopback.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,6 +49,7 @@
 #define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
 static fg_workflow wf;
+static fg_transport transport_under_test;
 
 /* ---- the misbehaving server ------------------------------------------- */
 
@@ -224,16 +230,8 @@ static void fake_start(const fake_cfg *cfg)
 {
     memset(&srv, 0, sizeof srv);
     srv.cfg = *cfg;
-    srv.fd = socket(AF_INET, SOCK_STREAM, 0);
+    srv.fd = loopback_listen(128, &srv.port);
     assert_true(srv.fd >= 0);
-    int one = 1;
-    setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(srv.fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(srv.fd, 128), 0);
-    socklen_t len = sizeof a;
-    getsockname(srv.fd, (struct sockaddr *)&a, &len);
-    srv.port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&srv.thread, NULL, serve, NULL), 0);
 }
 
@@ -328,6 +326,7 @@ static void experiment(fg_experiment *x, int concurrency, int requests, int warm
     x->requests = requests;
     x->warmup = warmup;
     x->timeout_s = 20;
+    x->transport = transport_under_test;
 }
 
 static cJSON *run(const fg_experiment *x, const fg_cluster *c, const fg_payload *p)
@@ -998,5 +997,11 @@ int main(void)
         cmocka_unit_test(test_timeline_write_failure_recorded),
         cmocka_unit_test(test_fd_exhaustion_is_client_side),
     };
-    return cmocka_run_group_tests(tests, load_workflow, free_workflow);
+    transport_under_test = FG_TRANSPORT_AUTO;
+    int failed = cmocka_run_group_tests_name("engine faults, own HTTP/1.1", tests, load_workflow,
+                                             free_workflow);
+    transport_under_test = FG_TRANSPORT_LIBCURL;
+    failed += cmocka_run_group_tests_name("engine faults, libcurl", tests, load_workflow,
+                                          free_workflow);
+    return failed;
 }

@@ -13,6 +13,15 @@
 #include "flowgate/sched.h"
 #include "flowgate/workflow.h"
 
+/* How requests go out. AUTO: plain http:// endpoints through the driver's
+ * own HTTP/1.1 (half libcurl's CPU per request, README "The driver as a
+ * load generator"), everything else (https, a proxy, signing) through
+ * libcurl; LIBCURL: everything through libcurl. */
+typedef enum fg_transport { FG_TRANSPORT_AUTO, FG_TRANSPORT_LIBCURL } fg_transport;
+/* "auto" or "libcurl": 0, or -1 for another name. */
+int fg_transport_parse(const char *name, fg_transport *out);
+const char *fg_transport_name(fg_transport t);
+
 typedef struct fg_experiment {
     char id[128];          /* exp_input<size>mb_conc<c>_<scheduler> */
     char category[32];
@@ -37,6 +46,7 @@ typedef struct fg_experiment {
                                 * experiment starts (N drivers started together) */
     char scheduler[32];
     double timeout_s;
+    fg_transport transport;
     int retries;
     int inline_data;
     int repeat;            /* 0-based repeat index */

@@ -8,6 +8,7 @@
 #ifndef FLOWGATE_CONFIG_H
 #define FLOWGATE_CONFIG_H
 #include "flowgate/arrival.h"
+#include "flowgate/engine.h"
 #include "flowgate/common.h"
 #include "flowgate/limits.h"
 #include "flowgate/json.h"
@@ -52,6 +53,7 @@ typedef struct fg_run_config {
     double bandwidth_mbit; /* >= 0: every embedded node's egress cap (0: none); -1 = the nodes file's */
     double latency_ms;     /* >= 0: every embedded node's added latency; -1 = the nodes file's */
     double timeout_s;      /* per invocation, default 60 */
+    fg_transport transport;   /* auto (default: plain http:// by the driver's own HTTP/1.1) or libcurl */
     int retries;           /* default 0 */
     int inline_data;       /* 1: send img_b64 inline (seed-style containers) */
     fg_variant variant;    /* image variant, default clean */

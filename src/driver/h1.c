@@ -1,0 +1,650 @@
+/* h1.c — plain HTTP/1.1 requests on the engine's event loop, as wrk sends
+ * them: the request head is built once per URL, a send is one sendmsg of
+ * head, length and the shared payload (never copied), and the answer is
+ * read into one buffer and handed to http_parser (the parser wrk and
+ * Node's old core use). libcurl stays for everything this does not do
+ * (TLS, proxies, signing); it costs twice as much CPU per request (two
+ * polls, a URL parse and header formatting every time; README, "The
+ * driver as a load generator").
+ *
+ * Connections are kept alive per host (address) and reused by any URL on
+ * it; at most max_idle wait idle, watched for input so a server's close
+ * is seen and the connection dropped. A request sent on a reused
+ * connection that the server closed before answering anything is sent
+ * once more on a fresh one, as libcurl does: a keep-alive race, not the
+ * server's failure. Requests in flight are kept in deadline order (the
+ * engine's timeout is one per run), so the earliest deadline is the list's
+ * head and expiry costs nothing while nothing expires.
+ *
+ * Watching a connection costs an epoll_ctl only when what it waits for
+ * changes: a body that fits the socket buffer goes out in the send call
+ * and the connection waits for input, as it did idle. */
+#define _GNU_SOURCE
+#include "h1.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <http_parser.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flowgate/common.h"
+
+#define READ_BUF 65536
+/* Waiting for an answer and idle alike, so that a request costs no
+ * epoll_ctl when its body goes out in one send. */
+#define WAIT_INPUT (EPOLLIN | EPOLLRDHUP)
+
+struct fg_h1_host {
+    fg_h1_host *next;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    fg_h1_conn *idle;                  /* kept-alive connections, doubly linked */
+};
+
+struct fg_h1_target {
+    fg_h1_target *next;
+    fg_h1_host *host;
+    char *head;                        /* "POST /path HTTP/1.1\r\n...Content-Length: " */
+    size_t head_len;
+};
+
+struct fg_h1_conn {
+    fg_evloop_handler handler;         /* epoll hands this back */
+    fg_h1 *client;
+    fg_h1_host *host;
+    fg_h1_conn *idle_prev, *idle_next;
+    int fd;
+    int connecting;
+    uint32_t watching;                 /* the events epoll waits for */
+    int reused;                        /* answered a request before */
+    fg_h1_req *req;                    /* NULL: idle */
+    char length[40];                   /* "<n>\r\n\r\n" */
+    size_t length_len, written;        /* of head + length + body */
+    http_parser parser;
+    size_t got;                        /* bytes of this answer */
+    int message_done, body_failed;
+    int spent;                         /* bytes came after the answer: not reusable */
+    int in_value, is_retry_after;      /* the header being parsed */
+    char field[16], retry_after[48];
+    size_t field_len, retry_after_len;
+};
+
+static char read_buf[READ_BUF];        /* one thread per engine, one read at a time */
+
+static void on_ready(fg_evloop_handler *handler, uint32_t events);
+
+/* The memory waits (h->closed): handling one connection's event can close
+ * another (a request resent from a dead keep-alive connection to an idle
+ * one that is dead too) whose own event is still in the batch the loop is
+ * dispatching; that event then finds it closed (fd -1). */
+static void conn_close(fg_h1_conn *c)
+{
+    if (c->fd >= 0) {
+        fg_evloop_unwatch(c->client->loop, c->fd);
+        close(c->fd);
+    }
+    c->fd = -1;
+    c->req = NULL;
+    c->idle_next = c->client->closed;
+    c->client->closed = c;
+}
+
+static void free_closed(fg_h1 *h)
+{
+    while (h->closed) {
+        fg_h1_conn *c = h->closed;
+        h->closed = c->idle_next;
+        free(c);
+    }
+}
+
+static void idle_unlink(fg_h1_conn *c)
+{
+    if (c->idle_prev) c->idle_prev->idle_next = c->idle_next;
+    else c->host->idle = c->idle_next;
+    if (c->idle_next) c->idle_next->idle_prev = c->idle_prev;
+    c->idle_prev = c->idle_next = NULL;
+    c->client->idle--;
+}
+
+static int watch(fg_h1_conn *c, uint32_t events)
+{
+    if (c->watching == events) return 0;
+    c->watching = events;
+    return fg_evloop_watch(c->client->loop, c->fd, events, &c->handler);
+}
+
+/* ---- the request lists ------------------------------------------------ */
+
+static void list_unlink(fg_h1 *h, fg_h1_req *r)
+{
+    fg_h1_req **head = r->list == 1 ? &h->inflight : &h->done;
+    fg_h1_req **tail = r->list == 1 ? &h->inflight_tail : &h->done_tail;
+    if (r->prev) r->prev->next = r->next;
+    else *head = r->next;
+    if (r->next) r->next->prev = r->prev;
+    else *tail = r->prev;
+    r->prev = r->next = NULL;
+    r->list = 0;
+}
+
+static void inflight_insert(fg_h1 *h, fg_h1_req *r)
+{
+    fg_h1_req *after = h->inflight_tail;   /* usually the tail: deadlines come in order */
+    while (after && after->deadline > r->deadline) after = after->prev;
+    r->prev = after;
+    r->next = after ? after->next : h->inflight;
+    if (r->next) r->next->prev = r;
+    else h->inflight_tail = r;
+    if (after) after->next = r;
+    else h->inflight = r;
+    r->list = 1;
+}
+
+static void done_append(fg_h1 *h, fg_h1_req *r)
+{
+    r->prev = h->done_tail;
+    r->next = NULL;
+    if (h->done_tail) h->done_tail->next = r;
+    else h->done = r;
+    h->done_tail = r;
+    r->list = 2;
+}
+
+/* ---- parsing the answer ------------------------------------------------ */
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    fg_h1_conn *c = p->data;
+    if (c->in_value) {
+        c->in_value = 0;
+        c->field_len = 0;
+    }
+    for (size_t i = 0; i < len && c->field_len < sizeof c->field; i++) c->field[c->field_len++] = at[i];
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    fg_h1_conn *c = p->data;
+    if (!c->in_value) {
+        c->in_value = 1;
+        c->is_retry_after = c->field_len == 11 && !strncasecmp(c->field, "Retry-After", 11);
+        if (c->is_retry_after) c->retry_after_len = 0;
+    }
+    for (size_t i = 0; c->is_retry_after && i < len &&
+                       c->retry_after_len + 1 < sizeof c->retry_after; i++)
+        c->retry_after[c->retry_after_len++] = at[i];
+    c->retry_after[c->retry_after_len] = 0;
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    fg_h1_conn *c = p->data;
+    if (fg_http_body_write((char *)at, 1, len, c->req->resp) == len) return 0;
+    c->body_failed = 1;   /* past the limit (resp->overflow) or no memory */
+    return -1;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    fg_h1_conn *c = p->data;
+    c->message_done = 1;
+    http_parser_pause(p, 1);   /* the answer is whole: bytes after it are not its */
+    return 0;
+}
+
+static const http_parser_settings parse_answer = {
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* Seconds, or an HTTP date (libcurl's parser; 0 when past or unreadable,
+ * as libcurl reports it on its own path). */
+static double retry_after_ms(const fg_h1_conn *c)
+{
+    if (c->parser.status_code != 429 && c->parser.status_code != 503) return -1;
+    if (!c->retry_after_len) return -1;
+    const char *v = c->retry_after;
+    char *end;
+    long long s = strtoll(v, &end, 10);
+    if (end != v && *end == 0) return s > 0 ? (double)s * 1000.0 : 0;
+    time_t when = curl_getdate(v, NULL);
+    double left = when < 0 ? 0 : difftime(when, time(NULL));
+    return left > 0 ? left * 1000.0 : 0;
+}
+
+/* ---- finishing --------------------------------------------------------- */
+
+static void conn_park(fg_h1_conn *c)
+{
+    fg_h1 *h = c->client;
+    c->req = NULL;
+    c->reused = 1;
+    if (h->idle >= h->max_idle || watch(c, WAIT_INPUT) != 0) {
+        conn_close(c);
+        return;
+    }
+    c->idle_prev = NULL;
+    c->idle_next = c->host->idle;
+    if (c->idle_next) c->idle_next->idle_prev = c;
+    c->host->idle = c;
+    h->idle++;
+}
+
+/* The request ends: its connection is kept when the answer was whole and
+ * the server keeps it alive, else closed. */
+static void finish(fg_h1_conn *c, fg_h1_outcome outcome, int sys_errno, const char *why)
+{
+    fg_h1 *h = c->client;
+    fg_h1_req *r = c->req;
+    size_t total = r->target->head_len + c->length_len + r->body_len;
+    r->outcome = outcome;
+    r->sys_errno = sys_errno;
+    r->why = why;
+    r->partial = c->got > 0;
+    r->status = c->parser.status_code ? (int)c->parser.status_code : 0;
+    r->retry_after_ms = outcome == FG_H1_COMPLETE ? retry_after_ms(c) : -1;
+    r->conn = NULL;
+    list_unlink(h, r);
+    done_append(h, r);
+    if (outcome == FG_H1_COMPLETE && c->written == total && !c->spent &&
+        http_should_keep_alive(&c->parser))
+        conn_park(c);
+    else
+        conn_close(c);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static void start(fg_h1 *h, fg_h1_req *r);
+
+/* The server closed a reused connection before answering: send again on
+ * a fresh one, once. */
+static int resend_fresh(fg_h1_conn *c)
+{
+    fg_h1_req *r = c->req;
+    if (!c->reused || c->got > 0 || r->resent) return 0;
+    fg_h1 *h = c->client;
+    r->resent = 1;
+    r->conn = NULL;
+    conn_close(c);
+    start(h, r);
+    return 1;
+}
+
+static void broken(fg_h1_conn *c, int sys_errno, const char *why)
+{
+    if (!resend_fresh(c)) finish(c, FG_H1_BROKEN, sys_errno, why);
+}
+
+static int read_answer(fg_h1_conn *c);
+
+static void write_request(fg_h1_conn *c)
+{
+    const fg_h1_req *r = c->req;
+    const fg_h1_target *t = r->target;
+    size_t total = t->head_len + c->length_len + r->body_len;
+    while (c->written < total) {
+        struct iovec iov[3];
+        int n = 0;
+        size_t at = c->written;
+        const char *parts[3] = {t->head, c->length, r->body};
+        size_t lens[3] = {t->head_len, c->length_len, r->body_len};
+        for (int i = 0; i < 3; i++) {
+            if (at >= lens[i]) {
+                at -= lens[i];
+                continue;
+            }
+            iov[n].iov_base = (char *)parts[i] + at;
+            iov[n++].iov_len = lens[i] - at;
+            at = 0;
+        }
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (sent > 0) {
+            c->written += (size_t)sent;
+            continue;
+        }
+        if (sent < 0 && errno == EINTR) continue;
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (watch(c, WAIT_INPUT | EPOLLOUT) != 0) finish(c, FG_H1_CLIENT, errno, NULL);
+            return;
+        }
+        /* The server stopped reading: an answer it sent first (a 413 for
+         * a body it will not take) is the result, if it is here. */
+        int en = sent < 0 ? errno : EPIPE;
+        if (read_answer(c)) broken(c, en, NULL);
+        return;
+    }
+    if (watch(c, WAIT_INPUT) != 0) finish(c, FG_H1_CLIENT, errno, NULL);
+}
+
+/* "<len>\r\n\r\n", the head's end (a printf per request showed in the profile). */
+static size_t length_field(char *out, size_t len)
+{
+    char digits[24];
+    int n = 0;
+    do digits[n++] = (char)('0' + len % 10); while ((len /= 10) > 0);
+    size_t at = 0;
+    while (n > 0) out[at++] = digits[--n];
+    memcpy(out + at, "\r\n\r\n", 4);
+    return at + 4;
+}
+
+static void start(fg_h1 *h, fg_h1_req *r)
+{
+    fg_h1_host *host = r->target->host;
+    fg_h1_conn *c = host->idle;
+    if (c) {
+        idle_unlink(c);
+    } else {
+        c = calloc(1, sizeof *c);
+        if (!c) {
+            r->outcome = FG_H1_CLIENT;
+            r->sys_errno = ENOMEM;
+            list_unlink(h, r);
+            done_append(h, r);
+            return;
+        }
+        c->client = h;
+        c->host = host;
+        c->fd = socket(host->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c->fd < 0) {
+            r->outcome = FG_H1_CLIENT;
+            r->sys_errno = errno ? errno : EMFILE;
+            free(c);
+            list_unlink(h, r);
+            done_append(h, r);
+            return;
+        }
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        c->handler.on_ready = on_ready;
+        if (connect(c->fd, (struct sockaddr *)&host->addr, host->addr_len) != 0) {
+            if (errno != EINPROGRESS) {
+                r->outcome = FG_H1_NO_CONNECT;
+                r->sys_errno = errno;
+                conn_close(c);
+                list_unlink(h, r);
+                done_append(h, r);
+                return;
+            }
+            c->connecting = 1;
+        }
+    }
+    c->req = r;
+    r->conn = c;
+    c->written = 0;
+    c->got = 0;
+    c->message_done = c->body_failed = c->spent = 0;
+    c->in_value = 1;   /* the first field starts a new name */
+    c->retry_after_len = 0;
+    c->length_len = length_field(c->length, r->body_len);
+    http_parser_init(&c->parser, HTTP_RESPONSE);
+    c->parser.data = c;
+    if (c->connecting) {
+        if (watch(c, WAIT_INPUT | EPOLLOUT) != 0) finish(c, FG_H1_CLIENT, errno, NULL);
+        return;
+    }
+    write_request(c);
+}
+
+void fg_h1_send(fg_h1 *h, const fg_h1_target *t, fg_h1_req *r, const char *body, size_t len,
+                fg_http_body *resp, double timeout_ms)
+{
+    r->target = t;
+    r->body = body;
+    r->body_len = len;
+    r->resp = resp;
+    r->deadline = fg_now_mono_ms() + timeout_ms;
+    r->resent = 0;
+    r->outcome = FG_H1_COMPLETE;
+    r->status = r->partial = r->sys_errno = 0;
+    r->retry_after_ms = -1;
+    r->why = NULL;
+    r->conn = NULL;
+    inflight_insert(h, r);
+    start(h, r);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* After the parser ran: 1 the answer goes on, 0 the request finished (c
+ * may be gone). */
+static int parsed(fg_h1_conn *c, size_t n, size_t used)
+{
+    if (c->message_done) {
+        c->spent = used < n;
+        finish(c, FG_H1_COMPLETE, 0, NULL);
+    } else if (c->body_failed) {
+        int overflow = c->req->resp->overflow;
+        finish(c, overflow ? FG_H1_OVERFLOW : FG_H1_CLIENT, overflow ? 0 : ENOMEM, NULL);
+    } else if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+        finish(c, FG_H1_BAD_REPLY, 0, http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads what is there: 1 the answer goes on, 0 the request finished (c
+ * may be gone). */
+static int read_answer(fg_h1_conn *c)
+{
+    for (;;) {
+        ssize_t n = read(c->fd, read_buf, sizeof read_buf);
+        if (n > 0) {
+            c->got += (size_t)n;
+            size_t used = http_parser_execute(&c->parser, &parse_answer, read_buf, (size_t)n);
+            if (!parsed(c, (size_t)n, used)) return 0;
+            if (n < (ssize_t)sizeof read_buf) return 1;   /* level-triggered: the rest is said */
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+        int en = n < 0 ? errno : 0;
+        if (c->got > 0) {
+            /* The end of the stream ends an answer without a length. */
+            http_parser_execute(&c->parser, &parse_answer, NULL, 0);
+            if (c->message_done) {
+                finish(c, FG_H1_COMPLETE, 0, NULL);
+                return 0;
+            }
+        }
+        broken(c, en, en ? NULL : "the server closed the connection");
+        return 0;
+    }
+}
+
+static void on_ready(fg_evloop_handler *handler, uint32_t events)
+{
+    fg_h1_conn *c = (fg_h1_conn *)handler;
+    if (c->fd < 0) return;   /* closed earlier in this batch */
+    if (!c->req) {           /* idle: the server closed it, or sent what nobody asked */
+        idle_unlink(c);
+        conn_close(c);
+        return;
+    }
+    if (c->connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (err) {
+            finish(c, FG_H1_NO_CONNECT, err, NULL);
+            return;
+        }
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+        c->connecting = 0;
+        write_request(c);
+        return;
+    }
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) && !read_answer(c)) return;
+    if (events & EPOLLOUT) write_request(c);
+}
+
+/* ---- the rest of the interface ------------------------------------------ */
+
+void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle)
+{
+    memset(h, 0, sizeof *h);
+    h->loop = loop;
+    h->max_idle = max_idle;
+}
+
+static fg_h1_host *host_for(fg_h1 *h, const char *name, const char *port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(name, port, &hints, &ai) != 0 || !ai) return NULL;
+    fg_h1_host *host = h->hosts;
+    while (host && !(host->addr_len == ai->ai_addrlen && !memcmp(&host->addr, ai->ai_addr, ai->ai_addrlen)))
+        host = host->next;
+    if (!host && ai->ai_addrlen <= sizeof host->addr && (host = calloc(1, sizeof *host))) {
+        memcpy(&host->addr, ai->ai_addr, ai->ai_addrlen);
+        host->addr_len = ai->ai_addrlen;
+        host->next = h->hosts;
+        h->hosts = host;
+    }
+    freeaddrinfo(ai);
+    return host;
+}
+
+/* The head every request to this URL starts with, up to the length. */
+static char *build_head(const char *path, const char *host_header, const fg_endpoint_opts *o,
+                        size_t *len)
+{
+    int own_type = 0;
+    size_t need = strlen(path) + strlen(host_header) + 128;
+    const char *hd = o ? o->headers : "";
+    for (int i = 0; o && i < o->n_headers; i++, hd += strlen(hd) + 1) {
+        if (!strncasecmp(hd, "Content-Type", 12) && (hd[12] == ':' || hd[12] == ';')) own_type = 1;
+        need += strlen(hd) + 2;
+    }
+    char *head = malloc(need);
+    if (!head) return NULL;
+    size_t n = (size_t)snprintf(head, need, "POST %s HTTP/1.1\r\nHost: %s\r\n%s", path, host_header,
+                                own_type ? "" : "Content-Type: application/json\r\n");
+    hd = o ? o->headers : "";
+    for (int i = 0; o && i < o->n_headers; i++, hd += strlen(hd) + 1)
+        n += (size_t)snprintf(head + n, need - n, "%s\r\n", hd);
+    n += (size_t)snprintf(head + n, need - n, "Content-Length: ");
+    *len = n;
+    return head;
+}
+
+fg_h1_target *fg_h1_target_new(fg_h1 *h, const char *url, const fg_endpoint_opts *o)
+{
+    if (o && (o->proxy[0] || o->aws_sigv4[0])) return NULL;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+    fg_h1_target *t = NULL;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || strcmp(scheme, "http") ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        goto out;
+    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    /* "[::1]" in a URL; the resolver wants it bare. */
+    char name[256];
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl >= 2 && hl - 2 < sizeof name) snprintf(name, sizeof name, "%.*s", (int)(hl - 2), host + 1);
+    else snprintf(name, sizeof name, "%s", host);
+    fg_h1_host *hp = host_for(h, name, port);
+    if (!hp) goto out;
+    char host_header[300], target[1200];
+    if (!strcmp(port, "80")) snprintf(host_header, sizeof host_header, "%s", host);
+    else snprintf(host_header, sizeof host_header, "%s:%s", host, port);
+    snprintf(target, sizeof target, "%s%s%s", path, query ? "?" : "", query ? query : "");
+    if (!(t = calloc(1, sizeof *t))) goto out;
+    t->host = hp;
+    if (!(t->head = build_head(target, host_header, o, &t->head_len))) {
+        free(t);
+        t = NULL;
+        goto out;
+    }
+    t->next = h->targets;
+    h->targets = t;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
+    return t;
+}
+
+fg_h1_req *fg_h1_next_done(fg_h1 *h)
+{
+    fg_h1_req *r = h->done;
+    if (r) list_unlink(h, r);
+    return r;
+}
+
+double fg_h1_next_deadline(const fg_h1 *h)
+{
+    return h->inflight ? h->inflight->deadline : INFINITY;
+}
+
+void fg_h1_expire(fg_h1 *h, double now)
+{
+    free_closed(h);
+    while (h->inflight && h->inflight->deadline <= now) {
+        fg_h1_req *r = h->inflight;
+        if (r->conn) {
+            finish(r->conn, FG_H1_TIMEOUT, 0, NULL);
+        } else {
+            list_unlink(h, r);
+            r->outcome = FG_H1_TIMEOUT;
+            done_append(h, r);
+        }
+    }
+}
+
+void fg_h1_cancel(fg_h1 *h, fg_h1_req *r)
+{
+    if (r->list) list_unlink(h, r);
+    if (r->conn) {
+        r->conn->req = NULL;
+        conn_close(r->conn);
+        r->conn = NULL;
+    }
+}
+
+void fg_h1_free(fg_h1 *h)
+{
+    for (fg_h1_host *host = h->hosts, *next; host; host = next) {
+        next = host->next;
+        while (host->idle) {
+            fg_h1_conn *c = host->idle;
+            idle_unlink(c);
+            conn_close(c);
+        }
+        free(host);
+    }
+    for (fg_h1_target *t = h->targets, *next; t; t = next) {
+        next = t->next;
+        free(t->head);
+        free(t);
+    }
+    free_closed(h);
+    h->hosts = NULL;
+    h->targets = NULL;
+}

@@ -1,0 +1,82 @@
+/* h1.h — the driver's plain HTTP/1.1 transport (h1.c), beside libcurl.
+ *
+ * For http:// endpoints with nothing libcurl must do per request (no
+ * proxy, no TLS, no request signing), the engine sends through this: the
+ * request head is built once per URL, a send is one sendmsg of head and
+ * the shared body, the answer is parsed by http_parser. Anything else
+ * (https, a proxy, AWS SigV4) goes through libcurl as before. Every
+ * failure is a completion with its outcome, never a return code, so the
+ * engine accounts for both transports in one place. */
+#ifndef FLOWGATE_DRIVER_H1_H
+#define FLOWGATE_DRIVER_H1_H
+#include <stddef.h>
+
+#include "flowgate/cluster.h"
+#include "flowgate/evloop.h"
+#include "flowgate/http_client.h"
+
+typedef enum fg_h1_outcome {
+    FG_H1_COMPLETE,     /* a whole response, whatever its status */
+    FG_H1_TIMEOUT,      /* the deadline passed first */
+    FG_H1_NO_CONNECT,   /* connect() failed: nothing reached the server */
+    FG_H1_BROKEN,       /* the connection failed or closed before the answer was whole */
+    FG_H1_BAD_REPLY,    /* not an HTTP response (why: the parser's reason) */
+    FG_H1_OVERFLOW,     /* the body passed its limit (fg_http_body.limit) */
+    FG_H1_CLIENT,       /* the driver's own failure: socket() (sys_errno), no memory */
+} fg_h1_outcome;
+
+typedef struct fg_h1_target fg_h1_target;   /* one URL: its host's pool, its request head */
+typedef struct fg_h1_conn fg_h1_conn;
+typedef struct fg_h1_host fg_h1_host;
+
+typedef struct fg_h1_req {
+    struct fg_h1_req *prev, *next;   /* in flight (by deadline), or done */
+    fg_h1_conn *conn;
+    const fg_h1_target *target;
+    const char *body;                /* not owned: the caller's until done */
+    size_t body_len;
+    fg_http_body *resp;
+    double deadline;                 /* monotonic ms */
+    int list;                        /* 0 none, 1 in flight, 2 done */
+    int resent;                      /* sent again on a fresh connection once */
+    /* The result, once done. */
+    fg_h1_outcome outcome;
+    int status;                      /* 0: no status line arrived */
+    int partial;                     /* some of the answer arrived */
+    int sys_errno;
+    double retry_after_ms;           /* a 429/503's Retry-After; -1 none */
+    const char *why;                 /* BAD_REPLY, BROKEN: static text, or NULL */
+} fg_h1_req;
+
+typedef struct fg_h1 {
+    fg_evloop *loop;
+    fg_h1_host *hosts;
+    fg_h1_target *targets;
+    fg_h1_req *inflight, *inflight_tail, *done, *done_tail;
+    long idle, max_idle;             /* kept-alive connections: now, at most */
+    fg_h1_conn *closed;              /* freed outside the loop's dispatch (fg_h1_expire) */
+} fg_h1;
+
+void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle);
+/* The target for url, or NULL when libcurl must carry it (not http://, a
+ * proxy or signing configured, a host that does not resolve: libcurl then
+ * says why in its own words). The client owns it. */
+fg_h1_target *fg_h1_target_new(fg_h1 *h, const char *url, const fg_endpoint_opts *o);
+/* Sends body (len bytes, kept by the caller until done) as a POST; the
+ * answer's body goes to resp. Always accepted: a failure is a completion. */
+void fg_h1_send(fg_h1 *h, const fg_h1_target *t, fg_h1_req *r, const char *body, size_t len,
+                fg_http_body *resp, double timeout_ms);
+/* The next finished request, or NULL. */
+fg_h1_req *fg_h1_next_done(fg_h1 *h);
+/* The earliest deadline in flight (monotonic ms), INFINITY: none. */
+double fg_h1_next_deadline(const fg_h1 *h);
+/* Finishes what passed its deadline by now as FG_H1_TIMEOUT; frees the
+ * connections closed since the last call. Not from inside a dispatch. */
+void fg_h1_expire(fg_h1 *h, double now);
+/* Forgets r wherever it is; its connection, if any, is closed. */
+void fg_h1_cancel(fg_h1 *h, fg_h1_req *r);
+/* Closes every connection and frees the targets (requests in flight are
+ * the caller's to cancel first). */
+void fg_h1_free(fg_h1 *h);
+
+#endif

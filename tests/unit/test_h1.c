@@ -1,0 +1,411 @@
+/* test_h1.c — the driver's own HTTP/1.1 transport (src/driver/h1.c)
+ * against a scripted raw-socket server on 127.0.0.1: one thread, which
+ * answers the n-th request with the n-th canned reply (or holds it), and
+ * records what it was sent. The outcomes depend on the bytes, never on
+ * timing (the one timeout case asserts a lower bound only):
+ *
+ *   - the request's bytes (line, Host, Content-Type unless the endpoint
+ *     sets one, the endpoint's headers, length, body) and keep-alive reuse;
+ *   - a kept-alive connection the server closed is resent on a fresh one;
+ *   - chunked bodies, bodies that end with the connection, garbage,
+ *     truncation, a body past its limit, Retry-After in both forms;
+ *   - refused connections, timeouts, cancelling, and the URLs left to
+ *     libcurl (https, a proxy, signing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "flowgate/common.h"
+#include "driver/h1.h"
+#include "../loopback.h"
+
+#define MAX_REPLIES 8
+
+/* ---- the scripted server ------------------------------------------------ */
+
+typedef struct script {
+    const char *reply[MAX_REPLIES];   /* NULL: hold the request unanswered */
+    int close_after[MAX_REPLIES];     /* close the connection after this reply */
+} script;
+
+static struct {
+    int listen_fd, port;
+    pthread_t thread;
+    script sc;
+    int accepts, requests;
+    char last[8192];
+    size_t last_len;
+    volatile int stop;
+} srv;
+
+/* One request from fd into srv.last: headers, then Content-Length bytes. 0
+ * read, -1 the connection ended. */
+static int read_request(int fd)
+{
+    size_t len = 0;
+    char *end = NULL;
+    while (!end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (srv.stop) return -1;
+        if (poll(&p, 1, 50) <= 0) continue;
+        ssize_t n = read(fd, srv.last + len, sizeof srv.last - 1 - len);
+        if (n <= 0) return -1;
+        len += (size_t)n;
+        srv.last[len] = 0;
+        end = strstr(srv.last, "\r\n\r\n");
+    }
+    const char *cl = strstr(srv.last, "Content-Length: ");
+    size_t want = (size_t)(end + 4 - srv.last) + (cl ? strtoul(cl + 16, NULL, 10) : 0);
+    while (len < want) {
+        ssize_t n = read(fd, srv.last + len, sizeof srv.last - 1 - len);
+        if (n <= 0) return -1;
+        len += (size_t)n;
+    }
+    srv.last[len] = 0;
+    srv.last_len = len;
+    return 0;
+}
+
+static void *serve(void *arg)
+{
+    (void)arg;
+    while (!srv.stop) {
+        struct pollfd p = {srv.listen_fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) continue;
+        int fd = accept(srv.listen_fd, NULL, NULL);
+        if (fd < 0) continue;
+        srv.accepts++;
+        while (read_request(fd) == 0) {
+            int i = srv.requests++;
+            const char *reply = i < MAX_REPLIES ? srv.sc.reply[i] : NULL;
+            if (!reply) {   /* hold it until the test ends */
+                while (!srv.stop) usleep(10000);
+                break;
+            }
+            /* replies are small: one write (cmocka's asserts are the main thread's) */
+            if (write(fd, reply, strlen(reply)) != (ssize_t)strlen(reply)) break;
+            if (srv.sc.close_after[i]) break;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void server_start(const script *sc)
+{
+    memset(&srv, 0, sizeof srv);
+    srv.sc = *sc;
+    srv.listen_fd = loopback_listen(16, &srv.port);
+    assert_true(srv.listen_fd >= 0);
+    assert_int_equal(pthread_create(&srv.thread, NULL, serve, NULL), 0);
+}
+
+static void server_stop(void)
+{
+    srv.stop = 1;
+    pthread_join(srv.thread, NULL);
+    close(srv.listen_fd);
+}
+
+/* ---- the client side ----------------------------------------------------- */
+
+typedef struct client {
+    CURLM *multi;
+    fg_evloop loop;
+    fg_h1 h1;
+    fg_http_body resp;
+    fg_h1_req req;
+} client;
+
+static void client_open(client *c)
+{
+    memset(c, 0, sizeof *c);
+    c->multi = curl_multi_init();
+    assert_non_null(c->multi);
+    assert_int_equal(fg_evloop_init(&c->loop, c->multi), 0);
+    fg_h1_init(&c->h1, &c->loop, 16);
+}
+
+static void client_close(client *c)
+{
+    fg_h1_free(&c->h1);
+    curl_multi_cleanup(c->multi);
+    fg_evloop_close(&c->loop);
+    fg_http_body_free(&c->resp);
+}
+
+static fg_h1_target *target(client *c, const char *path, const fg_endpoint_opts *o)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", srv.port, path);
+    fg_h1_target *t = fg_h1_target_new(&c->h1, url, o);
+    assert_non_null(t);
+    return t;
+}
+
+/* Sends body and runs the loop until the request is done (or 10 s). */
+static fg_h1_req *exchange(client *c, const fg_h1_target *t, const char *body, size_t limit,
+                           double timeout_ms)
+{
+    fg_http_body_free(&c->resp);
+    c->resp.limit = limit;
+    fg_h1_send(&c->h1, t, &c->req, body, strlen(body), &c->resp, timeout_ms);
+    double give_up = fg_now_mono_ms() + 10000;
+    fg_h1_req *done;
+    while (!(done = fg_h1_next_done(&c->h1))) {
+        double now = fg_now_mono_ms();
+        assert_true(now < give_up);
+        fg_h1_expire(&c->h1, now);
+        if ((done = fg_h1_next_done(&c->h1))) break;
+        fg_evloop_wait(&c->loop, fmin(now + 50, fg_h1_next_deadline(&c->h1)));
+    }
+    assert_ptr_equal(done, &c->req);
+    return done;
+}
+
+static const char OK_REPLY[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+static void opts_with_header(fg_endpoint_opts *o, const char *header)
+{
+    memset(o, 0, sizeof *o);
+    memcpy(o->headers, header, strlen(header) + 1);
+    o->n_headers = 1;
+}
+
+/* ---- the cases ------------------------------------------------------------ */
+
+static void test_request_bytes_and_keepalive(void **state)
+{
+    (void)state;
+    script sc = {{OK_REPLY, OK_REPLY, OK_REPLY}, {0}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    fg_endpoint_opts o;
+    opts_with_header(&o, "X-Key: secret");
+    const fg_h1_target *t = target(&c, "/invoke/fn?a=1", &o);
+    for (int i = 0; i < 3; i++) {
+        fg_h1_req *r = exchange(&c, t, "{\"a\":1}", 0, 5000);
+        assert_int_equal(r->outcome, FG_H1_COMPLETE);
+        assert_int_equal(r->status, 200);
+        assert_string_equal(c.resp.data, "ok");
+        assert_true(r->retry_after_ms < 0);
+    }
+    /* Three requests, one connection. */
+    assert_int_equal(srv.requests, 3);
+    assert_int_equal(srv.accepts, 1);
+    char host[64];
+    snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%d\r\n", srv.port);
+    assert_true(!strncmp(srv.last, "POST /invoke/fn?a=1 HTTP/1.1\r\n", 30));
+    assert_non_null(strstr(srv.last, host));
+    assert_non_null(strstr(srv.last, "\r\nContent-Type: application/json\r\n"));
+    assert_non_null(strstr(srv.last, "\r\nX-Key: secret\r\n"));
+    assert_non_null(strstr(srv.last, "\r\nContent-Length: 7\r\n\r\n{\"a\":1}"));
+    assert_int_equal(srv.last_len, strlen(srv.last));
+    client_close(&c);
+    server_stop();
+}
+
+static void test_endpoint_content_type_wins(void **state)
+{
+    (void)state;
+    script sc = {{OK_REPLY}, {1}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    fg_endpoint_opts o;
+    opts_with_header(&o, "Content-Type: application/vnd.x+json");
+    fg_h1_req *r = exchange(&c, target(&c, "/", &o), "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_COMPLETE);
+    assert_null(strstr(srv.last, "application/json"));
+    assert_non_null(strstr(srv.last, "\r\nContent-Type: application/vnd.x+json\r\n"));
+    client_close(&c);
+    server_stop();
+}
+
+/* The server answers with keep-alive, then closes: the next request finds
+ * the connection dead and goes again on a fresh one, not as a failure. */
+static void test_dead_keepalive_is_resent(void **state)
+{
+    (void)state;
+    script sc = {{OK_REPLY, OK_REPLY}, {1, 1}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    const fg_h1_target *t = target(&c, "/", NULL);
+    assert_int_equal(exchange(&c, t, "{}", 0, 5000)->outcome, FG_H1_COMPLETE);
+    usleep(50000);   /* the close has reached the client's socket */
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_COMPLETE);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(srv.accepts, 2);
+    assert_int_equal(srv.requests, 2);
+    client_close(&c);
+    server_stop();
+}
+
+static void test_chunked_and_until_close(void **state)
+{
+    (void)state;
+    script sc = {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+                  "HTTP/1.0 200 OK\r\n\r\nhello"},
+                 {0, 1}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    const fg_h1_target *t = target(&c, "/", NULL);
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_COMPLETE);
+    assert_string_equal(c.resp.data, "abcde");
+    r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_COMPLETE);
+    assert_string_equal(c.resp.data, "hello");
+    client_close(&c);
+    server_stop();
+}
+
+static void test_garbage_truncation_overflow(void **state)
+{
+    (void)state;
+    script sc = {{"garbage, not http\r\n\r\n",
+                  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
+                  "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789"},
+                 {1, 1, 1}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    const fg_h1_target *t = target(&c, "/", NULL);
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_BAD_REPLY);
+    assert_non_null(r->why);
+    r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_BROKEN);
+    assert_int_equal(r->status, 200);
+    assert_true(r->partial);
+    r = exchange(&c, t, "{}", 10, 5000);
+    assert_int_equal(r->outcome, FG_H1_OVERFLOW);
+    assert_true(c.resp.overflow);
+    assert_int_equal(srv.requests, 3);
+    client_close(&c);
+    server_stop();
+}
+
+static void test_retry_after(void **state)
+{
+    (void)state;
+    script sc = {{"HTTP/1.1 429 Too Many Requests\r\nretry-after: 2\r\nContent-Length: 0\r\n\r\n",
+                  "HTTP/1.1 503 Unavailable\r\nRetry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                  "Content-Length: 0\r\n\r\n",
+                  "HTTP/1.1 200 OK\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n",
+                  "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n"},
+                 {0}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    const fg_h1_target *t = target(&c, "/", NULL);
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->status, 429);
+    assert_true(fabs(r->retry_after_ms - 2000) < 1e-9);
+    r = exchange(&c, t, "{}", 0, 5000);   /* a date already past: now */
+    assert_int_equal(r->status, 503);
+    assert_true(fabs(r->retry_after_ms) < 1e-9);
+    r = exchange(&c, t, "{}", 0, 5000);   /* only a 429 or 503 asks to wait */
+    assert_int_equal(r->status, 200);
+    assert_true(r->retry_after_ms < 0);
+    r = exchange(&c, t, "{}", 0, 5000);   /* no header: no wait given */
+    assert_int_equal(r->status, 503);
+    assert_true(r->retry_after_ms < 0);
+    client_close(&c);
+    server_stop();
+}
+
+static void test_timeout_and_cancel(void **state)
+{
+    (void)state;
+    script sc = {{NULL}, {0}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    const fg_h1_target *t = target(&c, "/", NULL);
+    double t0 = fg_now_mono_ms();
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 200);
+    assert_int_equal(r->outcome, FG_H1_TIMEOUT);
+    assert_true(fg_now_mono_ms() - t0 >= 200);
+    /* A request cancelled in flight is forgotten: nothing is done later. */
+    fg_h1_send(&c.h1, t, &c.req, "{}", 2, &c.resp, 5000);
+    fg_h1_cancel(&c.h1, &c.req);
+    assert_true(isinf(fg_h1_next_deadline(&c.h1)));
+    fg_evloop_wait(&c.loop, fg_now_mono_ms() + 20);
+    assert_null(fg_h1_next_done(&c.h1));
+    client_close(&c);
+    server_stop();
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    script sc = {{NULL}, {0}};
+    server_start(&sc);
+    int port = srv.port;
+    server_stop();   /* nothing listens there now */
+    client c;
+    client_open(&c);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    fg_h1_target *t = fg_h1_target_new(&c.h1, url, NULL);
+    assert_non_null(t);
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_NO_CONNECT);
+    assert_int_equal(r->sys_errno, ECONNREFUSED);
+    assert_false(r->partial);
+    client_close(&c);
+}
+
+static void test_left_to_libcurl(void **state)
+{
+    (void)state;
+    client c;
+    client_open(&c);
+    fg_endpoint_opts o;
+    memset(&o, 0, sizeof o);
+    assert_null(fg_h1_target_new(&c.h1, "https://127.0.0.1:1/", &o));
+    assert_null(fg_h1_target_new(&c.h1, "not a url", &o));
+    snprintf(o.proxy, sizeof o.proxy, "http://127.0.0.1:3128");
+    assert_null(fg_h1_target_new(&c.h1, "http://127.0.0.1:1/", &o));
+    memset(&o, 0, sizeof o);
+    snprintf(o.aws_sigv4, sizeof o.aws_sigv4, "aws:amz:eu-west-1:lambda");
+    assert_null(fg_h1_target_new(&c.h1, "http://127.0.0.1:1/", &o));
+    memset(&o, 0, sizeof o);
+    assert_non_null(fg_h1_target_new(&c.h1, "http://127.0.0.1:1/", &o));
+    client_close(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_bytes_and_keepalive),
+        cmocka_unit_test(test_endpoint_content_type_wins),
+        cmocka_unit_test(test_dead_keepalive_is_resent),
+        cmocka_unit_test(test_chunked_and_until_close),
+        cmocka_unit_test(test_garbage_truncation_overflow),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_timeout_and_cancel),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_left_to_libcurl),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
