@@ -16,7 +16,7 @@ void run_flags_init(run_flags *f)
     memset(f, 0, sizeof *f);
     f->requests = f->warmup = f->repeats = f->retries = f->max_inflight = -1;
     f->rate = f->duration = f->timeout = f->warmup_s = -1;
-    f->seed = f->bandwidth_mbit = f->latency_ms = -1;
+    f->seed = f->bandwidth_mbit = f->latency_ms = f->spin_us = -1;
 }
 
 int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
@@ -57,6 +57,7 @@ int run_flags_take(run_flags *f, int argc, char **argv, int *i, fg_err *err)
         {"--seed", offsetof(run_flags, seed), FG_MAX_SEED},
         {"--bandwidth-mbit", offsetof(run_flags, bandwidth_mbit), FG_MAX_BANDWIDTH_MBIT},
         {"--latency-ms", offsetof(run_flags, latency_ms), FG_MAX_LATENCY_MS},
+        {"--spin-us", offsetof(run_flags, spin_us), FG_MAX_SPIN_US},
     };
     for (size_t k = 0; k < sizeof zero_ok / sizeof zero_ok[0]; k++)
         if (!strcmp(a, zero_ok[k].name)) {
@@ -182,6 +183,7 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
     if (f->seed >= 0) c->seed = (uint64_t)f->seed;
     if (f->bandwidth_mbit >= 0) c->bandwidth_mbit = f->bandwidth_mbit;
     if (f->latency_ms >= 0) c->latency_ms = f->latency_ms;
+    if (f->spin_us >= 0) c->spin_us = f->spin_us;
     /* Named by flag when a flag is the half that is there. */
     if (f->rate > 0 && !(c->duration_s > 0))
         return fg_err_set(err, "--rate needs --duration (seconds of open-loop load)");
@@ -191,6 +193,8 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
     if (f->max_inflight > 0 && !(c->rate_rps > 0))
         return fg_err_set(err, "--max-inflight caps an open loop only: it needs --rate and "
                           "--duration");
+    if (f->spin_us > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "--spin-us paces an open loop only: it needs --rate and --duration");
     return 0;
 }
 

@@ -14,7 +14,7 @@ typedef struct run_flags {
     const char *results_dir, *nodes, *profile, *server_bin, *arrival, *transport, *workflow, *data_dir;
     int requests, warmup, repeats, retries, max_inflight;   /* -1: not given */
     double rate, duration, timeout, warmup_s;               /* < 0: not given */
-    double seed, bandwidth_mbit, latency_ms;                /* < 0: not given */
+    double seed, bandwidth_mbit, latency_ms, spin_us;       /* < 0: not given */
     int inline_data;
     const char *inconclusive;   /* --inconclusive=fail|pass; NULL: not given */
 } run_flags;

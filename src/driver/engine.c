@@ -1011,7 +1011,14 @@ static int run_loop(engine *e, fg_err *err)
             if (!(e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)))
                 until = fmin(until, due);
         }
-        fg_evloop_wait(&e->loop, fmin(fmin(until, next_due), fg_h1_next_deadline(&e->h1)));
+        until = fmin(fmin(until, next_due), fg_h1_next_deadline(&e->h1));
+        /* --spin-us: a slot due this soon is not left to a wake-up, which
+         * on a machine whose cores the server keeps busy can come
+         * milliseconds late; the loop polls instead (a core's worth of
+         * CPU at high rates: a choice, not the default). */
+        if (e->open && e->x->spin_us > 0 && until - fg_now_mono_ms() < e->x->spin_us / 1000.0)
+            until = 0;
+        fg_evloop_wait(&e->loop, until);
     }
     /* What never went out: open loop, the slots that never came due;
      * closed loop, the instances never started. */

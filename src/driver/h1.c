@@ -7,6 +7,10 @@
  * polls, a URL parse and header formatting every time; README, "The
  * driver as a load generator").
  *
+ * A target's host is resolved once, when the target is made (the first
+ * send to that URL, in the warm-up as a rule), as wrk resolves at start;
+ * a name that does not resolve is left to libcurl, which says why.
+ *
  * Connections are kept alive per host (address) and reused by any URL on
  * it; at most max_idle wait idle, watched for input so a server's close
  * is seen and the connection dropped. A request sent on a reused

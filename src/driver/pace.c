@@ -3,7 +3,8 @@
  * Latency counts from the intended send time, so a driver that falls
  * behind its schedule charges its own delay to the system it measures.
  * Hence every measured slot's lateness (sent − due: the time from its due
- * time to the moment the driver handed its first request to libcurl) goes
+ * time to the moment the driver started its instance, whose first request
+ * goes out then: sent on the driver's own HTTP/1.1, or handed to libcurl) goes
  * into a histogram, and the rates are compared: the target is the
  * schedule's (slots − 1 over the span of their due times, which for a
  * Poisson schedule is the realised rate, not the nominal one), the

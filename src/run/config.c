@@ -517,6 +517,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
     if (!strcmp(k, "max_inflight")) return file_int(f, v, 0, FG_MAX_INFLIGHT, &c->max_inflight);
     if (!strcmp(k, "rate_rps")) return file_num(f, v, 0, 1e6, &c->rate_rps);
     if (!strcmp(k, "duration_s")) return file_num(f, v, 0, 86400, &c->duration_s);
+    if (!strcmp(k, "spin_us")) return file_num(f, v, 0, FG_MAX_SPIN_US, &c->spin_us);
     if (!strcmp(k, "timeout_s")) {
         if (file_num(f, v, 0, 86400, &c->timeout_s)) return -1;
         return c->timeout_s > 0 ? 0 : key_fail(f, k, "expected a number > 0");
@@ -573,7 +574,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
         if (!strcmp(k, paths[i].key))
             return file_str(f, v, (char *)c + paths[i].off, sizeof c->endpoints);
     return key_fail(f, k, "unknown key (known: category, input_sizes_mb, concurrency, schedulers, "
-                    "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, arrival, seed, "
+                    "requests, warmup, warmup_s, max_inflight, rate_rps, duration_s, spin_us, arrival, seed, "
                     "bandwidth_mbit, latency_ms, timeout_s, transport, retries, inline, variant, repeats, inconclusive, endpoints, nodes_file, workflow, profile, "
                     "thresholds, results_dir, images_dir, server_bin, data_dir)");
 }
@@ -663,6 +664,10 @@ int fg_config_check(const fg_run_config *c, fg_err *err)
         return fg_err_set(err, "max_inflight %d (--max-inflight) caps an open loop only; a "
                           "closed loop keeps exactly its concurrency in flight (set rate_rps and "
                           "duration_s, or drop it)", c->max_inflight);
+    if (c->spin_us > 0 && !(c->rate_rps > 0))
+        return fg_err_set(err, "spin_us %g (--spin-us) paces an open loop only; a closed loop "
+                          "sends when an answer comes (set rate_rps and duration_s, or drop it)",
+                          c->spin_us);
     /* A closed loop has no schedule to split: N drivers each holding C/N in
      * flight is another experiment (the system sees the same C, but each
      * driver's measured N and drain differ, and their windows do not add

@@ -126,6 +126,7 @@ static cJSON *config_json(const fg_runner *r)
         cJSON_AddStringToObject(o, "arrival", fg_arrival_kind_name(c->arrival));
         if (c->arrival == FG_ARRIVAL_POISSON) cJSON_AddNumberToObject(o, "seed", (double)c->seed);
         if (c->max_inflight > 0) cJSON_AddNumberToObject(o, "max_inflight", c->max_inflight);
+        if (c->spin_us > 0) cJSON_AddNumberToObject(o, "spin_us", c->spin_us);
     }
     if (c->start_at_unix_s > 0) cJSON_AddNumberToObject(o, "start_at_unix_s", c->start_at_unix_s);
     cJSON_AddNumberToObject(o, "timeout_s", c->timeout_s);
@@ -528,6 +529,7 @@ int fg_runner_experiment_init(fg_runner *r, fg_experiment *x, double input_mb, i
     x->duration_s = cfg->duration_s;
     x->arrival = cfg->arrival;
     x->transport = cfg->transport;
+    x->spin_us = cfg->spin_us;
     x->seed = cfg->seed;
     x->segment_index = cfg->segment_index;
     x->segment_count = cfg->segment_count;

@@ -204,7 +204,8 @@ static void test_merged_segments(void **state)
 }
 
 /* --start-at: two drivers launched a second apart (through libcurl,
- * --transport, recorded: the other cases take the default) both wait for
+ * --transport, and polling near each slot, --spin-us: both recorded; the
+ * other cases take the defaults) both wait for
  * the one instant, so neither measures before it, and the run records it; an
  * instant already past is said in one line and the run goes on. Checked
  * by order (no window before the instant), never by how close the two
@@ -219,7 +220,7 @@ static void test_start_at(void **state)
         len += (size_t)snprintf(cmd + len, sizeof cmd - len,
                                 "%s'%s' run single --workflow '%s/workflows/single.json' "
                                 "--rate " RATE " --duration 1 --segment %d/2 --start-at %.0f "
-                                "--transport libcurl --results-dir '%s/at_%d' --no-thresholds "
+                                "--transport libcurl --spin-us 200 --results-dir '%s/at_%d' --no-thresholds "
                                 "> '%s/at_%d.log' 2>&1 & ",
                                 i ? "sleep 1; " : "", bin, fg_data_dir(), i, t, dir, i, dir, i);
     snprintf(cmd + len, sizeof cmd - len, "wait)");
@@ -238,6 +239,7 @@ static void test_start_at(void **state)
         const cJSON *transport = cJSON_GetObjectItemCaseSensitive(cfg, "transport");
         assert_true(cJSON_IsString(transport));
         assert_string_equal(transport->valuestring, "libcurl");
+        assert_true(num(cfg, NULL, "spin_us") == 200);
         double start = num(cell_of(r), "window", "start_unix_ms");
         if (start < t * 1000.0) fail_msg("driver %d measured from %.0f, before the instant %.0f", i, start, t * 1000.0);
         cJSON_Delete(r);

@@ -234,6 +234,12 @@ static void test_arrival_network_scenarios(void **state)
     write_file("arr.json", "{\"arrival\": \"uniform\"}", cfg, sizeof cfg);
     expect_refused("arr.json: arrival: expected \"constant\" or \"poisson\"",
                    (const char *const[]){"--config", cfg, NULL});
+    expect_refused("--spin-us paces an open loop only", (const char *const[]){"--spin-us", "50", NULL});
+    expect_refused("--spin-us: expected a number from 0 to 10000",
+                   (const char *const[]){"--rate", "2", "--duration", "2", "--spin-us", "2e4", NULL});
+    write_file("spin.json", "{\"spin_us\": 50}", cfg, sizeof cfg);
+    expect_refused("spin_us 50 (--spin-us) paces an open loop only",
+                   (const char *const[]){"--config", cfg, NULL});
     expect_refused("--transport: unknown transport 'h2' (known: auto, libcurl)",
                    (const char *const[]){"--transport", "h2", NULL});
     write_file("tr.json", "{\"transport\": \"curl\"}", cfg, sizeof cfg);

@@ -19,6 +19,7 @@
 #define FG_MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in JSON numbers */
 #define FG_MAX_BANDWIDTH_MBIT 1e7
 #define FG_MAX_LATENCY_MS 60000.0
+#define FG_MAX_SPIN_US 10000.0        /* --spin-us: awake at most 10 ms before a slot */
 /* Raw end-to-end latencies a results entry keeps per cell: a uniform
  * sample (reservoir.h) of this many at most, beside the count recorded
  * ("latency_samples_total"). 10 000 resolve a median to about 1 % and

@@ -42,6 +42,8 @@ typedef struct fg_experiment {
                                     * instead of being dropped */
     int segment_index, segment_count;   /* open loop: send only this segment of the
                                          * schedule (arrival.h); count 0: no segment */
+    double spin_us;            /* open loop: stay awake (poll, no sleep) when the next
+                                * slot is due within this many µs; 0: always sleep */
     double start_at_unix_ms;   /* > 0: wait until this wall-clock instant before the
                                 * experiment starts (N drivers started together) */
     char scheduler[32];

@@ -49,6 +49,7 @@ typedef struct fg_run_config {
     uint64_t seed;         /* Poisson's seed, FG_ARRIVAL_DEFAULT_SEED unless set */
     int segment_index, segment_count;   /* --segment i/N: this driver's share of the open
                                          * loop's schedule (arrival.h); count 0: none */
+    double spin_us;        /* open loop: no sleep when a slot is due within this (µs); 0: sleep */
     double start_at_unix_s;   /* --start-at T: the first cell starts at unix time T; 0: now */
     double bandwidth_mbit; /* >= 0: every embedded node's egress cap (0: none); -1 = the nodes file's */
     double latency_ms;     /* >= 0: every embedded node's added latency; -1 = the nodes file's */
