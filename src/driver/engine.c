@@ -610,6 +610,8 @@ static void transfer_from_curl(const invocation *inv, CURLcode rc, transfer *t)
         t->sys_errno = inv->socket_errno ? inv->socket_errno : (int)os_errno;
     } else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
         t->kind = TR_NO_CONNECT;
+    } else if (rc == CURLE_WEIRD_SERVER_REPLY) {
+        t->kind = TR_BAD_REPLY;   /* not HTTP: malformed, as the own transport says */
     } else {
         t->kind = TR_BROKEN;
     }
@@ -631,7 +633,10 @@ static void transfer_from_h1(const fg_h1_req *r, transfer *t)
     switch (r->outcome) {
     case FG_H1_NO_CONNECT: snprintf(t->what, sizeof t->what, "could not connect: %s", why); break;
     case FG_H1_BAD_REPLY: snprintf(t->what, sizeof t->what, "not an HTTP response: %s", why); break;
-    case FG_H1_CLIENT: snprintf(t->what, sizeof t->what, "no connection could be opened"); break;
+    case FG_H1_CLIENT:
+        snprintf(t->what, sizeof t->what, "%s", r->sys_errno == ENOMEM ? "out of memory"
+                                                : "no connection could be opened or watched");
+        break;
     default: snprintf(t->what, sizeof t->what, "%s", *why ? why : "the connection failed");
     }
 }
@@ -1002,22 +1007,21 @@ static int run_loop(engine *e, fg_err *err)
         if (handled) continue;   /* new work may be ready: send it first */
 
         now = fg_now_mono_ms();
-        double until = now + POLL_MAX_MS;
+        double until = now + POLL_MAX_MS, slot_due = INFINITY;
         if (!e->measuring) until = fmin(until, e->t0 + e->warm_cap_ms);
         if (e->open && !e->finishing && !(e->measuring && e->measured_due >= e->target)) {
             int cap;
             double due = fg_arrival_peek(e->measuring ? &e->arr : &e->warm_arr, &cap);
             /* A slot queued at the cap waits for a completion, not for its time. */
             if (!(e->x->queue_at_cap && e->live_instances >= (cap > 0 ? cap : e->max_inflight)))
-                until = fmin(until, due);
+                slot_due = due;
         }
-        until = fmin(fmin(until, next_due), fg_h1_next_deadline(&e->h1));
         /* --spin-us: a slot due this soon is not left to a wake-up, which
          * on a machine whose cores the server keeps busy can come
          * milliseconds late; the loop polls instead (a core's worth of
          * CPU at high rates: a choice, not the default). */
-        if (e->open && e->x->spin_us > 0 && until - fg_now_mono_ms() < e->x->spin_us / 1000.0)
-            until = 0;
+        if (slot_due - now < e->x->spin_us / 1000.0) until = 0;
+        until = fmin(fmin(fmin(until, slot_due), next_due), fg_h1_next_deadline(&e->h1));
         fg_evloop_wait(&e->loop, until);
     }
     /* What never went out: open loop, the slots that never came due;
@@ -1237,13 +1241,22 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
      * experiment refused if even the load's connections do not fit). */
     long cache = fd_budget(&e, n_slots, err);
     if (cache < 0) goto out;
+    /* The cache is shared by the transports: halved between them when
+     * some endpoints take each (the own for plain http://, libcurl for
+     * the rest), whole for the one that takes them all. */
+    int n_own = 0;
+    for (int i = 0; i < n_slots && i < FG_MAX_ENDPOINTS && x->transport != FG_TRANSPORT_LIBCURL; i++)
+        n_own += fg_h1_eligible(c->mode == FG_CLUSTER_NODES ? c->nodes[i].url : c->function_urls[i],
+                                fg_cluster_endpoint(c, i));
+    long own_cache = n_own == 0 ? 0 : n_own == n_slots ? cache : cache / 2;
+    long curl_cache = n_own == n_slots ? cache : cache - own_cache;
     curl_multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, cache);
+    curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, curl_cache);
     if (fg_evloop_init(&e.loop, e.multi) != 0) {
         fg_err_set(err, "epoll: %s", strerror(errno));
         goto out;
     }
-    fg_h1_init(&e.h1, &e.loop, cache);
+    fg_h1_init(&e.h1, &e.loop, own_cache);
     snprintf(e.rid_prefix, sizeof e.rid_prefix, "%s-%d-", x->id, x->repeat);
     e.rid_prefix_len = strlen(e.rid_prefix);
     e.h1_allowed = x->transport != FG_TRANSPORT_LIBCURL;

@@ -50,10 +50,13 @@
  * epoll_ctl when its body goes out in one send. */
 #define WAIT_INPUT (EPOLLIN | EPOLLRDHUP)
 
+#define MAX_ADDRS 4
+
 struct fg_h1_host {
     fg_h1_host *next;
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
+    struct sockaddr_storage addr[MAX_ADDRS];   /* the name's addresses, in the resolver's order */
+    socklen_t addr_len[MAX_ADDRS];
+    int n_addrs, cur;                  /* cur: the one that last connected (or is tried next) */
     fg_h1_conn *idle;                  /* kept-alive connections, doubly linked */
 };
 
@@ -206,6 +209,12 @@ static int on_body(http_parser *p, const char *at, size_t len)
 static int on_message_complete(http_parser *p)
 {
     fg_h1_conn *c = p->data;
+    if (p->status_code / 100 == 1 && p->status_code != 101) {
+        /* An interim answer (100, 103): the parser goes on to the final one. */
+        c->in_value = 1;
+        c->retry_after_len = 0;
+        return 0;
+    }
     c->message_done = 1;
     http_parser_pause(p, 1);   /* the answer is whole: bytes after it are not its */
     return 0;
@@ -224,7 +233,11 @@ static double retry_after_ms(const fg_h1_conn *c)
 {
     if (c->parser.status_code != 429 && c->parser.status_code != 503) return -1;
     if (!c->retry_after_len) return -1;
-    const char *v = c->retry_after;
+    char v[sizeof c->retry_after];
+    size_t n = c->retry_after_len;
+    while (n > 0 && (c->retry_after[n - 1] == ' ' || c->retry_after[n - 1] == '\t')) n--;
+    memcpy(v, c->retry_after, n);
+    v[n] = 0;
     char *end;
     long long s = strtoll(v, &end, 10);
     if (end != v && *end == 0) return s > 0 ? (double)s * 1000.0 : 0;
@@ -261,7 +274,7 @@ static void finish(fg_h1_conn *c, fg_h1_outcome outcome, int sys_errno, const ch
     r->outcome = outcome;
     r->sys_errno = sys_errno;
     r->why = why;
-    r->partial = c->got > 0;
+    r->partial = c->parser.status_code != 0;   /* as libcurl: a status line came */
     r->status = c->parser.status_code ? (int)c->parser.status_code : 0;
     r->retry_after_ms = outcome == FG_H1_COMPLETE ? retry_after_ms(c) : -1;
     r->conn = NULL;
@@ -351,46 +364,66 @@ static size_t length_field(char *out, size_t len)
     return at + 4;
 }
 
+/* The request ends before any connection carried it. */
+static void fail_unsent(fg_h1 *h, fg_h1_req *r, fg_h1_outcome outcome, int sys_errno)
+{
+    r->outcome = outcome;
+    r->sys_errno = sys_errno;
+    list_unlink(h, r);
+    done_append(h, r);
+}
+
+/* connect() failed: the name's next address, if it has one not tried yet
+ * for this request (localhost: ::1, then 127.0.0.1, as libcurl tries
+ * them), else the request ends. */
+static void connect_failed(fg_h1_conn *c, int err)
+{
+    fg_h1_req *r = c->req;
+    fg_h1_host *host = c->host;
+    fg_h1 *h = c->client;
+    if (r->addr_tries + 1 >= host->n_addrs) {
+        finish(c, FG_H1_NO_CONNECT, err, NULL);
+        return;
+    }
+    host->cur = (host->cur + 1) % host->n_addrs;
+    r->addr_tries++;
+    r->conn = NULL;
+    conn_close(c);
+    start(h, r);
+}
+
 static void start(fg_h1 *h, fg_h1_req *r)
 {
     fg_h1_host *host = r->target->host;
-    fg_h1_conn *c = host->idle;
+    /* A resend takes a new connection: an idle one may be as dead as the
+     * one that failed (a server closing its idle connections at once). */
+    fg_h1_conn *c = r->resent ? NULL : host->idle;
+    int connect_err = 0;
     if (c) {
         idle_unlink(c);
     } else {
         c = calloc(1, sizeof *c);
         if (!c) {
-            r->outcome = FG_H1_CLIENT;
-            r->sys_errno = ENOMEM;
-            list_unlink(h, r);
-            done_append(h, r);
+            fail_unsent(h, r, FG_H1_CLIENT, ENOMEM);
             return;
         }
         c->client = h;
         c->host = host;
-        c->fd = socket(host->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        c->handler.on_ready = on_ready;
+        const struct sockaddr_storage *addr = &host->addr[host->cur];
+        c->fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (c->fd < 0) {
-            r->outcome = FG_H1_CLIENT;
-            r->sys_errno = errno ? errno : EMFILE;
+            int en = errno ? errno : EMFILE;
             free(c);
-            list_unlink(h, r);
-            done_append(h, r);
+            fail_unsent(h, r, FG_H1_CLIENT, en);
             return;
         }
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-        c->handler.on_ready = on_ready;
-        if (connect(c->fd, (struct sockaddr *)&host->addr, host->addr_len) != 0) {
-            if (errno != EINPROGRESS) {
-                r->outcome = FG_H1_NO_CONNECT;
-                r->sys_errno = errno;
-                conn_close(c);
-                list_unlink(h, r);
-                done_append(h, r);
-                return;
-            }
-            c->connecting = 1;
+        if (connect(c->fd, (const struct sockaddr *)addr, host->addr_len[host->cur]) != 0) {
+            if (errno == EINPROGRESS) c->connecting = 1;
+            else connect_err = errno;
         }
     }
     c->req = r;
@@ -403,6 +436,10 @@ static void start(fg_h1 *h, fg_h1_req *r)
     c->length_len = length_field(c->length, r->body_len);
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
+    if (connect_err) {
+        connect_failed(c, connect_err);
+        return;
+    }
     if (c->connecting) {
         if (watch(c, WAIT_INPUT | EPOLLOUT) != 0) finish(c, FG_H1_CLIENT, errno, NULL);
         return;
@@ -419,6 +456,7 @@ void fg_h1_send(fg_h1 *h, const fg_h1_target *t, fg_h1_req *r, const char *body,
     r->resp = resp;
     r->deadline = fg_now_mono_ms() + timeout_ms;
     r->resent = 0;
+    r->addr_tries = 0;
     r->outcome = FG_H1_COMPLETE;
     r->status = r->partial = r->sys_errno = 0;
     r->retry_after_ms = -1;
@@ -491,7 +529,7 @@ static void on_ready(fg_evloop_handler *handler, uint32_t events)
         socklen_t len = sizeof err;
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
         if (err) {
-            finish(c, FG_H1_NO_CONNECT, err, NULL);
+            connect_failed(c, err);
             return;
         }
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
@@ -514,47 +552,81 @@ void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle)
 
 static fg_h1_host *host_for(fg_h1 *h, const char *name, const char *port)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
-    if (getaddrinfo(name, port, &hints, &ai) != 0 || !ai) return NULL;
-    fg_h1_host *host = h->hosts;
-    while (host && !(host->addr_len == ai->ai_addrlen && !memcmp(&host->addr, ai->ai_addr, ai->ai_addrlen)))
-        host = host->next;
-    if (!host && ai->ai_addrlen <= sizeof host->addr && (host = calloc(1, sizeof *host))) {
-        memcpy(&host->addr, ai->ai_addr, ai->ai_addrlen);
-        host->addr_len = ai->ai_addrlen;
-        host->next = h->hosts;
-        h->hosts = host;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list = NULL;
+    if (getaddrinfo(name, port, &hints, &list) != 0 || !list) return NULL;
+    fg_h1_host found = {0};
+    for (const struct addrinfo *ai = list; ai && found.n_addrs < MAX_ADDRS; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof found.addr[0]) continue;
+        memcpy(&found.addr[found.n_addrs], ai->ai_addr, ai->ai_addrlen);
+        found.addr_len[found.n_addrs++] = ai->ai_addrlen;
     }
-    freeaddrinfo(ai);
+    freeaddrinfo(list);
+    if (!found.n_addrs) return NULL;
+    /* One host per address list: URLs naming it alike share its connections. */
+    fg_h1_host *host = h->hosts;
+    while (host && !(host->n_addrs == found.n_addrs &&
+                     !memcmp(host->addr, found.addr, sizeof found.addr) &&
+                     !memcmp(host->addr_len, found.addr_len, sizeof found.addr_len)))
+        host = host->next;
+    if (host || !(host = malloc(sizeof *host))) return host;
+    *host = found;
+    host->next = h->hosts;
+    h->hosts = host;
     return host;
 }
 
-/* The head every request to this URL starts with, up to the length. */
+/* "Name:" or "Name;" opens the header hd? */
+static int header_is(const char *hd, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncasecmp(hd, name, n) && (hd[n] == ':' || hd[n] == ';');
+}
+
+/* The head every request to this URL starts with, up to the length. The
+ * endpoint's headers follow libcurl's conventions, as they do on its
+ * path: "Name;" sends the header empty, "Name:" with nothing after it
+ * removes it (the default Content-Type included), and a Host given there
+ * replaces the URL's. */
 static char *build_head(const char *path, const char *host_header, const fg_endpoint_opts *o,
                         size_t *len)
 {
-    int own_type = 0;
+    int own_type = 0, own_host = 0;
     size_t need = strlen(path) + strlen(host_header) + 128;
     const char *hd = o ? o->headers : "";
     for (int i = 0; o && i < o->n_headers; i++, hd += strlen(hd) + 1) {
-        if (!strncasecmp(hd, "Content-Type", 12) && (hd[12] == ':' || hd[12] == ';')) own_type = 1;
-        need += strlen(hd) + 2;
+        own_type |= header_is(hd, "Content-Type");
+        own_host |= header_is(hd, "Host");
+        need += strlen(hd) + 3;
     }
     char *head = malloc(need);
     if (!head) return NULL;
-    size_t n = (size_t)snprintf(head, need, "POST %s HTTP/1.1\r\nHost: %s\r\n%s", path, host_header,
-                                own_type ? "" : "Content-Type: application/json\r\n");
+    size_t n = (size_t)snprintf(head, need, "POST %s HTTP/1.1\r\n", path);
+    if (!own_host) n += (size_t)snprintf(head + n, need - n, "Host: %s\r\n", host_header);
+    if (!own_type) n += (size_t)snprintf(head + n, need - n, "Content-Type: application/json\r\n");
     hd = o ? o->headers : "";
-    for (int i = 0; o && i < o->n_headers; i++, hd += strlen(hd) + 1)
-        n += (size_t)snprintf(head + n, need - n, "%s\r\n", hd);
+    for (int i = 0; o && i < o->n_headers; i++, hd += strlen(hd) + 1) {
+        const char *colon = strchr(hd, ':');
+        size_t hl = strlen(hd);
+        if (!colon && hl > 1 && hd[hl - 1] == ';')
+            n += (size_t)snprintf(head + n, need - n, "%.*s:\r\n", (int)(hl - 1), hd);
+        else if (colon && !colon[1 + strspn(colon + 1, " \t")])
+            continue;   /* removed */
+        else
+            n += (size_t)snprintf(head + n, need - n, "%s\r\n", hd);
+    }
     n += (size_t)snprintf(head + n, need - n, "Content-Length: ");
     *len = n;
     return head;
 }
 
+int fg_h1_eligible(const char *url, const fg_endpoint_opts *o)
+{
+    return !strncasecmp(url, "http://", 7) && !(o && (o->proxy[0] || o->aws_sigv4[0]));
+}
+
 fg_h1_target *fg_h1_target_new(fg_h1 *h, const char *url, const fg_endpoint_opts *o)
 {
-    if (o && (o->proxy[0] || o->aws_sigv4[0])) return NULL;
+    if (!fg_h1_eligible(url, o)) return NULL;
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
     fg_h1_target *t = NULL;

@@ -39,6 +39,7 @@ typedef struct fg_h1_req {
     double deadline;                 /* monotonic ms */
     int list;                        /* 0 none, 1 in flight, 2 done */
     int resent;                      /* sent again on a fresh connection once */
+    int addr_tries;                  /* the host's other addresses tried */
     /* The result, once done. */
     fg_h1_outcome outcome;
     int status;                      /* 0: no status line arrived */
@@ -58,6 +59,8 @@ typedef struct fg_h1 {
 } fg_h1;
 
 void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle);
+/* Can this transport carry url (plain http://, no proxy, no signing)? */
+int fg_h1_eligible(const char *url, const fg_endpoint_opts *o);
 /* The target for url, or NULL when libcurl must carry it (not http://, a
  * proxy or signing configured, a host that does not resolve: libcurl then
  * says why in its own words). The client owns it. */

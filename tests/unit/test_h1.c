@@ -179,11 +179,21 @@ static fg_h1_req *exchange(client *c, const fg_h1_target *t, const char *body, s
 
 static const char OK_REPLY[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
-static void opts_with_header(fg_endpoint_opts *o, const char *header)
+/* The endpoint's headers, "Name: value\0" each, from a NULL-ended list. */
+static void opts_with_headers(fg_endpoint_opts *o, const char *const *headers)
 {
     memset(o, 0, sizeof *o);
-    memcpy(o->headers, header, strlen(header) + 1);
-    o->n_headers = 1;
+    size_t at = 0;
+    for (; headers[o->n_headers]; o->n_headers++) {
+        size_t n = strlen(headers[o->n_headers]) + 1;
+        memcpy(o->headers + at, headers[o->n_headers], n);
+        at += n;
+    }
+}
+
+static void opts_with_header(fg_endpoint_opts *o, const char *header)
+{
+    opts_with_headers(o, (const char *const[]){header, NULL});
 }
 
 /* ---- the cases ------------------------------------------------------------ */
@@ -220,19 +230,68 @@ static void test_request_bytes_and_keepalive(void **state)
     server_stop();
 }
 
-static void test_endpoint_content_type_wins(void **state)
+/* One request with the endpoint's headers; srv.last keeps what was sent. */
+static void request_with_headers(const char *const *headers)
 {
-    (void)state;
     script sc = {{OK_REPLY}, {1}};
     server_start(&sc);
     client c;
     client_open(&c);
     fg_endpoint_opts o;
-    opts_with_header(&o, "Content-Type: application/vnd.x+json");
-    fg_h1_req *r = exchange(&c, target(&c, "/", &o), "{}", 0, 5000);
-    assert_int_equal(r->outcome, FG_H1_COMPLETE);
+    opts_with_headers(&o, headers);
+    assert_int_equal(exchange(&c, target(&c, "/", &o), "{}", 0, 5000)->outcome, FG_H1_COMPLETE);
+    client_close(&c);
+    server_stop();
+}
+
+static void test_endpoint_content_type_wins(void **state)
+{
+    (void)state;
+    request_with_headers((const char *const[]){"Content-Type: application/vnd.x+json", NULL});
     assert_null(strstr(srv.last, "application/json"));
     assert_non_null(strstr(srv.last, "\r\nContent-Type: application/vnd.x+json\r\n"));
+}
+
+/* libcurl's conventions for the endpoint's headers hold on this path too:
+ * "Name;" is sent empty, "Name:" removes a header (the default
+ * Content-Type here), and the endpoint's Host replaces the URL's. */
+static void test_header_conventions(void **state)
+{
+    (void)state;
+    request_with_headers((const char *const[]){"X-Empty;", "Content-Type:",
+                                               "Host: api.example.test", "X-Kept: 1", NULL});
+    assert_non_null(strstr(srv.last, "\r\nX-Empty:\r\n"));
+    assert_null(strstr(srv.last, "Content-Type"));
+    assert_non_null(strstr(srv.last, "\r\nHost: api.example.test\r\n"));
+    assert_null(strstr(srv.last, "Host: 127.0.0.1"));
+    assert_non_null(strstr(srv.last, "\r\nX-Kept: 1\r\n"));
+}
+
+/* An interim 100 is not the answer; a Retry-After with trailing blanks
+ * still reads; a URL naming localhost reaches a server listening on
+ * 127.0.0.1 only (where the resolver gives ::1 first, as many do, the
+ * fallback to the next address is what makes it pass; where it gives
+ * 127.0.0.1 alone, the name is resolved once and used). */
+static void test_interim_blanks_and_addresses(void **state)
+{
+    (void)state;
+    script sc = {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                  "HTTP/1.1 429 Slow Down\r\nRetry-After: 3 \r\nContent-Length: 0\r\n\r\n"},
+                 {0}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    char url[128];
+    snprintf(url, sizeof url, "http://localhost:%d/", srv.port);
+    fg_h1_target *t = fg_h1_target_new(&c.h1, url, NULL);
+    assert_non_null(t);
+    fg_h1_req *r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->outcome, FG_H1_COMPLETE);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(c.resp.data, "ok");
+    r = exchange(&c, t, "{}", 0, 5000);
+    assert_int_equal(r->status, 429);
+    assert_true(fabs(r->retry_after_ms - 3000) < 1e-9);
     client_close(&c);
     server_stop();
 }
@@ -399,6 +458,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_bytes_and_keepalive),
         cmocka_unit_test(test_endpoint_content_type_wins),
+        cmocka_unit_test(test_header_conventions),
+        cmocka_unit_test(test_interim_blanks_and_addresses),
         cmocka_unit_test(test_dead_keepalive_is_resent),
         cmocka_unit_test(test_chunked_and_until_close),
         cmocka_unit_test(test_garbage_truncation_overflow),
