@@ -21,7 +21,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev libhttp-parser-dev
+  libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev libhttp-parser-dev libyajl-dev
   libpng-dev zlib1g-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
   libcairo2-dev fonts-dejavu-core gnuplot-nox curl time jq wrk
   docker.io docker-compose mmdebstrap libyaml-dev
@@ -77,7 +77,7 @@ cmd_test() {
   # The measuring tree is Release, as images and users build it (and it
   # must build under -Werror there); the tests' tree keeps symbols.
   build build-asan -DFLOWGATE_ASAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  build build-fuzz -DFLOWGATE_FUZZ=ON -DCMAKE_C_COMPILER=clang -- fuzz_request
+  build build-fuzz -DFLOWGATE_FUZZ=ON -DCMAKE_C_COMPILER=clang -- fuzz_request fuzz_answer
   # CI runs the scale categories with a third of their requests (never
   # fewer than their concurrency); everything else runs at full size.
   local scale=${FLOWGATE_REQUEST_SCALE:-1}

@@ -18,24 +18,22 @@
 
 const char *const fg_attr_part_names[FG_ATTR_PARTS] = {"exec", "transfer", "queue", "driver"};
 
-static double reported_ms(const cJSON *response, const char *key)
+static double reported_ms(double v)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(response, key);
-    return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0 ? v->valuedouble
-                                                                             : 0.0;
+    return isfinite(v) && v > 0 ? v : 0.0;
 }
 
 void fg_attr_record(fg_attr_request *r, int step, double queued, double sent, double received,
-                    const cJSON *response)
+                    const fg_server_report *report)
 {
     if (step < 0 || step >= FG_WF_MAX_STEPS) return;
     fg_attr_span *s = &r->step[step];
     s->queued = queued;
     s->sent = sent;
     s->received = received;
-    s->exec_ms = reported_ms(response, "exec_ms");
-    s->queue_ms = reported_ms(response, "queue_ms");
-    s->transfer_ms = reported_ms(response, "transfer_ms");
+    s->exec_ms = report ? reported_ms(report->exec_ms) : 0.0;
+    s->queue_ms = report ? reported_ms(report->queue_ms) : 0.0;
+    s->transfer_ms = report ? reported_ms(report->transfer_ms) : 0.0;
     s->done = 1;
 }
 

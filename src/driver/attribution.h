@@ -7,6 +7,7 @@
 #define FLOWGATE_ATTRIBUTION_H
 #include <cjson/cJSON.h>
 #include "flowgate/workflow.h"
+#include "server_report.h"
 
 typedef enum fg_attr_part {
     FG_ATTR_EXEC,       /* the function's own work (server exec_ms) */
@@ -32,9 +33,10 @@ typedef struct fg_attr_span {
 /* One request: the answered span of each step of the workflow. */
 typedef struct fg_attr_request { fg_attr_span step[FG_WF_MAX_STEPS]; } fg_attr_request;
 
-/* Step `step` answered successfully with response (may be NULL). */
+/* Step `step` answered successfully; report: what its server said (may
+ * be NULL). */
 void fg_attr_record(fg_attr_request *r, int step, double queued, double sent, double received,
-                    const cJSON *response);
+                    const fg_server_report *report);
 
 /* The request's critical path from intended (its intended send) to end
  * (its last answer handled): the function that finished last, then the

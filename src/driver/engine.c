@@ -56,7 +56,9 @@
  * before the upload broke off (a 413 while sending) is "http" with that
  * code; only a transport failure with no answer at all is "connect".
  * Success is the endpoint's rule ("status":"success" by default, or any
- * 2xx).
+ * 2xx). A 2xx reply is read by events (answer.c): the outputs the workflow
+ * reads and the server's accounting numbers are taken, nothing else is
+ * built; an error reply, rare, is parsed whole for its message.
  *
  * Throttling: a 429 or 503 with Retry-After is not a failure yet. The
  * invocation waits (at most FG_RETRY_AFTER_CAP_MS a time, never past the
@@ -89,6 +91,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "answer.h"
 #include "instance.h"
 #include "metrics.h"
 #include "flowgate/resources.h"
@@ -120,8 +123,9 @@ typedef struct run_instance {
     int prev_node;
     int fail_class;                     /* first failure's class, -1 none */
     cJSON *timeline;                    /* this request in the timeline, or NULL */
-    fg_attr_request attr;               /* answered spans, for the critical path */
     char request_id[160];
+    fg_attr_request attr;               /* answered spans, for the critical path (last:
+                                         * a recycled instance clears only its steps) */
 } run_instance;
 
 typedef struct invocation {
@@ -157,12 +161,16 @@ typedef struct engine {
     /* Per endpoint and step, the h1 target (NULL: libcurl), once known. */
     fg_h1_target *route[FG_MAX_ENDPOINTS][FG_WF_MAX_STEPS];
     unsigned char routed[FG_MAX_ENDPOINTS][FG_WF_MAX_STEPS];
+    fg_answer_plan answer[FG_WF_MAX_STEPS];   /* per step: the reply keys its outputs come from */
+    fg_answer_reader *reader;           /* reads every 2xx reply (answer.h) */
     struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
     int n_nodes;
     handle_pool pool[FG_MAX_ENDPOINTS];
     invocation *live_inv;
     invocation *spare;                  /* recycled (new_invocation) */
+    run_instance *spare_ri;             /* recycled (new_run_instance) */
+    int n_spare_ri;
     char rid_prefix[160];               /* request ids: "<experiment>-<repeat>-" */
     size_t rid_prefix_len;
     int n_spare;
@@ -397,7 +405,7 @@ static invocation *send_invocation(engine *e, run_instance *ri, int step, int at
     if (target) {
         inv->via_h1 = 1;
         inv->sent = inv->first_sent = fg_now_mono_ms();
-        fg_h1_send(&e->h1, target, &inv->h1, data, len, &inv->resp, timeout_ms);
+        fg_h1_send(&e->h1, target, &inv->h1, data, len, &inv->resp, inv->sent, timeout_ms);
         return track_invocation(e, inv);
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -418,19 +426,47 @@ static invocation *send_invocation(engine *e, run_instance *ri, int step, int at
     return track_invocation(e, inv);
 }
 
+/* Instances are recycled too: a run_instance is a few KiB (a span per
+ * possible step), past malloc's fast bins, and zeroing all of it per
+ * instance showed in the profile; a recycled one clears only its
+ * workflow's steps. */
+#define SPARE_INSTANCES_MAX 1024
+
+static run_instance *new_run_instance(engine *e)
+{
+    run_instance *ri = e->spare_ri;
+    if (!ri) return calloc(1, sizeof *ri);
+    e->spare_ri = ri->next;
+    e->n_spare_ri--;
+    memset(ri, 0, offsetof(run_instance, attr));
+    memset(ri->attr.step, 0, (size_t)e->wf->n_steps * sizeof ri->attr.step[0]);
+    return ri;
+}
+
+static void free_run_instance(engine *e, run_instance *ri)
+{
+    fg_instance_free(&ri->sm);
+    if (e->n_spare_ri >= SPARE_INSTANCES_MAX) {
+        free(ri);
+        return;
+    }
+    ri->next = e->spare_ri;
+    e->spare_ri = ri;
+    e->n_spare_ri++;
+}
+
 static void unlink_instance(engine *e, run_instance *ri)
 {
     if (ri->prev) ri->prev->next = ri->next;
     else e->live = ri->next;
     if (ri->next) ri->next->prev = ri->prev;
     e->live_instances--;
-    fg_instance_free(&ri->sm);
-    free(ri);
+    free_run_instance(e, ri);
 }
 
-static void finish_instance(engine *e, run_instance *ri)
+/* end: when its last answer arrived (or it was given up). */
+static void finish_instance(engine *e, run_instance *ri, double end)
 {
-    double end = fg_now_mono_ms();
     int ok = !ri->sm.failed;
     fg_fail_class cls = ri->fail_class >= 0 ? (fg_fail_class)ri->fail_class : FG_FAIL_MALFORMED;
     if (ri->kind != KIND_DRAIN)
@@ -460,13 +496,15 @@ static void finish_instance(engine *e, run_instance *ri)
     unlink_instance(e, ri);
 }
 
-/* Sends whatever became ready; ends the instance when nothing is left. */
-static void pump(engine *e, run_instance *ri)
+/* Sends whatever became ready; ends the instance when nothing is left.
+ * now: when that became so — the caller's reading of the clock (an
+ * answer's arrival, an instance's start), which is the ready steps'
+ * queue time and, if nothing is left, the instance's end. */
+static void pump(engine *e, run_instance *ri, double now)
 {
     int step;
-    double now = fg_now_mono_ms();
     while ((step = fg_instance_next_ready(&ri->sm)) >= 0) send_invocation(e, ri, step, 0, now);
-    if (fg_instance_finished(&ri->sm)) finish_instance(e, ri);
+    if (fg_instance_finished(&ri->sm)) finish_instance(e, ri, now);
 }
 
 /* "<experiment>-<repeat>-<index>": the prefix is made once, the index
@@ -483,9 +521,12 @@ static void request_id(const engine *e, run_instance *ri)
     ri->request_id[at] = 0;
 }
 
-static int start_instance(engine *e, instance_kind kind, double intended, fg_err *err)
+/* now: the clock as the caller read it just before (closed loop: also
+ * the intended time). */
+static int start_instance(engine *e, instance_kind kind, double intended, double now,
+                          fg_err *err)
 {
-    run_instance *ri = calloc(1, sizeof *ri);
+    run_instance *ri = new_run_instance(e);
     if (!ri) return fg_err_set(err, "out of memory for a workflow instance");
     if (fg_instance_init(&ri->sm, e->wf, !e->x->inline_data, err) != 0) {
         free(ri);
@@ -501,7 +542,7 @@ static int start_instance(engine *e, instance_kind kind, double intended, fg_err
         e->m.drain++;
     }
     ri->intended = intended;
-    ri->started = fg_now_mono_ms();
+    ri->started = now;
     if (kind == KIND_MEASURED && e->open) fg_pace_sent(&e->m.pace, intended, ri->started);
     ri->prev_node = -1;
     ri->fail_class = -1;
@@ -511,19 +552,18 @@ static int start_instance(engine *e, instance_kind kind, double intended, fg_err
     if (e->live) e->live->prev = ri;
     e->live = ri;
     e->live_instances++;
-    pump(e, ri);
+    pump(e, ri, now);
     return 0;
 }
 
 /* ---- warm-up ---------------------------------------------------------- */
 
 /* A warm-up reply: does it report a cold start? */
-static void warm_observe(engine *e, int step, const cJSON *resp)
+static void warm_observe(engine *e, int step, const fg_server_report *report)
 {
-    const cJSON *cold = cJSON_GetObjectItemCaseSensitive(resp, "cold_start");
-    if (!cJSON_IsBool(cold)) return;   /* this endpoint does not say */
+    if (report->cold_start < 0) return;   /* this endpoint does not say */
     e->saw_cold_field = 1;
-    if (cJSON_IsTrue(cold)) {
+    if (report->cold_start) {
         e->m.warmup_cold_starts++;
         e->streak = 0;
         e->step_streak[step] = 0;
@@ -629,6 +669,8 @@ static void transfer_from_h1(const fg_h1_req *r, transfer *t)
     t->partial = r->partial;
     t->sys_errno = r->outcome == FG_H1_CLIENT ? r->sys_errno : 0;
     t->retry_after_ms = r->retry_after_ms;
+    t->what[0] = 0;
+    if (r->outcome == FG_H1_COMPLETE) return;   /* no words needed (a printf a request, in the profile) */
     const char *why = r->why ? r->why : r->sys_errno ? strerror(r->sys_errno) : "";
     switch (r->outcome) {
     case FG_H1_NO_CONNECT: snprintf(t->what, sizeof t->what, "could not connect: %s", why); break;
@@ -683,12 +725,15 @@ static fg_fail_class classify_transport(engine *e, invocation *inv, const transf
     return FG_FAIL_CONNECT;
 }
 
+/* What the answer means; when ok, *resp holds what the workflow reads of
+ * it and *report what its server said (answer.h). */
 static fg_fail_class classify(engine *e, invocation *inv, const transfer *t, cJSON **resp,
-                              int *ok, char *msg, size_t msg_size)
+                              fg_server_report *report, int *ok, char *msg, size_t msg_size)
 {
     const char *function = e->wf->steps[inv->step].id;
     *ok = 0;
     *resp = NULL;
+    *report = (fg_server_report)FG_SERVER_REPORT_NONE;
     if (t->kind == TR_TIMEOUT) {
         snprintf(msg, msg_size, "no answer within %.0f ms", e->x->timeout_s * 1000.0);
         return FG_FAIL_TIMEOUT;
@@ -696,36 +741,44 @@ static fg_fail_class classify(engine *e, invocation *inv, const transfer *t, cJS
     if (t->kind != TR_ANSWERED) return classify_transport(e, inv, t, msg, msg_size);
     e->nodes[inv->node].up = 1;
     long code = t->code;
-    const char *text = server_message(inv, resp);
     if (code < 200 || code > 299) {
+        /* Rare: the whole error body is read, its timestamps too. */
+        const char *text = server_message(inv, resp);
         snprintf(msg, msg_size, "HTTP %ld: %.200s", code,
                  text ? text : inv->resp.data ? inv->resp.data : "(empty body)");
         return FG_FAIL_HTTP;
     }
+    /* A 2xx: only what the driver reads of it is built (answer.h). */
     const fg_endpoint_opts *o = fg_cluster_endpoint(e->c, inv->slot);
+    const char *field = fg_endpoint_success_field(o);
+    fg_answer a;
+    int read = fg_answer_read(e->reader, &e->answer[inv->step], field,
+                              fg_endpoint_success_equals(o), inv->ri->timeline != NULL,
+                              inv->resp.data ? inv->resp.data : "", inv->resp.len, &a);
+    *resp = a.tree;
+    *report = a.report;
+    if (read == -2) {
+        snprintf(msg, msg_size, "out of memory for a response");
+        return FG_FAIL_CLIENT;
+    }
     if (o->success == FG_SUCCESS_HTTP2XX) {
         /* Success by the status alone; the workflow still reads its
          * outputs from a JSON object, so a body that is none is empty. */
-        if (!cJSON_IsObject(*resp)) {
-            cJSON_Delete(*resp);
-            *resp = cJSON_CreateObject();
-        }
+        if (!*resp) *resp = cJSON_CreateObject();
         *ok = *resp != NULL;
         snprintf(msg, msg_size, "out of memory for a response");
         return FG_FAIL_CLIENT;   /* unused when ok */
     }
-    if (!cJSON_IsObject(*resp)) {
+    if (read != 0) {
         snprintf(msg, msg_size, "response is not a JSON object: %.80s",
                  inv->resp.data ? inv->resp.data : "(empty body)");
         return FG_FAIL_MALFORMED;
     }
-    const char *field = fg_endpoint_success_field(o);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(*resp, field);
-    if (cJSON_IsString(status) && !strcmp(status->valuestring, "error")) {
-        snprintf(msg, msg_size, "%s", text ? text : "status error without a message");
+    if (a.status == FG_ANSWER_STATUS_ERROR) {
+        snprintf(msg, msg_size, "%s", a.has_message ? a.message : "status error without a message");
         return FG_FAIL_FUNCTION;
     }
-    if (!fg_endpoint_reply_ok(o, code, *resp)) {
+    if (a.status != FG_ANSWER_STATUS_SUCCESS) {
         snprintf(msg, msg_size, "%s: response has no \"%.60s\":\"%.60s\"", function, field,
                  fg_endpoint_success_equals(o));
         return FG_FAIL_MALFORMED;
@@ -782,7 +835,7 @@ static double resend_throttled(engine *e, double now)
         invocation *again = send_invocation(e, ri, inv->step, inv->attempt, inv->due);
         if (again) again->first_sent = inv->first_sent;   /* latency from the first send */
         free_invocation(e, inv);
-        pump(e, ri);
+        pump(e, ri, fg_now_mono_ms());
     }
     return next_due;
 }
@@ -798,13 +851,14 @@ static void on_done(engine *e, invocation *inv, const transfer *t)
     char msg[600];
     int ok;
     cJSON *resp;
-    fg_fail_class cls = classify(e, inv, t, &resp, &ok, msg, sizeof msg);
+    fg_server_report report;
+    fg_fail_class cls = classify(e, inv, t, &resp, &report, &ok, msg, sizeof msg);
     double wait_ms = !ok && cls == FG_FAIL_HTTP && t->kind == TR_ANSWERED ? t->retry_after_ms : -1;
     if (wait_ms >= 0 && throttle(e, inv, wait_ms, received)) {
         cJSON_Delete(resp);
         return;
     }
-    if (ok && ri->kind == KIND_WARMUP) warm_observe(e, inv->step, resp);
+    if (ok && ri->kind == KIND_WARMUP) warm_observe(e, inv->step, &report);
     int lost_instance = 0;   /* a switch could not be evaluated: no retry helps */
     if (ok) {
         fg_err err = {{0}};
@@ -817,14 +871,15 @@ static void on_done(engine *e, invocation *inv, const transfer *t)
         }
     }
     if (ri->kind == KIND_MEASURED) {
-        fg_metrics_invocation(&e->m, inv->step, inv->node, ok, cls, received - inv->first_sent, resp);
+        fg_metrics_invocation(&e->m, inv->step, inv->node, ok, cls, received - inv->first_sent,
+                              &report);
         if (!ok) fg_metrics_error(&e->m, cls, function, msg);
     }
     const char *node_name = e->c->mode == FG_CLUSTER_NODES ? e->c->nodes[inv->node].name
                                                           : "functions";
     fg_timeline_span(&e->tl, ri->timeline, function, node_name, inv->queued, inv->sent,
                      received, resp, ok ? "ok" : fg_fail_class_names[cls]);
-    if (ok) fg_attr_record(&ri->attr, inv->step, inv->queued, inv->sent, received, resp);
+    if (ok) fg_attr_record(&ri->attr, inv->step, inv->queued, inv->sent, received, &report);
     cJSON_Delete(resp);
 
     if (ok) {
@@ -838,7 +893,7 @@ static void on_done(engine *e, invocation *inv, const transfer *t)
         if (ri->fail_class < 0) ri->fail_class = (int)cls;
     }
     free_invocation(e, inv);
-    pump(e, ri);
+    pump(e, ri, received);
 }
 
 static void on_curl_done(engine *e, CURL *easy, CURLcode rc)
@@ -915,8 +970,10 @@ static void progress(engine *e, int final)
 /* ---- the loop --------------------------------------------------------- */
 
 /* Closed loop: warm-up instances until warm, then the N measured ones,
- * then drain instances until the last measured one is done. */
-static int start_closed(engine *e, fg_err *err)
+ * then drain instances until the last measured one is done. now: the
+ * loop's reading of the clock, the intended start of all it starts (a
+ * later one's wait for the earlier sends is then counted, not hidden). */
+static int start_closed(engine *e, double now, fg_err *err)
 {
     int c = e->x->concurrency;
     while (e->live_instances < c) {
@@ -925,7 +982,7 @@ static int start_closed(engine *e, fg_err *err)
         else if (e->measured_started < e->target) kind = KIND_MEASURED;
         else if (e->measured_finished < e->measured_started) kind = KIND_DRAIN;
         else break;
-        if (start_instance(e, kind, fg_now_mono_ms(), err) != 0) return -1;
+        if (start_instance(e, kind, now, now, err) != 0) return -1;
     }
     return 0;
 }
@@ -953,7 +1010,8 @@ static int start_open(engine *e, double now, fg_err *err)
             fg_metrics_dropped(&e->m, kind == KIND_WARMUP);
             continue;
         }
-        if (start_instance(e, kind, due, err) != 0) return -1;
+        /* Read again for each: its lateness is measured from it. */
+        if (start_instance(e, kind, due, fg_now_mono_ms(), err) != 0) return -1;
     }
     return 0;
 }
@@ -981,7 +1039,7 @@ static int run_loop(engine *e, fg_err *err)
         }
         if (e->finishing) {
             if (e->live_instances == 0) break;
-        } else if ((e->open ? start_open(e, now, err) : start_closed(e, err)) != 0) {
+        } else if ((e->open ? start_open(e, now, err) : start_closed(e, now, err)) != 0) {
             return -1;
         }
         double next_due = e->throttled ? resend_throttled(e, now) : INFINITY;
@@ -997,7 +1055,7 @@ static int run_loop(engine *e, fg_err *err)
             on_curl_done(e, msg->easy_handle, msg->data.result);
             handled++;
         }
-        fg_h1_expire(&e->h1, fg_now_mono_ms());
+        fg_h1_expire(&e->h1, now);   /* deadlines are milliseconds: the loop's reading will do */
         fg_h1_req *answered;
         while (!fg_stop_requested() && (answered = fg_h1_next_done(&e->h1))) {
             on_h1_done(e, answered);
@@ -1045,6 +1103,12 @@ static void engine_cleanup(engine *e)
         e->spare = inv->next;
         fg_http_body_free(&inv->resp);
         free(inv);
+    }
+    fg_answer_reader_free(e->reader);
+    while (e->spare_ri) {
+        run_instance *ri = e->spare_ri;
+        e->spare_ri = ri->next;
+        free(ri);
     }
     if (e->multi) curl_multi_cleanup(e->multi);
     fg_evloop_close(&e->loop);   /* after: the cleanup's last callbacks use it */
@@ -1217,6 +1281,13 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     e.open = x->rate_rps > 0 || x->n_stages > 0;
     e.max_inflight = x->max_inflight > 0 ? x->max_inflight : DEFAULT_MAX_INFLIGHT;
     int rc = -1;
+    for (int i = 0; i < wf->n_steps; i++)
+        if (fg_answer_plan_step(&e.answer[i], wf, i, p->by_ref, err) != 0) goto out;
+    e.reader = fg_answer_reader_new();
+    if (!e.reader) {
+        fg_err_set(err, "out of memory for the reply reader");
+        goto out;
+    }
     e.sched = fg_sched_new(x->scheduler, wf, c, profile, err);
     if (!e.sched) goto out;
     if (fg_metrics_init(&e.m, wf, c, fg_mix64(x->seed ^ 0x7e5e7401ULL), err) != 0) goto out;

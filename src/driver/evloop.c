@@ -75,7 +75,7 @@ void fg_evloop_run_due(fg_evloop *l)
     int running;
     /* The action may set a new timer, already due: run it too, but not
      * forever (curl's own 0 ms timers are for the same transfers). */
-    for (int i = 0; i < 4 && l->curl_due <= fg_now_mono_ms(); i++) {
+    for (int i = 0; i < 4 && l->curl_due < INFINITY && l->curl_due <= fg_now_mono_ms(); i++) {
         l->curl_due = INFINITY;
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }

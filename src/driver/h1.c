@@ -448,13 +448,13 @@ static void start(fg_h1 *h, fg_h1_req *r)
 }
 
 void fg_h1_send(fg_h1 *h, const fg_h1_target *t, fg_h1_req *r, const char *body, size_t len,
-                fg_http_body *resp, double timeout_ms)
+                fg_http_body *resp, double now, double timeout_ms)
 {
     r->target = t;
     r->body = body;
     r->body_len = len;
     r->resp = resp;
-    r->deadline = fg_now_mono_ms() + timeout_ms;
+    r->deadline = now + timeout_ms;
     r->resent = 0;
     r->addr_tries = 0;
     r->outcome = FG_H1_COMPLETE;

@@ -66,9 +66,11 @@ int fg_h1_eligible(const char *url, const fg_endpoint_opts *o);
  * says why in its own words). The client owns it. */
 fg_h1_target *fg_h1_target_new(fg_h1 *h, const char *url, const fg_endpoint_opts *o);
 /* Sends body (len bytes, kept by the caller until done) as a POST; the
- * answer's body goes to resp. Always accepted: a failure is a completion. */
+ * answer's body goes to resp. now: the send time the caller read (monotonic
+ * ms), the deadline counts from it. Always accepted: a failure is a
+ * completion. */
 void fg_h1_send(fg_h1 *h, const fg_h1_target *t, fg_h1_req *r, const char *body, size_t len,
-                fg_http_body *resp, double timeout_ms);
+                fg_http_body *resp, double now, double timeout_ms);
 /* The next finished request, or NULL. */
 fg_h1_req *fg_h1_next_done(fg_h1 *h);
 /* The earliest deadline in flight (monotonic ms), INFINITY: none. */

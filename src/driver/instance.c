@@ -28,6 +28,9 @@ int fg_instance_check_workflow(const fg_workflow *wf, fg_err *err)
     if (wf->n_steps > FG_WF_MAX_STEPS)
         return fg_err_set(err, "%s: %d steps, more than %d", wf->path ? wf->path : wf->name,
                           wf->n_steps, FG_WF_MAX_STEPS);
+    if (wf->n_edges > FG_WF_MAX_EDGES)
+        return fg_err_set(err, "%s: %d edges, more than %d", wf->path ? wf->path : wf->name,
+                          wf->n_edges, FG_WF_MAX_EDGES);
     for (int i = 0; i < wf->n_steps; i++) {
         const fg_wf_step *n = &wf->steps[i];
         if (n->n_in > FG_WF_MAX_FANIN)
@@ -58,9 +61,7 @@ int fg_instance_init(fg_instance *in, const fg_workflow *wf, int by_ref, fg_err 
     if (fg_instance_check_workflow(wf, err) != 0) return -1;
     in->wf = wf;
     in->by_ref = by_ref;
-    in->branch = malloc(wf->n_edges > 0 ? (size_t)wf->n_edges : 1);
-    if (!in->branch) return fg_err_set(err, "out of memory");
-    memset(in->branch, -1, wf->n_edges > 0 ? (size_t)wf->n_edges : 1);
+    memset(in->branch, -1, sizeof in->branch);
     for (int i = 0; i < wf->n_steps; i++)
         in->step_state[i] = has_incoming(wf, i) ? FG_STEP_IDLE : FG_STEP_READY;
     return 0;
@@ -70,7 +71,6 @@ void fg_instance_free(fg_instance *in)
 {
     if (!in || !in->wf) return;
     for (int i = 0; i < in->wf->n_steps; i++) cJSON_Delete(in->outputs[i]);
-    free(in->branch);
     memset(in, 0, sizeof *in);
 }
 

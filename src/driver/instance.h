@@ -15,7 +15,7 @@ typedef struct fg_instance {
     int by_ref;                            /* blob outputs travel as references */
     unsigned char step_state[FG_WF_MAX_STEPS];
     cJSON *outputs[FG_WF_MAX_STEPS];       /* per step: {output name: value} */
-    signed char *branch;                   /* per edge: -1 not evaluated, 1 then, 0 else */
+    signed char branch[FG_WF_MAX_EDGES];   /* per edge: -1 not evaluated, 1 then, 0 else */
     int n_running;
     int failed;
 } fg_instance;

@@ -80,14 +80,13 @@ void fg_metrics_free(fg_metrics *m)
     memset(m, 0, sizeof *m);
 }
 
-static void record_number(fg_hist *h, const cJSON *response, const char *field)
+static void record_number(fg_hist *h, double v)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(response, field);
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0) fg_hist_record(h, v->valuedouble);
+    if (v >= 0) fg_hist_record(h, v);   /* NAN (not reported) is not >= 0 */
 }
 
 void fg_metrics_invocation(fg_metrics *m, int step, int node, int ok, fg_fail_class cls,
-                           double latency_ms, const cJSON *response)
+                           double latency_ms, const fg_server_report *report)
 {
     if (step < 0 || step >= m->wf->n_steps) return;
     fg_fn_metrics *f = &m->fn[step];
@@ -98,19 +97,17 @@ void fg_metrics_invocation(fg_metrics *m, int step, int node, int ok, fg_fail_cl
         return;
     }
     fg_hist_record(f->latency, latency_ms);
-    if (!response) return;
-    record_number(f->exec, response, "exec_ms");
-    record_number(f->queue, response, "queue_ms");
-    record_number(f->transfer, response, "transfer_ms");
-    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(response, "transfer_bytes");
-    if (cJSON_IsNumber(bytes)) {
-        f->transfer_bytes += bytes->valuedouble;
+    if (!report) return;
+    record_number(f->exec, report->exec_ms);
+    record_number(f->queue, report->queue_ms);
+    record_number(f->transfer, report->transfer_ms);
+    if (!isnan(report->transfer_bytes)) {
+        f->transfer_bytes += report->transfer_bytes;
         f->saw_transfer_bytes = 1;
     }
     /* A server that never says is not a server without cold starts. */
-    const cJSON *cold = cJSON_GetObjectItemCaseSensitive(response, "cold_start");
-    if (cJSON_IsBool(cold)) {
-        f->cold_starts += cJSON_IsTrue(cold);
+    if (report->cold_start >= 0) {
+        f->cold_starts += report->cold_start;
         f->saw_cold_start = 1;
     }
 }

@@ -12,6 +12,7 @@
 #include "flowgate/workflow.h"
 #include "attribution.h"
 #include "pace.h"
+#include "server_report.h"
 
 
 /* Where every request of a phase ended (README "Results"): each one sent is
@@ -63,9 +64,10 @@ int  fg_metrics_init(fg_metrics *m, const fg_workflow *wf, const fg_cluster *c,
                      uint64_t sample_seed, fg_err *err);
 void fg_metrics_free(fg_metrics *m);
 
-/* One answered (or failed) measured invocation. response may be NULL. */
+/* One answered (or failed) measured invocation; report: what its server
+ * said (read when ok; may be NULL). */
 void fg_metrics_invocation(fg_metrics *m, int step, int node, int ok, fg_fail_class cls,
-                           double latency_ms, const cJSON *response);
+                           double latency_ms, const fg_server_report *report);
 /* One measured invocation answered 429/503 with Retry-After and resent. */
 void fg_metrics_retry(fg_metrics *m, int step);
 void fg_metrics_error(fg_metrics *m, fg_fail_class cls, const char *function, const char *msg);

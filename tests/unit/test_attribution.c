@@ -18,21 +18,15 @@
 
 #include "driver/attribution.h"
 
-static cJSON *reply(double exec, double queue, double transfer)
-{
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddNumberToObject(r, "exec_ms", exec);
-    if (queue >= 0) cJSON_AddNumberToObject(r, "queue_ms", queue);
-    if (transfer >= 0) cJSON_AddNumberToObject(r, "transfer_ms", transfer);
-    return r;
-}
-
+/* A server's report; queue or transfer < 0: not reported. */
 static void span(fg_attr_request *r, int fn, double queued, double sent, double received,
                  double exec, double queue, double transfer)
 {
-    cJSON *resp = reply(exec, queue, transfer);
-    fg_attr_record(r, fn, queued, sent, received, resp);
-    cJSON_Delete(resp);
+    fg_server_report rep = FG_SERVER_REPORT_NONE;
+    rep.exec_ms = exec;
+    if (queue >= 0) rep.queue_ms = queue;
+    if (transfer >= 0) rep.transfer_ms = transfer;
+    fg_attr_record(r, fn, queued, sent, received, &rep);
 }
 
 static double total(const double p[FG_ATTR_PARTS])

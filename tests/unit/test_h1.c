@@ -163,7 +163,7 @@ static fg_h1_req *exchange(client *c, const fg_h1_target *t, const char *body, s
 {
     fg_http_body_free(&c->resp);
     c->resp.limit = limit;
-    fg_h1_send(&c->h1, t, &c->req, body, strlen(body), &c->resp, timeout_ms);
+    fg_h1_send(&c->h1, t, &c->req, body, strlen(body), &c->resp, fg_now_mono_ms(), timeout_ms);
     double give_up = fg_now_mono_ms() + 10000;
     fg_h1_req *done;
     while (!(done = fg_h1_next_done(&c->h1))) {
@@ -405,7 +405,7 @@ static void test_timeout_and_cancel(void **state)
     assert_int_equal(r->outcome, FG_H1_TIMEOUT);
     assert_true(fg_now_mono_ms() - t0 >= 200);
     /* A request cancelled in flight is forgotten: nothing is done later. */
-    fg_h1_send(&c.h1, t, &c.req, "{}", 2, &c.resp, 5000);
+    fg_h1_send(&c.h1, t, &c.req, "{}", 2, &c.resp, fg_now_mono_ms(), 5000);
     fg_h1_cancel(&c.h1, &c.req);
     assert_true(isinf(fg_h1_next_deadline(&c.h1)));
     fg_evloop_wait(&c.loop, fg_now_mono_ms() + 20);

@@ -330,18 +330,19 @@ static void test_unreported_fields_absent(void **state)
     fed_init(&f);
     /* upload (step 0): a reference-style reply, neither cold_start nor
      * transfer_bytes; adult (step 1): both. */
-    cJSON *bare = cJSON_Parse("{\"status\":\"success\",\"exec_ms\":3}");
-    cJSON *full = cJSON_Parse("{\"status\":\"success\",\"exec_ms\":3,\"cold_start\":false,"
-                              "\"transfer_ms\":1,\"transfer_bytes\":500}");
+    const fg_server_report bare = {.exec_ms = 3, .queue_ms = NAN, .transfer_ms = NAN,
+                                   .transfer_bytes = NAN, .cold_start = -1};
+    const fg_server_report full = {.exec_ms = 3, .queue_ms = NAN, .transfer_ms = 1,
+                                   .transfer_bytes = 500, .cold_start = 0};
     int up = -1, adult = -1;
     for (int i = 0; i < f.wf.n_steps; i++) {
         if (!strcmp(f.wf.steps[i].id, "recognizer__upload")) up = i;
         if (!strcmp(f.wf.steps[i].id, "recognizer__adult")) adult = i;
     }
     assert_true(up >= 0 && adult >= 0);
-    fg_metrics_invocation(&f.m, up, 0, 1, FG_FAIL_TIMEOUT, 10, bare);
-    fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, full);
-    fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, full);
+    fg_metrics_invocation(&f.m, up, 0, 1, FG_FAIL_TIMEOUT, 10, &bare);
+    fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, &full);
+    fg_metrics_invocation(&f.m, adult, 0, 1, FG_FAIL_TIMEOUT, 10, &full);
     fg_metrics_sent(&f.m, 0);
     fg_metrics_workflow(&f.m, 0, 1, FG_FAIL_TIMEOUT, 20, 20);
     f.m.scheduled = 1;
@@ -362,8 +363,6 @@ static void test_unreported_fields_absent(void **state)
     assert_int_equal(fg_results_metric(e, "throughput_rps", &v), 0);
     assert_true(v > 49.99 && v < 50.01);
     cJSON_Delete(e);
-    cJSON_Delete(bare);
-    cJSON_Delete(full);
     fed_free(&f);
 }
 
@@ -372,11 +371,12 @@ static void test_cold_start_counted_once_seen(void **state)
     (void)state;
     fed f;
     fed_init(&f);
-    cJSON *cold = cJSON_Parse("{\"status\":\"success\",\"cold_start\":true}");
-    cJSON *warm = cJSON_Parse("{\"status\":\"success\",\"cold_start\":false}");
-    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, cold);
-    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, warm);
-    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, cold);
+    fg_server_report cold = FG_SERVER_REPORT_NONE, warm = FG_SERVER_REPORT_NONE;
+    cold.cold_start = 1;
+    warm.cold_start = 0;
+    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, &cold);
+    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, &warm);
+    fg_metrics_invocation(&f.m, 0, 0, 1, FG_FAIL_TIMEOUT, 10, &cold);
     cJSON *e = fg_metrics_entry(&f.m, &f.x, &f.p, NULL, NULL);
     double v;
     char path[128];
@@ -386,8 +386,6 @@ static void test_cold_start_counted_once_seen(void **state)
     assert_int_equal(fg_results_metric(e, "cold_starts", &v), 0);
     assert_true(v == 2);
     cJSON_Delete(e);
-    cJSON_Delete(cold);
-    cJSON_Delete(warm);
     fed_free(&f);
 }
 
