@@ -5,8 +5,8 @@
  * queue, transfer, cold start, timestamps) and whatever else its author put
  * in (names, echoes, language tags). Building the whole cJSON tree of every
  * reply and freeing it again was the driver's largest cost per request
- * (issue 18's profile: a third of its user time in malloc/free, strtod
- * and key lookups). Here the top level is judged key by key as the parser
+ * (a profile: a third of its user time in malloc/free, strtod and key
+ * lookups). Here the top level is judged key by key as the parser
  * walks it: the success field and "message" are judged or copied on the
  * spot, the accounting numbers go straight into a struct
  * (server_report.h), the plan's output keys and, when the timeline wants
@@ -19,7 +19,8 @@
  *
  * It agrees with cJSON on what it keeps: the first of duplicate keys wins
  * (cJSON's lookup finds the first), numbers go through strtod as cJSON's
- * do, strings are not checked for UTF-8 (cJSON does not either). It is
+ * do, strings are not checked for UTF-8 (cJSON does not either). An
+ * escaped NUL stays in the text, where cJSON ended the string. It is
  * stricter in one way: text after the object is an error, as a function
  * that writes two bodies is broken. */
 #include "answer.h"
@@ -327,8 +328,12 @@ int fg_answer_read(fg_answer_reader *rd, const fg_answer_plan *p, const char *su
                    const char *success_equals, int stamps, const char *body, size_t len,
                    fg_answer *a)
 {
-    memset(a, 0, sizeof *a);
+    /* Field by field: the message buffer is not zeroed for every reply. */
+    a->tree = NULL;
     a->report = (fg_server_report)FG_SERVER_REPORT_NONE;
+    a->status = FG_ANSWER_STATUS_ABSENT;
+    a->has_message = 0;
+    a->message[0] = 0;
     if (!rd->h) {
         rd->h = yajl_alloc(&callbacks, NULL, rd);
         if (!rd->h) return -2;

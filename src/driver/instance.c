@@ -313,7 +313,8 @@ static int advance(fg_instance *in, fg_err *err)
             continue;
         }
         if (in->branch[e] >= 0 || !switch_inputs_done(in, ed)) continue;
-        fg_err cond_err = {{0}};
+        fg_err cond_err;
+        cond_err.msg[0] = 0;
         int taken = fg_cond_eval(ed->cond, lookup_output, in, &cond_err);
         if (taken < 0)
             return fg_err_set(err, "switch '%s': %s", ed->cond_text, cond_err.msg);
