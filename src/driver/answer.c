@@ -68,18 +68,12 @@ struct fg_answer_reader {
 #define SEEN_MESSAGE (SEEN_STATUS << 1)
 #define SEEN_COLD (SEEN_STATUS << 2)
 
-static const char *path_key(const char *source, size_t *len)
+/* m's reply path (the loader's src_field: "a.b" of "result.a.b") opens
+ * with the key to keep. */
+static int plan_add(fg_answer_plan *p, const fg_wf_mapping *m, const char *step_id, fg_err *err)
 {
-    if (!strncmp(source, "result.", 7)) source += 7;
-    const char *dot = strchr(source, '.');
-    *len = dot ? (size_t)(dot - source) : strlen(source);
-    return source;
-}
-
-static int plan_add(fg_answer_plan *p, const char *source, const char *step_id, fg_err *err)
-{
-    size_t len;
-    const char *key = path_key(source, &len);
+    const char *key = m->src_field;
+    size_t len = strcspn(key, ".");
     for (int i = 0; i < p->n; i++)
         if (p->key[i].len == len && !memcmp(p->key[i].key, key, len)) return 0;
     if (p->n == FG_ANSWER_MAX_KEYS)
@@ -97,10 +91,10 @@ int fg_answer_plan_step(fg_answer_plan *p, const fg_workflow *wf, int step, int 
     const fg_wf_step *s = &wf->steps[step];
     p->n = 0;
     for (int k = 0; k < s->n_out; k++)
-        if (plan_add(p, s->out[k].source, s->id, err) != 0) return -1;
+        if (plan_add(p, &s->out[k], s->id, err) != 0) return -1;
     if (by_ref)
         for (int k = 0; k < s->n_blob_out; k++)
-            if (plan_add(p, s->blob_out[k].source, s->id, err) != 0) return -1;
+            if (plan_add(p, &s->blob_out[k], s->id, err) != 0) return -1;
     return 0;
 }
 
@@ -357,7 +351,7 @@ int fg_answer_read(fg_answer_reader *rd, const fg_answer_plan *p, const char *su
      * after it (a lone '"') without a word, and would carry it into the
      * next reply. */
     size_t at = rd->root_end;
-    while (rd->root_done && at < len && strchr(" \t\r\n", body[at]) && body[at]) at++;
+    while (rd->root_done && at < len && memchr(" \t\r\n", body[at], 4)) at++;
     if (st == yajl_status_ok && rd->root_done && at == len) return 0;
     /* The parser is left mid-value or in its error state: a new one next. */
     yajl_free(rd->h);

@@ -767,7 +767,7 @@ static fg_fail_class classify(engine *e, invocation *inv, const transfer *t, cJS
          * outputs from a JSON object, so a body that is none is empty. */
         if (!*resp) *resp = cJSON_CreateObject();
         *ok = *resp != NULL;
-        snprintf(msg, msg_size, "out of memory for a response");
+        if (!*ok) snprintf(msg, msg_size, "out of memory for a response");
         return FG_FAIL_CLIENT;   /* unused when ok */
     }
     if (read != 0) {
