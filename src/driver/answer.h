@@ -35,7 +35,8 @@ typedef struct fg_answer {
     /* The reply as an object holding only what the workflow reads: the
      * plan's keys and, when asked, server_timestamps. Everything else is
      * skipped unbuilt. NULL when the body is not a JSON object. Owned by
-     * the caller. */
+     * the caller, and freed before the plan's workflow: its top-level keys
+     * are the workflow's strings, not copies. */
     cJSON *tree;
     fg_server_report report;   /* exec_ms, queue_ms, transfer_ms, transfer_bytes, cold_start */
     fg_answer_status status;   /* the endpoint's success field */

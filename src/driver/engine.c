@@ -162,6 +162,7 @@ typedef struct engine {
     fg_h1_target *route[FG_MAX_ENDPOINTS][FG_WF_MAX_STEPS];
     unsigned char routed[FG_MAX_ENDPOINTS][FG_WF_MAX_STEPS];
     fg_answer_plan answer[FG_WF_MAX_STEPS];   /* per step: the reply keys its outputs come from */
+    int function_slot[FG_WF_MAX_STEPS];       /* per step, one URL per function: its endpoint */
     fg_answer_reader *reader;           /* reads every 2xx reply (answer.h) */
     struct curl_slist *headers[FG_MAX_ENDPOINTS];   /* per endpoint */
     fg_node_state nodes[FG_MAX_NODES];
@@ -366,7 +367,9 @@ static invocation *send_invocation(engine *e, run_instance *ri, int step, int at
         give_up(e, ri, step, FG_FAIL_CONNECT, "the scheduler found no node");
         return NULL;
     }
-    int slot = fg_cluster_endpoint_index(e->c, node, function);
+    /* Looked up by name once per step (a strcmp per request showed in the profile). */
+    int slot = e->c->mode == FG_CLUSTER_FUNCTIONS ? e->function_slot[step]
+                                                  : fg_cluster_endpoint_index(e->c, node, NULL);
     const fg_h1_target *target = slot >= 0 ? e->route[slot][step] : NULL;
     /* The URL: libcurl's every time, h1's once (its request head). */
     if (!target && (slot < 0 || fg_cluster_invoke_url(e->c, node, function, url, sizeof url) != 0)) {
@@ -1283,8 +1286,10 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     e.open = x->rate_rps > 0 || x->n_stages > 0;
     e.max_inflight = x->max_inflight > 0 ? x->max_inflight : DEFAULT_MAX_INFLIGHT;
     int rc = -1;
-    for (int i = 0; i < wf->n_steps; i++)
+    for (int i = 0; i < wf->n_steps; i++) {
         if (fg_answer_plan_step(&e.answer[i], wf, i, p->by_ref, err) != 0) goto out;
+        e.function_slot[i] = fg_cluster_endpoint_index(c, -1, wf->steps[i].id);
+    }
     e.reader = fg_answer_reader_new();
     if (!e.reader) {
         fg_err_set(err, "out of memory for the reply reader");

@@ -61,6 +61,7 @@ int fg_evloop_init(fg_evloop *l, CURLM *multi)
 {
     l->multi = multi;
     l->curl_due = INFINITY;
+    l->no_pwait2 = 0;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0) return -1;
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -88,7 +89,15 @@ void fg_evloop_wait(fg_evloop *l, double deadline_ms)
     if (wait_ms > 1e9) wait_ms = 1e9;
     struct timespec ts = {(time_t)(wait_ms / 1000.0), (long)(fmod(wait_ms, 1000.0) * 1e6)};
     struct epoll_event ev[MAX_EVENTS];
-    int n = epoll_pwait2(l->epfd, ev, MAX_EVENTS, &ts, NULL);
+    /* Linux before 5.11 (RHEL 8's 4.18, say) has no epoll_pwait2: whole
+     * milliseconds then, rounded up so that a wait is never cut short
+     * into a spin. */
+    int n = -1;
+    if (!l->no_pwait2) {
+        n = epoll_pwait2(l->epfd, ev, MAX_EVENTS, &ts, NULL);
+        if (n < 0 && errno == ENOSYS) l->no_pwait2 = 1;
+    }
+    if (l->no_pwait2) n = epoll_wait(l->epfd, ev, MAX_EVENTS, (int)ceil(wait_ms));
     int running;
     for (int i = 0; i < n; i++) {
         if (!(ev[i].data.u64 & CURL_SOCKET_TAG)) {

@@ -172,9 +172,18 @@ static void done_append(fg_h1 *h, fg_h1_req *r)
 
 /* ---- parsing the answer ------------------------------------------------ */
 
+/* Only a 429 or 503 has a header the driver reads (Retry-After); the
+ * status line comes first, so every other answer's headers are passed
+ * over unlooked at. */
+static int headers_read(const http_parser *p)
+{
+    return p->status_code == 429 || p->status_code == 503;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     fg_h1_conn *c = p->data;
+    if (!headers_read(p)) return 0;
     if (c->in_value) {
         c->in_value = 0;
         c->field_len = 0;
@@ -186,6 +195,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     fg_h1_conn *c = p->data;
+    if (!headers_read(p)) return 0;
     if (!c->in_value) {
         c->in_value = 1;
         c->is_retry_after = c->field_len == 11 && !strncasecmp(c->field, "Retry-After", 11);

@@ -92,11 +92,14 @@ static const fg_wf_mapping *find_mapping(const fg_wf_mapping *m, int n, const ch
     return NULL;
 }
 
-/* "result.a.b" names response field a.b; the item and its parent object. */
-static cJSON *response_item(cJSON *response, const char *source, cJSON **parent)
+/* m's response field (its src_field, "a.b" of "result.a.b"): the item
+ * and its parent object. A field at the top, the usual case, is one
+ * lookup. */
+static cJSON *response_item(cJSON *response, const fg_wf_mapping *m, cJSON **parent)
 {
-    const char *path = source;
-    if (!strncmp(path, "result.", 7)) path += 7;
+    const char *path = m->src_field;
+    *parent = response;
+    if (!strchr(path, '.')) return *path ? cJSON_GetObjectItemCaseSensitive(response, path) : NULL;
     cJSON *cur = response;
     *parent = NULL;
     while (cur && *path) {
@@ -113,30 +116,36 @@ static cJSON *response_item(cJSON *response, const char *source, cJSON **parent)
     return cur;
 }
 
-/* Takes one output out of the response; a second output with the same
- * source shares the value already taken. */
+/* Takes output `name` (from m's field) out of the response; a second
+ * output with the same source shares the value already taken. Names are
+ * the workflow's, which outlives every instance: kept by reference (a
+ * copy per output per request showed in the profile). */
 static int take_output(fg_instance *in, int step, cJSON *response, const char *name,
-                       const char *source, fg_err *err)
+                       const fg_wf_mapping *m, fg_err *err)
 {
     cJSON *outs = in->outputs[step];
     cJSON *parent;
-    cJSON *item = response_item(response, source, &parent);
+    cJSON *item = response_item(response, m, &parent);
     if (!item) {
         /* Already taken by an earlier output of this step with the same source? */
         const fg_wf_step *n = &in->wf->steps[step];
         for (int k = 0; k < n->n_out + n->n_blob_out; k++) {
-            const fg_wf_mapping *m = k < n->n_out ? &n->out[k] : &n->blob_out[k - n->n_out];
-            const cJSON *got = cJSON_GetObjectItemCaseSensitive(outs, m->name);
-            if (got && !strcmp(m->source, source) && strcmp(m->name, name)) {
-                cJSON_AddItemToObject(outs, name, cJSON_Duplicate(got, 1));
+            const fg_wf_mapping *o = k < n->n_out ? &n->out[k] : &n->blob_out[k - n->n_out];
+            const cJSON *got = cJSON_GetObjectItemCaseSensitive(outs, o->name);
+            if (got && !strcmp(o->source, m->source) && strcmp(o->name, name)) {
+                cJSON *copy = cJSON_Duplicate(got, 1);
+                if (!copy || !cJSON_AddItemToObjectCS(outs, name, copy)) {
+                    cJSON_Delete(copy);
+                    return fg_err_set(err, "out of memory");
+                }
                 return 0;
             }
         }
         return fg_err_set(err, "%s: response lacks %s (output '%s')",
-                          in->wf->steps[step].id, source, name);
+                          in->wf->steps[step].id, m->source, name);
     }
     cJSON_DetachItemViaPointer(parent, item);
-    cJSON_AddItemToObject(outs, name, item);
+    cJSON_AddItemToObjectCS(outs, name, item);
     return 0;
 }
 
@@ -149,14 +158,14 @@ static int outputs_present(const fg_instance *in, int step, cJSON *response, fg_
     for (int k = 0; k < n->n_out; k++) {
         const fg_wf_mapping *blob =
             in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, n->out[k].name) : NULL;
-        const char *source = blob ? blob->source : n->out[k].source;
-        if (!response_item(response, source, &parent))
-            return fg_err_set(err, "%s: response lacks %s (output '%s')", n->id, source,
+        const fg_wf_mapping *m = blob ? blob : &n->out[k];
+        if (!response_item(response, m, &parent))
+            return fg_err_set(err, "%s: response lacks %s (output '%s')", n->id, m->source,
                               n->out[k].name);
     }
     if (in->by_ref)
         for (int k = 0; k < n->n_blob_out; k++)
-            if (!response_item(response, n->blob_out[k].source, &parent))
+            if (!response_item(response, &n->blob_out[k], &parent))
                 return fg_err_set(err, "%s: response lacks %s (output '%s')", n->id,
                                   n->blob_out[k].source, n->blob_out[k].name);
     return 0;
@@ -237,13 +246,15 @@ static int outputs_typed(const fg_instance *in, int step, cJSON *response, fg_er
         const fg_wf_mapping *blob =
             in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, out->name) : NULL;
         const char *source = blob ? blob->source : out->source;
-        const cJSON *v = response_item(response, source, &parent);
+        const cJSON *v = response_item(response, blob ? blob : out, &parent);
         if (!v) continue;   /* absence is outputs_present's to report */
-        const fg_wf_step *reader = reader_of(in->wf, step, out->name);
+        /* Who reads it matters only to an untyped output, and to the message. */
+        const fg_wf_step *reader = out->type == FG_WF_ANY ? reader_of(in->wf, step, out->name) : NULL;
         fg_wf_type type = out->type == FG_WF_ANY && reader ? FG_WF_STRING : out->type;
         const char *want = blob ? (is_blob_ref(v) ? NULL : "a blob reference {\"node\":…,\"key\":…}")
                                 : type_mismatch(type, v);
         if (!want) continue;
+        if (!reader) reader = reader_of(in->wf, step, out->name);
         char who[160] = "";
         if (reader) snprintf(who, sizeof who, ", read by %s", reader->id);
         return fg_err_set(err, "%s: %s (output '%s'%s) must be %s, got %s", n->id, source,
@@ -262,13 +273,13 @@ static int map_outputs(fg_instance *in, int step, cJSON *response, fg_err *err)
     for (int k = 0; k < n->n_out; k++) {
         const fg_wf_mapping *blob =
             in->by_ref ? find_mapping(n->blob_out, n->n_blob_out, n->out[k].name) : NULL;
-        const char *source = blob ? blob->source : n->out[k].source;
-        if (take_output(in, step, response, n->out[k].name, source, err) != 0) return -1;
+        if (take_output(in, step, response, n->out[k].name, blob ? blob : &n->out[k], err) != 0)
+            return -1;
     }
     if (in->by_ref)
         for (int k = 0; k < n->n_blob_out; k++)
             if (!find_mapping(n->out, n->n_out, n->blob_out[k].name) &&
-                take_output(in, step, response, n->blob_out[k].name, n->blob_out[k].source, err) != 0)
+                take_output(in, step, response, n->blob_out[k].name, &n->blob_out[k], err) != 0)
                 return -1;
     return 0;
 }

@@ -243,6 +243,30 @@ static void test_numbers_as_cjson_reads_them(void **state)
     cJSON_Delete(a.tree);
 }
 
+/* Bit for bit as strtod, on both sides of the exact short cut: 15 and 16
+ * digits, 2^53 and past it, 22 decimals and 23, exponents, extremes. */
+static void test_numbers_bit_for_bit(void **state)
+{
+    const fixture *f = *state;
+    static const char *const numbers[] = {
+        "0", "-0", "0.0", "0.007", "0.001", "0.1", "-0.3", "3.141592653589793",
+        "1796611969.691251", "1796611969.6914032", "9007199254740991", "9007199254740992",
+        "9007199254740993", "900719925474099.1", "900719925474099.9", "123456789012345678",
+        "0.0000000000000000000001", "0.00000000000000000000001", "1e22", "123.456e2",
+        "-1.5E-3", "5e-324", "1.7976931348623157e308", "2.2250738585072014e-308",
+        "0.30000000000000004", "100", "-12345.678900"};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"exec_ms\":%s}", numbers[i]);
+        fg_answer a;
+        assert_int_equal(read_reply(f, body, 0, &a), 0);
+        double want = strtod(numbers[i], NULL);
+        if (memcmp(&a.report.exec_ms, &want, sizeof want) != 0)
+            fail_msg("%s read as %.17g, strtod says %.17g", numbers[i], a.report.exec_ms, want);
+        cJSON_Delete(a.tree);
+    }
+}
+
 /* One reader, reply after reply: what went before (a good reply, a
  * refused one, one cut short in the middle of a number) leaves nothing
  * behind for the next. */
@@ -308,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_not_one_object_is_refused),
         cmocka_unit_test(test_nesting),
         cmocka_unit_test(test_numbers_as_cjson_reads_them),
+        cmocka_unit_test(test_numbers_bit_for_bit),
         cmocka_unit_test(test_reader_reads_reply_after_reply),
         cmocka_unit_test(test_plan_names_each_key_once),
     };

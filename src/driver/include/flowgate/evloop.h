@@ -18,6 +18,7 @@ typedef struct fg_evloop_handler {
 typedef struct fg_evloop {
     CURLM *multi;
     int epfd;
+    int no_pwait2;     /* the kernel lacks epoll_pwait2 (before 5.11): epoll_wait */
     double curl_due;   /* monotonic ms when curl wants its timeout action; INFINITY: none */
 } fg_evloop;
 
