@@ -21,7 +21,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev libhttp-parser-dev libyajl-dev
+  libcmocka-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libssl-dev libhttp-parser-dev libyajl-dev liburing-dev
   libpng-dev zlib1g-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
   libcairo2-dev fonts-dejavu-core gnuplot-nox curl time jq wrk
   docker.io docker-compose mmdebstrap libyaml-dev

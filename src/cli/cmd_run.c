@@ -65,7 +65,7 @@ static void usage(FILE *out)
         "                    [--rate R --duration S [--max-inflight N] [--spin-us U]\n"
         "                     [--arrival constant|poisson] [--seed N]] [--timeout S]\n"
         "                    [--bandwidth-mbit X] [--latency-ms Y]\n"
-        "                    [--retries N] [--inline] [--repeats N] [--transport auto|libcurl]\n"
+        "                    [--retries N] [--inline] [--repeats N] [--transport auto|direct|libcurl]\n"
         "                    [--variant %s]\n"
         "                    [--results-dir D] [--nodes F] [--server-bin F] [--profile F]\n"
         "                    [--workflow F] [--data-dir D] [--no-thresholds]\n"

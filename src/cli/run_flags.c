@@ -178,7 +178,7 @@ int run_flags_apply(const run_flags *f, const char *category, fg_run_config *c, 
         return fg_err_set(err, "--arrival: unknown process '%s' (known: constant, poisson)",
                           f->arrival);
     if (f->transport && fg_transport_parse(f->transport, &c->transport) != 0)
-        return fg_err_set(err, "--transport: unknown transport '%s' (known: auto, libcurl)",
+        return fg_err_set(err, "--transport: unknown transport '%s' (known: auto, direct, libcurl)",
                           f->transport);
     if (f->seed >= 0) c->seed = (uint64_t)f->seed;
     if (f->bandwidth_mbit >= 0) c->bandwidth_mbit = f->bandwidth_mbit;

@@ -205,6 +205,7 @@ typedef struct engine {
 int fg_transport_parse(const char *name, fg_transport *out)
 {
     if (!strcmp(name, "auto")) *out = FG_TRANSPORT_AUTO;
+    else if (!strcmp(name, "direct")) *out = FG_TRANSPORT_DIRECT;
     else if (!strcmp(name, "libcurl")) *out = FG_TRANSPORT_LIBCURL;
     else return -1;
     return 0;
@@ -212,7 +213,7 @@ int fg_transport_parse(const char *name, fg_transport *out)
 
 const char *fg_transport_name(fg_transport t)
 {
-    return t == FG_TRANSPORT_LIBCURL ? "libcurl" : "auto";
+    return t == FG_TRANSPORT_LIBCURL ? "libcurl" : t == FG_TRANSPORT_DIRECT ? "direct" : "auto";
 }
 
 /* ---- easy handles ---------------------------------------------------- */
@@ -916,6 +917,11 @@ static void on_curl_done(engine *e, CURL *easy, CURLcode rc)
 static void on_h1_done(engine *e, fg_h1_req *r)
 {
     invocation *inv = (invocation *)((char *)r - offsetof(invocation, h1));
+    /* Batched, the bytes left at the turn's flush, after the send call. */
+    if (r->sent_at > inv->sent) {
+        if (inv->first_sent == inv->sent) inv->first_sent = r->sent_at;
+        inv->sent = r->sent_at;
+    }
     transfer t;
     transfer_from_h1(r, &t);
     on_done(e, inv, &t);
@@ -1085,6 +1091,7 @@ static int run_loop(engine *e, fg_err *err)
          * CPU at high rates: a choice, not the default). */
         if (slot_due - now < e->x->spin_us / 1000.0) until = 0;
         until = fmin(fmin(fmin(until, slot_due), next_due), fg_h1_next_deadline(&e->h1));
+        fg_h1_flush(&e->h1, now);   /* the turn's requests, in one system call (h1.h) */
         fg_evloop_wait(&e->loop, until);
     }
     /* What never went out: open loop, the slots that never came due;
@@ -1335,6 +1342,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     fg_h1_init(&e.h1, &e.loop, own_cache);
+    e.m.sends_batched = x->transport == FG_TRANSPORT_AUTO && n_own > 0 && fg_h1_batch_sends(&e.h1, 1);
     snprintf(e.rid_prefix, sizeof e.rid_prefix, "%s-%d-", x->id, x->repeat);
     e.rid_prefix_len = strlen(e.rid_prefix);
     e.h1_allowed = x->transport != FG_TRANSPORT_LIBCURL;

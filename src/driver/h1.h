@@ -37,6 +37,8 @@ typedef struct fg_h1_req {
     size_t body_len;
     fg_http_body *resp;
     double deadline;                 /* monotonic ms */
+    double sent_at;                  /* when its bytes went out (monotonic ms): the send
+                                        call's time, or its batch's flush */
     int list;                        /* 0 none, 1 in flight, 2 done */
     int resent;                      /* sent again on a fresh connection once */
     int addr_tries;                  /* the host's other addresses tried */
@@ -49,6 +51,8 @@ typedef struct fg_h1_req {
     const char *why;                 /* BAD_REPLY, BROKEN: static text, or NULL */
 } fg_h1_req;
 
+struct io_uring;
+
 typedef struct fg_h1 {
     fg_evloop *loop;
     fg_h1_host *hosts;
@@ -56,19 +60,34 @@ typedef struct fg_h1 {
     fg_h1_req *inflight, *inflight_tail, *done, *done_tail;
     long idle, max_idle;             /* kept-alive connections: now, at most */
     fg_h1_conn *closed;              /* freed outside the loop's dispatch (fg_h1_expire) */
+    struct io_uring *ring;           /* batched sends (fg_h1_batch_sends); NULL: direct */
+    fg_h1_conn *queued, *queued_tail;   /* sends waiting for fg_h1_flush */
 } fg_h1;
 
 void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle);
+/* Batched sends, on (1) or off (0): a send then waits in a queue, and
+ * fg_h1_flush puts the whole queue on the wire in one system call
+ * (io_uring). Returns whether batching is on: 0 when asked off, or when
+ * the kernel (before 5.1, or a seccomp profile such as Docker's default)
+ * refuses io_uring, and sends stay direct. Why batch: a send wakes the
+ * server's thread, which on a busy machine takes the driver's core at
+ * once; with a sendmsg per request the driver sits preempted with the
+ * rest of the turn's requests unsent (README, "The driver as a load
+ * generator"). */
+int fg_h1_batch_sends(fg_h1 *h, int on);
+/* Sends what is queued; the engine calls it before it waits. now: the
+ * clock (monotonic ms), each request's sent_at. */
+void fg_h1_flush(fg_h1 *h, double now);
 /* Can this transport carry url (plain http://, no proxy, no signing)? */
 int fg_h1_eligible(const char *url, const fg_endpoint_opts *o);
 /* The target for url, or NULL when libcurl must carry it (not http://, a
  * proxy or signing configured, a host that does not resolve: libcurl then
  * says why in its own words). The client owns it. */
 fg_h1_target *fg_h1_target_new(fg_h1 *h, const char *url, const fg_endpoint_opts *o);
-/* Sends body (len bytes, kept by the caller until done) as a POST; the
- * answer's body goes to resp. now: the send time the caller read (monotonic
- * ms), the deadline counts from it. Always accepted: a failure is a
- * completion. */
+/* Sends body (len bytes, kept by the caller until done) as a POST, at
+ * once or, batching, at the next fg_h1_flush; the answer's body goes to
+ * resp. now: the send time the caller read (monotonic ms), the deadline
+ * counts from it. Always accepted: a failure is a completion. */
 void fg_h1_send(fg_h1 *h, const fg_h1_target *t, fg_h1_req *r, const char *body, size_t len,
                 fg_http_body *resp, double now, double timeout_ms);
 /* The next finished request, or NULL. */

@@ -281,6 +281,9 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
         cJSON_AddStringToObject(e, "accounting_error", why);
     }
     cJSON_AddNumberToObject(e, "drain", m->drain);
+    /* auto may fall back to a send per request (no io_uring): said, as it
+     * changes the driver's cost on a busy machine */
+    cJSON_AddStringToObject(e, "sends", m->sends_batched ? "batched" : "direct");
     uint64_t cold = 0;
     int saw_cold = 0;
     for (int i = 0; i < m->wf->n_steps; i++) {

@@ -529,7 +529,7 @@ static int apply_key(fg_run_config *c, file_ctx *f, const cJSON *v)
     }
     if (!strcmp(k, "transport")) {
         if (!cJSON_IsString(v) || fg_transport_parse(v->valuestring, &c->transport))
-            return key_fail(f, k, "expected \"auto\" or \"libcurl\"");
+            return key_fail(f, k, "expected \"auto\", \"direct\" or \"libcurl\"");
         return 0;
     }
     if (!strcmp(k, "seed")) {

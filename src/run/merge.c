@@ -212,6 +212,14 @@ static const cJSON *segment_cell(const seg *s, const cJSON *e0, const seg *first
 
 /* ---- joins ------------------------------------------------------------- */
 
+/* key, a string each segment sets: "mixed" in dst where two differ. */
+static void say_mixed(cJSON *dst, const cJSON *const *src, int n, const char *key)
+{
+    for (int i = 1; i < n; i++) {
+        const char *a = fg_json_string(src[0], key), *b = fg_json_string(src[i], key);
+        if (a && b && strcmp(a, b)) put(dst, key, cJSON_CreateString("mixed"));
+    }
+}
 /* parents[i][hist_key] joined: dst gets hist_key (the histogram) and
  * stats_key (its statistics). A histogram absent everywhere is left out. */
 static int join_hist(const cJSON *const *parents, const seg *segs, int n, const char *hist_key,
@@ -275,14 +283,12 @@ static int join_counts(cJSON *m, const cJSON *const *es, const seg *segs, int n,
         }
         if (isfinite(longest)) put(warm, "duration_s", cJSON_CreateNumber(longest));
         /* Each driver decided its own warm-up; different reasons say so. */
-        for (int i = 1; i < n; i++) {
-            const char *a = fg_json_string(sub[0], "stop_reason"), *b = fg_json_string(sub[i], "stop_reason");
-            if (a && b && strcmp(a, b)) put(warm, "stop_reason", cJSON_CreateString("mixed"));
-        }
+        say_mixed(warm, sub, n, "stop_reason");
         if (join_hist(sub, segs, n, "latency_hist", "latency_ms", warm, cell, err)) return -1;
     }
     sum_key(m, es, n, "drain");
     sum_key(m, es, n, "cold_starts");
+    say_mixed(m, es, n, "sends");   /* drivers on kernels with and without io_uring */
     const cJSON *req = child(m, "requests");
     double ok = fg_json_number(req, "ok"), done = ok + fg_json_number(req, "failed") +
                                                    fg_json_number(req, "timed_out");

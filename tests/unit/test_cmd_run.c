@@ -240,10 +240,10 @@ static void test_arrival_network_scenarios(void **state)
     write_file("spin.json", "{\"spin_us\": 50}", cfg, sizeof cfg);
     expect_refused("spin_us 50 (--spin-us) paces an open loop only",
                    (const char *const[]){"--config", cfg, NULL});
-    expect_refused("--transport: unknown transport 'h2' (known: auto, libcurl)",
+    expect_refused("--transport: unknown transport 'h2' (known: auto, direct, libcurl)",
                    (const char *const[]){"--transport", "h2", NULL});
     write_file("tr.json", "{\"transport\": \"curl\"}", cfg, sizeof cfg);
-    expect_refused("tr.json: transport: expected \"auto\" or \"libcurl\"",
+    expect_refused("tr.json: transport: expected \"auto\", \"direct\" or \"libcurl\"",
                    (const char *const[]){"--config", cfg, NULL});
     expect_refused("--override is for scenarios; it needs the scenarios category",
                    (const char *const[]){"--override", NULL});

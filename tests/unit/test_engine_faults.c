@@ -15,9 +15,11 @@
  *     is still being sent is http 413, a wrong-typed output is charged to
  *     the function that produced it.
  *
- * Every case runs twice: through the driver's own HTTP/1.1 transport (the
- * default for http://) and through libcurl (--transport libcurl, and what
- * https takes), so both account for every request the same way. */
+ * Every case runs three times: through the driver's own HTTP/1.1 transport
+ * with a turn's sends batched (the default for http://), with a send per
+ * request (--transport direct, and what a kernel without io_uring gets),
+ * and through libcurl (--transport libcurl, and what https takes), so all
+ * account for every request the same way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -471,6 +474,12 @@ static void test_closed_window_and_drain(void **state)
     assert_null(at(e, "latency_ms/p95"));
     assert_null(at(e, "latency_ms/p99"));
     assert_true(cJSON_IsNumber(at(e, "latency_ms/max")));
+    /* How the sends went: batched only by auto, and only where io_uring is there. */
+    struct io_uring probe;
+    int uring = io_uring_queue_init(4, &probe, 0) == 0;
+    if (uring) io_uring_queue_exit(&probe);
+    assert_string_equal(str(e, "sends"),
+                        transport_under_test == FG_TRANSPORT_AUTO && uring ? "batched" : "direct");
 
     /* The timeline: warm-up instances first, then exactly the 7 measured
      * ones, then the drain ones the entry counts. */
@@ -998,8 +1007,11 @@ int main(void)
         cmocka_unit_test(test_fd_exhaustion_is_client_side),
     };
     transport_under_test = FG_TRANSPORT_AUTO;
-    int failed = cmocka_run_group_tests_name("engine faults, own HTTP/1.1", tests, load_workflow,
-                                             free_workflow);
+    int failed = cmocka_run_group_tests_name("engine faults, own HTTP/1.1, batched sends", tests,
+                                             load_workflow, free_workflow);
+    transport_under_test = FG_TRANSPORT_DIRECT;
+    failed += cmocka_run_group_tests_name("engine faults, own HTTP/1.1, a send per request", tests,
+                                          load_workflow, free_workflow);
     transport_under_test = FG_TRANSPORT_LIBCURL;
     failed += cmocka_run_group_tests_name("engine faults, libcurl", tests, load_workflow,
                                           free_workflow);

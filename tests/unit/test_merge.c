@@ -129,6 +129,7 @@ static cJSON *segment(int s, int count)
     fg_hist_free(late);
     cJSON_AddBoolToObject(sc, "keeps_up", !s);
     if (s) cJSON_AddStringToObject(sc, "behind", "sent 45/s of 50/s");
+    cJSON_AddStringToObject(e, "sends", s ? "direct" : "batched");   /* a kernel without io_uring */
     cJSON_AddStringToObject(e, "outcome", "pass");
     cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "experiments"), e);
     fg_hist_free(h);
@@ -208,6 +209,7 @@ static void test_merged_figures(void **state)
     const cJSON *sched = cJSON_GetObjectItem(e, "schedule");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(sched, "keeps_up")));
     assert_string_equal(fg_json_string(sched, "behind"), "seg0.json: sent 45/s of 50/s");
+    assert_string_equal(fg_json_string(e, "sends"), "mixed");
     assert_int_equal(at(e, "merged_segments"), 2);
     assert_null(cJSON_GetObjectItem(e, "segment"));
     assert_null(cJSON_GetObjectItem(e, "outcome"));

@@ -15,10 +15,12 @@
 
 /* How requests go out. AUTO: plain http:// endpoints through the driver's
  * own HTTP/1.1 (half libcurl's CPU per request, README "The driver as a
- * load generator"), everything else (https, a proxy, signing) through
- * libcurl; LIBCURL: everything through libcurl. */
-typedef enum fg_transport { FG_TRANSPORT_AUTO, FG_TRANSPORT_LIBCURL } fg_transport;
-/* "auto" or "libcurl": 0, or -1 for another name. */
+ * load generator"), a turn's sends batched in one system call where the
+ * kernel allows io_uring (h1.h), everything else (https, a proxy,
+ * signing) through libcurl; DIRECT: the same with a sendmsg per request;
+ * LIBCURL: everything through libcurl. */
+typedef enum fg_transport { FG_TRANSPORT_AUTO, FG_TRANSPORT_DIRECT, FG_TRANSPORT_LIBCURL } fg_transport;
+/* "auto", "direct" or "libcurl": 0, or -1 for another name. */
 int fg_transport_parse(const char *name, fg_transport *out);
 const char *fg_transport_name(fg_transport t);
 
