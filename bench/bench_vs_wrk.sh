@@ -41,7 +41,8 @@
 # env:   BENCH_ROUNDS (default 3), BENCH_WRK_S (wrk's seconds a round,
 #        default 5), BENCH_REQUESTS (flowgate's measured requests a round,
 #        default 150000: a few seconds at the rates of a 2-core machine, like
-#        wrk's 5 s).
+#        wrk's 5 s), BENCH_TRANSPORT (flowgate's --transport, default auto;
+#        another one is tagged on the rows, e.g. 4b8aa45/direct).
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +52,7 @@ server=$build/flowgate-functions
 rounds=${BENCH_ROUNDS:-3}
 wrk_s=${BENCH_WRK_S:-5}
 requests=${BENCH_REQUESTS:-150000}
+transport=${BENCH_TRANSPORT:-auto}
 function=recognizer__translate
 workflow=$src/data/workflows/single.json
 target=0.9
@@ -127,6 +129,7 @@ run_flowgate() {   # run_flowgate ROUND: sets fg_rps fg_cpu_us
     round=$1 o=$work/fg-$1.out res=$work/res-$1
     measured "$work/fg-$1.cpu" "$o" "$flowgate" run single --workflow "$workflow" \
         --endpoints "$work/endpoints.json" --concurrency 8 --requests "$requests" --warmup 100 \
+        --transport "$transport" \
         --results-dir "$res" --no-thresholds || fail "flowgate run failed (round $round)" "$o"
     set -- "$res"/experiment_results_*.json
     [ $# -eq 1 ] && [ -f "$1" ] || fail "no results file from flowgate (round $round)" "$o"
@@ -150,6 +153,7 @@ run_floor() {   # run_floor ROUND: sets floor_rps floor_cpu_us
 }
 
 tag=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo untagged)
+[ "$transport" = auto ] || tag=$tag/$transport
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 echo "flowgate vs wrk: $function at $function_url, 8 in flight, $rounds rounds" \
      "(wrk ${wrk_s} s, flowgate $requests requests), CPU by $meter; $tag, $date"
