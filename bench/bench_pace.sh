@@ -13,7 +13,7 @@
 # shared machine, not a gate: exit 0 (2 on a setup failure).
 #
 # usage: bench/bench_pace.sh [BUILD_DIR]      (default: <source>/build)
-# env:   BENCH_RATE, BENCH_PACE_S, BENCH_ROUNDS; BENCH_TRANSPORT=libcurl
+# env:   BENCH_RATE, BENCH_PACE_S, BENCH_ROUNDS; BENCH_TRANSPORT=direct|libcurl
 #        (--transport; default auto); BENCH_SPIN_US=U (--spin-us; default 0,
 #        sleep); BENCH_ARRIVAL=poisson
 #        for exponential gaps (default constant)
@@ -38,7 +38,7 @@ for n in "$rate" "$duration" "$rounds"; do
     case $n in ''|*[!0-9]*|0) echo "$bench_name: BENCH_RATE, BENCH_PACE_S, BENCH_ROUNDS must be positive integers" >&2; exit 2 ;; esac
 done
 case $arrival in constant|poisson) ;; *) echo "$bench_name: BENCH_ARRIVAL is constant or poisson" >&2; exit 2 ;; esac
-case $transport in auto|libcurl) ;; *) echo "$bench_name: BENCH_TRANSPORT is auto or libcurl" >&2; exit 2 ;; esac
+case $transport in auto|direct|libcurl) ;; *) echo "$bench_name: BENCH_TRANSPORT is auto, direct or libcurl" >&2; exit 2 ;; esac
 
 . "$src/bench/bench_common.sh"
 start_function "$function" "$workflow"
