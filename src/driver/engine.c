@@ -1053,6 +1053,10 @@ static int run_loop(engine *e, fg_err *err)
         } else if ((e->open ? start_open(e, now, err) : start_closed(e, now, err)) != 0) {
             return -1;
         }
+        /* Open loop: the slots' requests leave now, not after this turn's
+         * answers are handled, so the schedule's lateness (read as each
+         * instance starts) is its send's, within the flush's microseconds. */
+        if (e->open && e->h1.queued) fg_h1_flush(&e->h1, fg_now_mono_ms());
         double next_due = e->throttled ? resend_throttled(e, now) : INFINITY;
 
         fg_evloop_run_due(&e->loop);   /* starts the transfers just added */
@@ -1073,7 +1077,7 @@ static int run_loop(engine *e, fg_err *err)
             handled++;
         }
         progress(e, 0);
-        if (handled) continue;   /* new work may be ready: send it first */
+        if (handled) continue;   /* new work may be ready: start it first (the flush below sends) */
 
         now = fg_now_mono_ms();
         double until = now + POLL_MAX_MS, slot_due = INFINITY;
@@ -1342,7 +1346,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     fg_h1_init(&e.h1, &e.loop, own_cache);
-    e.m.sends_batched = x->transport == FG_TRANSPORT_AUTO && n_own > 0 && fg_h1_batch_sends(&e.h1, 1);
+    if (x->transport == FG_TRANSPORT_AUTO && n_own > 0) fg_h1_batch_sends(&e.h1, 1);
     snprintf(e.rid_prefix, sizeof e.rid_prefix, "%s-%d-", x->id, x->repeat);
     e.rid_prefix_len = strlen(e.rid_prefix);
     e.h1_allowed = x->transport != FG_TRANSPORT_LIBCURL;
@@ -1371,6 +1375,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
     if (e.warm_need == 0) warm_stop(&e, "count", e.t0);   /* no warm-up asked for */
     e.sampler = fg_resources_start(c, e.t0, RESOURCE_INTERVAL_S);
     if (run_loop(&e, err) != 0) goto out;
+    e.m.sends = fg_h1_sends(&e.h1);
     e.resources = fg_resources_stop(e.sampler);
     e.sampler = NULL;
 

@@ -89,13 +89,13 @@ void fg_evloop_wait(fg_evloop *l, double deadline_ms)
     if (wait_ms > 1e9) wait_ms = 1e9;
     struct timespec ts = {(time_t)(wait_ms / 1000.0), (long)(fmod(wait_ms, 1000.0) * 1e6)};
     struct epoll_event ev[MAX_EVENTS];
-    /* Linux before 5.11 (RHEL 8's 4.18, say) has no epoll_pwait2: whole
-     * milliseconds then, rounded up so that a wait is never cut short
-     * into a spin. */
+    /* Linux before 5.11 (RHEL 8's 4.18, say) has no epoll_pwait2, and an
+     * older seccomp profile refuses it (EPERM): whole milliseconds then,
+     * rounded up so that a wait is never cut short into a spin. */
     int n = -1;
     if (!l->no_pwait2) {
         n = epoll_pwait2(l->epfd, ev, MAX_EVENTS, &ts, NULL);
-        if (n < 0 && errno == ENOSYS) l->no_pwait2 = 1;
+        if (n < 0 && (errno == ENOSYS || errno == EPERM)) l->no_pwait2 = 1;
     }
     if (l->no_pwait2) n = epoll_wait(l->epfd, ev, MAX_EVENTS, (int)ceil(wait_ms));
     int running;

@@ -533,6 +533,7 @@ static void flush_some(fg_h1 *h, double now)
         io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         io_uring_sqe_set_data64(sqe, n);
         c->req->sent_at = now;
+        h->ring_sends++;
         reported[n] = 0;
         batch[n++] = c;
     }
@@ -564,9 +565,11 @@ static void flush_some(fg_h1 *h, double now)
             write_request(c);
         } else if (i >= submitted) {
             write_request(c);   /* the ring never took it: sent directly */
+        } else {
+            /* Taken and never reported: it may be out, so it is not sent
+             * again; the request fails now rather than at its deadline. */
+            finish(c, FG_H1_BROKEN, EIO, "the send's outcome was lost (io_uring)");
         }
-        /* Taken and never reported: it may be out, so it is not sent
-         * again; its request ends by its deadline. */
     }
 }
 
@@ -582,6 +585,11 @@ void fg_h1_flush(fg_h1 *h, double now)
         }
         flush_some(h, now);
     }
+}
+
+const char *fg_h1_sends(const fg_h1 *h)
+{
+    return !h->ring_sends ? "direct" : h->ring ? "batched" : "mixed";
 }
 
 int fg_h1_batch_sends(fg_h1 *h, int on)

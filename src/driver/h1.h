@@ -62,6 +62,7 @@ typedef struct fg_h1 {
     fg_h1_conn *closed;              /* freed outside the loop's dispatch (fg_h1_expire) */
     struct io_uring *ring;           /* batched sends (fg_h1_batch_sends); NULL: direct */
     fg_h1_conn *queued, *queued_tail;   /* sends waiting for fg_h1_flush */
+    unsigned long long ring_sends;   /* sends that went through the ring */
 } fg_h1;
 
 void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle);
@@ -78,6 +79,11 @@ int fg_h1_batch_sends(fg_h1 *h, int on);
 /* Sends what is queued; the engine calls it before it waits. now: the
  * clock (monotonic ms), each request's sent_at. */
 void fg_h1_flush(fg_h1 *h, double now);
+/* How the sends went: "batched" (some through the ring, which lasted;
+ * a fresh connection's first request always goes direct), "mixed" (the
+ * ring failed mid-run: direct after), "direct" (none through a ring:
+ * batching off or refused, or every request on a fresh connection). */
+const char *fg_h1_sends(const fg_h1 *h);
 /* Can this transport carry url (plain http://, no proxy, no signing)? */
 int fg_h1_eligible(const char *url, const fg_endpoint_opts *o);
 /* The target for url, or NULL when libcurl must carry it (not http://, a

@@ -283,7 +283,7 @@ cJSON *fg_metrics_entry(const fg_metrics *m, const fg_experiment *x, const fg_pa
     cJSON_AddNumberToObject(e, "drain", m->drain);
     /* auto may fall back to a send per request (no io_uring): said, as it
      * changes the driver's cost on a busy machine */
-    cJSON_AddStringToObject(e, "sends", m->sends_batched ? "batched" : "direct");
+    cJSON_AddStringToObject(e, "sends", m->sends ? m->sends : "direct");
     uint64_t cold = 0;
     int saw_cold = 0;
     for (int i = 0; i < m->wf->n_steps; i++) {

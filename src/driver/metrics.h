@@ -35,7 +35,7 @@ typedef struct fg_metrics {
     int stopped;                       /* a stop request ended the experiment early */
     int drain;                         /* instances started only to hold concurrency at C */
     int open;                          /* open loop */
-    int sends_batched;                 /* h1's sends went out a turn at a time (io_uring) */
+    const char *sends;                 /* "batched", "mixed" or "direct" (fg_h1_sends); NULL: direct */
     /* Measured: the slots planned (N closed, rate x duration or the stages
      * open) and those never sent (never came due before a stop, or, closed
      * loop, never started). scheduled = sent + dropped + unsent. */
