@@ -72,6 +72,11 @@ struct fg_answer_reader {
 #define SEEN_MESSAGE (SEEN_STATUS << 1)
 #define SEEN_COLD (SEEN_STATUS << 2)
 
+static uint64_t length_bit(size_t len)
+{
+    return (uint64_t)1 << (len < 63 ? len : 63);
+}
+
 /* m's reply path (the loader's src_field: "a.b" of "result.a.b") opens
  * with the key to keep. */
 static int plan_add(fg_answer_plan *p, const fg_wf_mapping *m, const char *step_id, fg_err *err)
@@ -85,6 +90,7 @@ static int plan_add(fg_answer_plan *p, const fg_wf_mapping *m, const char *step_
                           FG_ANSWER_MAX_KEYS);
     p->key[p->n].key = key;
     p->key[p->n].len = len;
+    p->key_lengths |= length_bit(len);
     p->n++;
     return 0;
 }
@@ -94,6 +100,10 @@ int fg_answer_plan_step(fg_answer_plan *p, const fg_workflow *wf, int step, int 
 {
     const fg_wf_step *s = &wf->steps[step];
     p->n = 0;
+    /* The keys every reply is judged by; the plan's are added as they come. */
+    p->key_lengths = length_bit(sizeof "message" - 1) | length_bit(sizeof "cold_start" - 1) |
+                     length_bit(sizeof "server_timestamps" - 1);
+    for (int i = 0; i < N_NUMBER_KEYS; i++) p->key_lengths |= length_bit(number_keys[i].len);
     for (int k = 0; k < s->n_out; k++)
         if (plan_add(p, &s->out[k], s->id, err) != 0) return -1;
     if (by_ref)
@@ -107,11 +117,6 @@ static int text_is(const unsigned char *text, size_t len, const char *name, size
     return len == name_len && !memcmp(text, name, len);
 }
 #define TEXT_IS(text, len, literal) text_is(text, len, literal, sizeof literal - 1)
-
-static uint64_t length_bit(size_t len)
-{
-    return (uint64_t)1 << (len < 63 ? len : 63);
-}
 
 /* A top-level key: what is done with its value. Most keys of a reply are
  * none of the judged ones, and most differ from all of them in length. */
@@ -399,11 +404,7 @@ int fg_answer_read(fg_answer_reader *rd, const fg_answer_plan *p, const char *su
     rd->equals = success_equals;
     rd->equals_len = strlen(success_equals);
     rd->stamps = stamps;
-    rd->key_lengths = length_bit(rd->field_len) | length_bit(sizeof "message" - 1) |
-                      length_bit(sizeof "cold_start" - 1) |
-                      (stamps ? length_bit(sizeof "server_timestamps" - 1) : 0);
-    for (int i = 0; i < N_NUMBER_KEYS; i++) rd->key_lengths |= length_bit(number_keys[i].len);
-    for (int i = 0; i < p->n; i++) rd->key_lengths |= length_bit(p->key[i].len);
+    rd->key_lengths = p->key_lengths | length_bit(rd->field_len);
     rd->a = a;
     rd->depth = rd->root_done = rd->role = rd->number = rd->sp = rd->oom = 0;
     rd->root_end = 0;

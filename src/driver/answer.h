@@ -5,6 +5,7 @@
 #define FLOWGATE_ANSWER_H
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "flowgate/workflow.h"
 #include "server_report.h"
 
@@ -16,6 +17,7 @@
 typedef struct fg_answer_plan {
     int n;
     struct { const char *key; size_t len; } key[FG_ANSWER_MAX_KEYS];
+    uint64_t key_lengths;   /* a bit per length among the keys and the accounting ones */
 } fg_answer_plan;
 
 /* The plan of step `step`: its "out" sources and, when by_ref, its

@@ -98,9 +98,8 @@ struct fg_h1_conn {
     int in_value, is_retry_after;      /* the header being parsed */
     char field[16], retry_after[48];
     size_t field_len, retry_after_len;
-    /* Batching: waiting in the client's queue, and the message the ring
-     * reads when it is flushed. */
-    int is_queued;
+    /* Batching: the place in the client's queue, and the message the
+     * ring reads when it is flushed. */
     fg_h1_conn *queue_prev, *queue_next;
     struct iovec iov[3];
     struct msghdr msg;
@@ -113,10 +112,11 @@ static char read_buf[READ_BUF];        /* one thread per engine, one read at a t
 
 static void on_ready(fg_evloop_handler *handler, uint32_t events);
 
-/* The memory waits (h->closed): handling one connection's event can close
- * another (a request resent from a dead keep-alive connection to an idle
- * one that is dead too) whose own event is still in the batch the loop is
- * dispatching; that event then finds it closed (fd -1). */
+static int is_queued(const fg_h1_conn *c)
+{
+    return c->queue_prev || c->client->queued == c;
+}
+
 static void dequeue(fg_h1_conn *c)
 {
     fg_h1 *h = c->client;
@@ -125,12 +125,15 @@ static void dequeue(fg_h1_conn *c)
     if (c->queue_next) c->queue_next->queue_prev = c->queue_prev;
     else h->queued_tail = c->queue_prev;
     c->queue_prev = c->queue_next = NULL;
-    c->is_queued = 0;
 }
 
+/* The memory waits (h->closed): handling one connection's event can close
+ * another (a request resent from a dead keep-alive connection to an idle
+ * one that is dead too) whose own event is still in the batch the loop is
+ * dispatching; that event then finds it closed (fd -1). */
 static void conn_close(fg_h1_conn *c)
 {
-    if (c->is_queued) dequeue(c);
+    if (is_queued(c)) dequeue(c);
     if (c->fd >= 0) {
         fg_evloop_unwatch(c->client->loop, c->fd);
         close(c->fd);
@@ -498,7 +501,6 @@ static void start(fg_h1 *h, fg_h1_req *r)
         write_request(c);
         return;
     }
-    c->is_queued = 1;
     c->queue_next = NULL;
     c->queue_prev = h->queued_tail;
     if (h->queued_tail) h->queued_tail->queue_next = c;

@@ -93,25 +93,24 @@ static const fg_wf_mapping *find_mapping(const fg_wf_mapping *m, int n, const ch
 }
 
 /* m's response field (its src_field, "a.b" of "result.a.b"): the item
- * and its parent object. A field at the top, the usual case, is one
- * lookup. */
+ * and its parent object. The last key is looked up in place (terminated
+ * already); only the ones before a dot are copied out. */
 static cJSON *response_item(cJSON *response, const fg_wf_mapping *m, cJSON **parent)
 {
-    const char *path = m->src_field;
-    *parent = response;
-    if (!strchr(path, '.')) return *path ? cJSON_GetObjectItemCaseSensitive(response, path) : NULL;
     cJSON *cur = response;
     *parent = NULL;
-    while (cur && *path) {
+    for (const char *path = m->src_field; cur && *path;) {
         const char *dot = strchr(path, '.');
-        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        if (dot == path || !cJSON_IsObject(cur)) return NULL;
+        *parent = cur;
+        if (!dot) return cJSON_GetObjectItemCaseSensitive(cur, path);
         char key[128];
-        if (len == 0 || len >= sizeof key || !cJSON_IsObject(cur)) return NULL;
+        size_t len = (size_t)(dot - path);
+        if (len >= sizeof key) return NULL;
         memcpy(key, path, len);
         key[len] = 0;
-        *parent = cur;
         cur = cJSON_GetObjectItemCaseSensitive(cur, key);
-        path += len + (dot ? 1 : 0);
+        path = dot + 1;
     }
     return cur;
 }

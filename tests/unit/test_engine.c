@@ -560,6 +560,41 @@ static void test_untyped_outputs(void **state)
     fg_workflow_free(&u);
 }
 
+/* An output from a nested field ("result.r.x") is found in the reply's
+ * object r, and sent on to the step that reads it; a reply where r is no
+ * object, or lacks x, names the path. */
+static void test_nested_output_paths(void **state)
+{
+    (void)state;
+    static const char *const text =
+        "{\"name\":\"n\",\"inputs\":{\"t\":\"string\"},\"payload\":{\"kind\":\"json\","
+        "\"value\":{\"t\":\"x\"}},\"steps\":["
+        "{\"id\":\"a\",\"in\":{\"t\":\"$inputs.t\"},\"out\":{\"o\":\"result.r.x\"}},"
+        "{\"id\":\"b\",\"in\":{\"t\":\"$a.o\"},\"out\":{}}],"
+        "\"edges\":[{\"type\":\"sequential\",\"from\":\"a\",\"to\":\"b\"}]}";
+    fg_workflow w;
+    fg_err err = {""};
+    assert_int_equal(fg_workflow_parse(text, "n.json", &w, &err), 0);
+    fg_instance in;
+    assert_int_equal(fg_instance_init(&in, &w, 0, &err), 0);
+    assert_int_equal(fg_instance_next_ready(&in), 0);
+    refused(&in, 0, "{\"status\":\"success\",\"r\":\"x\"}",
+            (const char *[]){"lacks result.r.x", NULL});
+    refused(&in, 0, "{\"status\":\"success\",\"r\":{\"y\":\"v\"}}",
+            (const char *[]){"lacks result.r.x", NULL});
+    complete(&in, 0, "{\"status\":\"success\",\"r\":{\"y\":1,\"x\":\"v\"}}");
+    assert_int_equal(fg_instance_next_ready(&in), 1);
+    cJSON *body = NULL;
+    int uses_payload = 0, n_inputs = 0;
+    fg_instance_input inputs[FG_WF_MAX_FANIN];
+    assert_int_equal(fg_instance_request(&in, 1, "n-0-0", &body, &uses_payload, inputs, &n_inputs,
+                                         &err), 0);
+    assert_string_equal(cJSON_GetObjectItem(body, "t")->valuestring, "v");
+    cJSON_Delete(body);
+    fg_instance_free(&in);
+    fg_workflow_free(&w);
+}
+
 static void test_failure_waits_for_siblings(void **state)
 {
     (void)state;
@@ -870,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_wrong_typed_output_is_the_producers),
         cmocka_unit_test(test_declared_types_checked),
         cmocka_unit_test(test_untyped_outputs),
+        cmocka_unit_test(test_nested_output_paths),
         cmocka_unit_test(test_failure_waits_for_siblings),
         cmocka_unit_test(test_empty_statistics_carry_only_count),
         cmocka_unit_test(test_percentiles_only_when_resolvable),
