@@ -317,6 +317,11 @@ static void finish(fg_h1_conn *c, fg_h1_outcome outcome, int sys_errno, const ch
     fg_h1 *h = c->client;
     fg_h1_req *r = c->req;
     size_t total = r->target->head_len + c->length_len + r->body_len;
+    /* An answer read after the deadline, in the wake-up the deadline also
+     * passed in, is a timeout, as libcurl judges its own before reading:
+     * the two transports count alike, and no "ok" has a latency past the
+     * timeout. */
+    if (outcome == FG_H1_COMPLETE && fg_now_mono_ms() > r->deadline) outcome = FG_H1_TIMEOUT;
     r->outcome = outcome;
     r->sys_errno = sys_errno;
     r->why = why;

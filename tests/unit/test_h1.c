@@ -474,6 +474,32 @@ static void test_batched_send_waits_for_the_flush(void **state)
     server_stop();
 }
 
+/* An answer that is whole only when the loop reads it after its deadline
+ * (the server answered; the driver was late to look) is a timeout, as
+ * libcurl counts it. */
+static void test_answer_read_after_the_deadline(void **state)
+{
+    (void)state;
+    script sc = {{OK_REPLY, OK_REPLY}, {0}};
+    server_start(&sc);
+    client c;
+    client_open(&c);
+    const fg_h1_target *t = target(&c, "/", NULL);
+    assert_int_equal(exchange(&c, t, "{}", 0, 5000)->outcome, FG_H1_COMPLETE);   /* kept alive */
+    fg_http_body_free(&c.resp);
+    double now = fg_now_mono_ms();
+    fg_h1_send(&c.h1, t, &c.req, "{}", 2, &c.resp, now, 5);
+    fg_h1_flush(&c.h1, now);
+    usleep(50000);   /* the answer arrives; the deadline passes */
+    fg_evloop_wait(&c.loop, fg_now_mono_ms() + 1000);   /* reads it */
+    fg_h1_req *r = fg_h1_next_done(&c.h1);
+    assert_ptr_equal(r, &c.req);
+    assert_int_equal(r->outcome, FG_H1_TIMEOUT);
+    assert_int_equal(srv.requests, 2);
+    client_close(&c);
+    server_stop();
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -526,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_timeout_and_cancel),
         cmocka_unit_test(test_batched_send_waits_for_the_flush),
+        cmocka_unit_test(test_answer_read_after_the_deadline),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_left_to_libcurl),
     };
