@@ -1346,7 +1346,7 @@ int fg_experiment_run(const fg_experiment *x, const fg_workflow *wf, const fg_cl
         goto out;
     }
     fg_h1_init(&e.h1, &e.loop, own_cache);
-    if (x->transport == FG_TRANSPORT_AUTO && n_own > 0) fg_h1_batch_sends(&e.h1, 1);
+    if (x->transport == FG_TRANSPORT_AUTO && n_own > 0) fg_h1_batch_sends(&e.h1);
     snprintf(e.rid_prefix, sizeof e.rid_prefix, "%s-%d-", x->id, x->repeat);
     e.rid_prefix_len = strlen(e.rid_prefix);
     e.h1_allowed = x->transport != FG_TRANSPORT_LIBCURL;

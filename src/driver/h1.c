@@ -117,6 +117,16 @@ static int is_queued(const fg_h1_conn *c)
     return c->queue_prev || c->client->queued == c;
 }
 
+static void enqueue(fg_h1_conn *c)
+{
+    fg_h1 *h = c->client;
+    c->queue_next = NULL;
+    c->queue_prev = h->queued_tail;
+    if (h->queued_tail) h->queued_tail->queue_next = c;
+    else h->queued = c;
+    h->queued_tail = c;
+}
+
 static void dequeue(fg_h1_conn *c)
 {
     fg_h1 *h = c->client;
@@ -502,15 +512,8 @@ static void start(fg_h1 *h, fg_h1_req *r)
         if (watch(c, WAIT_INPUT | EPOLLOUT) != 0) finish(c, FG_H1_CLIENT, errno, NULL);
         return;
     }
-    if (!h->ring) {
-        write_request(c);
-        return;
-    }
-    c->queue_next = NULL;
-    c->queue_prev = h->queued_tail;
-    if (h->queued_tail) h->queued_tail->queue_next = c;
-    else h->queued = c;
-    h->queued_tail = c;
+    if (h->ring) enqueue(c);   /* out at the next fg_h1_flush */
+    else write_request(c);
 }
 
 static void drop_ring(fg_h1 *h)
@@ -599,15 +602,9 @@ const char *fg_h1_sends(const fg_h1 *h)
     return !h->ring_sends ? "direct" : h->ring ? "batched" : "mixed";
 }
 
-int fg_h1_batch_sends(fg_h1 *h, int on)
+int fg_h1_batch_sends(fg_h1 *h)
 {
-    if (!on || h->ring) {
-        if (!on && h->ring) {
-            fg_h1_flush(h, fg_now_mono_ms());
-            drop_ring(h);
-        }
-        return h->ring != NULL;
-    }
+    if (h->ring) return 1;
     struct io_uring *ring = malloc(sizeof *ring);
     if (!ring || io_uring_queue_init(RING_ENTRIES, ring, 0) != 0) {
         free(ring);

@@ -66,16 +66,16 @@ typedef struct fg_h1 {
 } fg_h1;
 
 void fg_h1_init(fg_h1 *h, fg_evloop *loop, long max_idle);
-/* Batched sends, on (1) or off (0): a send then waits in a queue, and
+/* Batched sends from now on: a send then waits in a queue, and
  * fg_h1_flush puts the whole queue on the wire in one system call
- * (io_uring). Returns whether batching is on: 0 when asked off, or when
- * the kernel (before 5.1, or a seccomp profile such as Docker's default)
- * refuses io_uring, and sends stay direct. Why batch: a send wakes the
+ * (io_uring). Returns whether batching is on: 0 when the kernel (before
+ * 5.1, or a seccomp profile such as Docker's default) refuses io_uring,
+ * and sends stay direct. Off is the default; nothing turns it off again. Why batch: a send wakes the
  * server's thread, which on a busy machine takes the driver's core at
  * once; with a sendmsg per request the driver sits preempted with the
  * rest of the turn's requests unsent (README, "The driver as a load
  * generator"). */
-int fg_h1_batch_sends(fg_h1 *h, int on);
+int fg_h1_batch_sends(fg_h1 *h);
 /* Sends what is queued; the engine calls it before it waits. now: the
  * clock (monotonic ms), each request's sent_at. */
 void fg_h1_flush(fg_h1 *h, double now);

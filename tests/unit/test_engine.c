@@ -531,24 +531,35 @@ static void test_declared_types_checked(void **state)
     fg_instance_free(&in);
 }
 
+/* Steps a then b: a's output o read from a_field of its reply, b sending
+ * o on as its input t, with b_outputs as its own; parsed into w, and an
+ * instance of it started by reference in `in`. */
+static void start_a_then_b(const char *a_field, const char *b_outputs, fg_workflow *w,
+                           fg_instance *in)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"name\":\"ab\",\"inputs\":{\"t\":\"string\"},\"payload\":{\"kind\":\"json\","
+             "\"value\":{\"t\":\"x\"}},\"steps\":["
+             "{\"id\":\"a\",\"in\":{\"t\":\"$inputs.t\"},\"out\":{\"o\":\"%s\"}},"
+             "{\"id\":\"b\",\"in\":{\"t\":\"$a.o\"},\"out\":%s}],"
+             "\"edges\":[{\"type\":\"sequential\",\"from\":\"a\",\"to\":\"b\"}]}",
+             a_field, b_outputs);
+    fg_err err = {""};
+    assert_int_equal(fg_workflow_parse(text, "ab.json", w, &err), 0);
+    assert_int_equal(fg_instance_init(in, w, 0, &err), 0);
+    assert_int_equal(fg_instance_next_ready(in), 0);
+}
+
 /* An untyped output (an older file) is checked as before: a string when
  * another step sends it on, anything when none does. */
 static void test_untyped_outputs(void **state)
 {
     (void)state;
-    static const char *const text =
-        "{\"name\":\"u\",\"inputs\":{\"t\":\"string\"},\"payload\":{\"kind\":\"json\","
-        "\"value\":{\"t\":\"x\"}},\"steps\":["
-        "{\"id\":\"a\",\"in\":{\"t\":\"$inputs.t\"},\"out\":{\"o\":\"result.o\"}},"
-        "{\"id\":\"b\",\"in\":{\"t\":\"$a.o\"},\"out\":{\"free\":\"result.free\"}}],"
-        "\"edges\":[{\"type\":\"sequential\",\"from\":\"a\",\"to\":\"b\"}]}";
     fg_workflow u;
-    fg_err err = {""};
-    assert_int_equal(fg_workflow_parse(text, "u.json", &u, &err), 0);
-    assert_int_equal(u.steps[0].out[0].type, FG_WF_ANY);
     fg_instance in;
-    assert_int_equal(fg_instance_init(&in, &u, 0, &err), 0);
-    assert_int_equal(fg_instance_next_ready(&in), 0);
+    start_a_then_b("result.o", "{\"free\":\"result.free\"}", &u, &in);
+    assert_int_equal(u.steps[0].out[0].type, FG_WF_ANY);
     refused(&in, 0, "{\"status\":\"success\",\"o\":1}",
             (const char *[]){"read by b", "must be a string", NULL});
     complete(&in, 0, "{\"status\":\"success\",\"o\":\"s\"}");
@@ -566,18 +577,9 @@ static void test_untyped_outputs(void **state)
 static void test_nested_output_paths(void **state)
 {
     (void)state;
-    static const char *const text =
-        "{\"name\":\"n\",\"inputs\":{\"t\":\"string\"},\"payload\":{\"kind\":\"json\","
-        "\"value\":{\"t\":\"x\"}},\"steps\":["
-        "{\"id\":\"a\",\"in\":{\"t\":\"$inputs.t\"},\"out\":{\"o\":\"result.r.x\"}},"
-        "{\"id\":\"b\",\"in\":{\"t\":\"$a.o\"},\"out\":{}}],"
-        "\"edges\":[{\"type\":\"sequential\",\"from\":\"a\",\"to\":\"b\"}]}";
     fg_workflow w;
-    fg_err err = {""};
-    assert_int_equal(fg_workflow_parse(text, "n.json", &w, &err), 0);
     fg_instance in;
-    assert_int_equal(fg_instance_init(&in, &w, 0, &err), 0);
-    assert_int_equal(fg_instance_next_ready(&in), 0);
+    start_a_then_b("result.r.x", "{}", &w, &in);
     refused(&in, 0, "{\"status\":\"success\",\"r\":\"x\"}",
             (const char *[]){"lacks result.r.x", NULL});
     refused(&in, 0, "{\"status\":\"success\",\"r\":{\"y\":\"v\"}}",
@@ -587,6 +589,7 @@ static void test_nested_output_paths(void **state)
     cJSON *body = NULL;
     int uses_payload = 0, n_inputs = 0;
     fg_instance_input inputs[FG_WF_MAX_FANIN];
+    fg_err err = {""};
     assert_int_equal(fg_instance_request(&in, 1, "n-0-0", &body, &uses_payload, inputs, &n_inputs,
                                          &err), 0);
     assert_string_equal(cJSON_GetObjectItem(body, "t")->valuestring, "v");
